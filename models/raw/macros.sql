@@ -1,0 +1,12 @@
+-- Shared SQL macros. Names are matched on a key that ignores case, accents and punctuation:
+-- "'s-Gravenhage", "S GRAVENHAGE" and "'S-GRAVENHAGE" all become 'S GRAVENHAGE'.
+create or replace macro name_key(s) as
+    trim(regexp_replace(upper(strip_accents(coalesce(s, ''))), '[^A-Z0-9]+', ' ', 'g'));
+
+-- CBS municipality code from DUO's number: 518 or 0518 -> GM0518.
+create or replace macro gm_code(n) as
+    case when regexp_matches(trim(coalesce(n, '')), '^(GM)?[0-9]{1,4}$')
+         then 'GM' || lpad(regexp_replace(trim(n), '^GM', ''), 4, '0') end;
+
+-- First calendar year of a school year label: '2024-2025' -> 2024.
+create or replace macro count_year_of(school_year) as cast(left(school_year, 4) as integer);

@@ -1,0 +1,92 @@
+-- Raw layer: the input files as read, one row per data line, values still text.
+-- Created once; the loader replaces rows per (school_year, file_name).
+
+create table if not exists input_files (
+    file_name varchar not null,          -- path relative to the input folder
+    sha256 varchar not null,
+    size_bytes bigint,
+    kind varchar,                        -- duo_po_pc4 | duo_vo_pc4 | duo_po_location_totals
+    encoding varchar,
+    delimiter varchar,
+    data_rows integer,
+    count_years integer[],
+    column_map map(varchar, varchar),    -- canonical column -> the file's own column name
+    single_school_municipality boolean,  -- a DUO per-municipality file: complete for its schools
+    status varchar not null,             -- loaded | rejected | duplicate
+    message varchar,
+    seen_at timestamp,
+    primary key (file_name, sha256)
+);
+
+create table if not exists rejected_files (
+    file_name varchar not null,
+    sha256 varchar not null,
+    line integer,
+    column_name varchar,
+    reason_code varchar not null,
+    reason varchar not null,
+    raw_text varchar,
+    seen_at timestamp,
+    primary key (file_name, sha256)
+);
+
+create table if not exists raw_rows (
+    file_name varchar not null,
+    kind varchar not null,
+    school_year varchar not null,
+    line bigint not null,
+    n_fields integer,
+    expected_fields integer,
+    first_missing_column varchar,
+    file_priority integer,
+    single_school_municipality boolean,
+    peildatum varchar,
+    brin varchar,
+    location_no varchar,
+    school_municipality_code varchar,
+    school_municipality_name varchar,
+    school_name varchar,
+    home_pc4 varchar,
+    home_municipality_code varchar,
+    home_municipality_name varchar,
+    soort varchar,
+    total varchar,
+    raw_line varchar
+);
+
+create table if not exists raw_cells (
+    file_name varchar not null,
+    school_year varchar not null,
+    line bigint not null,
+    cell_label varchar not null,
+    cell_order integer not null,
+    value_text varchar
+);
+
+create table if not exists raw_location_totals (
+    file_name varchar not null,
+    school_year varchar not null,
+    line bigint not null,
+    n_fields integer,
+    expected_fields integer,
+    location_code varchar,
+    brin varchar,
+    soort varchar,
+    school_municipality_code varchar,
+    school_name varchar,
+    column_name varchar,
+    value_text varchar,
+    raw_line varchar
+);
+
+-- Row-level quarantine. Rows of a school year are replaced when that year is recomputed.
+create table if not exists rejected_rows (
+    school_year varchar,
+    source varchar not null,             -- duo | linked
+    file_name varchar not null,
+    line bigint not null,
+    column_name varchar,
+    reason_code varchar not null,
+    reason varchar not null,
+    raw_text varchar
+);

@@ -1,0 +1,204 @@
+-- stg_duo_rows: every raw DUO pupil row (PO and VO) of the school year, checked and typed.
+-- A row is accepted (reason_code is null) or carries the first problem found; accepted
+-- rows that repeat a row of another file are marked duplicate so they are counted once.
+
+with raw as (
+    select * from raw_rows where school_year = getvariable('school_year')
+),
+
+files as (
+    select file_name, arg_max(column_map, seen_at) as column_map
+    from input_files where status = 'loaded' group by file_name
+),
+
+municipality_names as (select name_key, code from ref_municipality_names),
+municipalities as (select code, name from ref_municipalities),
+mergers as (select old_code, successor_code from ref_municipality_mergers),
+school_locations as (select school_location_id, sector, municipality_code from ref_school_locations),
+
+cell_problems as (
+    select
+        file_name,
+        line,
+        arg_min(cell_label, cell_order) as column_name,
+        arg_min(value_text, cell_order) as bad_value,
+        arg_min(
+            case
+                when coalesce(trim(value_text), '') = '' then 'missing_count'
+                when regexp_matches(value_text, '^-\s*[0-9]+$') then 'negative_count'
+                else 'non_numeric_count'
+            end, cell_order) as reason_code
+    from raw_cells
+    where school_year = getvariable('school_year')
+      and not regexp_matches(coalesce(value_text, ''), '^([0-9]+|<\s*5)$')
+    group by file_name, line
+),
+
+cell_sums as (
+    select
+        file_name,
+        line,
+        sum(try_cast(value_text as integer)) as unmasked_sum,
+        count(*) filter (where regexp_matches(value_text, '^<\s*5$')) as masked_cells
+    from raw_cells
+    where school_year = getvariable('school_year')
+    group by file_name, line
+),
+
+typed as (
+    select
+        raw.*,
+        upper(trim(raw.brin)) as brin_clean,
+        case
+            when regexp_matches(trim(raw.location_no), '^[0-9]{1,2}$') then upper(trim(raw.brin)) || lpad(trim(raw.location_no), 2, '0')
+            when regexp_matches(upper(trim(raw.location_no)), '^[0-9]{2}[A-Z0-9]{2}[0-9]{2}$') then upper(trim(raw.location_no))
+        end as school_location_id,
+        case upper(trim(raw.soort)) when 'BO' then 'BO' when 'SBO' then 'SBO' when 'SO' then 'SO' when 'VSO' then 'VSO' end as po_sector,
+        cp.column_name as cell_column,
+        cp.bad_value,
+        cp.reason_code as cell_reason,
+        cs.unmasked_sum,
+        cs.masked_cells,
+        f.column_map
+    from raw
+    left join cell_problems as cp using (file_name, line)
+    left join cell_sums as cs using (file_name, line)
+    left join files as f using (file_name)
+),
+
+located as (
+    select
+        typed.*,
+        coalesce(m1.successor_code, gm_code(typed.school_municipality_code)) as file_destination_code,
+        sl.sector as reference_sector,
+        sl.municipality_code as reference_destination_code
+    from typed
+    left join mergers as m1 on m1.old_code = gm_code(typed.school_municipality_code)
+    left join school_locations as sl using (school_location_id)
+),
+
+checked as (
+    select
+        located.*,
+        case
+            when n_fields < expected_fields then 'truncated_row'
+            when n_fields > expected_fields then 'too_many_fields'
+            when peildatum is not null
+                 and try_strptime(trim(peildatum), '%Y%m%d') is null
+                 and not regexp_matches(trim(peildatum), '^(19|20)[0-9]{2}$') then 'invalid_count_date'
+            when not regexp_matches(coalesce(brin_clean, ''), '^[0-9]{2}[A-Z0-9]{2}$') then 'invalid_brin'
+            when school_location_id is null then 'invalid_location'
+            when kind = 'duo_po_pc4' and po_sector is null then 'unknown_soort_po'
+            when kind = 'duo_po_pc4' and file_destination_code is null then 'invalid_school_municipality'
+            when kind = 'duo_vo_pc4' and coalesce(file_destination_code, reference_destination_code) is null then 'unknown_school_location'
+            when cell_reason is not null then cell_reason
+            when total is not null and not regexp_matches(trim(total), '^[0-9]+$') then 'non_numeric_total'
+            when total is not null
+                 and not (cast(trim(total) as integer) between unmasked_sum + masked_cells and unmasked_sum + 4 * masked_cells)
+                 then 'total_mismatch'
+        end as problem
+    from located
+),
+
+described as (
+    select
+        checked.*,
+        case problem
+            when 'truncated_row' then first_missing_column
+            when 'invalid_count_date' then column_map['peildatum']
+            when 'invalid_brin' then column_map['brin']
+            when 'invalid_location' then column_map['location_no']
+            when 'unknown_soort_po' then column_map['soort']
+            when 'invalid_school_municipality' then column_map['school_municipality_code']
+            when 'unknown_school_location' then column_map['location_no']
+            when 'non_numeric_total' then column_map['total']
+            when 'total_mismatch' then column_map['total']
+            else cell_column
+        end as problem_column,
+        case problem
+            when 'truncated_row' then format('truncated row: {} of {} fields, {} and later columns are missing', n_fields, expected_fields, first_missing_column)
+            when 'too_many_fields' then format('row has {} fields, the header has {}', n_fields, expected_fields)
+            when 'invalid_count_date' then format('count date {} is not a date like 20241001', peildatum)
+            when 'invalid_brin' then format('school code (BRIN) {} is not 2 digits and 2 letters or digits', coalesce(brin, '(empty)'))
+            when 'invalid_location' then format('location number {} is not a number of at most 2 digits', coalesce(location_no, '(empty)'))
+            when 'unknown_soort_po' then format('unknown SOORT_PO {}: expected Bo, Sbo, So or Vso', coalesce(soort, '(empty)'))
+            when 'invalid_school_municipality' then format('school municipality number {} is not a number', coalesce(school_municipality_code, '(empty)'))
+            when 'unknown_school_location' then format('school location {} is not in the school list and the file has no school municipality', school_location_id)
+            when 'missing_count' then format('count in {} is empty', cell_column)
+            when 'negative_count' then format('count in {} is negative: {}', cell_column, bad_value)
+            when 'non_numeric_count' then format('count in {} is not a number or <5: {}', cell_column, bad_value)
+            when 'non_numeric_total' then format('TOTAAL {} is not a number', total)
+            when 'total_mismatch' then format('TOTAAL {} does not match the age columns ({} plus {} cells of 1 to 4)', total, unmasked_sum, masked_cells)
+        end as problem_reason
+    from checked
+),
+
+mapped as (
+    select
+        described.*,
+        coalesce(
+            case when kind = 'duo_vo_pc4' then coalesce(m2.successor_code, mv.code) end,
+            mn.code,
+            'ONBEKEND'
+        ) as origin_code,
+        case
+            when kind = 'duo_vo_pc4' and coalesce(m2.successor_code, mv.code) is not null then 'code'
+            when mn.code is not null then 'name'
+            else 'unmatched'
+        end as origin_match,
+        case
+            when kind = 'duo_po_pc4' then po_sector
+            when reference_sector = 'PRO' then 'PRO'
+            else 'VO'
+        end as sector,
+        coalesce(file_destination_code, reference_destination_code) as destination_code
+    from described
+    left join municipality_names as mn on mn.name_key = name_key(described.home_municipality_name)
+    left join municipalities as mv on mv.code = gm_code(described.home_municipality_code)
+    left join mergers as m2 on m2.old_code = gm_code(described.home_municipality_code)
+),
+
+ranked as (
+    select
+        mapped.*,
+        -- The same pupils published in two files (a municipality file and an extract):
+        -- keep the row of the per-municipality file, count it once.
+        row_number() over (
+            partition by problem is null, kind, school_location_id, sector, trim(home_pc4), name_key(home_municipality_name)
+            order by file_priority, file_name, line
+        ) as copy_no,
+        first_value(file_name) over w as first_file,
+        first_value(line) over w as first_line
+    from mapped
+    window w as (
+        partition by problem is null, kind, school_location_id, sector, trim(home_pc4), name_key(home_municipality_name)
+        order by file_priority, file_name, line
+    )
+)
+
+select
+    school_year,
+    file_name,
+    line,
+    kind,
+    school_location_id,
+    brin_clean as brin,
+    trim(school_name) as school_name,
+    sector,
+    destination_code,
+    trim(home_pc4) as home_pc4,
+    trim(home_municipality_name) as home_municipality_name,
+    origin_code,
+    origin_match,
+    single_school_municipality,
+    case
+        when problem is not null then problem
+        when copy_no > 1 then 'duplicate_row'
+    end as reason_code,
+    case when problem is not null then problem_column end as column_name,
+    case
+        when problem is not null then problem_reason
+        when copy_no > 1 then format('same school location, postcode, municipality and type as {} line {}: counted once, from there', first_file, first_line)
+    end as reason,
+    raw_line
+from ranked

@@ -1,0 +1,1 @@
+"""grensverkeer: cross-border pupil flows for a youth-care region."""

@@ -1,0 +1,44 @@
+"""Graph: flows as a directed graph per year and sector, with metrics and candidate sub-regions."""
+
+from dagster import AssetCheckResult, AssetExecutionContext, MaterializeResult, asset, asset_check
+from dagster_duckdb import DuckDBResource
+
+from ..graph_metrics import build_flow_graphs, graph_summary, node_metrics, write_graphml
+from ..partitions import school_years
+from ..resources import ProjectPaths
+from ..warehouse_frames import replace_partition
+from .marts import municipality_flows
+
+
+@asset(group_name="graph", partitions_def=school_years, deps=[municipality_flows],
+       description="networkx DiGraph per year and sector: weighted in/out, net flow, share staying home and "
+       "seeded Louvain communities (graph_node_metrics, graph_summary); GraphML files in OUT/graph/.")
+def municipality_graph(context: AssetExecutionContext, duckdb: DuckDBResource, paths: ProjectPaths) -> MaterializeResult:
+    year = context.partition_key
+    region = paths.region()
+    with duckdb.get_connection() as con:
+        flows = con.sql(f"select * from municipality_flows where school_year = '{year}'").pl()
+        graphs = build_flow_graphs(flows)
+        nodes = node_metrics(graphs, set(region.codes))
+        summary = graph_summary(graphs, set(region.codes))
+        con.execute("begin transaction")
+        replace_partition(con, "graph_node_metrics", nodes, year)
+        replace_partition(con, "graph_summary", summary, year)
+        con.execute("commit")
+    files = write_graphml(graphs, paths.out_path / "graph", nodes)
+    return MaterializeResult(metadata={
+        "graphs": len(graphs),
+        "graphml_files": "\n".join(str(f) for f in files),
+        "communities_all_sectors": int(summary.filter(summary["sector"] == "ALLE")["n_communities"].sum() or 0),
+    })
+
+
+@asset_check(asset=municipality_graph, blocking=True, description="Every region member is a node of the all-sector graph.")
+def municipality_graph_covers_region(context, duckdb: DuckDBResource, paths: ProjectPaths) -> AssetCheckResult:
+    codes = paths.region().codes
+    with duckdb.get_connection() as con:
+        present = {r[0] for r in con.execute(
+            "select code from graph_node_metrics where school_year = ? and sector = 'ALLE'", [context.partition_key]
+        ).fetchall()}
+    missing = sorted(set(codes) - present)
+    return AssetCheckResult(passed=not missing, metadata={"missing_members": ", ".join(missing) or "none"})

@@ -1,0 +1,98 @@
+"""Estimates for masked DUO cells ('<5'), held to the school locations' known totals."""
+
+from dagster import AssetCheckResult, AssetCheckSeverity, AssetExecutionContext, MaterializeResult, asset, asset_check
+from dagster_duckdb import DuckDBResource
+
+from .. import warehouse
+from ..estimate import estimate_masked_cells
+from ..expectations import gxe, run_suite
+from ..partitions import school_years
+from .staging import stg_duo_cells, stg_location_totals
+
+# A location's total is an equality constraint only when all its rows are in the input:
+# it is in a DUO per-municipality file and none of its rows was rejected.
+ESTIMATOR_INPUTS = """
+create or replace temp table est_cells as
+select
+    row_number() over (order by file_name, line, cell_order) as cell_id,
+    school_location_id,
+    dense_rank() over (order by file_name, line) as row_id,
+    cell_label as age,
+    value,
+    is_masked,
+    file_name,
+    line,
+    cell_order
+from stg_duo_cells
+where school_year = getvariable('school_year');
+
+create or replace temp table est_totals as
+with complete as (
+    select school_location_id, bool_or(single_school_municipality) as in_municipality_file
+    from stg_duo_rows
+    where school_year = getvariable('school_year') and kind = 'duo_po_pc4'
+      and reason_code is null
+    group by school_location_id
+),
+damaged as (
+    select distinct school_location_id
+    from stg_duo_rows
+    where school_year = getvariable('school_year') and reason_code is not null and reason_code <> 'duplicate_row'
+)
+select
+    t.school_location_id,
+    t.total_low,
+    t.total_high,
+    coalesce(c.in_municipality_file, false) and d.school_location_id is null as is_complete
+from stg_location_totals as t
+join complete as c using (school_location_id)
+left join damaged as d using (school_location_id)
+where t.school_year = getvariable('school_year') and t.reason_code is null and t.total_low is not null;
+"""
+
+
+@asset(group_name="intermediate", partitions_def=school_years, deps=[stg_duo_cells, stg_location_totals],
+       description="Every accepted count cell with an estimate for masked cells and exact bounds (docs/masking.md).")
+def int_cell_estimates(context: AssetExecutionContext, duckdb: DuckDBResource) -> MaterializeResult:
+    year = context.partition_key
+    with duckdb.get_connection() as con:
+        con.execute("set variable school_year = ?", [year])
+        con.execute(ESTIMATOR_INPUTS)
+        estimate_masked_cells(con, "est_cells", "est_totals", "est_cell_estimates")
+        n = warehouse.run_model(con, "intermediate/int_cell_estimates", year)
+        methods = dict(con.execute(
+            "select method, count(*) from int_cell_estimates where school_year = ? and is_masked group by all", [year]
+        ).fetchall())
+    return MaterializeResult(metadata={"cells": n, **{f"masked_{k}": v for k, v in methods.items()}})
+
+
+@asset_check(asset=int_cell_estimates, blocking=True,
+             description="Estimates lie within their bounds; masked cells within 1..4; exact cells unchanged.")
+def int_cell_estimates_valid(context, duckdb: DuckDBResource) -> AssetCheckResult:
+    e = gxe()
+    with duckdb.get_connection() as con:
+        outcome = run_suite(con, f"""
+            select students, students_low, students_high, is_masked,
+                   students_low <= students + 1e-9 and students <= students_high + 1e-9 as within_bounds,
+                   case when is_masked then students_low >= 1 and students_high <= 4
+                        else students = value and students_low = value and students_high = value end as cell_rule
+            from int_cell_estimates where school_year = '{context.partition_key}'""", [
+            e.ExpectColumnValuesToBeInSet(column="within_bounds", value_set=[True]),
+            e.ExpectColumnValuesToBeInSet(column="cell_rule", value_set=[True]),
+            e.ExpectColumnValuesToNotBeNull(column="students"),
+        ], "int_cell_estimates")
+    return AssetCheckResult(passed=outcome.success, metadata=outcome.metadata())
+
+
+@asset_check(asset=int_cell_estimates, description="Share of masked cells estimated without a usable location total.")
+def int_cell_estimates_prior_share(context, duckdb: DuckDBResource) -> AssetCheckResult:
+    with duckdb.get_connection() as con:
+        masked, prior = con.execute(
+            """select count(*), count(*) filter (where method like 'prior%')
+               from int_cell_estimates where school_year = ? and is_masked""", [context.partition_key]).fetchall()[0]
+    share = prior / masked if masked else 0.0
+    return AssetCheckResult(
+        passed=share <= 0.25, severity=AssetCheckSeverity.WARN,
+        description=f"{prior} of {masked} masked cells ({share:.0%}) have no usable location total and use the prior",
+        metadata={"masked_cells": masked, "prior_cells": prior, "prior_share": share},
+    )

@@ -1,0 +1,18 @@
+"""The Dagster code location of grensverkeer."""
+
+from dagster import Definitions, load_asset_checks_from_modules, load_assets_from_modules
+
+from .assets import graph, intermediate, marts, raw, reference, staging
+from .jobs import input_folder_sensor, nightly_schedule, reference_job, school_year_job
+from .resources import default_resources
+
+_modules = [reference, raw, staging, intermediate, marts, graph]
+
+defs = Definitions(
+    assets=load_assets_from_modules(_modules),
+    asset_checks=load_asset_checks_from_modules(_modules),
+    jobs=[reference_job, school_year_job],
+    sensors=[input_folder_sensor],
+    schedules=[nightly_schedule],
+    resources=default_resources(),
+)

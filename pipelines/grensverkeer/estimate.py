@@ -1,0 +1,385 @@
+"""Estimate DUO's masked ('<5') count cells, with exact bounds.
+
+DUO publishes pupil counts per school location x home PC4 x home municipality x
+sector x age, and prints every count from 1 to 4 as the text ``<5``. A masked cell
+therefore holds 1, 2, 3 or 4 pupils. The exact pupil total per school location is
+published separately, so for a location whose cells are all in the input the masked
+cells together hold exactly ``R = T - U`` pupils (T = location total, U = sum of the
+unmasked cells). This module turns that into one estimate per masked cell plus its
+tightest lower and upper bound. docs/masking.md explains the method and the
+measurement behind the choices; benchmarks/masking_accuracy.py re-runs it.
+
+Everything is set-based DuckDB SQL: a fixed number of statements, no Python loop
+over rows, cells or locations.
+
+Allocation rules (``allocation=``):
+
+* ``'poisson'`` (default, chosen by measurement): each masked cell gets an expected
+  size from an independence model of its location's table (home-area rows x age
+  columns): ``lambda = row total * age-column total / location total``, using the
+  unmasked counts plus the current estimates of the masked ones. The estimate of a
+  cell is the mean of a Poisson(theta * lambda) count that is known to lie in 1..4,
+  with one factor ``theta`` per location chosen so that the location's masked cells
+  add up to its remainder. A masked cell next to large counts in its row and age
+  column is therefore likely 3-4; a lone pupil from far away is close to 1.
+* ``'equal'``: every masked cell of a location gets the same share of the remainder.
+
+Where a location has no usable total (missing, inconsistent with its cells, or the
+input holds only part of the location's cells) the masked cells fall back to a
+prior: the average masked cell of the locations whose total is usable in the same
+input (``PRIOR_DEFAULT`` if there are none), shaped by the same allocation rule, and
+bounds [1, 4] (for a partial location the upper bound also respects the total).
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = [
+    "ALLOCATIONS",
+    "MASK_HIGH",
+    "MASK_LOW",
+    "PRIOR_DEFAULT",
+    "estimate_masked_cells",
+    "truncated_poisson_mean",
+]
+
+MASK_LOW = 1
+MASK_HIGH = 4
+# Mean pupils per masked cell over the 356 Haaglanden locations with a consistent
+# exact 2024 total (sum of remainders / number of masked cells = 32526 / 22172).
+# Used only when the input itself has no location with a usable exact total.
+PRIOR_DEFAULT = 1.47
+ALLOCATIONS = ("poisson", "equal")
+
+_NEWTON_STEPS = 6  # safeguarded Newton steps on log(theta) per outer round
+_LOG_THETA_MAX = 24.0
+_OUTER_ITERATIONS = 3  # re-estimate the row/column totals this many times
+_LAMBDA_CAP = 1e6
+_DECIMALS = 9  # estimates are rounded so that repeated runs give identical bytes
+
+
+def truncated_poisson_mean(lam: float) -> float:
+    """E[X | 1 <= X <= 4] for X ~ Poisson(lam): 1 as lam -> 0, 4 as lam -> inf."""
+    num = 1 + lam + lam**2 / 2 + lam**3 / 6
+    den = 1 + lam / 2 + lam**2 / 6 + lam**3 / 24
+    return num / den
+
+
+def _g_sql(lam: str) -> str:
+    """SQL for truncated_poisson_mean(lam) (`lam` must be a plain column name)."""
+    return (
+        f"((1 + {lam} + {lam} * {lam} / 2 + {lam} * {lam} * {lam} / 6)"
+        f" / (1 + {lam} / 2 + {lam} * {lam} / 6 + {lam} * {lam} * {lam} / 24))"
+    )
+
+
+def _scalar(con, query: str):
+    row = con.execute(query).fetchone()
+    return None if row is None else row[0]
+
+
+def estimate_masked_cells(
+    con,
+    cells: str = "est_cells",
+    totals: str = "est_totals",
+    out: str = "est_cell_estimates",
+    *,
+    allocation: str = "poisson",
+    prior: float | None = None,
+) -> None:
+    """Estimate every cell of `cells`; write `out` and `out || '_locations'`.
+
+    Inputs
+      cells:  cell_id BIGINT (unique), school_location_id VARCHAR, row_id BIGINT
+              (home PC4 x home municipality x sector at the location), age VARCHAR,
+              value INTEGER (NULL when masked), is_masked BOOLEAN.
+      totals: school_location_id VARCHAR, total_low INTEGER, total_high INTEGER
+              (equal for an exact total; 1 and 4 when the total is itself '<5'),
+              is_complete BOOLEAN (false: `cells` holds only part of the location).
+              A location may be absent.
+
+    Output `out` (one row per input cell)
+      cell_id BIGINT, students DOUBLE, students_low INTEGER, students_high INTEGER,
+      method VARCHAR: 'exact' (unmasked), 'location_total' (masked, allocated from a
+      usable location total), 'prior_partial', 'prior_no_total',
+      'prior_inconsistent' (masked, fallback prior).
+
+    Output `out || '_locations'` (one row per location in `cells`)
+      school_location_id, status ('no_masked', 'location_total', 'partial',
+      'no_total', 'inconsistent'), n_cells, n_masked, unmasked_sum, total_low,
+      total_high, is_complete, is_consistent, remainder_low, remainder_high
+      (the range the masked cells can add up to, NULL if unconstrained),
+      cell_low, cell_high (bounds of each masked cell), estimated_masked_sum.
+
+    Guarantees: unmasked cells are returned unchanged with low = high = value;
+    masked cells have 1 <= low <= students <= high <= 4 with exact (tightest)
+    bounds; for a 'location_total' location the masked estimates add up to the
+    remainder (exact total) or to a value inside [remainder_low, remainder_high].
+    The result depends only on the input (deterministic, idempotent).
+    """
+    if allocation not in ALLOCATIONS:
+        raise ValueError(f"allocation must be one of {ALLOCATIONS}, got {allocation!r}")
+    if prior is not None and not (MASK_LOW <= prior <= MASK_HIGH):
+        raise ValueError(f"prior must lie in [{MASK_LOW}, {MASK_HIGH}], got {prior!r}")
+
+    tag = re.sub(r"\W", "_", out)
+    c_, l_, x_, lam_, th_ = (f"_est_{tag}_{s}" for s in ("c", "l", "x", "lam", "th"))
+    try:
+        _run(con, cells, totals, out, allocation, prior, c_, l_, x_, lam_, th_)
+    finally:
+        for t in (c_, l_, x_, lam_, th_):
+            con.execute(f"DROP TABLE IF EXISTS {t}")
+
+
+def _run(con, cells, totals, out, allocation, prior, c_, l_, x_, lam_, th_) -> None:
+    lo_mask, hi_mask = MASK_LOW, MASK_HIGH
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {c_} AS
+        SELECT CAST(cell_id AS BIGINT) AS cell_id,
+               CAST(school_location_id AS VARCHAR) AS loc_name,
+               -- integer key: joins on it are cheaper than on the text id
+               dense_rank() OVER (ORDER BY CAST(school_location_id AS VARCHAR))::INTEGER AS loc,
+               CAST(row_id AS BIGINT) AS row_id,
+               CAST(age AS VARCHAR) AS age,
+               CAST(value AS INTEGER) AS value,
+               CAST(is_masked AS BOOLEAN) AS is_masked
+        FROM {cells}"""
+    )
+    bad = _scalar(
+        con,
+        f"SELECT count(*) FROM {c_} WHERE is_masked IS NULL OR (NOT is_masked AND value IS NULL)",
+    )
+    if bad:
+        raise ValueError(f"{bad} cells have is_masked NULL, or are unmasked with value NULL")
+    dup = _scalar(con, f"SELECT count(*) - count(DISTINCT cell_id) FROM {c_}")
+    if dup:
+        raise ValueError(f"cell_id is not unique in {cells} ({dup} duplicates)")
+    dup = _scalar(
+        con,
+        f"SELECT count(*) - count(DISTINCT school_location_id) FROM {totals}",
+    )
+    if dup:
+        raise ValueError(f"school_location_id is not unique in {totals} ({dup} duplicates)")
+
+    # Per location: masked count m, unmasked sum U, status and the range [s_low, s_high]
+    # that the masked cells can add up to given the constraints used.
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {l_} AS
+        WITH agg AS (
+            SELECT loc, any_value(loc_name) AS loc_name, count(*) AS n_cells,
+                   count(*) FILTER (WHERE is_masked) AS m,
+                   coalesce(sum(value) FILTER (WHERE NOT is_masked), 0) AS u
+            FROM {c_} GROUP BY loc
+        ), j AS (
+            SELECT a.*, t.total_low::BIGINT AS total_low, t.total_high::BIGINT AS total_high,
+                   t.is_complete, t.school_location_id IS NOT NULL AS has_total
+            FROM agg a LEFT JOIN {totals} t ON t.school_location_id = a.loc_name
+        ), s AS (
+            SELECT *,
+                CASE
+                    WHEN NOT has_total OR total_low IS NULL OR total_high IS NULL
+                         OR is_complete IS NULL THEN NULL
+                    WHEN total_low > total_high THEN false
+                    WHEN is_complete THEN u + {lo_mask} * m <= total_high
+                                          AND total_low <= u + {hi_mask} * m
+                    ELSE u + {lo_mask} * m <= total_high
+                END AS is_consistent
+            FROM j
+        ), st AS (
+            SELECT *,
+                CASE
+                    WHEN m = 0 THEN 'no_masked'
+                    WHEN is_consistent IS NULL THEN 'no_total'
+                    WHEN NOT is_consistent THEN 'inconsistent'
+                    WHEN is_complete THEN 'location_total'
+                    ELSE 'partial'
+                END AS status
+            FROM s
+        )
+        SELECT *,
+            CASE status
+                WHEN 'location_total' THEN greatest(total_low - u, {lo_mask} * m)
+                WHEN 'partial' THEN {lo_mask} * m
+            END AS remainder_low,
+            CASE status
+                WHEN 'location_total' THEN least(total_high - u, {hi_mask} * m)
+                WHEN 'partial' THEN least(total_high - u, {hi_mask} * m)
+            END AS remainder_high
+        FROM st"""
+    )
+    con.execute(
+        f"""ALTER TABLE {l_} ADD COLUMN s_low BIGINT;
+        ALTER TABLE {l_} ADD COLUMN s_high BIGINT;
+        UPDATE {l_} SET s_low = coalesce(remainder_low, {lo_mask} * m),
+                        s_high = coalesce(remainder_high, {hi_mask} * m);"""
+    )
+
+    # Prior: average masked cell over locations with a usable exact total.
+    if prior is None:
+        p = _scalar(
+            con,
+            f"""SELECT sum(remainder_low)::DOUBLE / sum(m) FROM {l_}
+            WHERE status = 'location_total' AND total_low = total_high""",
+        )
+        prior = PRIOR_DEFAULT if p is None else min(max(p, lo_mask), hi_mask)
+    prior = float(prior)
+
+    # Working table: masked cells and non-zero unmasked cells (zeros add nothing).
+    # Starting values: the location's average masked cell where the total is usable,
+    # the prior elsewhere.
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {x_} AS
+        SELECT c.cell_id, c.loc, c.row_id, c.age, c.is_masked,
+            CASE WHEN NOT c.is_masked THEN c.value::DOUBLE
+                 WHEN l.status = 'location_total' THEN (l.s_low + l.s_high) / 2.0 / l.m
+                 ELSE least(greatest({prior}, {lo_mask}), {hi_mask}) END AS x
+        FROM {c_} c JOIN {l_} l USING (loc)
+        WHERE c.is_masked OR c.value <> 0"""
+    )
+
+    if allocation == "equal":
+        # every masked cell of a location gets the same share of its target sum
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE {th_} AS
+            SELECT loc, least(greatest({prior} * m, s_low), s_high)::DOUBLE AS target
+            FROM {l_} WHERE m > 0"""
+        )
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE {x_} AS
+            SELECT x.cell_id, x.loc, x.row_id, x.age, x.is_masked,
+                   CASE WHEN x.is_masked THEN t.target / l.m ELSE x.x END AS x
+            FROM {x_} x JOIN {l_} l USING (loc) LEFT JOIN {th_} t USING (loc)"""
+        )
+    else:
+        _poisson_allocation(con, l_, x_, lam_, th_)
+
+    # Exact sums: move the small residual of each location onto its cells in
+    # proportion to their room inside [1, 4]; then clip to the exact bounds.
+    con.execute(
+        f"""CREATE OR REPLACE TABLE {out} AS
+        WITH m AS (
+            SELECT x.cell_id, x.loc, x.x, t.target,
+                   sum(x.x) OVER (PARTITION BY x.loc) AS s
+            FROM {x_} x JOIN {th_} t USING (loc) WHERE x.is_masked
+        ), r AS (
+            SELECT *, target - s AS resid,
+                   CASE WHEN target >= s THEN {hi_mask} - x ELSE x - {lo_mask} END AS room
+            FROM m
+        ), adj AS (
+            SELECT cell_id,
+                   x + CASE WHEN resid = 0 THEN 0
+                            ELSE resid * room / nullif(sum(room) OVER (PARTITION BY loc), 0)
+                       END AS x
+            FROM r
+        ), b AS (
+            SELECT loc,
+                   greatest({lo_mask}, s_low - {hi_mask} * (m - 1))::INTEGER AS cell_low,
+                   least({hi_mask}, s_high - {lo_mask} * (m - 1))::INTEGER AS cell_high,
+                   status
+            FROM {l_} WHERE m > 0
+        )
+        SELECT c.cell_id,
+            CASE WHEN NOT c.is_masked THEN c.value::DOUBLE
+                 ELSE round(least(greatest(coalesce(adj.x, {prior}), b.cell_low), b.cell_high),
+                            {_DECIMALS})
+            END AS students,
+            CASE WHEN c.is_masked THEN b.cell_low ELSE c.value END AS students_low,
+            CASE WHEN c.is_masked THEN b.cell_high ELSE c.value END AS students_high,
+            CASE WHEN NOT c.is_masked THEN 'exact'
+                 WHEN b.status = 'location_total' THEN 'location_total'
+                 WHEN b.status = 'partial' THEN 'prior_partial'
+                 WHEN b.status = 'no_total' THEN 'prior_no_total'
+                 ELSE 'prior_inconsistent' END AS method
+        FROM {c_} c
+        LEFT JOIN adj USING (cell_id)
+        LEFT JOIN b USING (loc)
+        ORDER BY c.cell_id"""
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TABLE {out}_locations AS
+        SELECT l.loc_name AS school_location_id, l.status, l.n_cells::BIGINT AS n_cells,
+               l.m::BIGINT AS n_masked, l.u::BIGINT AS unmasked_sum,
+               l.total_low, l.total_high, l.is_complete, l.is_consistent,
+               l.remainder_low, l.remainder_high,
+               CASE WHEN l.m > 0 THEN greatest({lo_mask}, l.s_low - {hi_mask} * (l.m - 1))
+               END::INTEGER AS cell_low,
+               CASE WHEN l.m > 0 THEN least({hi_mask}, l.s_high - {lo_mask} * (l.m - 1))
+               END::INTEGER AS cell_high,
+               coalesce(e.masked_sum, 0)::DOUBLE AS estimated_masked_sum
+        FROM {l_} l LEFT JOIN (
+            SELECT c.loc, sum(o.students) AS masked_sum
+            FROM {out} o JOIN {c_} c USING (cell_id) WHERE c.is_masked GROUP BY c.loc
+        ) e USING (loc)
+        ORDER BY l.loc_name"""
+    )
+
+
+def _poisson_allocation(con, l_, x_, lam_, th_) -> None:
+    """Replace the masked x in `x_` by truncated-Poisson estimates tilted per location.
+
+    A fixed number of outer rounds (re-fit the independence model) and of safeguarded
+    Newton steps on log(theta); each step is one statement over all locations at once.
+    """
+    g_free = _g_sql("lam")
+    for _ in range(_OUTER_ITERATIONS):
+        # independence model of the location table: row total x column total / total
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE {lam_} AS
+            WITH r AS (SELECT loc, row_id, sum(x) AS r FROM {x_} GROUP BY ALL),
+                 c AS (SELECT loc, age, sum(x) AS c FROM {x_} GROUP BY ALL),
+                 n AS (SELECT loc, sum(x) AS n FROM {x_} GROUP BY ALL)
+            SELECT x.cell_id, x.loc,
+                   least(greatest(r.r * c.c / n.n, 1e-12), {_LAMBDA_CAP}) AS lam
+            FROM {x_} x JOIN r USING (loc, row_id) JOIN c USING (loc, age) JOIN n USING (loc)
+            WHERE x.is_masked"""
+        )
+        # target per location: the untilted sum, clipped into [s_low, s_high]
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE {th_} AS
+            SELECT f.loc, least(greatest(f.free, l.s_low), l.s_high)::DOUBLE AS target,
+                   f.free, -{_LOG_THETA_MAX}::DOUBLE AS a, {_LOG_THETA_MAX}::DOUBLE AS b,
+                   0.0::DOUBLE AS t
+            FROM (SELECT loc, sum({g_free}) AS free FROM {lam_} GROUP BY loc) f
+            JOIN {l_} l USING (loc)"""
+        )
+        # safeguarded Newton on t = log(theta): d/dt sum(mean) = sum(variance)
+        mu = "exp(t.t) * z.lam"
+        for _ in range(_NEWTON_STEPS):
+            con.execute(
+                f"""CREATE OR REPLACE TEMP TABLE {th_} AS
+                WITH f AS (
+                    SELECT loc, sum(d1 / d0) AS s,
+                           sum(greatest(d2 / d0 - (d1 / d0) * (d1 / d0), 0)) AS v
+                    FROM (
+                        SELECT loc, 1 + mu / 2 + mu * mu / 6 + mu * mu * mu / 24 AS d0,
+                               1 + mu + mu * mu / 2 + mu * mu * mu / 6 AS d1,
+                               1 + 2 * mu + 1.5 * mu * mu + mu * mu * mu * 2 / 3 AS d2
+                        FROM (SELECT z.loc, {mu} AS mu FROM {lam_} z JOIN {th_} t USING (loc))
+                    ) GROUP BY loc
+                ), br AS (
+                    SELECT t.loc, t.target, t.free, t.t, f.s, f.v,
+                           CASE WHEN f.s < t.target THEN t.t ELSE t.a END AS a,
+                           CASE WHEN f.s < t.target THEN t.b ELSE t.t END AS b
+                    FROM {th_} t JOIN f USING (loc)
+                ), nt AS (
+                    SELECT *, t + (target - s) / nullif(v, 0) AS tn FROM br
+                )
+                SELECT loc, target, free, a, b,
+                       CASE WHEN s = target THEN t
+                            WHEN tn > a AND tn < b THEN tn
+                            ELSE (a + b) / 2 END AS t
+                FROM nt"""
+            )
+        # locations whose target is the untilted sum keep theta = 1
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE {x_} AS
+            SELECT cell_id, loc, row_id, age, is_masked,
+                   CASE WHEN is_masked THEN {_g_sql("mu")} ELSE x END AS x
+            FROM (
+                SELECT x.*, CASE WHEN t.target = t.free THEN 1 ELSE exp(t.t) END * z.lam AS mu
+                FROM {x_} x
+                LEFT JOIN {lam_} z USING (cell_id)
+                LEFT JOIN {th_} t ON t.loc = x.loc
+            )"""
+        )

@@ -1,0 +1,299 @@
+"""Load the DUO files of an input folder into the raw layer of the warehouse, per school year.
+
+Files are recognised by their header. A file that cannot be used is recorded in
+`rejected_files` and skipped, while the other files still load. Rows of a school year are
+replaced per file name only when the file itself is usable, so a broken new version of a
+file never removes what an earlier version loaded.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from .kinds import PO_LOCATION_TOTALS, FileKind, recognise
+from .text import FileRejected, TextTable, read_text_table, sha256_of
+
+INPUT_SUFFIXES = {".csv", ".txt"}
+_YEAR_IN_NAME = re.compile(r"(?<!\d)(19\d{2}|20\d{2})(?!\d)")
+
+
+def school_year_of(count_year: int) -> str:
+    return f"{count_year}-{count_year + 1}"
+
+
+@dataclass
+class ScanResult:
+    school_year: str
+    loaded: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # usable, but no rows for this year
+    rejected: list[tuple[str, str]] = field(default_factory=list)  # (file, message)
+    duplicates: list[tuple[str, str]] = field(default_factory=list)  # (file, same as file)
+
+
+def list_input_files(input_dir: Path) -> list[Path]:
+    """Every CSV under the folder, except linked (pupil-level) records, in a stable order."""
+    files = [
+        p for p in input_dir.rglob("*")
+        if p.is_file() and p.suffix.lower() in INPUT_SUFFIXES and "linked" not in p.relative_to(input_dir).parts[:-1]
+    ]
+    return sorted(files, key=lambda p: str(p.relative_to(input_dir)))
+
+
+def _years_from_peildatum(col: pl.Expr) -> pl.Expr:
+    """Count date -> first calendar year of the school year (1 Oct 2024 -> 2024)."""
+    date = col.str.strptime(pl.Date, "%Y%m%d", strict=False)
+    from_date = pl.when(date.dt.month() >= 8).then(date.dt.year()).otherwise(date.dt.year() - 1)
+    from_year = pl.when(col.str.contains(r"^(19|20)\d{2}$")).then(col.cast(pl.Int32, strict=False))
+    return pl.coalesce(from_date, from_year).cast(pl.Int32)
+
+
+@dataclass
+class ParsedFile:
+    name: str
+    sha256: str
+    size: int
+    kind: FileKind
+    table: TextTable
+    mapping: dict[str, str]
+    cell_columns: list[str]
+    count_years: pl.Series  # per row (None where the count date is unreadable)
+
+
+def parse_file(path: Path, name: str, sha: str) -> ParsedFile:
+    table = read_text_table(path)
+    kind = recognise(table.header)
+    if kind is None:
+        raise FileRejected(
+            "unknown_dataset",
+            "the header does not match a DUO dataset we read (leerlingen po per gemeente naar postcode "
+            "leerling en leeftijd; leerlingen vo per vestiging naar postcode leerling en leerjaar; "
+            "historisch overzicht aantal leerlingen per schoolvestiging)",
+            line=1,
+            raw_text=table.lines["raw_line"][0] if table.lines.height else None,
+        )
+    mapping, missing = kind.resolve(table.header)
+    cells = kind.cell_columns(table.header)
+    if not cells:
+        missing.append(kind.cell_pattern.replace("\\d", "N"))
+    if missing:
+        raise FileRejected(
+            "missing_columns",
+            f"recognised as DUO '{kind.title}', but required columns are missing: {', '.join(missing)}",
+            line=1,
+            column=", ".join(missing),
+        )
+    col = {h: f"f{i}" for i, h in enumerate(table.header)}
+    if kind is PO_LOCATION_TOTALS:
+        years = pl.Series("count_year", [None] * table.fields.height, dtype=pl.Int32)
+    elif "peildatum" in mapping:
+        years = table.fields.select(_years_from_peildatum(pl.col(col[mapping["peildatum"]]))).to_series()
+    else:
+        match = _YEAR_IN_NAME.search(Path(name).name)
+        if not match:
+            raise FileRejected(
+                "no_count_date",
+                "the file has no PEILDATUM column and no year in its name, so its school year is unknown; "
+                "add the year to the file name (e.g. ...-2023.csv for count date 1 October 2023)",
+                line=1,
+            )
+        years = pl.Series("count_year", [int(match.group(1))] * table.fields.height, dtype=pl.Int32)
+    return ParsedFile(name, sha, path.stat().st_size, kind, table, mapping, cells, years)
+
+
+def _file_years(parsed: ParsedFile) -> list[int]:
+    if parsed.kind is PO_LOCATION_TOTALS:
+        return sorted(int(c[-4:]) for c in parsed.cell_columns)
+    return sorted(int(y) for y in parsed.count_years.drop_nulls().unique())
+
+
+def _dominant_year(parsed: ParsedFile) -> int | None:
+    years = parsed.count_years.drop_nulls()
+    return int(years.mode().sort()[0]) if len(years) else None
+
+
+def _row_frame(parsed: ParsedFile, count_year: int, priority: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Rows and long-format count cells of one file for one count year."""
+    t = parsed.table
+    col = {h: f"f{i}" for i, h in enumerate(t.header)}
+    dominant = _dominant_year(parsed)
+    # Rows with an unreadable count date stay with the file's main year, to be rejected there.
+    row_year = parsed.count_years.fill_null(dominant if dominant is not None else count_year)
+    header_by_index = {i: h for i, h in enumerate(t.header)}
+    base = pl.concat([t.lines, t.fields, pl.DataFrame({"count_year": row_year})], how="horizontal").filter(
+        pl.col("count_year") == count_year
+    )
+    canonical = ["peildatum", "brin", "location_no", "school_municipality_code", "school_municipality_name",
+                 "school_name", "home_pc4", "home_municipality_code", "home_municipality_name", "soort", "total"]
+    rows = base.select(
+        pl.lit(parsed.name).alias("file_name"),
+        pl.lit(parsed.kind.name).alias("kind"),
+        pl.lit(school_year_of(count_year)).alias("school_year"),
+        pl.col("line").cast(pl.Int64),
+        pl.col("n_fields"),
+        pl.lit(len(t.header), dtype=pl.Int32).alias("expected_fields"),
+        pl.col("n_fields").replace_strict(header_by_index, default=None, return_dtype=pl.String).alias("first_missing_column"),
+        pl.lit(priority, dtype=pl.Int32).alias("file_priority"),
+        *[
+            (pl.col(col[parsed.mapping[c]]) if c in parsed.mapping else pl.lit(None, dtype=pl.String)).alias(c)
+            for c in canonical
+        ],
+        pl.col("raw_line"),
+    )
+    cells = (
+        base.select(["line", *[col[c] for c in parsed.cell_columns]])
+        .rename({col[c]: c for c in parsed.cell_columns})
+        .unpivot(index="line", variable_name="cell_label", value_name="value_text")
+        .with_columns(
+            pl.lit(parsed.name).alias("file_name"),
+            pl.lit(school_year_of(count_year)).alias("school_year"),
+            pl.col("line").cast(pl.Int64),
+            pl.col("cell_label").replace_strict({c: i for i, c in enumerate(parsed.cell_columns)}, return_dtype=pl.Int32).alias("cell_order"),
+        )
+        .select("file_name", "school_year", "line", "cell_label", "cell_order", "value_text")
+    )
+    return rows, cells
+
+
+def _totals_frame(parsed: ParsedFile, count_year: int) -> pl.DataFrame | None:
+    t = parsed.table
+    col = {h: f"f{i}" for i, h in enumerate(t.header)}
+    column = next((c for c in parsed.cell_columns if c.endswith(str(count_year))), None)
+    if column is None:
+        return None
+    get = lambda c: pl.col(col[parsed.mapping[c]]) if c in parsed.mapping else pl.lit(None, dtype=pl.String)  # noqa: E731
+    return pl.concat([t.lines, t.fields], how="horizontal").select(
+        pl.lit(parsed.name).alias("file_name"),
+        pl.lit(school_year_of(count_year)).alias("school_year"),
+        pl.col("line").cast(pl.Int64),
+        pl.col("n_fields"),
+        pl.lit(len(t.header), dtype=pl.Int32).alias("expected_fields"),
+        get("location_code").alias("location_code"),
+        get("brin").alias("brin"),
+        get("soort").alias("soort"),
+        get("school_municipality_code").alias("school_municipality_code"),
+        get("school_name").alias("school_name"),
+        pl.lit(column).alias("column_name"),
+        pl.col(col[column]).alias("value_text"),
+        pl.col("raw_line"),
+    )
+
+
+def _record_file(con: duckdb.DuckDBPyConnection, name: str, sha: str, size: int, status: str, *,
+                 kind: str | None = None, encoding: str | None = None, delimiter: str | None = None,
+                 data_rows: int | None = None, years: list[int] | None = None, message: str | None = None,
+                 columns: dict[str, str] | None = None, single_school_municipality: bool | None = None) -> None:
+    con.execute(
+        """
+        insert or replace into input_files
+            (file_name, sha256, size_bytes, kind, encoding, delimiter, data_rows, count_years,
+             column_map, single_school_municipality, status, message, seen_at)
+        values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())
+        """,
+        [name, sha, size, kind, encoding, delimiter, data_rows, years, columns, single_school_municipality, status, message],
+    )
+
+
+def _reject_file(con, name: str, sha: str, size: int, err: FileRejected) -> None:
+    _record_file(con, name, sha, size, "rejected", message=err.message)
+    con.execute(
+        """
+        insert or replace into rejected_files (file_name, sha256, line, column_name, reason_code, reason, raw_text, seen_at)
+        values (?, ?, ?, ?, ?, ?, ?, now())
+        """,
+        [name, sha, err.line, err.column, err.reason_code, err.message, err.raw_text],
+    )
+
+
+def load_school_year(con: duckdb.DuckDBPyConnection, input_dir: Path, count_year: int) -> ScanResult:
+    """(Re)load the rows of one school year from every usable file in `input_dir`."""
+    result = ScanResult(school_year_of(count_year))
+    paths = list_input_files(input_dir)
+    first_by_sha: dict[str, str] = {}
+    parsed_files: list[ParsedFile] = []
+    for path in paths:
+        name = str(path.relative_to(input_dir))
+        sha = sha256_of(path)
+        size = path.stat().st_size
+        if sha in first_by_sha:
+            err = FileRejected("duplicate_file", f"same content as {first_by_sha[sha]}: loaded once, from that file")
+            _reject_file(con, name, sha, size, err)
+            _record_file(con, name, sha, size, "duplicate", message=err.message)
+            result.duplicates.append((name, first_by_sha[sha]))
+            continue
+        first_by_sha[sha] = name
+        known = next(iter(con.execute(
+            "select status, count_years from input_files where file_name = ? and sha256 = ?", [name, sha]
+        ).fetchall()), None)
+        if known and known[0] == "loaded" and count_year not in (known[1] or []):
+            result.skipped.append(name)
+            continue
+        try:
+            parsed = parse_file(path, name, sha)
+        except FileRejected as err:
+            _reject_file(con, name, sha, size, err)
+            result.rejected.append((name, err.message))
+            continue
+        parsed_files.append(parsed)
+
+    # Files that hold a single school municipality are DUO's per-municipality files: complete
+    # for their school locations. They win over extracts when the same row is in both.
+    def single_municipality(p: ParsedFile) -> bool | None:
+        if "school_municipality_code" not in p.mapping or p.kind is PO_LOCATION_TOTALS:
+            return None
+        idx = p.table.header.index(p.mapping["school_municipality_code"])
+        return p.table.fields[f"f{idx}"].drop_nulls().str.strip_chars("0").n_unique() == 1
+
+    singles = {p.name: single_municipality(p) for p in parsed_files}
+    order = sorted(parsed_files, key=lambda p: (not singles[p.name], p.name))
+    rows, cells, totals = [], [], []
+    for priority, parsed in enumerate(order):
+        years = _file_years(parsed)
+        _record_file(
+            con, parsed.name, parsed.sha256, parsed.size, "loaded", kind=parsed.kind.name,
+            encoding=parsed.table.encoding, delimiter=parsed.table.delimiter, data_rows=parsed.table.lines.height,
+            years=years, columns=parsed.mapping, single_school_municipality=singles[parsed.name],
+        )
+        if count_year not in years and not (parsed.kind is not PO_LOCATION_TOTALS and parsed.count_years.null_count()
+                                            and _dominant_year(parsed) == count_year):
+            result.skipped.append(parsed.name)
+            continue
+        if parsed.kind is PO_LOCATION_TOTALS:
+            frame = _totals_frame(parsed, count_year)
+            if frame is not None:
+                totals.append(frame)
+        else:
+            r, c = _row_frame(parsed, count_year, priority)
+            rows.append(r.with_columns(pl.lit(singles[parsed.name]).alias("single_school_municipality")))
+            cells.append(c)
+        result.loaded.append(parsed.name)
+
+    # Replace this year's rows of every file that loaded now; other files' rows stay.
+    for table, frames in (("raw_rows", rows), ("raw_cells", cells), ("raw_location_totals", totals)):
+        if result.loaded:
+            con.execute(
+                f"delete from {table} where school_year = ? and file_name in (select unnest(?::varchar[]))",
+                [result.school_year, result.loaded],
+            )
+        if frames:
+            frame = pl.concat(frames, how="vertical_relaxed")  # noqa: F841 (DuckDB reads it by name)
+            columns = ", ".join(frame.columns)
+            con.execute(f"insert into {table} ({columns}) select {columns} from frame")
+    return result
+
+
+def discover_count_years(input_dir: Path, only: list[Path] | None = None) -> list[int]:
+    """Count years present in the PO/VO pupil files of a folder (not the multi-year totals file)."""
+    years: set[int] = set()
+    for path in only if only is not None else list_input_files(input_dir):
+        try:
+            parsed = parse_file(path, path.name, "")
+        except FileRejected:
+            continue
+        if parsed.kind is not PO_LOCATION_TOTALS:
+            years.update(_file_years(parsed))
+    return sorted(years)

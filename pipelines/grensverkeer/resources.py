@@ -1,0 +1,42 @@
+"""Resources in one place: the warehouse and the folders the pipeline reads and writes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dagster import ConfigurableResource
+from dagster_duckdb import DuckDBResource
+
+from . import settings
+
+
+class ProjectPaths(ConfigurableResource):
+    """Input folder, output folder and region file (defaults: bundled data, build/, Haaglanden)."""
+
+    input_dir: str
+    out_dir: str
+    region_file: str
+
+    @property
+    def input_path(self) -> Path:
+        return Path(self.input_dir)
+
+    @property
+    def out_path(self) -> Path:
+        return Path(self.out_dir)
+
+    def region(self) -> settings.Region:
+        return settings.load_region(Path(self.region_file))
+
+
+def default_resources() -> dict:
+    """Resources from the environment (GRENSVERKEER_*), falling back to the project defaults."""
+    settings.warehouse_path().parent.mkdir(parents=True, exist_ok=True)
+    return {
+        "duckdb": DuckDBResource(database=str(settings.warehouse_path())),
+        "paths": ProjectPaths(
+            input_dir=str(settings.input_dir()),
+            out_dir=str(settings.out_dir()),
+            region_file=str(settings.region_file()),
+        ),
+    }

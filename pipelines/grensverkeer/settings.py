@@ -1,0 +1,64 @@
+"""Where things live: project folders, defaults and the region configuration."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# The package is installed editable from the repository, so the repository root is
+# three levels up: pipelines/grensverkeer/settings.py.
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DATA_DIR = PROJECT_ROOT / "data"
+REFERENCE_DIR = DATA_DIR / "reference"
+MODELS_DIR = PROJECT_ROOT / "models"
+DEFAULT_INPUT_DIR = DATA_DIR / "inputs"
+DEFAULT_WAREHOUSE = DATA_DIR / "warehouse.duckdb"
+DEFAULT_OUT_DIR = PROJECT_ROOT / "build"
+DEFAULT_REGION_FILE = DATA_DIR / "regions" / "haaglanden.toml"
+
+# Environment variables let Dagster (UI, sensor, schedule) use the same paths as the CLI.
+ENV_INPUT = "GRENSVERKEER_INPUT"
+ENV_WAREHOUSE = "GRENSVERKEER_WAREHOUSE"
+ENV_OUT = "GRENSVERKEER_OUT"
+ENV_REGION = "GRENSVERKEER_REGION"
+
+
+def input_dir() -> Path:
+    return Path(os.environ.get(ENV_INPUT, DEFAULT_INPUT_DIR)).resolve()
+
+
+def warehouse_path() -> Path:
+    return Path(os.environ.get(ENV_WAREHOUSE, DEFAULT_WAREHOUSE)).resolve()
+
+
+def out_dir() -> Path:
+    return Path(os.environ.get(ENV_OUT, DEFAULT_OUT_DIR)).resolve()
+
+
+def region_file() -> Path:
+    return Path(os.environ.get(ENV_REGION, DEFAULT_REGION_FILE)).resolve()
+
+
+@dataclass(frozen=True)
+class Region:
+    """A set of municipalities treated as one region (a jeugdhulpregio, an SWV area...)."""
+
+    name: str
+    slug: str
+    members: dict[str, str]  # CBS code -> display name
+    subregions: dict[str, str] = field(default_factory=dict)  # CBS code -> subregion
+
+    @property
+    def codes(self) -> list[str]:
+        return sorted(self.members)
+
+
+def load_region(path: Path | None = None) -> Region:
+    path = path or region_file()
+    with open(path, "rb") as fh:
+        cfg = tomllib.load(fh)
+    members = {m["code"]: m.get("display_name", m["code"]) for m in cfg["municipality"]}
+    subregions = {m["code"]: m["subregion"] for m in cfg["municipality"] if m.get("subregion")}
+    return Region(name=cfg["name"], slug=cfg["slug"], members=members, subregions=subregions)

@@ -1,0 +1,60 @@
+"""The short summary `grensverkeer run` prints after a run, read back from the warehouse."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from .ingest.load import list_input_files
+from .ingest.text import sha256_of
+
+
+def print_summary(input_dir: Path, warehouse: Path, years: list[str], out_dir: Path) -> list[tuple[str, str]]:
+    """Print what this run read and counted; return the files of the input folder that were rejected."""
+    current = [(str(p.relative_to(input_dir)), sha256_of(p)) for p in list_input_files(input_dir)]
+    if not warehouse.exists():
+        print("No warehouse was written.")
+        return []
+    con = duckdb.connect(str(warehouse))
+    try:
+        con.execute("create temp table current_files (file_name varchar, sha256 varchar)")
+        con.executemany("insert into current_files values (?, ?)", current)
+        status = con.execute(
+            """
+            select f.status, count(*) from current_files c join input_files f using (file_name, sha256) group by all
+            """).fetchall()
+        rejected = con.execute(
+            """
+            select r.file_name, r.reason from current_files c join rejected_files r using (file_name, sha256)
+            where r.reason_code <> 'duplicate_file' order by r.file_name
+            """).fetchall()
+        print(f"\ngrensverkeer: {len(current)} files in {input_dir}: "
+              + ", ".join(f"{n} {s}" for s, n in sorted(status)))
+        for year in years:
+            rows = con.execute(
+                """
+                select count(*),
+                       count(*) filter (where reason_code is null),
+                       count(*) filter (where reason_code = 'duplicate_row'),
+                       count(*) filter (where reason_code is not null and reason_code <> 'duplicate_row')
+                from stg_duo_rows where school_year = ?
+                """, [year]).fetchall()[0]
+            pupils = con.execute(
+                """
+                select sum(students), sum(students_low), sum(students_high),
+                       sum(students) filter (where origin_code <> destination_code)
+                from municipality_flows where school_year = ?
+                """, [year]).fetchall()[0]
+            print(f"  {year}: {rows[0]} pupil rows read: {rows[1]} accepted, {rows[2]} duplicates of rows in "
+                  f"other files (counted once), {rows[3]} rejected (see rejected_rows)")
+            if pupils[0] is not None:
+                print(f"  {year}: {pupils[0]:,.0f} pupils counted (bounds {pupils[1]:,}-{pupils[2]:,}), "
+                      f"{pupils[3]:,.0f} schooled outside their home municipality")
+    except duckdb.CatalogException:
+        print("The run stopped before the warehouse tables were written.")
+        rejected = []
+    finally:
+        con.close()
+    print(f"  warehouse: {warehouse}\n  output: {out_dir}")
+    return rejected

@@ -1,0 +1,71 @@
+"""The DuckDB warehouse: opening it, creating its raw layer, and running SQL models.
+
+A model is one `select` in models/<layer>/<name>.sql and fills the table of the same
+name. Partitioned models replace only the rows of their school year, so computing a new
+year never touches the others.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from .settings import MODELS_DIR, REFERENCE_DIR, Region
+
+
+def model_sql(model: str) -> str:
+    return (MODELS_DIR / f"{model}.sql").read_text(encoding="utf-8")
+
+
+def setup(con: duckdb.DuckDBPyConnection) -> None:
+    """Create macros and raw tables if they are not there yet (idempotent)."""
+    con.execute(model_sql("raw/macros"))
+    con.execute(model_sql("raw/raw_schema"))
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    return [r[0] for r in con.execute(
+        "select column_name from information_schema.columns where table_name = ? order by ordinal_position", [table]
+    ).fetchall()]
+
+
+def run_model(con: duckdb.DuckDBPyConnection, model: str, school_year: str | None = None,
+              table: str | None = None, scope: str | None = None) -> int:
+    """Run models/<model>.sql into `table` (default: the model's name); return its row count.
+
+    With a school year the model fills only that year's rows; `scope` narrows the rows it
+    replaces further (for tables that several models fill, like rejected_rows).
+    """
+    sql = model_sql(model)
+    table = table or Path(model).name
+    con.execute("set variable school_year = ?", [school_year])
+    con.execute("set variable reference_dir = ?", [str(REFERENCE_DIR)])
+    if school_year is None:
+        con.execute(f"create or replace table {table} as {sql}")
+        return con.execute(f"select count(*) from {table}").fetchall()[0][0]
+    con.execute(f"create table if not exists {table} as select * from ({sql}) where false")
+    new_columns = [d[0] for d in con.sql(f"select * from ({sql}) limit 0").description]
+    if _columns(con, table) != new_columns:
+        raise RuntimeError(
+            f"The warehouse table {table} has other columns than the code makes: the warehouse was built by "
+            "an older version. Move the warehouse file aside (or delete it) and run again to rebuild it."
+        )
+    where = f"school_year = getvariable('school_year')" + (f" and {scope}" if scope else "")
+    con.execute(f"delete from {table} where {where}")
+    con.execute(f"insert into {table} by name select * from ({sql})")
+    return con.execute(f"select count(*) from {table} where {where}").fetchall()[0][0]
+
+
+def load_reference(con: duckdb.DuckDBPyConnection, region: Region) -> dict[str, int]:
+    counts = {
+        name: run_model(con, f"reference/{name}")
+        for name in ("ref_municipalities", "ref_municipality_mergers", "ref_municipality_names", "ref_school_locations")
+    }
+    con.execute("create or replace table ref_region_members (code varchar primary key, display_name varchar, subregion varchar)")
+    con.executemany(
+        "insert into ref_region_members values (?, ?, ?)",
+        [[code, name, region.subregions.get(code)] for code, name in sorted(region.members.items())],
+    )
+    counts["ref_region_members"] = len(region.members)
+    return counts
