@@ -167,10 +167,18 @@ def real_checks(con) -> dict:
     out["class_means"] = means
     # fallback: every location as if its total were unknown
     fb = {}
-    for name, alloc, prior in FALLBACKS:
-        est.estimate_masked_cells(
-            con, "est_cells_real", "est_totals_none", "real_fb", allocation=alloc, prior=prior
-        )
+    for name, alloc, prior, overrides in FALLBACKS:
+        saved = {k: getattr(est, k) for k in overrides}
+        try:
+            for k, v in overrides.items():
+                setattr(est, k, v)
+            est.estimate_masked_cells(
+                con, "est_cells_real", "est_totals_none", "real_fb", allocation=alloc,
+                prior=out["pooled_mean"] if prior is None else prior,
+            )
+        finally:
+            for k, v in saved.items():
+                setattr(est, k, v)
         fb[name] = con.execute(
             """SELECT sum(abs(e.estimated_masked_sum - l.remainder)) / sum(l.remainder),
                       sum(e.estimated_masked_sum - l.remainder) / sum(l.remainder)
@@ -183,30 +191,43 @@ def real_checks(con) -> dict:
 
 
 FALLBACKS = [
-    ("poisson, no total", "poisson", None),
-    (f"flat prior {est.PRIOR_DEFAULT}", "equal", est.PRIOR_DEFAULT),
-    ("midpoint 2.5", "equal", 2.5),
+    ("poisson (chosen): model expectation", "poisson", None, {}),
+    ("poisson, flat prior with poisson shape", "poisson", None, {"_FALLBACK": "prior"}),
+    ("equal share, flat prior", "equal", None, {}),
+    ("midpoint 2.5", "equal", 2.5, {}),
 ]
 
 
 # ------------------------------------------------------------------- synthetic truth
-def make_truth(con, seed: int, model: str, class_means: dict[str, float], pooled: float) -> None:
+def truth_weights(con, model: str, class_means: dict[str, float], pooled: float, seed: int):
+    """Slot weights w and fill probabilities p per row class for the truth model.
+
+    'structured': weights are calibrated (a few rounds on `seed`) so that the realized
+    class means of the synthetic truth match the class means identified from the real
+    location totals. 'uniform': every masked cell alike.
+    """
+    if model == "uniform":
+        return ({k: 1.0 for k in class_means}, {k: (pooled - 1.0) / 3 for k in class_means})
+    w = {k: max(v - 1.0, 0.02) for k, v in class_means.items()}
+    p = {k: (v - 1.0) / 3 for k, v in class_means.items()}
+    for _ in range(4):
+        make_truth(con, seed, w, p)
+        got = realized_class_means(con)
+        w = {k: max(w[k] * (class_means[k] - 1.0) / max(got[k] - 1.0, 1e-3), 1e-3) for k in w}
+    return w, p
+
+
+def make_truth(con, seed: int, w: dict[str, float], p: dict[str, float]) -> None:
     """truth(cell_id, value): real unmasked values; masked ones drawn in 1..4.
 
     Where the real total is usable the draw is consistent with it: the location's
     E = remainder - m extra pupils go to E of its 3m 'slots' (3 per masked cell),
-    picked by weighted sampling without replacement (key = ln(u) / w). Elsewhere
-    each slot is filled with probability (mean - 1) / 3.
+    picked by weighted sampling without replacement (key = ln(u) / w, w by row
+    class). Elsewhere each slot is filled with probability p (by row class).
     """
-    if model == "structured":
-        w = {k: max(v - 1.0, 0.02) for k, v in class_means.items()}
-        p = {k: (v - 1.0) / 3 for k, v in class_means.items()}
-    else:
-        w = {k: 1.0 for k in class_means}
-        p = {k: (pooled - 1.0) / 3 for k in class_means}
     con.execute(
         "CREATE OR REPLACE TABLE class_w AS SELECT * FROM (VALUES "
-        + ", ".join(f"('{k}', {w[k]}, {p[k]})" for k in class_means)
+        + ", ".join(f"('{k}', {w[k]}, {p[k]})" for k in sorted(w))
         + ") t(class, w, p)"
     )
     con.execute(
@@ -261,7 +282,7 @@ def score(con, estimates: str | None, fill: float | None = None) -> dict[str, fl
     if estimates is None:
         e_sql = f"""SELECT cell_id, coalesce(value, {fill})::DOUBLE AS students,
                            NULL::DOUBLE AS students_low, NULL::DOUBLE AS students_high
-                    FROM est_cells"""
+                    FROM est_cells_cur"""
     else:
         e_sql = f"SELECT cell_id, students, students_low, students_high FROM {estimates}"
     con.execute(
@@ -289,51 +310,101 @@ def score(con, estimates: str | None, fill: float | None = None) -> dict[str, fl
     return dict(zip(("cross", "all", "catchment", "coverage", "n_cross"), res))
 
 
-METHODS_WITH_TOTALS = [
-    ("estimator: poisson (chosen)", "poisson", None),
-    ("estimator: equal share", "equal", None),
-    ("zero-fill ('<5' = 0)", None, 0.0),
-    ("midpoint-fill ('<5' = 2.5)", None, 2.5),
-]
-METHODS_NO_TOTALS = [
-    ("fallback: poisson, no total", "poisson", None),
-    (f"fallback: flat prior {est.PRIOR_DEFAULT}", "equal", est.PRIOR_DEFAULT),
-    ("midpoint-fill ('<5' = 2.5)", None, 2.5),
+# (label, allocation, prior, module overrides) ; allocation None = plain fill with `prior`
+EST_POISSON = ("estimator: poisson (chosen)", "poisson", None, {})
+METHODS = {
+    "totals": [
+        EST_POISSON,
+        ("estimator: equal share", "equal", None, {}),
+        ("zero-fill ('<5' = 0)", None, 0.0, {}),
+        ("midpoint-fill ('<5' = 2.5)", None, 2.5, {}),
+    ],
+    "no_totals": [
+        EST_POISSON,
+        ("poisson, flat-prior fallback", "poisson", None, {"_FALLBACK": "prior"}),
+        ("equal share, flat prior", "equal", None, {}),
+        ("midpoint-fill ('<5' = 2.5)", None, 2.5, {}),
+    ],
+    "partial": [
+        EST_POISSON,
+        ("poisson, flat-prior fallback", "poisson", None, {"_FALLBACK": "prior"}),
+        ("equal share, flat prior", "equal", None, {}),
+        ("zero-fill ('<5' = 0)", None, 0.0, {}),
+        ("midpoint-fill ('<5' = 2.5)", None, 2.5, {}),
+    ],
+}
+EXTENDED = [
+    (f"poisson, {k} outer rounds", "poisson", None, {"_OUTER_ITERATIONS": k}) for k in (1, 2, 5, 8)
+] + [
+    (f"poisson, age prior {k} pupils", "poisson", None, {"_AGE_PRIOR_PUPILS": k})
+    for k in (0, 5, 20, 100)
 ]
 
 
-def run_scenarios(con, seeds, model, class_means, pooled, extended):
-    rows: dict[str, list[dict]] = {}
+def run_method(con, cells, totals, method) -> dict:
+    label, alloc, prior, overrides = method
+    con.execute(f"CREATE OR REPLACE VIEW est_cells_cur AS SELECT * FROM {cells}")
+    if alloc is None:
+        return score(con, None, prior)
+    saved = {k: getattr(est, k) for k in overrides}
+    try:
+        for k, v in overrides.items():
+            setattr(est, k, v)
+        est.estimate_masked_cells(con, cells, totals, "bench_est", allocation=alloc, prior=prior)
+    finally:
+        for k, v in saved.items():
+            setattr(est, k, v)
+    return score(con, "bench_est")
+
+
+def run_scenarios(con, seeds, w, p, extended, prior_known):
+    """One synthetic truth per seed; three situations per truth.
+
+    totals:    every location complete, exact total from the truth;
+    no_totals: no location has a total (measures the fallback prior);
+    partial:   like the schools outside the region in the HAAGLANDEN-FILTERED extract
+               (319 locations, 1063 masked cells, no unmasked ones, median 1 masked
+               cell): each location x home municipality's all-masked cross-border rows
+               become one location whose total is marked partial (not binding).
+    The flat prior of the 'no_totals' and 'partial' runs is the mean masked cell of
+    the real data (the estimator's own data-driven prior needs locations with a
+    usable total, which these situations do not have).
+    """
+    res: dict[str, dict[str, list[dict]]] = {k: {} for k in METHODS}
     realized = []
     for seed in seeds:
-        make_truth(con, seed, model, class_means, pooled)
+        make_truth(con, seed, w, p)
         realized.append(realized_class_means(con))
-        for name, alloc, fill in METHODS_WITH_TOTALS:
-            if alloc is None:
-                rows.setdefault(name, []).append(score(con, None, fill))
-            else:
-                est.estimate_masked_cells(con, "est_cells", "est_totals", "bench_est", allocation=alloc)
-                rows.setdefault(name, []).append(score(con, "bench_est"))
-        if extended:
-            saved = est._OUTER_ITERATIONS
-            try:
-                for k in (1, 2, 5, 8):
-                    est._OUTER_ITERATIONS = k
-                    est.estimate_masked_cells(con, "est_cells", "est_totals", "bench_est")
-                    rows.setdefault(f"poisson, {k} outer rounds", []).append(score(con, "bench_est"))
-            finally:
-                est._OUTER_ITERATIONS = saved
         con.execute("CREATE OR REPLACE TABLE est_totals_empty AS SELECT * FROM est_totals WHERE false")
-        for name, alloc, fill in METHODS_NO_TOTALS:
-            key = "[no totals] " + name
-            if alloc is None:
-                rows.setdefault(key, []).append(score(con, None, fill))
-            else:
-                est.estimate_masked_cells(
-                    con, "est_cells", "est_totals_empty", "bench_est", allocation=alloc, prior=fill
-                )
-                rows.setdefault(key, []).append(score(con, "bench_est"))
-    return rows, realized
+        # like the schools outside the region in the HAAGLANDEN-FILTERED extract: a few
+        # pupils from one other municipality, all masked, total not binding
+        con.execute(
+            """CREATE OR REPLACE TABLE est_cells_partial AS
+            SELECT c.* REPLACE (c.school_location_id || '/' || t.origin AS school_location_id)
+            FROM est_cells c JOIN truth t USING (cell_id)
+            WHERE t.origin <> t.destination
+              AND t.row_id NOT IN (SELECT t2.row_id FROM est_cells c2 JOIN truth t2 USING (cell_id)
+                                   WHERE NOT c2.is_masked AND c2.value > 0)"""
+        )
+        con.execute(
+            """CREATE OR REPLACE TABLE est_totals_partial AS
+            SELECT DISTINCT c.school_location_id, t.total_low, t.total_high,
+                   false AS is_complete
+            FROM est_cells_partial c
+            JOIN est_totals t ON c.school_location_id LIKE t.school_location_id || '/%'"""
+        )
+        setups = {
+            "totals": ("est_cells", "est_totals"),
+            "no_totals": ("est_cells", "est_totals_empty"),
+            "partial": ("est_cells_partial", "est_totals_partial"),
+        }
+        for scen, (cells, totals) in setups.items():
+            methods = METHODS[scen] + (EXTENDED if extended else [])
+            for m in methods:
+                if scen != "totals" and m[1] is not None and m[2] is None:
+                    m = (m[0], m[1], prior_known, m[3])
+                res[scen].setdefault(m[0], []).append(run_method(con, cells, totals, m))
+    return res, realized
 
 
 # ----------------------------------------------------------------------- printing
@@ -402,19 +473,24 @@ def main(argv=None) -> int:
     for name, (wape, bias) in real["fallback"].items():
         print(f"| {name} | {pct(wape)} | {'+' if bias >= 0 else ''}{pct(bias)} |")
 
+    titles = {
+        "totals": "all location totals known",
+        "no_totals": "no location totals (fallback prior everywhere)",
+        "partial": "partial locations like the schools outside the region: per location and "
+                   "home municipality only the all-masked cross-border rows, total not binding",
+    }
     for model in ("structured", "uniform"):
-        rows, realized = run_scenarios(
-            con, seeds, model, real["class_means"], real["pooled_mean"], args.extended
-        )
-        n_cross = next(iter(rows.values()))[0]["n_cross"]
-        print_table(
-            f"Synthetic truth '{model}' ({len(seeds)} replicates, seeds {seeds[0]}..{seeds[-1]}; "
-            f"{n_cross} cross-border pairs)", rows
-        )
+        w, p = truth_weights(con, model, real["class_means"], real["pooled_mean"], args.seed)
+        res, realized = run_scenarios(con, seeds, w, p, args.extended, real["pooled_mean"])
+        print(f"\n### Synthetic truth '{model}' ({len(seeds)} replicates, "
+              f"seeds {seeds[0]}..{seeds[-1]})")
         if model == "structured":
-            real_means = {k: float(np.mean([r[k] for r in realized])) for k in realized[0]}
-            print("\nrealized class means of the synthetic truth: "
-                  + ", ".join(f"{k} {v:.2f}" for k, v in sorted(real_means.items())))
+            means = {k: float(np.mean([r[k] for r in realized])) for k in realized[0]}
+            print("\nrealized class means of the truth: "
+                  + ", ".join(f"{k} {v:.2f}" for k, v in sorted(means.items())))
+        for scen, rows in res.items():
+            n_cross = next(iter(rows.values()))[0]["n_cross"]
+            print_table(f"{titles[scen]} ({n_cross} cross-border pairs)", rows)
     print(f"\n({time.time() - t0:.1f} s)")
     return 0
 

@@ -1,29 +1,28 @@
 -- municipality_flows: pupils per school year and sector from their home municipality
 -- (origin) to the municipality of their school (destination). Self-flows (origin =
--- destination) are pupils schooled in their own municipality.
+-- destination) are pupils schooled in their own municipality. Bounds are exact given
+-- the school locations' totals: rows are added up per location first.
 
-with cells as (
-    select file_name, line, students, students_low, students_high, is_masked
-    from int_cell_estimates
-    where school_year = getvariable('school_year')
+with pupil_rows as (
+    select * from int_row_estimates where school_year = getvariable('school_year')
 ),
 
-pupil_rows as (
-    select file_name, line, school_year, sector, origin_code, destination_code
-    from stg_duo_rows
-    where school_year = getvariable('school_year') and reason_code is null
-),
-
-row_totals as (
+per_location as (
     select
-        file_name,
-        line,
+        school_year,
+        sector,
+        origin_code,
+        destination_code,
+        school_location_id,
         sum(students) as students,
-        sum(students_low) as students_low,
-        sum(students_high) as students_high,
-        count(*) filter (where is_masked) as masked_cells
-    from cells
-    group by file_name, line
+        sum(unmasked_students) as unmasked_students,
+        sum(masked_cells) as masked_cells,
+        any_value(location_masked_cells) as location_masked_cells,
+        any_value(location_remainder_low) as location_remainder_low,
+        any_value(location_remainder_high) as location_remainder_high,
+        count(*) as input_rows
+    from pupil_rows
+    group by all
 ),
 
 names as (
@@ -33,21 +32,20 @@ names as (
 )
 
 select
-    pupil_rows.school_year,
-    pupil_rows.sector,
-    pupil_rows.origin_code,
+    per_location.school_year,
+    per_location.sector,
+    per_location.origin_code,
     origin_names.name as origin_name,
-    pupil_rows.destination_code,
+    per_location.destination_code,
     destination_names.name as destination_name,
-    sum(row_totals.students) as students,
-    cast(sum(row_totals.students_low) as integer) as students_low,
-    cast(sum(row_totals.students_high) as integer) as students_high,
-    cast(sum(row_totals.masked_cells) as integer) as masked_cells,
-    cast(count(*) as integer) as input_rows,
+    sum(per_location.students) as students,
+    cast(sum(unmasked_students + masked_sum_low(masked_cells, location_masked_cells, location_remainder_low)) as integer) as students_low,
+    cast(sum(unmasked_students + masked_sum_high(masked_cells, location_masked_cells, location_remainder_high)) as integer) as students_high,
+    cast(sum(per_location.masked_cells) as integer) as masked_cells,
+    cast(sum(per_location.input_rows) as integer) as input_rows,
     'duo' as source
-from pupil_rows
-join row_totals using (file_name, line)
-left join names as origin_names on origin_names.code = pupil_rows.origin_code
-left join names as destination_names on destination_names.code = pupil_rows.destination_code
+from per_location
+left join names as origin_names on origin_names.code = per_location.origin_code
+left join names as destination_names on destination_names.code = per_location.destination_code
 group by all
-order by pupil_rows.sector, pupil_rows.origin_code, pupil_rows.destination_code
+order by per_location.sector, per_location.origin_code, per_location.destination_code

@@ -1,15 +1,7 @@
 -- school_catchment: for every school location, the home municipalities its pupils come from.
 
-with cells as (
-    select file_name, line, students, students_low, students_high
-    from int_cell_estimates
-    where school_year = getvariable('school_year')
-),
-
-pupil_rows as (
-    select file_name, line, school_year, sector, school_location_id, school_name, destination_code, origin_code
-    from stg_duo_rows
-    where school_year = getvariable('school_year') and reason_code is null
+with pupil_rows as (
+    select * from int_row_estimates where school_year = getvariable('school_year')
 ),
 
 names as (
@@ -20,18 +12,17 @@ names as (
 
 catchment as (
     select
-        pupil_rows.school_year,
-        pupil_rows.sector,
-        pupil_rows.school_location_id,
-        any_value(pupil_rows.school_name) as school_name,
-        pupil_rows.destination_code as school_municipality_code,
-        pupil_rows.origin_code,
-        sum(cells.students) as students,
-        cast(sum(cells.students_low) as integer) as students_low,
-        cast(sum(cells.students_high) as integer) as students_high
+        school_year,
+        sector,
+        school_location_id,
+        any_value(school_name) as school_name,
+        destination_code as school_municipality_code,
+        origin_code,
+        sum(students) as students,
+        cast(sum(unmasked_students) + masked_sum_low(sum(masked_cells), any_value(location_masked_cells), any_value(location_remainder_low)) as integer) as students_low,
+        cast(sum(unmasked_students) + masked_sum_high(sum(masked_cells), any_value(location_masked_cells), any_value(location_remainder_high)) as integer) as students_high
     from pupil_rows
-    join cells using (file_name, line)
-    group by all
+    group by school_year, sector, school_location_id, destination_code, origin_code
 )
 
 select

@@ -10,3 +10,10 @@ create or replace macro gm_code(n) as
 
 -- First calendar year of a school year label: '2024-2025' -> 2024.
 create or replace macro count_year_of(school_year) as cast(left(school_year, 4) as integer);
+
+-- Exact bounds for the sum of k masked cells (each 1..4) of one school location whose m
+-- masked cells together add up to a remainder in [r_low, r_high] (NULL: unconstrained).
+create or replace macro masked_sum_low(k, m, r_low) as
+    case when r_low is null then k else greatest(k, r_low - 4 * (m - k)) end;
+create or replace macro masked_sum_high(k, m, r_high) as
+    case when r_high is null then 4 * k else least(4 * k, r_high - (m - k)) end;

@@ -10,7 +10,6 @@ from pathlib import Path
 
 from . import settings
 
-QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
 def _prepare_environment(args: argparse.Namespace) -> None:
@@ -30,47 +29,20 @@ def _prepare_environment(args: argparse.Namespace) -> None:
     os.environ["DAGSTER_HOME"] = str(home)
 
 
-def _failures(result) -> list[str]:
-    """Plain sentences for failed steps and failed blocking checks of a run."""
-    out = []
-    for ev in result.get_asset_check_evaluations():
-        if not ev.passed and ev.severity.value == "ERROR":
-            md = {k: getattr(v, "value", v) for k, v in ev.metadata.items()}
-            detail = md.get("failures") or ev.description or ""
-            out.append(f"check {ev.check_name} on {ev.asset_key.to_user_string()} failed: {detail}")
-    for ev in result.all_events:
-        if ev.event_type_value == "STEP_FAILURE":
-            err = ev.event_specific_data.error
-            if err and "DagsterAssetCheckFailedError" in (err.cls_name or ""):
-                continue  # already told as a failed check
-            out.append(f"step {ev.step_key} failed: {err.message.strip() if err else 'unknown error'}")
-    return out
-
-
 def run(args: argparse.Namespace) -> int:
     _prepare_environment(args)
     from dagster import DagsterInstance
 
-    from .definitions import defs
-    from .ingest.load import discover_count_years, school_year_of
-    from .partitions import school_years
+    from .runner import run_pipeline
     from .summary import print_summary
 
     input_dir = settings.input_dir()
     if not input_dir.is_dir():
         print(f"grensverkeer: input folder {input_dir} does not exist", file=sys.stderr)
         return 2
-    years = [school_year_of(y) for y in discover_count_years(input_dir)]
-    instance = DagsterInstance.get()
-    failures: list[str] = []
-    reference = defs.resolve_job_def("reference_job").execute_in_process(instance=instance, raise_on_error=False, run_config=QUIET)
-    failures += _failures(reference)
-    if reference.success:
-        instance.add_dynamic_partitions(school_years.name, years)
-        job = defs.resolve_job_def("school_year_job")
-        for year in years:
-            result = job.execute_in_process(partition_key=year, instance=instance, raise_on_error=False, run_config=QUIET)
-            failures += [f"{year}: {f}" for f in _failures(result)]
+    outcome = run_pipeline(input_dir, settings.warehouse_path(), settings.out_dir(), settings.region_file(),
+                           instance=DagsterInstance.get())
+    years, failures = outcome.school_years, outcome.failures
     rejected_files = print_summary(input_dir, settings.warehouse_path(), years, settings.out_dir())
     if not years:
         print(f"grensverkeer: no DUO pupil files with a usable count date in {input_dir}", file=sys.stderr)

@@ -16,19 +16,23 @@ Allocation rules (``allocation=``):
 
 * ``'poisson'`` (default, chosen by measurement): each masked cell gets an expected
   size from an independence model of its location's table (home-area rows x age
-  columns): ``lambda = row total * age-column total / location total``, using the
-  unmasked counts plus the current estimates of the masked ones. The estimate of a
-  cell is the mean of a Poisson(theta * lambda) count that is known to lie in 1..4,
-  with one factor ``theta`` per location chosen so that the location's masked cells
-  add up to its remainder. A masked cell next to large counts in its row and age
-  column is therefore likely 3-4; a lone pupil from far away is close to 1.
+  columns): ``lambda = row total * age-column share``, using the unmasked counts plus
+  the current estimates of the masked ones (three rounds). The location's age
+  profile is blended with the age profile of the whole input as if it had 50 more
+  pupils, so that tiny tables (a school outside the region with one pupil from
+  inside) do not get an age profile from that one pupil. The estimate of a cell is
+  the mean of a Poisson(theta * lambda) count known to lie in 1..4, with one factor
+  ``theta`` per location chosen so that the location's masked cells add up to its
+  remainder. A masked cell next to large counts in its row and age column is
+  therefore likely 3-4; a lone pupil from far away is close to 1.
 * ``'equal'``: every masked cell of a location gets the same share of the remainder.
 
 Where a location has no usable total (missing, inconsistent with its cells, or the
-input holds only part of the location's cells) the masked cells fall back to a
-prior: the average masked cell of the locations whose total is usable in the same
-input (``PRIOR_DEFAULT`` if there are none), shaped by the same allocation rule, and
-bounds [1, 4] (for a partial location the upper bound also respects the total).
+input holds only part of the location's cells) there is nothing to add up to: the
+'poisson' rule then uses the model's own expectation (theta = 1); the 'equal' rule
+uses a flat prior, the average masked cell of the locations with a usable exact
+total in the same input (``PRIOR_DEFAULT`` if there are none). Bounds are [1, 4];
+for a partial location the upper bound and the sum also respect the total.
 """
 
 from __future__ import annotations
@@ -52,9 +56,12 @@ MASK_HIGH = 4
 PRIOR_DEFAULT = 1.47
 ALLOCATIONS = ("poisson", "equal")
 
-_NEWTON_STEPS = 6  # safeguarded Newton steps on log(theta) per outer round
-_LOG_THETA_MAX = 24.0
-_OUTER_ITERATIONS = 3  # re-estimate the row/column totals this many times
+# Tuning, measured with benchmarks/masking_accuracy.py --extended (docs/masking.md).
+_OUTER_ITERATIONS = 3  # rounds of re-estimating row/age totals (5 or 8: within 0.1 pt WAPE)
+_NEWTON_STEPS = 6  # Newton steps on log(theta) per round (converged after ~5)
+_LOG_THETA_MAX = 24.0  # bracket for log(theta)
+_AGE_PRIOR_PUPILS = 50  # input-wide age profile counts as this many extra pupils
+_FALLBACK = "model"  # no usable total: 'model' expectation, or 'prior' (flat sum)
 _LAMBDA_CAP = 1e6
 _DECIMALS = 9  # estimates are rounded so that repeated runs give identical bytes
 
@@ -252,7 +259,7 @@ def _run(con, cells, totals, out, allocation, prior, c_, l_, x_, lam_, th_) -> N
             FROM {x_} x JOIN {l_} l USING (loc) LEFT JOIN {th_} t USING (loc)"""
         )
     else:
-        _poisson_allocation(con, l_, x_, lam_, th_)
+        _poisson_allocation(con, l_, x_, lam_, th_, prior)
 
     # Exact sums: move the small residual of each location onto its cells in
     # proportion to their room inside [1, 4]; then clip to the exact bounds.
@@ -268,9 +275,8 @@ def _run(con, cells, totals, out, allocation, prior, c_, l_, x_, lam_, th_) -> N
             FROM m
         ), adj AS (
             SELECT cell_id,
-                   x + CASE WHEN resid = 0 THEN 0
-                            ELSE resid * room / nullif(sum(room) OVER (PARTITION BY loc), 0)
-                       END AS x
+                   x + coalesce(resid * room / nullif(sum(room) OVER (PARTITION BY loc), 0), 0)
+                       AS x
             FROM r
         ), b AS (
             SELECT loc,
@@ -315,29 +321,36 @@ def _run(con, cells, totals, out, allocation, prior, c_, l_, x_, lam_, th_) -> N
     )
 
 
-def _poisson_allocation(con, l_, x_, lam_, th_) -> None:
+def _poisson_allocation(con, l_, x_, lam_, th_, prior: float) -> None:
     """Replace the masked x in `x_` by truncated-Poisson estimates tilted per location.
 
     A fixed number of outer rounds (re-fit the independence model) and of safeguarded
     Newton steps on log(theta); each step is one statement over all locations at once.
     """
     g_free = _g_sql("lam")
+    k = float(_AGE_PRIOR_PUPILS)
     for _ in range(_OUTER_ITERATIONS):
         # independence model of the location table: row total x column total / total
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE {lam_} AS
             WITH r AS (SELECT loc, row_id, sum(x) AS r FROM {x_} GROUP BY ALL),
                  c AS (SELECT loc, age, sum(x) AS c FROM {x_} GROUP BY ALL),
-                 n AS (SELECT loc, sum(x) AS n FROM {x_} GROUP BY ALL)
+                 n AS (SELECT loc, sum(x) AS n FROM {x_} GROUP BY ALL),
+                 a AS (SELECT age, sum(x) / (SELECT sum(x) FROM {x_}) AS share
+                       FROM {x_} GROUP BY ALL)
             SELECT x.cell_id, x.loc,
-                   least(greatest(r.r * c.c / n.n, 1e-12), {_LAMBDA_CAP}) AS lam
+                   least(greatest(r.r * (c.c + {k} * a.share) / (n.n + {k}), 1e-12),
+                         {_LAMBDA_CAP}) AS lam
             FROM {x_} x JOIN r USING (loc, row_id) JOIN c USING (loc, age) JOIN n USING (loc)
+            JOIN a USING (age)
             WHERE x.is_masked"""
         )
         # target per location: the untilted sum, clipped into [s_low, s_high]
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE {th_} AS
-            SELECT f.loc, least(greatest(f.free, l.s_low), l.s_high)::DOUBLE AS target,
+            SELECT f.loc, least(greatest(
+                       CASE WHEN l.status = 'location_total' OR '{_FALLBACK}' = 'model' THEN f.free
+                            ELSE {prior} * l.m END, l.s_low), l.s_high)::DOUBLE AS target,
                    f.free, -{_LOG_THETA_MAX}::DOUBLE AS a, {_LOG_THETA_MAX}::DOUBLE AS b,
                    0.0::DOUBLE AS t
             FROM (SELECT loc, sum({g_free}) AS free FROM {lam_} GROUP BY loc) f

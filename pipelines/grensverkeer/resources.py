@@ -29,14 +29,14 @@ class ProjectPaths(ConfigurableResource):
         return settings.load_region(Path(self.region_file))
 
 
+def make_resources(input_dir: Path, warehouse: Path, out_dir: Path, region_file: Path) -> dict:
+    Path(warehouse).parent.mkdir(parents=True, exist_ok=True)
+    return {
+        "duckdb": DuckDBResource(database=str(warehouse)),
+        "paths": ProjectPaths(input_dir=str(input_dir), out_dir=str(out_dir), region_file=str(region_file)),
+    }
+
+
 def default_resources() -> dict:
     """Resources from the environment (GRENSVERKEER_*), falling back to the project defaults."""
-    settings.warehouse_path().parent.mkdir(parents=True, exist_ok=True)
-    return {
-        "duckdb": DuckDBResource(database=str(settings.warehouse_path())),
-        "paths": ProjectPaths(
-            input_dir=str(settings.input_dir()),
-            out_dir=str(settings.out_dir()),
-            region_file=str(settings.region_file()),
-        ),
-    }
+    return make_resources(settings.input_dir(), settings.warehouse_path(), settings.out_dir(), settings.region_file())

@@ -30,20 +30,7 @@ def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
     ).fetchall()]
 
 
-def run_model(con: duckdb.DuckDBPyConnection, model: str, school_year: str | None = None,
-              table: str | None = None, scope: str | None = None) -> int:
-    """Run models/<model>.sql into `table` (default: the model's name); return its row count.
-
-    With a school year the model fills only that year's rows; `scope` narrows the rows it
-    replaces further (for tables that several models fill, like rejected_rows).
-    """
-    sql = model_sql(model)
-    table = table or Path(model).name
-    con.execute("set variable school_year = ?", [school_year])
-    con.execute("set variable reference_dir = ?", [str(REFERENCE_DIR)])
-    if school_year is None:
-        con.execute(f"create or replace table {table} as {sql}")
-        return con.execute(f"select count(*) from {table}").fetchall()[0][0]
+def _ensure_table(con: duckdb.DuckDBPyConnection, table: str, sql: str) -> None:
     con.execute(f"create table if not exists {table} as select * from ({sql}) where false")
     new_columns = [d[0] for d in con.sql(f"select * from ({sql}) limit 0").description]
     if _columns(con, table) != new_columns:
@@ -51,10 +38,54 @@ def run_model(con: duckdb.DuckDBPyConnection, model: str, school_year: str | Non
             f"The warehouse table {table} has other columns than the code makes: the warehouse was built by "
             "an older version. Move the warehouse file aside (or delete it) and run again to rebuild it."
         )
-    where = f"school_year = getvariable('school_year')" + (f" and {scope}" if scope else "")
-    con.execute(f"delete from {table} where {where}")
-    con.execute(f"insert into {table} by name select * from ({sql})")
-    return con.execute(f"select count(*) from {table} where {where}").fetchall()[0][0]
+
+
+def _set_variables(con: duckdb.DuckDBPyConnection, school_year: str | None) -> None:
+    con.execute("set variable school_year = ?", [school_year])
+    con.execute("set variable reference_dir = ?", [str(REFERENCE_DIR)])
+
+
+def run_model(con: duckdb.DuckDBPyConnection, model: str, school_year: str | None = None,
+              table: str | None = None, scope: str | None = None) -> int:
+    """Run models/<model>.sql into `table` (default: the model's name); return its row count.
+
+    With a school year the model fills only that year's rows; `scope` narrows the rows it
+    replaces further (for tables that several models fill, like rejected_rows).
+    """
+    return run_models(con, [(model, table, scope)], school_year)[0]
+
+
+def run_models(con: duckdb.DuckDBPyConnection, steps: list[tuple[str, str | None, str | None]],
+               school_year: str | None = None) -> list[int]:
+    """Run several (model, table, scope) steps for one school year in one transaction.
+
+    Tables are created before the transaction starts: DuckDB 2.0.0 answers filtered reads
+    wrongly (no rows) on a table created and filled with >122,880 rows in the same
+    transaction, until the database is reopened (docs/warehouse.md, "Known issues").
+    """
+    _set_variables(con, school_year)
+    sqls = [(model_sql(model), table or Path(model).name, scope) for model, table, scope in steps]
+    if school_year is None:
+        counts = []
+        for sql, table, _ in sqls:
+            con.execute(f"create or replace table {table} as {sql}")
+            counts.append(con.execute(f"select count(*) from {table}").fetchall()[0][0])
+        return counts
+    for sql, table, _ in sqls:
+        _ensure_table(con, table, sql)
+    counts = []
+    con.execute("begin transaction")
+    try:
+        for sql, table, scope in sqls:
+            where = "school_year = getvariable('school_year')" + (f" and {scope}" if scope else "")
+            con.execute(f"delete from {table} where {where}")
+            con.execute(f"insert into {table} by name select * from ({sql})")
+            counts.append(con.execute(f"select count(*) from {table} where {where}").fetchall()[0][0])
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return counts
 
 
 def load_reference(con: duckdb.DuckDBPyConnection, region: Region) -> dict[str, int]:

@@ -6,13 +6,23 @@ import duckdb
 import polars as pl
 
 
-def replace_partition(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, school_year: str) -> int:
-    """Replace the rows of `school_year` in `table` by `frame` (created on first use)."""
-    con.register("_frame", frame)
-    try:
+def replace_partitions(con: duckdb.DuckDBPyConnection, frames: dict[str, pl.DataFrame], school_year: str) -> None:
+    """Replace the rows of `school_year` in each table by its frame, in one transaction.
+
+    Tables are created first, outside the transaction (see warehouse.run_models).
+    """
+    for table, frame in frames.items():
+        con.register("_frame", frame)
         con.execute(f"create table if not exists {table} as select * from _frame where false")
-        con.execute(f"delete from {table} where school_year = ?", [school_year])
-        con.execute(f"insert into {table} by name select * from _frame")
-    finally:
         con.unregister("_frame")
-    return frame.height
+    con.execute("begin transaction")
+    try:
+        for table, frame in frames.items():
+            con.register("_frame", frame)
+            con.execute(f"delete from {table} where school_year = ?", [school_year])
+            con.execute(f"insert into {table} by name select * from _frame")
+            con.unregister("_frame")
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise

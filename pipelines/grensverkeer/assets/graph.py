@@ -6,7 +6,7 @@ from dagster_duckdb import DuckDBResource
 from ..graph_metrics import build_flow_graphs, graph_summary, node_metrics, write_graphml
 from ..partitions import school_years
 from ..resources import ProjectPaths
-from ..warehouse_frames import replace_partition
+from ..warehouse_frames import replace_partitions
 from .marts import municipality_flows
 
 
@@ -21,10 +21,7 @@ def municipality_graph(context: AssetExecutionContext, duckdb: DuckDBResource, p
         graphs = build_flow_graphs(flows)
         nodes = node_metrics(graphs, set(region.codes))
         summary = graph_summary(graphs, set(region.codes))
-        con.execute("begin transaction")
-        replace_partition(con, "graph_node_metrics", nodes, year)
-        replace_partition(con, "graph_summary", summary, year)
-        con.execute("commit")
+        replace_partitions(con, {"graph_node_metrics": nodes, "graph_summary": summary}, year)
     files = write_graphml(graphs, paths.out_path / "graph", nodes)
     return MaterializeResult(metadata={
         "graphs": len(graphs),

@@ -7,6 +7,7 @@ from .. import warehouse
 from ..estimate import estimate_masked_cells
 from ..expectations import gxe, run_suite
 from ..partitions import school_years
+from ..warehouse_frames import replace_partitions
 from .staging import stg_duo_cells, stg_location_totals
 
 # A location's total is an equality constraint only when all its rows are in the input:
@@ -52,14 +53,19 @@ where t.school_year = getvariable('school_year') and t.reason_code is null and t
 
 
 @asset(group_name="intermediate", partitions_def=school_years, deps=[stg_duo_cells, stg_location_totals],
-       description="Every accepted count cell with an estimate for masked cells and exact bounds (docs/masking.md).")
+       description="Every accepted count cell with an estimate for masked cells and exact bounds (docs/masking.md); "
+       "also int_location_masking (per location: how its masked cells were constrained) and int_row_estimates.")
 def int_cell_estimates(context: AssetExecutionContext, duckdb: DuckDBResource) -> MaterializeResult:
     year = context.partition_key
     with duckdb.get_connection() as con:
         con.execute("set variable school_year = ?", [year])
         con.execute(ESTIMATOR_INPUTS)
         estimate_masked_cells(con, "est_cells", "est_totals", "est_cell_estimates")
-        n = warehouse.run_model(con, "intermediate/int_cell_estimates", year)
+        locations = con.sql("select ? as school_year, * from est_cell_estimates_locations", params=[year]).pl()
+        replace_partitions(con, {"int_location_masking": locations}, year)
+        n, _ = warehouse.run_models(con, [
+            ("intermediate/int_cell_estimates", None, None), ("intermediate/int_row_estimates", None, None)], year)
+        con.execute("drop table if exists est_cell_estimates; drop table if exists est_cell_estimates_locations")
         methods = dict(con.execute(
             "select method, count(*) from int_cell_estimates where school_year = ? and is_masked group by all", [year]
         ).fetchall())

@@ -24,10 +24,10 @@ ORIGIN_CODE = r"^(GM\d{4}|ONBEKEND|BUITENLAND)$"
 def stg_duo_rows(context: AssetExecutionContext, duckdb: DuckDBResource) -> MaterializeResult:
     year = context.partition_key
     with duckdb.get_connection() as con:
-        con.execute("begin transaction")
-        rows = warehouse.run_model(con, "staging/stg_duo_rows", year)
-        rejected = warehouse.run_model(con, "staging/rejected_duo_rows", year, table="rejected_rows", scope="source = 'duo'")
-        con.execute("commit")
+        rows, rejected = warehouse.run_models(con, [
+            ("staging/stg_duo_rows", None, None),
+            ("staging/rejected_duo_rows", "rejected_rows", "source = 'duo'"),
+        ], year)
         by_reason = con.execute(
             "select reason_code, count(*) from rejected_rows where school_year = ? and source = 'duo' group by all order by all",
             [year],

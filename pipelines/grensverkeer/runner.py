@@ -1,0 +1,69 @@
+"""Run the whole asset graph in-process: reference tables, then every school year found.
+
+Used by `grensverkeer run` and by the tests, so both exercise the same Dagster assets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dagster import DagsterInstance, Definitions
+
+from . import settings
+from .ingest.load import discover_count_years, school_year_of
+from .partitions import school_years
+from .resources import make_resources
+
+QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+
+
+@dataclass
+class RunOutcome:
+    school_years: list[str]
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def success(self) -> bool:
+        return not self.failures
+
+
+def _failures(result) -> list[str]:
+    """Plain sentences for failed blocking checks and failed steps of a run."""
+    out = []
+    for ev in result.get_asset_check_evaluations():
+        if not ev.passed and ev.severity.value == "ERROR":
+            md = {k: getattr(v, "value", v) for k, v in ev.metadata.items()}
+            detail = md.get("failures") or ev.description or ""
+            out.append(f"check {ev.check_name} on {ev.asset_key.to_user_string()} failed: {detail}")
+    for ev in result.all_events:
+        if ev.event_type_value == "STEP_FAILURE":
+            err = ev.event_specific_data.error
+            if err and "DagsterAssetCheckFailedError" in (err.cls_name or ""):
+                continue  # already told as a failed check
+            out.append(f"step {ev.step_key} failed: {err.message.strip() if err else 'unknown error'}")
+    return out
+
+
+def run_pipeline(input_dir: Path, warehouse: Path, out_dir: Path, region_file: Path | None = None,
+                 instance: DagsterInstance | None = None, log_config: dict | None = None) -> RunOutcome:
+    from .definitions import defs as code_location
+
+    defs = Definitions.merge(
+        Definitions(assets=code_location.assets, asset_checks=code_location.asset_checks, jobs=code_location.jobs),
+        Definitions(resources=make_resources(input_dir, warehouse, out_dir, region_file or settings.region_file())),
+    )
+    instance = instance or DagsterInstance.ephemeral()
+    run_config = log_config if log_config is not None else QUIET
+    outcome = RunOutcome([school_year_of(y) for y in discover_count_years(input_dir)])
+    reference = defs.resolve_job_def("reference_job").execute_in_process(
+        instance=instance, raise_on_error=False, run_config=run_config)
+    outcome.failures += _failures(reference)
+    if not reference.success:
+        return outcome
+    instance.add_dynamic_partitions(school_years.name, outcome.school_years)
+    job = defs.resolve_job_def("school_year_job")
+    for year in outcome.school_years:
+        result = job.execute_in_process(partition_key=year, instance=instance, raise_on_error=False, run_config=run_config)
+        outcome.failures += [f"{year}: {f}" for f in _failures(result)]
+    return outcome
