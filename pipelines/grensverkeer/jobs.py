@@ -17,7 +17,7 @@ reference_job = define_asset_job("reference_job", AssetSelection.groups("referen
                                  description="Load the reference tables (municipalities, schools, region).")
 school_year_job = define_asset_job(
     "school_year_job", AssetSelection.groups("raw", "staging", "intermediate", "marts", "graph"),
-    partitions_def=school_years, description="Everything for one school year: raw files to graph.")
+    description="Everything for one school year: raw files to graph.")
 
 
 def _fingerprint(path: Path) -> str:

@@ -19,6 +19,9 @@ def duo_raw_files(context: AssetExecutionContext, duckdb: DuckDBResource, paths:
     count_year = int(context.partition_key[:4])
     with duckdb.get_connection() as con:
         warehouse.setup(con)
+        if not con.execute("select count(*) from duckdb_tables() where table_name = 'ref_municipalities'").fetchall()[0][0]:
+            # A run started by the sensor on a new warehouse: staging needs the reference tables.
+            warehouse.load_reference(con, paths.region())
         con.execute("begin transaction")
         result = load_school_year(con, paths.input_path, count_year)
         con.execute("commit")
