@@ -25,11 +25,7 @@ per_location as (
     group by all
 ),
 
-names as (
-    select code, name from ref_municipalities
-    union all select 'ONBEKEND', 'Onbekend'
-    union all select 'BUITENLAND', 'Buitenland'
-)
+names as (select code, name from ref_place_names)
 
 select
     per_location.school_year,

@@ -4,11 +4,7 @@ with pupil_rows as (
     select * from int_row_estimates where school_year = getvariable('school_year')
 ),
 
-names as (
-    select code, name from ref_municipalities
-    union all select 'ONBEKEND', 'Onbekend'
-    union all select 'BUITENLAND', 'Buitenland'
-),
+names as (select code, name from ref_place_names),
 
 catchment as (
     select

@@ -91,7 +91,9 @@ def run_models(con: duckdb.DuckDBPyConnection, steps: list[tuple[str, str | None
 def load_reference(con: duckdb.DuckDBPyConnection, region: Region) -> dict[str, int]:
     counts = {
         name: run_model(con, f"reference/{name}")
-        for name in ("ref_municipalities", "ref_municipality_mergers", "ref_municipality_names", "ref_school_locations")
+        for name in (
+            "ref_municipalities", "ref_place_names", "ref_municipality_mergers", "ref_municipality_names", "ref_school_locations",
+        )
     }
     con.execute("create or replace table ref_region_members (code varchar primary key, display_name varchar, subregion varchar)")
     con.executemany(
