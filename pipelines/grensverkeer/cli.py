@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"grensverkeer: input folder {input_dir} does not exist", file=sys.stderr)
         return 2
     outcome = run_pipeline(input_dir, settings.warehouse_path(), settings.out_dir(), settings.region_file(),
-                           instance=DagsterInstance.get())
+                           instance=DagsterInstance.get(), only_years=args.school_year or None)
     years, failures = outcome.school_years, outcome.failures
     rejected_files = print_summary(input_dir, settings.warehouse_path(), years, settings.out_dir())
     if not years:
@@ -71,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     p_run.add_argument("--warehouse", help="DuckDB file (default: data/warehouse.duckdb)")
     p_run.add_argument("--out", help="output folder (default: build/)")
     p_run.add_argument("--region", help="region config (default: data/regions/haaglanden.toml)")
+    p_run.add_argument("--school-year", action="append", metavar="YYYY-YYYY",
+                       help="compute only this school year (repeatable); default: every year in the input")
     p_run.set_defaults(func=run)
 
     p_ui = sub.add_parser("ui", help="open the Dagster UI on this project")

@@ -46,7 +46,10 @@ def _failures(result) -> list[str]:
 
 
 def run_pipeline(input_dir: Path, warehouse: Path, out_dir: Path, region_file: Path | None = None,
-                 instance: DagsterInstance | None = None, log_config: dict | None = None) -> RunOutcome:
+                 instance: DagsterInstance | None = None, log_config: dict | None = None,
+                 only_years: list[str] | None = None) -> RunOutcome:
+    """Materialise the reference tables, then every school year found in `input_dir`
+    (or only `only_years`); each year is one partition run, the others stay as they are."""
     from .definitions import defs as code_location
 
     defs = Definitions.merge(
@@ -55,7 +58,11 @@ def run_pipeline(input_dir: Path, warehouse: Path, out_dir: Path, region_file: P
     )
     instance = instance or DagsterInstance.ephemeral()
     run_config = log_config if log_config is not None else QUIET
-    outcome = RunOutcome([school_year_of(y) for y in discover_count_years(input_dir)])
+    found = [school_year_of(y) for y in discover_count_years(input_dir)]
+    outcome = RunOutcome([y for y in found if only_years is None or y in only_years])
+    missing = sorted(set(only_years or []) - set(found))
+    if missing:
+        outcome.failures.append(f"no files for school year {', '.join(missing)} in {input_dir}")
     reference = defs.resolve_job_def("reference_job").execute_in_process(
         instance=instance, raise_on_error=False, run_config=run_config)
     outcome.failures += _failures(reference)
