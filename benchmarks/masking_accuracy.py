@@ -29,6 +29,7 @@ Run:  .venv/bin/python benchmarks/masking_accuracy.py [--seed N] [--replicates K
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
 from pathlib import Path
@@ -116,6 +117,19 @@ def load_real(con, input_dir: Path, pattern: str, totals_file: Path | None) -> d
     return {"files": files, "totals_file": str(totals_file), "year": year}
 
 
+@contextlib.contextmanager
+def overridden(settings: dict):
+    """Temporarily set tuning constants of the estimator module (for measurement only)."""
+    saved = {k: getattr(est, k) for k in settings}
+    try:
+        for k, v in settings.items():
+            setattr(est, k, v)
+        yield
+    finally:
+        for k, v in saved.items():
+            setattr(est, k, v)
+
+
 # ------------------------------------------------------------------ real-data checks
 def class_means_from_totals(con) -> dict[str, float]:
     """Least squares across usable locations: remainder = sum_k n_lk * mean_k."""
@@ -168,17 +182,11 @@ def real_checks(con) -> dict:
     # fallback: every location as if its total were unknown
     fb = {}
     for name, alloc, prior, overrides in FALLBACKS:
-        saved = {k: getattr(est, k) for k in overrides}
-        try:
-            for k, v in overrides.items():
-                setattr(est, k, v)
+        with overridden(overrides):
             est.estimate_masked_cells(
                 con, "est_cells_real", "est_totals_none", "real_fb", allocation=alloc,
                 prior=out["pooled_mean"] if prior is None else prior,
             )
-        finally:
-            for k, v in saved.items():
-                setattr(est, k, v)
         fb[name] = con.execute(
             """SELECT sum(abs(e.estimated_masked_sum - l.remainder)) / sum(l.remainder),
                       sum(e.estimated_masked_sum - l.remainder) / sum(l.remainder)
@@ -346,14 +354,8 @@ def run_method(con, cells, totals, method) -> dict:
     con.execute(f"CREATE OR REPLACE VIEW est_cells_cur AS SELECT * FROM {cells}")
     if alloc is None:
         return score(con, None, prior)
-    saved = {k: getattr(est, k) for k in overrides}
-    try:
-        for k, v in overrides.items():
-            setattr(est, k, v)
+    with overridden(overrides):
         est.estimate_masked_cells(con, cells, totals, "bench_est", allocation=alloc, prior=prior)
-    finally:
-        for k, v in saved.items():
-            setattr(est, k, v)
     return score(con, "bench_est")
 
 
@@ -436,7 +438,7 @@ def main(argv=None) -> int:
     ap.add_argument("--totals", type=Path, default=None,
                     help=f"location totals file (default: {TOTALS_PATTERN!r} in --input)")
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--replicates", type=int, default=5)
+    ap.add_argument("--replicates", type=int, default=3)
     ap.add_argument("--extended", action="store_true",
                     help="also measure the number of outer rounds of the poisson rule")
     args = ap.parse_args(argv)

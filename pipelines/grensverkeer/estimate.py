@@ -58,12 +58,12 @@ ALLOCATIONS = ("poisson", "equal")
 
 # Tuning, measured with benchmarks/masking_accuracy.py --extended (docs/masking.md).
 _OUTER_ITERATIONS = 3  # rounds of re-estimating row/age totals (5 or 8: within 0.1 pt WAPE)
-_NEWTON_STEPS = 6  # Newton steps on log(theta) per round (converged after ~5)
+_NEWTON_STEPS = 8  # safeguarded Newton steps on log(theta) per round
 _LOG_THETA_MAX = 24.0  # bracket for log(theta)
 _AGE_PRIOR_PUPILS = 50  # input-wide age profile counts as this many extra pupils
 _FALLBACK = "model"  # no usable total: 'model' expectation, or 'prior' (flat sum)
 _LAMBDA_CAP = 1e6
-_DECIMALS = 9  # estimates are rounded so that repeated runs give identical bytes
+_DECIMALS = 9  # estimates are whole nano-pupils: exact sums, identical bytes per run
 
 
 def truncated_poisson_mean(lam: float) -> float:
@@ -119,6 +119,11 @@ def estimate_masked_cells(
       (the range the masked cells can add up to, NULL if unconstrained),
       cell_low, cell_high (bounds of each masked cell), estimated_masked_sum.
 
+    allocation: 'poisson' (default, measured best) or 'equal' (see module docstring).
+    prior: flat prior per masked cell, used by 'equal' where there is no usable total
+      and as the starting value of 'poisson'; default: the mean masked cell of the
+      locations with a usable exact total in `cells` (PRIOR_DEFAULT if none).
+
     Guarantees: unmasked cells are returned unchanged with low = high = value;
     masked cells have 1 <= low <= students <= high <= 4 with exact (tightest)
     bounds; for a 'location_total' location the masked estimates add up to the
@@ -164,7 +169,7 @@ def _run(con, cells, totals, out, allocation, prior, c_, l_, x_, lam_, th_) -> N
         raise ValueError(f"cell_id is not unique in {cells} ({dup} duplicates)")
     dup = _scalar(
         con,
-        f"SELECT count(*) - count(DISTINCT school_location_id) FROM {totals}",
+        f"SELECT count(school_location_id) - count(DISTINCT school_location_id) FROM {totals}",
     )
     if dup:
         raise ValueError(f"school_location_id is not unique in {totals} ({dup} duplicates)")
@@ -262,7 +267,11 @@ def _run(con, cells, totals, out, allocation, prior, c_, l_, x_, lam_, th_) -> N
         _poisson_allocation(con, l_, x_, lam_, th_, prior)
 
     # Exact sums: move the small residual of each location onto its cells in
-    # proportion to their room inside [1, 4]; then clip to the exact bounds.
+    # proportion to their room inside [1, 4] and clip to the exact bounds. Then count
+    # in whole nano-pupils (1e-9): round each cell, and give the integer rounding
+    # residual (a few nano-pupils) to the cells with most room, one each. Integer
+    # arithmetic makes the sums exact and the output identical from run to run.
+    scale = 10**_DECIMALS
     con.execute(
         f"""CREATE OR REPLACE TABLE {out} AS
         WITH m AS (
@@ -273,23 +282,36 @@ def _run(con, cells, totals, out, allocation, prior, c_, l_, x_, lam_, th_) -> N
             SELECT *, target - s AS resid,
                    CASE WHEN target >= s THEN {hi_mask} - x ELSE x - {lo_mask} END AS room
             FROM m
-        ), adj AS (
-            SELECT cell_id,
-                   x + coalesce(resid * room / nullif(sum(room) OVER (PARTITION BY loc), 0), 0)
-                       AS x
-            FROM r
         ), b AS (
             SELECT loc,
                    greatest({lo_mask}, s_low - {hi_mask} * (m - 1))::INTEGER AS cell_low,
                    least({hi_mask}, s_high - {lo_mask} * (m - 1))::INTEGER AS cell_high,
                    status
             FROM {l_} WHERE m > 0
+        ), nano AS (
+            SELECT r.cell_id, r.loc, b.cell_low, b.cell_high,
+                   round(least(greatest(
+                       r.x + coalesce(r.resid * r.room
+                                      / nullif(sum(r.room) OVER (PARTITION BY r.loc), 0), 0),
+                       b.cell_low), b.cell_high) * {scale})::BIGINT AS n,
+                   round(r.target * {scale})::BIGINT AS tn
+            FROM r JOIN b USING (loc)
+        ), res AS (
+            SELECT *, tn - sum(n) OVER (PARTITION BY loc) AS rn FROM nano
+        ), ranked AS (
+            SELECT *, row_number() OVER (
+                       PARTITION BY loc
+                       ORDER BY CASE WHEN rn > 0 THEN cell_high::BIGINT * {scale} - n
+                                     ELSE n - cell_low::BIGINT * {scale} END DESC, cell_id
+                   ) AS k
+            FROM res
+        ), adj AS (
+            SELECT cell_id,
+                   (n + CASE WHEN k <= abs(rn) THEN sign(rn) ELSE 0 END)::DOUBLE / {scale} AS x
+            FROM ranked
         )
         SELECT c.cell_id,
-            CASE WHEN NOT c.is_masked THEN c.value::DOUBLE
-                 ELSE round(least(greatest(coalesce(adj.x, {prior}), b.cell_low), b.cell_high),
-                            {_DECIMALS})
-            END AS students,
+            CASE WHEN NOT c.is_masked THEN c.value::DOUBLE ELSE adj.x END AS students,
             CASE WHEN c.is_masked THEN b.cell_low ELSE c.value END AS students_low,
             CASE WHEN c.is_masked THEN b.cell_high ELSE c.value END AS students_high,
             CASE WHEN NOT c.is_masked THEN 'exact'
@@ -356,34 +378,39 @@ def _poisson_allocation(con, l_, x_, lam_, th_, prior: float) -> None:
             FROM (SELECT loc, sum({g_free}) AS free FROM {lam_} GROUP BY loc) f
             JOIN {l_} l USING (loc)"""
         )
-        # safeguarded Newton on t = log(theta): d/dt sum(mean) = sum(variance)
-        mu = "exp(t.t) * z.lam"
-        for _ in range(_NEWTON_STEPS):
-            con.execute(
-                f"""CREATE OR REPLACE TEMP TABLE {th_} AS
-                WITH f AS (
-                    SELECT loc, sum(d1 / d0) AS s,
-                           sum(greatest(d2 / d0 - (d1 / d0) * (d1 / d0), 0)) AS v
-                    FROM (
-                        SELECT loc, 1 + mu / 2 + mu * mu / 6 + mu * mu * mu / 24 AS d0,
-                               1 + mu + mu * mu / 2 + mu * mu * mu / 6 AS d1,
-                               1 + 2 * mu + 1.5 * mu * mu + mu * mu * mu * 2 / 3 AS d2
-                        FROM (SELECT z.loc, {mu} AS mu FROM {lam_} z JOIN {th_} t USING (loc))
-                    ) GROUP BY loc
-                ), br AS (
-                    SELECT t.loc, t.target, t.free, t.t, f.s, f.v,
-                           CASE WHEN f.s < t.target THEN t.t ELSE t.a END AS a,
-                           CASE WHEN f.s < t.target THEN t.b ELSE t.t END AS b
-                    FROM {th_} t JOIN f USING (loc)
-                ), nt AS (
-                    SELECT *, t + (target - s) / nullif(v, 0) AS tn FROM br
-                )
-                SELECT loc, target, free, a, b,
+        # safeguarded Newton on t = log(theta): d/dt sum(mean) = sum(variance);
+        # all steps in one recursive statement (planning a statement costs more than
+        # running it on region-sized data)
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE {th_} AS
+            WITH RECURSIVE it(step, loc, target, free, a, b, t) AS (
+                SELECT 0, loc, target, free, a, b, t FROM {th_}
+                UNION ALL
+                SELECT step + 1, loc, target, free, a, b,
                        CASE WHEN s = target THEN t
                             WHEN tn > a AND tn < b THEN tn
-                            ELSE (a + b) / 2 END AS t
-                FROM nt"""
+                            ELSE (a + b) / 2 END
+                FROM (
+                    SELECT it.step, it.loc, it.target, it.free, it.t, f.s,
+                           CASE WHEN f.s < it.target THEN it.t ELSE it.a END AS a,
+                           CASE WHEN f.s < it.target THEN it.b ELSE it.t END AS b,
+                           it.t + (it.target - f.s) / nullif(f.v, 0) AS tn
+                    FROM it JOIN (
+                        SELECT loc, sum(d1 / d0) AS s,
+                               sum(greatest(d2 / d0 - (d1 / d0) * (d1 / d0), 0)) AS v
+                        FROM (
+                            SELECT loc, 1 + mu / 2 + mu * mu / 6 + mu * mu * mu / 24 AS d0,
+                                   1 + mu + mu * mu / 2 + mu * mu * mu / 6 AS d1,
+                                   1 + 2 * mu + 1.5 * mu * mu + mu * mu * mu * 2 / 3 AS d2
+                            FROM (SELECT z.loc, exp(it.t) * z.lam AS mu
+                                  FROM {lam_} z JOIN it USING (loc))
+                        ) GROUP BY loc
+                    ) f USING (loc)
+                )
+                WHERE step < {_NEWTON_STEPS}
             )
+            SELECT loc, target, free, a, b, t FROM it WHERE step = {_NEWTON_STEPS}"""
+        )
         # locations whose target is the untilted sum keep theta = 1
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE {x_} AS
