@@ -92,9 +92,11 @@ checked as (
             when kind = 'duo_po_pc4' and file_destination_code is null then 'invalid_school_municipality'
             when kind = 'duo_vo_pc4' and coalesce(file_destination_code, reference_destination_code) is null then 'unknown_school_location'
             when cell_reason is not null then cell_reason
-            when total is not null and not regexp_matches(trim(total), '^[0-9]+$') then 'non_numeric_total'
+            when total is not null and not regexp_matches(trim(total), '^([0-9]+|<\s*5)$') then 'non_numeric_total'
+            -- a row total of 1..4 is masked as '<5' too: it must then fit in [1, 4]
             when total is not null
-                 and not (cast(trim(total) as integer) between unmasked_sum + masked_cells and unmasked_sum + 4 * masked_cells)
+                 and not (coalesce(try_cast(trim(total) as integer), 4) >= unmasked_sum + masked_cells
+                          and coalesce(try_cast(trim(total) as integer), 1) <= unmasked_sum + 4 * masked_cells)
                  then 'total_mismatch'
         end as problem
     from located
@@ -127,7 +129,7 @@ described as (
             when 'missing_count' then format('count in {} is empty', cell_column)
             when 'negative_count' then format('count in {} is negative: {}', cell_column, bad_value)
             when 'non_numeric_count' then format('count in {} is not a number or <5: {}', cell_column, bad_value)
-            when 'non_numeric_total' then format('TOTAAL {} is not a number', total)
+            when 'non_numeric_total' then format('TOTAAL {} is not a number or <5', total)
             when 'total_mismatch' then format('TOTAAL {} does not match the age columns ({} plus {} cells of 1 to 4)', total, unmasked_sum, masked_cells)
         end as problem_reason
     from checked

@@ -92,6 +92,17 @@ def parse_file(path: Path, name: str, sha: str) -> ParsedFile:
         years = pl.Series("count_year", [None] * table.fields.height, dtype=pl.Int32)
     elif "peildatum" in mapping:
         years = table.fields.select(_years_from_peildatum(pl.col(col[mapping["peildatum"]]))).to_series()
+        if years.null_count() == len(years):
+            # Otherwise the file would belong to no school year and its rows would silently go missing.
+            first = table.fields[col[mapping["peildatum"]]][0]
+            raise FileRejected(
+                "invalid_count_date",
+                f"no row has a readable count date in {mapping['peildatum']} (first value: {first!r}); "
+                "expected a date like 20241001 (was the file saved from Excel?)",
+                line=int(table.lines["line"][0]),
+                column=mapping["peildatum"],
+                raw_text=table.lines["raw_line"][0],
+            )
     else:
         match = _YEAR_IN_NAME.search(Path(name).name)
         if not match:
@@ -213,13 +224,22 @@ def load_school_year(con: duckdb.DuckDBPyConnection, input_dir: Path, count_year
     """(Re)load the rows of one school year from every usable file in `input_dir`."""
     result = ScanResult(school_year_of(count_year))
     paths = list_input_files(input_dir)
+    shas = {path: sha256_of(path) for path in paths}
+    present = {(str(path.relative_to(input_dir)), sha) for path, sha in shas.items()}
+    # Of files with the same content, the one an earlier run loaded stays the one that counts,
+    # so a copy added later (whatever its name) is the duplicate and nothing is counted twice.
     first_by_sha: dict[str, str] = {}
+    for name, sha in con.execute(
+        "select file_name, sha256 from input_files where status = 'loaded' order by file_name desc"
+    ).fetchall():
+        if (name, sha) in present:
+            first_by_sha[sha] = name
     parsed_files: list[ParsedFile] = []
     for path in paths:
         name = str(path.relative_to(input_dir))
-        sha = sha256_of(path)
+        sha = shas[path]
         size = path.stat().st_size
-        if sha in first_by_sha:
+        if first_by_sha.get(sha, name) != name:
             err = FileRejected("duplicate_file", f"same content as {first_by_sha[sha]}: loaded once, from that file")
             _reject_file(con, name, sha, size, err)
             _record_file(con, name, sha, size, "duplicate", message=err.message)
@@ -246,7 +266,7 @@ def load_school_year(con: duckdb.DuckDBPyConnection, input_dir: Path, count_year
         if "school_municipality_code" not in p.mapping or p.kind is PO_LOCATION_TOTALS:
             return None
         idx = p.table.header.index(p.mapping["school_municipality_code"])
-        return p.table.fields[f"f{idx}"].drop_nulls().str.strip_chars("0").n_unique() == 1
+        return p.table.fields[f"f{idx}"].drop_nulls().str.strip_chars_start("0").n_unique() == 1  # 0503 = 503, but 0034 <> 0340
 
     singles = {p.name: single_municipality(p) for p in parsed_files}
     order = sorted(parsed_files, key=lambda p: (not singles[p.name], p.name))

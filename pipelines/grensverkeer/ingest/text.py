@@ -55,7 +55,7 @@ def decode(data: bytes) -> tuple[str, str]:
         try:
             return data[3:].decode("utf-8"), "utf-8-sig"
         except UnicodeDecodeError as exc:
-            raise _undecodable(data, exc, "UTF-8 (the file starts with a UTF-8 byte order mark)") from None
+            raise _undecodable(data, exc, "UTF-8 (the file starts with a UTF-8 byte order mark)", offset=3) from None
     if b"\x00" in data[:65536]:
         raise FileRejected("not_text", "this is not a text (CSV) file: it contains NUL bytes (is it an Excel or zip file?)")
     try:
@@ -68,11 +68,13 @@ def decode(data: bytes) -> tuple[str, str]:
         raise _undecodable(data, exc, "UTF-8 or Windows-1252 (cp1252)") from None
 
 
-def _undecodable(data: bytes, exc: UnicodeDecodeError, tried: str) -> FileRejected:
-    line = data.count(b"\n", 0, exc.start) + 1
+def _undecodable(data: bytes, exc: UnicodeDecodeError, tried: str, offset: int = 0) -> FileRejected:
+    """`offset`: where in `data` the decoded bytes started (3 after a byte order mark)."""
+    start = exc.start + offset
+    line = data.count(b"\n", 0, start) + 1
     return FileRejected(
         "undecodable",
-        f"cannot read the text: byte 0x{data[exc.start]:02x} at line {line} is not valid {tried}; "
+        f"cannot read the text: byte 0x{data[start]:02x} at line {line} is not valid {tried}; "
         "save the file as UTF-8 or as Windows-1252 CSV",
         line=line,
     )

@@ -1,0 +1,83 @@
+"""The raw loader on an in-memory DuckDB (no Dagster): which file counts, and how it is marked."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+import fixtures as F
+from grensverkeer import warehouse
+from grensverkeer.ingest.load import load_school_year
+
+ALMERE = F.School("01AB", "00", "Almere school", "0034", "Almere")
+RENKUM = F.School("02AB", "00", "Renkum school", "0340", "Renkum")
+DELFT_SHORT = F.School("04MF", "01", "Delft, number without leading zero", "503", "Delft")
+
+
+@pytest.fixture
+def con():
+    c = duckdb.connect()
+    warehouse.setup(c)
+    yield c
+    c.close()
+
+
+def _single(con, name):
+    return con.execute("select single_school_municipality from input_files where file_name = ?", [name]).fetchall()
+
+
+def test_file_of_one_school_municipality_is_a_municipality_file(con, tmp_path):
+    F.write_po(tmp_path / "delft.csv", F.DELFT_ROWS + [F.PoRow(DELFT_SHORT, "2611", "Delft", "Bo", {"4": 9})])
+    F.write_po(tmp_path / "extract.csv", F.EXTRACT_ROWS)
+    load_school_year(con, tmp_path, 2024)
+    assert _single(con, "delft.csv") == [(True,)]  # '0503' and '503' are the same municipality
+    assert _single(con, "extract.csv") == [(False,)]
+
+
+def test_codes_that_differ_only_in_trailing_zeros_are_different_municipalities(con, tmp_path):
+    # GM0034 Almere and GM0340 Renkum: an extract with both is not a municipality file
+    F.write_po(tmp_path / "extract.csv", [F.PoRow(ALMERE, "1311", "Almere", "Bo", {"4": 9}),
+                                          F.PoRow(RENKUM, "6871", "Renkum", "Bo", {"4": 9})])
+    load_school_year(con, tmp_path, 2024)
+    assert _single(con, "extract.csv") == [(False,)]
+
+
+def test_copy_added_later_is_the_duplicate_even_when_its_name_sorts_first(con, tmp_path):
+    F.write_po(tmp_path / "b.csv", F.DELFT_ROWS)
+    load_school_year(con, tmp_path, 2024)
+    (tmp_path / "a.csv").write_bytes((tmp_path / "b.csv").read_bytes())
+    result = load_school_year(con, tmp_path, 2024)
+    assert result.duplicates == [("a.csv", "b.csv")]
+    assert dict(con.execute("select file_name, status from input_files").fetchall()) == {"a.csv": "duplicate", "b.csv": "loaded"}
+    assert con.execute("select file_name, count(*) from raw_rows group by all").fetchall() == [("b.csv", len(F.DELFT_ROWS))]
+
+
+def test_in_a_fresh_folder_the_first_name_counts(con, tmp_path):
+    F.write_po(tmp_path / "b.csv", F.DELFT_ROWS)
+    (tmp_path / "a.csv").write_bytes((tmp_path / "b.csv").read_bytes())
+    result = load_school_year(con, tmp_path, 2024)
+    assert result.duplicates == [("b.csv", "a.csv")]
+    assert result.loaded == ["a.csv"]
+
+
+def test_rejected_new_version_keeps_the_rows_of_the_old_one(con, tmp_path):
+    path = F.write_po(tmp_path / "delft.csv", F.DELFT_ROWS)
+    load_school_year(con, tmp_path, 2024)
+    before = con.execute("select * from raw_rows order by line").fetchall()
+    path.write_bytes(b"\xef\xbb\xbfPEILDATUM;GEMEENTENUMMER\n20241001;0503\n")
+    result = load_school_year(con, tmp_path, 2024)
+    assert [n for n, _ in result.rejected] == ["delft.csv"]
+    assert con.execute("select * from raw_rows order by line").fetchall() == before
+    assert sorted(s for (s,) in con.execute("select status from input_files").fetchall()) == ["loaded", "rejected"]
+
+
+def test_file_without_any_readable_count_date_is_rejected_not_dropped(con, tmp_path):
+    # e.g. saved from Excel: PEILDATUM 20241001 became 1-10-2024 in every row
+    rows = [F.PoRow(r.school, r.home_pc4, r.home_name, r.soort, r.counts, peildatum="1-10-2024") for r in F.DELFT_ROWS]
+    F.write_po(tmp_path / "delft.csv", rows)
+    F.write_po(tmp_path / "westland.csv", F.WESTLAND_ROWS)
+    result = load_school_year(con, tmp_path, 2024)
+    assert result.loaded == ["westland.csv"]
+    assert con.execute("select line, column_name, reason_code from rejected_files where file_name = 'delft.csv'").fetchall() \
+        == [(2, "PEILDATUM", "invalid_count_date")]
+    assert "1-10-2024" in con.execute("select reason from rejected_files").fetchone()[0]
