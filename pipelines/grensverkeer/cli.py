@@ -82,6 +82,10 @@ def main(argv: list[str] | None = None) -> int:
     p_ui.add_argument("--out")
     p_ui.set_defaults(func=ui)
 
+    from .privacy import add_pseudonymise_parser
+
+    add_pseudonymise_parser(sub)
+
     args = parser.parse_args(argv)
     return args.func(args)
 

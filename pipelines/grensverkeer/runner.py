@@ -11,7 +11,7 @@ from pathlib import Path
 from dagster import DagsterInstance, Definitions
 
 from . import settings
-from .ingest.load import discover_count_years, school_year_of
+from .ingest.load import discover_input, school_year_of
 from .partitions import school_years
 from .resources import make_resources
 
@@ -58,8 +58,11 @@ def run_pipeline(input_dir: Path, warehouse: Path, out_dir: Path, region_file: P
     )
     instance = instance or DagsterInstance.ephemeral()
     run_config = log_config if log_config is not None else QUIET
-    found = [school_year_of(y) for y in discover_count_years(input_dir)]
+    count_years, problems = discover_input(input_dir)
+    found = [school_year_of(y) for y in count_years]
     outcome = RunOutcome([y for y in found if only_years is None or y in only_years])
+    if not found:
+        outcome.failures += [f"file {name} cannot be used: {message}" for name, message in problems]
     missing = sorted(set(only_years or []) - set(found))
     if missing:
         outcome.failures.append(f"no files for school year {', '.join(missing)} in {input_dir}")

@@ -308,12 +308,27 @@ def load_school_year(con: duckdb.DuckDBPyConnection, input_dir: Path, count_year
 
 def discover_count_years(input_dir: Path, only: list[Path] | None = None) -> list[int]:
     """Count years present in the PO/VO pupil files of a folder (not the multi-year totals file)."""
+    return discover_input(input_dir, only)[0]
+
+
+def discover_input(input_dir: Path, only: list[Path] | None = None) -> tuple[list[int], list[tuple[str, str]]]:
+    """Count years of the pupil files, and (file, message) for files that cannot be used.
+
+    The messages matter when no year is found at all: then no partition runs, and this is
+    the only place that can say why.
+    """
     years: set[int] = set()
+    problems: list[tuple[str, str]] = []
     for path in only if only is not None else list_input_files(input_dir):
+        name = str(path.relative_to(input_dir)) if path.is_relative_to(input_dir) else path.name
         try:
-            parsed = parse_file(path, path.name, "")
-        except FileRejected:
+            parsed = parse_file(path, name, "")
+        except FileRejected as err:
+            problems.append((name, err.message))
             continue
         if parsed.kind is not PO_LOCATION_TOTALS:
-            years.update(_file_years(parsed))
-    return sorted(years)
+            found = _file_years(parsed)
+            years.update(found)
+            if not found:
+                problems.append((name, "no row has a readable count date (PEILDATUM)"))
+    return sorted(years), problems
