@@ -336,10 +336,11 @@ def write_baseline(folder: Path, *, delft_name: str = "2024/Delft.csv") -> dict[
         "vo_old": write_vo(folder / "vo/leerlingen-vo-per-vestiging-2024.csv", VO_OLD_ROWS, generation="old",
                            encoding="cp1252", delimiter=",", quoting="all"),
     }
-    # Pupil-level linked records are not DUO input: the loader must leave this folder alone.
+    # Linked records are not DUO input: the DUO loader leaves this folder to the linked loader.
     linked = folder / "linked" / "leerlingen-2024.csv"
     linked.parent.mkdir(parents=True, exist_ok=True)
-    linked.write_text("pseudo_id;school_location_id;home_municipality\nabc;04MF00;GM0503\n", encoding="utf-8")
+    linked.write_text("school_location_id;school_name;sector;municipality_code\n04MF00;Linked school;BO;GM0503\n",
+                      encoding="utf-8")
     return files
 
 

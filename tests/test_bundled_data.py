@@ -42,7 +42,27 @@ def municipality_rows() -> pl.DataFrame:
 def test_bundled_run_succeeds(bundled):
     assert len(MUNICIPALITY_FILES) == 9
     assert bundled.outcome.failures == []
-    assert bundled.outcome.school_years == [YEAR]
+    # DUO files are of 2024; the synthetic linked demo spans three school years.
+    assert bundled.outcome.school_years == ["2022-2023", "2023-2024", YEAR]
+
+
+def test_synthetic_demo_gives_support_flows_and_agreement_needs_labelled_synthetic(bundled):
+    for table in ("support_flows", "school_local_team", "agreement_needs", "school_coordination_load",
+                  "municipality_support_profile"):
+        sources = bundled.query(f"select distinct source from {table}")
+        assert sources == [("synthetic",)], table
+        years = {y for (y,) in bundled.query(f"select distinct school_year from {table}")}
+        assert years == {"2022-2023", "2023-2024", YEAR}, table
+    levels = dict(bundled.query(
+        "select need_level, count(*) from agreement_needs where school_year = ? and level = 'gemeentepaar' group by all",
+        [YEAR]))
+    assert levels.get("afspraak nodig", 0) > 0 and levels.get("aandachtspunt", 0) > 0
+    # Every accepted enrolment of the demo is in exactly one support flow.
+    enrolled, in_flows = bundled.query(
+        """select (select count(*) from stg_linked_enrolments where school_year = $1 and reason_code is null),
+                  (select sum(students) from support_flows where school_year = $1 and support_domain = 'totaal')""",
+        [YEAR])[0]
+    assert enrolled == in_flows > 150_000
 
 
 def test_flows_cover_all_nine_haaglanden_municipalities(bundled):

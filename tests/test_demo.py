@@ -78,6 +78,7 @@ def test_files_counts_and_label(full):
     assert pq.ParquetFile(out / "enrolments.parquet").metadata.num_rows == counts["enrolments"]
     assert pq.ParquetFile(out / "support.parquet").metadata.num_rows == counts["support"]
     assert len((out / "schools.csv").read_text("utf-8").splitlines()) == counts["schools"] + 1
+    assert (out / "SYNTHETIC").exists() and (DEFAULT_OUT_DIR / "SYNTHETIC").exists()
     readme = (out / "README.txt").read_text("utf-8")
     for text in ("GEEN ECHTE LEERLINGEN", "NOT REAL PUPILS", "grensverkeer demo-data --seed 2024", "synthetic"):
         assert text in readme
@@ -144,6 +145,17 @@ def test_student_ids_are_pseudonyms_never_bsn(small):
     assert not any(_elfproef(i) for i in ids)
     assert _one(con, "select count(*) from e where regexp_full_match(student_id, '[0-9]{8,9}')") == 0
     assert _elfproef("111222333") and not _elfproef("111222334")  # the check itself works
+
+
+def test_privacy_check_finds_no_bsn_in_demo(small):
+    """The BSN detector that guards linked inputs accepts every demo file."""
+    import polars as pl
+
+    from grensverkeer.privacy import find_bsn_columns
+
+    assert find_bsn_columns(pl.read_parquet(small / "enrolments.parquet")) == []
+    assert find_bsn_columns(pl.read_parquet(small / "support.parquet")) == []
+    assert find_bsn_columns(pl.read_csv(small / "schools.csv", infer_schema_length=0)) == []
 
 
 def test_every_enrolment_school_is_in_schools(small):

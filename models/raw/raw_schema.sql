@@ -90,3 +90,44 @@ create table if not exists rejected_rows (
     reason varchar not null,
     raw_text varchar
 );
+
+-- Linked pseudonymised records (docs/inputs.md), values as text, per file and line.
+create table if not exists raw_linked_schools (
+    file_name varchar not null,
+    line bigint not null,
+    school_location_id varchar,
+    school_name varchar,
+    sector varchar,
+    municipality_code varchar,
+    latitude varchar,
+    longitude varchar,
+    swv_code varchar,
+    raw_text varchar
+);
+
+create table if not exists raw_linked_enrolments (
+    file_name varchar not null,
+    school_year varchar not null,       -- partition: normalised from the file's school_year
+    line bigint not null,
+    school_year_text varchar,
+    student_id varchar,
+    school_location_id varchar,
+    sector varchar,
+    residence_municipality_code varchar,
+    residence_postcode4 varchar,
+    birth_year varchar,
+    raw_text varchar
+);
+
+create table if not exists raw_linked_support (
+    file_name varchar not null,
+    line bigint not null,
+    student_id varchar,
+    support_domain varchar,
+    support_type varchar,
+    responsible_municipality_code varchar,
+    local_team varchar,
+    start_date varchar,
+    end_date varchar,
+    raw_text varchar
+);

@@ -82,9 +82,11 @@ def main(argv: list[str] | None = None) -> int:
     p_ui.add_argument("--out")
     p_ui.set_defaults(func=ui)
 
+    from .demo import add_demo_parser
     from .privacy import add_pseudonymise_parser
 
     add_pseudonymise_parser(sub)
+    add_demo_parser(sub)
 
     args = parser.parse_args(argv)
     return args.func(args)

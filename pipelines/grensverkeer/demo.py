@@ -35,7 +35,6 @@ order on sorted data, so the same seed gives byte-identical files.
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 import time
 import tomllib
@@ -48,6 +47,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from . import settings
+from .ingest.linked import SYNTHETIC_MARKER
 
 DUO_YEAR = 2024  # count date 1 October 2024 -> school year 2024-2025
 DEFAULT_OUT_DIR = settings.DATA_DIR / "inputs" / "linked"
@@ -202,7 +202,7 @@ def _vo_candidate_schools(locations: pl.DataFrame, homes: pl.DataFrame, region_c
     )
 
 
-def _vo_pupils(po: pl.DataFrame, vo_schools: pl.DataFrame, homes: pl.DataFrame,
+def _vo_pupils(vo_schools: pl.DataFrame, homes: pl.DataFrame,
                rng: np.random.Generator) -> pl.DataFrame:
     n_home = rng.poisson(VO_PER_BO * homes["bo_pupils"].to_numpy())
     home_row = np.repeat(np.arange(homes.height), n_home)
@@ -264,8 +264,7 @@ def _earlier_year(later: pl.DataFrame, year: int, base: pl.DataFrame, base_count
         .filter(pl.col("age") >= MIN_AGE)
         .join(targets, on=["sector", "age"], how="left", maintain_order="left")
         .with_columns(pl.col("target").fill_null(0),
-                      rank=pl.col("u").rank("ordinal").over(["sector", "age"]),
-                      available=pl.len().over(["sector", "age"]))
+                      rank=pl.col("u").rank("ordinal").over(["sector", "age"]))
     )
     kept = carried.filter(pl.col("rank") <= pl.col("target"))
     shortfall = (
@@ -503,7 +502,7 @@ def generate_demo(out_dir: Path, seed: int = 2024, years: tuple[int, ...] = (202
         .sort("residence_postcode4", "residence_municipality_code")
     )
     vo_schools = _vo_candidate_schools(locations, homes, region_codes)
-    vo = _vo_pupils(po, vo_schools, homes, rng)
+    vo = _vo_pupils(vo_schools, homes, rng)
     base = pl.concat([po, vo]).sort(BASE_COLUMNS)
     if scale < 1.0:
         base = base.filter(pl.Series(rng.random(base.height) < scale))
@@ -564,6 +563,10 @@ def generate_demo(out_dir: Path, seed: int = 2024, years: tuple[int, ...] = (202
     (out_dir / "README.txt").write_text(
         README_TEXT.format(seed=seed, scale_arg="" if scale == 1.0 else f" --scale {scale:g}",
                            years=", ".join(school_year(y) for y in years), **counts),
+        encoding="utf-8", newline="\n")
+    # The pipeline labels everything derived from a folder with this marker as synthetic.
+    (out_dir / SYNTHETIC_MARKER).write_text(
+        "Synthetic demo data made by `grensverkeer demo-data`: every table and page derived from it says so.\n",
         encoding="utf-8", newline="\n")
     con.close()
     return counts

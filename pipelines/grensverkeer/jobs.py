@@ -10,6 +10,7 @@ from dagster import (AssetSelection, DefaultScheduleStatus, DefaultSensorStatus,
                      SensorResult, SkipReason, define_asset_job, schedule, sensor)
 
 from . import settings
+from .ingest.linked import linked_school_years, list_linked_files
 from .ingest.load import discover_count_years, list_input_files, school_year_of
 from .partitions import school_years
 
@@ -32,13 +33,17 @@ def input_folder_sensor(context: SensorEvaluationContext):
     if not input_dir.is_dir():
         return SkipReason(f"input folder {input_dir} does not exist")
     seen = json.loads(context.cursor) if context.cursor else {}
-    now = {str(p.relative_to(input_dir)): _fingerprint(p) for p in list_input_files(input_dir)}
+    files = list_input_files(input_dir) + list_linked_files(input_dir)
+    now = {str(p.relative_to(input_dir)): _fingerprint(p) for p in files}
     changed = sorted(name for name, fp in now.items() if seen.get(name) != fp)
     if not changed:
         return SkipReason("no new or changed files")
     years = set()
-    for name in changed:
-        years.update(discover_count_years(input_dir, only=[input_dir / name]))
+    duo_changed = [input_dir / n for n in changed if not n.startswith("linked")]
+    if duo_changed:
+        years.update(discover_count_years(input_dir, only=duo_changed))
+    if len(duo_changed) < len(changed):
+        years.update(linked_school_years(input_dir)[0])
     keys = [school_year_of(y) for y in sorted(years)]
     if not keys:  # e.g. only the multi-year totals file changed: every known year may be affected
         keys = sorted(context.instance.get_dynamic_partitions(school_years.name))

@@ -5,12 +5,14 @@ Used by `grensverkeer run` and by the tests, so both exercise the same Dagster a
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from dagster import DagsterInstance, Definitions
 
 from . import settings
+from .ingest.linked import linked_school_years
 from .ingest.load import discover_input, school_year_of
 from .partitions import school_years
 from .resources import make_resources
@@ -45,6 +47,12 @@ def _failures(result) -> list[str]:
     return out
 
 
+def _print_step_timings(instance: DagsterInstance, run_id: str) -> None:
+    """Per-step wall time of a run (set GRENSVERKEER_TIMINGS=1), to see where time goes."""
+    for stats in sorted(instance.get_run_step_stats(run_id), key=lambda s: -(s.end_time - s.start_time)):
+        print(f"{stats.end_time - stats.start_time:7.2f} s  {stats.step_key}")
+
+
 def run_pipeline(input_dir: Path, warehouse: Path, out_dir: Path, region_file: Path | None = None,
                  instance: DagsterInstance | None = None, log_config: dict | None = None,
                  only_years: list[str] | None = None) -> RunOutcome:
@@ -59,6 +67,8 @@ def run_pipeline(input_dir: Path, warehouse: Path, out_dir: Path, region_file: P
     instance = instance or DagsterInstance.ephemeral()
     run_config = log_config if log_config is not None else QUIET
     count_years, problems = discover_input(input_dir)
+    linked_years, linked_problems = linked_school_years(input_dir)
+    count_years, problems = sorted(set(count_years) | set(linked_years)), problems + linked_problems
     found = [school_year_of(y) for y in count_years]
     outcome = RunOutcome([y for y in found if only_years is None or y in only_years])
     if not found:
@@ -75,5 +85,7 @@ def run_pipeline(input_dir: Path, warehouse: Path, out_dir: Path, region_file: P
     job = defs.resolve_job_def("school_year_job")
     for year in outcome.school_years:
         result = job.execute_in_process(partition_key=year, instance=instance, raise_on_error=False, run_config=run_config)
+        if os.environ.get("GRENSVERKEER_TIMINGS"):
+            _print_step_timings(instance, result.run_id)
         outcome.failures += [f"{year}: {f}" for f in _failures(result)]
     return outcome

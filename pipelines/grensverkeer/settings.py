@@ -41,6 +41,15 @@ def region_file() -> Path:
     return Path(os.environ.get(ENV_REGION, DEFAULT_REGION_FILE)).resolve()
 
 
+DEFAULT_AGREEMENTS = {
+    "domains": ["jeugdhulp", "jeugdbescherming"],
+    "pair_agreement_needed": 10,
+    "pair_attention": 3,
+    "school_agreement_needed": 5,
+    "school_attention": 2,
+}
+
+
 @dataclass(frozen=True)
 class Region:
     """A set of municipalities treated as one region (a jeugdhulpregio, an SWV area...)."""
@@ -49,6 +58,7 @@ class Region:
     slug: str
     members: dict[str, str]  # CBS code -> display name
     subregions: dict[str, str] = field(default_factory=dict)  # CBS code -> subregion
+    agreements: dict = field(default_factory=lambda: dict(DEFAULT_AGREEMENTS))  # thresholds, docs/agreements.md
 
     @property
     def codes(self) -> list[str]:
@@ -61,4 +71,8 @@ def load_region(path: Path | None = None) -> Region:
         cfg = tomllib.load(fh)
     members = {m["code"]: m.get("display_name", m["code"]) for m in cfg["municipality"]}
     subregions = {m["code"]: m["subregion"] for m in cfg["municipality"] if m.get("subregion")}
-    return Region(name=cfg["name"], slug=cfg["slug"], members=members, subregions=subregions)
+    agreements = {**DEFAULT_AGREEMENTS, **cfg.get("agreements", {})}
+    if not (agreements["pair_agreement_needed"] >= agreements["pair_attention"] >= 1
+            and agreements["school_agreement_needed"] >= agreements["school_attention"] >= 1):
+        raise ValueError(f"{path}: [agreements] thresholds must satisfy needed >= attention >= 1")
+    return Region(name=cfg["name"], slug=cfg["slug"], members=members, subregions=subregions, agreements=agreements)

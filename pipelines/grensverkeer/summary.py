@@ -6,13 +6,33 @@ from pathlib import Path
 
 import duckdb
 
+from .ingest.linked import list_linked_files
 from .ingest.load import list_input_files
 from .ingest.text import sha256_of
 
 
+def _print_linked(con: duckdb.DuckDBPyConnection, year: str) -> None:
+    if not con.execute("select count(*) from duckdb_tables() where table_name = 'agreement_needs'").fetchall()[0][0]:
+        return
+    enrolments = con.execute(
+        """select count(*), count(*) filter (where reason_code is null)
+           from stg_linked_enrolments where school_year = ?""", [year]).fetchall()[0]
+    if not enrolments[0]:
+        return
+    source = con.execute("select any_value(source) from support_flows where school_year = ?", [year]).fetchall()[0][0]
+    label = " (SYNTHETIC DEMO, not real pupils)" if source == "synthetic" else ""
+    needs = con.execute(
+        """select count(*) filter (where level = 'gemeentepaar' and need_level = 'afspraak nodig'),
+                  count(*) filter (where level = 'school' and need_level = 'afspraak nodig')
+           from agreement_needs where school_year = ? and (local_team_in_region or school_in_region)""",
+        [year]).fetchall()[0]
+    print(f"  {year} linked{label}: {enrolments[1]:,} of {enrolments[0]:,} enrolments accepted; agreement needed for "
+          f"{needs[0]} municipality pairs and {needs[1]} school x local team pairs")
+
+
 def print_summary(input_dir: Path, warehouse: Path, years: list[str], out_dir: Path) -> list[tuple[str, str]]:
     """Print what this run read and counted; return the files of the input folder that were rejected."""
-    current = [(str(p.relative_to(input_dir)), sha256_of(p)) for p in list_input_files(input_dir)]
+    current = [(str(p.relative_to(input_dir)), sha256_of(p)) for p in list_input_files(input_dir) + list_linked_files(input_dir)]
     if not warehouse.exists():
         print("No warehouse was written.")
         return []
@@ -58,11 +78,13 @@ def print_summary(input_dir: Path, warehouse: Path, years: list[str], out_dir: P
                        sum(unmasked + masked_sum_high(k, m, r_high)), sum(crossing)
                 from per_location
                 """, [year]).fetchall()[0]
-            print(f"  {year}: {rows[0]} pupil rows read: {rows[1]} accepted, {rows[2]} duplicates of rows in "
-                  f"other files (counted once), {rows[3]} rejected (see rejected_rows)")
+            if rows[0]:
+                print(f"  {year} DUO: {rows[0]} pupil rows read: {rows[1]} accepted, {rows[2]} duplicates of rows in "
+                      f"other files (counted once), {rows[3]} rejected (see rejected_rows)")
             if pupils[0] is not None:
-                print(f"  {year}: {pupils[0]:,.0f} pupils counted (bounds {pupils[1]:,}-{pupils[2]:,}), "
+                print(f"  {year} DUO: {pupils[0]:,.0f} pupils counted (bounds {pupils[1]:,}-{pupils[2]:,}), "
                       f"{pupils[3]:,.0f} schooled outside their home municipality")
+            _print_linked(con, year)
     except duckdb.CatalogException:
         print("The run stopped before the warehouse tables were written.")
         rejected = []

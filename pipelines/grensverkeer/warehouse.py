@@ -88,17 +88,31 @@ def run_models(con: duckdb.DuckDBPyConnection, steps: list[tuple[str, str | None
     return counts
 
 
+def replace_rows(con: duckdb.DuckDBPyConnection, model: str, table: str, where: str) -> int:
+    """Replace the rows of `table` matching `where` by the model's rows, in one transaction
+    (for rows not tied to a school year, like rejected rows of the linked schools file)."""
+    _set_variables(con, None)
+    sql = model_sql(model)
+    _ensure_table(con, table, sql)
+    con.execute("begin transaction")
+    try:
+        con.execute(f"delete from {table} where {where}")
+        con.execute(f"insert into {table} by name select * from ({sql})")
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return con.execute(f"select count(*) from {table} where {where}").fetchall()[0][0]
+
+
 def load_reference(con: duckdb.DuckDBPyConnection, region: Region) -> dict[str, int]:
-    counts = {
-        name: run_model(con, f"reference/{name}")
-        for name in (
-            "ref_municipalities", "ref_place_names", "ref_municipality_mergers", "ref_municipality_names", "ref_school_locations",
-        )
-    }
     con.execute("create or replace table ref_region_members (code varchar primary key, display_name varchar, subregion varchar)")
     con.executemany(
         "insert into ref_region_members values (?, ?, ?)",
         [[code, name, region.subregions.get(code)] for code, name in sorted(region.members.items())],
     )
-    counts["ref_region_members"] = len(region.members)
+    counts = {"ref_region_members": len(region.members)}
+    for name in ("ref_municipalities", "ref_place_names", "ref_municipality_mergers", "ref_municipality_names",
+                 "ref_school_locations"):
+        counts[name] = run_model(con, f"reference/{name}")
     return counts

@@ -1,0 +1,60 @@
+-- stg_linked_support: support episodes (pseudonymised), checked. Not tied to a school year:
+-- an episode counts in every school year (1 August - 31 July) it overlaps.
+
+with raw as (
+    select * from raw_linked_support
+),
+
+checked as (
+    select
+        raw.*,
+        trim(student_id) as student,
+        lower(trim(support_domain)) as domain,
+        coalesce(mg.successor_code, upper(trim(responsible_municipality_code))) as responsible,
+        coalesce(try_strptime(trim(start_date), '%Y-%m-%d'), try_strptime(trim(start_date), '%d-%m-%Y'))::date as start_day,
+        coalesce(try_strptime(trim(end_date), '%Y-%m-%d'), try_strptime(trim(end_date), '%d-%m-%Y'))::date as end_day
+    from raw
+    left join ref_municipality_mergers as mg on mg.old_code = upper(trim(raw.responsible_municipality_code))
+),
+
+problems as (
+    select
+        checked.*,
+        case
+            when coalesce(student, '') = '' then 'missing_student_id'
+            when domain not in ('jeugdhulp', 'jeugdbescherming', 'onderwijsondersteuning', 'leerplicht') or domain is null then 'unknown_support_domain'
+            when responsible not in (select code from ref_municipalities) or responsible is null then 'unknown_municipality'
+            when start_day is null then 'invalid_date'
+            when coalesce(trim(end_date), '') <> '' and end_day is null then 'invalid_date'
+            when end_day < start_day then 'start_after_end'
+        end as reason_code
+    from checked
+)
+
+select
+    file_name,
+    line,
+    student as student_id,
+    domain as support_domain,
+    trim(support_type) as support_type,
+    responsible as responsible_municipality_code,
+    nullif(trim(local_team), '') as local_team,
+    start_day as start_date,
+    end_day as end_date,
+    reason_code,
+    case reason_code
+        when 'missing_student_id' then 'student_id'
+        when 'unknown_support_domain' then 'support_domain'
+        when 'unknown_municipality' then 'responsible_municipality_code'
+        when 'invalid_date' then case when start_day is null then 'start_date' else 'end_date' end
+        when 'start_after_end' then 'end_date'
+    end as column_name,
+    case reason_code
+        when 'missing_student_id' then 'student_id is empty'
+        when 'unknown_support_domain' then format('support_domain {} is not one of jeugdhulp, jeugdbescherming, onderwijsondersteuning, leerplicht', coalesce(support_domain, '(empty)'))
+        when 'unknown_municipality' then format('responsible_municipality_code {} is not a CBS municipality code like GM0503', coalesce(responsible_municipality_code, '(empty)'))
+        when 'invalid_date' then format('date {} is not a date like 2024-10-01', case when start_day is null then coalesce(start_date, '(empty)') else end_date end)
+        when 'start_after_end' then format('end_date {} is before start_date {}', end_date, start_date)
+    end as reason,
+    raw_text
+from problems

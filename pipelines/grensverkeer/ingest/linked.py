@@ -1,0 +1,183 @@
+"""Load linked pseudonymised records (schools, enrolments, support) from INPUT/linked/.
+
+Files are CSV, Parquet or XLSX and are recognised by their columns (docs/inputs.md).
+A file with citizen service numbers (BSN) is refused whole before anything of it is
+written. Schools and support episodes are not tied to a school year: their rows are
+replaced per file; enrolments are replaced per file and school year, like DUO rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from ..privacy import bsn_refusal_message, find_bsn_columns, normalise_name, read_table
+from .load import _record_file, _reject_file, school_year_of
+from .text import FileRejected, sha256_of
+
+LINKED_DIR = "linked"
+SUFFIXES = {".csv", ".parquet", ".xlsx"}
+# A demo folder made by `grensverkeer demo-data` holds this file: its rows are synthetic.
+SYNTHETIC_MARKER = "SYNTHETIC"
+
+
+@dataclass(frozen=True)
+class LinkedKind:
+    name: str
+    table: str
+    signature: tuple[str, ...]
+    required: tuple[str, ...]
+    optional: tuple[str, ...] = ()
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return self.required + self.optional
+
+
+SCHOOLS = LinkedKind("linked_schools", "raw_linked_schools", ("school_location_id", "municipality_code"),
+                     ("school_location_id", "school_name", "sector", "municipality_code"),
+                     ("latitude", "longitude", "swv_code"))
+ENROLMENTS = LinkedKind("linked_enrolments", "raw_linked_enrolments", ("student_id", "school_year"),
+                        ("school_year", "student_id", "school_location_id", "sector", "residence_municipality_code"),
+                        ("residence_postcode4", "birth_year"))
+SUPPORT = LinkedKind("linked_support", "raw_linked_support", ("student_id", "support_domain"),
+                     ("student_id", "support_domain", "support_type", "responsible_municipality_code", "start_date"),
+                     ("local_team", "end_date"))
+KINDS = (ENROLMENTS, SUPPORT, SCHOOLS)  # most specific signature first
+
+
+@dataclass
+class LinkedScan:
+    school_year: str
+    loaded: list[str] = field(default_factory=list)
+    rejected: list[tuple[str, str]] = field(default_factory=list)
+    synthetic: bool = False
+
+
+def linked_dir(input_dir: Path) -> Path:
+    return input_dir / LINKED_DIR
+
+
+def list_linked_files(input_dir: Path) -> list[Path]:
+    folder = linked_dir(input_dir)
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)
+
+
+def is_synthetic(input_dir: Path) -> bool:
+    return (linked_dir(input_dir) / SYNTHETIC_MARKER).exists()
+
+
+_YEAR = r"^\s*((?:19|20)\d{2})\s*(?:[-/]\s*((?:19|20)\d{2}))?\s*$"
+
+
+def _count_year(col: pl.Expr) -> pl.Expr:
+    """'2024-2025', '2024/2025' or '2024' -> 2024."""
+    return col.str.extract(_YEAR, 1).cast(pl.Int32, strict=False)
+
+
+def _read(path: Path, name: str, check_bsn: bool = True) -> tuple[LinkedKind, pl.DataFrame]:
+    try:
+        frame = read_table(path)
+    except ValueError as exc:
+        raise FileRejected("unreadable", str(exc)) from None
+    frame = frame.rename({c: normalise_name(c) for c in frame.columns if c != "_row"})
+    present = set(frame.columns)
+    kind = next((k for k in KINDS if all(s in present for s in k.signature)), None)
+    if kind is None:
+        raise FileRejected("unknown_dataset", "the columns match none of the linked inputs (schools, enrolments, "
+                           "support; see docs/inputs.md)", line=1)
+    missing = [c for c in kind.required if c not in present]
+    if missing:
+        raise FileRejected("missing_columns", f"recognised as linked {kind.name.split('_')[1]}, but required columns "
+                           f"are missing: {', '.join(missing)}", line=1, column=", ".join(missing))
+    findings = find_bsn_columns(frame) if check_bsn else []
+    if findings:
+        raise FileRejected("bsn_found", bsn_refusal_message(name, findings), line=findings[0].first_row + 1,
+                           column=", ".join(f.column for f in findings))
+    columns = [pl.col(c).cast(pl.String) if c in present else pl.lit(None, dtype=pl.String).alias(c) for c in kind.columns]
+    rows = frame.select(
+        pl.lit(name).alias("file_name"),
+        (pl.col("_row") + 1).cast(pl.Int64).alias("line"),
+        *columns,
+        pl.concat_str([pl.col(c).cast(pl.String).fill_null("") for c in frame.columns if c != "_row"],
+                      separator=";").alias("raw_text"),
+    )
+    return kind, rows
+
+
+def linked_school_years(input_dir: Path) -> tuple[list[int], list[tuple[str, str]]]:
+    """Count years of the linked enrolment files, and (file, message) for unusable files."""
+    years: set[int] = set()
+    problems: list[tuple[str, str]] = []
+    for path in list_linked_files(input_dir):
+        name = str(path.relative_to(input_dir))
+        try:
+            kind, rows = _read(path, name, check_bsn=False)  # only the years; loading checks for BSNs
+        except FileRejected as err:
+            problems.append((name, err.message))
+            continue
+        if kind is ENROLMENTS:
+            years.update(int(y) for y in rows.select(_count_year(pl.col("school_year"))).to_series().drop_nulls().unique())
+    return sorted(years), problems
+
+
+def load_linked(con: duckdb.DuckDBPyConnection, input_dir: Path, count_year: int) -> LinkedScan:
+    """(Re)load the linked files; enrolments only for the given school year."""
+    result = LinkedScan(school_year_of(count_year), synthetic=is_synthetic(input_dir))
+    first_by_sha: dict[str, str] = {}
+    frames: dict[LinkedKind, list[pl.DataFrame]] = {k: [] for k in KINDS}
+    for path in list_linked_files(input_dir):
+        name = str(path.relative_to(input_dir))
+        sha, size = sha256_of(path), path.stat().st_size
+        if sha in first_by_sha:
+            err = FileRejected("duplicate_file", f"same content as {first_by_sha[sha]}: loaded once, from that file")
+            _reject_file(con, name, sha, size, err)
+            _record_file(con, name, sha, size, "duplicate", message=err.message)
+            continue
+        first_by_sha[sha] = name
+        # The same content was checked for BSNs when it loaded before: no need to again.
+        checked = con.execute("select count(*) from input_files where file_name = ? and sha256 = ? and status = 'loaded'",
+                              [name, sha]).fetchall()[0][0] > 0
+        try:
+            kind, rows = _read(path, name, check_bsn=not checked)
+        except FileRejected as err:
+            _reject_file(con, name, sha, size, err)
+            result.rejected.append((name, err.message))
+            continue
+        years = None
+        if kind is ENROLMENTS:
+            year = rows.select(_count_year(pl.col("school_year"))).to_series()
+            dominant = year.drop_nulls().mode().sort()
+            if dominant.is_empty():
+                err = FileRejected("invalid_school_year", "no row has a school year like 2024-2025 in school_year",
+                                   line=2, column="school_year")
+                _reject_file(con, name, sha, size, err)
+                result.rejected.append((name, err.message))
+                continue
+            years = sorted(int(y) for y in year.drop_nulls().unique())
+            # Rows with an unreadable school year stay with the file's main year, to be rejected there.
+            row_year = year.fill_null(int(dominant[0]))
+            rows = rows.with_columns(
+                school_year_text=pl.col("school_year"),
+                school_year=pl.format("{}-{}", row_year, row_year + 1),
+            ).filter(pl.col("school_year") == result.school_year)
+        _record_file(con, name, sha, size, "loaded", kind=kind.name, data_rows=rows.height, years=years)
+        frames[kind].append(rows)
+        result.loaded.append(name)
+
+    for kind in KINDS:
+        if result.loaded:
+            scope = "and school_year = ?" if kind is ENROLMENTS else ""
+            params = [result.loaded] + ([result.school_year] if kind is ENROLMENTS else [])
+            con.execute(f"delete from {kind.table} where file_name in (select unnest(?::varchar[])) {scope}", params)
+        if frames[kind]:
+            frame = pl.concat(frames[kind], how="vertical_relaxed")  # noqa: F841 (DuckDB reads it by name)
+            columns = ", ".join(frame.columns)
+            con.execute(f"insert into {kind.table} ({columns}) select {columns} from frame")
+    return result
+
