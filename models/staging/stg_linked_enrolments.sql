@@ -34,6 +34,9 @@ problems as (
         checked.*,
         case
             when not regexp_matches(coalesce(school_year_text, ''), '^\s*(19|20)[0-9]{2}\s*([-/]\s*(19|20)[0-9]{2})?\s*$') then 'invalid_school_year'
+            when regexp_matches(school_year_text, '[-/]')
+                 and try_cast(regexp_extract(school_year_text, '([0-9]{4})\s*$', 1) as integer)
+                     <> try_cast(regexp_extract(school_year_text, '^\s*([0-9]{4})', 1) as integer) + 1 then 'invalid_school_year'
             when coalesce(student, '') = '' then 'missing_student_id'
             when not regexp_matches(coalesce(location_id, ''), '^[0-9]{2}[A-Z0-9]{2}[0-9]{2}$') then 'invalid_location'
             when school_municipality_code is null then 'unknown_school'

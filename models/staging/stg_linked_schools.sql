@@ -10,24 +10,32 @@ checked as (
         raw.*,
         upper(trim(school_location_id)) as location_id,
         upper(trim(sector)) as sector_clean,
-        coalesce(mg.successor_code, upper(trim(municipality_code))) as municipality,
-        row_number() over (partition by upper(trim(school_location_id)) order by file_name, line) as copy_no
+        coalesce(mg.successor_code, upper(trim(municipality_code))) as municipality
     from raw
     left join ref_municipality_mergers as mg on mg.old_code = upper(trim(raw.municipality_code))
 ),
 
-described as (
+problems as (
     select
         checked.*,
         case
             when not regexp_matches(coalesce(location_id, ''), '^[0-9]{2}[A-Z0-9]{2}[0-9]{2}$') then 'invalid_location'
+            when coalesce(trim(school_name), '') = '' then 'missing_school_name'
             when sector_clean not in ('BO', 'SBO', 'SO', 'VSO', 'VO', 'PRO', 'MBO') or sector_clean is null then 'unknown_sector'
             when municipality not in (select code from ref_municipalities) or municipality is null then 'unknown_municipality'
             when latitude is not null and try_cast(latitude as double) is null then 'invalid_coordinate'
             when longitude is not null and try_cast(longitude as double) is null then 'invalid_coordinate'
-            when copy_no > 1 then 'duplicate_row'
-        end as reason_code
+        end as problem
     from checked
+),
+
+described as (
+    select
+        problems.*,
+        -- Among usable rows only: a rejected first row does not hide a good later one.
+        coalesce(problem, case when row_number() over (partition by problem is null, location_id order by file_name, line) > 1
+                               then 'duplicate_row' end) as reason_code
+    from problems
 )
 
 select
@@ -43,12 +51,15 @@ select
     reason_code,
     case reason_code
         when 'invalid_location' then 'school_location_id'
+        when 'missing_school_name' then 'school_name'
         when 'unknown_sector' then 'sector'
         when 'unknown_municipality' then 'municipality_code'
         when 'invalid_coordinate' then 'latitude, longitude'
+        when 'duplicate_row' then 'school_location_id'
     end as column_name,
     case reason_code
         when 'invalid_location' then format('school_location_id {} is not BRIN (4) plus 2 digits', coalesce(school_location_id, '(empty)'))
+        when 'missing_school_name' then 'school_name is empty'
         when 'unknown_sector' then format('sector {} is not one of BO, SBO, SO, VSO, VO, PRO, MBO', coalesce(sector, '(empty)'))
         when 'unknown_municipality' then format('municipality_code {} is not a CBS municipality code like GM0503', coalesce(municipality_code, '(empty)'))
         when 'invalid_coordinate' then format('latitude/longitude {}/{} are not numbers', latitude, longitude)

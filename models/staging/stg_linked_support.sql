@@ -11,8 +11,9 @@ checked as (
         trim(student_id) as student,
         lower(trim(support_domain)) as domain,
         coalesce(mg.successor_code, upper(trim(responsible_municipality_code))) as responsible,
-        coalesce(try_strptime(trim(start_date), '%Y-%m-%d'), try_strptime(trim(start_date), '%d-%m-%Y'))::date as start_day,
-        coalesce(try_strptime(trim(end_date), '%Y-%m-%d'), try_strptime(trim(end_date), '%d-%m-%Y'))::date as end_day
+        -- Excel date cells and Parquet timestamps arrive as '2024-10-01 00:00:00': the date part counts.
+        coalesce(try_strptime(left(trim(start_date), 10), '%Y-%m-%d'), try_strptime(trim(start_date), '%d-%m-%Y'))::date as start_day,
+        coalesce(try_strptime(left(trim(end_date), 10), '%Y-%m-%d'), try_strptime(trim(end_date), '%d-%m-%Y'))::date as end_day
     from raw
     left join ref_municipality_mergers as mg on mg.old_code = upper(trim(raw.responsible_municipality_code))
 ),

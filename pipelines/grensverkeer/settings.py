@@ -59,6 +59,7 @@ class Region:
     members: dict[str, str]  # CBS code -> display name
     subregions: dict[str, str] = field(default_factory=dict)  # CBS code -> subregion
     agreements: dict = field(default_factory=lambda: dict(DEFAULT_AGREEMENTS))  # thresholds, docs/agreements.md
+    disclosure: dict = field(default_factory=dict)  # k, rounding: docs/disclosure.md
 
     @property
     def codes(self) -> list[str]:
@@ -72,7 +73,13 @@ def load_region(path: Path | None = None) -> Region:
     members = {m["code"]: m.get("display_name", m["code"]) for m in cfg["municipality"]}
     subregions = {m["code"]: m["subregion"] for m in cfg["municipality"] if m.get("subregion")}
     agreements = {**DEFAULT_AGREEMENTS, **cfg.get("agreements", {})}
+    unknown = set(agreements["domains"]) - {"jeugdhulp", "jeugdbescherming", "onderwijsondersteuning", "leerplicht"}
+    if unknown or not agreements["domains"]:
+        raise ValueError(f"{path}: [agreements] domains must be some of jeugdhulp, jeugdbescherming, "
+                         f"onderwijsondersteuning, leerplicht; got {sorted(unknown) or 'none'}")
     if not (agreements["pair_agreement_needed"] >= agreements["pair_attention"] >= 1
             and agreements["school_agreement_needed"] >= agreements["school_attention"] >= 1):
         raise ValueError(f"{path}: [agreements] thresholds must satisfy needed >= attention >= 1")
-    return Region(name=cfg["name"], slug=cfg["slug"], members=members, subregions=subregions, agreements=agreements)
+    disclosure = {k: v for k, v in cfg.get("disclosure", {}).items() if k in ("k", "rounding")}
+    return Region(name=cfg["name"], slug=cfg["slug"], members=members, subregions=subregions, agreements=agreements,
+                  disclosure=disclosure)

@@ -85,7 +85,12 @@ def _read(path: Path, name: str, check_bsn: bool = True) -> tuple[LinkedKind, pl
         frame = read_table(path)
     except ValueError as exc:
         raise FileRejected("unreadable", str(exc)) from None
-    frame = frame.rename({c: normalise_name(c) for c in frame.columns if c != "_row"})
+    names = {c: normalise_name(c) for c in frame.columns if c != "_row"}
+    clashes = sorted({n for n in names.values() if list(names.values()).count(n) > 1})
+    if clashes:
+        raise FileRejected("duplicate_columns", f"two columns have the same name (ignoring case and punctuation): "
+                           f"{', '.join(clashes)}", line=1, column=", ".join(clashes))
+    frame = frame.rename(names)
     present = set(frame.columns)
     kind = next((k for k in KINDS if all(s in present for s in k.signature)), None)
     if kind is None:
@@ -104,7 +109,8 @@ def _read(path: Path, name: str, check_bsn: bool = True) -> tuple[LinkedKind, pl
         pl.lit(name).alias("file_name"),
         (pl.col("_row") + 1).cast(pl.Int64).alias("line"),
         *columns,
-        pl.concat_str([pl.col(c).cast(pl.String).fill_null("") for c in frame.columns if c != "_row"],
+        # Only the contract's columns: anything else a supplier sent (names, addresses) stays out.
+        pl.concat_str([pl.col(c).cast(pl.String).fill_null("") for c in kind.columns if c in present],
                       separator=";").alias("raw_text"),
     )
     return kind, rows
