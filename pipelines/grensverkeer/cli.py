@@ -53,6 +53,25 @@ def run(args: argparse.Namespace) -> int:
     return 1 if failures or rejected_files or not years else 0
 
 
+def export(args: argparse.Namespace) -> int:
+    _prepare_environment(args)
+    from dagster import DagsterInstance
+
+    from .runner import run_exports
+
+    warehouse = settings.warehouse_path()
+    if not warehouse.exists():
+        print(f"grensverkeer: no warehouse at {warehouse}: run `grensverkeer run` first", file=sys.stderr)
+        return 2
+    outcome = run_exports(warehouse, settings.out_dir(), settings.region_file(), instance=DagsterInstance.get(),
+                          only_years=args.school_year or None)
+    for year in outcome.school_years:
+        print(f"grensverkeer: exports for {year} in {settings.out_dir() / 'exports' / year}")
+    for f in outcome.failures:
+        print(f"grensverkeer: {f}", file=sys.stderr)
+    return 1 if outcome.failures or not outcome.school_years else 0
+
+
 def ui(args: argparse.Namespace) -> int:
     _prepare_environment(args)
     dagster = Path(sys.executable).with_name("dagster")
@@ -74,6 +93,13 @@ def main(argv: list[str] | None = None) -> int:
     p_run.add_argument("--school-year", action="append", metavar="YYYY-YYYY",
                        help="compute only this school year (repeatable); default: every year in the input")
     p_run.set_defaults(func=run)
+
+    p_export = sub.add_parser("export", help="write the agreement exports from the warehouse (also part of `run`)")
+    p_export.add_argument("--warehouse", help="DuckDB file (default: data/warehouse.duckdb)")
+    p_export.add_argument("--out", help="output folder (default: build/); exports go to OUT/exports/<school_year>/")
+    p_export.add_argument("--region", help="region config (default: data/regions/haaglanden.toml)")
+    p_export.add_argument("--school-year", action="append", metavar="YYYY-YYYY", help="only this school year (repeatable)")
+    p_export.set_defaults(func=export)
 
     p_ui = sub.add_parser("ui", help="open the Dagster UI on this project")
     p_ui.add_argument("--port", type=int, default=3000)

@@ -17,8 +17,10 @@ from .partitions import school_years
 reference_job = define_asset_job("reference_job", AssetSelection.groups("reference"),
                                  description="Load the reference tables (municipalities, schools, region).")
 school_year_job = define_asset_job(
-    "school_year_job", AssetSelection.groups("raw", "staging", "intermediate", "marts", "graph"),
-    description="Everything for one school year: raw files to graph.")
+    "school_year_job", AssetSelection.groups("raw", "staging", "intermediate", "marts", "graph", "exports"),
+    description="Everything for one school year: raw files to graph and exports.")
+export_job = define_asset_job("export_job", AssetSelection.groups("exports"),
+                              description="Only the exports of a school year, from the warehouse as it is.")
 
 
 def _fingerprint(path: Path) -> str:

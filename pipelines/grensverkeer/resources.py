@@ -28,6 +28,12 @@ class ProjectPaths(ConfigurableResource):
     def region(self) -> settings.Region:
         return settings.load_region(Path(self.region_file))
 
+    def disclosure(self):
+        """Disclosure-control settings from the region file's [disclosure] section (k = 5 by default)."""
+        from .disclosure import DisclosureSettings
+
+        return DisclosureSettings(**self.region().disclosure)
+
 
 def make_resources(input_dir: Path, warehouse: Path, out_dir: Path, region_file: Path) -> dict:
     Path(warehouse).parent.mkdir(parents=True, exist_ok=True)

