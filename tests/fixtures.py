@@ -419,3 +419,208 @@ def rows_accounted(r: Run) -> list[str]:
     return problems
 
 
+
+
+# --------------------------------------------------------------------------------------
+# Linked records (INPUT/linked/): writers, a region file with agreement thresholds, a run
+# with that region file, the `grensverkeer` command, and BSNs made by the elfproef.
+# --------------------------------------------------------------------------------------
+
+LINKED_SCHOOLS_HEAD = ["school_location_id", "school_name", "sector", "municipality_code"]
+LINKED_ENROLMENTS_HEAD = ["school_year", "student_id", "school_location_id", "sector",
+                          "residence_municipality_code", "residence_postcode4", "birth_year"]
+LINKED_SUPPORT_HEAD = ["student_id", "support_domain", "support_type", "responsible_municipality_code",
+                       "local_team", "start_date", "end_date"]
+
+
+def write_linked(path: Path, head: list[str], rows: list[list], *, schema: dict | None = None) -> Path:
+    """A linked input file; the format follows the suffix. CSV: UTF-8, ',', None written empty.
+    XLSX (openpyxl): the values as given, so ints are Excel numbers and dates Excel dates.
+    Parquet: a Polars frame with `schema` (column -> Polars type), else every column as text."""
+    import polars as pl
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(head)
+        writer.writerows([["" if v is None else str(v) for v in row] for row in rows])
+        path.write_text(buf.getvalue(), encoding="utf-8")
+    elif suffix == ".xlsx":
+        import openpyxl
+
+        wb = openpyxl.Workbook()
+        ws = wb.active
+        ws.append(head)
+        for row in rows:
+            ws.append(list(row))
+        wb.save(path)
+    elif suffix == ".parquet":
+        schema = {c: (schema or {}).get(c, pl.String) for c in head}
+        columns = {c: [row[i] if schema[c] != pl.String or row[i] is None else str(row[i]) for row in rows]
+                   for i, c in enumerate(head)}
+        pl.DataFrame(columns, schema=schema).write_parquet(path)
+    else:
+        raise ValueError(path)
+    return path
+
+
+def write_linked_region(path: Path, members: dict[str, str], *, pair: tuple[int, int], school: tuple[int, int],
+                        domains: list[str] | None = None) -> Path:
+    """A region file with [agreements]: pair = (agreement needed, attention), school likewise."""
+    body = 'name = "Testregio linked"\nslug = "test-linked"\n' + "".join(
+        f'\n[[municipality]]\ncode = "{c}"\ndisplay_name = "{n}"\n' for c, n in members.items())
+    body += (f"\n[agreements]\npair_agreement_needed = {pair[0]}\npair_attention = {pair[1]}\n"
+             f"school_agreement_needed = {school[0]}\nschool_attention = {school[1]}\n")
+    if domains is not None:
+        body += "domains = [" + ", ".join(f'"{d}"' for d in domains) + "]\n"
+    path.write_text(body, encoding="utf-8")
+    return path
+
+
+def run_with_region_file(input_dir: Path, warehouse: Path, out_dir: Path, region_file: Path) -> Run:
+    """Like `run`, with a region file as written (e.g. with [agreements] thresholds)."""
+    from dagster import DagsterEventType, DagsterInstance
+
+    from grensverkeer.runner import run_pipeline
+
+    with DagsterInstance.ephemeral() as instance:
+        outcome = run_pipeline(input_dir, warehouse, out_dir, region_file, instance=instance)
+        checks = [
+            entry.dagster_event.event_specific_data
+            for record in instance.get_runs()
+            for entry in instance.all_logs(record.run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION)
+        ]
+    return Run(input_dir, warehouse, out_dir, outcome, checks)
+
+
+def cli_main(root: Path, argv: list[str], env: dict[str, str] | None = None) -> tuple[int, str]:
+    """`grensverkeer ARGV` in-process with DAGSTER_HOME under `root`; (exit code, stdout + stderr).
+    Environment variables the command sets, and those in `env`, are restored afterwards."""
+    import contextlib
+
+    import pytest
+    from dagster import DagsterInstance
+
+    from grensverkeer.cli import main
+
+    home = root / "dagster_home"
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "dagster.yaml").write_bytes((REPO / "dagster.yaml").read_bytes())
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DAGSTER_HOME", str(home))
+        for var in ("GRENSVERKEER_INPUT", "GRENSVERKEER_WAREHOUSE", "GRENSVERKEER_OUT", "GRENSVERKEER_REGION"):
+            mp.setenv(var, "")
+        for var, value in (env or {}).items():
+            mp.setenv(var, value)
+        with DagsterInstance.ephemeral(), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(argv)
+    return code, out.getvalue() + err.getvalue()
+
+
+def bsn_check_digit_ok(s: str) -> bool:
+    """The elfproef on a 9-digit string: 9*d1 + 8*d2 + ... + 2*d8 - d9 ≡ 0 (mod 11)."""
+    return (len(s) == 9 and s.isdigit() and s != "000000000"
+            and sum(w * int(c) for w, c in zip((9, 8, 7, 6, 5, 4, 3, 2, -1), s)) % 11 == 0)
+
+
+def make_bsns(n: int, start: int = 100_000_000) -> list[str]:
+    """The first n valid BSNs (9-digit strings) from `start` upwards."""
+    out, k = [], start
+    while len(out) < n:
+        s = f"{k:09d}"
+        if bsn_check_digit_ok(s):
+            out.append(s)
+        k += 1
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# The hand-worked linked fixture: 3 region municipalities (Delft GM0503, Den Haag GM0518,
+# Rijswijk GM0603) plus Westland (GM1783, outside the region), 5 schools, 20 pupils, two
+# school years. The expected tables are worked out by hand in tests/test_linked_handworked.py.
+# School year 2024-2025 runs 2024-08-01 .. 2025-07-31; 2023-2024 runs 2023-08-01 .. 2024-07-31.
+# --------------------------------------------------------------------------------------
+
+LINKED_MEMBERS = {"GM0503": "Delft", "GM0518": "Den Haag", "GM0603": "Rijswijk"}
+# Thresholds chosen so that every level is reached exactly at its threshold in the fixture.
+LINKED_PAIR = (4, 2)    # 'afspraak nodig' from 4 pupils, 'aandachtspunt' from 2 (municipality pair)
+LINKED_SCHOOL = (3, 2)  # 'afspraak nodig' from 3 pupils, 'aandachtspunt' from 2 (school x local team)
+
+LINKED_SCHOOLS = [
+    ["11AA00", "Delftse Noordschool", "BO", "GM0503"],
+    ["11AA01", "Delftse Zuidschool", "BO", "GM0503"],
+    ["22BB00", "Haagse Basisschool", "BO", "GM0518"],
+    ["22BB01", "Haagse SO-school", "SO", "GM0518"],
+    ["33CC00", "Rijswijkse Basisschool", "BO", "GM0603"],
+]
+
+Y2024, Y2023 = "2024-2025", "2023-2024"
+# school_year, student_id, school_location_id, sector, residence_municipality_code, residence_postcode4, birth_year
+LINKED_ENROLMENTS = [
+    [Y2024, "P01", "11AA00", "BO", "GM0518", "2491", 2015],
+    [Y2024, "P02", "11AA00", "BO", "GM0518", "2492", 2016],
+    [Y2024, "P03", "11AA01", "BO", "GM0518", None, 2014],
+    [Y2024, "P04", "11AA00", "BO", "GM0518", "2497", 2015],
+    [Y2024, "P05", "22BB00", "BO", "GM0503", "2611", 2017],
+    [Y2024, "P06", "22BB01", "SO", "GM0503", "2624", 2013],
+    [Y2024, "P07", "11AA00", "BO", "GM0503", "2612", 2016],
+    [Y2024, "P08", "33CC00", "BO", "GM0603", "2282", 2018],
+    [Y2024, "P09", "11AA00", "BO", "GM0503", "2611", 2015],
+    [Y2024, "P10", "22BB00", "BO", "GM0518", "2491", 2016],
+    [Y2024, "P11", "11AA00", "BO", "GM0518", "2491", 2017],
+    [Y2024, "P12", "11AA01", "BO", "GM0518", "2492", 2014],
+    [Y2024, "P13", "22BB00", "BO", "GM0518", "2497", 2018],
+    [Y2024, "P14", "11AA01", "BO", "GM0503", "2611", 2015],
+    [Y2024, "P15", "11AA00", "BO", "GM0603", "2283", 2016],
+    [Y2024, "P16", "22BB00", "BO", "GM0603", "2284", 2017],
+    [Y2024, "P17", "22BB01", "SO", "GM0518", "2493", 2012],
+    [Y2024, "P18", "11AA00", "BO", "GM1783", "2671", 2016],
+    [Y2024, "P20", "11AA00", "BO", "GM0603", "2285", 2015],
+    # the year before, in the same file (P01-P04 again: one enrolment per pupil per year)
+    [Y2023, "P01", "11AA00", "BO", "GM0518", "2491", 2015],
+    [Y2023, "P02", "11AA00", "BO", "GM0518", "2492", 2016],
+    [Y2023, "P03", "11AA01", "BO", "GM0518", None, 2014],
+    [Y2023, "P04", "11AA00", "BO", "GM0518", "2497", 2015],
+    [Y2023, "P06", "22BB01", "SO", "GM0503", "2624", 2013],
+    [Y2023, "P16", "22BB00", "BO", "GM0603", "2284", 2017],
+    [Y2023, "P17", "22BB01", "SO", "GM0518", "2493", 2012],
+]
+
+JDH, JDE, JRW, JWL = "Jeugdteam Den Haag", "Jeugdteam Delft", "Jeugdteam Rijswijk", "Jeugdteam Westland"
+# student_id, support_domain, support_type, responsible_municipality_code, local_team, start_date, end_date
+LINKED_SUPPORT = [
+    ["P01", "jeugdhulp", "ambulant", "GM0518", JDH, "2024-03-01", None],              # ongoing
+    ["P02", "jeugdbescherming", "OTS", "GM0518", JDH, "2025-07-31", "2025-12-31"],    # starts on 31 July 2025
+    ["P03", "jeugdhulp", "ambulant", "GM0518", JDH, "2024-08-01", "2024-08-01"],      # one day: 1 Aug 2024
+    ["P03", "onderwijsondersteuning", "arrangement", "GM0518", JDH, "2024-09-01", "2025-06-30"],
+    ["P04", "jeugdhulp", "ambulant", "GM0518", None, "2023-09-01", "2024-07-31"],     # ended 31 July 2024
+    ["P05", "jeugdhulp", "ambulant", "GM0503", JDE, "2024-10-01", "2025-03-01"],
+    ["P06", "jeugdbescherming", "OTS", "GM0503", JDE, "2022-01-01", "2024-08-01"],    # ends on 1 Aug 2024
+    ["P06", "leerplicht", "verzuim", "GM0503", JDE, "2024-11-01", "2024-12-01"],
+    ["P07", "jeugdhulp", "pleegzorg", "GM0603", JRW, "2024-01-15", None],             # lives in Delft, Rijswijk responsible
+    ["P08", "jeugdhulp", "ambulant", "GM0603", JRW, "2024-09-01", "2025-01-31"],
+    ["P09", "jeugdhulp", "ambulant", "GM0503", JDE, "01-12-2024", "28-02-2025"],      # dd-mm-yyyy
+    ["P10", "onderwijsondersteuning", "arrangement", "GM0518", JDH, "2024-09-01", "2025-07-31"],
+    ["P11", "leerplicht", "verzuim", "GM0518", JDH, "2025-01-10", "2025-02-10"],
+    ["P12", "jeugdhulp", "ambulant", "GM0518", JDH, "2025-08-01", None],              # starts after the year
+    ["P16", "jeugdhulp", "ambulant", "GM0603", JRW, "2024-06-01", "2024-07-31"],      # ended 31 July 2024
+    ["P17", "jeugdhulp", "residentieel", "GM0518", JDH, "2020-01-01", None],
+    ["P17", "jeugdbescherming", "OTS", "GM0518", JDH, "2024-01-01", None],
+    ["P18", "jeugdhulp", "ambulant", "GM1783", JWL, "2024-11-01", "2025-05-01"],      # local team outside the region
+    ["P19", "jeugdhulp", "ambulant", "GM0518", JDH, "2024-09-01", None],              # not enrolled anywhere
+    ["P20", "jeugdhulp", "ambulant", "GM0603", JRW, "2024-08-01", "2024-12-31"],      # moved: Rijswijk, then
+    ["P20", "jeugdhulp", "ambulant", "GM0518", JDH, "2025-01-01", None],              # Den Haag responsible
+]
+
+
+def write_linked_handworked(linked: Path, *, schools: str = "schools.csv", enrolments: str = "enrolments.csv",
+                            support: str = "support.csv") -> dict[str, Path]:
+    """The hand-worked fixture's three files in `linked` (format from each name's suffix)."""
+    return {
+        "schools": write_linked(linked / schools, LINKED_SCHOOLS_HEAD, LINKED_SCHOOLS),
+        "enrolments": write_linked(linked / enrolments, LINKED_ENROLMENTS_HEAD, LINKED_ENROLMENTS),
+        "support": write_linked(linked / support, LINKED_SUPPORT_HEAD, LINKED_SUPPORT),
+    }

@@ -29,12 +29,6 @@ def _read(path) -> pl.DataFrame:
 
 
 @pytest.fixture(scope="session")
-def bundled(tmp_path_factory):
-    root = tmp_path_factory.mktemp("bundled")
-    return F.run(INPUTS, root / "warehouse.duckdb", root / "out")
-
-
-@pytest.fixture(scope="session")
 def municipality_rows() -> pl.DataFrame:
     return pl.concat([_read(p) for p in MUNICIPALITY_FILES])
 

@@ -2,11 +2,11 @@
 
 from dagster import Definitions, load_asset_checks_from_modules, load_assets_from_modules
 
-from .assets import graph, intermediate, linked, marts, raw, reference, staging, support
+from .assets import exports, graph, intermediate, linked, marts, raw, reference, staging, support
 from .jobs import export_job, input_folder_sensor, nightly_schedule, reference_job, school_year_job
 from .resources import default_resources
 
-_modules = [reference, raw, linked, staging, intermediate, support, marts, graph]
+_modules = [reference, raw, linked, staging, intermediate, support, marts, graph, exports]
 
 defs = Definitions(
     assets=load_assets_from_modules(_modules),

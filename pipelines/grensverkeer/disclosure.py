@@ -1,0 +1,957 @@
+"""Disclosure control: one implementation for everything we publish (exports and dashboards).
+
+The model is deliberately generic, so that relations *across* tables are covered:
+
+* **cells**: every number that will be published in one export (or one dashboard), across
+  all its tables: ``cell_id`` (str), ``value`` (int >= 0, the true count), optionally
+  ``is_estimate`` (bool; estimates and their bounds are published numbers like any other).
+* **relations**: additive relations an outsider can use: ``relation_id``, ``total_id``,
+  ``member_id`` means "cell total_id equals the sum of the member cells". A row total, a
+  column total, a grand total, or the same number published in another table. A null
+  ``total_id`` means the members add up to a number the outsider knows anyway (for example
+  an exact school total from DUO's open data); that number is taken from an optional
+  ``known_total`` column of the relations, or else from the true values.
+
+``protect`` decides what to show, ``attack`` is the outsider's best effort to work the
+suppressed cells out again, ``check_published`` turns that into a list of problems.
+
+Rules (docs/disclosure.md explains them in full):
+
+* primary: counts 1 .. k-1 are suppressed and printed as ``<k``; a zero stays ``0``.
+* secondary: further cells are suppressed (printed ``x``, CBS's sign for "geheim") until the
+  attacker can pin no suppressed cell to one value. Each round: interval propagation over
+  all relations finds the pinned cells (a relation with one suppressed cell, two ``<5``
+  cells whose residual is 2 or 8, chains through several relations); when it finds none,
+  linear programming over all relations jointly (``scipy.optimize.linprog``, HiGHS) has
+  the last word. Every relation that pins a cell on its own gets one more suppressed
+  cell: its best shown non-zero cell (fixes most pinning relations at once, then already
+  in most relations with a suppression, then smallest, then cell_id: deterministic).
+  A combination of relations that pins cells (found only by the LP) gets one more cell
+  per round. Repeat until nothing is pinned (docs/disclosure.md).
+* rounding (optional): shown counts are rounded to the nearest multiple of ``rounding``
+  (half up), each independently, so sums need not add up.
+
+The attacker knows exactly what is published and the relations, plus the rules: ``<k``
+means 1..k-1, ``0`` means 0, ``x`` means a count of at least k (zeros are never suppressed
+and 1..k-1 are always ``<k``), and a rounded number n means the interval of counts that
+round to n. It also knows counts are integers. Everything outside the per-cell LP calls is
+set-based polars; Python loops run over rounds, propagation sweeps and LP calls only.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import polars as pl
+
+SHOWN, PRIMARY, SECONDARY, ZERO = "shown", "primary", "secondary", "zero"
+SUPPRESSED = (PRIMARY, SECONDARY)
+SECONDARY_LABEL = "x"
+
+EPS = 1e-6  # tolerance for float arithmetic on integer counts and for LP solutions
+PROPAGATION_MAX_SWEEPS = 200  # interval propagation stops here even if not at a fixed point (still sound)
+MAX_LP_VARIABLES = 20_000  # unknowns in one connected block of relations; larger blocks are refused
+MAX_HOPS = 8  # how far protect looks for a cell to suppress next to a pinned cell
+WITNESS_SWEEPS = 4  # random-sign LPs per block before the per-cell LPs (speed only)
+_BIG = 1e9  # stands in for "no upper bound" in the LPs (avoids unbounded LP statuses)
+_INF = float("inf")
+
+
+class DisclosureError(ValueError):
+    """protect cannot make the cells safe (or the settings/inputs do not allow it)."""
+
+
+class InconsistentPublication(ValueError):
+    """The published numbers contradict the relations: a bug upstream, not a privacy question."""
+
+
+@dataclass(frozen=True)
+class DisclosureSettings:
+    k: int = 5  # counts 1..k-1 are suppressed as '<k'
+    rounding: int | None = None  # optional: round every shown count to a multiple of this
+    max_rounds: int = 50  # rounds of secondary suppression before protect gives up
+
+    def __post_init__(self) -> None:
+        if isinstance(self.k, bool) or not isinstance(self.k, int) or self.k < 3:
+            raise ValueError(
+                f"k must be a whole number of at least 3 (got {self.k!r}): with k = 2 the label "
+                "'<2' would tell everyone the count is 1"
+            )
+        r = self.rounding
+        if r is not None:
+            if isinstance(r, bool) or not isinstance(r, int) or r < 1:
+                raise ValueError(f"rounding must be a positive whole number or None (got {r!r})")
+            if self.k < r - r // 2:
+                raise ValueError(
+                    f"rounding to multiples of {r} would round a count of {self.k} to 0; "
+                    f"use rounding <= {2 * self.k}"
+                )
+        if isinstance(self.max_rounds, bool) or not isinstance(self.max_rounds, int) or self.max_rounds < 1:
+            raise ValueError(f"max_rounds must be a positive whole number (got {self.max_rounds!r})")
+
+    @property
+    def primary_label(self) -> str:
+        return f"<{self.k}"
+
+
+# ----------------------------------------------------------------------------- relations
+def _relation_terms(relations: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Relations as linear equations ``sum(coef * x) = rhs``.
+
+    Returns ``terms`` (relation_id, cell_id, coef: +1 member, -1 total) and ``rels``
+    (relation_id, has_total, known_total). Raises ValueError on malformed relations.
+    """
+    missing = {"relation_id", "total_id", "member_id"} - set(relations.columns)
+    if missing:
+        raise ValueError(f"relations lacks column(s) {sorted(missing)}")
+    known = (
+        pl.col("known_total").cast(pl.Float64)
+        if "known_total" in relations.columns
+        else pl.lit(None, dtype=pl.Float64)
+    )
+    r = relations.select(
+        pl.col("relation_id").cast(pl.String),
+        pl.col("total_id").cast(pl.String),
+        pl.col("member_id").cast(pl.String),
+        known.alias("known_total"),
+    )
+    if r["relation_id"].null_count() or r["member_id"].null_count():
+        raise ValueError("relations: relation_id and member_id must not be null")
+    rels = r.group_by("relation_id", maintain_order=True).agg(
+        pl.col("total_id").n_unique().alias("n_total_ids"),
+        pl.col("total_id").drop_nulls().first().alias("total_id"),
+        pl.col("known_total").drop_nulls().first().alias("known_total"),
+    )
+    bad = rels.filter(pl.col("n_total_ids") > 1)["relation_id"].to_list()
+    if bad:
+        raise ValueError(f"relations with more than one total_id (a null counts as one): {bad[:10]}")
+    terms = pl.concat(
+        [
+            r.select("relation_id", pl.col("member_id").alias("cell_id"), pl.lit(1.0).alias("coef")),
+            rels.filter(pl.col("total_id").is_not_null()).select(
+                "relation_id", pl.col("total_id").alias("cell_id"), pl.lit(-1.0).alias("coef")
+            ),
+        ]
+    )
+    dup = terms.filter(pl.struct("relation_id", "cell_id").is_duplicated())
+    if dup.height:
+        raise ValueError(
+            "a cell occurs twice in one relation (as two members, or as total and member): "
+            f"{dup.select('relation_id', 'cell_id').unique(maintain_order=True).rows()[:10]}"
+        )
+    rels = rels.select(
+        "relation_id", pl.col("total_id").is_not_null().alias("has_total"), "known_total"
+    )
+    return terms, rels
+
+
+def _rhs(rels: pl.DataFrame, terms: pl.DataFrame, values: pl.DataFrame | None) -> pl.DataFrame:
+    """relation_id, rhs (Float64; null when a no-total relation has no known number)."""
+    out = rels
+    if values is not None:
+        true_sum = (
+            terms.join(values.select("cell_id", pl.col("value").cast(pl.Float64)), on="cell_id", how="left")
+            .group_by("relation_id")
+            .agg((pl.col("coef") * pl.col("value")).sum().alias("true_sum"),
+                 pl.col("value").is_null().any().alias("incomplete"))
+        )
+        out = out.join(true_sum, on="relation_id", how="left").with_columns(
+            pl.when(pl.col("incomplete")).then(None).otherwise(pl.col("true_sum")).alias("true_sum")
+        )
+    else:
+        out = out.with_columns(pl.lit(None, dtype=pl.Float64).alias("true_sum"))
+    return out.select(
+        "relation_id",
+        pl.when(pl.col("has_total"))
+        .then(pl.lit(0.0))
+        .otherwise(pl.coalesce("known_total", "true_sum"))
+        .alias("rhs"),
+    )
+
+
+# ----------------------------------------------------------------------------- intervals
+def _derive(terms: pl.DataFrame, rhs: pl.DataFrame, bounds: pl.DataFrame) -> pl.DataFrame:
+    """See _derive_lazy; collected."""
+    return _derive_lazy(terms.lazy(), rhs.lazy(), bounds.lazy()).collect()
+
+
+def _derive_lazy(terms: pl.LazyFrame, rhs: pl.LazyFrame, bounds: pl.LazyFrame) -> pl.LazyFrame:
+    """What each relation alone proves about each of its cells, given the others' bounds.
+
+    For ``sum(coef * x) = rhs``: coef_i * x_i = rhs - sum_{j != i} coef_j * x_j, so x_i
+    lies in an interval computed from the other cells' [lo, hi]; counts are integers,
+    so the interval is tightened to whole numbers. Infinite bounds are counted rather
+    than summed (inf - inf would be NaN). Returns relation_id, cell_id, d_lo, d_hi.
+    """
+    t = terms.join(bounds, on="cell_id", how="inner").with_columns(
+        pl.when(pl.col("coef") > 0).then(pl.col("lo")).otherwise(-pl.col("hi")).alias("cmin"),
+        pl.when(pl.col("coef") > 0).then(pl.col("hi")).otherwise(-pl.col("lo")).alias("cmax"),
+    ).with_columns(
+        pl.col("cmin").is_infinite().alias("min_inf"),
+        pl.col("cmax").is_infinite().alias("max_inf"),
+    ).with_columns(
+        pl.when(pl.col("min_inf")).then(0.0).otherwise(pl.col("cmin")).alias("cmin_f"),
+        pl.when(pl.col("max_inf")).then(0.0).otherwise(pl.col("cmax")).alias("cmax_f"),
+    )
+    agg = t.group_by("relation_id").agg(
+        pl.col("cmin_f").sum().alias("smin"),
+        pl.col("min_inf").sum().alias("nmin"),
+        pl.col("cmax_f").sum().alias("smax"),
+        pl.col("max_inf").sum().alias("nmax"),
+    )
+    t = t.join(agg, on="relation_id").join(rhs, on="relation_id").filter(pl.col("rhs").is_not_null())
+    others_min = (
+        pl.when(pl.col("nmin") - pl.col("min_inf").cast(pl.Int64) > 0)
+        .then(-_INF)
+        .otherwise(pl.col("smin") - pl.col("cmin_f"))
+    )
+    others_max = (
+        pl.when(pl.col("nmax") - pl.col("max_inf").cast(pl.Int64) > 0)
+        .then(_INF)
+        .otherwise(pl.col("smax") - pl.col("cmax_f"))
+    )
+    t = t.with_columns((pl.col("rhs") - others_max).alias("t_lo"), (pl.col("rhs") - others_min).alias("t_hi"))
+    return t.select(
+        "relation_id",
+        "cell_id",
+        (pl.when(pl.col("coef") > 0).then(pl.col("t_lo")).otherwise(-pl.col("t_hi")) - EPS).ceil().alias("d_lo"),
+        (pl.when(pl.col("coef") > 0).then(pl.col("t_hi")).otherwise(-pl.col("t_lo")) + EPS).floor().alias("d_hi"),
+    )
+
+
+def _propagate(
+    terms: pl.DataFrame, rhs: pl.DataFrame, bounds: pl.DataFrame, max_sweeps: int = PROPAGATION_MAX_SWEEPS
+) -> tuple[pl.DataFrame, list[str]]:
+    """Interval propagation over all relations until nothing changes (or max_sweeps).
+
+    bounds: cell_id, lo, hi (Float64, hi may be inf). Returns the tightened bounds and the
+    cells whose interval became empty (the published numbers contradict the relations).
+    Every bound it returns is proven: stopping early only makes it weaker, never wrong.
+    """
+    b = bounds.select("cell_id", pl.col("lo").cast(pl.Float64), pl.col("hi").cast(pl.Float64))
+    terms_l, rhs_l = terms.lazy(), rhs.lazy()
+    for _ in range(max_sweeps):
+        d = _derive_lazy(terms_l, rhs_l, b.lazy()).group_by("cell_id").agg(
+            pl.col("d_lo").max(), pl.col("d_hi").min()
+        )
+        new = b.lazy().join(d, on="cell_id", how="left", maintain_order="left").select(
+            "cell_id",
+            pl.max_horizontal("lo", "d_lo").alias("lo"),
+            pl.min_horizontal("hi", "d_hi").alias("hi"),
+        ).collect()
+        empty = new.filter(pl.col("lo") > pl.col("hi") + EPS)["cell_id"].to_list()
+        if empty:
+            return new, empty
+        if new.equals(b):
+            break
+        b = new
+    return b, []
+
+
+# ----------------------------------------------------------------------------- LP attacker
+def _scipy_available() -> bool:
+    try:
+        import scipy.optimize  # noqa: F401
+        import scipy.sparse  # noqa: F401
+    except ImportError:  # pragma: no cover - scipy is in the lock
+        return False
+    return True
+
+
+def _lp_bounds(
+    terms: pl.DataFrame,
+    rhs: pl.DataFrame,
+    bounds: pl.DataFrame,
+    targets: list[str],
+    integer: bool = False,
+    max_variables: int = MAX_LP_VARIABLES,
+) -> tuple[pl.DataFrame, list[list[str]]]:
+    """Tightest [lo, hi] of each target cell over all relations jointly.
+
+    bounds (cell_id, lo, hi) are already-proven bounds (from propagation) and serve as the
+    variable bounds. Cells with lo == hi are constants; the others are unknowns. The
+    relations are split into connected blocks of unknowns (scipy.sparse.csgraph), and for
+    each target cell two LPs (min and max of the cell) are solved over its block only.
+    An LP is skipped when an earlier solution of the same block already reaches the
+    proven bound (then that bound is attained, hence tight). integer=True solves MILPs
+    instead (exact integer bounds; slower). Returns (cell_id, lo, hi) for the targets
+    that are unknowns, and the relation ids of blocks found infeasible.
+    """
+    import numpy as np
+    from scipy.optimize import Bounds, LinearConstraint, linprog, milp
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    b = bounds.sort("cell_id").with_columns((pl.col("hi") - pl.col("lo") <= EPS).alias("fixed"))
+    var = b.filter(~pl.col("fixed")).with_row_index("vi").with_columns(pl.col("vi").cast(pl.Int64))
+    t = terms.join(rhs.filter(pl.col("rhs").is_not_null()), on="relation_id").join(
+        b.select("cell_id", "lo", "fixed"), on="cell_id"
+    )
+    rows = (
+        t.group_by("relation_id")
+        .agg(
+            (pl.col("rhs").first() - (pl.col("coef") * pl.col("lo")).filter(pl.col("fixed")).sum()).alias("b"),
+            (~pl.col("fixed")).any().alias("has_var"),
+        )
+        .filter(pl.col("has_var"))
+        .sort("relation_id")
+        .with_row_index("ri")
+        .with_columns(pl.col("ri").cast(pl.Int64))
+    )
+    ent = t.filter(~pl.col("fixed")).join(rows.select("relation_id", "ri"), on="relation_id").join(
+        var.select("cell_id", "vi"), on="cell_id"
+    )
+    n_rows, n_vars = rows.height, var.height
+    target_df = var.join(pl.DataFrame({"cell_id": targets}, schema={"cell_id": pl.String}), on="cell_id")
+    if n_vars == 0 or target_df.height == 0:
+        return pl.DataFrame(schema={"cell_id": pl.String, "lo": pl.Float64, "hi": pl.Float64}), []
+
+    ri = ent["ri"].to_numpy()
+    vi = ent["vi"].to_numpy()
+    coef = ent["coef"].to_numpy()
+    A = coo_matrix((coef, (ri, vi)), shape=(n_rows, n_vars)).tocsr()
+    rhs_vec = rows["b"].to_numpy()
+    # bipartite graph rows + vars, to find independent blocks
+    graph = coo_matrix(
+        (np.ones(len(ri)), (ri, n_rows + vi)), shape=(n_rows + n_vars, n_rows + n_vars)
+    )
+    _, label = connected_components(graph, directed=False)
+    row_label, var_label = label[:n_rows], label[n_rows:]
+    lo_all = var["lo"].to_numpy().astype(float)
+    hi_all = np.minimum(var["hi"].to_numpy().astype(float), _BIG)
+    ids = var["cell_id"].to_list()
+
+    out_lo: dict[str, float] = {}
+    out_hi: dict[str, float] = {}
+    infeasible: list[list[str]] = []
+    target_vi = target_df.sort("cell_id")["vi"].to_numpy()
+    for comp in sorted(set(var_label[target_vi].tolist())):
+        cols = np.flatnonzero(var_label == comp)
+        rws = np.flatnonzero(row_label == comp)
+        if len(cols) > max_variables:
+            raise DisclosureError(
+                f"{len(cols)} unknown numbers are linked by relations into one block; the LP "
+                f"attacker handles at most {max_variables}. Split the publication into smaller "
+                "independent parts (or raise MAX_LP_VARIABLES)."
+            )
+        sub = A[rws][:, cols]
+        b_sub = rhs_vec[rws]
+        lo, hi = lo_all[cols].copy(), hi_all[cols].copy()
+        pos = {int(v): p for p, v in enumerate(cols)}
+        reach_lo = np.zeros(len(cols), dtype=bool)
+        reach_hi = hi >= _BIG / 2  # unbounded above: nothing to reach
+        comp_targets = [int(v) for v in target_vi if var_label[v] == comp]
+        failed = False
+
+        def solve(c):
+            if integer:
+                res = milp(
+                    c, integrality=np.ones(len(cols)), bounds=Bounds(lo, hi),
+                    constraints=LinearConstraint(sub, b_sub, b_sub),
+                )
+            else:
+                res = linprog(c, A_eq=sub, b_eq=b_sub, bounds=np.column_stack([lo, hi]), method="highs")
+            if res.status == 2:
+                return None
+            if res.status != 0:
+                raise RuntimeError(f"LP solver failed ({res.status}): {res.message}")
+            return res
+
+        def note(x):
+            reach_lo[:] |= x <= lo + EPS
+            reach_hi[:] |= x >= hi - EPS
+
+        # Two cheap sweeps first: minimise, then maximise, the sum of all target cells of
+        # the block. Every cell that sits at its proven bound in one of these solutions
+        # needs no LP of its own in that direction (typically most '<k' cells).
+        # Then a few sweeps with random signs (fixed seed: deterministic) catch cells that
+        # trade off against each other within a row.
+        tpos = np.array([pos[v] for v in comp_targets])
+        rng = np.random.default_rng(20241001)
+        sweeps = [np.ones(len(tpos)), -np.ones(len(tpos))]
+        if len(tpos) > 4:
+            sweeps += [rng.choice([-1.0, 1.0], size=len(tpos)) for _ in range(WITNESS_SWEEPS)]
+        for w in sweeps:
+            c = np.zeros(len(cols))
+            c[tpos] = w
+            c[(c < 0) & (hi >= _BIG / 2)] = 0.0  # maximising unbounded cells proves nothing
+            res = solve(c)
+            if res is None:
+                failed = True
+                break
+            note(res.x)
+        for v in [] if failed else comp_targets:
+            p = pos[v]
+            for sense in (1.0, -1.0):
+                if (reach_lo[p] if sense > 0 else reach_hi[p]):
+                    continue
+                c = np.zeros(len(cols))
+                c[p] = sense
+                res = solve(c)
+                if res is None:
+                    failed = True
+                    break
+                if sense > 0:
+                    lo[p] = max(lo[p], math.ceil(res.x[p] - EPS))
+                    tightened = lo[p] > res.x[p] + EPS
+                else:
+                    hi[p] = min(hi[p], math.floor(res.x[p] + EPS))
+                    tightened = hi[p] < res.x[p] - EPS
+                if tightened:
+                    # a fractional optimum was cut to a whole number: earlier solutions may
+                    # lie outside the tightened box, so they no longer prove other bounds tight
+                    reach_lo[:] = False
+                    reach_hi[:] = hi >= _BIG / 2
+                    reach_lo[p] = True  # the minimum of p is known (solved now or just before)
+                    if sense < 0:
+                        reach_hi[p] = True
+                else:
+                    note(res.x)
+            if failed:
+                break
+            out_lo[ids[v]] = float(lo[p])
+            out_hi[ids[v]] = _INF if hi[p] >= _BIG / 2 else float(hi[p])
+        if failed:
+            infeasible.append(rows["relation_id"].gather(rws).to_list())
+    res_df = pl.DataFrame(
+        {"cell_id": list(out_lo), "lo": list(out_lo.values()), "hi": [out_hi[c] for c in out_lo]},
+        schema={"cell_id": pl.String, "lo": pl.Float64, "hi": pl.Float64},
+    )
+    return res_df, infeasible
+
+
+# ----------------------------------------------------------------------------- the attacker
+_METHODS = ("auto", "lp", "milp", "propagation")
+
+
+def _resolve_method(method: str) -> str:
+    if method not in _METHODS:
+        raise ValueError(f"method must be one of {_METHODS} (got {method!r})")
+    if method == "auto":
+        return "lp" if _scipy_available() else "propagation"
+    if method in ("lp", "milp") and not _scipy_available():
+        raise ImportError("method='lp'/'milp' needs scipy; use method='propagation' (weaker)")
+    return method
+
+
+def _local_conflicts(terms: pl.DataFrame, rhs: pl.DataFrame, priors: pl.DataFrame) -> pl.DataFrame:
+    """Relations that cannot hold whatever the suppressed cells are (each relation on its own)."""
+    t = terms.join(priors, on="cell_id").with_columns(
+        pl.when(pl.col("coef") > 0).then(pl.col("lo")).otherwise(-pl.col("hi")).alias("cmin"),
+        pl.when(pl.col("coef") > 0).then(pl.col("hi")).otherwise(-pl.col("lo")).alias("cmax"),
+    )
+    agg = t.group_by("relation_id", maintain_order=True).agg(
+        pl.col("cmin").sum().alias("smin"), pl.col("cmax").sum().alias("smax")
+    )
+    return agg.join(rhs, on="relation_id").filter(
+        pl.col("rhs").is_not_null()
+        & ((pl.col("rhs") < pl.col("smin") - EPS) | (pl.col("rhs") > pl.col("smax") + EPS))
+    )
+
+
+def _attack_core(
+    priors: pl.DataFrame, terms: pl.DataFrame, rhs: pl.DataFrame, method: str
+) -> tuple[pl.DataFrame, list[str]]:
+    """priors: cell_id, lo, hi, suppressed. Returns (cell_id, lo, hi, recovered) for every
+    suppressed cell, in the order of priors, and plain-English inconsistencies."""
+    problems: list[str] = []
+    for rid, smin, smax, r in _local_conflicts(terms, rhs, priors).select(
+        "relation_id", "smin", "smax", "rhs"
+    ).iter_rows():
+        problems.append(
+            f"relation {rid!r} cannot hold: with the published numbers its signed sum lies in "
+            f"[{_fmt(smin)}, {_fmt(smax)}], but it must be {_fmt(r)}"
+        )
+    in_rel = priors.join(terms.select("cell_id").unique(), on="cell_id", how="semi")
+    bounds, empty = _propagate(terms, rhs, in_rel.select("cell_id", "lo", "hi"))
+    if empty and not problems:
+        rel_ids = terms.filter(pl.col("cell_id").is_in(empty))["relation_id"].unique().sort().to_list()
+        problems.append(
+            "the published numbers contradict the relations jointly (no count fits cell(s) "
+            f"{empty[:10]}; relations involved: {rel_ids[:10]})"
+        )
+    supp = priors.filter(pl.col("suppressed")).select("cell_id")
+    if problems:
+        out = supp.with_columns(
+            pl.lit(None, dtype=pl.Float64).alias("lo"),
+            pl.lit(None, dtype=pl.Float64).alias("hi"),
+            pl.lit(None, dtype=pl.Boolean).alias("recovered"),
+        )
+        return out, problems
+    if method in ("lp", "milp"):
+        pending = supp.join(bounds, on="cell_id").filter(pl.col("hi") - pl.col("lo") > EPS)
+        lp, infeasible = _lp_bounds(terms, rhs, bounds, pending["cell_id"].to_list(), integer=method == "milp")
+        for rel_ids in infeasible:
+            problems.append(
+                "the published numbers contradict the relations jointly (relations involved: "
+                f"{rel_ids[:10]})"
+            )
+        bounds = bounds.join(lp.rename({"lo": "lp_lo", "hi": "lp_hi"}), on="cell_id", how="left").select(
+            "cell_id",
+            pl.max_horizontal("lo", "lp_lo").alias("lo"),
+            pl.min_horizontal("hi", "lp_hi").alias("hi"),
+        )
+    out = (
+        supp.join(priors, on="cell_id", how="left", maintain_order="left")
+        .join(bounds.rename({"lo": "b_lo", "hi": "b_hi"}), on="cell_id", how="left", maintain_order="left")
+        .select(
+            "cell_id",
+            pl.coalesce("b_lo", "lo").alias("lo"),
+            pl.coalesce("b_hi", "hi").alias("hi"),
+        )
+        .with_columns(((pl.col("hi") - pl.col("lo")).abs() <= EPS).alias("recovered"))
+    )
+    return out, problems
+
+
+def _fmt(x: float | None) -> str:
+    if x is None:
+        return "?"
+    if math.isinf(x):
+        return "∞" if x > 0 else "-∞"
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
+def _parse_published(published: pl.DataFrame, settings: DisclosureSettings) -> pl.DataFrame:
+    """cell_id, label, kind ('shown'|'primary'|'secondary'|'zero'|'invalid'), number, lo, hi."""
+    missing = {"cell_id", "label"} - set(published.columns)
+    if missing:
+        raise ValueError(f"published lacks column(s) {sorted(missing)}")
+    k, r = settings.k, settings.rounding
+    p = published.select(
+        pl.col("cell_id").cast(pl.String),
+        pl.col("label").cast(pl.String).str.strip_chars().alias("label"),
+    )
+    # whole numbers, also when a spreadsheet read them back as floats ("12.0")
+    as_float = pl.col("label").cast(pl.Float64, strict=False)
+    number = pl.coalesce(
+        pl.col("label").str.to_integer(strict=False),
+        pl.when(as_float == as_float.round()).then(as_float).cast(pl.Int64, strict=False),
+    )
+    p = p.with_columns(number.alias("number")).with_columns(
+        pl.when(pl.col("label") == settings.primary_label)
+        .then(pl.lit(PRIMARY))
+        .when(pl.col("label").str.to_lowercase() == SECONDARY_LABEL)
+        .then(pl.lit(SECONDARY))
+        .when(pl.col("number") == 0)
+        .then(pl.lit(ZERO))
+        .when(pl.col("number") > 0)
+        .then(pl.lit(SHOWN))
+        .otherwise(pl.lit("invalid"))
+        .alias("kind")
+    )
+    n = pl.col("number").cast(pl.Float64)
+    if r is None or r == 1:
+        shown_lo, shown_hi = n, n
+    else:
+        floor_k = pl.when(n >= k).then(pl.lit(float(k))).otherwise(pl.lit(1.0))
+        shown_lo = pl.max_horizontal(floor_k, n - r // 2)
+        shown_hi = n + (r - r // 2 - 1)
+    return p.with_columns(
+        pl.when(pl.col("kind") == SHOWN).then(shown_lo)
+        .when(pl.col("kind") == ZERO).then(0.0)
+        .when(pl.col("kind") == PRIMARY).then(1.0)
+        .when(pl.col("kind") == SECONDARY).then(float(k))
+        .otherwise(0.0)  # invalid label: the attacker knows nothing about it
+        .alias("lo"),
+        pl.when(pl.col("kind") == SHOWN).then(shown_hi)
+        .when(pl.col("kind") == ZERO).then(0.0)
+        .when(pl.col("kind") == PRIMARY).then(float(k - 1))
+        .otherwise(_INF)
+        .alias("hi"),
+    )
+
+
+def _published_system(
+    published: pl.DataFrame, relations: pl.DataFrame, settings: DisclosureSettings
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, list[str]]:
+    """priors (cell_id, label, kind, number, lo, hi, suppressed), terms, rhs, structural problems."""
+    problems: list[str] = []
+    parsed = _parse_published(published, settings)
+    dup = parsed.filter(pl.col("cell_id").is_duplicated())["cell_id"].unique(maintain_order=True).to_list()
+    if dup:
+        problems.append(f"cell ids published more than once: {dup[:10]}")
+        parsed = parsed.unique(subset="cell_id", keep="first", maintain_order=True)
+    terms, rels = _relation_terms(relations)
+    unknown = terms.join(parsed, on="cell_id", how="anti")
+    if unknown.height:
+        ids = unknown["cell_id"].unique(maintain_order=True).to_list()
+        problems.append(
+            f"relations refer to {len(ids)} cell(s) that are not published, e.g. {ids[:10]}; "
+            "they are treated as unknown counts"
+        )
+        parsed = pl.concat(
+            [
+                parsed,
+                pl.DataFrame({"cell_id": ids}, schema={"cell_id": pl.String}).with_columns(
+                    pl.lit(None, dtype=pl.String).alias("label"),
+                    pl.lit(None, dtype=pl.Int64).alias("number"),
+                    pl.lit("unpublished").alias("kind"),
+                    pl.lit(0.0).alias("lo"),
+                    pl.lit(_INF).alias("hi"),
+                ),
+            ],
+            how="diagonal_relaxed",
+        )
+    values = None
+    if "value" in published.columns:
+        values = published.select(pl.col("cell_id").cast(pl.String), pl.col("value").cast(pl.Int64)).unique(
+            subset="cell_id", keep="first"
+        )
+    rhs = _rhs(rels, terms, values)
+    no_total = rhs.filter(pl.col("rhs").is_null())["relation_id"].to_list()
+    if no_total:
+        problems.append(
+            f"relations without a total and without a known_total (and no 'value' column to take "
+            f"it from) are ignored: {no_total[:10]}"
+        )
+    priors = parsed.with_columns(pl.col("kind").is_in(list(SUPPRESSED)).alias("suppressed"))
+    return priors, terms, rhs, problems
+
+
+def attack(
+    published: pl.DataFrame,
+    relations: pl.DataFrame,
+    settings: DisclosureSettings = DisclosureSettings(),
+    *,
+    method: str = "auto",
+) -> pl.DataFrame:
+    """An outsider's best effort to work out every suppressed cell from what is published.
+
+    published: cell_id, label (as printed; extra columns are ignored, except that a
+    ``value`` column supplies the known number of relations without a total when the
+    relations carry no ``known_total``). relations: relation_id, total_id, member_id.
+
+    method: 'auto' (LP if scipy is available, else propagation), 'lp' (interval
+    propagation, then two LPs per still-open cell over all relations jointly, HiGHS),
+    'milp' (the same with integer programs: exact integer bounds), 'propagation'
+    (iterated interval reasoning per relation only; weaker).
+
+    Returns one row per suppressed cell ('<k' or 'x'), in published order: cell_id, label,
+    lo, hi (the tightest whole-number interval the outsider can prove; hi may be inf),
+    recovered (lo == hi), method. Raises InconsistentPublication when the published numbers
+    contradict the relations, ValueError on labels it cannot read.
+    """
+    used = _resolve_method(method)
+    priors, terms, rhs, problems = _published_system(published, relations, settings)
+    bad = priors.filter(pl.col("kind") == "invalid")["cell_id"].to_list()
+    if bad:
+        raise ValueError(f"labels that are no count, '{settings.primary_label}', 'x' or '0': cells {bad[:10]}")
+    out, inconsistent = _attack_core(priors, terms, rhs, used)
+    if inconsistent:
+        raise InconsistentPublication("; ".join(inconsistent))
+    return (
+        out.join(priors.select("cell_id", "label"), on="cell_id", how="left", maintain_order="left")
+        .select("cell_id", "label", "lo", "hi", "recovered", pl.lit(used).alias("method"))
+    )
+
+
+def check_published(
+    published: pl.DataFrame,
+    relations: pl.DataFrame,
+    settings: DisclosureSettings = DisclosureSettings(),
+    *,
+    method: str = "auto",
+) -> list[str]:
+    """Everything wrong with a publication, in plain English. Empty list = safe.
+
+    Reports: any shown count 1..k-1; labels that are no count, '<k', 'x' or '0'; shown
+    counts that are not rounded when rounding is on; any suppressed cell the attacker
+    recovers (with its interval); relations the published numbers contradict (a bug);
+    relations that refer to unpublished cells.
+    """
+    used = _resolve_method(method)
+    k, r = settings.k, settings.rounding
+    priors, terms, rhs, problems = _published_system(published, relations, settings)
+    for cid, label in priors.filter(pl.col("kind") == "invalid").select("cell_id", "label").iter_rows():
+        problems.append(
+            f"cell {cid!r} has label {label!r}, which is no count, '{settings.primary_label}', 'x' or '0'"
+        )
+    for cid, n in priors.filter(
+        (pl.col("kind") == SHOWN) & (pl.col("number") < k)
+    ).select("cell_id", "number").iter_rows():
+        problems.append(
+            f"cell {cid!r} shows {n}: counts from 1 to {k - 1} must be shown as '{settings.primary_label}'"
+        )
+    if r is not None and r > 1:
+        for cid, n in priors.filter(
+            (pl.col("kind") == SHOWN) & (pl.col("number") % r != 0)
+        ).select("cell_id", "number").iter_rows():
+            problems.append(f"cell {cid!r} shows {n}, which is not rounded to a multiple of {r}")
+    out, inconsistent = _attack_core(priors, terms, rhs, used)
+    problems.extend(inconsistent)
+    if not inconsistent:
+        rec = out.filter(pl.col("recovered")).join(priors.select("cell_id", "label"), on="cell_id", how="left")
+        for cid, label, lo in rec.select("cell_id", "label", "lo").iter_rows():
+            problems.append(
+                f"suppressed cell {cid!r} (published as {label!r}) can be worked out from the published "
+                f"numbers and relations: it must be {_fmt(lo)} (interval [{_fmt(lo)}, {_fmt(lo)}])"
+            )
+    return problems
+
+
+# ----------------------------------------------------------------------------- protect
+def _exact_priors(st: pl.DataFrame, k: int) -> pl.DataFrame:
+    """What the outsider knows about each cell before rounding: shown values exactly."""
+    v = pl.col("value").cast(pl.Float64)
+    return st.select(
+        "cell_id",
+        pl.when(pl.col("status") == PRIMARY).then(1.0)
+        .when(pl.col("status") == SECONDARY).then(float(k))
+        .otherwise(v).alias("lo"),
+        pl.when(pl.col("status") == PRIMARY).then(float(k - 1))
+        .when(pl.col("status") == SECONDARY).then(_INF)
+        .otherwise(v).alias("hi"),
+        pl.col("status").is_in(list(SUPPRESSED)).alias("suppressed"),
+    )
+
+
+def _choose_secondary(
+    terms: pl.DataFrame,
+    rhs: pl.DataFrame,
+    st: pl.DataFrame,
+    priors: pl.DataFrame,
+    bounds: pl.DataFrame,
+    pinned: list[str],
+) -> list[str]:
+    """Cells to suppress next so that the pinned cells get room to move.
+
+    A relation "pins" a cell when, given the other cells' current proven bounds, it
+    leaves that cell one possible value. Every such relation gets one more suppressed
+    cell: the best shown non-zero cell in it (root causes first: relations that pin a cell
+    from the published numbers alone). When no relation pins a cell on its own (a
+    combination, found by the LP), ONE cell is added per round, next to as many pinned
+    cells as possible; if there is none, the search widens to relations linked through
+    suppressed cells. Ranking: resolves most pinning relations at once, then is already
+    in most relations with a suppression, then smallest value, then cell_id.
+    """
+    pin = pl.DataFrame({"cell_id": pinned}, schema={"cell_id": pl.String})
+    supp_cells = st.filter(pl.col("status").is_in(list(SUPPRESSED))).select("cell_id")
+    own = priors.select("cell_id", pl.col("lo").alias("p_lo"), pl.col("hi").alias("p_hi"))
+    cand = terms.join(
+        st.filter((pl.col("status") == SHOWN) & (pl.col("value") > 0)).select("cell_id", "value"), on="cell_id"
+    ).select("relation_id", pl.col("cell_id").alias("cand"), "value")
+
+    def pinning(b: pl.DataFrame) -> pl.DataFrame:
+        d = _derive(terms, rhs, b).join(pin, on="cell_id", how="semi").join(own, on="cell_id")
+        return d.filter(
+            pl.max_horizontal("d_lo", "p_lo") >= pl.min_horizontal("d_hi", "p_hi") - EPS
+        ).select("relation_id", "cell_id")
+
+    # Root causes first: relations that pin a cell on their own, from what is published
+    # (one suppressed cell; '<5' cells whose residual leaves one possibility). A cell
+    # pinned only through a chain is usually freed once the root is fixed. Only when
+    # there is no root: relations that pin a cell given the other cells' proven bounds.
+    pin_rel = pinning(priors.join(bounds.select("cell_id"), on="cell_id", how="semi").select("cell_id", "lo", "hi"))
+    last_tier = False
+    if pin_rel.height == 0:
+        pin_rel = pinning(bounds)
+        last_tier = True
+    pin_rel = pin_rel.join(cand.select("relation_id").unique(), on="relation_id", how="semi")
+    if pin_rel.height == 0:
+        last_tier = True
+    rel_with_supp = terms.join(supp_cells, on="cell_id", how="semi").select("relation_id").unique()
+    problem_rels = pin_rel.select("relation_id").unique()
+    rank = (
+        terms.select("relation_id", pl.col("cell_id").alias("cand"))
+        .join(cand.select("cand").unique(), on="cand", how="semi")
+        .join(problem_rels.with_columns(pl.lit(1).alias("in_problem")), on="relation_id", how="left")
+        .join(rel_with_supp.with_columns(pl.lit(1).alias("in_supp")), on="relation_id", how="left")
+        .group_by("cand")
+        .agg(
+            pl.col("in_problem").fill_null(0).sum().alias("n_problem"),
+            pl.col("in_supp").fill_null(0).sum().alias("n_supp"),
+        )
+    )
+    cand = cand.join(rank, on="cand", how="left")
+    order = dict(by=["n_problem", "n_supp", "value", "cand"], descending=[True, True, False, False])
+
+    chosen_rel = (
+        cand.join(problem_rels, on="relation_id", how="semi")
+        .sort("relation_id", *order["by"], descending=[False, *order["descending"]])
+        .unique(subset="relation_id", keep="first", maintain_order=True)
+    )
+    chosen = set(chosen_rel["cand"].to_list())
+    fixed_rels = chosen_rel.select("relation_id")
+    # pinned cells not covered by a pinning relation that got a new suppression
+    if last_tier:
+        covered = pin_rel.join(fixed_rels, on="relation_id", how="semi").select("cell_id").unique()
+        todo = pin.join(covered, on="cell_id", how="anti")
+    else:
+        todo = pin.clear()
+
+    # Cells pinned by a combination of relations: add ONE cell per round (the LP checks
+    # again before the next), because one suppression usually frees the whole combination.
+    # The cell is the best shown non-zero cell in a relation of the pinned cells (most
+    # pinned cells reached, then the ranking above); if there is none, the search widens
+    # to relations linked to them through suppressed cells.
+    visited = terms.join(todo, on="cell_id", how="semi").select(
+        pl.col("cell_id").alias("origin"), "relation_id"
+    )
+    frontier = visited
+    found = todo.height == 0
+    for _ in range(MAX_HOPS):
+        if found or frontier.height == 0:
+            break
+        pool = frontier.join(cand, on="relation_id")
+        if pool.height:
+            best = (
+                pool.group_by("cand", "value", "n_problem", "n_supp")
+                .agg(pl.col("origin").n_unique().alias("n_cover"))
+                .sort(
+                    ["n_cover", *order["by"]], descending=[True, *order["descending"]]
+                )
+            )
+            chosen.add(best["cand"][0])
+            found = True
+            break
+        # widen: suppressed cells of the frontier relations, and their relations
+        nxt = (
+            frontier.join(terms.select("relation_id", "cell_id"), on="relation_id")
+            .join(supp_cells, on="cell_id", how="semi")
+            .join(terms.select(pl.col("cell_id"), pl.col("relation_id").alias("next_rel")), on="cell_id")
+            .select("origin", pl.col("next_rel").alias("relation_id"))
+            .unique()
+            .join(visited, on=["origin", "relation_id"], how="anti")
+        )
+        visited = pl.concat([visited, nxt])
+        frontier = nxt
+    if not found and not chosen:
+        raise DisclosureError(
+            "these suppressed cells can be worked out whatever else is suppressed (every number "
+            "they are related to is suppressed already or zero, or a relation without total "
+            f"fixes them): {todo['cell_id'].sort().to_list()[:10]}"
+        )
+    return sorted(chosen)
+
+
+def protect(
+    cells: pl.DataFrame,
+    relations: pl.DataFrame,
+    settings: DisclosureSettings = DisclosureSettings(),
+) -> pl.DataFrame:
+    """Decide for every published number whether and how it is shown.
+
+    cells: cell_id, value (int >= 0), optionally is_estimate; relations: relation_id,
+    total_id, member_id (and optionally known_total for relations without a total).
+    Returns the cells (all input columns, input order) plus status ('shown' | 'primary'
+    | 'secondary' | 'zero'), shown (Int64, null when suppressed; rounded when rounding is
+    set) and label (the text to print). Deterministic. Raises DisclosureError when no
+    amount of suppression protects a cell (only possible with relations without total),
+    or after settings.max_rounds rounds.
+    """
+    missing = {"cell_id", "value"} - set(cells.columns)
+    if missing:
+        raise ValueError(f"cells lacks column(s) {sorted(missing)}")
+    k = settings.k
+    base = cells.with_columns(pl.col("cell_id").cast(pl.String))
+    if base["cell_id"].null_count() or base["cell_id"].is_duplicated().any():
+        raise ValueError("cell_id must be unique and not null")
+    if base["value"].null_count() or not base["value"].dtype.is_integer() and not (
+        base["value"].cast(pl.Float64) == base["value"].cast(pl.Float64).round()
+    ).all():
+        raise ValueError("value must be a whole number for every cell")
+    base = base.with_columns(pl.col("value").cast(pl.Int64))
+    if (base["value"] < 0).any():
+        raise ValueError("value must be >= 0")
+    values = base.select("cell_id", "value")
+    terms, rels = _relation_terms(relations)
+    unknown = terms.join(values, on="cell_id", how="anti")["cell_id"].unique().sort().to_list()
+    if unknown:
+        raise ValueError(f"relations refer to cells that are not in cells: {unknown[:10]}")
+    rhs = _rhs(rels, terms, values)
+    check = (
+        terms.join(values, on="cell_id")
+        .group_by("relation_id")
+        .agg((pl.col("coef") * pl.col("value")).sum().alias("s"))
+        .join(rhs, on="relation_id")
+        .filter((pl.col("s") - pl.col("rhs")).abs() > EPS)
+    )
+    if check.height:
+        raise ValueError(
+            "relations that the true values do not satisfy (total != sum of members, or "
+            f"known_total wrong): {check['relation_id'].sort().to_list()[:10]}"
+        )
+
+    st = values.with_columns(
+        pl.when(pl.col("value") == 0).then(pl.lit(ZERO))
+        .when(pl.col("value") < k).then(pl.lit(PRIMARY))
+        .otherwise(pl.lit(SHOWN)).alias("status")
+    )
+    use_lp = _scipy_available()
+    rel_cells = terms.select("cell_id").unique()
+    added_rounds = 0
+    while True:
+        priors = _exact_priors(st, k)
+        bounds, empty = _propagate(
+            terms, rhs, priors.join(rel_cells, on="cell_id", how="semi").select("cell_id", "lo", "hi")
+        )
+        if empty:  # cannot happen: the true values satisfy every relation
+            raise RuntimeError(f"interval propagation found no value for {empty[:10]}")
+        supp_b = bounds.join(priors.filter(pl.col("suppressed")).select("cell_id"), on="cell_id", how="semi")
+        pinned = supp_b.filter(pl.col("hi") - pl.col("lo") <= EPS)["cell_id"].sort().to_list()
+        if not pinned and use_lp:
+            open_ = supp_b["cell_id"].to_list()
+            lp, infeasible = _lp_bounds(terms, rhs, bounds, open_)
+            if infeasible:  # pragma: no cover - the true values are a solution
+                raise RuntimeError(f"LP infeasible on true data: {infeasible[:3]}")
+            pinned = lp.filter(pl.col("hi") - pl.col("lo") <= EPS)["cell_id"].sort().to_list()
+        if not pinned:
+            break
+        if added_rounds >= settings.max_rounds:
+            raise DisclosureError(
+                f"after {settings.max_rounds} rounds of secondary suppression these cells can "
+                f"still be worked out: {pinned[:10]}; raise max_rounds"
+            )
+        new = _choose_secondary(terms, rhs, st, priors, bounds, pinned)
+        st = st.with_columns(
+            pl.when(pl.col("cell_id").is_in(new)).then(pl.lit(SECONDARY)).otherwise(pl.col("status")).alias("status")
+        )
+        added_rounds += 1
+
+    r = settings.rounding
+    v = pl.col("value")
+    rounded = v if r is None or r == 1 else ((v + r // 2) // r) * r
+    shown = (
+        pl.when(pl.col("status") == SHOWN).then(rounded)
+        .when(pl.col("status") == ZERO).then(pl.lit(0, dtype=pl.Int64))
+        .otherwise(pl.lit(None, dtype=pl.Int64))
+        .cast(pl.Int64)
+        .alias("shown")
+    )
+    st = st.with_columns(shown).with_columns(
+        pl.when(pl.col("status") == PRIMARY).then(pl.lit(settings.primary_label))
+        .when(pl.col("status") == SECONDARY).then(pl.lit(SECONDARY_LABEL))
+        .otherwise(pl.col("shown").cast(pl.String))
+        .alias("label")
+    )
+    drop = [c for c in ("status", "shown", "label") if c in base.columns]
+    return base.drop(drop).join(
+        st.select("cell_id", "status", "shown", "label"), on="cell_id", how="left", maintain_order="left"
+    )
+
+
+# ----------------------------------------------------------------------------- explanation
+def explanation_nl(settings: DisclosureSettings = DisclosureSettings()) -> str:
+    """The Dutch text "Hoe we kleine aantallen beschermen", shown verbatim by exports and
+    dashboards. docs/disclosure.md holds the text for the default settings."""
+    k = settings.k
+    lines = [
+        "Niemand mag uit deze cijfers een individueel kind kunnen herkennen.",
+        f"Daarom tonen we aantallen van 1 tot en met {k - 1} leerlingen niet; daar staat '<{k}'.",
+        "Een 0 betekent echt nul leerlingen en blijft gewoon staan.",
+        "Omdat je een verborgen aantal soms kunt terugrekenen uit een totaal, uit de andere "
+        "getallen in dezelfde rij of kolom of uit een andere tabel, verbergen we zo nodig ook "
+        "andere getallen; daar staat een 'x' (het teken dat het CBS gebruikt voor 'geheim').",
+        "De zichtbare getallen in een rij of kolom tellen daardoor niet altijd op tot het totaal.",
+        "Geschatte aantallen en hun onder- en bovengrens volgen dezelfde regels.",
+        "Voor elke tabel die we publiceren rekent een controleprogramma na dat geen enkel "
+        "verborgen getal uit de gepubliceerde getallen en totalen is af te leiden.",
+    ]
+    if settings.rounding is not None and settings.rounding > 1:
+        lines.append(
+            f"Alle getallen zijn bovendien afgerond op een veelvoud van {settings.rounding}, elk "
+            "getal en elk totaal apart, dus ook zonder verborgen getallen kan een optelling iets afwijken."
+        )
+    return " ".join(lines)

@@ -1,0 +1,38 @@
+"""The Toelichting sheet: what the export is, where the numbers come from, which rules shaped them."""
+
+from __future__ import annotations
+
+from .. import texts_nl
+from ..disclosure import DisclosureSettings
+from ..settings import Region
+from .tables import ExportBundle
+
+SOURCE_NAMES = {
+    "duo": "DUO open onderwijsdata: 'Leerlingen po per gemeente naar postcode leerling en leeftijd' en 'Historisch "
+           "overzicht aantal leerlingen per schoolvestiging', teldatum 1 oktober {year}.",
+    "synthetic": "Synthetische demoset (gemaakt met `grensverkeer demo-data`): verzonnen leerlingen en hulptrajecten.",
+    "linked": "Gekoppelde, gepseudonimiseerde registraties van inschrijvingen en hulp, aangeleverd onder een "
+              "gegevensdelingsovereenkomst; peildatum per schooljaar 1 augustus tot en met 31 juli.",
+}
+
+
+def toelichting_rows(bundle: ExportBundle, region: Region, disclosure: DisclosureSettings) -> list[tuple[str, str]]:
+    year = bundle.school_year
+    rows = []
+    if "synthetic" in bundle.sources:
+        rows.append(("SYNTHETISCHE DEMO", texts_nl.SYNTHETIC_WARNING))
+    rows += [
+        ("Wat is dit", f"Tabellen voor bestuurlijke afspraken tussen lokale teams en scholen in {region.name}, "
+                       f"schooljaar {year}. Gemaakt door grensverkeer; zie manifest.json voor de herkomst van elk getal."),
+        ("Regio", ", ".join(region.members[c] for c in region.codes)),
+    ]
+    rows += [(f"Bron ({source})", SOURCE_NAMES[source].format(year=year[:4])) for source in bundle.sources]
+    rows += [
+        ("Wanneer is een afspraak nodig", texts_nl.agreement_rule(region.agreements)),
+        ("Bescherming kleine aantallen", texts_nl.disclosure_rule(disclosure.k, disclosure.rounding)),
+        ("Geschatte aantallen (DUO)", texts_nl.MASKING),
+    ]
+    rows += [(f"Blad '{t.sheet}'", t.description) for t in bundle.tables]
+    rows.append(("Bestanden", "Dezelfde tabellen staan ook als CSV (UTF-8, puntkomma) en Parquet naast dit bestand; "
+                              "relaties.csv zegt welke getallen optellen tot welke andere."))
+    return rows

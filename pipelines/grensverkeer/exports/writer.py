@@ -1,0 +1,160 @@
+"""Write an agreement export: afspraken.xlsx, CSV and Parquet per table, and manifest.json.
+
+Every count passes through the disclosure module first; files get only the protected
+labels (Excel and CSV) or the shown numbers plus the label (Parquet).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+from dataclasses import asdict
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import xlsxwriter
+
+from .. import settings as project
+from ..disclosure import DisclosureSettings, protect
+from ..settings import Region
+from .tables import ExportBundle, ExportTable
+from .texts import toelichting_rows
+
+LABEL_SUFFIX = " (weergave)"
+
+
+def protected_tables(bundle: ExportBundle, disclosure: DisclosureSettings) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
+    """Per table: the frame with every count column replaced by its label (text) and, for
+    Parquet, its shown number; and the protected cells themselves."""
+    cells = protect(bundle.cells(), bundle.relations, disclosure)
+    out = {}
+    for table in bundle.tables:
+        frame = table.frame
+        for column in table.counts:
+            ids = table.cell_ids(column).alias("cell_id")
+            joined = frame.select(ids).join(cells.select("cell_id", "shown", "label"), on="cell_id", how="left",
+                                            maintain_order="left")
+            frame = frame.with_columns(joined["shown"].alias(column), joined["label"].alias(column + LABEL_SUFFIX))
+        out[table.slug] = frame
+    return out, cells
+
+
+def _git_commit() -> str:
+    try:
+        return subprocess.run(["git", "-C", str(project.PROJECT_ROOT), "rev-parse", "HEAD"], capture_output=True,
+                              text=True, check=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def _write_csv(frame: pl.DataFrame, table: ExportTable, path: Path) -> None:
+    """UTF-8 with BOM and ';', as Dutch Excel expects; counts as their labels."""
+    columns = [pl.col(c + LABEL_SUFFIX).alias(c) if c in table.counts else pl.col(c) for c in table.frame.columns]
+    text = frame.select(columns).write_csv(separator=";", line_terminator="\r\n")
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+
+
+def _write_parquet(frame: pl.DataFrame, table: ExportTable, path: Path) -> None:
+    """Counts as numbers (empty where suppressed) with the printed label beside them."""
+    columns = []
+    for c in table.frame.columns:
+        columns.append(c)
+        if c in table.counts:
+            columns.append(c + LABEL_SUFFIX)
+    frame.select(columns).write_parquet(path, compression="zstd", statistics=False)
+
+
+def _write_xlsx(frames: dict[str, pl.DataFrame], bundle: ExportBundle, toelichting: list[tuple[str, str]], path: Path) -> None:
+    book = xlsxwriter.Workbook(str(path), {"constant_memory": False})
+    book.set_properties({"title": f"Grensverkeer afspraken {bundle.school_year}", "author": "grensverkeer"})
+    bold = book.add_format({"bold": True, "bg_color": "#DDEBF7", "text_wrap": True, "valign": "top"})
+    wrap = book.add_format({"text_wrap": True, "valign": "top"})
+    right = book.add_format({"align": "right"})
+    sheet = book.add_worksheet("Toelichting")
+    sheet.write_row(0, 0, ["Onderwerp", "Toelichting"], bold)
+    for i, (topic, text) in enumerate(toelichting, start=1):
+        sheet.write(i, 0, topic, wrap)
+        sheet.write(i, 1, text, wrap)
+    sheet.set_column(0, 0, 28)
+    sheet.set_column(1, 1, 110)
+    sheet.freeze_panes(1, 0)
+    for table in bundle.tables:
+        frame = frames[table.slug]
+        sheet = book.add_worksheet(table.sheet)
+        sheet.write_row(0, 0, table.frame.columns, bold)
+        for j, column in enumerate(table.frame.columns):
+            if column in table.counts:
+                # A shown count is a number; a suppressed one its label ('<5', 'x').
+                values = [s if s is not None else label
+                          for s, label in zip(frame[column].to_list(), frame[column + LABEL_SUFFIX].to_list())]
+                for i, v in enumerate(values, start=1):
+                    if isinstance(v, str):
+                        sheet.write_string(i, j, v, right)
+                    elif v is not None:
+                        sheet.write_number(i, j, v)
+            else:
+                sheet.write_column(1, j, frame[column].to_list())
+            width = max([len(column)] + [len(str(v)) for v in frame[column].head(200).to_list() if v is not None])
+            sheet.set_column(j, j, min(max(width + 2, 10), 60))
+        sheet.freeze_panes(1, 0)
+        if frame.height:
+            sheet.autofilter(0, 0, frame.height, len(table.frame.columns) - 1)
+    book.close()
+
+
+def _input_files(con: duckdb.DuckDBPyConnection) -> list[dict]:
+    rows = con.execute("""
+        select file_name, sha256, kind, size_bytes, data_rows, count_years, status
+        from input_files where status = 'loaded' order by file_name""").fetchall()
+    keys = ["file", "sha256", "kind", "size_bytes", "data_rows", "count_years", "status"]
+    return [dict(zip(keys, r)) for r in rows]
+
+
+def write_export(con: duckdb.DuckDBPyConnection, bundle: ExportBundle, region: Region, out_dir: Path,
+                 disclosure: DisclosureSettings, run_id: str) -> dict:
+    """Write everything for one school year into out_dir; return the manifest."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    frames, cells = protected_tables(bundle, disclosure)
+    toelichting = toelichting_rows(bundle, region, disclosure)
+    files = []
+    for table in bundle.tables:
+        for suffix, writer in ((".csv", _write_csv), (".parquet", _write_parquet)):
+            path = out_dir / f"{table.slug}{suffix}"
+            writer(frames[table.slug], table, path)
+            files.append(path)
+    xlsx = out_dir / "afspraken.xlsx"
+    _write_xlsx(frames, bundle, toelichting, xlsx)
+    files.append(xlsx)
+    relations_path = out_dir / "relaties.csv"  # the sums an outsider can use: lets anyone re-run the checker
+    bundle.relations.write_csv(relations_path)
+    files.append(relations_path)
+    status = cells.group_by("status").len().sort("status")
+    manifest = {
+        "school_year": bundle.school_year,
+        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "run_id": run_id,
+        "code_version": _git_commit(),
+        "region": {"name": region.name, "slug": region.slug, "members": region.members},
+        "agreement_rules": region.agreements,
+        "disclosure": {**asdict(disclosure), "suppressed_cells": dict(zip(status["status"], status["len"]))},
+        "sources": bundle.sources,
+        "synthetic": "synthetic" in bundle.sources,
+        "input_files": _input_files(con),
+        "tables": {
+            t.slug: {
+                "sheet": t.sheet,
+                "rows": t.frame.height,
+                "key": t.key,
+                "counts": t.counts,
+                "totals_before_suppression": {c: int(t.frame[c].sum() or 0) for c in t.counts},
+            }
+            for t in bundle.tables
+        },
+        "files": {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in files},
+    }
+    (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n",
+                                           encoding="utf-8")
+    return manifest

@@ -1,0 +1,163 @@
+"""The agreement exports of the bundled run: safe to pass on, reconciled, readable in Excel."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import openpyxl
+import polars as pl
+import pytest
+
+from grensverkeer.assets.exports import check_export_folder
+from grensverkeer.disclosure import DisclosureSettings, attack, check_published
+
+YEARS = ["2022-2023", "2023-2024", "2024-2025"]
+SHEETS = ["Toelichting", "Stromen", "Afspraken gemeenten", "Afspraken scholen", "Per gemeente", "Per school"]
+SLUGS = ["stromen", "afspraken_gemeenten", "afspraken_scholen", "per_gemeente", "per_school"]
+SMALL = re.compile(r"^[1-4]$")
+
+
+class _Paths:  # what check_export_folder needs of the ProjectPaths resource
+    @staticmethod
+    def disclosure():
+        return DisclosureSettings()
+
+
+@pytest.fixture(scope="module")
+def exports(bundled):
+    assert bundled.outcome.failures == []
+    return {year: bundled.out_dir / "exports" / year for year in YEARS}
+
+
+def _manifest(folder):
+    return json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+
+
+def _published(folder) -> pl.DataFrame:
+    manifest = _manifest(folder)
+    parts = []
+    for slug, spec in manifest["tables"].items():
+        frame = pl.read_csv(folder / f"{slug}.csv", separator=";", infer_schema=False)
+        for column in spec["counts"]:
+            parts.append(frame.select(
+                pl.concat_str([pl.lit(f"{slug}|{column}"), *[pl.col(k).fill_null("") for k in spec["key"]]],
+                              separator="|").alias("cell_id"),
+                pl.col(column).alias("label")).filter(pl.col("label").is_not_null()))
+    return pl.concat(parts)
+
+
+@pytest.mark.parametrize("year", YEARS)
+def test_every_file_is_written(exports, year):
+    folder = exports[year]
+    expected = {"afspraken.xlsx", "manifest.json", "relaties.csv"} | {f"{s}.csv" for s in SLUGS} | {f"{s}.parquet" for s in SLUGS}
+    assert expected <= {p.name for p in folder.iterdir()}
+
+
+@pytest.mark.parametrize("year", YEARS)
+def test_no_count_from_1_to_4_anywhere(exports, year):
+    folder = exports[year]
+    manifest = _manifest(folder)
+    for slug, spec in manifest["tables"].items():
+        csv = pl.read_csv(folder / f"{slug}.csv", separator=";", infer_schema=False)
+        parquet = pl.read_parquet(folder / f"{slug}.parquet")
+        for column in spec["counts"]:
+            assert not csv[column].drop_nulls().str.contains(SMALL.pattern).any(), (slug, column)
+            assert not parquet[column].drop_nulls().is_between(1, 4).any(), (slug, column)
+    book = openpyxl.load_workbook(folder / "afspraken.xlsx", read_only=True)
+    for sheet in SHEETS[1:]:
+        rows = book[sheet].iter_rows(values_only=True)
+        header = next(rows)
+        counts = [i for i, h in enumerate(header) if any(h in spec["counts"] for spec in manifest["tables"].values()
+                                                          if spec["sheet"] == sheet)]
+        for row in rows:
+            assert not any(isinstance(row[i], (int, float)) and 1 <= row[i] <= 4 for i in counts), (sheet, row)
+
+
+@pytest.mark.parametrize("year", YEARS)
+def test_no_suppressed_cell_can_be_worked_out(exports, year):
+    folder = exports[year]
+    assert check_export_folder(folder, _Paths()) == []
+    relations = pl.read_csv(folder / "relaties.csv", infer_schema=False)
+    published = _published(folder)
+    outsider = attack(published, relations, DisclosureSettings())
+    assert outsider.filter(pl.col("recovered")).height == 0
+    assert published.filter(pl.col("label") == "x").height > 0 or year != "2024-2025"
+
+
+def test_checker_catches_a_leak(exports):
+    """Print one secondarily suppressed number as itself: the checker must find the hole."""
+    folder = exports["2024-2025"]
+    relations = pl.read_csv(folder / "relaties.csv", infer_schema=False)
+    published = _published(folder)
+    secondary = published.filter(pl.col("label") == "x")["cell_id"].to_list()
+    assert secondary, "expected at least one secondary suppression in the bundled export"
+    warehouse_cells = _true_cells(folder)
+    leaked = published.join(warehouse_cells, on="cell_id", how="left").with_columns(
+        label=pl.when(pl.col("cell_id") == secondary[0]).then(pl.col("value").cast(pl.String)).otherwise(pl.col("label"))
+    ).select("cell_id", "label")
+    problems = check_published(leaked, relations, DisclosureSettings())
+    assert problems, "publishing a secondary suppression should let an outsider recover a small count"
+
+
+def _true_cells(folder) -> pl.DataFrame:
+    """True values of the exported cells, rebuilt from the Parquet files is impossible (they are
+    suppressed there too), so take them from the warehouse through the same table builder."""
+    from grensverkeer.exports.tables import build_export
+    from grensverkeer.settings import load_region
+    import duckdb
+
+    warehouse = folder.parents[2] / "warehouse.duckdb"
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return build_export(con, folder.name, load_region()).cells()
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("year", YEARS)
+def test_totals_before_suppression_reconcile_with_the_warehouse(bundled, exports, year):
+    manifest = _manifest(exports[year])
+    tables = manifest["tables"]
+    region = list(manifest["region"]["members"])
+    source = "municipality_flows" if year == "2024-2025" else "support_flows"
+    flows_total = bundled.query(
+        f"""select sum({'round(students)' if source == 'municipality_flows' else 'students'})
+            from {source} where school_year = ? {"and support_domain = 'totaal'" if source == 'support_flows' else ''}
+              and (origin_code in (select unnest(?::varchar[])) or destination_code in (select unnest(?::varchar[])))""",
+        [year, region, region])[0][0]
+    assert tables["stromen"]["totals_before_suppression"]["Leerlingen"] == flows_total
+    pairs = bundled.query(
+        """select sum(students_with_support) from agreement_needs where school_year = ? and level = 'gemeentepaar'
+           and (local_team_in_region or school_in_region)""", [year])[0][0]
+    assert tables["afspraken_gemeenten"]["totals_before_suppression"]["Leerlingen met hulp lokaal team"] == pairs
+    load = bundled.query(
+        """select sum(students_with_support) from school_coordination_load where school_year = ?
+           and school_municipality_code in (select unnest(?::varchar[]))""", [year, region])[0][0]
+    assert tables["per_school"]["totals_before_suppression"]["Leerlingen met hulp lokaal team"] == load
+    assert manifest["synthetic"] is True
+    assert manifest["disclosure"]["k"] == 5
+    assert {f["file"] for f in manifest["input_files"]} >= {"linked/enrolments.parquet", "linked/support.parquet"}
+    assert all(re.fullmatch(r"[0-9a-f]{64}", f["sha256"]) for f in manifest["input_files"])
+
+
+def test_xlsx_reads_back_with_dutch_sheets_headers_and_numbers(exports):
+    folder = exports["2024-2025"]
+    manifest = _manifest(folder)
+    book = openpyxl.load_workbook(folder / "afspraken.xlsx")
+    assert book.sheetnames == SHEETS
+    toelichting = " ".join(str(v) for row in book["Toelichting"].iter_rows(values_only=True) for v in row if v)
+    for text in ("SYNTHETISCHE DEMO", "afspraak nodig vanaf 10", "<5", "teldatum 1 oktober 2024", "bovengrens"):
+        assert text.lower() in toelichting.lower(), text
+    for slug, spec in manifest["tables"].items():
+        sheet = book[spec["sheet"]]
+        header = [c.value for c in sheet[1]]
+        csv = pl.read_csv(folder / f"{slug}.csv", separator=";", infer_schema=False)
+        assert header == csv.columns
+        assert sheet.freeze_panes == "A2"
+        assert sheet.max_row == spec["rows"] + 1
+        for column in spec["counts"]:
+            j = header.index(column)
+            values = [row[j] for row in sheet.iter_rows(min_row=2, values_only=True)]
+            assert all(v is None or isinstance(v, int) or v in ("<5", "x") for v in values), (slug, column)
+            assert any(isinstance(v, int) for v in values) or not values
