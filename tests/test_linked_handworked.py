@@ -496,9 +496,6 @@ def test_nine_digit_numbers_in_a_phone_column_are_not_refused(run):
     assert "Contactschool 0" in raw and not any(p in raw for p in PHONES)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: runner.run_pipeline takes school years from linked_school_years(), "
-                   "which reads files with check_bsn=False, so a refused BSN file still creates (and runs) a "
-                   "partition for its school year")
 def test_a_refused_bsn_file_creates_no_school_year(tmp_path):
     from grensverkeer.ingest.linked import linked_school_years
 

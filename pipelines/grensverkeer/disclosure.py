@@ -848,9 +848,8 @@ def protect(
     base = cells.with_columns(pl.col("cell_id").cast(pl.String))
     if base["cell_id"].null_count() or base["cell_id"].is_duplicated().any():
         raise ValueError("cell_id must be unique and not null")
-    if base["value"].null_count() or not base["value"].dtype.is_integer() and not (
-        base["value"].cast(pl.Float64) == base["value"].cast(pl.Float64).round()
-    ).all():
+    as_float = base["value"].cast(pl.Float64, strict=False)
+    if as_float.null_count() or as_float.is_nan().any() or not (as_float == as_float.round()).all():
         raise ValueError("value must be a whole number for every cell")
     base = base.with_columns(pl.col("value").cast(pl.Int64))
     if (base["value"] < 0).any():

@@ -123,7 +123,7 @@ def linked_school_years(input_dir: Path) -> tuple[list[int], list[tuple[str, str
     for path in list_linked_files(input_dir):
         name = str(path.relative_to(input_dir))
         try:
-            kind, rows = _read(path, name, check_bsn=False)  # only the years; loading checks for BSNs
+            kind, rows = _read(path, name)  # a refused file (BSNs) must not open a school year
         except FileRejected as err:
             problems.append((name, err.message))
             continue
