@@ -1,7 +1,8 @@
 """Dutch texts that stand next to the numbers in exports and dashboards (one source).
 
-docs/masking.md, docs/agreements.md and docs/disclosure.md explain the same rules in
-English; keep them in step when a rule changes.
+docs/masking.md and docs/agreements.md explain the same rules in English; keep them in
+step when a rule changes. The text on small counts is disclosure.explanation_nl(), next to
+the code that applies it.
 """
 
 from __future__ import annotations
@@ -27,18 +28,6 @@ def agreement_rule(rules: dict) -> str:
         f"is een afspraak nodig vanaf {rules['school_agreement_needed']} leerlingen en een aandachtspunt vanaf "
         f"{rules['school_attention']}. De drempels zijn een startpunt dat de regio zelf vaststelt, geen wettelijke norm."
     )
-
-
-def disclosure_rule(k: int, rounding: int | None) -> str:
-    text = (
-        f"Aantallen van 1 tot en met {k - 1} leerlingen tonen we niet, maar als \"<{k}\": zo is geen kind te herkennen. "
-        "Een 0 blijft 0. Waar een verborgen aantal uit totalen of andere getallen terug te rekenen zou zijn, verbergen "
-        "we ook een ander getal; dat staat er als \"x\". Voor elke tabel is gecontroleerd dat geen verborgen aantal "
-        "terug te rekenen is uit wat wel gepubliceerd is, ook niet via de andere tabellen."
-    )
-    if rounding:
-        text += f" Alle getoonde aantallen zijn afgerond op veelvouden van {rounding}; totalen apart afgerond."
-    return text
 
 
 SYNTHETIC_WARNING = (

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .. import texts_nl
-from ..disclosure import DisclosureSettings
+from ..disclosure import DisclosureSettings, explanation_nl
 from ..settings import Region
 from .tables import ExportBundle
 
@@ -29,7 +29,7 @@ def toelichting_rows(bundle: ExportBundle, region: Region, disclosure: Disclosur
     rows += [(f"Bron ({source})", SOURCE_NAMES[source].format(year=year[:4])) for source in bundle.sources]
     rows += [
         ("Wanneer is een afspraak nodig", texts_nl.agreement_rule(region.agreements)),
-        ("Bescherming kleine aantallen", texts_nl.disclosure_rule(disclosure.k, disclosure.rounding)),
+        ("Bescherming kleine aantallen", explanation_nl(disclosure)),
         ("Geschatte aantallen (DUO)", texts_nl.MASKING),
     ]
     rows += [(f"Blad '{t.sheet}'", t.description) for t in bundle.tables]
