@@ -28,7 +28,7 @@ def agreement_exports(context: AssetExecutionContext, duckdb: DuckDBResource, pa
     with duckdb.get_connection() as con:
         bundle = build_export(con, context.partition_key, region)
         manifest = write_export(con, bundle, region, export_dir(paths, context.partition_key), paths.disclosure(),
-                                context.run_id)
+                                context.run.run_id)
     return MaterializeResult(metadata={
         "folder": str(export_dir(paths, context.partition_key)),
         "synthetic": manifest["synthetic"],

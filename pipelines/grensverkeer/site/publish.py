@@ -1,0 +1,295 @@
+"""Every number the site shows, as disclosure-control cells with their additive relations.
+
+The site is one publication: all its numbers are cells (``cell_id`` → true count) and every
+sum a reader can make from what the pages show is a relation (a matrix's row and column
+totals, a flow that is the sum of the catchments of the schools in its destination, a
+municipality pair that is the sum of its schools, ...). ``protect`` decides the labels once,
+per school year, and the pages print only those labels. Nothing pupil-level is read: the
+site reads marts only (counts per flow, school, municipality pair).
+
+Cell ids (Y = school year, S = sector or ALLE, o/d = municipality code or BUITEN):
+
+* ``f|Y|S|o|d`` flow; ``woon|Y|S|o`` row total; ``school|Y|S|d`` column total; ``tot|Y|S``;
+  ``elders|Y|S|o`` residents schooled elsewhere; ``instroom|Y|S|d`` pupils from elsewhere;
+  ``rwoon|Y|S`` / ``relders|Y|S`` the same summed over the region (headline figures);
+  ``lo|..``/``hi|..`` bounds of an estimated flow (DUO cells that were ``<5``).
+* ``c|Y|S|school|o`` catchment of a school in the region; ``st|Y|S|school`` its total.
+* ``pair|Y|A|B`` / ``ook|Y|A|B`` agreement pair (pupils with support of A's local team at
+  schools in B / of which also education support); ``sch|Y|A|school`` / ``sook|Y|A|school``.
+* ``mhulp|Y|A`` / ``melders|Y|A`` pupils with support of A's local team / of which at school
+  elsewhere; ``coord|Y|school`` pupils with support at a school (coördinatielast).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import duckdb
+import polars as pl
+
+from ..disclosure import DisclosureSettings, protect
+from ..settings import Region
+
+BUITEN = "BUITEN"
+BUITEN_NAME = "Buiten de regio"
+ALLE = "ALLE"
+REST = "rest"  # cells protect needs but the site does not print
+
+
+@dataclass
+class YearData:
+    year: str
+    source: str  # 'duo', 'synthetic' or 'linked': where the flows come from
+    sectors: list[str]
+    flows: pl.DataFrame  # sector, o, d, students, low, high (all sectors, not ALLE)
+    catchment: pl.DataFrame  # sector, school_location_id, school_name, d, o, students, low, high (DUO years)
+    pairs: pl.DataFrame  # A, B, a_name, b_name, local_team, students, ook, schools, need_level, thresholds, source
+    schools: pl.DataFrame  # A, B, school_location_id, school_name, students, ook, need_level, thresholds, source
+    support_profile: pl.DataFrame  # A, students, elsewhere, schools_elsewhere, municipalities_elsewhere, source
+    coordination: pl.DataFrame  # school_location_id, school_name, B, students, local_teams, local_teams_elsewhere, source
+    support_source: str | None = None
+
+
+@dataclass
+class Publication:
+    region: Region
+    settings: DisclosureSettings
+    years: dict[str, YearData]
+    names: dict[str, str]  # code -> display name (region members, BUITEN)
+    school_names: dict[str, str]
+    school_municipality: dict[str, str]
+    cells: pl.DataFrame = field(default_factory=pl.DataFrame)  # cell_id, value, is_estimate, status, shown, label
+    relations: pl.DataFrame = field(default_factory=pl.DataFrame)
+    labels: dict[str, str] = field(default_factory=dict)
+
+    def label(self, cell_id: str) -> str | None:
+        return self.labels.get(cell_id)
+
+    def shown(self, cell_id: str) -> int | None:
+        """The number a reader sees (None when suppressed or not published)."""
+        lab = self.labels.get(cell_id)
+        return int(lab) if lab is not None and lab.isdigit() else None
+
+
+def _group(col: str, region: list[str]) -> pl.Expr:
+    return pl.when(pl.col(col).is_in(region)).then(pl.col(col)).otherwise(pl.lit(BUITEN))
+
+
+def _q(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pl.DataFrame:
+    return con.sql(sql, params=params or []).pl()
+
+
+def years_in(con: duckdb.DuckDBPyConnection) -> list[str]:
+    return [r[0] for r in con.execute(
+        "select distinct school_year from school_catchment union select distinct school_year from support_flows "
+        "union select distinct school_year from agreement_needs order by 1").fetchall()]
+
+
+def load_year(con: duckdb.DuckDBPyConnection, year: str, region: Region) -> YearData:
+    R = region.codes
+    cat = _q(con, """
+        select sector, school_location_id, any_value(school_name) as school_name,
+               school_municipality_code as d, origin_code as o,
+               -- a rounded estimate stays within its exact bounds (0.4 with bounds 1-4 becomes 1)
+               greatest(least(round(students), students_high), students_low)::bigint as students,
+               students_low::bigint as low, students_high::bigint as high
+        from school_catchment where school_year = ?
+        group by all""", [year])
+    if cat.height:
+        source = "duo"
+        cat = cat.with_columns(_group("o", R).alias("o"), _group("d", R).alias("d")).group_by(
+            "sector", "school_location_id", "school_name", "d", "o").agg(pl.col("students", "low", "high").sum())
+        cat = cat.filter((pl.col("o") != BUITEN) | (pl.col("d") != BUITEN))
+        flows = cat.group_by("sector", "o", "d").agg(pl.col("students", "low", "high").sum())
+        catchment = cat.filter(pl.col("d") != BUITEN).sort("sector", "school_location_id", "o")
+    else:
+        fl = _q(con, """
+            select sector, origin_code as o, destination_code as d, students::bigint as students, source
+            from support_flows where school_year = ? and support_domain = 'totaal'""", [year])
+        source = fl["source"][0] if fl.height else "synthetic"
+        flows = fl.with_columns(_group("o", R).alias("o"), _group("d", R).alias("d")).filter(
+            (pl.col("o") != BUITEN) | (pl.col("d") != BUITEN)).group_by("sector", "o", "d").agg(
+            pl.col("students").sum()).with_columns(low=pl.col("students"), high=pl.col("students"))
+        catchment = pl.DataFrame(schema={"sector": pl.String, "school_location_id": pl.String, "school_name": pl.String,
+                                         "d": pl.String, "o": pl.String, "students": pl.Int64, "low": pl.Int64,
+                                         "high": pl.Int64})
+    flows = flows.with_columns(pl.col("students", "low", "high").cast(pl.Int64)).sort("sector", "o", "d")
+    pairs = _q(con, """
+        select local_team_municipality_code as A, school_municipality_code as B,
+               local_team_municipality_name as a_name, school_municipality_name as b_name, local_team,
+               students_with_support::bigint as students, students_with_school_support::bigint as ook,
+               schools::bigint as schools, need_level, threshold_needed, threshold_attention, source
+        from agreement_needs where school_year = ? and level = 'gemeentepaar'
+          and (local_team_in_region or school_in_region) order by A, B""", [year])
+    schools = _q(con, """
+        select a.local_team_municipality_code as A, a.school_municipality_code as B, a.school_location_id,
+               a.school_name, a.students_with_support::bigint as students,
+               a.students_with_school_support::bigint as ook, a.need_level, a.threshold_needed,
+               a.threshold_attention, a.source
+        from agreement_needs a
+        where a.school_year = ? and a.level = 'school' and (a.local_team_in_region or a.school_in_region)
+        order by A, school_location_id""", [year])
+    profile = _q(con, """
+        select code as A, students_with_support::bigint as students, schooled_elsewhere::bigint as elsewhere,
+               schools_elsewhere, municipalities_elsewhere, source
+        from municipality_support_profile where school_year = ? and code in (select unnest(?::varchar[]))
+        order by A""", [year, R])
+    coord = _q(con, """
+        select school_location_id, school_name, school_municipality_code as B,
+               students_with_support::bigint as students, local_teams, local_teams_elsewhere, source
+        from school_coordination_load where school_year = ? and school_municipality_code in (select unnest(?::varchar[]))
+        order by school_location_id""", [year, R])
+    support_sources = sorted(set(pairs["source"].to_list()) | set(coord["source"].to_list()))
+    return YearData(year, source, sorted(flows["sector"].unique().to_list(), key=_sector_order), flows, catchment,
+                    pairs, schools, profile, coord, ", ".join(support_sources) or None)
+
+
+SECTOR_ORDER = ["BO", "SBO", "SO", "VSO", "VO", "PRO", "MBO"]
+
+
+def _sector_order(s: str) -> int:
+    return SECTOR_ORDER.index(s) if s in SECTOR_ORDER else len(SECTOR_ORDER)
+
+
+def _cid(*parts: str) -> str:
+    return "|".join(parts)
+
+
+def year_cells(y: YearData, region: Region) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Cells (cell_id, value, is_estimate) and relations (relation_id, total_id, member_id) of one school year."""
+    R = region.codes
+    G = R + [BUITEN]
+    Y = y.year
+    cells: dict[str, tuple[int, bool]] = {}
+    rels: list[tuple[str, str, str]] = []
+
+    def cell(cid: str, value: int, est: bool = False) -> str:
+        cells[cid] = (int(value), est)
+        return cid
+
+    def rel(rid: str, total: str, members: list[str]) -> None:
+        rels.extend((rid, total, m) for m in members)
+
+    fl = {(r["sector"], r["o"], r["d"]): r for r in y.flows.iter_rows(named=True)}
+    # One origin x destination table per sector. Across sectors only the grand totals are added up
+    # (tot, rwoon, relders of ALLE): a full sector x origin x destination cube would force far more suppression.
+    for S in y.sectors:
+        fcell = {}
+        for o in G:
+            for d in G:
+                if o == BUITEN and d == BUITEN:
+                    continue
+                r = fl.get((S, o, d))
+                v, est = (r["students"], r["low"] != r["high"]) if r else (0, False)
+                fcell[(o, d)] = cell(_cid("f", Y, S, o, d), v, est)
+                if est:
+                    cell(_cid("lo", Y, S, o, d), r["low"], True)
+                    cell(_cid("hi", Y, S, o, d), r["high"], True)
+        for o in G:
+            members = [fcell[(o, d)] for d in G if (o, d) in fcell]
+            t = cell(_cid("woon", Y, S, o), sum(cells[m][0] for m in members))
+            rel(_cid("rij", Y, S, o), t, members)
+        for d in G:
+            members = [fcell[(o, d)] for o in G if (o, d) in fcell]
+            t = cell(_cid("school", Y, S, d), sum(cells[m][0] for m in members))
+            rel(_cid("kolom", Y, S, d), t, members)
+        tot = cell(_cid("tot", Y, S), sum(cells[_cid("woon", Y, S, o)][0] for o in G))
+        rel(_cid("totrij", Y, S), tot, [_cid("woon", Y, S, o) for o in G])
+        rel(_cid("totkolom", Y, S), tot, [_cid("school", Y, S, d) for d in G])
+        for m in R:
+            own = cells[fcell[(m, m)]][0]
+            e = cell(_cid("elders", Y, S, m), cells[_cid("woon", Y, S, m)][0] - own)
+            rel(_cid("woonsplit", Y, S, m), _cid("woon", Y, S, m), [fcell[(m, m)], e])
+            i = cell(_cid("instroom", Y, S, m), cells[_cid("school", Y, S, m)][0] - own)
+            rel(_cid("schoolsplit", Y, S, m), _cid("school", Y, S, m), [fcell[(m, m)], i])
+        rw = cell(_cid("rwoon", Y, S), sum(cells[_cid("woon", Y, S, m)][0] for m in R))
+        rel(_cid("rwoon", Y, S), rw, [_cid("woon", Y, S, m) for m in R])
+        re_ = cell(_cid("relders", Y, S), sum(cells[_cid("elders", Y, S, m)][0] for m in R))
+        rel(_cid("relders", Y, S), re_, [_cid("elders", Y, S, m) for m in R])
+    for name in ("tot", "rwoon", "relders"):
+        members = [_cid(name, Y, S) for S in y.sectors]
+        t = cell(_cid(name, Y, ALLE), sum(cells[m][0] for m in members))
+        rel(_cid(name + "alle", Y), t, members)
+
+    # catchments of the schools in the region add up to the flows into their municipality
+    if y.catchment.height:
+        by_flow: dict[tuple, list[str]] = {}
+        by_school: dict[tuple, list[str]] = {}
+        for r in y.catchment.iter_rows(named=True):
+            c = cell(_cid("c", Y, r["sector"], r["school_location_id"], r["o"]), r["students"], r["low"] != r["high"])
+            by_flow.setdefault((r["sector"], r["o"], r["d"]), []).append(c)
+            by_school.setdefault((r["sector"], r["school_location_id"]), []).append(c)
+        for (S, o, d), members in by_flow.items():
+            rel(_cid("scholen", Y, S, o, d), _cid("f", Y, S, o, d), members)
+        for (S, school), members in by_school.items():
+            t = cell(_cid("st", Y, S, school), sum(cells[m][0] for m in members))
+            rel(_cid("st", Y, S, school), t, members)
+        # a school's pupils in all its sectors, when it has more than one (SO + VSO)
+        multi = y.catchment.group_by("school_location_id").agg(pl.col("sector").unique()).filter(pl.col("sector").list.len() > 1)
+        for school, secs in multi.iter_rows():
+            members = [_cid("st", Y, s, school) for s in sorted(secs)]
+            t = cell(_cid("st", Y, ALLE, school), sum(cells[m][0] for m in members))
+            rel(_cid("stalle", Y, school), t, members)
+
+    # agreement needs: a pair is the sum of its schools; a local team's pupils elsewhere the sum of its pairs
+    for r in y.pairs.iter_rows(named=True):
+        cell(_cid("pair", Y, r["A"], r["B"]), r["students"])
+        cell(_cid("ook", Y, r["A"], r["B"]), r["ook"])  # only at pair level: per school it would pin cells
+    # School rows below 'aandachtspunt' are not published (at school level 'geen' means exactly one pupil);
+    # per pair they are one unpublished rest cell, so the relation pair = sum of its schools stays declared.
+    pair_members: dict[tuple, list[str]] = {}
+    rest: dict[tuple, int] = {}
+    for r in y.schools.iter_rows(named=True):
+        if r["need_level"] == "geen":
+            rest[(r["A"], r["B"])] = rest.get((r["A"], r["B"]), 0) + r["students"]
+        else:
+            pair_members.setdefault((r["A"], r["B"]), []).append(
+                cell(_cid("sch", Y, r["A"], r["school_location_id"]), r["students"]))
+    for (A, B), v in rest.items():
+        pair_members.setdefault((A, B), []).append(cell(_cid(REST, Y, A, B), v))
+    for (A, B), members in pair_members.items():
+        if _cid("pair", Y, A, B) in cells:
+            rel(_cid("paar", Y, A, B), _cid("pair", Y, A, B), members)
+    for r in y.support_profile.iter_rows(named=True):
+        cell(_cid("mhulp", Y, r["A"]), r["students"])
+        e = cell(_cid("melders", Y, r["A"]), r["elsewhere"])
+        members = [_cid("pair", Y, r["A"], B) for B in y.pairs.filter(pl.col("A") == r["A"])["B"].to_list()]
+        if members:
+            rel(_cid("hulpelders", Y, r["A"]), e, members)
+    for r in y.coordination.iter_rows(named=True):
+        cell(_cid("coord", Y, r["school_location_id"]), r["students"])
+
+    cf = pl.DataFrame({"cell_id": list(cells), "value": [v for v, _ in cells.values()],
+                       "is_estimate": [e for _, e in cells.values()]}, schema={"cell_id": pl.String, "value": pl.Int64,
+                                                                              "is_estimate": pl.Boolean})
+    rf = pl.DataFrame(rels, schema={"relation_id": pl.String, "total_id": pl.String, "member_id": pl.String},
+                      orient="row").unique(maintain_order=True)
+    return cf, rf
+
+
+def build_publication(con: duckdb.DuckDBPyConnection, region: Region, settings: DisclosureSettings,
+                      years: list[str] | None = None) -> Publication:
+    years = years or years_in(con)
+    data = {y: load_year(con, y, region) for y in years}
+    names = {c: region.members[c] for c in region.codes} | {BUITEN: BUITEN_NAME}
+    school_names: dict[str, str] = {}
+    school_municipality: dict[str, str] = {}
+    for y in data.values():
+        for frame in (y.catchment, y.schools, y.coordination):
+            if not frame.height:
+                continue
+            dcol = "d" if "d" in frame.columns else "B"
+            for sid, name, d in frame.select("school_location_id", "school_name", dcol).unique().iter_rows():
+                if d in region.members:
+                    school_names.setdefault(sid, name or sid)
+                    school_municipality.setdefault(sid, d)
+    pub = Publication(region, settings, data, names, school_names, school_municipality)
+    outs, relations = [], []
+    for y in data.values():
+        cf, rf = year_cells(y, region)
+        outs.append(protect(cf, rf, settings))
+        relations.append(rf)
+    pub.cells = pl.concat(outs)
+    pub.relations = pl.concat(relations)
+    pub.labels = dict(zip(pub.cells["cell_id"].to_list(), pub.cells["label"].to_list()))
+    return pub
