@@ -369,13 +369,15 @@ class Run:
             "from municipality_flows where school_year = ?", [year])}
 
 
-def run(input_dir: Path, warehouse: Path, out_dir: Path, region: list[str] | None = None) -> Run:
+def run(input_dir: Path, warehouse: Path, out_dir: Path, region: list[str] | None = None,
+        region_file: Path | None = None) -> Run:
     """Materialise the real assets on a folder (see grensverkeer.runner)."""
     from dagster import DagsterEventType, DagsterInstance
 
     from grensverkeer.runner import run_pipeline
 
-    region_file = write_region(warehouse.parent / f"{warehouse.stem}-region.toml", region) if region else None
+    if region:
+        region_file = write_region(warehouse.parent / f"{warehouse.stem}-region.toml", region)
     # Entering the instance makes it the current one for loading definitions (Dagster keeps
     # that in a context variable, which other tests' instances can leave pointing at a
     # disposed instance).
@@ -481,18 +483,7 @@ def write_linked_region(path: Path, members: dict[str, str], *, pair: tuple[int,
 
 def run_with_region_file(input_dir: Path, warehouse: Path, out_dir: Path, region_file: Path) -> Run:
     """Like `run`, with a region file as written (e.g. with [agreements] thresholds)."""
-    from dagster import DagsterEventType, DagsterInstance
-
-    from grensverkeer.runner import run_pipeline
-
-    with DagsterInstance.ephemeral() as instance:
-        outcome = run_pipeline(input_dir, warehouse, out_dir, region_file, instance=instance)
-        checks = [
-            entry.dagster_event.event_specific_data
-            for record in instance.get_runs()
-            for entry in instance.all_logs(record.run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION)
-        ]
-    return Run(input_dir, warehouse, out_dir, outcome, checks)
+    return run(input_dir, warehouse, out_dir, region_file=region_file)
 
 
 def cli_main(root: Path, argv: list[str], env: dict[str, str] | None = None) -> tuple[int, str]:

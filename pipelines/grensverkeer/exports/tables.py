@@ -136,25 +136,33 @@ def _per_gemeente(con, year: str, region: Region, flows: pl.DataFrame) -> Export
                        "en de leerlingen met hulp van het lokale team.")
 
 
-def _afspraken_gemeenten(con, year: str) -> ExportTable:
-    frame = _query(con, """
+def _agreement_rows(con, year: str, level: str, columns: str, order: str) -> pl.DataFrame:
+    """Rows of agreement_needs of one level, for local teams or schools in the region."""
+    return _query(con, f"""
         select school_year as "Schooljaar",
+               {columns},
+               cast(students_with_support as bigint) as "Leerlingen met hulp lokaal team",
+               cast(students_with_school_support as bigint) as "waarvan ook onderwijsondersteuning",
+               {'cast(schools as bigint) as "Aantal scholen",' if level == 'gemeentepaar' else ''}
+               need_level as "Niveau",
+               format('Afspraak nodig vanaf {{}} leerlingen, aandachtspunt vanaf {{}}.', threshold_needed, threshold_attention) as "Regel",
+               source as "Bron"
+        from agreement_needs
+        where school_year = ? and level = ? and (local_team_in_region or school_in_region)
+          -- 'geen' is left out at school level: with the default thresholds it would mean exactly one pupil.
+          and (level = 'gemeentepaar' or need_level <> 'geen')
+        order by case need_level when 'afspraak nodig' then 0 when 'aandachtspunt' then 1 else 2 end,
+                 students_with_support desc, {order}
+        """, [year, level])
+
+
+def _afspraken_gemeenten(con, year: str) -> ExportTable:
+    frame = _agreement_rows(con, year, "gemeentepaar", '''
                local_team_municipality_code as "Lokaal team van (code)",
                local_team_municipality_name as "Lokaal team van",
                local_team as "Lokaal team",
                school_municipality_code as "Scholen in (code)",
-               school_municipality_name as "Scholen in",
-               cast(students_with_support as bigint) as "Leerlingen met hulp lokaal team",
-               cast(students_with_school_support as bigint) as "waarvan ook onderwijsondersteuning",
-               cast(schools as bigint) as "Aantal scholen",
-               need_level as "Niveau",
-               format('Afspraak nodig vanaf {} leerlingen, aandachtspunt vanaf {}.', threshold_needed, threshold_attention) as "Regel",
-               source as "Bron"
-        from agreement_needs
-        where school_year = ? and level = 'gemeentepaar' and (local_team_in_region or school_in_region)
-        order by case need_level when 'afspraak nodig' then 0 when 'aandachtspunt' then 1 else 2 end,
-                 students_with_support desc, "Lokaal team van (code)", "Scholen in (code)"
-        """, [year])
+               school_municipality_name as "Scholen in"''', '"Lokaal team van (code)", "Scholen in (code)"')
     return ExportTable("Afspraken gemeenten", "afspraken_gemeenten", frame, ["Lokaal team van (code)", "Scholen in (code)"],
                        ["Leerlingen met hulp lokaal team", "waarvan ook onderwijsondersteuning"],
                        "Lokaal team van gemeente A met scholen in gemeente B: hoeveel leerlingen met hulp, en of een "
@@ -162,25 +170,13 @@ def _afspraken_gemeenten(con, year: str) -> ExportTable:
 
 
 def _afspraken_scholen(con, year: str) -> ExportTable:
-    # 'geen' is left out at school level: with the default thresholds it would mean exactly one pupil.
-    frame = _query(con, """
-        select school_year as "Schooljaar",
+    frame = _agreement_rows(con, year, "school", '''
                school_location_id as "School (BRIN + vestiging)",
                school_name as "School",
                school_municipality_code as "Schoolgemeente (code)",
                school_municipality_name as "Schoolgemeente",
                local_team_municipality_code as "Lokaal team van (code)",
-               local_team_municipality_name as "Lokaal team van",
-               cast(students_with_support as bigint) as "Leerlingen met hulp lokaal team",
-               cast(students_with_school_support as bigint) as "waarvan ook onderwijsondersteuning",
-               need_level as "Niveau",
-               format('Afspraak nodig vanaf {} leerlingen, aandachtspunt vanaf {}.', threshold_needed, threshold_attention) as "Regel",
-               source as "Bron"
-        from agreement_needs
-        where school_year = ? and level = 'school' and need_level <> 'geen' and (local_team_in_region or school_in_region)
-        order by case need_level when 'afspraak nodig' then 0 else 1 end, students_with_support desc,
-                 "School (BRIN + vestiging)", "Lokaal team van (code)"
-        """, [year])
+               local_team_municipality_name as "Lokaal team van"''', '"School (BRIN + vestiging)", "Lokaal team van (code)"')
     return ExportTable("Afspraken scholen", "afspraken_scholen", frame,
                        ["School (BRIN + vestiging)", "Lokaal team van (code)"],
                        ["Leerlingen met hulp lokaal team", "waarvan ook onderwijsondersteuning"],

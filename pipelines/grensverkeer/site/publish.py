@@ -22,7 +22,7 @@ Cell ids (Y = school year, S = sector or ALLE, o/d = municipality code or BUITEN
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import duckdb
 import polars as pl
@@ -33,6 +33,8 @@ from ..settings import Region
 BUITEN = "BUITEN"
 BUITEN_NAME = "Buiten de regio"
 ALLE = "ALLE"
+SITE_MAX_ROUNDS = 400  # the catchment tables of many schools need more rounds than an export
+OVERIG = "OVERIG"  # origins with fewer than k pupils at one school, together
 REST = "rest"  # cells protect needs but the site does not print
 
 
@@ -64,6 +66,14 @@ class Publication:
 
     def label(self, cell_id: str) -> str | None:
         return self.labels.get(cell_id)
+
+    def derived(self, plus: list[str], minus: list[str] = ()) -> int | None:
+        """A number made of shown numbers only (sum of plus minus minus): None unless every part is shown,
+        so it reveals nothing the page does not already show."""
+        vals = [self.shown(c) for c in [*plus, *minus]]
+        if not vals or any(v is None for v in vals):
+            return None
+        return sum(vals[: len(plus)]) - sum(vals[len(plus):])
 
     def shown(self, cell_id: str) -> int | None:
         """The number a reader sees (None when suppressed or not published)."""
@@ -155,7 +165,7 @@ def _cid(*parts: str) -> str:
     return "|".join(parts)
 
 
-def year_cells(y: YearData, region: Region) -> tuple[pl.DataFrame, pl.DataFrame]:
+def year_cells(y: YearData, region: Region, settings_k: int = 5) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Cells (cell_id, value, is_estimate) and relations (relation_id, total_id, member_id) of one school year."""
     R = region.codes
     G = R + [BUITEN]
@@ -171,8 +181,9 @@ def year_cells(y: YearData, region: Region) -> tuple[pl.DataFrame, pl.DataFrame]
         rels.extend((rid, total, m) for m in members)
 
     fl = {(r["sector"], r["o"], r["d"]): r for r in y.flows.iter_rows(named=True)}
-    # One origin x destination table per sector. Across sectors only the grand totals are added up
-    # (tot, rwoon, relders of ALLE): a full sector x origin x destination cube would force far more suppression.
+    # One origin x destination table per sector, protected on its own (with the catchments of its schools).
+    # Numbers made from shown numbers only (all sectors together, 'elders' = residents - own municipality)
+    # are computed on the pages when every part is shown (Publication.derived): they reveal nothing new.
     for S in y.sectors:
         fcell = {}
         for o in G:
@@ -196,40 +207,33 @@ def year_cells(y: YearData, region: Region) -> tuple[pl.DataFrame, pl.DataFrame]
         tot = cell(_cid("tot", Y, S), sum(cells[_cid("woon", Y, S, o)][0] for o in G))
         rel(_cid("totrij", Y, S), tot, [_cid("woon", Y, S, o) for o in G])
         rel(_cid("totkolom", Y, S), tot, [_cid("school", Y, S, d) for d in G])
-        for m in R:
-            own = cells[fcell[(m, m)]][0]
-            e = cell(_cid("elders", Y, S, m), cells[_cid("woon", Y, S, m)][0] - own)
-            rel(_cid("woonsplit", Y, S, m), _cid("woon", Y, S, m), [fcell[(m, m)], e])
-            i = cell(_cid("instroom", Y, S, m), cells[_cid("school", Y, S, m)][0] - own)
-            rel(_cid("schoolsplit", Y, S, m), _cid("school", Y, S, m), [fcell[(m, m)], i])
-        rw = cell(_cid("rwoon", Y, S), sum(cells[_cid("woon", Y, S, m)][0] for m in R))
-        rel(_cid("rwoon", Y, S), rw, [_cid("woon", Y, S, m) for m in R])
-        re_ = cell(_cid("relders", Y, S), sum(cells[_cid("elders", Y, S, m)][0] for m in R))
-        rel(_cid("relders", Y, S), re_, [_cid("elders", Y, S, m) for m in R])
-    for name in ("tot", "rwoon", "relders"):
-        members = [_cid(name, Y, S) for S in y.sectors]
-        t = cell(_cid(name, Y, ALLE), sum(cells[m][0] for m in members))
-        rel(_cid(name + "alle", Y), t, members)
-
-    # catchments of the schools in the region add up to the flows into their municipality
+    # Catchments of the schools in the region add up to the flows into their municipality. An origin with
+    # fewer than k pupils at a school is not listed on its own but in "overige herkomst" (OVERIG) of that
+    # school: listing four schools with '<5' pupils each from a flow of 4 would give away that each has 1.
+    # Per flow those small parts are one unpublished REST cell, so the relation stays declared.
     if y.catchment.height:
+        k = settings_k
         by_flow: dict[tuple, list[str]] = {}
         by_school: dict[tuple, list[str]] = {}
+        rest: dict[tuple, int] = {}
+        other: dict[tuple, int] = {}
         for r in y.catchment.iter_rows(named=True):
+            if r["students"] < k:
+                rest[(r["sector"], r["o"], r["d"])] = rest.get((r["sector"], r["o"], r["d"]), 0) + r["students"]
+                other[(r["sector"], r["school_location_id"])] = other.get((r["sector"], r["school_location_id"]), 0) + r["students"]
+                continue
             c = cell(_cid("c", Y, r["sector"], r["school_location_id"], r["o"]), r["students"], r["low"] != r["high"])
             by_flow.setdefault((r["sector"], r["o"], r["d"]), []).append(c)
             by_school.setdefault((r["sector"], r["school_location_id"]), []).append(c)
+        for (S, o, d), v in rest.items():
+            by_flow.setdefault((S, o, d), []).append(cell(_cid(REST, Y, S, o, d), v))
+        for (S, school), v in other.items():
+            by_school.setdefault((S, school), []).append(cell(_cid("c", Y, S, school, OVERIG), v))
         for (S, o, d), members in by_flow.items():
             rel(_cid("scholen", Y, S, o, d), _cid("f", Y, S, o, d), members)
         for (S, school), members in by_school.items():
             t = cell(_cid("st", Y, S, school), sum(cells[m][0] for m in members))
             rel(_cid("st", Y, S, school), t, members)
-        # a school's pupils in all its sectors, when it has more than one (SO + VSO)
-        multi = y.catchment.group_by("school_location_id").agg(pl.col("sector").unique()).filter(pl.col("sector").list.len() > 1)
-        for school, secs in multi.iter_rows():
-            members = [_cid("st", Y, s, school) for s in sorted(secs)]
-            t = cell(_cid("st", Y, ALLE, school), sum(cells[m][0] for m in members))
-            rel(_cid("stalle", Y, school), t, members)
 
     # agreement needs: a pair is the sum of its schools; a local team's pupils elsewhere the sum of its pairs
     for r in y.pairs.iter_rows(named=True):
@@ -267,6 +271,17 @@ def year_cells(y: YearData, region: Region) -> tuple[pl.DataFrame, pl.DataFrame]
     return cf, rf
 
 
+FLOW_PREFIXES = ["f", "lo", "hi", "woon", "school", "tot", "c", "st"]  # + REST cells with 5 parts
+
+
+def _block(col: str) -> pl.Expr:
+    parts = pl.col(col).str.split("|")
+    flow = parts.list.get(0).is_in(FLOW_PREFIXES) | ((parts.list.get(0) == REST) & (parts.list.len() == 5))
+    return (pl.when(flow)
+            .then(pl.concat_str([parts.list.get(1), parts.list.get(2)], separator="|"))
+            .otherwise(pl.concat_str([parts.list.get(1), pl.lit("afspraken")], separator="|")).alias("block"))
+
+
 def build_publication(con: duckdb.DuckDBPyConnection, region: Region, settings: DisclosureSettings,
                       years: list[str] | None = None) -> Publication:
     years = years or years_in(con)
@@ -286,9 +301,14 @@ def build_publication(con: duckdb.DuckDBPyConnection, region: Region, settings: 
     pub = Publication(region, settings, data, names, school_names, school_municipality)
     outs, relations = [], []
     for y in data.values():
-        cf, rf = year_cells(y, region)
-        outs.append(protect(cf, rf, settings))
-        relations.append(rf)
+        cf, rf = year_cells(y, region, settings.k)
+        # independent blocks (one per sector's flow table, one for the agreement tables): same result, faster
+        cf = cf.with_columns(_block("cell_id"))
+        rf = rf.with_columns(_block("total_id"))
+        for (block,), cells in cf.group_by("block", maintain_order=True):
+            outs.append(protect(cells.drop("block"), rf.filter(pl.col("block") == block).drop("block"),
+                                replace(settings, max_rounds=max(settings.max_rounds, SITE_MAX_ROUNDS))))
+        relations.append(rf.drop("block"))
     pub.cells = pl.concat(outs)
     pub.relations = pl.concat(relations)
     pub.labels = dict(zip(pub.cells["cell_id"].to_list(), pub.cells["label"].to_list()))

@@ -1,0 +1,169 @@
+"""The static dashboard site: built from the bundled pipeline run, checked as files and in headless Chromium."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from grensverkeer.disclosure import DisclosureSettings, check_published
+from grensverkeer.settings import load_region
+from grensverkeer.site import build_site
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run", "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE localhost"]
+TOP = ["index.html", "stromen.html", "kaart.html", "afspraken.html", "gemeenten.html", "scholen.html"]
+
+
+@pytest.fixture(scope="session")
+def site(bundled):
+    con = duckdb.connect(str(bundled.warehouse), read_only=True)
+    try:
+        files = build_site(con, bundled.out_dir, load_region(), DisclosureSettings())
+    finally:
+        con.close()
+    return bundled.out_dir / "site", files
+
+
+def test_site_files(site):
+    root, files = site
+    assert (root / "index.html").exists() and (root / "plotly.min.js").exists()
+    assert len(list(root.rglob("plotly.min.js"))) == 1
+    for f in root.rglob("*.html"):
+        text = f.read_text(encoding="utf-8")
+        assert "cdn.plot.ly" not in text and "https://" not in text, f
+        assert 'lang="nl"' in text
+
+
+def test_no_pupil_level_values(site, bundled):
+    root, _ = site
+    con = duckdb.connect(str(bundled.warehouse), read_only=True)
+    raw = [r[0] for r in con.execute("select raw_text from raw_linked_enrolments using sample 200 rows (reservoir, 1)").fetchall()]
+    raw += [r[0] for r in con.execute("select raw_line from raw_rows using sample 200 rows (reservoir, 1)").fetchall()]
+    con.close()
+    hexid = re.compile(r"[0-9a-f]{64}", re.I)
+    for f in root.rglob("*"):
+        if not f.is_file() or f.name == "plotly.min.js":
+            continue
+        text = f.read_text(encoding="utf-8")
+        assert not hexid.search(text), f"64-hex pseudonym in {f}"
+        for line in raw:
+            assert line not in text, f"raw row text in {f}"
+
+
+def test_published_numbers_are_protected(site):
+    root, _ = site
+    cells = pl.read_csv(root / "data" / "cijfers.csv", infer_schema=False)
+    rels = pl.read_csv(root / "data" / "relaties.csv", infer_schema=False)
+    assert not cells.filter(pl.col("label").is_in(["1", "2", "3", "4"])).height
+    # per school year (the site protects each year on its own)
+    for year in cells["cell_id"].str.split("|").list.get(1).unique().to_list():
+        c = cells.filter(pl.col("cell_id").str.split("|").list.get(1) == year)
+        r = rels.filter(pl.col("total_id").str.split("|").list.get(1) == year)
+        assert check_published(c, r, DisclosureSettings()) == [], year
+
+
+SMALL = re.compile(r"(?<![\w.,<>-])[1-4](?![\w.,%-])")
+
+
+def test_no_small_count_as_number(site):
+    """Every pupil count printed in a table (class n) or a figure text is a label: never 1-4."""
+    root, _ = site
+    td = re.compile(r'<td class="n">(.*?)</td>')
+    figtext = re.compile(r'"(?:text|customdata|hovertext)":(\[.*?\]|"[^"]*")')
+    for f in root.rglob("*.html"):
+        text = f.read_text(encoding="utf-8")
+        for v in td.findall(text):
+            v = re.sub(r"<[^>]+>", "", v).replace(" (geschat)", "")
+            assert v not in {"1", "2", "3", "4"}, (f, v)
+        for m in re.finditer(r'"value":\[([^\]]*)\]', text):  # Sankey link widths
+            nums = [float(x) for x in m.group(1).split(",") if x]
+            assert not any(x in (1.0, 2.0, 3.0, 4.0) for x in nums), f
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip("/usr/bin/chromium is missing: apt-get install -y chromium (CI installs it)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        yield b
+        b.close()
+
+
+def _open(browser, path: Path):
+    page = browser.new_page(viewport={"width": 1300, "height": 900})
+    errors, outside = [], []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(("file://", "data:", "blob:", "about:")) else None)
+    page.goto(path.as_uri())
+    page.wait_for_load_state("load")
+    return page, errors, outside
+
+
+def _rendered(page) -> int:
+    """Visible figures that have SVG or canvas content."""
+    return page.evaluate("""() => Array.from(document.querySelectorAll('.fig[data-fig]'))
+        .filter(d => !d.closest('.verborgen'))
+        .map(d => d.querySelector('.main-svg, canvas') ? 1 : 0).reduce((a, b) => a + b, 0)""")
+
+
+def test_pages_in_browser(site, browser, bundled):
+    root, _ = site
+    shots = bundled.out_dir / "screenshots"
+    shots.mkdir(exist_ok=True)
+    pages = [root / p for p in TOP] + sorted((root / "gemeente").glob("*.html")) + sorted((root / "school").glob("*.html"))[:5]
+    for path in pages:
+        page, errors, outside = _open(browser, path)
+        visible = page.evaluate("() => Array.from(document.querySelectorAll('.fig[data-fig]')).filter(d => !d.closest('.verborgen')).length")
+        assert _rendered(page) == visible, path
+        page.screenshot(path=str(shots / (path.relative_to(root).as_posix().replace("/", "_") + ".png")), full_page=True)
+        assert errors == [], (path, errors)
+        assert outside == [], (path, outside)
+        page.close()
+
+
+def test_every_school_page_loads(site, browser):
+    root, _ = site
+    page = browser.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    for path in sorted((root / "school").glob("*.html")):
+        page.goto(path.as_uri())
+        assert page.locator(".fig .main-svg").count() >= 1, path
+    assert errors == []
+    page.close()
+
+
+@pytest.mark.parametrize("name", ["stromen.html", "kaart.html"])
+def test_year_and_sector_controls(site, browser, name):
+    root, _ = site
+    page, errors, outside = _open(browser, root / name)
+    years = page.eval_on_selector_all("#kies-jaar option", "os => os.map(o => o.value)")
+    assert len(years) >= 2
+    seen = set()
+    for year in years:
+        page.select_option("#kies-jaar", year)
+        sectors = page.eval_on_selector_all("#kies-sector option:not([hidden])", "os => os.map(o => o.value)")
+        assert sectors
+        for sector in sectors:
+            page.select_option("#kies-sector", sector)
+            shown = page.eval_on_selector_all("[data-groep]:not(.verborgen)", "es => es.map(e => e.getAttribute('data-groep'))")
+            assert shown == [f"jaar={year} sector={sector}"]
+            assert _rendered(page) >= 1
+            seen.add(page.inner_text("[data-groep]:not(.verborgen) h2"))
+    assert len(seen) > 1  # the controls change what is shown
+    if name == "kaart.html":
+        before = page.evaluate("() => document.querySelector('[data-groep]:not(.verborgen) .fig').data.filter(t => t.visible !== false).length")
+        page.select_option("#kies-topn", "5")
+        after = page.evaluate("() => document.querySelector('[data-groep]:not(.verborgen) .fig').data.filter(t => t.visible !== false).length")
+        assert after < before
+    assert errors == [] and outside == []
+    page.close()
