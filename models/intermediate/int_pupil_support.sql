@@ -30,7 +30,8 @@ select distinct
     enrolments.destination_code,
     episodes.support_domain,
     episodes.responsible_municipality_code,
-    episodes.local_team
+    episodes.local_team,
+    getvariable('linked_source') as source
 from enrolments
 join episodes using (student_id)
 cross join school_year_window

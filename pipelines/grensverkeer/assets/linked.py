@@ -5,13 +5,23 @@ from dagster_duckdb import DuckDBResource
 
 from .. import warehouse
 from ..expectations import gxe, run_suite
-from ..ingest.linked import load_linked
+from ..ingest.linked import is_synthetic, load_linked
 from ..partitions import school_years
 from ..resources import ProjectPaths
 from .reference import reference_tables
 from .staging import SECTORS
 
 DOMAINS = ["jeugdhulp", "jeugdbescherming", "onderwijsondersteuning", "leerplicht"]
+
+
+def set_linked_variables(con, paths: ProjectPaths) -> None:
+    """The source label ('synthetic' for a demo folder, else 'linked') and the region's agreement
+    thresholds, as SQL variables for the linked models."""
+    agreements = paths.region().agreements
+    con.execute("set variable linked_source = ?", ["synthetic" if is_synthetic(paths.input_path) else "linked"])
+    con.execute("set variable agreement_domains = ?::varchar[]", [list(agreements["domains"])])
+    for key in ("pair_agreement_needed", "pair_attention", "school_agreement_needed", "school_attention"):
+        con.execute(f"set variable {key} = ?::integer", [int(agreements[key])])
 
 
 @asset(group_name="raw", partitions_def=school_years,
@@ -33,9 +43,10 @@ def linked_raw_files(context: AssetExecutionContext, duckdb: DuckDBResource, pat
 @asset(group_name="staging", partitions_def=school_years, deps=[linked_raw_files, reference_tables],
        description="Linked schools, support episodes and the year's enrolments, checked; rows that cannot be "
        "used are copied to rejected_rows (source 'linked').")
-def stg_linked_records(context: AssetExecutionContext, duckdb: DuckDBResource) -> MaterializeResult:
+def stg_linked_records(context: AssetExecutionContext, duckdb: DuckDBResource, paths: ProjectPaths) -> MaterializeResult:
     year = context.partition_key
     with duckdb.get_connection() as con:
+        set_linked_variables(con, paths)
         schools = warehouse.run_model(con, "staging/stg_linked_schools")
         support = warehouse.run_model(con, "staging/stg_linked_support")
         warehouse.replace_rows(con, "staging/rejected_linked_reference_rows", "rejected_rows",

@@ -5,26 +5,16 @@ from dagster_duckdb import DuckDBResource
 
 from .. import warehouse
 from ..expectations import gxe, run_suite
-from ..ingest.linked import is_synthetic
 from ..partitions import school_years
 from ..resources import ProjectPaths
-from .linked import stg_linked_records
+from .linked import set_linked_variables, stg_linked_records
 
 NEED_LEVELS = ["afspraak nodig", "aandachtspunt", "geen"]
 
 
-def _set_linked_variables(con, paths: ProjectPaths) -> None:
-    """The source label and the region's agreement thresholds, as SQL variables."""
-    agreements = paths.region().agreements
-    con.execute("set variable linked_source = ?", ["synthetic" if is_synthetic(paths.input_path) else "linked"])
-    con.execute("set variable agreement_domains = ?::varchar[]", [list(agreements["domains"])])
-    for key in ("pair_agreement_needed", "pair_attention", "school_agreement_needed", "school_attention"):
-        con.execute(f"set variable {key} = ?::integer", [int(agreements[key])])
-
-
 def _materialize(context: AssetExecutionContext, duckdb: DuckDBResource, paths: ProjectPaths, model: str) -> MaterializeResult:
     with duckdb.get_connection() as con:
-        _set_linked_variables(con, paths)
+        set_linked_variables(con, paths)
         n = warehouse.run_model(con, model, context.partition_key)
     return MaterializeResult(metadata={"rows": n})
 
