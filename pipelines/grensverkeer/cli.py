@@ -110,9 +110,11 @@ def main(argv: list[str] | None = None) -> int:
 
     from .demo import add_demo_parser
     from .privacy import add_pseudonymise_parser
+    from .site.serve import add_serve_parser
 
     add_pseudonymise_parser(sub)
     add_demo_parser(sub)
+    add_serve_parser(sub)
 
     args = parser.parse_args(argv)
     return args.func(args)

@@ -115,4 +115,9 @@ def run_pipeline(input_dir: Path, warehouse: Path, out_dir: Path, region_file: P
         if os.environ.get("GRENSVERKEER_TIMINGS"):
             _print_step_timings(instance, result.run_id)
         outcome.failures += [f"{year}: {f}" for f in _failures(result)]
+    if outcome.school_years and not outcome.failures:
+        # The site shows every year side by side: built once, after all partitions.
+        site = defs.resolve_job_def("site_job").execute_in_process(instance=instance, raise_on_error=False,
+                                                                   run_config=run_config)
+        outcome.failures += [f"site: {f}" for f in _failures(site)]
     return outcome

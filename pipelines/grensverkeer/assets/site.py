@@ -10,7 +10,7 @@ from .marts import municipality_flows, school_catchment
 from .support import agreement_needs, municipality_support_profile, school_coordination_load, support_flows
 
 
-@asset(group_name="exports",
+@asset(group_name="site",
        deps=[municipality_flows, school_catchment, support_flows, agreement_needs, school_coordination_load,
              municipality_support_profile],
        description="OUT/site/: the Dutch dashboard site (offline, one local plotly.min.js); every number through "

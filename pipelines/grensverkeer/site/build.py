@@ -37,7 +37,7 @@ header a.actief{text-decoration:underline;font-weight:bold}main{padding:1em 1.5e
 .banner{background:#ffe08a;border:2px solid #b8860b;padding:.6em 1em;margin:.6em 0;font-weight:bold}
 .uitleg{background:#eef3f8;border-left:4px solid #154273;padding:.5em 1em;margin:.6em 0;font-size:.92em}
 .bron{font-size:.85em;color:#444;margin:.2em 0 1em}table{border-collapse:collapse;margin:.5em 0 1em;font-size:.9em}
-td,th{border:1px solid #ccc;padding:.25em .5em}td.n,td.k{text-align:right}th{background:#e6ecf2}
+td,th{border:1px solid #ccc;padding:.25em .5em}td.n,td.k,td.s{text-align:right}th{background:#e6ecf2}
 .kaarten{display:flex;flex-wrap:wrap;gap:1em}.kaartje{background:#fff;border:1px solid #ccc;padding:.6em 1em;min-width:12em}
 .kaartje .groot{font-size:1.6em;font-weight:bold}.keuze{margin:.6em 0}.keuze select{font-size:1em;margin-right:1em}
 .fig{background:#fff;border:1px solid #ddd;margin:.5em 0}.verborgen{display:none}
@@ -262,7 +262,7 @@ class Site:
                     net = None if out_ is None or in_ is None else in_ - out_
                     rows.append([("", self.glink(m, "")), ("n", fmt(P.label(f"woon|{Y}|{S}|{m}"))),
                                  ("n", fmt(P.label(f"f|{Y}|{S}|{m}|{m}"))), ("n", fnum(out_)), ("n", fnum(in_)),
-                                 ("n", fnum(net))])
+                                 ("s", fnum(net))])
                 pairs = []
                 R = self.region.codes
                 for i, a in enumerate(R):
@@ -272,7 +272,7 @@ class Site:
                             pairs.append((ab + ba, a, b, ab, ba))
                 pairs.sort(reverse=True)
                 prow = [[("", f"{self.glink(a, '')} ↔ {self.glink(b, '')}"), ("n", fnum(ab)), ("n", fnum(ba)),
-                         ("n", fnum(t)), ("n", fnum(ab - ba))] for t, a, b, ab, ba in pairs[:15]]
+                         ("n", fnum(t)), ("s", fnum(ab - ba))] for t, a, b, ab, ba in pairs[:15]]
                 parts.append(
                     f'<div data-groep="jaar={Y} sector={S}">{self.banner(Y, "flows")}'
                     f"<h2>Van woongemeente naar schoolgemeente — {S}, {Y}</h2>{self.fig_div('sankey|' + key, 620)}"
