@@ -108,4 +108,9 @@ def print_summary(input_dir: Path, warehouse: Path, years: list[str], out_dir: P
     finally:
         con.close()
     print(f"  warehouse: {warehouse}\n  output: {out_dir}")
+    if (out_dir / "site" / "index.html").exists():
+        print(f"  dashboards: {out_dir / 'site' / 'index.html'} (open in a browser, or `grensverkeer serve`)")
+    for year in years:
+        if (out_dir / "exports" / year / "afspraken.xlsx").exists():
+            print(f"  export {year}: {out_dir / 'exports' / year / 'afspraken.xlsx'}")
     return rejected
