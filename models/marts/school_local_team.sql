@@ -7,30 +7,19 @@ with support as (
     from int_pupil_support where school_year = getvariable('school_year')
 ),
 
-by_domain as (
-    select school_location_id, destination_code, responsible_municipality_code, support_domain,
-           any_value(school_name) as school_name,
-           string_agg(distinct sector, '/' order by sector) as sectors,
-           mode(local_team) as local_team,
-           count(distinct student_id) as students_with_support
-    from support
-    group by all
-),
-
-all_domains as (
-    select school_location_id, destination_code, responsible_municipality_code, 'totaal' as support_domain,
-           any_value(school_name) as school_name,
-           string_agg(distinct sector, '/' order by sector) as sectors,
-           mode(local_team) as local_team,
-           count(distinct student_id) as students_with_support
-    from support
-    group by all
-),
-
 combined as (
-    select * from by_domain
-    union all by name
-    select * from all_domains
+    -- per domain, and 'totaal': pupils with support in any domain
+    select school_location_id, destination_code, responsible_municipality_code,
+           coalesce(support_domain, 'totaal') as support_domain,
+           any_value(school_name) as school_name,
+           string_agg(distinct sector, '/' order by sector) as sectors,
+           mode(local_team) as local_team,
+           count(distinct student_id) as students_with_support
+    from support
+    group by grouping sets (
+        (school_location_id, destination_code, responsible_municipality_code, support_domain),
+        (school_location_id, destination_code, responsible_municipality_code)
+    )
 )
 
 select
