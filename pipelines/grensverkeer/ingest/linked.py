@@ -15,7 +15,7 @@ import duckdb
 import polars as pl
 
 from ..privacy import bsn_refusal_message, find_bsn_columns, normalise_name, read_table
-from .load import _record_file, _reject_file, school_year_of
+from .load import _record_file, _reject_file, originals_of_copies, record_duplicate, school_year_of
 from .text import FileRejected, sha256_of
 
 LINKED_DIR = "linked"
@@ -135,17 +135,15 @@ def linked_school_years(input_dir: Path) -> tuple[list[int], list[tuple[str, str
 def load_linked(con: duckdb.DuckDBPyConnection, input_dir: Path, count_year: int) -> LinkedScan:
     """(Re)load the linked files; enrolments only for the given school year."""
     result = LinkedScan(school_year_of(count_year), synthetic=is_synthetic(input_dir))
-    first_by_sha: dict[str, str] = {}
     frames: dict[LinkedKind, list[pl.DataFrame]] = {k: [] for k in KINDS}
-    for path in list_linked_files(input_dir):
+    shas = {path: sha256_of(path) for path in list_linked_files(input_dir)}
+    originals = originals_of_copies(con, input_dir, shas)
+    for path, sha in shas.items():
         name = str(path.relative_to(input_dir))
-        sha, size = sha256_of(path), path.stat().st_size
-        if sha in first_by_sha:
-            err = FileRejected("duplicate_file", f"same content as {first_by_sha[sha]}: loaded once, from that file")
-            _reject_file(con, name, sha, size, err)
-            _record_file(con, name, sha, size, "duplicate", message=err.message)
+        size = path.stat().st_size
+        if path in originals:
+            record_duplicate(con, name, sha, size, originals[path])
             continue
-        first_by_sha[sha] = name
         # The same content was checked for BSNs when it loaded before: no need to again.
         checked = con.execute("select count(*) from input_files where file_name = ? and sha256 = ? and status = 'loaded'",
                               [name, sha]).fetchall()[0][0] > 0

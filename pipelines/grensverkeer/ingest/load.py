@@ -220,32 +220,48 @@ def _reject_file(con, name: str, sha: str, size: int, err: FileRejected) -> None
     )
 
 
-def load_school_year(con: duckdb.DuckDBPyConnection, input_dir: Path, count_year: int) -> ScanResult:
-    """(Re)load the rows of one school year from every usable file in `input_dir`."""
-    result = ScanResult(school_year_of(count_year))
-    paths = list_input_files(input_dir)
-    shas = {path: sha256_of(path) for path in paths}
+def originals_of_copies(con: duckdb.DuckDBPyConnection, input_dir: Path, shas: dict[Path, str]) -> dict[Path, str]:
+    """Files whose content is already in another file of the folder -> the name of that file.
+
+    Of files with the same content, the one an earlier run loaded stays the one that counts,
+    so a copy added later (whatever its name) is the duplicate and nothing is counted twice.
+    """
     present = {(str(path.relative_to(input_dir)), sha) for path, sha in shas.items()}
-    # Of files with the same content, the one an earlier run loaded stays the one that counts,
-    # so a copy added later (whatever its name) is the duplicate and nothing is counted twice.
     first_by_sha: dict[str, str] = {}
     for name, sha in con.execute(
         "select file_name, sha256 from input_files where status = 'loaded' order by file_name desc"
     ).fetchall():
         if (name, sha) in present:
             first_by_sha[sha] = name
+    originals = {}
+    for path, sha in shas.items():
+        name = str(path.relative_to(input_dir))
+        if first_by_sha.setdefault(sha, name) != name:
+            originals[path] = first_by_sha[sha]
+    return originals
+
+
+def record_duplicate(con: duckdb.DuckDBPyConnection, name: str, sha: str, size: int, original: str) -> None:
+    err = FileRejected("duplicate_file", f"same content as {original}: loaded once, from that file")
+    _reject_file(con, name, sha, size, err)
+    _record_file(con, name, sha, size, "duplicate", message=err.message)
+
+
+def load_school_year(con: duckdb.DuckDBPyConnection, input_dir: Path, count_year: int) -> ScanResult:
+    """(Re)load the rows of one school year from every usable file in `input_dir`."""
+    result = ScanResult(school_year_of(count_year))
+    paths = list_input_files(input_dir)
+    shas = {path: sha256_of(path) for path in paths}
+    originals = originals_of_copies(con, input_dir, shas)
     parsed_files: list[ParsedFile] = []
     for path in paths:
         name = str(path.relative_to(input_dir))
         sha = shas[path]
         size = path.stat().st_size
-        if first_by_sha.get(sha, name) != name:
-            err = FileRejected("duplicate_file", f"same content as {first_by_sha[sha]}: loaded once, from that file")
-            _reject_file(con, name, sha, size, err)
-            _record_file(con, name, sha, size, "duplicate", message=err.message)
-            result.duplicates.append((name, first_by_sha[sha]))
+        if path in originals:
+            record_duplicate(con, name, sha, size, originals[path])
+            result.duplicates.append((name, originals[path]))
             continue
-        first_by_sha[sha] = name
         known = next(iter(con.execute(
             "select status, count_years from input_files where file_name = ? and sha256 = ?", [name, sha]
         ).fetchall()), None)
