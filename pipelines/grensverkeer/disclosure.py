@@ -762,10 +762,14 @@ def _choose_secondary(
         .agg(
             pl.col("in_problem").fill_null(0).sum().alias("n_problem"),
             pl.col("in_supp").fill_null(0).sum().alias("n_supp"),
+            pl.len().alias("n_rel"),
         )
+        # relations of the candidate that have no suppressed cell yet: suppressing it there
+        # pins it, so each one is a new problem (a chain) for the next round
+        .with_columns((pl.col("n_rel") - pl.col("n_supp")).alias("n_new"))
     )
     cand = cand.join(rank, on="cand", how="left")
-    order = dict(by=["n_problem", "n_supp", "value", "cand"], descending=[True, True, False, False])
+    order = dict(by=["n_problem", "n_new", "value", "cand"], descending=[True, False, False, False])
 
     chosen_rel = (
         cand.join(problem_rels, on="relation_id", how="semi")
@@ -797,7 +801,7 @@ def _choose_secondary(
         pool = frontier.join(cand, on="relation_id")
         if pool.height:
             best = (
-                pool.group_by("cand", "value", "n_problem", "n_supp")
+                pool.group_by("cand", "value", "n_problem", "n_new")
                 .agg(pl.col("origin").n_unique().alias("n_cover"))
                 .sort(
                     ["n_cover", *order["by"]], descending=[True, *order["descending"]]
