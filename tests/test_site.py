@@ -172,3 +172,73 @@ def test_year_and_sector_controls(site, browser, name):
         assert after < before
     assert errors == [] and outside == []
     page.close()
+
+
+def test_derived_numbers_are_true_or_least_values(bundled):
+    """'Alle sectoren', 'naar school elders' and region sums are made of published labels only:
+    exact when every part is shown, otherwise a least value that the true number never falls below."""
+    from grensverkeer.site.publish import ALLE, build_publication, derived_labels
+
+    con = duckdb.connect(str(bundled.warehouse), read_only=True)
+    try:
+        pub = build_publication(con, load_region(), DisclosureSettings())
+    finally:
+        con.close()
+    true = dict(zip(pub.cells["cell_id"].to_list(), pub.cells["value"].to_list()))
+    derived = derived_labels(pub)
+    checked = 0
+    for cid, lab in derived.items():
+        kind, year, sector, *rest = cid.split("|")
+        if kind != "f" or sector != ALLE:
+            continue
+        value = sum(true.get("|".join(["f", year, s, *rest]), 0) for s in pub.years[year].sectors)
+        if lab.isdigit():
+            assert int(lab) == value, cid
+        else:
+            assert lab.startswith("≥") and 0 < int(lab[1:]) <= value, (cid, lab, value)
+        checked += 1
+    assert checked > 100
+    for year, y in pub.years.items():
+        for m in pub.region.codes:
+            lab = derived.get(f"elders|{year}|{ALLE}|{m}")
+            value = sum(true[f"woon|{year}|{s}|{m}"] - true[f"f|{year}|{s}|{m}|{m}"] for s in y.sectors)
+            assert lab is not None and (int(lab) == value if lab.isdigit() else int(lab[1:]) <= value), (year, m, lab)
+
+
+def test_agreement_filters_answer_which_schools_need_an_agreement(site, browser):
+    """'Which schools in Delft need an agreement with the local team of Westland, and for how many pupils?'"""
+    root, _ = site
+    page, errors, outside = _open(browser, root / "afspraken.html")
+    year = page.eval_on_selector_all("#kies-jaar option", "os => os.map(o => o.value)")[-1]
+    page.select_option("#kies-jaar", year)
+    page.select_option("#filter-a", "GM1783")  # Westland
+    page.select_option("#filter-b", "GM0503")  # Delft
+    rows = page.locator(f"div[data-groep='jaar={year}'] tr[data-a]:not(.verborgen)")
+    n = rows.count()
+    assert n >= 2
+    attrs = page.eval_on_selector_all(f"div[data-groep='jaar={year}'] tr[data-a]:not(.verborgen)",
+                                      "rs => rs.map(r => r.getAttribute('data-a') + '>' + r.getAttribute('data-b'))")
+    assert set(attrs) == {"GM1783>GM0503"}
+    texts = rows.all_inner_texts()
+    assert any(t.startswith("afspraak nodig\tWestland\tDelft") for t in texts)  # the pair, with its pupils
+    assert any("afspraak nodig" in t and "\tDelft\tWestland\t" in t for t in texts)  # the schools
+    page.select_option("#filter-a", "")
+    assert rows.count() > n
+    assert errors == [] and outside == []
+    page.close()
+
+
+def test_search_box_opens_the_page(site, browser):
+    root, _ = site
+    page, errors, outside = _open(browser, root / "index.html")
+    page.fill("#zoek", "Westland (gemeente)")
+    page.press("#zoek", "Enter")
+    page.wait_for_load_state("load")
+    assert page.url.endswith("gemeente/GM1783.html")
+    assert "Scholen in andere gemeenten waarmee het lokale team van Westland samenwerkt" in page.content()
+    page.fill("#zoek", "pleysier")  # part of a school's name, any case
+    page.press("#zoek", "Enter")
+    page.wait_for_load_state("load")
+    assert "/school/" in page.url
+    assert errors == [] and outside == []
+    page.close()

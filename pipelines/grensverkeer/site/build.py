@@ -20,7 +20,7 @@ from plotly.colors import sample_colorscale
 from .. import texts_nl
 from ..disclosure import DisclosureSettings, explanation_nl
 from ..settings import REFERENCE_DIR, Region
-from .publish import ALLE, BUITEN, OVERIG, REST, Publication, build_publication
+from .publish import ALLE, BUITEN, OVERIG, REST, SECTOR_ORDER, Publication, build_publication, least
 
 E = html.escape
 ACTIEF = ' class="actief"'
@@ -28,12 +28,17 @@ PAGES = [("index.html", "Overzicht"), ("stromen.html", "Stromen"), ("kaart.html"
          ("afspraken.html", "Afspraken"), ("gemeenten.html", "Per gemeente"), ("scholen.html", "Per school")]
 SOURCE_NL = {"duo": "DUO open data (telling 1 oktober)", "synthetic": "synthetische demo (verzonnen leerlingen)",
              "linked": "gekoppelde, gepseudonimiseerde registraties"}
+NODE_COLORS = ["rgb(31,119,180)", "rgb(255,127,14)", "rgb(44,160,44)", "rgb(214,39,40)", "rgb(148,103,189)",
+               "rgb(140,86,75)", "rgb(227,119,194)", "rgb(127,127,127)", "rgb(188,189,34)", "rgb(23,190,207)"]
+GE_UITLEG = ("Sommige getallen zijn opgeteld uit getoonde getallen (alle sectoren samen, naar school elders, de regio). "
+             "Is een deel daarvan verborgen, dan staat er '≥' (minstens): het kleinste getal dat het kan zijn, met 1 voor "
+             "elke '<5' en 5 voor elke 'x'. Staat er '–', dan is het niet te geven zonder een verborgen getal te verraden.")
 CONFIG = {"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["sendDataToCloud"]}
 
 CSS = """
 body{font-family:system-ui,Segoe UI,Arial,sans-serif;margin:0;color:#1b1b1b;background:#fafafa}
 header{background:#154273;color:#fff;padding:.6em 1.2em}header a{color:#fff;margin-right:1.2em;text-decoration:none}
-header a.actief{text-decoration:underline;font-weight:bold}main{padding:1em 1.5em;max-width:1300px}
+header a.actief{text-decoration:underline;font-weight:bold}#zoek{font-size:.95em;padding:.15em .4em;min-width:18em}main{padding:1em 1.5em;max-width:1300px}
 .banner{background:#ffe08a;border:2px solid #b8860b;padding:.6em 1em;margin:.6em 0;font-weight:bold}
 .uitleg{background:#eef3f8;border-left:4px solid #154273;padding:.5em 1em;margin:.6em 0;font-size:.92em}
 .bron{font-size:.85em;color:#444;margin:.2em 0 1em}table{border-collapse:collapse;margin:.5em 0 1em;font-size:.9em}
@@ -78,12 +83,32 @@ function gvTopN(){
     Plotly.restyle(div, {visible: vis}, idx);
   });
 }
+function gvFilter(){
+  var a = document.getElementById('filter-a'), b = document.getElementById('filter-b');
+  if (!a || !b) return;
+  document.querySelectorAll('tr[data-a]').forEach(function(tr){
+    var ok = (a.value === '' || tr.getAttribute('data-a') === a.value) && (b.value === '' || tr.getAttribute('data-b') === b.value);
+    tr.classList.toggle('verborgen', !ok);
+  });
+}
+function gvZoek(input){
+  var v = input.value.trim().toLowerCase(); if (!v || typeof ZOEK === 'undefined') return;
+  var hit = ZOEK.filter(function(z){ return z[0].toLowerCase() === v; })[0]
+         || ZOEK.filter(function(z){ return z[0].toLowerCase().indexOf(v) >= 0; })[0];
+  if (hit) window.location.href = input.getAttribute('data-prefix') + hit[1];
+}
 document.addEventListener('DOMContentLoaded', function(){
+  document.querySelectorAll('select.filter').forEach(function(s){ s.addEventListener('change', gvFilter); });
+  var z = document.getElementById('zoek');
+  if (z) { z.addEventListener('change', function(){ gvZoek(z); });
+           z.addEventListener('keydown', function(e){ if (e.key === 'Enter') gvZoek(z); }); }
   document.querySelectorAll('.keuze select').forEach(function(s){ s.addEventListener('change', gvSelect); });
   document.querySelectorAll('.fig[data-fig]').forEach(function(div){
     if (!div.closest('.verborgen')) gvDraw(div);
   });
   gvSelect();
+  var dl = document.getElementById('zoeklijst');
+  if (dl && typeof ZOEK !== 'undefined') ZOEK.forEach(function(z){ var o = document.createElement('option'); o.value = z[0]; dl.appendChild(o); });
 });
 """
 
@@ -94,6 +119,8 @@ def fmt(label: str | None) -> str:
         return "–"
     if label.isdigit():
         return f"{int(label):,}".replace(",", ".")
+    if label.startswith("≥") and label[1:].isdigit():
+        return "≥" + f"{int(label[1:]):,}".replace(",", ".")
     return label
 
 
@@ -107,6 +134,17 @@ def pct(num: int | None, den: int | None) -> str:
     return f"{100 * num / den:.1f}%".replace(".", ",")
 
 
+def pct_label(num: str | None, den: str | None) -> str:
+    """A share of two labels: exact, '≥' when the numerator is a least value, '–' otherwise."""
+    if num is None or den is None or not den.isdigit():
+        return "–"
+    if num.isdigit():
+        return pct(int(num), int(den))
+    if num.startswith("≥"):
+        return "≥" + pct(int(num[1:]), int(den))
+    return "–"
+
+
 class Site:
     def __init__(self, pub: Publication, out: Path):
         self.pub, self.out = pub, out
@@ -115,6 +153,15 @@ class Site:
         self.files: list[Path] = []
 
     # ------------------------------------------------------------------ helpers
+    def sectors(self, year: str) -> list[str]:
+        """The sectors of a school year, with 'Alle sectoren' first when there are several."""
+        s = self.pub.years[year].sectors
+        return ([ALLE] if len(s) > 1 else []) + s
+
+    @staticmethod
+    def sector_name(s: str) -> str:
+        return "alle sectoren" if s == ALLE else s
+
     def name(self, code: str) -> str:
         return self.pub.names.get(code, code)
 
@@ -168,8 +215,10 @@ class Site:
 <html lang="nl"><head><meta charset="utf-8"><title>{E(title)} — grensverkeer {E(self.region.name)}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>{CSS}</style>
-<script src="{prefix}plotly.min.js"></script></head>
-<body><header><b>Grensverkeer van leerlingen — {E(self.region.name)}</b><br>{nav}</header>
+<script src="{prefix}plotly.min.js"></script><script src="{prefix}zoek.js"></script></head>
+<body><header><b>Grensverkeer van leerlingen — {E(self.region.name)}</b><br>{nav}
+<input id="zoek" list="zoeklijst" data-prefix="{prefix}" placeholder="Zoek een gemeente of school" aria-label="Zoek een gemeente of school">
+<datalist id="zoeklijst"></datalist></header>
 <main><h1>{E(title)}</h1>
 {body}
 </main>
@@ -186,10 +235,13 @@ class Site:
     def fig_div(key: str, height: int = 500) -> str:
         return f'<div class="fig" data-fig="{key}" style="height:{height}px"></div>'
 
-    def table(self, head: list[str], rows: list[list[tuple[str, str]]]) -> str:
-        """rows of (css class, html): class 'n' = a pupil count label, 'k' = another count, '' = text."""
+    def table(self, head: list[str], rows: list[list[tuple[str, str]]], attrs: list[str] | None = None) -> str:
+        """rows of (css class, html): class 'n' = a pupil count label, 'k' = another count, '' = text;
+        attrs: per row extra attributes of the <tr> (e.g. data-a/data-b for the filters)."""
         th = "".join(f"<th>{E(h)}</th>" for h in head)
-        body = "".join("<tr>" + "".join(f'<td class="{c}">{v}</td>' for c, v in r) + "</tr>" for r in rows)
+        attrs = attrs or [""] * len(rows)
+        body = "".join(f"<tr{a}>" + "".join(f'<td class="{c}">{v}</td>' for c, v in r) + "</tr>"
+                       for r, a in zip(rows, attrs))
         return f"<table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
 
     def selects(self, sectors: bool = True, topn: bool = False) -> str:
@@ -197,11 +249,11 @@ class Site:
         out += [f'<option value="{y}"{" selected" if y == self.years[-1] else ""}>{y}</option>' for y in self.years]
         out.append("</select></label>")
         if sectors:
-            opts = {y: self.pub.years[y].sectors for y in self.years}
-            all_s = sorted({s for v in opts.values() for s in v}, key=lambda s: self.pub.years[self.years[-1]].sectors.index(s)
-                           if s in self.pub.years[self.years[-1]].sectors else 99)
+            opts = {y: self.sectors(y) for y in self.years}
+            order = [ALLE, *SECTOR_ORDER]
+            all_s = sorted({s for v in opts.values() for s in v}, key=lambda s: order.index(s) if s in order else 99)
             out.append(f"<label>Sector <select id=\"kies-sector\" data-opties='{json.dumps(opts)}'>")
-            out += [f'<option value="{s}">{s}</option>' for s in all_s]
+            out += [f'<option value="{s}">{"Alle sectoren" if s == ALLE else s}</option>' for s in all_s]
             out.append("</select></label>")
         if topn:
             out.append('<label>Toon de grootste <select id="kies-topn">')
@@ -216,15 +268,14 @@ class Site:
         blocks = []
         for Y in reversed(self.years):
             y = P.years[Y]
-            tot = fnum(P.derived([f"tot|{Y}|{s}" for s in y.sectors]))
+            tot = fmt(P.label(f"tot|{Y}|{self.sectors(Y)[0]}"))
             cards = [f'<div class="kaartje">Leerlingen (regio als woon- of schoolgemeente)<div class="groot">'
                      f'<span class="n">{tot}</span></div></div>']
             rows = []
-            for S in y.sectors:
-                woon = P.derived([f"woon|{Y}|{S}|{m}" for m in self.region.codes])
-                elders = P.derived([f"woon|{Y}|{S}|{m}" for m in self.region.codes],
-                                   [f"f|{Y}|{S}|{m}|{m}" for m in self.region.codes])
-                rows.append([("", S), ("n", fnum(woon)), ("n", fnum(elders)), ("", pct(elders, woon))])
+            for S in self.sectors(Y):
+                woon, elders = P.label(f"rwoon|{Y}|{S}"), P.label(f"relders|{Y}|{S}")
+                rows.append([("", "Alle sectoren" if S == ALLE else S), ("n", fmt(woon)), ("n", fmt(elders)),
+                             ("", pct_label(elders, woon))])
             needed_pairs = y.pairs.filter(pl.col("A").is_in(self.region.codes) & pl.col("B").is_in(self.region.codes)
                                           & (pl.col("need_level") == "afspraak nodig")).height
             needed_schools = y.schools.filter(pl.col("B").is_in(self.region.codes)
@@ -237,13 +288,13 @@ class Site:
                 f"<h2>Schooljaar {Y}</h2>{self.banner(Y)}<div class=\"kaarten\">{''.join(cards)}</div>"
                 + self.table(["Sector", "Leerlingen die in de regio wonen", "waarvan naar school in een andere gemeente",
                               "Aandeel elders"], rows)
-                + self.source_line(Y) + (self.source_line(Y, "support") if y.pairs.height else ""))
+                + self.source_line(Y) + (self.source_line(Y, "support")
+                                         if y.pairs.height and y.support_source != y.source else ""))
         body = ("<p>Waar wonen leerlingen, en in welke gemeente gaan ze naar school? Waar leerlingen met hulp van het "
                 "lokale team in een andere gemeente naar school gaan, moeten dat lokale team en die school samenwerken. "
                 "Deze site toont de stromen, waar afspraken nodig zijn, en hoe dat per jaar verandert.</p>"
                 + "".join(blocks) + self.rule_box() + self.masking_box() + self.disclosure_box()
-                + "<p>Aantallen per gemeente zijn opgeteld uit de getoonde aantallen; staat er '–', dan is een deel "
-                  "ervan verborgen.</p>")
+                + "<p>" + GE_UITLEG + "</p>")
         self.page("index.html", "Overzicht", body)
 
     def stromen(self) -> None:
@@ -251,18 +302,16 @@ class Site:
         figs, parts = {}, []
         for Y in self.years:
             y = P.years[Y]
-            for S in y.sectors:
+            for S in self.sectors(Y):
                 key = f"{Y}|{S}"
                 figs["sankey|" + key] = self.sankey(Y, S, G)
                 figs["matrix|" + key] = self.matrix(Y, S, G)
                 rows = []
                 for m in self.region.codes:
-                    out_ = P.derived([f"woon|{Y}|{S}|{m}"], [f"f|{Y}|{S}|{m}|{m}"])
-                    in_ = P.derived([f"school|{Y}|{S}|{m}"], [f"f|{Y}|{S}|{m}|{m}"])
-                    net = None if out_ is None or in_ is None else in_ - out_
+                    net = P.derived([f"instroom|{Y}|{S}|{m}"], [f"elders|{Y}|{S}|{m}"])
                     rows.append([("", self.glink(m, "")), ("n", fmt(P.label(f"woon|{Y}|{S}|{m}"))),
-                                 ("n", fmt(P.label(f"f|{Y}|{S}|{m}|{m}"))), ("n", fnum(out_)), ("n", fnum(in_)),
-                                 ("s", fnum(net))])
+                                 ("n", fmt(P.label(f"f|{Y}|{S}|{m}|{m}"))), ("n", fmt(P.label(f"elders|{Y}|{S}|{m}"))),
+                                 ("n", fmt(P.label(f"instroom|{Y}|{S}|{m}"))), ("s", fnum(net))])
                 pairs = []
                 R = self.region.codes
                 for i, a in enumerate(R):
@@ -275,7 +324,7 @@ class Site:
                          ("n", fnum(t)), ("s", fnum(ab - ba))] for t, a, b, ab, ba in pairs[:15]]
                 parts.append(
                     f'<div data-groep="jaar={Y} sector={S}">{self.banner(Y, "flows")}'
-                    f"<h2>Van woongemeente naar schoolgemeente — {S}, {Y}</h2>{self.fig_div('sankey|' + key, 620)}"
+                    f"<h2>Van woongemeente naar schoolgemeente — {self.sector_name(S)}, {Y}</h2>{self.fig_div('sankey|' + key, 620)}"
                     + self.source_line(Y)
                     + f"<h2>Herkomst × bestemming</h2>{self.fig_div('matrix|' + key, 560)}" + self.source_line(Y)
                     + "<h2>Bruto en netto per gemeente</h2>"
@@ -283,8 +332,8 @@ class Site:
                                   "Naar school elders (uitstroom)", "Van elders (instroom)", "Netto (instroom − uitstroom)"], rows)
                     + "<h2>Grootste uitwisselingen tussen twee gemeenten (bruto en netto)</h2>"
                     + self.table(["Gemeenten A ↔ B", "A → B", "B → A", "Bruto", "Netto (A → B min B → A)"], prow)
-                    + "<p>Uitstroom, instroom, bruto en netto zijn uit getoonde aantallen berekend; '–' als een deel "
-                      "verborgen is. Uitwisselingen met een verborgen stroom staan niet in de lijst.</p></div>")
+                    + "<p>" + GE_UITLEG + " Netto en bruto zijn uit getoonde aantallen berekend. "
+                      "Uitwisselingen met een verborgen stroom staan niet in de lijst.</p></div>")
         body = (self.selects() + "".join(parts) + self.masking_box() + self.disclosure_box())
         self.page("stromen.html", "Stromen", body, figs)
 
@@ -292,15 +341,18 @@ class Site:
         P, k = self.pub, self.pub.settings.k
         labels_o = [f"{self.name(c)} (woont)" for c in G]
         labels_d = [f"{self.name(c)} (school)" for c in G]
-        src, tgt, val, hover = [], [], [], []
+        src, tgt, val, hover, colors = [], [], [], [], []
+        hidden = 0
         for i, o in enumerate(G):
             for j, d in enumerate(G):
                 lab = P.label(f"f|{Y}|{S}|{o}|{d}")
                 if lab is None or lab == "0":
                     continue
-                v = P.shown(f"f|{Y}|{S}|{o}|{d}")
-                # suppressed flows get a fixed nominal width, never their own size
-                width = v if v is not None else (k / 2 if lab.startswith("<") else k)
+                width = least(lab, k)
+                if not (lab.isdigit() or lab.startswith("≥")) or width < k:
+                    hidden += 1  # '<5', 'x' and small least values are not drawn: a width would suggest a size
+                    continue
+                colors.append(NODE_COLORS[i % len(NODE_COLORS)].replace("rgb(", "rgba(").replace(")", ",0.45)"))
                 src.append(i)
                 tgt.append(len(G) + j)
                 val.append(width)
@@ -309,10 +361,15 @@ class Site:
             f"{self.name(c)}: {fmt(P.label(f'school|{Y}|{S}|{c}'))} leerlingen gaan hier naar school" for c in G]
         fig = go.Figure(go.Sankey(
             arrangement="snap",
-            node=dict(label=labels_o + labels_d, pad=12, customdata=node_hover, hovertemplate="%{customdata}<extra></extra>"),
-            link=dict(source=src, target=tgt, value=val, customdata=hover, hovertemplate="%{customdata}<extra></extra>")))
-        fig.update_layout(title=f"Leerlingen {S} {Y}: woongemeente (links) → schoolgemeente (rechts)",
-                          margin=dict(l=10, r=10, t=50, b=10), font=dict(size=12))
+            node=dict(label=labels_o + labels_d, pad=12, customdata=node_hover, hovertemplate="%{customdata}<extra></extra>",
+                      color=[NODE_COLORS[i % len(NODE_COLORS)] for i in range(len(G))] * 2),
+            link=dict(source=src, target=tgt, value=val, color=colors, customdata=hover,
+                      hovertemplate="%{customdata}<extra></extra>")))
+        if hidden:
+            fig.add_annotation(text=f"{hidden} kleine of verborgen stromen ('<5', 'x') zijn niet getekend", x=0.5, y=-0.02,
+                               xref="paper", yref="paper", showarrow=False, font=dict(size=11, color="#444"))
+        fig.update_layout(title=f"Leerlingen ({self.sector_name(S)}) {Y}: woongemeente (links) → schoolgemeente (rechts)",
+                          margin=dict(l=10, r=10, t=50, b=30), font=dict(size=12))
         return fig.to_plotly_json()
 
     def bounds_text(self, Y: str, S: str, o: str, d: str) -> str:
@@ -350,9 +407,9 @@ class Site:
         fig = go.Figure(go.Heatmap(z=z, x=names, y=names, text=text, texttemplate="%{text}", customdata=hover,
                                    hovertemplate="%{customdata}<extra></extra>", colorscale="Blues", showscale=False,
                                    xgap=1, ygap=1))
-        fig.update_layout(title=f"Herkomst (rij: woongemeente) × bestemming (kolom: schoolgemeente), {S} {Y}"
+        fig.update_layout(title=f"Herkomst (rij: woongemeente) × bestemming (kolom: schoolgemeente), {self.sector_name(S)} {Y}"
                                 " — * = geschat", yaxis=dict(autorange="reversed"), xaxis=dict(side="top"),
-                          margin=dict(l=10, r=10, t=90, b=10))
+                          margin=dict(l=10, r=10, t=130, b=10), title_y=0.98)
         return fig.to_plotly_json()
 
     # -------- map
@@ -382,11 +439,11 @@ class Site:
         cent[BUITEN] = (max(allx) + 0.03, max(ally) - 0.02)
         figs, flows, parts = {}, {}, []
         for Y in self.years:
-            for S in P.years[Y].sectors:
+            for S in self.sectors(Y):
                 key = f"kaart|{Y}|{S}"
                 figs[key], flows[key] = self.map_fig(Y, S, xy, cent)
                 parts.append(f'<div data-groep="jaar={Y} sector={S}">{self.banner(Y, "flows")}'
-                             f"<h2>{S}, {Y}</h2>{self.fig_div(key, 720)}{self.source_line(Y)}</div>")
+                             f"<h2>{self.sector_name(S).capitalize()}, {Y}</h2>{self.fig_div(key, 720)}{self.source_line(Y)}</div>")
         body = (self.selects(topn=True)
                 + "<p>Kleur: aandeel van de leerlingen die in de gemeente wonen en in een andere gemeente naar school gaan "
                   "(grijs: niet te tonen omdat een deel verborgen is). Lijnen: leerlingen van woongemeente naar "
@@ -402,15 +459,17 @@ class Site:
         scale = "Oranges"
         for c, rings in xy.items():
             woon = P.shown(f"woon|{Y}|{S}|{c}")
-            elders = P.derived([f"woon|{Y}|{S}|{c}"], [f"f|{Y}|{S}|{c}|{c}"])
+            elders = P.shown(f"elders|{Y}|{S}|{c}")
             share = elders / woon if (elders is not None and woon) else None
             color = sample_colorscale(scale, [share])[0] if share is not None else "#cccccc"
             for ring in rings:
                 fig.add_trace(go.Scatter(
                     x=[p[0] for p in ring], y=[p[1] for p in ring], mode="lines", fill="toself", fillcolor=color,
                     line=dict(color="#555", width=1), hoveron="fills", showlegend=False,
-                    text=f"{self.name(c)}: {pct(elders, woon)} gaat elders naar school "
-                         f"({fnum(elders)} van {fmt(P.label(f'woon|{Y}|{S}|{c}'))})", hoverinfo="text"))
+                    text=f"{self.name(c)}: {pct_label(P.label(f'elders|{Y}|{S}|{c}'), P.label(f'woon|{Y}|{S}|{c}'))} "
+                         "gaat elders naar school "
+                         f"({fmt(P.label(f'elders|{Y}|{S}|{c}'))} van {fmt(P.label(f'woon|{Y}|{S}|{c}'))})",
+                    hoverinfo="text"))
         fig.add_trace(go.Scatter(
             x=[cent[c][0] for c in xy], y=[cent[c][1] for c in xy], mode="text", showlegend=False,
             text=[f"<b>{self.name(c)}</b><br>{fmt(P.label(f'f|{Y}|{S}|{c}|{c}'))} eigen" for c in xy],
@@ -452,7 +511,7 @@ class Site:
                 line=dict(width=1 + 14 * v / vmax, color="rgba(21,66,115,0.55)"),
                 marker=dict(symbol="triangle-up", size=[0] * 14 + [14] + [0] * 6, angle=ang, color="#154273"),
                 hoverinfo="text", text=f"{self.name(o)} → {self.name(d)}: {lab} leerlingen{self.bounds_text(Y, S, o, d)}"))
-        fig.update_layout(title=f"Waar leerlingen {S} naar school gaan, {Y}", plot_bgcolor="white",
+        fig.update_layout(title=f"Waar leerlingen ({self.sector_name(S)}) naar school gaan, {Y}", plot_bgcolor="white",
                           xaxis=dict(visible=False), yaxis=dict(visible=False, scaleanchor="x"),
                           margin=dict(l=10, r=10, t=50, b=10), hovermode="closest")
         return fig.to_plotly_json(), {"start": start, "count": len(fl)}
@@ -466,8 +525,9 @@ class Site:
             y = P.years[Y]
             pairs = y.pairs.with_columns(pl.col("need_level").replace_strict(order, default=3).alias("o")).sort(
                 "o", "students", "A", "B", descending=[False, True, False, False])
-            prow = []
+            prow, pattr = [], []
             for r in pairs.iter_rows(named=True):
+                pattr.append(f' data-a="{r["A"]}" data-b="{r["B"]}"')
                 rule = (f'"afspraak nodig" vanaf {r["threshold_needed"]} leerlingen, "aandachtspunt" vanaf '
                         f'{r["threshold_attention"]}')
                 lab = P.label(f"pair|{Y}|{r['A']}|{r['B']}")
@@ -475,11 +535,12 @@ class Site:
                 prow.append([("", E(r["need_level"])), ("", self.glink(r["A"], "")), ("", self.glink(r["B"], "")),
                              ("n", fmt(lab)), ("n", fmt(P.label(f"ook|{Y}|{r['A']}|{r['B']}"))), ("k", schools),
                              ("", E(rule))])
-            srows = []
+            srows, sattr = [], []
             sch = y.schools.filter(pl.col("need_level") != "geen").with_columns(
                 pl.col("need_level").replace_strict(order, default=3).alias("o")).sort(
                 "o", "students", "school_location_id", "A", descending=[False, True, False, False])
             for r in sch.iter_rows(named=True):
+                sattr.append(f' data-a="{r["A"]}" data-b="{r["B"]}"')
                 rule = (f'"afspraak nodig" vanaf {r["threshold_needed"]} leerlingen, "aandachtspunt" vanaf '
                         f'{r["threshold_attention"]}')
                 srows.append([("", E(r["need_level"])), ("", self.slink(r["school_location_id"], "", r["school_name"])),
@@ -496,18 +557,27 @@ class Site:
                 f'<div data-groep="jaar={Y}">{self.banner(Y, "support")}{self.rule_box()}'
                 "<h2>Lokaal team van gemeente A × alle scholen in gemeente B</h2>"
                 + self.table(["Niveau", "Lokaal team van (A)", "Scholen in (B)", "Leerlingen met hulp van het lokale team",
-                              "waarvan ook onderwijsondersteuning", "Aantal scholen", "Regel"], prow)
+                              "waarvan ook onderwijsondersteuning", "Aantal scholen", "Regel"], prow, pattr)
                 + self.source_line(Y, "support")
                 + "<h2>Per school: lokaal team uit een andere gemeente</h2>"
                   "<p>Combinaties met één leerling ('geen') staan er niet in: dat niveau zou het aantal verraden.</p>"
-                + self.table(["Niveau", "School", "Schoolgemeente", "Lokaal team van", "Leerlingen met hulp", "Regel"], srows)
+                + self.table(["Niveau", "School", "Schoolgemeente", "Lokaal team van", "Leerlingen met hulp", "Regel"], srows,
+                             sattr)
                 + self.source_line(Y, "support")
                 + "<h2>Coördinatielast per school</h2><p>Met hoeveel verschillende lokale teams een school werkt voor "
                   "leerlingen met jeugdhulp of jeugdbescherming (eigen gemeente meegeteld). Het aantal teams staat er "
                   "alleen als het aantal leerlingen getoond wordt.</p>"
                 + self.table(["School", "Gemeente", "Lokale teams", "waarvan uit andere gemeenten", "Leerlingen met hulp"], crow)
                 + self.source_line(Y, "support") + "</div>")
-        body = self.selects(sectors=False) + "".join(parts) + self.disclosure_box()
+        opts = "".join(f'<option value="{c}">{E(self.name(c))}</option>' for c in sorted(
+            self.region.codes, key=self.name))
+        filters = ('<div class="keuze"><label>Lokaal team van <select id="filter-a" class="filter">'
+                   f'<option value="">alle gemeenten</option>{opts}</select></label>'
+                   '<label>Scholen in <select id="filter-b" class="filter">'
+                   f'<option value="">alle gemeenten</option>{opts}</select></label></div>'
+                   "<p>Kies een lokaal team en een schoolgemeente om alleen die regels te zien, bijvoorbeeld: welke "
+                   "scholen in Delft hebben een afspraak nodig met het lokale team van Westland?</p>")
+        body = self.selects(sectors=False) + filters + "".join(parts) + self.disclosure_box()
         self.page("afspraken.html", "Afspraken", body)
 
     # -------- per municipality
@@ -527,7 +597,7 @@ class Site:
             for Y in self.years:
                 if S not in P.years[Y].sectors:
                     continue
-                v = P.derived([f"woon|{Y}|{S}|{c}"], [f"f|{Y}|{S}|{c}|{c}"])
+                v = P.shown(f"elders|{Y}|{S}|{c}")
                 xs.append(f"{Y} ({P.years[Y].source})")
                 ys.append(v)
                 txt.append(fnum(v))
@@ -539,11 +609,10 @@ class Site:
         for Y in self.years:
             y = P.years[Y]
             rows = []
-            for S in y.sectors:
-                out_ = P.derived([f"woon|{Y}|{S}|{c}"], [f"f|{Y}|{S}|{c}|{c}"])
-                in_ = P.derived([f"school|{Y}|{S}|{c}"], [f"f|{Y}|{S}|{c}|{c}"])
-                rows.append([("", S), ("n", fmt(P.label(f"woon|{Y}|{S}|{c}"))), ("n", fmt(P.label(f"f|{Y}|{S}|{c}|{c}"))),
-                             ("n", fnum(out_)), ("n", fnum(in_))])
+            for S in self.sectors(Y):
+                rows.append([("", "Alle sectoren" if S == ALLE else S), ("n", fmt(P.label(f"woon|{Y}|{S}|{c}"))),
+                             ("n", fmt(P.label(f"f|{Y}|{S}|{c}|{c}"))), ("n", fmt(P.label(f"elders|{Y}|{S}|{c}"))),
+                             ("n", fmt(P.label(f"instroom|{Y}|{S}|{c}")))])
             flows_out = [[("", S), ("", self.glink(d, "../")), ("n", fmt(P.label(f"f|{Y}|{S}|{c}|{d}")) +
                                                                 (" (geschat)" if P.label(f"lo|{Y}|{S}|{c}|{d}") else ""))]
                          for S in y.sectors for d in G if d != c and P.label(f"f|{Y}|{S}|{c}|{d}") not in (None, "0")]
@@ -559,11 +628,21 @@ class Site:
                 pairs = [[("", E(r["need_level"])), ("", self.glink(r["B"], "../")),
                           ("n", fmt(P.label(f"pair|{Y}|{c}|{r['B']}")))]
                          for r in y.pairs.filter(pl.col("A") == c).sort("students", descending=True).iter_rows(named=True)]
+                sch = y.schools.filter((pl.col("A") == c) & (pl.col("B") != c) & (pl.col("need_level") != "geen")).sort(
+                    "B", "students", "school_location_id", descending=[False, True, False])
+                srows = [[("", E(r["need_level"])), ("", self.glink(r["B"], "../")),
+                          ("", self.slink(r["school_location_id"], "../", r["school_name"])),
+                          ("n", fmt(P.label(f"sch|{Y}|{c}|{r['school_location_id']}")))] for r in sch.iter_rows(named=True)]
+                sup_html_schools = (
+                    f"<h3>Scholen in andere gemeenten waarmee het lokale team van {E(self.name(c))} samenwerkt</h3>"
+                    "<p>Per school: leerlingen met hulp van dit lokale team. Scholen met één leerling staan er niet in "
+                    "(dat zou het aantal verraden).</p>"
+                    + self.table(["Niveau", "Schoolgemeente", "School", "Leerlingen met hulp van het lokale team"], srows))
                 sup_html = (self.banner(Y, "support") + "<h3>Hulp van het lokale team (jeugdhulp, jeugdbescherming)</h3>"
                             + self.table(["Leerlingen met hulp", "waarvan elders naar school"],
                                          [[("n", fmt(P.label(f"mhulp|{Y}|{c}"))), ("n", fmt(P.label(f"melders|{Y}|{c}")))]])
                             + self.table(["Niveau", "Scholen in", "Leerlingen met hulp van het lokale team"], pairs)
-                            + self.source_line(Y, "support"))
+                            + sup_html_schools + self.source_line(Y, "support"))
             parts.append(
                 f'<div data-groep="jaar={Y}"><h2>{Y}</h2>{self.banner(Y, "flows")}'
                 + self.table(["Sector", "Leerlingen woonachtig", "Naar school in eigen gemeente", "Naar school elders",
@@ -643,6 +722,17 @@ class Site:
                 + self.fig_div("trend", 320) + "".join(parts) + self.rule_box() + self.disclosure_box())
         self.page(f"school/{sid}.html", name, body, figs)
 
+    def write_search(self) -> None:
+        """zoek.js: names of municipalities and schools with their page, for the search box (a script, not
+        a fetch, so it works from file://)."""
+        P = self.pub
+        entries = [[f"{self.name(c)} (gemeente)", f"gemeente/{c}.html"] for c in sorted(self.region.codes, key=self.name)]
+        entries += [[f"{P.school_names[s]}, {self.name(P.school_municipality[s])} ({s})", f"school/{s}.html"]
+                    for s in sorted(P.school_names, key=lambda s: (P.school_names[s], s))]
+        path = self.out / "zoek.js"
+        path.write_text("var ZOEK = " + json.dumps(entries, ensure_ascii=False) + ";\n", encoding="utf-8")
+        self.files.append(path)
+
     def write_data(self) -> None:
         """The published labels and the relations between them, so anyone can check the site (no true values)."""
         d = self.out / "data"
@@ -668,4 +758,5 @@ def build_site(con: duckdb.DuckDBPyConnection, out_dir: Path, region: Region,
     site.gemeenten()
     site.scholen()
     site.write_data()
+    site.write_search()
     return site.files

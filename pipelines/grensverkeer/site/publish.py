@@ -11,7 +11,8 @@ Cell ids (Y = school year, S = sector or ALLE, o/d = municipality code or BUITEN
 
 * ``f|Y|S|o|d`` flow; ``woon|Y|S|o`` row total; ``school|Y|S|d`` column total; ``tot|Y|S``;
   ``elders|Y|S|o`` residents schooled elsewhere; ``instroom|Y|S|d`` pupils from elsewhere;
-  ``rwoon|Y|S`` / ``relders|Y|S`` the same summed over the region (headline figures);
+  ``rwoon|Y|S`` / ``relders|Y|S`` the same summed over the region (headline figures); those, and
+  every cell of sector ALLE, are derived from published labels after protection (derived_labels);
   ``lo|..``/``hi|..`` bounds of an estimated flow (DUO cells that were ``<5``).
 * ``c|Y|S|school|o`` catchment of a school in the region; ``st|Y|S|school`` its total.
 * ``pair|Y|A|B`` / ``ook|Y|A|B`` agreement pair (pupils with support of A's local team at
@@ -312,4 +313,62 @@ def build_publication(con: duckdb.DuckDBPyConnection, region: Region, settings: 
     pub.cells = pl.concat(outs)
     pub.relations = pl.concat(relations)
     pub.labels = dict(zip(pub.cells["cell_id"].to_list(), pub.cells["label"].to_list()))
+    pub.labels |= derived_labels(pub)
     return pub
+
+
+def _sum_label(labels: list[str | None], k: int) -> str | None:
+    """The label of a sum of published cells: exact when every part is shown, otherwise the least
+    it can be ('≥ N': shown parts, 1 for each '<5', k for each 'x'), which a reader can work out anyway."""
+    if any(lab is None for lab in labels):
+        return None
+    if all(lab.isdigit() for lab in labels):
+        return str(sum(int(lab) for lab in labels))
+    return f"≥{sum(least(lab, k) for lab in labels)}"
+
+
+def least(label: str, k: int) -> int:
+    """The smallest number a published label can stand for."""
+    if label.isdigit():
+        return int(label)
+    if label.startswith("≥"):
+        return int(label[1:])
+    return k if label == "x" else 1  # secondary suppression never hides a count below k; '<5' is 1-4
+
+
+def _diff_label(plus: str | None, minus: str | None) -> str | None:
+    return str(int(plus) - int(minus)) if plus and minus and plus.isdigit() and minus.isdigit() else None
+
+
+def derived_labels(pub: Publication) -> dict[str, str]:
+    """Numbers made of published numbers only, so they reveal nothing the pages do not show:
+    'Alle sectoren' (the sum over the sectors), residents schooled elsewhere (woon - eigen),
+    pupils from elsewhere (school - eigen) and region sums ('rwoon', 'relders')."""
+    L, k, R = pub.labels, pub.settings.k, pub.region.codes
+    G = R + [BUITEN]
+    out: dict[str, str] = {}
+
+    def get(cid: str) -> str | None:
+        return out.get(cid, L.get(cid))
+
+    for Y, y in pub.years.items():
+        sectors = y.sectors + ([ALLE] if len(y.sectors) > 1 else [])
+        if ALLE in sectors:
+            for o in G:
+                for d in G:
+                    if (o, d) != (BUITEN, BUITEN):
+                        out[_cid("f", Y, ALLE, o, d)] = _sum_label([L.get(_cid("f", Y, S, o, d)) for S in y.sectors], k)
+            for m in G:
+                out[_cid("woon", Y, ALLE, m)] = _sum_label([L.get(_cid("woon", Y, S, m)) for S in y.sectors], k)
+                out[_cid("school", Y, ALLE, m)] = _sum_label([L.get(_cid("school", Y, S, m)) for S in y.sectors], k)
+            out[_cid("tot", Y, ALLE)] = _sum_label([L.get(_cid("tot", Y, S)) for S in y.sectors], k)
+        for S in sectors:
+            for m in R:
+                # exact as a difference of shown numbers, else at least the sum of the other cells of the row/column
+                out[_cid("elders", Y, S, m)] = _diff_label(get(_cid("woon", Y, S, m)), get(_cid("f", Y, S, m, m))) or \
+                    _sum_label([get(_cid("f", Y, S, m, d)) for d in G if d != m], k)
+                out[_cid("instroom", Y, S, m)] = _diff_label(get(_cid("school", Y, S, m)), get(_cid("f", Y, S, m, m))) or \
+                    _sum_label([get(_cid("f", Y, S, o, m)) for o in G if o != m], k)
+            out[_cid("rwoon", Y, S)] = _sum_label([get(_cid("woon", Y, S, m)) for m in R], k)
+            out[_cid("relders", Y, S)] = _sum_label([get(_cid("elders", Y, S, m)) for m in R], k)
+    return {c: lab for c, lab in out.items() if lab is not None}
