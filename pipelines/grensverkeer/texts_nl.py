@@ -35,3 +35,11 @@ SYNTHETIC_WARNING = (
     "uitvoer zijn een SYNTHETISCHE DEMO: verzonnen leerlingen, gemaakt om het product te laten zien. Het zijn geen "
     "echte leerlingen en geen echte hulptrajecten; gebruik deze aantallen niet voor besluiten."
 )
+
+COMMUNITIES = (
+    "Gemeenten die veel leerlingen met elkaar uitwisselen, vormen samen een kandidaat-deelregio. We vinden die "
+    "groepen met de Louvain-methode op de stromen tussen gemeenten (leerlingen die in de eigen gemeente naar school "
+    "gaan tellen niet mee; vaste startwaarde, dus elke keer dezelfde uitkomst). Het is een hulpmiddel om te bespreken "
+    "welke gemeenten samen afspraken met scholen kunnen maken, geen besluit. Gemeenten binnen de regio zijn "
+    "ingedeeld met de stromen van heel Nederland; grijs: niet ingedeeld."
+)

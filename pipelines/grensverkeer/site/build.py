@@ -442,8 +442,15 @@ class Site:
             for S in self.sectors(Y):
                 key = f"kaart|{Y}|{S}"
                 figs[key], flows[key] = self.map_fig(Y, S, xy, cent)
+                comm = self.community_fig(Y, S, xy, cent)
+                comm_html = ""
+                if comm:
+                    figs["deelregio|" + key] = comm
+                    comm_html = ("<h2>Kandidaat-deelregio's</h2><p>" + E(texts_nl.COMMUNITIES) + "</p>"
+                                 + self.fig_div("deelregio|" + key, 620) + self.source_line(Y))
                 parts.append(f'<div data-groep="jaar={Y} sector={S}">{self.banner(Y, "flows")}'
-                             f"<h2>{self.sector_name(S).capitalize()}, {Y}</h2>{self.fig_div(key, 720)}{self.source_line(Y)}</div>")
+                             f"<h2>{self.sector_name(S).capitalize()}, {Y}</h2>{self.fig_div(key, 720)}{self.source_line(Y)}"
+                             f"{comm_html}</div>")
         body = (self.selects(topn=True)
                 + "<p>Kleur: aandeel van de leerlingen die in de gemeente wonen en in een andere gemeente naar school gaan "
                   "(grijs: niet te tonen omdat een deel verborgen is). Lijnen: leerlingen van woongemeente naar "
@@ -452,6 +459,35 @@ class Site:
                   "regio gaan naar de markering 'Buiten de regio'. Verborgen stromen ('<5' of 'x') worden niet getekend.</p>"
                 + "".join(parts) + self.masking_box() + self.disclosure_box())
         self.page("kaart.html", "Kaart", body, figs, flows)
+
+    def community_fig(self, Y: str, S: str, xy: dict, cent: dict) -> dict | None:
+        """Municipalities coloured by their candidate sub-region (Louvain communities of the flow graph)."""
+        comm = self.pub.years[Y].communities
+        if comm is None or not comm.height:
+            return None
+        of = dict(comm.filter(pl.col("sector") == S).select("code", "community").iter_rows())
+        if not of:
+            return None
+        colors = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#bcbd22", "#17becf"]
+        fig = go.Figure()
+        shown: set[int] = set()
+        for c, rings in xy.items():
+            n = of.get(c)
+            for ring in rings:
+                fig.add_trace(go.Scatter(
+                    x=[p[0] for p in ring], y=[p[1] for p in ring], mode="lines", fill="toself",
+                    fillcolor=colors[(n - 1) % len(colors)] if n else "#cccccc", line=dict(color="#555", width=1),
+                    hoveron="fills", hoverinfo="text", name=f"Deelregio {n}" if n else "geen",
+                    legendgroup=str(n), showlegend=n is not None and n not in shown,
+                    text=f"{self.name(c)}: deelregio {n}" if n else self.name(c)))
+                if n:
+                    shown.add(n)
+        fig.add_trace(go.Scatter(x=[cent[c][0] for c in xy], y=[cent[c][1] for c in xy], mode="text", showlegend=False,
+                                 text=[f"<b>{self.name(c)}</b>" for c in xy], hoverinfo="skip", textfont=dict(size=11)))
+        fig.update_layout(title=f"Kandidaat-deelregio's ({self.sector_name(S)}), {Y}", plot_bgcolor="white",
+                          xaxis=dict(visible=False), yaxis=dict(visible=False, scaleanchor="x"),
+                          margin=dict(l=10, r=10, t=50, b=10), legend=dict(title="Deelregio"))
+        return fig.to_plotly_json()
 
     def map_fig(self, Y: str, S: str, xy: dict, cent: dict) -> tuple[dict, dict]:
         P = self.pub

@@ -51,6 +51,7 @@ class YearData:
     support_profile: pl.DataFrame  # A, students, elsewhere, schools_elsewhere, municipalities_elsewhere, source
     coordination: pl.DataFrame  # school_location_id, school_name, B, students, local_teams, local_teams_elsewhere, source
     support_source: str | None = None
+    communities: pl.DataFrame | None = None  # sector, code, community (candidate sub-regions of the flow graph)
 
 
 @dataclass
@@ -151,8 +152,13 @@ def load_year(con: duckdb.DuckDBPyConnection, year: str, region: Region) -> Year
         from school_coordination_load where school_year = ? and school_municipality_code in (select unnest(?::varchar[]))
         order by school_location_id""", [year, R])
     support_sources = sorted(set(pairs["source"].to_list()) | set(coord["source"].to_list()))
+    # a community is a grouping of municipalities, no count: it needs no disclosure control
+    communities = _q(con, """
+        select sector, code, community from graph_node_metrics
+        where school_year = ? and community is not null and code in (select unnest(?::varchar[]))
+        order by sector, code""", [year, R])
     return YearData(year, source, sorted(flows["sector"].unique().to_list(), key=_sector_order), flows, catchment,
-                    pairs, schools, profile, coord, ", ".join(support_sources) or None)
+                    pairs, schools, profile, coord, ", ".join(support_sources) or None, communities)
 
 
 SECTOR_ORDER = ["BO", "SBO", "SO", "VSO", "VO", "PRO", "MBO"]
