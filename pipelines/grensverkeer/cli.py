@@ -40,8 +40,20 @@ def run(args: argparse.Namespace) -> int:
     if not input_dir.is_dir():
         print(f"grensverkeer: input folder {input_dir} does not exist", file=sys.stderr)
         return 2
-    outcome = run_pipeline(input_dir, settings.warehouse_path(), settings.out_dir(), settings.region_file(),
-                           instance=DagsterInstance.get(), only_years=args.school_year or None)
+    paths = (input_dir, settings.warehouse_path(), settings.out_dir(), settings.region_file())
+    if args.keep_run_history:
+        outcome = run_pipeline(*paths, instance=DagsterInstance.get(), only_years=args.school_year or None)
+    else:
+        # An in-memory instance: storing each of the ~500 events of a run in DAGSTER_HOME's SQLite
+        # files took about 15 s of a 90 s run. The sensor and the nightly schedule only need to
+        # know the school years, so those are added to the persistent instance.
+        with DagsterInstance.ephemeral() as instance:
+            outcome = run_pipeline(*paths, instance=instance, only_years=args.school_year or None)
+        if outcome.school_years:
+            from .partitions import school_years
+
+            with DagsterInstance.get() as instance:
+                instance.add_dynamic_partitions(school_years.name, outcome.school_years)
     years, failures = outcome.school_years, outcome.failures
     rejected_files = print_summary(input_dir, settings.warehouse_path(), years, settings.out_dir())
     if not years:
@@ -92,6 +104,9 @@ def main(argv: list[str] | None = None) -> int:
     p_run.add_argument("--region", help="region config (default: data/regions/haaglanden.toml)")
     p_run.add_argument("--school-year", action="append", metavar="YYYY-YYYY",
                        help="compute only this school year (repeatable); default: every year in the input")
+    p_run.add_argument("--keep-run-history", action="store_true",
+                       help="record the runs, events and materialisations in DAGSTER_HOME for `grensverkeer ui` "
+                       "(slower); by default only the school-year partitions are recorded there")
     p_run.set_defaults(func=run)
 
     p_export = sub.add_parser("export", help="write the agreement exports from the warehouse (also part of `run`)")

@@ -31,11 +31,30 @@ def _describe(result: Any) -> str:
     return f"{cfg.type}({kwargs}) failed; unexpected/observed: {unexpected}"
 
 
+def _columns_used(expectations: list[Any]) -> list[str]:
+    """The columns the expectations look at, in first-use order ([] when one of them needs no column)."""
+    columns: list[str] = []
+    for expectation in expectations:
+        named = [getattr(expectation, "column", None), *(getattr(expectation, "column_list", None) or [])]
+        for column in named:
+            if column and column not in columns:
+                columns.append(column)
+    return columns
+
+
 def run_suite(con: duckdb.DuckDBPyConnection, query: str, expectations: list[Any], name: str) -> SuiteOutcome:
-    """Validate the rows of `query` against `expectations` (a list of GX expectation objects)."""
+    """Validate the rows of `query` against `expectations` (a list of GX expectation objects).
+
+    Only the columns the expectations use are read into pandas (every row is kept, so row
+    counts and uniqueness are checked on the same data): the frame is what GX scans.
+    """
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
+    columns = _columns_used(expectations)
+    if columns:
+        quoted = ", ".join('"' + c + '"' for c in columns)
+        query = f"select {quoted} from ({query})"
     frame = con.sql(query).df()
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)

@@ -6,6 +6,7 @@ Used by `grensverkeer run` and by the tests, so both exercise the same Dagster a
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,6 +54,30 @@ def _print_step_timings(instance: DagsterInstance, run_id: str) -> None:
         print(f"{stats.end_time - stats.start_time:7.2f} s  {stats.step_key}")
 
 
+# The config DuckDBResource.get_connection opens the warehouse with: DuckDB shares one open
+# database between connections only when their configs are the same.
+RESOURCE_CONFIG = {"custom_user_agent": "dagster"}
+
+
+@contextmanager
+def warehouse_kept_open(warehouse: Path):
+    """Hold one connection to the warehouse for the whole run.
+
+    Every asset step opens and closes its own connection (DuckDBResource). Without another
+    connection open, each close checkpoints the write-ahead log into the file and the next
+    step opens and reads the database again; with this one open, the steps' connections
+    share the open database and it is checkpointed once, when this closes.
+    """
+    import duckdb
+
+    Path(warehouse).parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(warehouse), config=RESOURCE_CONFIG)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
 def _definitions(input_dir: Path, warehouse: Path, out_dir: Path, region_file: Path | None) -> Definitions:
     from .definitions import defs as code_location
 
@@ -65,23 +90,19 @@ def _definitions(input_dir: Path, warehouse: Path, out_dir: Path, region_file: P
 def run_exports(warehouse: Path, out_dir: Path, region_file: Path | None = None, instance: DagsterInstance | None = None,
                 only_years: list[str] | None = None, input_dir: Path | None = None) -> RunOutcome:
     """Only the export assets, for every school year in the warehouse (or `only_years`)."""
-    import duckdb
-
-    con = duckdb.connect(str(warehouse))
-    try:
+    with warehouse_kept_open(warehouse) as con:
         years = [r[0] for r in con.execute(
             "select distinct school_year from int_row_estimates union select distinct school_year from support_flows "
             "order by 1").fetchall()]
-    finally:
-        con.close()
-    outcome = RunOutcome([y for y in years if only_years is None or y in only_years])
-    defs = _definitions(input_dir or settings.input_dir(), warehouse, out_dir, region_file)
-    instance = instance or DagsterInstance.ephemeral()
-    instance.add_dynamic_partitions(school_years.name, outcome.school_years)
-    job = defs.resolve_job_def("export_job")
-    for year in outcome.school_years:
-        result = job.execute_in_process(partition_key=year, instance=instance, raise_on_error=False, run_config=QUIET)
-        outcome.failures += [f"{year}: {f}" for f in _failures(result)]
+        outcome = RunOutcome([y for y in years if only_years is None or y in only_years])
+        defs = _definitions(input_dir or settings.input_dir(), warehouse, out_dir, region_file)
+        instance = instance or DagsterInstance.ephemeral()
+        instance.add_dynamic_partitions(school_years.name, outcome.school_years)
+        job = defs.resolve_job_def("export_job")
+        for year in outcome.school_years:
+            result = job.execute_in_process(partition_key=year, instance=instance, raise_on_error=False,
+                                            run_config=QUIET)
+            outcome.failures += [f"{year}: {f}" for f in _failures(result)]
     return outcome
 
 
@@ -90,6 +111,13 @@ def run_pipeline(input_dir: Path, warehouse: Path, out_dir: Path, region_file: P
                  only_years: list[str] | None = None) -> RunOutcome:
     """Materialise the reference tables, then every school year found in `input_dir`
     (or only `only_years`); each year is one partition run, the others stay as they are."""
+    with warehouse_kept_open(warehouse):
+        return _run_pipeline(input_dir, warehouse, out_dir, region_file, instance, log_config, only_years)
+
+
+def _run_pipeline(input_dir: Path, warehouse: Path, out_dir: Path, region_file: Path | None,
+                  instance: DagsterInstance | None, log_config: dict | None,
+                  only_years: list[str] | None) -> RunOutcome:
     defs = _definitions(input_dir, warehouse, out_dir, region_file)
     instance = instance or DagsterInstance.ephemeral()
     run_config = log_config if log_config is not None else QUIET
