@@ -57,6 +57,14 @@ STAGES = {
 STAGE_OF = {step: stage for stage, steps in STAGES.items() for step in steps}
 
 
+def stage_of(step_key: str) -> str:
+    """A check's step key is '<asset>_<check>'."""
+    if step_key in STAGE_OF:
+        return STAGE_OF[step_key]
+    checks = STAGES["data checks (GX)"]
+    return "data checks (GX)" if any(step_key.endswith("_" + c) for c in checks) else "other steps"
+
+
 # --------------------------------------------------------------------------------------
 # memory
 # --------------------------------------------------------------------------------------
@@ -184,7 +192,7 @@ def build(inputs: Path, warehouse: Path, out: Path, region: Path, only_years: li
             in_steps = 0.0
             for st in instance.get_run_step_stats(result.run_id):
                 steps[st.step_key] = steps.get(st.step_key, 0.0) + st.end_time - st.start_time
-                stage = STAGE_OF.get(st.step_key, "other steps")
+                stage = stage_of(st.step_key)
                 note(stage, st.end_time - st.start_time, st.start_time, st.end_time)
                 in_steps += st.end_time - st.start_time
             note("Dagster orchestration", (te - ts) - in_steps, ts, te)
