@@ -116,6 +116,12 @@ def _read(path: Path, name: str, check_bsn: bool = True) -> tuple[LinkedKind, pl
     return kind, rows
 
 
+# Files read (and checked for BSNs) by `linked_school_years` in this process, by (absolute
+# path, sha256) -> (kind, count years of an enrolments file): the first school year's load
+# need not read the files of other years again, nor check a file for BSNs twice.
+_SEEN: dict[tuple[str, str], tuple[LinkedKind, list[int] | None]] = {}
+
+
 def linked_school_years(input_dir: Path) -> tuple[list[int], list[tuple[str, str]]]:
     """Count years of the linked enrolment files, and (file, message) for unusable files."""
     years: set[int] = set()
@@ -127,8 +133,14 @@ def linked_school_years(input_dir: Path) -> tuple[list[int], list[tuple[str, str
         except FileRejected as err:
             problems.append((name, err.message))
             continue
+        file_years = None
         if kind is ENROLMENTS:
-            years.update(int(y) for y in rows.select(_count_year(pl.col("school_year"))).to_series().drop_nulls().unique())
+            file_years = sorted(int(y) for y in rows.select(_count_year(pl.col("school_year"))).to_series()
+                                .drop_nulls().unique())
+            years.update(file_years)
+        if len(_SEEN) > 100_000:
+            _SEEN.clear()
+        _SEEN[(str(path.resolve()), sha256_of(path))] = (kind, file_years)
     return sorted(years), problems
 
 
@@ -138,15 +150,36 @@ def load_linked(con: duckdb.DuckDBPyConnection, input_dir: Path, count_year: int
     frames: dict[LinkedKind, list[pl.DataFrame]] = {k: [] for k in KINDS}
     shas = {path: sha256_of(path) for path in list_linked_files(input_dir)}
     originals = originals_of_copies(con, input_dir, shas)
+    # Per file name, the version whose rows are in the raw tables: the last one loaded.
+    known = {(name, sha): (kind, years, latest) for name, sha, kind, years, latest in con.execute(
+        """select file_name, sha256, kind, count_years,
+                  seen_at = max(seen_at) over (partition by file_name) as latest
+           from input_files where status = 'loaded'""").fetchall()}
+    unchanged: list[str] = []  # loaded before with the same content: their rows are in the raw tables
     for path, sha in shas.items():
         name = str(path.relative_to(input_dir))
         size = path.stat().st_size
         if path in originals:
             record_duplicate(con, name, sha, size, originals[path])
             continue
-        # The same content was checked for BSNs when it loaded before: no need to again.
-        checked = con.execute("select count(*) from input_files where file_name = ? and sha256 = ? and status = 'loaded'",
-                              [name, sha]).fetchall()[0][0] > 0
+        before = known.get((name, sha))
+        seen = _SEEN.get((str(path.resolve()), sha))
+        if before and before[0] == ENROLMENTS.name and count_year not in (before[1] or []):
+            # An enrolments file of other years, loaded before as it is: nothing to read for this
+            # year (its rows of this year, from an other version, are removed below).
+            result.loaded.append(name)
+            continue
+        if before and before[0] in (SCHOOLS.name, SUPPORT.name) and before[2]:
+            unchanged.append(name)
+            result.loaded.append(name)
+            continue
+        if before is None and seen and seen[0] is ENROLMENTS and count_year not in seen[1]:
+            # Read and checked for BSNs by linked_school_years in this run; no rows of this year.
+            _record_file(con, name, sha, size, "loaded", kind=ENROLMENTS.name, data_rows=0, years=seen[1])
+            result.loaded.append(name)
+            continue
+        # The same content was checked for BSNs when it loaded before (or in this run): no need to again.
+        checked = before is not None or seen is not None
         try:
             kind, rows = _read(path, name, check_bsn=not checked)
         except FileRejected as err:
@@ -174,10 +207,11 @@ def load_linked(con: duckdb.DuckDBPyConnection, input_dir: Path, count_year: int
         frames[kind].append(rows)
         result.loaded.append(name)
 
+    reloaded = [name for name in result.loaded if name not in unchanged]
     for kind in KINDS:
-        if result.loaded:
+        if reloaded:
             scope = "and school_year = ?" if kind is ENROLMENTS else ""
-            params = [result.loaded] + ([result.school_year] if kind is ENROLMENTS else [])
+            params = [reloaded] + ([result.school_year] if kind is ENROLMENTS else [])
             con.execute(f"delete from {kind.table} where file_name in (select unnest(?::varchar[])) {scope}", params)
         if frames[kind]:
             frame = pl.concat(frames[kind], how="vertical_relaxed")  # noqa: F841 (DuckDB reads it by name)

@@ -127,6 +127,46 @@ def _dominant_year(parsed: ParsedFile) -> int | None:
     return int(years.mode().sort()[0]) if len(years) else None
 
 
+@dataclass(frozen=True)
+class FileFacts:
+    """What a parsed file records in input_files, and which count years its rows belong to."""
+
+    kind: FileKind
+    encoding: str
+    delimiter: str
+    data_rows: int
+    years: list[int]
+    mapping: dict[str, str]
+    single_school_municipality: bool | None
+    unreadable_dates: bool  # some rows have no readable count date: they go with the dominant year
+    dominant_year: int | None
+
+    def feeds(self, count_year: int) -> bool:
+        """Whether the file has rows (or rows to reject) for this count year."""
+        return count_year in self.years or (self.kind is not PO_LOCATION_TOTALS and self.unreadable_dates
+                                            and self.dominant_year == count_year)
+
+
+def _single_municipality(p: ParsedFile) -> bool | None:
+    """Files that hold a single school municipality are DUO's per-municipality files."""
+    if "school_municipality_code" not in p.mapping or p.kind is PO_LOCATION_TOTALS:
+        return None
+    idx = p.table.header.index(p.mapping["school_municipality_code"])
+    return p.table.fields[f"f{idx}"].drop_nulls().str.strip_chars_start("0").n_unique() == 1  # 0503 = 503, but 0034 <> 0340
+
+
+def file_facts(parsed: ParsedFile) -> FileFacts:
+    return FileFacts(parsed.kind, parsed.table.encoding, parsed.table.delimiter, parsed.table.lines.height,
+                     _file_years(parsed), parsed.mapping, _single_municipality(parsed),
+                     bool(parsed.count_years.null_count()), _dominant_year(parsed))
+
+
+# Facts of files parsed by `discover_input`, by (absolute path, sha256): a run discovers the
+# school years first, so the first year's load need not parse the files of other years again.
+_FACTS_CACHE: dict[tuple[str, str], FileFacts] = {}
+_FACTS_CACHE_MAX = 100_000
+
+
 def _row_frame(parsed: ParsedFile, count_year: int, priority: int) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Rows and long-format count cells of one file for one count year."""
     t = parsed.table
@@ -209,6 +249,28 @@ def _record_file(con: duckdb.DuckDBPyConnection, name: str, sha: str, size: int,
     )
 
 
+def _record_files(con: duckdb.DuckDBPyConnection, records: list[dict]) -> None:
+    """`_record_file` for many files at once (status 'loaded'), as one statement."""
+    if not records:
+        return
+    frame = pl.DataFrame(  # noqa: F841 (DuckDB reads it by name)
+        [{**r, "column_map": [{"key": k, "value": v} for k, v in r["column_map"].items()]} for r in records],
+        schema={"file_name": pl.String, "sha256": pl.String, "size_bytes": pl.Int64, "kind": pl.String,
+                "encoding": pl.String, "delimiter": pl.String, "data_rows": pl.Int32, "count_years": pl.List(pl.Int32),
+                "column_map": pl.List(pl.Struct({"key": pl.String, "value": pl.String})),
+                "single_school_municipality": pl.Boolean})
+    con.execute(
+        """
+        insert or replace into input_files
+            (file_name, sha256, size_bytes, kind, encoding, delimiter, data_rows, count_years,
+             column_map, single_school_municipality, status, message, seen_at)
+        select file_name, sha256, size_bytes, kind, encoding, delimiter, data_rows, count_years,
+               map_from_entries(column_map), single_school_municipality, 'loaded', null, now()
+        from frame
+        """
+    )
+
+
 def _reject_file(con, name: str, sha: str, size: int, err: FileRejected) -> None:
     _record_file(con, name, sha, size, "rejected", message=err.message)
     con.execute(
@@ -254,6 +316,16 @@ def load_school_year(con: duckdb.DuckDBPyConnection, input_dir: Path, count_year
     shas = {path: sha256_of(path) for path in paths}
     originals = originals_of_copies(con, input_dir, shas)
     parsed_files: list[ParsedFile] = []
+    records: list[dict] = []  # input_files rows of the usable files, written in one statement
+    known_files = {(name, sha): (status, years) for name, sha, status, years in con.execute(
+        "select file_name, sha256, status, count_years from input_files").fetchall()}
+
+    def record(name: str, sha: str, size: int, facts: FileFacts) -> None:
+        records.append({"file_name": name, "sha256": sha, "size_bytes": size, "kind": facts.kind.name,
+                        "encoding": facts.encoding, "delimiter": facts.delimiter, "data_rows": facts.data_rows,
+                        "count_years": facts.years, "column_map": facts.mapping,
+                        "single_school_municipality": facts.single_school_municipality})
+
     for path in paths:
         name = str(path.relative_to(input_dir))
         sha = shas[path]
@@ -262,10 +334,14 @@ def load_school_year(con: duckdb.DuckDBPyConnection, input_dir: Path, count_year
             record_duplicate(con, name, sha, size, originals[path])
             result.duplicates.append((name, originals[path]))
             continue
-        known = next(iter(con.execute(
-            "select status, count_years from input_files where file_name = ? and sha256 = ?", [name, sha]
-        ).fetchall()), None)
+        known = known_files.get((name, sha))
         if known and known[0] == "loaded" and count_year not in (known[1] or []):
+            result.skipped.append(name)
+            continue
+        facts = _FACTS_CACHE.get((str(path.resolve()), sha))
+        if facts is not None and not facts.feeds(count_year):
+            # Discovered in this run: usable, and no rows for this year. Recorded as parsing would.
+            record(name, sha, size, facts)
             result.skipped.append(name)
             continue
         try:
@@ -278,24 +354,13 @@ def load_school_year(con: duckdb.DuckDBPyConnection, input_dir: Path, count_year
 
     # Files that hold a single school municipality are DUO's per-municipality files: complete
     # for their school locations. They win over extracts when the same row is in both.
-    def single_municipality(p: ParsedFile) -> bool | None:
-        if "school_municipality_code" not in p.mapping or p.kind is PO_LOCATION_TOTALS:
-            return None
-        idx = p.table.header.index(p.mapping["school_municipality_code"])
-        return p.table.fields[f"f{idx}"].drop_nulls().str.strip_chars_start("0").n_unique() == 1  # 0503 = 503, but 0034 <> 0340
-
-    singles = {p.name: single_municipality(p) for p in parsed_files}
-    order = sorted(parsed_files, key=lambda p: (not singles[p.name], p.name))
+    facts_of = {p.name: file_facts(p) for p in parsed_files}
+    order = sorted(parsed_files, key=lambda p: (not facts_of[p.name].single_school_municipality, p.name))
     rows, cells, totals = [], [], []
     for priority, parsed in enumerate(order):
-        years = _file_years(parsed)
-        _record_file(
-            con, parsed.name, parsed.sha256, parsed.size, "loaded", kind=parsed.kind.name,
-            encoding=parsed.table.encoding, delimiter=parsed.table.delimiter, data_rows=parsed.table.lines.height,
-            years=years, columns=parsed.mapping, single_school_municipality=singles[parsed.name],
-        )
-        if count_year not in years and not (parsed.kind is not PO_LOCATION_TOTALS and parsed.count_years.null_count()
-                                            and _dominant_year(parsed) == count_year):
+        facts = facts_of[parsed.name]
+        record(parsed.name, parsed.sha256, parsed.size, facts)
+        if not facts.feeds(count_year):
             result.skipped.append(parsed.name)
             continue
         if parsed.kind is PO_LOCATION_TOTALS:
@@ -304,9 +369,10 @@ def load_school_year(con: duckdb.DuckDBPyConnection, input_dir: Path, count_year
                 totals.append(frame)
         else:
             r, c = _row_frame(parsed, count_year, priority)
-            rows.append(r.with_columns(pl.lit(singles[parsed.name]).alias("single_school_municipality")))
+            rows.append(r.with_columns(pl.lit(facts.single_school_municipality).alias("single_school_municipality")))
             cells.append(c)
         result.loaded.append(parsed.name)
+    _record_files(con, records)
 
     # Replace this year's rows of every file that loaded now; other files' rows stay.
     for table, frames in (("raw_rows", rows), ("raw_cells", cells), ("raw_location_totals", totals)):
@@ -337,11 +403,15 @@ def discover_input(input_dir: Path, only: list[Path] | None = None) -> tuple[lis
     problems: list[tuple[str, str]] = []
     for path in only if only is not None else list_input_files(input_dir):
         name = str(path.relative_to(input_dir)) if path.is_relative_to(input_dir) else path.name
+        sha = sha256_of(path)
         try:
-            parsed = parse_file(path, name, "")
+            parsed = parse_file(path, name, sha)
         except FileRejected as err:
             problems.append((name, err.message))
             continue
+        if len(_FACTS_CACHE) >= _FACTS_CACHE_MAX:
+            _FACTS_CACHE.clear()
+        _FACTS_CACHE[(str(path.resolve()), sha)] = file_facts(parsed)
         if parsed.kind is not PO_LOCATION_TOTALS:
             found = _file_years(parsed)
             years.update(found)

@@ -41,7 +41,22 @@ class TextTable:
     fields: pl.DataFrame  # one string column per header field, aligned with `lines`
 
 
+# (path, inode, size, mtime_ns) -> sha256, for this process: a run hashes every input file
+# once per school year, and the national linked files are gigabytes.
+_SHA_CACHE: dict[tuple, str] = {}
+
+
 def sha256_of(path: Path) -> str:
+    st = Path(path).stat()
+    key = (str(Path(path).resolve()), st.st_ino, st.st_size, st.st_mtime_ns)
+    if key not in _SHA_CACHE:
+        if len(_SHA_CACHE) > 100_000:
+            _SHA_CACHE.clear()
+        _SHA_CACHE[key] = _sha256_uncached(path)
+    return _SHA_CACHE[key]
+
+
+def _sha256_uncached(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):

@@ -1,0 +1,73 @@
+"""The national benchmark (benchmarks/national.py) works, at a tiny scale: not a timed test.
+
+It generates inputs for all 342 municipalities (one school year and one to add), runs the
+real build through Dagster, the pandas baseline and the DuckDB floor, and adds the third
+year incrementally. Checked: the tables are built, their row counts match the generated
+input, all three ways give the same flow and support totals, and adding a year leaves the
+other years' rows as they were.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from grensverkeer.settings import PROJECT_ROOT
+
+sys.path.insert(0, str(PROJECT_ROOT))
+from benchmarks.national import report, run_benchmark  # noqa: E402
+
+SCALE = 0.001  # ~1,300 pupils per school year (small cohorts of small municipalities round to none)
+
+
+@pytest.fixture(scope="module")
+def bench(tmp_path_factory):
+    return run_benchmark(SCALE, tmp_path_factory.mktemp("bench"), n_years=1, log=lambda *a: None)
+
+
+def test_every_stage_runs_and_is_reported(bench):
+    full = bench["full"]
+    assert full["school_years"] == ["2016-2017"]
+    for stage in ("ingest", "staging", "marts", "agreement needs", "graph", "exports", "data checks (GX)"):
+        assert full["stages"][stage]["seconds"] > 0, stage
+        assert full["stages"][stage]["peak_rss"] > 0, stage
+    assert full["peak_rss"] > 0 and full["wall_seconds"] > 0
+    text = report(bench)
+    assert "full build" in text and "pandas baseline" in text and "one added school year" in text
+
+
+def test_tables_hold_the_generated_input(bench):
+    counts, rows = bench["generated"]["counts"], bench["facts"]["rows"]
+    assert counts["enrolments"] > 1000 and counts["support"] > 0 and counts["duo_files"] > 100
+    assert rows["raw_linked_enrolments"] == counts["enrolments"]
+    assert rows["stg_linked_enrolments"] == counts["enrolments"]
+    assert rows["raw_linked_support"] == rows["stg_linked_support"] == counts["support"]
+    assert rows["raw_rows"] == rows["stg_duo_rows"] == counts["duo_po_rows"] + counts["duo_vo_rows"]
+    assert rows["raw_linked_schools"] == counts["schools"]
+    for table in ("municipality_flows", "school_catchment", "municipality_profile", "support_flows",
+                  "agreement_needs", "school_coordination_load", "graph_node_metrics", "graph_summary"):
+        assert rows[table] > 0, table
+    assert bench["facts"]["rows_per_year"]["graph_node_metrics"]["2016-2017"] > 100
+
+
+def test_pandas_and_the_floor_give_the_warehouse_totals(bench):
+    warehouse_students = {y: n for y, d, n, _ in bench["facts"]["support_flow_totals"] if d == "totaal"}
+    warehouse_support = {f"{y}|{d}": s for y, d, _, s in bench["facts"]["support_flow_totals"]}
+    for name in ("pandas", "floor"):
+        assert bench[name]["students"] == warehouse_students, name
+        assert {k: v for k, v in bench[name]["with_support"].items() if v} == \
+            {k: v for k, v in warehouse_support.items() if v}, name
+    assert sum(warehouse_students.values()) == bench["generated"]["counts"]["enrolments"]
+
+
+def test_an_added_school_year_recomputes_only_that_year(bench):
+    inc = bench["incremental"]
+    assert inc["school_years"] == ["2017-2018"]
+    assert [p["school_year"] for p in inc["partitions"]] == ["2017-2018"]
+    before, after = bench["facts"]["checksums"], bench["facts_after"]["checksums"]
+    for table, years in before.items():
+        assert [y for y in after[table] if y[0] != "2017-2018"] == years, table
+        assert any(y[0] == "2017-2018" for y in after[table]), table
+    per_year = bench["facts_after"]["rows_per_year"]["stg_linked_enrolments"]
+    assert per_year["2017-2018"] == bench["generated"]["extra_counts"]["enrolments"]
