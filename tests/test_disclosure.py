@@ -107,10 +107,12 @@ def assert_safe(out: pl.DataFrame, relations: pl.DataFrame, s: DisclosureSetting
             assert label == "x" and shown is None and value >= k
         elif status == "zero":
             assert label == "0" and shown == 0 and value == 0
+        elif status == "withheld":
+            assert label == "." and shown is None and 1 <= value <= k - 1
         else:
             assert status == "shown" and label == str(shown) and value >= k
     # no relation holds exactly one suppressed cell
-    supp = out.filter(pl.col("status").is_in(["primary", "secondary"])).select("cell_id")
+    supp = out.filter(pl.col("status").is_in(["primary", "secondary", "withheld"])).select("cell_id")
     members = relations.select("relation_id", pl.col("member_id").alias("cell_id"))
     totals = relations.filter(pl.col("total_id").is_not_null()).select(
         "relation_id", pl.col("total_id").alias("cell_id")
@@ -349,6 +351,19 @@ def test_relation_without_total_uses_the_known_number():
     # the naive publication gives a away through the known number
     naive = attack(primary_only(cells), rels)
     assert naive["recovered"].to_list() == [True]
+
+
+def test_small_counts_that_even_the_primary_label_gives_away_are_withheld():
+    # four cells of 1 under totals that are all '<5': '<5' says 1-4, so each must be 1.
+    # Nothing is left to suppress; the cells are printed as '.', which says 0-4.
+    values, r = table("p", [[1, 1, 1, 1]], row_totals=True, col_totals=True)
+    cells, rels = cells_of(values), rels_of(*r)
+    naive = attack(primary_only(cells), rels)
+    assert naive.filter(pl.col("cell_id") == "p[0,0]")["recovered"].to_list() == [True]
+    out = protect(cells, rels)
+    assert "withheld" in set(out["status"].to_list())
+    assert set(out.filter(pl.col("status") == "withheld")["label"].to_list()) == {"."}
+    assert_safe(out, rels, method="milp")
 
 
 def test_a_cell_that_cannot_be_protected_is_refused():

@@ -46,8 +46,13 @@ from dataclasses import dataclass
 import polars as pl
 
 SHOWN, PRIMARY, SECONDARY, ZERO = "shown", "primary", "secondary", "zero"
-SUPPRESSED = (PRIMARY, SECONDARY)
+# A count below k that even '<5' would give away (every number around it is hidden already, e.g. four
+# cells of 1 under a total below 5: each is at least 1, so each is exactly 1). Printed as '.', which
+# says 0 to k-1: zero is no longer excluded, so nothing is pinned.
+WITHHELD = "withheld"
+SUPPRESSED = (PRIMARY, SECONDARY, WITHHELD)
 SECONDARY_LABEL = "x"
+WITHHELD_LABEL = "."
 
 EPS = 1e-6  # tolerance for float arithmetic on integer counts and for LP solutions
 PROPAGATION_MAX_SWEEPS = 200  # interval propagation stops here even if not at a fixed point (still sound)
@@ -534,6 +539,8 @@ def _parse_published(published: pl.DataFrame, settings: DisclosureSettings) -> p
         .then(pl.lit(PRIMARY))
         .when(pl.col("label").str.to_lowercase() == SECONDARY_LABEL)
         .then(pl.lit(SECONDARY))
+        .when(pl.col("label") == WITHHELD_LABEL)
+        .then(pl.lit(WITHHELD))
         .when(pl.col("number") == 0)
         .then(pl.lit(ZERO))
         .when(pl.col("number") > 0)
@@ -557,7 +564,7 @@ def _parse_published(published: pl.DataFrame, settings: DisclosureSettings) -> p
         .alias("lo"),
         pl.when(pl.col("kind") == SHOWN).then(shown_hi)
         .when(pl.col("kind") == ZERO).then(0.0)
-        .when(pl.col("kind") == PRIMARY).then(float(k - 1))
+        .when(pl.col("kind").is_in([PRIMARY, WITHHELD])).then(float(k - 1))
         .otherwise(_INF)
         .alias("hi"),
     )
@@ -699,8 +706,9 @@ def _exact_priors(st: pl.DataFrame, k: int) -> pl.DataFrame:
         "cell_id",
         pl.when(pl.col("status") == PRIMARY).then(1.0)
         .when(pl.col("status") == SECONDARY).then(float(k))
+        .when(pl.col("status") == WITHHELD).then(0.0)
         .otherwise(v).alias("lo"),
-        pl.when(pl.col("status") == PRIMARY).then(float(k - 1))
+        pl.when(pl.col("status").is_in([PRIMARY, WITHHELD])).then(float(k - 1))
         .when(pl.col("status") == SECONDARY).then(_INF)
         .otherwise(v).alias("hi"),
         pl.col("status").is_in(list(SUPPRESSED)).alias("suppressed"),
@@ -840,7 +848,7 @@ def protect(
     cells: cell_id, value (int >= 0), optionally is_estimate; relations: relation_id,
     total_id, member_id (and optionally known_total for relations without a total).
     Returns the cells (all input columns, input order) plus status ('shown' | 'primary'
-    | 'secondary' | 'zero'), shown (Int64, null when suppressed; rounded when rounding is
+    | 'secondary' | 'withheld' | 'zero'), shown (Int64, null when suppressed; rounded when rounding is
     set) and label (the text to print). Deterministic. Raises DisclosureError when no
     amount of suppression protects a cell (only possible with relations without total),
     or after settings.max_rounds rounds.
@@ -907,7 +915,19 @@ def protect(
                 f"after {settings.max_rounds} rounds of secondary suppression these cells can "
                 f"still be worked out: {pinned[:10]}; raise max_rounds"
             )
-        new = _choose_secondary(terms, rhs, st, priors, bounds, pinned)
+        try:
+            new = _choose_secondary(terms, rhs, st, priors, bounds, pinned)
+        except DisclosureError:
+            # nothing left to hide around them: print the pinned small counts as '.' (0 to k-1)
+            withhold = st.filter(pl.col("cell_id").is_in(pinned) & (pl.col("status") == PRIMARY))["cell_id"]
+            if withhold.len() == 0:
+                raise
+            st = st.with_columns(
+                pl.when(pl.col("cell_id").is_in(withhold.implode())).then(pl.lit(WITHHELD))
+                .otherwise(pl.col("status")).alias("status")
+            )
+            added_rounds += 1
+            continue
         st = st.with_columns(
             pl.when(pl.col("cell_id").is_in(new)).then(pl.lit(SECONDARY)).otherwise(pl.col("status")).alias("status")
         )
@@ -926,6 +946,7 @@ def protect(
     st = st.with_columns(shown).with_columns(
         pl.when(pl.col("status") == PRIMARY).then(pl.lit(settings.primary_label))
         .when(pl.col("status") == SECONDARY).then(pl.lit(SECONDARY_LABEL))
+        .when(pl.col("status") == WITHHELD).then(pl.lit(WITHHELD_LABEL))
         .otherwise(pl.col("shown").cast(pl.String))
         .alias("label")
     )
@@ -943,7 +964,8 @@ def explanation_nl(settings: DisclosureSettings = DisclosureSettings()) -> str:
     lines = [
         "Niemand mag uit deze cijfers een individueel kind kunnen herkennen.",
         f"Daarom tonen we aantallen van 1 tot en met {k - 1} leerlingen niet; daar staat '<{k}'.",
-        "Een 0 betekent echt nul leerlingen en blijft gewoon staan.",
+        f"Een 0 betekent echt nul leerlingen en blijft gewoon staan; een '.' betekent minder dan {k} en "
+        f"mogelijk 0, waar zelfs '<{k}' zou verraden hoeveel het er precies zijn.",
         "Omdat je een verborgen aantal soms kunt terugrekenen uit een totaal, uit de andere "
         "getallen in dezelfde rij of kolom of uit een andere tabel, verbergen we zo nodig ook "
         "andere getallen; daar staat een 'x' (het teken dat het CBS gebruikt voor 'geheim').",

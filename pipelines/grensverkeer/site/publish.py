@@ -339,6 +339,8 @@ def least(label: str, k: int) -> int:
         return int(label)
     if label.startswith("≥"):
         return int(label[1:])
+    if label == ".":
+        return 0  # withheld: 0 to k-1
     return k if label == "x" else 1  # secondary suppression never hides a count below k; '<5' is 1-4
 
 
