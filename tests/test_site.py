@@ -242,3 +242,25 @@ def test_search_box_opens_the_page(site, browser):
     assert "/school/" in page.url
     assert errors == [] and outside == []
     page.close()
+
+
+def test_years_from_different_sources_are_not_one_trend(site, bundled):
+    """The bundled years mix real DUO counts and the synthetic demo: the overview says so, every headline card
+    names its source, and no trend line joins a DUO year to a synthetic one."""
+    root, _ = site
+    from grensverkeer.site.publish import build_publication
+    con = duckdb.connect(str(bundled.warehouse), read_only=True)
+    try:
+        years = build_publication(con, load_region(), DisclosureSettings()).years
+    finally:
+        con.close()
+    sources = {Y: y.source for Y, y in years.items()}
+    assert len(set(sources.values())) > 1, "the bundled data should mix sources"
+    index = (root / "index.html").read_text(encoding="utf-8")
+    assert "de schooljaren komen uit verschillende bronnen" in index
+    assert index.count('class="kaartje"') == index.count('<div class="bron">Bron: ')
+    import json
+    for f in sorted((root / "gemeente").glob("*.html")):
+        figs = json.loads(re.search(r"var FIGS = (\{.*?\}); var FLOWS", f.read_text(encoding="utf-8"), re.S).group(1).replace("<\\/", "</"))
+        for trace in figs["trend"]["data"]:
+            assert len({sources[x] for x in trace["x"]}) == 1, (f.name, trace["name"], trace["x"])

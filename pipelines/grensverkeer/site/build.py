@@ -28,6 +28,7 @@ PAGES = [("index.html", "Overzicht"), ("stromen.html", "Stromen"), ("kaart.html"
          ("afspraken.html", "Afspraken"), ("gemeenten.html", "Per gemeente"), ("scholen.html", "Per school")]
 SOURCE_NL = {"duo": "DUO open data (telling 1 oktober)", "synthetic": "synthetische demo (verzonnen leerlingen)",
              "linked": "gekoppelde, gepseudonimiseerde registraties"}
+SOURCE_KORT = {"duo": "DUO", "synthetic": "synthetische demo", "linked": "registraties"}
 NODE_COLORS = ["rgb(31,119,180)", "rgb(255,127,14)", "rgb(44,160,44)", "rgb(214,39,40)", "rgb(148,103,189)",
                "rgb(140,86,75)", "rgb(227,119,194)", "rgb(127,127,127)", "rgb(188,189,34)", "rgb(23,190,207)"]
 GE_UITLEG = ("Sommige getallen zijn opgeteld uit getoonde getallen (alle sectoren samen, naar school elders, de regio). "
@@ -39,6 +40,7 @@ CSS = """
 body{font-family:system-ui,Segoe UI,Arial,sans-serif;margin:0;color:#1b1b1b;background:#fafafa}
 header{background:#154273;color:#fff;padding:.6em 1.2em}header a{color:#fff;margin-right:1.2em;text-decoration:none}
 header a.actief{text-decoration:underline;font-weight:bold}#zoek{font-size:.95em;padding:.15em .4em;min-width:18em}main{padding:1em 1.5em;max-width:1300px}
+.let-op{background:#fff3f3;border-left:5px solid #b22222;padding:.5em 1em}
 .banner{background:#ffe08a;border:2px solid #b8860b;padding:.6em 1em;margin:.6em 0;font-weight:bold}
 .uitleg{background:#eef3f8;border-left:4px solid #154273;padding:.5em 1em;margin:.6em 0;font-size:.92em}
 .bron{font-size:.85em;color:#444;margin:.2em 0 1em}table{border-collapse:collapse;margin:.5em 0 1em;font-size:.9em}
@@ -185,6 +187,22 @@ class Site:
         return (f'<p class="bron">Bron: {E(", ".join(parts))}; schooljaar {year}, teldatum 1 oktober {year[:4]}.'
                 f"{est} Kleine aantallen beschermd (zie onder).</p>")
 
+    @staticmethod
+    def source_short(src: str) -> str:
+        return ", ".join(SOURCE_KORT.get(s.strip(), s.strip()) for s in src.split(","))
+
+    def mixed_sources_note(self) -> str:
+        """Years whose flows come from different sources are not a trend: say so before the figures."""
+        by_src: dict[str, list[str]] = {}
+        for Y in self.years:
+            by_src.setdefault(self.source_short(self.pub.years[Y].source), []).append(Y)
+        if len(by_src) < 2:
+            return ""
+        parts = "; ".join(f"{', '.join(ys)}: {src}" for src, ys in by_src.items())
+        return (f'<p class="let-op"><b>Let op: de schooljaren komen uit verschillende bronnen</b> ({E(parts)}). '
+                "Verschillen tussen die jaren zeggen dus niets over een verandering bij de leerlingen; de trendlijnen "
+                "per gemeente zijn daarom per bron getekend en niet met elkaar verbonden.</p>")
+
     def banner(self, year: str | None = None, kind: str = "any") -> str:
         srcs = set()
         for y in ([self.pub.years[year]] if year else self.pub.years.values()):
@@ -269,8 +287,9 @@ class Site:
         for Y in reversed(self.years):
             y = P.years[Y]
             tot = fmt(P.label(f"tot|{Y}|{self.sectors(Y)[0]}"))
+            flow_src, sup_src = self.source_short(y.source), self.source_short(y.support_source or "synthetic")
             cards = [f'<div class="kaartje">Leerlingen (regio als woon- of schoolgemeente)<div class="groot">'
-                     f'<span class="n">{tot}</span></div></div>']
+                     f'<span class="n">{tot}</span></div><div class="bron">Bron: {E(flow_src)}</div></div>']
             rows = []
             for S in self.sectors(Y):
                 woon, elders = P.label(f"rwoon|{Y}|{S}"), P.label(f"relders|{Y}|{S}")
@@ -281,9 +300,9 @@ class Site:
             needed_schools = y.schools.filter(pl.col("B").is_in(self.region.codes)
                                               & (pl.col("need_level") == "afspraak nodig"))["school_location_id"].n_unique()
             cards.append(f'<div class="kaartje">Gemeenteparen met "afspraak nodig"<div class="groot">{needed_pairs}</div>'
-                         f'<a href="afspraken.html">naar Afspraken</a></div>')
+                         f'<div class="bron">Bron: {E(sup_src)}</div><a href="afspraken.html">naar Afspraken</a></div>')
             cards.append(f'<div class="kaartje">Scholen met "afspraak nodig" (met minstens één lokaal team)<div class="groot">'
-                         f'{needed_schools}</div></div>')
+                         f'{needed_schools}</div><div class="bron">Bron: {E(sup_src)}</div></div>')
             blocks.append(
                 f"<h2>Schooljaar {Y}</h2>{self.banner(Y)}<div class=\"kaarten\">{''.join(cards)}</div>"
                 + self.table(["Sector", "Leerlingen die in de regio wonen", "waarvan naar school in een andere gemeente",
@@ -293,7 +312,7 @@ class Site:
         body = ("<p>Waar wonen leerlingen, en in welke gemeente gaan ze naar school? Waar leerlingen met hulp van het "
                 "lokale team in een andere gemeente naar school gaan, moeten dat lokale team en die school samenwerken. "
                 "Deze site toont de stromen, waar afspraken nodig zijn, en hoe dat per jaar verandert.</p>"
-                + "".join(blocks) + self.rule_box() + self.masking_box() + self.disclosure_box()
+                + self.mixed_sources_note() + "".join(blocks) + self.rule_box() + self.masking_box() + self.disclosure_box()
                 + "<p>" + GE_UITLEG + "</p>")
         self.page("index.html", "Overzicht", body)
 
@@ -628,19 +647,20 @@ class Site:
         figs, parts = {}, []
         # trend: residents schooled elsewhere and incoming, per sector over the years
         trend = go.Figure()
-        for S in sorted({s for y in P.years.values() for s in y.sectors}, key=lambda s: s):
-            xs, ys, txt = [], [], []
-            for Y in self.years:
-                if S not in P.years[Y].sectors:
-                    continue
-                v = P.shown(f"elders|{Y}|{S}|{c}")
-                xs.append(f"{Y} ({P.years[Y].source})")
-                ys.append(v)
-                txt.append(fnum(v))
-            trend.add_trace(go.Scatter(x=xs, y=ys, mode="lines+markers", name=S, text=txt,
-                                       hovertemplate=S + ": %{text} naar school elders<extra></extra>"))
-        trend.update_layout(title=f"Inwoners van {self.name(c)} die elders naar school gaan, per jaar (bron tussen haakjes)",
-                            margin=dict(l=40, r=10, t=50, b=40), yaxis=dict(title="leerlingen"))
+        sources = list(dict.fromkeys(self.source_short(P.years[Y].source) for Y in self.years))
+        for src in sources:
+            # one line per sector and source: years from different sources are not joined into a trend
+            years = [Y for Y in self.years if self.source_short(P.years[Y].source) == src]
+            for S in sorted({s for Y in years for s in P.years[Y].sectors}):
+                xs = [Y for Y in years if S in P.years[Y].sectors]
+                ys = [P.shown(f"elders|{Y}|{S}|{c}") for Y in xs]
+                name = S if len(sources) == 1 else f"{S} ({src})"
+                trend.add_trace(go.Scatter(x=xs, y=ys, mode="lines+markers", name=name, text=[fnum(v) for v in ys],
+                                           line=dict(dash="dot" if src == SOURCE_KORT["synthetic"] else "solid"),
+                                           hovertemplate=E(name) + ", %{x}: %{text} naar school elders<extra></extra>"))
+        trend.update_layout(title=f"Inwoners van {self.name(c)} die elders naar school gaan, per jaar en bron",
+                            margin=dict(l=40, r=10, t=50, b=40), yaxis=dict(title="leerlingen"),
+                            xaxis=dict(type="category", categoryorder="array", categoryarray=self.years))
         figs["trend"] = trend.to_plotly_json()
         for Y in self.years:
             y = P.years[Y]
