@@ -150,9 +150,9 @@ def build(inputs: Path, warehouse: Path, out: Path, region: Path, only_years: li
     from dagster import DagsterInstance
 
     from grensverkeer.ingest.linked import linked_school_years
-    from grensverkeer.ingest.load import discover_input, school_year_of
+    from grensverkeer.ingest.load import discover_input, loaded_file_years, school_year_of
     from grensverkeer.partitions import school_years
-    from grensverkeer.runner import QUIET, _definitions, _failures
+    from grensverkeer.runner import QUIET, _definitions, _failures, warehouse_kept_open
     import_s = time.perf_counter() - t_import
 
     stages: dict[str, dict] = {}
@@ -169,7 +169,9 @@ def build(inputs: Path, warehouse: Path, out: Path, region: Path, only_years: li
         t0 = time.time()
         defs = _definitions(inputs, warehouse, out, region)
         instance = DagsterInstance.ephemeral()
-        count_years, _ = discover_input(inputs)
+        with warehouse_kept_open(warehouse) as con:  # as runner.run_pipeline: files loaded before are not parsed
+            known = loaded_file_years(con)
+        count_years, _ = discover_input(inputs, known=known)
         linked_years, _ = linked_school_years(inputs)
         found = [school_year_of(y) for y in sorted(set(count_years) | set(linked_years))]
         years = [y for y in found if only_years is None or y in only_years]

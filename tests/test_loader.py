@@ -81,3 +81,32 @@ def test_file_without_any_readable_count_date_is_rejected_not_dropped(con, tmp_p
     assert con.execute("select line, column_name, reason_code from rejected_files where file_name = 'delft.csv'").fetchall() \
         == [(2, "PEILDATUM", "invalid_count_date")]
     assert "1-10-2024" in con.execute("select reason from rejected_files").fetchone()[0]
+
+
+def test_discovery_reuses_the_years_of_files_loaded_before(con, tmp_path, monkeypatch):
+    from grensverkeer.ingest import load
+
+    F.write_po(tmp_path / "delft.csv", F.DELFT_ROWS)
+    rows = [F.PoRow(r.school, r.home_pc4, r.home_name, r.soort, r.counts, peildatum="20231001") for r in F.WESTLAND_ROWS]
+    F.write_po(tmp_path / "westland.csv", rows)
+    parsed = load.discover_input(tmp_path)
+    load_school_year(con, tmp_path, 2024)
+    known = load.loaded_file_years(con)
+    assert sorted(n for n, _ in known) == ["delft.csv", "westland.csv"]
+    F.write_po(tmp_path / "new.csv", [F.PoRow(r.school, r.home_pc4, r.home_name, r.soort, r.counts, peildatum="20221001")
+                                     for r in F.DELFT_ROWS])
+    seen = []
+    real_parse = load.parse_file
+    monkeypatch.setattr(load, "parse_file", lambda path, name, sha: seen.append(name) or real_parse(path, name, sha))
+    assert load.discover_input(tmp_path, known=known) == ([2022, *parsed[0]], [])
+    assert seen == ["new.csv"]  # the unchanged files are not parsed again
+    (tmp_path / "delft.csv").write_bytes((tmp_path / "delft.csv").read_bytes() + b"\n")  # changed content: parsed
+    seen.clear()
+    load.discover_input(tmp_path, known=known)
+    assert seen == ["delft.csv", "new.csv"]
+
+
+def test_discovery_on_a_new_warehouse_knows_no_files():
+    from grensverkeer.ingest import load
+
+    assert load.loaded_file_years(duckdb.connect()) == {}

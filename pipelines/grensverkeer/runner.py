@@ -14,7 +14,7 @@ from dagster import DagsterInstance, Definitions
 
 from . import settings
 from .ingest.linked import linked_school_years
-from .ingest.load import discover_input, school_year_of
+from .ingest.load import discover_input, loaded_file_years, school_year_of
 from .partitions import school_years
 from .resources import make_resources
 
@@ -111,17 +111,18 @@ def run_pipeline(input_dir: Path, warehouse: Path, out_dir: Path, region_file: P
                  only_years: list[str] | None = None) -> RunOutcome:
     """Materialise the reference tables, then every school year found in `input_dir`
     (or only `only_years`); each year is one partition run, the others stay as they are."""
-    with warehouse_kept_open(warehouse):
-        return _run_pipeline(input_dir, warehouse, out_dir, region_file, instance, log_config, only_years)
+    with warehouse_kept_open(warehouse) as con:
+        known = loaded_file_years(con)  # files loaded before are not parsed again to find their years
+        return _run_pipeline(input_dir, warehouse, out_dir, region_file, instance, log_config, only_years, known)
 
 
 def _run_pipeline(input_dir: Path, warehouse: Path, out_dir: Path, region_file: Path | None,
                   instance: DagsterInstance | None, log_config: dict | None,
-                  only_years: list[str] | None) -> RunOutcome:
+                  only_years: list[str] | None, known: dict | None = None) -> RunOutcome:
     defs = _definitions(input_dir, warehouse, out_dir, region_file)
     instance = instance or DagsterInstance.ephemeral()
     run_config = log_config if log_config is not None else QUIET
-    count_years, problems = discover_input(input_dir)
+    count_years, problems = discover_input(input_dir, known=known)
     linked_years, linked_problems = linked_school_years(input_dir)
     count_years, problems = sorted(set(count_years) | set(linked_years)), problems + linked_problems
     found = [school_year_of(y) for y in count_years]

@@ -393,17 +393,40 @@ def discover_count_years(input_dir: Path, only: list[Path] | None = None) -> lis
     return discover_input(input_dir, only)[0]
 
 
-def discover_input(input_dir: Path, only: list[Path] | None = None) -> tuple[list[int], list[tuple[str, str]]]:
+def loaded_file_years(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], tuple[str, list[int]]]:
+    """(file name, sha256) -> (kind, count years) of the files a warehouse has loaded before
+    (empty for a new warehouse)."""
+    if not con.execute("select 1 from duckdb_tables() where table_name = 'input_files' and schema_name = 'main'").fetchall():
+        return {}
+    return {(name, sha): (kind, years or []) for name, sha, kind, years in con.execute(
+        "select file_name, sha256, kind, count_years from input_files where status = 'loaded'").fetchall()}
+
+
+def discover_input(input_dir: Path, only: list[Path] | None = None,
+                   known: dict[tuple[str, str], tuple[str, list[int]]] | None = None,
+                   ) -> tuple[list[int], list[tuple[str, str]]]:
     """Count years of the pupil files, and (file, message) for files that cannot be used.
 
     The messages matter when no year is found at all: then no partition runs, and this is
     the only place that can say why.
+
+    `known` (from `loaded_file_years`): files the warehouse loaded before with the same name
+    and content are not parsed again; their recorded count years are used, as the loader
+    itself does when it skips them for a year they have no rows for.
     """
     years: set[int] = set()
     problems: list[tuple[str, str]] = []
+    known = known or {}
     for path in only if only is not None else list_input_files(input_dir):
         name = str(path.relative_to(input_dir)) if path.is_relative_to(input_dir) else path.name
         sha = sha256_of(path)
+        if (name, sha) in known:
+            kind, found = known[(name, sha)]
+            if kind != PO_LOCATION_TOTALS.name:
+                years.update(found)
+                if not found:
+                    problems.append((name, "no row has a readable count date (PEILDATUM)"))
+            continue
         try:
             parsed = parse_file(path, name, sha)
         except FileRejected as err:
