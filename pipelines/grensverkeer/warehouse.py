@@ -55,6 +55,38 @@ def run_model(con: duckdb.DuckDBPyConnection, model: str, school_year: str | Non
     return run_models(con, [(model, table, scope)], school_year)[0]
 
 
+def _fingerprint(con: duckdb.DuckDBPyConnection, sql: str, inputs: list[str], variables: list[str]) -> str:
+    """md5 over the model's SQL, the row count and order-independent row hash sum of each
+    input table, and the values of the SQL variables it reads: one scan of each input."""
+    parts = [f"(select count(*) || ':' || coalesce(sum(hash(t))::varchar, '') from {table} as t)" for table in inputs]
+    parts += [f"coalesce(getvariable('{v}')::varchar, '(null)')" for v in variables]
+    return con.execute(f"select md5(concat_ws('|', md5(?), {', '.join(parts)}))", [sql]).fetchall()[0][0]
+
+
+def run_model_if_changed(con: duckdb.DuckDBPyConnection, model: str, inputs: list[str],
+                         variables: list[str] = ()) -> int:
+    """`run_model` (no school year) for a table every partition reads but none owns, like
+    stg_linked_support: rebuilt only when its SQL, the rows of its `inputs` tables or the SQL
+    `variables` it reads differ from its last build, else left as it is. Returns its row count.
+
+    `inputs` must name every table the model reads: the fingerprint covers nothing else.
+    """
+    _set_variables(con, None)
+    table = Path(model).name
+    sql = model_sql(model)
+    fingerprint = _fingerprint(con, sql, inputs, list(variables))
+    con.execute("create table if not exists model_fingerprints (model varchar primary key, fingerprint varchar)")
+    built = con.execute(
+        "select 1 from model_fingerprints where model = ? and fingerprint = ? "
+        "and exists (select 1 from duckdb_tables() where table_name = ? and schema_name = 'main')",
+        [table, fingerprint, table]).fetchall()
+    if built:
+        return con.execute(f"select count(*) from {table}").fetchall()[0][0]
+    count = run_model(con, model)
+    con.execute("insert or replace into model_fingerprints values (?, ?)", [table, fingerprint])
+    return count
+
+
 def run_models(con: duckdb.DuckDBPyConnection, steps: list[tuple[str, str | None, str | None]],
                school_year: str | None = None) -> list[int]:
     """Run several (model, table, scope) steps for one school year in one transaction.

@@ -48,7 +48,12 @@ def stg_linked_records(context: AssetExecutionContext, duckdb: DuckDBResource, p
     with duckdb.get_connection() as con:
         set_linked_variables(con, paths)
         schools = warehouse.run_model(con, "staging/stg_linked_schools")
-        support = warehouse.run_model(con, "staging/stg_linked_support")
+        # Not tied to a school year: built again only when the support rows, the reference
+        # tables or the source label changed since the last partition (or run) built it.
+        support = warehouse.run_model_if_changed(
+            con, "staging/stg_linked_support",
+            inputs=["raw_linked_support", "ref_municipality_mergers", "ref_municipalities"],
+            variables=["linked_source"])
         warehouse.replace_rows(con, "staging/rejected_linked_reference_rows", "rejected_rows",
                                "source = 'linked' and school_year is null")
         enrolments, rejected = warehouse.run_models(con, [
