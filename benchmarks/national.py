@@ -145,14 +145,13 @@ def add_extra_year(data: Path, inputs: Path) -> list[str]:
 # --------------------------------------------------------------------------------------
 
 def build(inputs: Path, warehouse: Path, out: Path, region: Path, only_years: list[str] | None = None) -> dict:
-    """Run in a fresh process by `_child`. Returns timings per stage and partition."""
+    """Run in a fresh process by `_child`: `runner.run_pipeline`, exactly what `grensverkeer run`
+    does but without the dashboard site. Returns timings per stage and partition, read from
+    Dagster's run and step statistics afterwards."""
     t_import = time.perf_counter()
     from dagster import DagsterInstance
 
-    from grensverkeer.ingest.linked import linked_school_years
-    from grensverkeer.ingest.load import discover_input, loaded_file_years, school_year_of
-    from grensverkeer.partitions import school_years
-    from grensverkeer.runner import QUIET, _definitions, _failures, warehouse_kept_open
+    from grensverkeer.runner import QUIET, run_pipeline
     import_s = time.perf_counter() - t_import
 
     stages: dict[str, dict] = {}
@@ -162,49 +161,38 @@ def build(inputs: Path, warehouse: Path, out: Path, region: Path, only_years: li
         s["seconds"] += seconds
         s["windows"].append((start, end))
 
-    failures: list[str] = []
+    with RssSampler() as sampler:
+        instance = DagsterInstance.ephemeral()
+        t0 = time.time()
+        outcome = run_pipeline(inputs, warehouse, out, region, instance=instance, log_config=QUIET,
+                               only_years=only_years, site=False)
+        t_end = time.time()
+    runs = sorted(((instance.get_run_stats(r.run_id), r) for r in instance.get_runs()), key=lambda x: x[0].start_time)
     partitions = []
     steps: dict[str, float] = {}
-    with RssSampler() as sampler:
-        t0 = time.time()
-        defs = _definitions(inputs, warehouse, out, region)
-        instance = DagsterInstance.ephemeral()
-        with warehouse_kept_open(warehouse) as con:  # as runner.run_pipeline: files loaded before are not parsed
-            known = loaded_file_years(con)
-        count_years, _ = discover_input(inputs, known=known)
-        linked_years, _ = linked_school_years(inputs)
-        found = [school_year_of(y) for y in sorted(set(count_years) | set(linked_years))]
-        years = [y for y in found if only_years is None or y in only_years]
-        t1 = time.time()
-        note("discover school years", t1 - t0, t0, t1)
-        if only_years is None:
-            result = defs.resolve_job_def("reference_job").execute_in_process(instance=instance, raise_on_error=False,
-                                                                              run_config=QUIET)
-            failures += _failures(result)
-            t2 = time.time()
-            note("reference tables", t2 - t1, t1, t2)
-        instance.add_dynamic_partitions(school_years.name, years)
-        job = defs.resolve_job_def("school_year_job")
-        for year in years:
-            ts = time.time()
-            result = job.execute_in_process(partition_key=year, instance=instance, raise_on_error=False,
-                                            run_config=QUIET)
-            te = time.time()
-            failures += [f"{year}: {f}" for f in _failures(result)]
-            in_steps = 0.0
-            for st in instance.get_run_step_stats(result.run_id):
-                steps[st.step_key] = steps.get(st.step_key, 0.0) + st.end_time - st.start_time
-                stage = stage_of(st.step_key)
-                note(stage, st.end_time - st.start_time, st.start_time, st.end_time)
-                in_steps += st.end_time - st.start_time
-            note("Dagster orchestration", (te - ts) - in_steps, ts, te)
-            partitions.append({"school_year": year, "seconds": te - ts, "peak_rss": sampler.peak(ts, te)})
-        t_end = time.time()
+    # before the first run: definitions, opening the warehouse, discovering the school years
+    first = runs[0][0].start_time if runs else t_end
+    note("discover school years", first - t0, t0, first)
+    for stats, run in runs:
+        ts, te = stats.start_time, stats.end_time
+        in_steps = 0.0
+        for st in instance.get_run_step_stats(run.run_id):
+            steps[st.step_key] = steps.get(st.step_key, 0.0) + st.end_time - st.start_time
+            stage = "reference tables" if run.job_name == "reference_job" else stage_of(st.step_key)
+            note(stage, st.end_time - st.start_time, st.start_time, st.end_time)
+            in_steps += st.end_time - st.start_time
+        note("Dagster orchestration", (te - ts) - in_steps, ts, te)
+        if run.job_name == "school_year_job":
+            partitions.append({"school_year": run.tags.get("dagster/partition"), "seconds": te - ts,
+                               "peak_rss": sampler.peak(ts, te)})
+    # between runs and after the last one (closing the warehouse: its checkpoint)
+    in_runs = sum(stats.end_time - stats.start_time for stats, _ in runs)
+    note("Dagster orchestration", (t_end - first) - in_runs, first, t_end)
     for s in stages.values():
         s["peak_rss"] = max(sampler.peak(a, b) for a, b in s.pop("windows"))
     return {"import_seconds": import_s, "wall_seconds": t_end - t0, "peak_rss": sampler.peak(),
-            "peak_rss_process": peak_rss_self(), "stages": stages, "steps": steps, "partitions": partitions, "failures": failures,
-            "school_years": years}
+            "peak_rss_process": peak_rss_self(), "stages": stages, "steps": steps, "partitions": partitions,
+            "failures": outcome.failures, "school_years": outcome.school_years}
 
 
 def warehouse_facts(warehouse: Path) -> dict:

@@ -108,17 +108,19 @@ def run_exports(warehouse: Path, out_dir: Path, region_file: Path | None = None,
 
 def run_pipeline(input_dir: Path, warehouse: Path, out_dir: Path, region_file: Path | None = None,
                  instance: DagsterInstance | None = None, log_config: dict | None = None,
-                 only_years: list[str] | None = None) -> RunOutcome:
+                 only_years: list[str] | None = None, site: bool = True) -> RunOutcome:
     """Materialise the reference tables, then every school year found in `input_dir`
-    (or only `only_years`); each year is one partition run, the others stay as they are."""
+    (or only `only_years`); each year is one partition run, the others stay as they are.
+    Then the dashboard site, unless `site` is False (the national benchmark)."""
     with warehouse_kept_open(warehouse) as con:
         known = loaded_file_years(con)  # files loaded before are not parsed again to find their years
-        return _run_pipeline(input_dir, warehouse, out_dir, region_file, instance, log_config, only_years, known)
+        return _run_pipeline(input_dir, warehouse, out_dir, region_file, instance, log_config, only_years, known,
+                             site)
 
 
 def _run_pipeline(input_dir: Path, warehouse: Path, out_dir: Path, region_file: Path | None,
                   instance: DagsterInstance | None, log_config: dict | None,
-                  only_years: list[str] | None, known: dict | None = None) -> RunOutcome:
+                  only_years: list[str] | None, known: dict | None = None, site: bool = True) -> RunOutcome:
     defs = _definitions(input_dir, warehouse, out_dir, region_file)
     instance = instance or DagsterInstance.ephemeral()
     run_config = log_config if log_config is not None else QUIET
@@ -144,9 +146,9 @@ def _run_pipeline(input_dir: Path, warehouse: Path, out_dir: Path, region_file: 
         if os.environ.get("GRENSVERKEER_TIMINGS"):
             _print_step_timings(instance, result.run_id)
         outcome.failures += [f"{year}: {f}" for f in _failures(result)]
-    if outcome.school_years and not outcome.failures:
+    if site and outcome.school_years and not outcome.failures:
         # The site shows every year side by side: built once, after all partitions.
-        site = defs.resolve_job_def("site_job").execute_in_process(instance=instance, raise_on_error=False,
-                                                                   run_config=run_config)
-        outcome.failures += [f"site: {f}" for f in _failures(site)]
+        built = defs.resolve_job_def("site_job").execute_in_process(instance=instance, raise_on_error=False,
+                                                                    run_config=run_config)
+        outcome.failures += [f"site: {f}" for f in _failures(built)]
     return outcome
