@@ -14,18 +14,33 @@ from .staging import stg_duo_cells, stg_location_totals
 # it is in a DUO per-municipality file and none of its rows was rejected.
 ESTIMATOR_INPUTS = """
 create or replace temp table est_cells as
+-- Ids in file and line order without sorting every cell (7 M a year nationally): the rows
+-- are numbered, and a cell's id is its row's number times the widest row plus its position.
+with year_cells as (
+    select file_name, line, cell_order, school_location_id, cell_label, value, is_masked
+    from stg_duo_cells
+    where school_year = getvariable('school_year')
+),
+numbered_rows as (
+    select file_name, line, row_number() over (order by file_name, line) as row_id
+    from (select distinct file_name, line from year_cells)
+),
+width as (
+    select coalesce(max(cell_order), 0) + 1 as cells_per_row from year_cells
+)
 select
-    row_number() over (order by file_name, line, cell_order) as cell_id,
-    school_location_id,
-    dense_rank() over (order by file_name, line) as row_id,
-    cell_label as age,
-    value,
-    is_masked,
-    file_name,
-    line,
-    cell_order
-from stg_duo_cells
-where school_year = getvariable('school_year');
+    r.row_id * w.cells_per_row + c.cell_order as cell_id,
+    c.school_location_id,
+    r.row_id,
+    c.cell_label as age,
+    c.value,
+    c.is_masked,
+    c.file_name,
+    c.line,
+    c.cell_order
+from year_cells as c
+join numbered_rows as r using (file_name, line)
+cross join width as w;
 
 create or replace temp table est_totals as
 with complete as (
