@@ -56,25 +56,23 @@ def _columns_used(expectations: list[Any]) -> list[str]:
 
 
 def _batches(query: str, expectations: list[Any]) -> list[tuple[str, list[Any]]]:
-    """(query, expectations) pairs to validate: per-value expectations of a column on the
-    distinct values of that column; the others (uniqueness, row counts) on every row of the
-    columns they use. Same outcome as validating every row, at the cost of the distinct values
-    (at national scale a few hundred municipality codes instead of millions of pupils)."""
+    """(query, expectations) pairs to validate: the per-value expectations on the distinct
+    combinations of the columns they use (a column checked only for nulls contributes only
+    whether it is null); the others (uniqueness, row counts) on every row of the columns they
+    use. Same outcome as validating every row, at the cost of the distinct values (nationally
+    a few hundred municipality codes instead of millions of pupils)."""
+    per_value = [e for e in expectations if _per_value(e)]
+    rest = [e for e in expectations if not _per_value(e)]
     out: list[tuple[str, list[Any]]] = []
-    by_column: dict[str, list[Any]] = {}
-    rest = []
-    for expectation in expectations:
-        if _per_value(expectation):
-            by_column.setdefault(expectation.column, []).append(expectation)
-        else:
-            rest.append(expectation)
-    for column, exps in by_column.items():
-        if all(type(e).__name__ == "ExpectColumnValuesToNotBeNull" for e in exps):
-            # only nullness matters (a pupil's pseudonym has millions of distinct values)
-            out.append((f'select distinct case when "{column}" is null then null else \'(a value)\' end as "{column}" '
-                        f"from ({query})", exps))
-        else:
-            out.append((f'select distinct "{column}" from ({query})', exps))
+    if per_value:
+        selected = []
+        for column in dict.fromkeys(e.column for e in per_value):
+            if all(type(e).__name__ == "ExpectColumnValuesToNotBeNull" for e in per_value if e.column == column):
+                # only nullness matters (a pupil's pseudonym has millions of distinct values)
+                selected.append(f'case when "{column}" is null then null else \'(a value)\' end as "{column}"')
+            else:
+                selected.append(f'"{column}"')
+        out.append((f"select distinct {', '.join(selected)} from ({query})", per_value))
     if rest:
         columns = _columns_used(rest)
         quoted = ", ".join('"' + c + '"' for c in columns)
