@@ -58,6 +58,7 @@ EPS = 1e-6  # tolerance for float arithmetic on integer counts and for LP soluti
 PROPAGATION_MAX_SWEEPS = 200  # interval propagation stops here even if not at a fixed point (still sound)
 MAX_LP_VARIABLES = 20_000  # unknowns in one connected block of relations; larger blocks are refused
 MAX_HOPS = 8  # how far protect looks for a cell to suppress next to a pinned cell
+PERSISTENT_ROUNDS = 10  # a group pinned this many rounds in a row has its '<k' cells withheld
 WITNESS_SWEEPS = 4  # random-sign LPs per block before the per-cell LPs (speed only)
 _BIG = 1e9  # stands in for "no upper bound" in the LPs (avoids unbounded LP statuses)
 _INF = float("inf")
@@ -271,6 +272,7 @@ def _lp_bounds(
     targets: list[str],
     integer: bool = False,
     max_variables: int = MAX_LP_VARIABLES,
+    cache: dict | None = None,
 ) -> tuple[pl.DataFrame, list[list[str]]]:
     """Tightest [lo, hi] of each target cell over all relations jointly.
 
@@ -282,6 +284,10 @@ def _lp_bounds(
     proven bound (then that bound is attained, hence tight). integer=True solves MILPs
     instead (exact integer bounds; slower). Returns (cell_id, lo, hi) for the targets
     that are unknowns, and the relation ids of blocks found infeasible.
+
+    cache (protect passes one dict for all its rounds): a block's answer depends only on its
+    unknowns, their bounds, its relations with their right-hand sides and its targets, so a
+    block that is exactly the same as in an earlier round is not solved again.
     """
     import numpy as np
     from scipy.optimize import Bounds, LinearConstraint, linprog, milp
@@ -326,14 +332,25 @@ def _lp_bounds(
     lo_all = var["lo"].to_numpy().astype(float)
     hi_all = np.minimum(var["hi"].to_numpy().astype(float), _BIG)
     ids = var["cell_id"].to_list()
+    ids_np = np.array(ids, dtype=object)
+    rel_np = rows["relation_id"].to_numpy().astype(object)
 
     out_lo: dict[str, float] = {}
     out_hi: dict[str, float] = {}
     infeasible: list[list[str]] = []
     target_vi = target_df.sort("cell_id")["vi"].to_numpy()
-    for comp in sorted(set(var_label[target_vi].tolist())):
-        cols = np.flatnonzero(var_label == comp)
-        rws = np.flatnonzero(row_label == comp)
+    # members of each block, in index order, without a scan of all unknowns per block
+    n_labels = int(label.max()) + 1
+    var_order = np.argsort(var_label, kind="stable")
+    var_start = np.searchsorted(var_label[var_order], np.arange(n_labels + 1))
+    row_order = np.argsort(row_label, kind="stable")
+    row_start = np.searchsorted(row_label[row_order], np.arange(n_labels + 1))
+    tgt_order = np.argsort(var_label[target_vi], kind="stable")
+    tgt_sorted = target_vi[tgt_order]
+    tgt_start = np.searchsorted(var_label[tgt_sorted], np.arange(n_labels + 1))
+    for comp in np.unique(var_label[target_vi]).tolist():
+        cols = var_order[var_start[comp]:var_start[comp + 1]]
+        rws = row_order[row_start[comp]:row_start[comp + 1]]
         if len(cols) > max_variables:
             raise DisclosureError(
                 f"{len(cols)} unknown numbers are linked by relations into one block; the LP "
@@ -346,7 +363,18 @@ def _lp_bounds(
         pos = {int(v): p for p, v in enumerate(cols)}
         reach_lo = np.zeros(len(cols), dtype=bool)
         reach_hi = hi >= _BIG / 2  # unbounded above: nothing to reach
-        comp_targets = [int(v) for v in target_vi if var_label[v] == comp]
+        comp_targets = tgt_sorted[tgt_start[comp]:tgt_start[comp + 1]].tolist()
+        key = None
+        if cache is not None:
+            key = (integer, tuple(ids_np[cols]), lo.tobytes(), hi.tobytes(), tuple(rel_np[rws]), b_sub.tobytes(),
+                   tuple(pos[v] for v in comp_targets))
+            if key in cache:
+                done_lo, done_hi, done_failed = cache[key]
+                out_lo.update(done_lo)
+                out_hi.update(done_hi)
+                if done_failed:
+                    infeasible.append(rows["relation_id"].gather(rws).to_list())
+                continue
         failed = False
 
         def solve(c):
@@ -419,6 +447,9 @@ def _lp_bounds(
             out_hi[ids[v]] = _INF if hi[p] >= _BIG / 2 else float(hi[p])
         if failed:
             infeasible.append(rows["relation_id"].gather(rws).to_list())
+        if key is not None:
+            done = [ids[v] for v in comp_targets if ids[v] in out_lo]
+            cache[key] = ({c: out_lo[c] for c in done}, {c: out_hi[c] for c in done}, failed)
     res_df = pl.DataFrame(
         {"cell_id": list(out_lo), "lo": list(out_lo.values()), "hi": [out_hi[c] for c in out_lo]},
         schema={"cell_id": pl.String, "lo": pl.Float64, "hi": pl.Float64},
@@ -715,51 +746,103 @@ def _exact_priors(st: pl.DataFrame, k: int) -> pl.DataFrame:
     )
 
 
+def _components(terms: pl.DataFrame, cells: pl.DataFrame) -> pl.DataFrame:
+    """cell_id, comp: the connected groups of ``cells``, two cells being linked when they share a relation.
+
+    protect calls it with the pinned cells: a group is one problem (a chain from a root
+    cause, or a combination of relations), and groups that share no relation are fixed in
+    the same round. Labels are only group keys. Without scipy every cell is in group 0
+    (one problem per round, as before).
+    """
+    nodes = cells.select("cell_id").unique().sort("cell_id").with_row_index("ni")
+    if nodes.height == 0 or not _scipy_available():
+        return nodes.select("cell_id", pl.lit(0, dtype=pl.Int64).alias("comp"))
+    import numpy as np
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    edges = terms.join(nodes, on="cell_id").select("relation_id", "ni")
+    rel_ix = edges.select("relation_id").unique().sort("relation_id").with_row_index("ri")
+    edges = edges.join(rel_ix, on="relation_id")
+    n, m = nodes.height, rel_ix.height
+    graph = coo_matrix(
+        (np.ones(edges.height), (edges["ni"].to_numpy(), n + edges["ri"].to_numpy())), shape=(n + m, n + m)
+    )
+    _, label = connected_components(graph, directed=False)
+    return nodes.select("cell_id", pl.Series("comp", label[:n].astype(np.int64)))
+
+
 def _choose_secondary(
     terms: pl.DataFrame,
+    active: pl.DataFrame,
     rhs: pl.DataFrame,
     st: pl.DataFrame,
     priors: pl.DataFrame,
     bounds: pl.DataFrame,
     pinned: list[str],
-) -> list[str]:
+    persistent: pl.DataFrame | None = None,
+) -> tuple[list[str], pl.DataFrame]:
     """Cells to suppress next so that the pinned cells get room to move.
 
-    A relation "pins" a cell when, given the other cells' current proven bounds, it
-    leaves that cell one possible value. Every such relation gets one more suppressed
-    cell: the best shown non-zero cell in it (root causes first: relations that pin a cell
-    from the published numbers alone). When no relation pins a cell on its own (a
-    combination, found by the LP), ONE cell is added per round, next to as many pinned
-    cells as possible; if there is none, the search widens to relations linked through
-    suppressed cells. Ranking: resolves most pinning relations at once, then is already
-    in most relations with a suppression, then smallest value, then cell_id.
+    terms: all relations; active: the relations with a suppressed cell (bounds covers
+    their cells). A relation "pins" a cell when, given the other cells' current proven
+    bounds, it leaves that cell one possible value. Works per block of suppressed cells
+    (_components), all blocks in the same round: blocks with a root cause (a relation that
+    pins a cell from the published numbers alone) get one more suppressed cell per such
+    relation, the best shown non-zero cell in it; their cells pinned only through a chain
+    wait a round. In the other blocks every relation that pins a cell given the proven
+    bounds gets one, and cells pinned by a combination of relations (found by the LP) get
+    ONE cell per block, next to as many of them as possible; if there is none, the search
+    widens to relations linked to them through suppressed cells. Ranking: resolves most
+    pinning relations at once, then is already in most relations with a suppression, then
+    smallest value, then cell_id.
+
+    Returns the cells to suppress and the pinned cells (cell_id, comp) of blocks where no
+    shown cell can help (every number they are related to is suppressed already or zero).
     """
-    pin = pl.DataFrame({"cell_id": pinned}, schema={"cell_id": pl.String})
     supp_cells = st.filter(pl.col("status").is_in(list(SUPPRESSED))).select("cell_id")
+    pin = _components(active, pl.DataFrame({"cell_id": pinned}, schema={"cell_id": pl.String}))
+    # A group that stays pinned round after round although cells are suppressed around it is
+    # held by small counts among themselves (equalities between '<5' cells in tiny
+    # municipalities); suppressing ever more distant cells does not free it. Its '<5' cells
+    # are withheld instead, like a group with nothing left around it.
+    tired = pl.DataFrame(schema={"cell_id": pl.String, "comp": pl.Int64})
+    if persistent is not None and persistent.height:
+        tired_comps = (
+            pin.join(persistent, on="cell_id", how="semi").select("comp").unique()
+            .join(pin.join(st.filter(pl.col("status") == PRIMARY), on="cell_id", how="semi"), on="comp", how="semi")
+            .select("comp").unique()
+        )
+        tired = pin.join(tired_comps, on="comp", how="semi")
+        pin = pin.join(tired_comps, on="comp", how="anti")
+    comp = pin
     own = priors.select("cell_id", pl.col("lo").alias("p_lo"), pl.col("hi").alias("p_hi"))
-    cand = terms.join(
+    cand = active.join(
         st.filter((pl.col("status") == SHOWN) & (pl.col("value") > 0)).select("cell_id", "value"), on="cell_id"
     ).select("relation_id", pl.col("cell_id").alias("cand"), "value")
+    cand_rels = cand.select("relation_id").unique()
 
-    def pinning(b: pl.DataFrame) -> pl.DataFrame:
-        d = _derive(terms, rhs, b).join(pin, on="cell_id", how="semi").join(own, on="cell_id")
-        return d.filter(
-            pl.max_horizontal("d_lo", "p_lo") >= pl.min_horizontal("d_hi", "p_hi") - EPS
-        ).select("relation_id", "cell_id")
+    def pinning(b: pl.DataFrame, cells: pl.DataFrame) -> pl.DataFrame:
+        d = _derive(active, rhs, b).join(cells, on="cell_id", how="semi").join(own, on="cell_id")
+        return (
+            d.filter(pl.max_horizontal("d_lo", "p_lo") >= pl.min_horizontal("d_hi", "p_hi") - EPS)
+            .select("relation_id", "cell_id")
+            .join(cand_rels, on="relation_id", how="semi")  # only relations where a cell can be added
+            .join(comp, on="cell_id")
+        )
 
     # Root causes first: relations that pin a cell on their own, from what is published
     # (one suppressed cell; '<5' cells whose residual leaves one possibility). A cell
-    # pinned only through a chain is usually freed once the root is fixed. Only when
-    # there is no root: relations that pin a cell given the other cells' proven bounds.
-    pin_rel = pinning(priors.join(bounds.select("cell_id"), on="cell_id", how="semi").select("cell_id", "lo", "hi"))
-    last_tier = False
-    if pin_rel.height == 0:
-        pin_rel = pinning(bounds)
-        last_tier = True
-    pin_rel = pin_rel.join(cand.select("relation_id").unique(), on="relation_id", how="semi")
-    if pin_rel.height == 0:
-        last_tier = True
-    rel_with_supp = terms.join(supp_cells, on="cell_id", how="semi").select("relation_id").unique()
+    # pinned only through a chain is usually freed once the root is fixed, so in a block
+    # with a root, chains wait. Other blocks: relations that pin a cell given the proven bounds.
+    root = pinning(priors.join(bounds.select("cell_id"), on="cell_id", how="semi").select("cell_id", "lo", "hi"), pin)
+    rest = pin.join(root.select("comp").unique(), on="comp", how="anti")
+    chain = pinning(bounds, rest)
+    pin_rel = pl.concat([root, chain])
+    fixed_comps = pin_rel.select("comp").unique()
+    todo = rest.join(chain.select("cell_id").unique(), on="cell_id", how="anti")
+
+    rel_with_supp = active.join(supp_cells, on="cell_id", how="semi").select("relation_id").unique()
     problem_rels = pin_rel.select("relation_id").unique()
     rank = (
         terms.select("relation_id", pl.col("cell_id").alias("cand"))
@@ -785,57 +868,45 @@ def _choose_secondary(
         .unique(subset="relation_id", keep="first", maintain_order=True)
     )
     chosen = set(chosen_rel["cand"].to_list())
-    fixed_rels = chosen_rel.select("relation_id")
-    # pinned cells not covered by a pinning relation that got a new suppression
-    if last_tier:
-        covered = pin_rel.join(fixed_rels, on="relation_id", how="semi").select("cell_id").unique()
-        todo = pin.join(covered, on="cell_id", how="anti")
-    else:
-        todo = pin.clear()
 
-    # Cells pinned by a combination of relations: add ONE cell per round (the LP checks
+    # Cells pinned by a combination of relations: ONE cell per block and round (the LP checks
     # again before the next), because one suppression usually frees the whole combination.
     # The cell is the best shown non-zero cell in a relation of the pinned cells (most
     # pinned cells reached, then the ranking above); if there is none, the search widens
     # to relations linked to them through suppressed cells.
-    visited = terms.join(todo, on="cell_id", how="semi").select(
-        pl.col("cell_id").alias("origin"), "relation_id"
-    )
+    visited = active.join(todo, on="cell_id").select(pl.col("cell_id").alias("origin"), "comp", "relation_id")
     frontier = visited
-    found = todo.height == 0
+    found = []
     for _ in range(MAX_HOPS):
-        if found or frontier.height == 0:
+        if frontier.height == 0:
             break
         pool = frontier.join(cand, on="relation_id")
         if pool.height:
             best = (
-                pool.group_by("cand", "value", "n_problem", "n_new")
+                pool.group_by("comp", "cand", "value", "n_problem", "n_new")
                 .agg(pl.col("origin").n_unique().alias("n_cover"))
-                .sort(
-                    ["n_cover", *order["by"]], descending=[True, *order["descending"]]
-                )
+                .sort(["comp", "n_cover", *order["by"]], descending=[False, True, *order["descending"]])
+                .unique(subset="comp", keep="first", maintain_order=True)
             )
-            chosen.add(best["cand"][0])
-            found = True
-            break
+            chosen.update(best["cand"].to_list())
+            found.append(best.select("comp"))
+            frontier = frontier.join(best, on="comp", how="anti")
         # widen: suppressed cells of the frontier relations, and their relations
         nxt = (
-            frontier.join(terms.select("relation_id", "cell_id"), on="relation_id")
+            frontier.join(active.select("relation_id", "cell_id"), on="relation_id")
             .join(supp_cells, on="cell_id", how="semi")
-            .join(terms.select(pl.col("cell_id"), pl.col("relation_id").alias("next_rel")), on="cell_id")
-            .select("origin", pl.col("next_rel").alias("relation_id"))
+            .join(active.select(pl.col("cell_id"), pl.col("relation_id").alias("next_rel")), on="cell_id")
+            .select("origin", "comp", pl.col("next_rel").alias("relation_id"))
             .unique()
-            .join(visited, on=["origin", "relation_id"], how="anti")
+            .join(visited, on=["origin", "comp", "relation_id"], how="anti")
         )
         visited = pl.concat([visited, nxt])
         frontier = nxt
-    if not found and not chosen:
-        raise DisclosureError(
-            "these suppressed cells can be worked out whatever else is suppressed (every number "
-            "they are related to is suppressed already or zero, or a relation without total "
-            f"fixes them): {todo['cell_id'].sort().to_list()[:10]}"
-        )
-    return sorted(chosen)
+    # Groups with no shown non-zero cell within MAX_HOPS: every number around them is hidden
+    # already, so no further suppression will help them (they are withheld or refused now
+    # rather than after every other group is done, which took hundreds of rounds nationally).
+    stuck = pl.concat([tired, todo.join(pl.concat([fixed_comps, *found]), on="comp", how="anti").select(tired.columns)])
+    return sorted(chosen), stuck.sort("cell_id")
 
 
 def protect(
@@ -891,12 +962,19 @@ def protect(
         .otherwise(pl.lit(SHOWN)).alias("status")
     )
     use_lp = _scipy_available()
-    rel_cells = terms.select("cell_id").unique()
+    lp_cache: dict = {}  # blocks the LP has seen, across rounds (most blocks do not change)
     added_rounds = 0
+    pinned_for = pl.DataFrame(schema={"cell_id": pl.String, "rounds": pl.Int64})  # consecutive rounds pinned
     while True:
         priors = _exact_priors(st, k)
+        # Only relations with a suppressed cell can tell the attacker anything: in the others every
+        # cell is shown exactly. Restricting to them keeps a round's work near the suppressed cells.
+        active = terms.join(
+            terms.join(priors.filter(pl.col("suppressed")), on="cell_id", how="semi").select("relation_id").unique(),
+            on="relation_id", how="semi",
+        )
         bounds, empty = _propagate(
-            terms, rhs, priors.join(rel_cells, on="cell_id", how="semi").select("cell_id", "lo", "hi")
+            active, rhs, priors.join(active.select("cell_id").unique(), on="cell_id", how="semi").select("cell_id", "lo", "hi")
         )
         if empty:  # cannot happen: the true values satisfy every relation
             raise RuntimeError(f"interval propagation found no value for {empty[:10]}")
@@ -904,7 +982,7 @@ def protect(
         pinned = supp_b.filter(pl.col("hi") - pl.col("lo") <= EPS)["cell_id"].sort().to_list()
         if not pinned and use_lp:
             open_ = supp_b["cell_id"].to_list()
-            lp, infeasible = _lp_bounds(terms, rhs, bounds, open_)
+            lp, infeasible = _lp_bounds(active, rhs, bounds, open_, cache=lp_cache)
             if infeasible:  # pragma: no cover - the true values are a solution
                 raise RuntimeError(f"LP infeasible on true data: {infeasible[:3]}")
             pinned = lp.filter(pl.col("hi") - pl.col("lo") <= EPS)["cell_id"].sort().to_list()
@@ -915,21 +993,33 @@ def protect(
                 f"after {settings.max_rounds} rounds of secondary suppression these cells can "
                 f"still be worked out: {pinned[:10]}; raise max_rounds"
             )
-        try:
-            new = _choose_secondary(terms, rhs, st, priors, bounds, pinned)
-        except DisclosureError:
+        pinned_for = (
+            pl.DataFrame({"cell_id": pinned}, schema={"cell_id": pl.String})
+            .join(pinned_for, on="cell_id", how="left")
+            .select("cell_id", (pl.col("rounds").fill_null(0) + 1).alias("rounds"))
+        )
+        persistent = pinned_for.filter(pl.col("rounds") > PERSISTENT_ROUNDS).select("cell_id")
+        new, stuck = _choose_secondary(terms, active, rhs, st, priors, bounds, pinned, persistent)
+        withhold = pl.Series("cell_id", [], dtype=pl.String)
+        if stuck.height:
             # nothing left to hide around them: print the pinned small counts as '.' (0 to k-1)
-            withhold = st.filter(pl.col("cell_id").is_in(pinned) & (pl.col("status") == PRIMARY))["cell_id"]
-            if withhold.len() == 0:
-                raise
-            st = st.with_columns(
-                pl.when(pl.col("cell_id").is_in(withhold.implode())).then(pl.lit(WITHHELD))
-                .otherwise(pl.col("status")).alias("status")
+            stuck = stuck.join(st.select("cell_id", "status"), on="cell_id")
+            hopeless = stuck.join(
+                stuck.filter(pl.col("status") == PRIMARY).select("comp").unique(), on="comp", how="anti"
             )
-            added_rounds += 1
-            continue
+            if hopeless.height:
+                raise DisclosureError(
+                    "these suppressed cells can be worked out whatever else is suppressed (every number "
+                    "they are related to is suppressed already or zero, or a relation without total "
+                    f"fixes them): {hopeless['cell_id'].sort().to_list()[:10]}"
+                )
+            withhold = stuck.filter(pl.col("status") == PRIMARY)["cell_id"]
+        if not new and withhold.len() == 0:  # pragma: no cover - every block gets a cell or is stuck
+            raise RuntimeError(f"secondary suppression made no progress on {pinned[:10]}")
         st = st.with_columns(
-            pl.when(pl.col("cell_id").is_in(new)).then(pl.lit(SECONDARY)).otherwise(pl.col("status")).alias("status")
+            pl.when(pl.col("cell_id").is_in(withhold.implode())).then(pl.lit(WITHHELD))
+            .when(pl.col("cell_id").is_in(new)).then(pl.lit(SECONDARY))
+            .otherwise(pl.col("status")).alias("status")
         )
         added_rounds += 1
 
