@@ -60,6 +60,8 @@ MAX_LP_VARIABLES = 20_000  # unknowns in one connected block of relations; large
 MAX_HOPS = 8  # how far protect looks for a cell to suppress next to a pinned cell
 PERSISTENT_ROUNDS = 10  # a group pinned this many rounds in a row has its '<k' cells withheld
 WITNESS_SWEEPS = 4  # random-sign LPs per block before the per-cell LPs (speed only)
+MAX_TARGETED_SWEEPS = 80  # LPs per block that push all cells short of their bound at once (speed only)
+LP_GROUP_VARIABLES = 2_000  # small blocks are solved together in groups of up to this many unknowns
 _BIG = 1e9  # stands in for "no upper bound" in the LPs (avoids unbounded LP statuses)
 _INF = float("inf")
 
@@ -273,6 +275,7 @@ def _lp_bounds(
     integer: bool = False,
     max_variables: int = MAX_LP_VARIABLES,
     cache: dict | None = None,
+    witness: pl.DataFrame | None = None,
 ) -> tuple[pl.DataFrame, list[list[str]]]:
     """Tightest [lo, hi] of each target cell over all relations jointly.
 
@@ -288,6 +291,11 @@ def _lp_bounds(
     cache (protect passes one dict for all its rounds): a block's answer depends only on its
     unknowns, their bounds, its relations with their right-hand sides and its targets, so a
     block that is exactly the same as in an earlier round is not solved again.
+
+    witness (cell_id, value; protect passes the true counts): a known feasible point. Every
+    cell at its proven bound there needs no LP in that direction, and, being whole numbers,
+    it stays feasible when a bound is cut to a whole number. Speed only: the bounds are the
+    same with or without it (a block where it does not fit the relations ignores it).
     """
     import numpy as np
     from scipy.optimize import Bounds, LinearConstraint, linprog, milp
@@ -333,6 +341,15 @@ def _lp_bounds(
     hi_all = np.minimum(var["hi"].to_numpy().astype(float), _BIG)
     ids = var["cell_id"].to_list()
     ids_np = np.array(ids, dtype=object)
+    w_all = None
+    if witness is not None:
+        w_all = (
+            var.select("cell_id")
+            .join(witness.select("cell_id", pl.col("value").cast(pl.Float64)), on="cell_id", how="left",
+                  maintain_order="left")["value"]
+            .fill_null(float("nan"))
+            .to_numpy()
+        )
     rel_np = rows["relation_id"].to_numpy().astype(object)
 
     out_lo: dict[str, float] = {}
@@ -348,6 +365,8 @@ def _lp_bounds(
     tgt_order = np.argsort(var_label[target_vi], kind="stable")
     tgt_sorted = target_vi[tgt_order]
     tgt_start = np.searchsorted(var_label[tgt_sorted], np.arange(n_labels + 1))
+
+    todo: list[dict] = []  # blocks to solve: cols, rws, targets (positions), cache key
     for comp in np.unique(var_label[target_vi]).tolist():
         cols = var_order[var_start[comp]:var_start[comp + 1]]
         rws = row_order[row_start[comp]:row_start[comp + 1]]
@@ -357,17 +376,13 @@ def _lp_bounds(
                 f"attacker handles at most {max_variables}. Split the publication into smaller "
                 "independent parts (or raise MAX_LP_VARIABLES)."
             )
-        sub = A[rws][:, cols]
-        b_sub = rhs_vec[rws]
-        lo, hi = lo_all[cols].copy(), hi_all[cols].copy()
         pos = {int(v): p for p, v in enumerate(cols)}
-        reach_lo = np.zeros(len(cols), dtype=bool)
-        reach_hi = hi >= _BIG / 2  # unbounded above: nothing to reach
         comp_targets = tgt_sorted[tgt_start[comp]:tgt_start[comp + 1]].tolist()
+        tpos = [pos[v] for v in comp_targets]
         key = None
         if cache is not None:
-            key = (integer, tuple(ids_np[cols]), lo.tobytes(), hi.tobytes(), tuple(rel_np[rws]), b_sub.tobytes(),
-                   tuple(pos[v] for v in comp_targets))
+            key = (integer, tuple(ids_np[cols]), lo_all[cols].tobytes(), hi_all[cols].tobytes(),
+                   tuple(rel_np[rws]), rhs_vec[rws].tobytes(), tuple(tpos))
             if key in cache:
                 done_lo, done_hi, done_failed = cache[key]
                 out_lo.update(done_lo)
@@ -375,12 +390,29 @@ def _lp_bounds(
                 if done_failed:
                     infeasible.append(rows["relation_id"].gather(rws).to_list())
                 continue
-        failed = False
+        todo.append({"cols": cols, "rws": rws, "tpos": np.array(tpos, dtype=np.int64), "key": key})
+
+    def run(group: list[dict]) -> bool:
+        """Bounds of the targets of the blocks in group, solved jointly: the blocks share no
+        variable, so one LP whose objective is the sum of one objective per block solves
+        each block's own LP at once (fewer solver calls for many small blocks). Each block
+        follows exactly the steps it would follow on its own. False when infeasible."""
+        offs = np.cumsum([0] + [len(bk["cols"]) for bk in group])
+        cols = np.concatenate([bk["cols"] for bk in group])
+        rws = np.concatenate([bk["rws"] for bk in group])
+        sub = A[rws][:, cols]
+        b_sub = rhs_vec[rws]
+        lo, hi = lo_all[cols].copy(), hi_all[cols].copy()
+        n = len(cols)
+        reach_lo = np.zeros(n, dtype=bool)
+        reach_hi = hi >= _BIG / 2  # unbounded above: nothing to reach
+        tpos = np.concatenate([bk["tpos"] + offs[i] for i, bk in enumerate(group)])
+        tblock = np.concatenate([np.full(len(bk["tpos"]), i) for i, bk in enumerate(group)])
 
         def solve(c):
             if integer:
                 res = milp(
-                    c, integrality=np.ones(len(cols)), bounds=Bounds(lo, hi),
+                    c, integrality=np.ones(n), bounds=Bounds(lo, hi),
                     constraints=LinearConstraint(sub, b_sub, b_sub),
                 )
             else:
@@ -391,40 +423,91 @@ def _lp_bounds(
                 raise RuntimeError(f"LP solver failed ({res.status}): {res.message}")
             return res
 
-        def note(x):
-            reach_lo[:] |= x <= lo + EPS
-            reach_hi[:] |= x >= hi - EPS
+        def note(x, mask=slice(None)):
+            reach_lo[mask] |= x[mask] <= lo[mask] + EPS
+            reach_hi[mask] |= x[mask] >= hi[mask] - EPS
 
-        # Two cheap sweeps first: minimise, then maximise, the sum of all target cells of
-        # the block. Every cell that sits at its proven bound in one of these solutions
-        # needs no LP of its own in that direction (typically most '<k' cells).
-        # Then a few sweeps with random signs (fixed seed: deterministic) catch cells that
-        # trade off against each other within a row.
-        tpos = np.array([pos[v] for v in comp_targets])
+        # the known feasible point, per block where it fits
+        x_true, true_ok = None, np.zeros(n, dtype=bool)
+        if w_all is not None:
+            x_true = w_all[cols]
+            resid = np.abs(sub @ np.nan_to_num(x_true) - b_sub) > EPS
+            bad_var = np.isnan(x_true) | (x_true < lo - EPS) | (x_true > hi + EPS)
+            for i, bk in enumerate(group):
+                s = slice(offs[i], offs[i + 1])
+                true_ok[s] = not bad_var[s].any()
+            row_block = np.concatenate([np.full(len(bk["rws"]), i) for i, bk in enumerate(group)])
+            for i in np.unique(row_block[resid]).tolist():
+                true_ok[offs[i]:offs[i + 1]] = False
+            note(x_true, true_ok)
+
+        # Two cheap sweeps first: minimise, then maximise, the sum of all target cells.
+        # Every cell that sits at its proven bound in one of these solutions needs no LP of
+        # its own in that direction (typically most '<k' cells). Then a few sweeps with
+        # random signs (fixed seed: deterministic) catch cells that trade off against each
+        # other within a row.
         rng = np.random.default_rng(20241001)
         sweeps = [np.ones(len(tpos)), -np.ones(len(tpos))]
         if len(tpos) > 4:
             sweeps += [rng.choice([-1.0, 1.0], size=len(tpos)) for _ in range(WITNESS_SWEEPS)]
         for w in sweeps:
-            c = np.zeros(len(cols))
+            c = np.zeros(n)
             c[tpos] = w
             c[(c < 0) & (hi >= _BIG / 2)] = 0.0  # maximising unbounded cells proves nothing
             res = solve(c)
             if res is None:
-                failed = True
-                break
+                return False
             note(res.x)
-        for v in [] if failed else comp_targets:
-            p = pos[v]
-            for sense in (1.0, -1.0):
-                if (reach_lo[p] if sense > 0 else reach_hi[p]):
-                    continue
-                c = np.zeros(len(cols))
-                c[p] = sense
-                res = solve(c)
-                if res is None:
-                    failed = True
+        # Then sweeps that push every cell still short of its bound towards it, all at once (one
+        # direction at random when both are open; a random part of them when they block each
+        # other), while each sweep settles at least two LPs' worth: on large blocks the cells
+        # that really need an LP of their own are few.
+        share = 1.0
+        for _ in range(0 if len(tpos) <= 4 else MAX_TARGETED_SWEEPS):
+            need_lo, need_hi = ~reach_lo[tpos], ~reach_hi[tpos]
+            n_open = int(need_lo.sum() + need_hi.sum())
+            if n_open <= 4:
+                break
+            pick = rng.choice([1.0, -1.0], size=len(tpos))
+            w = np.where(need_lo & need_hi, pick, np.where(need_lo, 1.0, np.where(need_hi, -1.0, 0.0)))
+            if share < 1.0:
+                w = w * (rng.random(len(tpos)) < share)
+            c = np.zeros(n)
+            c[tpos] = w
+            res = solve(c)
+            if res is None:
+                return False
+            note(res.x)
+            if n_open - int((~reach_lo[tpos]).sum() + (~reach_hi[tpos]).sum()) < 2:
+                share /= 2
+                if share < 0.1:
                     break
+
+        # One LP per target and direction still open, in cell_id order within each block;
+        # the blocks of the group advance in step, one task each per joint LP.
+        tasks = [[(int(p), sense) for p in tpos[tblock == i] for sense in (1.0, -1.0)] for i in range(len(group))]
+        ptr = [0] * len(group)
+        while True:
+            c = np.zeros(n)
+            step = []
+            for i in range(len(group)):
+                while ptr[i] < len(tasks[i]):
+                    p, sense = tasks[i][ptr[i]]
+                    if not (reach_lo[p] if sense > 0 else reach_hi[p]):
+                        break
+                    ptr[i] += 1
+                if ptr[i] < len(tasks[i]):
+                    p, sense = tasks[i][ptr[i]]
+                    c[p] = sense
+                    step.append((i, p, sense))
+                    ptr[i] += 1
+            if not step:
+                break
+            res = solve(c)
+            if res is None:
+                return False
+            cut = np.zeros(n, dtype=bool)
+            for i, p, sense in step:
                 if sense > 0:
                     lo[p] = max(lo[p], math.ceil(res.x[p] - EPS))
                     tightened = lo[p] > res.x[p] + EPS
@@ -433,23 +516,51 @@ def _lp_bounds(
                     tightened = hi[p] < res.x[p] - EPS
                 if tightened:
                     # a fractional optimum was cut to a whole number: earlier solutions may
-                    # lie outside the tightened box, so they no longer prove other bounds tight
-                    reach_lo[:] = False
-                    reach_hi[:] = hi >= _BIG / 2
+                    # lie outside the tightened box, so they no longer prove this block's bounds
+                    s = slice(offs[i], offs[i + 1])
+                    cut[s] = True
+                    reach_lo[s] = False
+                    reach_hi[s] = hi[s] >= _BIG / 2
                     reach_lo[p] = True  # the minimum of p is known (solved now or just before)
                     if sense < 0:
                         reach_hi[p] = True
+            note(res.x, ~cut)
+            if x_true is not None and cut.any():  # whole numbers: still inside the tightened box
+                note(x_true, true_ok & cut)
+        for i, bk in enumerate(group):
+            ids_b = ids_np[bk["cols"]]
+            for q in bk["tpos"].tolist():
+                p = offs[i] + q
+                out_lo[ids_b[q]] = float(lo[p])
+                out_hi[ids_b[q]] = _INF if hi[p] >= _BIG / 2 else float(hi[p])
+        return True
+
+    # Small blocks are solved in groups (one LP call each step for all of them), large ones alone.
+    groups: list[list[dict]] = []
+    size = 0
+    for bk in todo:
+        if len(bk["cols"]) > LP_GROUP_VARIABLES or not groups or size + len(bk["cols"]) > LP_GROUP_VARIABLES:
+            groups.append([])
+            size = 0
+        groups[-1].append(bk)
+        size += len(bk["cols"])
+    for group in groups:
+        if run(group):
+            finished = group
+        else:  # find the infeasible block(s) on their own
+            finished = []
+            for bk in group:
+                if len(group) > 1 and run([bk]):
+                    finished.append(bk)
                 else:
-                    note(res.x)
-            if failed:
-                break
-            out_lo[ids[v]] = float(lo[p])
-            out_hi[ids[v]] = _INF if hi[p] >= _BIG / 2 else float(hi[p])
-        if failed:
-            infeasible.append(rows["relation_id"].gather(rws).to_list())
-        if key is not None:
-            done = [ids[v] for v in comp_targets if ids[v] in out_lo]
-            cache[key] = ({c: out_lo[c] for c in done}, {c: out_hi[c] for c in done}, failed)
+                    infeasible.append(rows["relation_id"].gather(bk["rws"]).to_list())
+                    if bk["key"] is not None:
+                        cache[bk["key"]] = ({}, {}, True)
+        for bk in finished:
+            if bk["key"] is not None:
+                ids_b = ids_np[bk["cols"]]
+                done = [ids_b[q] for q in bk["tpos"].tolist()]
+                cache[bk["key"]] = ({c: out_lo[c] for c in done}, {c: out_hi[c] for c in done}, False)
     res_df = pl.DataFrame(
         {"cell_id": list(out_lo), "lo": list(out_lo.values()), "hi": [out_hi[c] for c in out_lo]},
         schema={"cell_id": pl.String, "lo": pl.Float64, "hi": pl.Float64},
@@ -982,7 +1093,7 @@ def protect(
         pinned = supp_b.filter(pl.col("hi") - pl.col("lo") <= EPS)["cell_id"].sort().to_list()
         if not pinned and use_lp:
             open_ = supp_b["cell_id"].to_list()
-            lp, infeasible = _lp_bounds(active, rhs, bounds, open_, cache=lp_cache)
+            lp, infeasible = _lp_bounds(active, rhs, bounds, open_, cache=lp_cache, witness=values)
             if infeasible:  # pragma: no cover - the true values are a solution
                 raise RuntimeError(f"LP infeasible on true data: {infeasible[:3]}")
             pinned = lp.filter(pl.col("hi") - pl.col("lo") <= EPS)["cell_id"].sort().to_list()
