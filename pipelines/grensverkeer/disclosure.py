@@ -23,11 +23,14 @@ Rules (docs/disclosure.md explains them in full):
   all relations finds the pinned cells (a relation with one suppressed cell, two ``<5``
   cells whose residual is 2 or 8, chains through several relations); when it finds none,
   linear programming over all relations jointly (``scipy.optimize.linprog``, HiGHS) has
-  the last word. Every relation that pins a cell on its own gets one more suppressed
-  cell: its best shown non-zero cell (fixes most pinning relations at once, then already
-  in most relations with a suppression, then smallest, then cell_id: deterministic).
-  A combination of relations that pins cells (found only by the LP) gets one more cell
-  per round. Repeat until nothing is pinned (docs/disclosure.md).
+  the last word. Pinned cells that share relations form a group; groups are fixed side
+  by side in the same round. Every relation that pins a cell on its own gets one more
+  suppressed cell: its best shown non-zero cell (fixes most pinning relations at once,
+  then already in most relations with a suppression, then smallest, then cell_id:
+  deterministic). A combination of relations that pins cells (found only by the LP) gets
+  one more cell per group and round. A group with nothing left to suppress around it, or
+  pinned for more than PERSISTENT_ROUNDS rounds in a row, has its pinned small counts
+  withheld ('.'). Repeat until nothing is pinned (docs/disclosure.md).
 * rounding (optional): shown counts are rounded to the nearest multiple of ``rounding``
   (half up), each independently, so sums need not add up.
 
