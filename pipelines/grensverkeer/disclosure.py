@@ -244,8 +244,11 @@ def _propagate(
     """
     b = bounds.select("cell_id", pl.col("lo").cast(pl.Float64), pl.col("hi").cast(pl.Float64))
     terms_l, rhs_l = terms.lazy(), rhs.lazy()
+    # After the first sweep only relations with a cell whose bounds changed can derive anything
+    # new (the others would repeat what is already applied): same bounds, sweep for sweep.
+    sweep_terms = terms_l
     for _ in range(max_sweeps):
-        d = _derive_lazy(terms_l, rhs_l, b.lazy()).group_by("cell_id").agg(
+        d = _derive_lazy(sweep_terms, rhs_l, b.lazy()).group_by("cell_id").agg(
             pl.col("d_lo").max(), pl.col("d_hi").min()
         )
         new = b.lazy().join(d, on="cell_id", how="left", maintain_order="left").select(
@@ -256,9 +259,12 @@ def _propagate(
         empty = new.filter(pl.col("lo") > pl.col("hi") + EPS)["cell_id"].to_list()
         if empty:
             return new, empty
-        if new.equals(b):
+        changed = new.filter((pl.col("lo") != b["lo"]) | (pl.col("hi") != b["hi"])).select("cell_id")
+        if changed.height == 0:
             break
         b = new
+        touched = terms_l.join(changed.lazy(), on="cell_id", how="semi").select("relation_id").unique()
+        sweep_terms = terms_l.join(touched, on="relation_id", how="semi")
     return b, []
 
 
