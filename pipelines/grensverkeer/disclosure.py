@@ -964,19 +964,20 @@ def _choose_secondary(
 
     terms: all relations; active: the relations with a suppressed cell (bounds covers
     their cells). A relation "pins" a cell when, given the other cells' current proven
-    bounds, it leaves that cell one possible value. Works per block of suppressed cells
-    (_components), all blocks in the same round: blocks with a root cause (a relation that
-    pins a cell from the published numbers alone) get one more suppressed cell per such
-    relation, the best shown non-zero cell in it; their cells pinned only through a chain
-    wait a round. In the other blocks every relation that pins a cell given the proven
-    bounds gets one, and cells pinned by a combination of relations (found by the LP) get
-    ONE cell per block, next to as many of them as possible; if there is none, the search
-    widens to relations linked to them through suppressed cells. Ranking: resolves most
-    pinning relations at once, then is already in most relations with a suppression, then
-    smallest value, then cell_id.
+    bounds, it leaves that cell one possible value. Works per group of pinned cells
+    (_components: pinned cells that share a relation), all groups in the same round: groups
+    with a root cause (a relation that pins a cell from the published numbers alone) get one
+    more suppressed cell per such relation, the best shown non-zero cell in it; their cells
+    pinned only through a chain wait a round. In the other groups every relation that pins a
+    cell given the proven bounds gets one, and cells pinned by a combination of relations
+    (found by the LP) get ONE cell per group, next to as many of them as possible; if there
+    is none, the search widens to relations linked to them through suppressed cells.
+    Ranking: resolves most pinning relations at once, then is already in most relations
+    with a suppression, then smallest value, then cell_id.
 
-    Returns the cells to suppress and the pinned cells (cell_id, comp) of blocks where no
-    shown cell can help (every number they are related to is suppressed already or zero).
+    persistent: cells pinned for more than PERSISTENT_ROUNDS rounds in a row. Returns the
+    cells to suppress and the pinned cells (cell_id, comp) of groups that are given up on:
+    no shown non-zero cell within MAX_HOPS, or persistent with a '<k' cell among them.
     """
     supp_cells = st.filter(pl.col("status").is_in(list(SUPPRESSED))).select("cell_id")
     pin = _components(active, pl.DataFrame({"cell_id": pinned}, schema={"cell_id": pl.String}))
