@@ -57,8 +57,8 @@ def national_like(n: int = 60, seed: int = 6) -> tuple[pl.DataFrame, pl.DataFram
                                g(col, "m", pl.lit("ALLE")).alias("total_id"), pl.col("total_id").alias("member_id")))
     sec = pl.concat([grid, pl.DataFrame({"m": list(range(n)), "s": ["ALLE"] * n})])
     for col in ("eigen", "elders"):
-        rels.append(sec.select(pl.format("split|{}|{}", "m", "s").alias("relation_id"), g("woon", "m", "s").alias("total_id"),
-                               g(col, "m", "s").alias("member_id")))
+        rels.append(sec.select(pl.format("split|{}|{}", "m", "s").alias("relation_id"),
+                               g("woon", "m", "s").alias("total_id"), g(col, "m", "s").alias("member_id")))
     # a local team's pupils with help elsewhere, per municipality pair: mostly one or two each
     pairs = (pl.DataFrame({"a": rng.integers(0, n, 3 * n), "b": rng.integers(0, n, 3 * n),
                            "v": rng.choice([1, 1, 2, 3, 5, 8], 3 * n)})
@@ -67,8 +67,8 @@ def national_like(n: int = 60, seed: int = 6) -> tuple[pl.DataFrame, pl.DataFram
     cells.append(pairs.select("cell_id", pl.col("v").alias("value")))
     hulp = pairs.group_by("a").agg(pl.col("v").sum())
     cells.append(hulp.select(pl.format("hulp|{}", "a").alias("cell_id"), pl.col("v").alias("value")))
-    rels.append(pairs.select(pl.format("hulp|{}", "a").alias("relation_id"), pl.format("hulp|{}", "a").alias("total_id"),
-                             pl.col("cell_id").alias("member_id")))
+    rels.append(pairs.select(pl.format("hulp|{}", "a").alias("relation_id"),
+                             pl.format("hulp|{}", "a").alias("total_id"), pl.col("cell_id").alias("member_id")))
     cells = pl.concat(cells).unique("cell_id", keep="first", maintain_order=True).sort("cell_id")
     return cells.with_columns(pl.col("value").cast(pl.Int64)), pl.concat(rels).sort("relation_id", "member_id")
 

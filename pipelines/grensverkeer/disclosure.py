@@ -1152,9 +1152,8 @@ def protect(
             terms.join(priors.filter(pl.col("suppressed")), on="cell_id", how="semi").select("relation_id").unique(),
             on="relation_id", how="semi",
         )
-        bounds, empty = _propagate(
-            active, rhs, priors.join(active.select("cell_id").unique(), on="cell_id", how="semi").select("cell_id", "lo", "hi")
-        )
+        in_active = priors.join(active.select("cell_id").unique(), on="cell_id", how="semi")
+        bounds, empty = _propagate(active, rhs, in_active.select("cell_id", "lo", "hi"))
         if empty:  # cannot happen: the true values satisfy every relation
             raise RuntimeError(f"interval propagation found no value for {empty[:10]}")
         supp_b = bounds.join(priors.filter(pl.col("suppressed")).select("cell_id"), on="cell_id", how="semi")
