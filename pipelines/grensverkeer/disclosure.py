@@ -23,11 +23,14 @@ Rules (docs/disclosure.md explains them in full):
   all relations finds the pinned cells (a relation with one suppressed cell, two ``<5``
   cells whose residual is 2 or 8, chains through several relations); when it finds none,
   linear programming over all relations jointly (``scipy.optimize.linprog``, HiGHS) has
-  the last word. Every relation that pins a cell on its own gets one more suppressed
-  cell: its best shown non-zero cell (fixes most pinning relations at once, then already
-  in most relations with a suppression, then smallest, then cell_id: deterministic).
-  A combination of relations that pins cells (found only by the LP) gets one more cell
-  per round. Repeat until nothing is pinned (docs/disclosure.md).
+  the last word. Pinned cells that share relations form a group; groups are fixed side
+  by side in the same round. Every relation that pins a cell on its own gets one more
+  suppressed cell: its best shown non-zero cell (fixes most pinning relations at once,
+  then already in most relations with a suppression, then smallest, then cell_id:
+  deterministic). A combination of relations that pins cells (found only by the LP) gets
+  one more cell per group and round. A group with nothing left to suppress around it, or
+  pinned for more than PERSISTENT_ROUNDS rounds in a row, has its pinned small counts
+  withheld ('.'). Repeat until nothing is pinned (docs/disclosure.md).
 * rounding (optional): shown counts are rounded to the nearest multiple of ``rounding``
   (half up), each independently, so sums need not add up.
 
@@ -43,6 +46,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import polars as pl
 
 SHOWN, PRIMARY, SECONDARY, ZERO = "shown", "primary", "secondary", "zero"
@@ -58,7 +62,11 @@ EPS = 1e-6  # tolerance for float arithmetic on integer counts and for LP soluti
 PROPAGATION_MAX_SWEEPS = 200  # interval propagation stops here even if not at a fixed point (still sound)
 MAX_LP_VARIABLES = 20_000  # unknowns in one connected block of relations; larger blocks are refused
 MAX_HOPS = 8  # how far protect looks for a cell to suppress next to a pinned cell
+PERSISTENT_ROUNDS = 10  # a group pinned this many rounds in a row has its '<k' cells withheld
 WITNESS_SWEEPS = 4  # random-sign LPs per block before the per-cell LPs (speed only)
+MAX_TARGETED_SWEEPS = 80  # LPs per block that push all cells short of their bound at once (speed only)
+HOT_LP_VARIABLES = 500  # blocks (or groups) from this many unknowns keep their LP in HiGHS between solves
+LP_GROUP_VARIABLES = 2_000  # small blocks are solved together in groups of up to this many unknowns
 _BIG = 1e9  # stands in for "no upper bound" in the LPs (avoids unbounded LP statuses)
 _INF = float("inf")
 
@@ -236,8 +244,11 @@ def _propagate(
     """
     b = bounds.select("cell_id", pl.col("lo").cast(pl.Float64), pl.col("hi").cast(pl.Float64))
     terms_l, rhs_l = terms.lazy(), rhs.lazy()
+    # After the first sweep only relations with a cell whose bounds changed can derive anything
+    # new (the others would repeat what is already applied): same bounds, sweep for sweep.
+    sweep_terms = terms_l
     for _ in range(max_sweeps):
-        d = _derive_lazy(terms_l, rhs_l, b.lazy()).group_by("cell_id").agg(
+        d = _derive_lazy(sweep_terms, rhs_l, b.lazy()).group_by("cell_id").agg(
             pl.col("d_lo").max(), pl.col("d_hi").min()
         )
         new = b.lazy().join(d, on="cell_id", how="left", maintain_order="left").select(
@@ -248,13 +259,69 @@ def _propagate(
         empty = new.filter(pl.col("lo") > pl.col("hi") + EPS)["cell_id"].to_list()
         if empty:
             return new, empty
-        if new.equals(b):
+        changed = new.filter((pl.col("lo") != b["lo"]) | (pl.col("hi") != b["hi"])).select("cell_id")
+        if changed.height == 0:
             break
         b = new
+        touched = terms_l.join(changed.lazy(), on="cell_id", how="semi").select("relation_id").unique()
+        sweep_terms = terms_l.join(touched, on="relation_id", how="semi")
     return b, []
 
 
 # ----------------------------------------------------------------------------- LP attacker
+class _HotLP:
+    """One LP block kept in scipy's bundled HiGHS between solves: each solve changes only the
+    objective (or a bound) and starts from the last basis with primal simplex, many times
+    faster than a fresh linprog on large blocks. Uses scipy's private HiGHS binding; create() returns None when
+    it is not there (then linprog is used: same optima)."""
+
+    def __init__(self, core, highs, n):
+        self._core, self._h, self._n = core, highs, n
+        self._idx = np.arange(n, dtype=np.int32)
+
+    @classmethod
+    def create(cls, a, b, lo, hi):
+        try:
+            from scipy.optimize._highspy import _core as core
+
+            a = a.tocsc()
+            h = core._Highs()
+            h.setOptionValue("output_flag", False)
+            # only the objective changes between solves, so the last basis stays primal feasible:
+            # primal simplex goes on from there (about 5x faster than the default dual simplex)
+            h.setOptionValue("simplex_strategy", 4)
+            lp = core.HighsLp()
+            lp.num_col_, lp.num_row_ = a.shape[1], a.shape[0]
+            lp.col_cost_ = np.zeros(a.shape[1])
+            lp.col_lower_, lp.col_upper_ = lo.astype(float), hi.astype(float)
+            lp.row_lower_ = lp.row_upper_ = b.astype(float)
+            m = lp.a_matrix_
+            m.format_ = core.MatrixFormat.kColwise
+            m.num_col_, m.num_row_ = a.shape[1], a.shape[0]
+            m.start_, m.index_, m.value_ = a.indptr, a.indices, a.data.astype(float)
+            lp.a_matrix_ = m
+            if h.passModel(lp) != core.HighsStatus.kOk:
+                return None
+            return cls(core, h, a.shape[1])
+        except (ImportError, AttributeError, TypeError):  # pragma: no cover - other scipy versions
+            return None
+
+    def set_bounds(self, j: int, lo: float, hi: float) -> None:
+        self._h.changeColBounds(int(j), float(lo), float(hi))
+
+    def solve(self, c):
+        from types import SimpleNamespace
+
+        self._h.changeColsCost(self._n, self._idx, np.asarray(c, dtype=float))
+        self._h.run()
+        status = self._h.getModelStatus()
+        if status == self._core.HighsModelStatus.kInfeasible:
+            return None
+        if status != self._core.HighsModelStatus.kOptimal:
+            raise RuntimeError(f"LP solver failed: {status}")
+        return SimpleNamespace(x=np.array(self._h.getSolution().col_value))
+
+
 def _scipy_available() -> bool:
     try:
         import scipy.optimize  # noqa: F401
@@ -271,6 +338,8 @@ def _lp_bounds(
     targets: list[str],
     integer: bool = False,
     max_variables: int = MAX_LP_VARIABLES,
+    cache: dict | None = None,
+    witness: pl.DataFrame | None = None,
 ) -> tuple[pl.DataFrame, list[list[str]]]:
     """Tightest [lo, hi] of each target cell over all relations jointly.
 
@@ -282,6 +351,15 @@ def _lp_bounds(
     proven bound (then that bound is attained, hence tight). integer=True solves MILPs
     instead (exact integer bounds; slower). Returns (cell_id, lo, hi) for the targets
     that are unknowns, and the relation ids of blocks found infeasible.
+
+    cache (protect passes one dict for all its rounds): a block's answer depends only on its
+    unknowns, their bounds, its relations with their right-hand sides and its targets, so a
+    block that is exactly the same as in an earlier round is not solved again.
+
+    witness (cell_id, value; protect passes the true counts): a known feasible point. Every
+    cell at its proven bound there needs no LP in that direction, and, being whole numbers,
+    it stays feasible when a bound is cut to a whole number. Speed only: the bounds are the
+    same with or without it (a block where it does not fit the relations ignores it).
     """
     import numpy as np
     from scipy.optimize import Bounds, LinearConstraint, linprog, milp
@@ -326,33 +404,83 @@ def _lp_bounds(
     lo_all = var["lo"].to_numpy().astype(float)
     hi_all = np.minimum(var["hi"].to_numpy().astype(float), _BIG)
     ids = var["cell_id"].to_list()
+    ids_np = np.array(ids, dtype=object)
+    w_all = None
+    if witness is not None:
+        w_all = (
+            var.select("cell_id")
+            .join(witness.select("cell_id", pl.col("value").cast(pl.Float64)), on="cell_id", how="left",
+                  maintain_order="left")["value"]
+            .fill_null(float("nan"))
+            .to_numpy()
+        )
+    rel_np = rows["relation_id"].to_numpy().astype(object)
 
     out_lo: dict[str, float] = {}
     out_hi: dict[str, float] = {}
     infeasible: list[list[str]] = []
     target_vi = target_df.sort("cell_id")["vi"].to_numpy()
-    for comp in sorted(set(var_label[target_vi].tolist())):
-        cols = np.flatnonzero(var_label == comp)
-        rws = np.flatnonzero(row_label == comp)
+    # members of each block, in index order, without a scan of all unknowns per block
+    n_labels = int(label.max()) + 1
+    var_order = np.argsort(var_label, kind="stable")
+    var_start = np.searchsorted(var_label[var_order], np.arange(n_labels + 1))
+    row_order = np.argsort(row_label, kind="stable")
+    row_start = np.searchsorted(row_label[row_order], np.arange(n_labels + 1))
+    tgt_order = np.argsort(var_label[target_vi], kind="stable")
+    tgt_sorted = target_vi[tgt_order]
+    tgt_start = np.searchsorted(var_label[tgt_sorted], np.arange(n_labels + 1))
+
+    todo: list[dict] = []  # blocks to solve: cols, rws, targets (positions), cache key
+    for comp in np.unique(var_label[target_vi]).tolist():
+        cols = var_order[var_start[comp]:var_start[comp + 1]]
+        rws = row_order[row_start[comp]:row_start[comp + 1]]
         if len(cols) > max_variables:
             raise DisclosureError(
                 f"{len(cols)} unknown numbers are linked by relations into one block; the LP "
                 f"attacker handles at most {max_variables}. Split the publication into smaller "
                 "independent parts (or raise MAX_LP_VARIABLES)."
             )
+        pos = {int(v): p for p, v in enumerate(cols)}
+        comp_targets = tgt_sorted[tgt_start[comp]:tgt_start[comp + 1]].tolist()
+        tpos = [pos[v] for v in comp_targets]
+        key = None
+        if cache is not None:
+            key = (integer, tuple(ids_np[cols]), lo_all[cols].tobytes(), hi_all[cols].tobytes(),
+                   tuple(rel_np[rws]), rhs_vec[rws].tobytes(), tuple(tpos))
+            if key in cache:
+                done_lo, done_hi, done_failed = cache[key]
+                out_lo.update(done_lo)
+                out_hi.update(done_hi)
+                if done_failed:
+                    infeasible.append(rows["relation_id"].gather(rws).to_list())
+                continue
+        todo.append({"cols": cols, "rws": rws, "tpos": np.array(tpos, dtype=np.int64), "key": key})
+
+    def run(group: list[dict]) -> bool:
+        """Bounds of the targets of the blocks in group, solved jointly: the blocks share no
+        variable, so one LP whose objective is the sum of one objective per block solves
+        each block's own LP at once (fewer solver calls for many small blocks). Each block
+        follows exactly the steps it would follow on its own. False when infeasible."""
+        offs = np.cumsum([0] + [len(bk["cols"]) for bk in group])
+        cols = np.concatenate([bk["cols"] for bk in group])
+        rws = np.concatenate([bk["rws"] for bk in group])
         sub = A[rws][:, cols]
         b_sub = rhs_vec[rws]
         lo, hi = lo_all[cols].copy(), hi_all[cols].copy()
-        pos = {int(v): p for p, v in enumerate(cols)}
-        reach_lo = np.zeros(len(cols), dtype=bool)
+        n = len(cols)
+        reach_lo = np.zeros(n, dtype=bool)
         reach_hi = hi >= _BIG / 2  # unbounded above: nothing to reach
-        comp_targets = [int(v) for v in target_vi if var_label[v] == comp]
-        failed = False
+        tpos = np.concatenate([bk["tpos"] + offs[i] for i, bk in enumerate(group)])
+        tblock = np.concatenate([np.full(len(bk["tpos"]), i) for i, bk in enumerate(group)])
+
+        hot = None if integer or n < HOT_LP_VARIABLES else _HotLP.create(sub, b_sub, lo, hi)
 
         def solve(c):
+            if hot is not None:
+                return hot.solve(c)
             if integer:
                 res = milp(
-                    c, integrality=np.ones(len(cols)), bounds=Bounds(lo, hi),
+                    c, integrality=np.ones(n), bounds=Bounds(lo, hi),
                     constraints=LinearConstraint(sub, b_sub, b_sub),
                 )
             else:
@@ -363,40 +491,91 @@ def _lp_bounds(
                 raise RuntimeError(f"LP solver failed ({res.status}): {res.message}")
             return res
 
-        def note(x):
-            reach_lo[:] |= x <= lo + EPS
-            reach_hi[:] |= x >= hi - EPS
+        def note(x, mask=slice(None)):
+            reach_lo[mask] |= x[mask] <= lo[mask] + EPS
+            reach_hi[mask] |= x[mask] >= hi[mask] - EPS
 
-        # Two cheap sweeps first: minimise, then maximise, the sum of all target cells of
-        # the block. Every cell that sits at its proven bound in one of these solutions
-        # needs no LP of its own in that direction (typically most '<k' cells).
-        # Then a few sweeps with random signs (fixed seed: deterministic) catch cells that
-        # trade off against each other within a row.
-        tpos = np.array([pos[v] for v in comp_targets])
+        # the known feasible point, per block where it fits
+        x_true, true_ok = None, np.zeros(n, dtype=bool)
+        if w_all is not None:
+            x_true = w_all[cols]
+            resid = np.abs(sub @ np.nan_to_num(x_true) - b_sub) > EPS
+            bad_var = np.isnan(x_true) | (x_true < lo - EPS) | (x_true > hi + EPS)
+            for i, bk in enumerate(group):
+                s = slice(offs[i], offs[i + 1])
+                true_ok[s] = not bad_var[s].any()
+            row_block = np.concatenate([np.full(len(bk["rws"]), i) for i, bk in enumerate(group)])
+            for i in np.unique(row_block[resid]).tolist():
+                true_ok[offs[i]:offs[i + 1]] = False
+            note(x_true, true_ok)
+
+        # Two cheap sweeps first: minimise, then maximise, the sum of all target cells.
+        # Every cell that sits at its proven bound in one of these solutions needs no LP of
+        # its own in that direction (typically most '<k' cells). Then a few sweeps with
+        # random signs (fixed seed: deterministic) catch cells that trade off against each
+        # other within a row.
         rng = np.random.default_rng(20241001)
         sweeps = [np.ones(len(tpos)), -np.ones(len(tpos))]
         if len(tpos) > 4:
             sweeps += [rng.choice([-1.0, 1.0], size=len(tpos)) for _ in range(WITNESS_SWEEPS)]
         for w in sweeps:
-            c = np.zeros(len(cols))
+            c = np.zeros(n)
             c[tpos] = w
             c[(c < 0) & (hi >= _BIG / 2)] = 0.0  # maximising unbounded cells proves nothing
             res = solve(c)
             if res is None:
-                failed = True
-                break
+                return False
             note(res.x)
-        for v in [] if failed else comp_targets:
-            p = pos[v]
-            for sense in (1.0, -1.0):
-                if (reach_lo[p] if sense > 0 else reach_hi[p]):
-                    continue
-                c = np.zeros(len(cols))
-                c[p] = sense
-                res = solve(c)
-                if res is None:
-                    failed = True
+        # Then sweeps that push every cell still short of its bound towards it, all at once (one
+        # direction at random when both are open; a random part of them when they block each
+        # other), while each sweep settles at least two LPs' worth: on large blocks the cells
+        # that really need an LP of their own are few.
+        share = 1.0
+        for _ in range(0 if len(tpos) <= 4 else MAX_TARGETED_SWEEPS):
+            need_lo, need_hi = ~reach_lo[tpos], ~reach_hi[tpos]
+            n_open = int(need_lo.sum() + need_hi.sum())
+            if n_open <= 4:
+                break
+            pick = rng.choice([1.0, -1.0], size=len(tpos))
+            w = np.where(need_lo & need_hi, pick, np.where(need_lo, 1.0, np.where(need_hi, -1.0, 0.0)))
+            if share < 1.0:
+                w = w * (rng.random(len(tpos)) < share)
+            c = np.zeros(n)
+            c[tpos] = w
+            res = solve(c)
+            if res is None:
+                return False
+            note(res.x)
+            if n_open - int((~reach_lo[tpos]).sum() + (~reach_hi[tpos]).sum()) < 2:
+                share /= 2
+                if share < 0.1:
                     break
+
+        # One LP per target and direction still open, in cell_id order within each block;
+        # the blocks of the group advance in step, one task each per joint LP.
+        tasks = [[(int(p), sense) for p in tpos[tblock == i] for sense in (1.0, -1.0)] for i in range(len(group))]
+        ptr = [0] * len(group)
+        while True:
+            c = np.zeros(n)
+            step = []
+            for i in range(len(group)):
+                while ptr[i] < len(tasks[i]):
+                    p, sense = tasks[i][ptr[i]]
+                    if not (reach_lo[p] if sense > 0 else reach_hi[p]):
+                        break
+                    ptr[i] += 1
+                if ptr[i] < len(tasks[i]):
+                    p, sense = tasks[i][ptr[i]]
+                    c[p] = sense
+                    step.append((i, p, sense))
+                    ptr[i] += 1
+            if not step:
+                break
+            res = solve(c)
+            if res is None:
+                return False
+            cut = np.zeros(n, dtype=bool)
+            for i, p, sense in step:
                 if sense > 0:
                     lo[p] = max(lo[p], math.ceil(res.x[p] - EPS))
                     tightened = lo[p] > res.x[p] + EPS
@@ -404,21 +583,54 @@ def _lp_bounds(
                     hi[p] = min(hi[p], math.floor(res.x[p] + EPS))
                     tightened = hi[p] < res.x[p] - EPS
                 if tightened:
+                    if hot is not None:
+                        hot.set_bounds(p, lo[p], hi[p])
                     # a fractional optimum was cut to a whole number: earlier solutions may
-                    # lie outside the tightened box, so they no longer prove other bounds tight
-                    reach_lo[:] = False
-                    reach_hi[:] = hi >= _BIG / 2
+                    # lie outside the tightened box, so they no longer prove this block's bounds
+                    s = slice(offs[i], offs[i + 1])
+                    cut[s] = True
+                    reach_lo[s] = False
+                    reach_hi[s] = hi[s] >= _BIG / 2
                     reach_lo[p] = True  # the minimum of p is known (solved now or just before)
                     if sense < 0:
                         reach_hi[p] = True
+            note(res.x, ~cut)
+            if x_true is not None and cut.any():  # whole numbers: still inside the tightened box
+                note(x_true, true_ok & cut)
+        for i, bk in enumerate(group):
+            ids_b = ids_np[bk["cols"]]
+            for q in bk["tpos"].tolist():
+                p = offs[i] + q
+                out_lo[ids_b[q]] = float(lo[p])
+                out_hi[ids_b[q]] = _INF if hi[p] >= _BIG / 2 else float(hi[p])
+        return True
+
+    # Small blocks are solved in groups (one LP call each step for all of them), large ones alone.
+    groups: list[list[dict]] = []
+    size = 0
+    for bk in todo:
+        if len(bk["cols"]) > LP_GROUP_VARIABLES or not groups or size + len(bk["cols"]) > LP_GROUP_VARIABLES:
+            groups.append([])
+            size = 0
+        groups[-1].append(bk)
+        size += len(bk["cols"])
+    for group in groups:
+        if run(group):
+            finished = group
+        else:  # find the infeasible block(s) on their own
+            finished = []
+            for bk in group:
+                if len(group) > 1 and run([bk]):
+                    finished.append(bk)
                 else:
-                    note(res.x)
-            if failed:
-                break
-            out_lo[ids[v]] = float(lo[p])
-            out_hi[ids[v]] = _INF if hi[p] >= _BIG / 2 else float(hi[p])
-        if failed:
-            infeasible.append(rows["relation_id"].gather(rws).to_list())
+                    infeasible.append(rows["relation_id"].gather(bk["rws"]).to_list())
+                    if bk["key"] is not None:
+                        cache[bk["key"]] = ({}, {}, True)
+        for bk in finished:
+            if bk["key"] is not None:
+                ids_b = ids_np[bk["cols"]]
+                done = [ids_b[q] for q in bk["tpos"].tolist()]
+                cache[bk["key"]] = ({c: out_lo[c] for c in done}, {c: out_hi[c] for c in done}, False)
     res_df = pl.DataFrame(
         {"cell_id": list(out_lo), "lo": list(out_lo.values()), "hi": [out_hi[c] for c in out_lo]},
         schema={"cell_id": pl.String, "lo": pl.Float64, "hi": pl.Float64},
@@ -715,51 +927,104 @@ def _exact_priors(st: pl.DataFrame, k: int) -> pl.DataFrame:
     )
 
 
+def _components(terms: pl.DataFrame, cells: pl.DataFrame) -> pl.DataFrame:
+    """cell_id, comp: the connected groups of ``cells``, two cells being linked when they share a relation.
+
+    protect calls it with the pinned cells: a group is one problem (a chain from a root
+    cause, or a combination of relations), and groups that share no relation are fixed in
+    the same round. Labels are only group keys. Without scipy every cell is in group 0
+    (one problem per round, as before).
+    """
+    nodes = cells.select("cell_id").unique().sort("cell_id").with_row_index("ni")
+    if nodes.height == 0 or not _scipy_available():
+        return nodes.select("cell_id", pl.lit(0, dtype=pl.Int64).alias("comp"))
+    import numpy as np
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    edges = terms.join(nodes, on="cell_id").select("relation_id", "ni")
+    rel_ix = edges.select("relation_id").unique().sort("relation_id").with_row_index("ri")
+    edges = edges.join(rel_ix, on="relation_id")
+    n, m = nodes.height, rel_ix.height
+    graph = coo_matrix(
+        (np.ones(edges.height), (edges["ni"].to_numpy(), n + edges["ri"].to_numpy())), shape=(n + m, n + m)
+    )
+    _, label = connected_components(graph, directed=False)
+    return nodes.select("cell_id", pl.Series("comp", label[:n].astype(np.int64)))
+
+
 def _choose_secondary(
     terms: pl.DataFrame,
+    active: pl.DataFrame,
     rhs: pl.DataFrame,
     st: pl.DataFrame,
     priors: pl.DataFrame,
     bounds: pl.DataFrame,
     pinned: list[str],
-) -> list[str]:
+    persistent: pl.DataFrame | None = None,
+) -> tuple[list[str], pl.DataFrame]:
     """Cells to suppress next so that the pinned cells get room to move.
 
-    A relation "pins" a cell when, given the other cells' current proven bounds, it
-    leaves that cell one possible value. Every such relation gets one more suppressed
-    cell: the best shown non-zero cell in it (root causes first: relations that pin a cell
-    from the published numbers alone). When no relation pins a cell on its own (a
-    combination, found by the LP), ONE cell is added per round, next to as many pinned
-    cells as possible; if there is none, the search widens to relations linked through
-    suppressed cells. Ranking: resolves most pinning relations at once, then is already
-    in most relations with a suppression, then smallest value, then cell_id.
+    terms: all relations; active: the relations with a suppressed cell (bounds covers
+    their cells). A relation "pins" a cell when, given the other cells' current proven
+    bounds, it leaves that cell one possible value. Works per group of pinned cells
+    (_components: pinned cells that share a relation), all groups in the same round: groups
+    with a root cause (a relation that pins a cell from the published numbers alone) get one
+    more suppressed cell per such relation, the best shown non-zero cell in it; their cells
+    pinned only through a chain wait a round. In the other groups every relation that pins a
+    cell given the proven bounds gets one, and cells pinned by a combination of relations
+    (found by the LP) get ONE cell per group, next to as many of them as possible; if there
+    is none, the search widens to relations linked to them through suppressed cells.
+    Ranking: resolves most pinning relations at once, then is already in most relations
+    with a suppression, then smallest value, then cell_id.
+
+    persistent: cells pinned for more than PERSISTENT_ROUNDS rounds in a row. Returns the
+    cells to suppress and the pinned cells (cell_id, comp) of groups that are given up on:
+    no shown non-zero cell within MAX_HOPS, or persistent with a '<k' cell among them.
     """
-    pin = pl.DataFrame({"cell_id": pinned}, schema={"cell_id": pl.String})
     supp_cells = st.filter(pl.col("status").is_in(list(SUPPRESSED))).select("cell_id")
+    pin = _components(active, pl.DataFrame({"cell_id": pinned}, schema={"cell_id": pl.String}))
+    # A group that stays pinned round after round although cells are suppressed around it is
+    # held by small counts among themselves (equalities between '<5' cells in tiny
+    # municipalities); suppressing ever more distant cells does not free it. Its '<5' cells
+    # are withheld instead, like a group with nothing left around it.
+    tired = pl.DataFrame(schema={"cell_id": pl.String, "comp": pl.Int64})
+    if persistent is not None and persistent.height:
+        tired_comps = (
+            pin.join(persistent, on="cell_id", how="semi").select("comp").unique()
+            .join(pin.join(st.filter(pl.col("status") == PRIMARY), on="cell_id", how="semi"), on="comp", how="semi")
+            .select("comp").unique()
+        )
+        tired = pin.join(tired_comps, on="comp", how="semi")
+        pin = pin.join(tired_comps, on="comp", how="anti")
+    comp = pin
     own = priors.select("cell_id", pl.col("lo").alias("p_lo"), pl.col("hi").alias("p_hi"))
-    cand = terms.join(
+    cand = active.join(
         st.filter((pl.col("status") == SHOWN) & (pl.col("value") > 0)).select("cell_id", "value"), on="cell_id"
     ).select("relation_id", pl.col("cell_id").alias("cand"), "value")
+    cand_rels = cand.select("relation_id").unique()
 
-    def pinning(b: pl.DataFrame) -> pl.DataFrame:
-        d = _derive(terms, rhs, b).join(pin, on="cell_id", how="semi").join(own, on="cell_id")
-        return d.filter(
-            pl.max_horizontal("d_lo", "p_lo") >= pl.min_horizontal("d_hi", "p_hi") - EPS
-        ).select("relation_id", "cell_id")
+    def pinning(b: pl.DataFrame, cells: pl.DataFrame) -> pl.DataFrame:
+        d = _derive(active, rhs, b).join(cells, on="cell_id", how="semi").join(own, on="cell_id")
+        return (
+            d.filter(pl.max_horizontal("d_lo", "p_lo") >= pl.min_horizontal("d_hi", "p_hi") - EPS)
+            .select("relation_id", "cell_id")
+            .join(cand_rels, on="relation_id", how="semi")  # only relations where a cell can be added
+            .join(comp, on="cell_id")
+        )
 
     # Root causes first: relations that pin a cell on their own, from what is published
     # (one suppressed cell; '<5' cells whose residual leaves one possibility). A cell
-    # pinned only through a chain is usually freed once the root is fixed. Only when
-    # there is no root: relations that pin a cell given the other cells' proven bounds.
-    pin_rel = pinning(priors.join(bounds.select("cell_id"), on="cell_id", how="semi").select("cell_id", "lo", "hi"))
-    last_tier = False
-    if pin_rel.height == 0:
-        pin_rel = pinning(bounds)
-        last_tier = True
-    pin_rel = pin_rel.join(cand.select("relation_id").unique(), on="relation_id", how="semi")
-    if pin_rel.height == 0:
-        last_tier = True
-    rel_with_supp = terms.join(supp_cells, on="cell_id", how="semi").select("relation_id").unique()
+    # pinned only through a chain is usually freed once the root is fixed, so in a block
+    # with a root, chains wait. Other blocks: relations that pin a cell given the proven bounds.
+    root = pinning(priors.join(bounds.select("cell_id"), on="cell_id", how="semi").select("cell_id", "lo", "hi"), pin)
+    rest = pin.join(root.select("comp").unique(), on="comp", how="anti")
+    chain = pinning(bounds, rest)
+    pin_rel = pl.concat([root, chain])
+    fixed_comps = pin_rel.select("comp").unique()
+    todo = rest.join(chain.select("cell_id").unique(), on="cell_id", how="anti")
+
+    rel_with_supp = active.join(supp_cells, on="cell_id", how="semi").select("relation_id").unique()
     problem_rels = pin_rel.select("relation_id").unique()
     rank = (
         terms.select("relation_id", pl.col("cell_id").alias("cand"))
@@ -785,57 +1050,45 @@ def _choose_secondary(
         .unique(subset="relation_id", keep="first", maintain_order=True)
     )
     chosen = set(chosen_rel["cand"].to_list())
-    fixed_rels = chosen_rel.select("relation_id")
-    # pinned cells not covered by a pinning relation that got a new suppression
-    if last_tier:
-        covered = pin_rel.join(fixed_rels, on="relation_id", how="semi").select("cell_id").unique()
-        todo = pin.join(covered, on="cell_id", how="anti")
-    else:
-        todo = pin.clear()
 
-    # Cells pinned by a combination of relations: add ONE cell per round (the LP checks
+    # Cells pinned by a combination of relations: ONE cell per block and round (the LP checks
     # again before the next), because one suppression usually frees the whole combination.
     # The cell is the best shown non-zero cell in a relation of the pinned cells (most
     # pinned cells reached, then the ranking above); if there is none, the search widens
     # to relations linked to them through suppressed cells.
-    visited = terms.join(todo, on="cell_id", how="semi").select(
-        pl.col("cell_id").alias("origin"), "relation_id"
-    )
+    visited = active.join(todo, on="cell_id").select(pl.col("cell_id").alias("origin"), "comp", "relation_id")
     frontier = visited
-    found = todo.height == 0
+    found = []
     for _ in range(MAX_HOPS):
-        if found or frontier.height == 0:
+        if frontier.height == 0:
             break
         pool = frontier.join(cand, on="relation_id")
         if pool.height:
             best = (
-                pool.group_by("cand", "value", "n_problem", "n_new")
+                pool.group_by("comp", "cand", "value", "n_problem", "n_new")
                 .agg(pl.col("origin").n_unique().alias("n_cover"))
-                .sort(
-                    ["n_cover", *order["by"]], descending=[True, *order["descending"]]
-                )
+                .sort(["comp", "n_cover", *order["by"]], descending=[False, True, *order["descending"]])
+                .unique(subset="comp", keep="first", maintain_order=True)
             )
-            chosen.add(best["cand"][0])
-            found = True
-            break
+            chosen.update(best["cand"].to_list())
+            found.append(best.select("comp"))
+            frontier = frontier.join(best, on="comp", how="anti")
         # widen: suppressed cells of the frontier relations, and their relations
         nxt = (
-            frontier.join(terms.select("relation_id", "cell_id"), on="relation_id")
+            frontier.join(active.select("relation_id", "cell_id"), on="relation_id")
             .join(supp_cells, on="cell_id", how="semi")
-            .join(terms.select(pl.col("cell_id"), pl.col("relation_id").alias("next_rel")), on="cell_id")
-            .select("origin", pl.col("next_rel").alias("relation_id"))
+            .join(active.select(pl.col("cell_id"), pl.col("relation_id").alias("next_rel")), on="cell_id")
+            .select("origin", "comp", pl.col("next_rel").alias("relation_id"))
             .unique()
-            .join(visited, on=["origin", "relation_id"], how="anti")
+            .join(visited, on=["origin", "comp", "relation_id"], how="anti")
         )
         visited = pl.concat([visited, nxt])
         frontier = nxt
-    if not found and not chosen:
-        raise DisclosureError(
-            "these suppressed cells can be worked out whatever else is suppressed (every number "
-            "they are related to is suppressed already or zero, or a relation without total "
-            f"fixes them): {todo['cell_id'].sort().to_list()[:10]}"
-        )
-    return sorted(chosen)
+    # Groups with no shown non-zero cell within MAX_HOPS: every number around them is hidden
+    # already, so no further suppression will help them (they are withheld or refused now
+    # rather than after every other group is done, which took hundreds of rounds nationally).
+    stuck = pl.concat([tired, todo.join(pl.concat([fixed_comps, *found]), on="comp", how="anti").select(tired.columns)])
+    return sorted(chosen), stuck.sort("cell_id")
 
 
 def protect(
@@ -891,20 +1144,26 @@ def protect(
         .otherwise(pl.lit(SHOWN)).alias("status")
     )
     use_lp = _scipy_available()
-    rel_cells = terms.select("cell_id").unique()
+    lp_cache: dict = {}  # blocks the LP has seen, across rounds (most blocks do not change)
     added_rounds = 0
+    pinned_for = pl.DataFrame(schema={"cell_id": pl.String, "rounds": pl.Int64})  # consecutive rounds pinned
     while True:
         priors = _exact_priors(st, k)
-        bounds, empty = _propagate(
-            terms, rhs, priors.join(rel_cells, on="cell_id", how="semi").select("cell_id", "lo", "hi")
+        # Only relations with a suppressed cell can tell the attacker anything: in the others every
+        # cell is shown exactly. Restricting to them keeps a round's work near the suppressed cells.
+        active = terms.join(
+            terms.join(priors.filter(pl.col("suppressed")), on="cell_id", how="semi").select("relation_id").unique(),
+            on="relation_id", how="semi",
         )
+        in_active = priors.join(active.select("cell_id").unique(), on="cell_id", how="semi")
+        bounds, empty = _propagate(active, rhs, in_active.select("cell_id", "lo", "hi"))
         if empty:  # cannot happen: the true values satisfy every relation
             raise RuntimeError(f"interval propagation found no value for {empty[:10]}")
         supp_b = bounds.join(priors.filter(pl.col("suppressed")).select("cell_id"), on="cell_id", how="semi")
         pinned = supp_b.filter(pl.col("hi") - pl.col("lo") <= EPS)["cell_id"].sort().to_list()
         if not pinned and use_lp:
             open_ = supp_b["cell_id"].to_list()
-            lp, infeasible = _lp_bounds(terms, rhs, bounds, open_)
+            lp, infeasible = _lp_bounds(active, rhs, bounds, open_, cache=lp_cache, witness=values)
             if infeasible:  # pragma: no cover - the true values are a solution
                 raise RuntimeError(f"LP infeasible on true data: {infeasible[:3]}")
             pinned = lp.filter(pl.col("hi") - pl.col("lo") <= EPS)["cell_id"].sort().to_list()
@@ -915,21 +1174,33 @@ def protect(
                 f"after {settings.max_rounds} rounds of secondary suppression these cells can "
                 f"still be worked out: {pinned[:10]}; raise max_rounds"
             )
-        try:
-            new = _choose_secondary(terms, rhs, st, priors, bounds, pinned)
-        except DisclosureError:
+        pinned_for = (
+            pl.DataFrame({"cell_id": pinned}, schema={"cell_id": pl.String})
+            .join(pinned_for, on="cell_id", how="left")
+            .select("cell_id", (pl.col("rounds").fill_null(0) + 1).alias("rounds"))
+        )
+        persistent = pinned_for.filter(pl.col("rounds") > PERSISTENT_ROUNDS).select("cell_id")
+        new, stuck = _choose_secondary(terms, active, rhs, st, priors, bounds, pinned, persistent)
+        withhold = pl.Series("cell_id", [], dtype=pl.String)
+        if stuck.height:
             # nothing left to hide around them: print the pinned small counts as '.' (0 to k-1)
-            withhold = st.filter(pl.col("cell_id").is_in(pinned) & (pl.col("status") == PRIMARY))["cell_id"]
-            if withhold.len() == 0:
-                raise
-            st = st.with_columns(
-                pl.when(pl.col("cell_id").is_in(withhold.implode())).then(pl.lit(WITHHELD))
-                .otherwise(pl.col("status")).alias("status")
+            stuck = stuck.join(st.select("cell_id", "status"), on="cell_id")
+            hopeless = stuck.join(
+                stuck.filter(pl.col("status") == PRIMARY).select("comp").unique(), on="comp", how="anti"
             )
-            added_rounds += 1
-            continue
+            if hopeless.height:
+                raise DisclosureError(
+                    "these suppressed cells can be worked out whatever else is suppressed (every number "
+                    "they are related to is suppressed already or zero, or a relation without total "
+                    f"fixes them): {hopeless['cell_id'].sort().to_list()[:10]}"
+                )
+            withhold = stuck.filter(pl.col("status") == PRIMARY)["cell_id"]
+        if not new and withhold.len() == 0:  # pragma: no cover - every block gets a cell or is stuck
+            raise RuntimeError(f"secondary suppression made no progress on {pinned[:10]}")
         st = st.with_columns(
-            pl.when(pl.col("cell_id").is_in(new)).then(pl.lit(SECONDARY)).otherwise(pl.col("status")).alias("status")
+            pl.when(pl.col("cell_id").is_in(withhold.implode())).then(pl.lit(WITHHELD))
+            .when(pl.col("cell_id").is_in(new)).then(pl.lit(SECONDARY))
+            .otherwise(pl.col("status")).alias("status")
         )
         added_rounds += 1
 
