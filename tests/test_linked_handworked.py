@@ -505,3 +505,23 @@ def test_a_refused_bsn_file_creates_no_school_year(tmp_path):
                    [["2025-2026", b, "11AA00", "BO", DE, "2611", 2016] for b in BSN_CSV])
     years, _ = linked_school_years(tmp_path)
     assert years == [2024]
+
+
+def test_discovery_does_not_read_linked_files_the_warehouse_loaded_before(tmp_path, monkeypatch):
+    """A rerun finds the years of unchanged linked files in the warehouse's record (national
+    scale: millions of rows not read again); a changed file is read as before."""
+    from grensverkeer.ingest import linked as L
+    from grensverkeer.ingest.text import sha256_of
+
+    linked = tmp_path / "linked"
+    F.write_linked(linked / "enrolments.csv", F.LINKED_ENROLMENTS_HEAD, [r for r in F.LINKED_ENROLMENTS if r[0] == Y24])
+    known = {("linked/enrolments.csv", sha256_of(linked / "enrolments.csv")): (L.ENROLMENTS.name, [2030])}
+
+    def no_read(*args, **kwargs):
+        raise AssertionError("a file loaded before was read again")
+
+    monkeypatch.setattr(L, "_read", no_read)
+    assert L.linked_school_years(tmp_path, known=known)[0] == [2030]
+    monkeypatch.undo()
+    F.write_linked(linked / "enrolments.csv", F.LINKED_ENROLMENTS_HEAD, [r for r in F.LINKED_ENROLMENTS if r[0] == Y24][:3])
+    assert L.linked_school_years(tmp_path, known=known)[0] == [2024]

@@ -38,7 +38,7 @@ class ProjectPaths(ConfigurableResource):
 def make_resources(input_dir: Path, warehouse: Path, out_dir: Path, region_file: Path) -> dict:
     Path(warehouse).parent.mkdir(parents=True, exist_ok=True)
     return {
-        "duckdb": DuckDBResource(database=str(warehouse)),
+        "duckdb": DuckDBResource(database=str(warehouse), connection_config=settings.duckdb_config()),
         "paths": ProjectPaths(input_dir=str(input_dir), out_dir=str(out_dir), region_file=str(region_file)),
     }
 

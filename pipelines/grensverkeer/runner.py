@@ -54,9 +54,6 @@ def _print_step_timings(instance: DagsterInstance, run_id: str) -> None:
         print(f"{stats.end_time - stats.start_time:7.2f} s  {stats.step_key}")
 
 
-# The config DuckDBResource.get_connection opens the warehouse with: DuckDB shares one open
-# database between connections only when their configs are the same.
-RESOURCE_CONFIG = {"custom_user_agent": "dagster"}
 
 
 @contextmanager
@@ -71,7 +68,7 @@ def warehouse_kept_open(warehouse: Path):
     import duckdb
 
     Path(warehouse).parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(warehouse), config=RESOURCE_CONFIG)
+    con = duckdb.connect(str(warehouse), config=settings.duckdb_config())  # as DuckDBResource
     try:
         yield con
     finally:
@@ -125,7 +122,7 @@ def _run_pipeline(input_dir: Path, warehouse: Path, out_dir: Path, region_file: 
     instance = instance or DagsterInstance.ephemeral()
     run_config = log_config if log_config is not None else QUIET
     count_years, problems = discover_input(input_dir, known=known)
-    linked_years, linked_problems = linked_school_years(input_dir)
+    linked_years, linked_problems = linked_school_years(input_dir, known=known)
     count_years, problems = sorted(set(count_years) | set(linked_years)), problems + linked_problems
     found = [school_year_of(y) for y in count_years]
     outcome = RunOutcome([y for y in found if only_years is None or y in only_years])

@@ -25,6 +25,18 @@ ENV_OUT = "GRENSVERKEER_OUT"
 ENV_REGION = "GRENSVERKEER_REGION"
 
 
+ENV_DUCKDB_MEMORY = "GRENSVERKEER_DUCKDB_MEMORY_LIMIT"
+# DuckDB's default is 80% of the machine's memory, which it fills as a cache; capped, it
+# spills to disk instead (docs/performance.md: peak memory at national scale).
+DEFAULT_DUCKDB_MEMORY = "2GB"
+
+
+def duckdb_config() -> dict[str, str]:
+    """The settings every read-write connection to the warehouse opens it with (they must be
+    equal: DuckDB shares one open database only between connections with the same config)."""
+    return {"custom_user_agent": "dagster", "memory_limit": os.environ.get(ENV_DUCKDB_MEMORY, DEFAULT_DUCKDB_MEMORY)}
+
+
 def input_dir() -> Path:
     return Path(os.environ.get(ENV_INPUT, DEFAULT_INPUT_DIR)).resolve()
 

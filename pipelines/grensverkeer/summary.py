@@ -6,6 +6,7 @@ from pathlib import Path
 
 import duckdb
 
+from . import settings
 from .ingest.linked import list_linked_files
 from .ingest.load import list_input_files
 from .ingest.text import sha256_of
@@ -52,7 +53,7 @@ def print_summary(input_dir: Path, warehouse: Path, years: list[str], out_dir: P
     if not warehouse.exists():
         print("No warehouse was written.")
         return []
-    con = duckdb.connect(str(warehouse))
+    con = duckdb.connect(str(warehouse), config=settings.duckdb_config())
     try:
         con.execute("create temp table current_files (file_name varchar, sha256 varchar)")
         con.executemany("insert into current_files values (?, ?)", current)

@@ -122,12 +122,23 @@ def _read(path: Path, name: str, check_bsn: bool = True) -> tuple[LinkedKind, pl
 _SEEN: dict[tuple[str, str], tuple[LinkedKind, list[int] | None]] = {}
 
 
-def linked_school_years(input_dir: Path) -> tuple[list[int], list[tuple[str, str]]]:
-    """Count years of the linked enrolment files, and (file, message) for unusable files."""
+def linked_school_years(input_dir: Path, known: dict[tuple[str, str], tuple[str, list[int]]] | None = None,
+                        ) -> tuple[list[int], list[tuple[str, str]]]:
+    """Count years of the linked enrolment files, and (file, message) for unusable files.
+
+    `known` (`load.loaded_file_years`): files the warehouse loaded before with the same name
+    and content (so already checked for BSNs) are not read again; their recorded years count.
+    """
     years: set[int] = set()
     problems: list[tuple[str, str]] = []
+    known = known or {}
     for path in list_linked_files(input_dir):
         name = str(path.relative_to(input_dir))
+        before = known.get((name, sha256_of(path)))
+        if before is not None:
+            if before[0] == ENROLMENTS.name:
+                years.update(before[1] or [])
+            continue
         try:
             kind, rows = _read(path, name)  # a refused file (BSNs) must not open a school year
         except FileRejected as err:
