@@ -416,7 +416,8 @@ def report(r: dict) -> str:
         s = full["stages"].get(stage)
         if s:
             lines.append(f"{stage:32} {s['seconds']:8.1f} {_gb(s['peak_rss']):>10} {rows / max(s['seconds'], 1e-9):14,.0f}")
-    lines.append(f"{'full build (10 years)':32} {full['wall_seconds']:8.1f} {_gb(full['peak_rss']):>10} "
+    label = f"full build ({len(full['school_years'])} years)"
+    lines.append(f"{label:32} {full['wall_seconds']:8.1f} {_gb(full['peak_rss']):>10} "
                  f"{rows / full['wall_seconds']:14,.0f}")
     lines.append(f"  (process: {full['process_seconds']:.1f} s incl. {full['import_seconds']:.1f} s imports; "
                  f"ru_maxrss {_gb(full['peak_rss_process'])})")
