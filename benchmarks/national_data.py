@@ -46,7 +46,7 @@ from pathlib import Path
 import duckdb
 
 from grensverkeer import settings
-from grensverkeer.demo import ID_SALT, SCHOOL_COLUMNS
+from grensverkeer.demo import ID_SALT
 from grensverkeer.ingest.linked import SYNTHETIC_MARKER
 
 PUPILS_PER_YEAR = 2_600_000  # at scale 1

@@ -54,8 +54,6 @@ def _print_step_timings(instance: DagsterInstance, run_id: str) -> None:
         print(f"{stats.end_time - stats.start_time:7.2f} s  {stats.step_key}")
 
 
-
-
 @contextmanager
 def warehouse_kept_open(warehouse: Path):
     """Hold one connection to the warehouse for the whole run.

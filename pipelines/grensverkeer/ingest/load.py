@@ -317,8 +317,7 @@ def load_school_year(con: duckdb.DuckDBPyConnection, input_dir: Path, count_year
     originals = originals_of_copies(con, input_dir, shas)
     parsed_files: list[ParsedFile] = []
     records: list[dict] = []  # input_files rows of the usable files, written in one statement
-    known_files = {(name, sha): (status, years) for name, sha, status, years in con.execute(
-        "select file_name, sha256, status, count_years from input_files").fetchall()}
+    known_files = loaded_file_years(con)
 
     def record(name: str, sha: str, size: int, facts: FileFacts) -> None:
         records.append({"file_name": name, "sha256": sha, "size_bytes": size, "kind": facts.kind.name,
@@ -335,7 +334,7 @@ def load_school_year(con: duckdb.DuckDBPyConnection, input_dir: Path, count_year
             result.duplicates.append((name, originals[path]))
             continue
         known = known_files.get((name, sha))
-        if known and known[0] == "loaded" and count_year not in (known[1] or []):
+        if known and count_year not in known[1]:
             result.skipped.append(name)
             continue
         facts = _FACTS_CACHE.get((str(path.resolve()), sha))

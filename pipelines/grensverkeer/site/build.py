@@ -191,11 +191,16 @@ class Site:
     def source_short(src: str) -> str:
         return ", ".join(SOURCE_KORT.get(s.strip(), s.strip()) for s in src.split(","))
 
-    def mixed_sources_note(self) -> str:
-        """Years whose flows come from different sources are not a trend: say so before the figures."""
+    def years_by_source(self) -> dict[str, list[str]]:
+        """The school years per (short Dutch name of the) source of their flows, in year order."""
         by_src: dict[str, list[str]] = {}
         for Y in self.years:
             by_src.setdefault(self.source_short(self.pub.years[Y].source), []).append(Y)
+        return by_src
+
+    def mixed_sources_note(self) -> str:
+        """Years whose flows come from different sources are not a trend: say so before the figures."""
+        by_src = self.years_by_source()
         if len(by_src) < 2:
             return ""
         parts = "; ".join(f"{', '.join(ys)}: {src}" for src, ys in by_src.items())
@@ -320,7 +325,6 @@ class Site:
         P, G = self.pub, self.region.codes + [BUITEN]
         figs, parts = {}, []
         for Y in self.years:
-            y = P.years[Y]
             for S in self.sectors(Y):
                 key = f"{Y}|{S}"
                 figs["sankey|" + key] = self.sankey(Y, S, G)
@@ -445,7 +449,6 @@ class Site:
         return out
 
     def kaart(self) -> None:
-        P = self.pub
         shapes = self.shapes()
         coslat = math.cos(math.radians(52.05))
         xy = {c: [[(lon * coslat, lat) for lon, lat in ring] for ring in rings] for c, rings in shapes.items()}
@@ -487,7 +490,7 @@ class Site:
         of = dict(comm.filter(pl.col("sector") == S).select("code", "community").iter_rows())
         if not of:
             return None
-        colors = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#bcbd22", "#17becf"]
+        colors = [c for c in NODE_COLORS if c != "rgb(127,127,127)"]  # grey means 'not assigned'
         fig = go.Figure()
         shown: set[int] = set()
         for c, rings in xy.items():
@@ -647,10 +650,9 @@ class Site:
         figs, parts = {}, []
         # trend: residents schooled elsewhere and incoming, per sector over the years
         trend = go.Figure()
-        sources = list(dict.fromkeys(self.source_short(P.years[Y].source) for Y in self.years))
-        for src in sources:
+        sources = self.years_by_source()
+        for src, years in sources.items():
             # one line per sector and source: years from different sources are not joined into a trend
-            years = [Y for Y in self.years if self.source_short(P.years[Y].source) == src]
             for S in sorted({s for Y in years for s in P.years[Y].sectors}):
                 xs = [Y for Y in years if S in P.years[Y].sectors]
                 ys = [P.shown(f"elders|{Y}|{S}|{c}") for Y in xs]
