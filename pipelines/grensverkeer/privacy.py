@@ -130,6 +130,20 @@ def _digits_text(col: pl.Expr) -> pl.Expr:
     return col.cast(pl.String).str.strip_chars()
 
 
+def _is_bsn_shaped(text: pl.Expr) -> pl.Expr:
+    """8 or 9 digits and nothing else (text already stripped); null is False."""
+    return text.str.contains(r"^[0-9]{8,9}$").fill_null(False)
+
+
+def _elfproef_of_digits(text: pl.Expr) -> pl.Expr:
+    """The elfproef of text that is already known to be 8 or 9 digits."""
+    padded = text.str.pad_start(9, "0")
+    total = pl.sum_horizontal(
+        [padded.str.slice(i, 1).cast(pl.Int64, strict=False) * w for i, w in enumerate(_WEIGHTS)]
+    )
+    return ((total % 11 == 0) & (padded != "000000000")).fill_null(False)
+
+
 def elfproef(col: pl.Expr) -> pl.Expr:
     """True where the value is a BSN: 9 digits (or 8, a BSN stored as a number that lost its
     leading zero) with 9*d1 + 8*d2 + … + 2*d8 − d9 ≡ 0 (mod 11), and not 000000000.
@@ -137,15 +151,7 @@ def elfproef(col: pl.Expr) -> pl.Expr:
     Surrounding whitespace is ignored; anything else (letters, signs, 10 digits, null) is False.
     """
     text = _digits_text(col)
-    padded = text.str.pad_start(9, "0")
-    total = pl.sum_horizontal(
-        [padded.str.slice(i, 1).cast(pl.Int64, strict=False) * w for i, w in enumerate(_WEIGHTS)]
-    )
-    return (
-        text.str.contains(r"^[0-9]{8,9}$")
-        & (total % 11 == 0)
-        & (padded != "000000000")
-    ).fill_null(False)
+    return _is_bsn_shaped(text) & _elfproef_of_digits(text)
 
 
 def _as_text(name: str, dtype: pl.DataType) -> pl.Expr | None:
@@ -184,8 +190,9 @@ def find_bsn_columns(frame: pl.DataFrame | pl.LazyFrame) -> list[BsnFinding]:
     lf = frame.lazy()
     schema = lf.collect_schema()
     row = pl.col(ROW_COLUMN) if ROW_COLUMN in schema else pl.int_range(1, pl.len() + 1)
-    candidates: list[str] = []
-    aggs: list[pl.Expr] = []
+    candidates: list[tuple[int, str]] = []
+    counts: list[pl.Expr] = []
+    shaped: list[pl.LazyFrame] = []
     for i, (name, dtype) in enumerate(schema.items()):
         if name == ROW_COLUMN or is_excluded_column(name):
             continue
@@ -193,22 +200,24 @@ def find_bsn_columns(frame: pl.DataFrame | pl.LazyFrame) -> list[BsnFinding]:
         if text is None:
             continue
         stripped = text.str.strip_chars()
-        passes = elfproef(text)
-        candidates.append(name)
-        aggs += [
-            (stripped.is_not_null() & (stripped != "")).sum().alias(f"n{i}"),
-            passes.sum().alias(f"p{i}"),
-            stripped.str.contains(r"^[0-9]{8,9}$").fill_null(False).sum().alias(f"d{i}"),
-            row.filter(passes).min().cast(pl.Int64).alias(f"r{i}"),
-        ]
-    if not aggs:
+        candidates.append((i, name))
+        counts += [(stripped.is_not_null() & (stripped != "")).sum().alias(f"n{i}"),
+                   _is_bsn_shaped(stripped).sum().alias(f"d{i}")]
+        # The elfproef's digit arithmetic runs only on the 8-9 digit values: a pseudonymised
+        # file has (nearly) none, and checking every value took most of a national load.
+        shaped.append(lf.select(pl.lit(i).alias("column"), row.cast(pl.Int64).alias("row"), stripped.alias("value"))
+                      .filter(_is_bsn_shaped(pl.col("value"))))
+    if not candidates:
         return []
-    stats = lf.select(aggs).collect().row(0, named=True)
-    index = {name: i for i, name in enumerate(schema.names())}
+    stats = lf.select(counts).collect().row(0, named=True)
+    passing = (pl.concat(shaped).with_columns(passes=_elfproef_of_digits(pl.col("value")))
+               .group_by("column").agg(p=pl.col("passes").sum(), r=pl.col("row").filter(pl.col("passes")).min())
+               .collect())
+    found = {c: (p, r) for c, p, r in passing.iter_rows()}  # one row per column
     findings = []
-    for name in candidates:
-        i = index[name]
-        n, p, d, r = stats[f"n{i}"], stats[f"p{i}"], stats[f"d{i}"], stats[f"r{i}"]
+    for i, name in candidates:
+        n, d = stats[f"n{i}"], stats[f"d{i}"]
+        p, r = found.get(i, (0, None))
         rule = _flag_rule(name, n, p, d)
         if rule:
             findings.append(BsnFinding(name, int(n), int(p), None if r is None else int(r), int(d), rule))
