@@ -397,6 +397,9 @@ def test_rejected_rows_with_file_line_and_column(run):
     assert got == EXPECTED_REJECTED
     reason = _q(r, "select reason from rejected_rows where reason_code = 'duplicate_student'")[0][0]
     assert f"linked/enrolments.csv line {P13_LINE}" in reason
+    # every rejected row shows the row as read; accepted enrolments do not keep it
+    assert _q(r, "select count(*) from rejected_rows where source = 'linked' and raw_text is null")[0][0] == 0
+    assert _q(r, "select count(raw_text) from stg_linked_enrolments where reason_code is null")[0][0] == 0
 
 
 def test_accepted_plus_rejected_is_every_input_row(run):

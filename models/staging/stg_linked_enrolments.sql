@@ -47,14 +47,32 @@ problems as (
     from checked
 ),
 
-ranked as (
+-- A pupil's later accepted rows are duplicates. Only pupils with more than one accepted row
+-- are ranked: a window over every row sorted 2.6 M pseudonyms a year nationally.
+repeated as (
+    select student
+    from problems
+    where problem is null
+    group by student
+    having count(*) > 1
+),
+
+copies as (
     select
-        problems.*,
-        row_number() over (partition by problem is null, student order by file_name, line) as copy_no,
+        file_name,
+        line,
+        row_number() over w as copy_no,
         first_value(file_name) over w as first_file,
         first_value(line) over w as first_line
     from problems
-    window w as (partition by problem is null, student order by file_name, line)
+    where problem is null and student in (select student from repeated)
+    window w as (partition by student order by file_name, line)
+),
+
+ranked as (
+    select problems.*, copies.copy_no, copies.first_file, copies.first_line
+    from problems
+    left join copies using (file_name, line)
 )
 
 select
@@ -91,5 +109,6 @@ select
         when 'invalid_birth_year' then format('birth_year {} is not a year', birth_year)
         when 'duplicate_student' then format('pupil already enrolled this school year ({} line {}): the first enrolment is used', first_file, first_line)
     end as reason,
-    raw_text
+    -- the row as read, kept only where it is rejected (rejected_rows shows it)
+    case when problem is not null or copy_no > 1 then raw_text end as raw_text
 from (select *, school_location_id as raw_location from ranked)
