@@ -67,6 +67,7 @@ WITNESS_SWEEPS = 4  # random-sign LPs per block before the per-cell LPs (speed o
 MAX_TARGETED_SWEEPS = 80  # LPs per block that push all cells short of their bound at once (speed only)
 HOT_LP_VARIABLES = 500  # blocks (or groups) from this many unknowns keep their LP in HiGHS between solves
 LP_GROUP_VARIABLES = 2_000  # small blocks are solved together in groups of up to this many unknowns
+POOL_POINTS = 200  # LP solutions protect keeps for its next rounds (speed only)
 _BIG = 1e9  # stands in for "no upper bound" in the LPs (avoids unbounded LP statuses)
 _INF = float("inf")
 
@@ -322,6 +323,41 @@ class _HotLP:
         return SimpleNamespace(x=np.array(self._h.getSolution().col_value))
 
 
+class _PointPool:
+    """LP solutions of earlier rounds, kept by protect for its next rounds (speed only).
+
+    A round only adds suppressed cells (a constant becomes an unknown) or widens a '<k' to
+    '.', which widens what the attacker allows: an earlier solution, with the true count for
+    each cell that was a constant then, usually still fits the relations and bounds of the
+    next round, and then it shows which cells reach their bound without an LP. _lp_bounds
+    checks every point against the current block before it uses it.
+    """
+
+    def __init__(self, limit: int = POOL_POINTS):
+        self._index: dict[str, int] = {}  # cell_id -> position in the stored points
+        self._points: list[np.ndarray] = []
+        self._limit = limit
+
+    def positions(self, ids: list[str]) -> np.ndarray:
+        idx = self._index
+        return np.fromiter((idx.setdefault(c, len(idx)) for c in ids), dtype=np.int64, count=len(ids))
+
+    def add(self, pos: np.ndarray, x: np.ndarray) -> None:
+        p = np.full(len(self._index), np.nan)
+        p[pos] = x
+        self._points.append(p)
+        if len(self._points) > self._limit:
+            del self._points[0]
+
+    def matrix(self, pos: np.ndarray) -> np.ndarray:
+        """(points, len(pos)): the stored values of these cells, NaN where a point has none."""
+        out = np.full((len(self._points), len(pos)), np.nan)
+        for i, p in enumerate(self._points):
+            ok = pos < len(p)
+            out[i, ok] = p[pos[ok]]
+        return out
+
+
 def _scipy_available() -> bool:
     try:
         import scipy.optimize  # noqa: F401
@@ -340,6 +376,7 @@ def _lp_bounds(
     max_variables: int = MAX_LP_VARIABLES,
     cache: dict | None = None,
     witness: pl.DataFrame | None = None,
+    points: _PointPool | None = None,
 ) -> tuple[pl.DataFrame, list[list[str]]]:
     """Tightest [lo, hi] of each target cell over all relations jointly.
 
@@ -360,6 +397,11 @@ def _lp_bounds(
     cell at its proven bound there needs no LP in that direction, and, being whole numbers,
     it stays feasible when a bound is cut to a whole number. Speed only: the bounds are the
     same with or without it (a block where it does not fit the relations ignores it).
+
+    points (protect passes one pool for all its rounds): solutions of earlier calls, filled
+    up with the witness. Each one that fits a block (bounds and relations) is used like the
+    witness, and every solution of this call is added to the pool. A block that such a
+    point fits skips the fixed sweeps (it is feasible, and the point already did their job).
     """
     import numpy as np
     from scipy.optimize import Bounds, LinearConstraint, linprog, milp
@@ -405,6 +447,7 @@ def _lp_bounds(
     hi_all = np.minimum(var["hi"].to_numpy().astype(float), _BIG)
     ids = var["cell_id"].to_list()
     ids_np = np.array(ids, dtype=object)
+    pool_pos = points.positions(ids) if points is not None else None
     w_all = None
     if witness is not None:
         w_all = (
@@ -476,6 +519,12 @@ def _lp_bounds(
         hot = None if integer or n < HOT_LP_VARIABLES else _HotLP.create(sub, b_sub, lo, hi)
 
         def solve(c):
+            res = solve_lp(c)
+            if res is not None and points is not None:
+                points.add(pool_pos[cols], res.x)
+            return res
+
+        def solve_lp(c):
             if hot is not None:
                 return hot.solve(c)
             if integer:
@@ -509,6 +558,24 @@ def _lp_bounds(
                 true_ok[offs[i]:offs[i + 1]] = False
             note(x_true, true_ok)
 
+        # earlier rounds' solutions, per block where they fit (as for the known point above)
+        row_offs = np.cumsum([0] + [len(bk["rws"]) for bk in group])
+        pooled = np.zeros(len(group), dtype=bool)  # blocks that a pooled point fits
+        if points is not None:
+            P = points.matrix(pool_pos[cols])
+            if x_true is not None:
+                P = np.where(np.isnan(P), x_true, P)
+            if len(P):
+                bad = np.isnan(P) | (P < lo - EPS) | (P > hi + EPS)
+                resid = np.abs(sub @ np.nan_to_num(P).T - b_sub[:, None]).T > EPS  # (points, rows)
+                fits = np.ones((len(P), len(group)), dtype=bool)
+                for i in range(len(group)):
+                    fits[:, i] = ~bad[:, offs[i]:offs[i + 1]].any(axis=1) & ~resid[:, row_offs[i]:row_offs[i + 1]].any(axis=1)
+                pooled = fits.any(axis=0)
+                fit_var = np.repeat(fits, np.diff(offs), axis=1)  # (points, n)
+                reach_lo |= (fit_var & (P <= lo + EPS)).any(axis=0)
+                reach_hi |= (fit_var & (P >= hi - EPS)).any(axis=0)
+
         # Two cheap sweeps first: minimise, then maximise, the sum of all target cells.
         # Every cell that sits at its proven bound in one of these solutions needs no LP of
         # its own in that direction (typically most '<k' cells). Then a few sweeps with
@@ -518,6 +585,8 @@ def _lp_bounds(
         sweeps = [np.ones(len(tpos)), -np.ones(len(tpos))]
         if len(tpos) > 4:
             sweeps += [rng.choice([-1.0, 1.0], size=len(tpos)) for _ in range(WITNESS_SWEEPS)]
+        if pooled.all():  # an earlier round's solutions did what these sweeps do
+            sweeps = []
         for w in sweeps:
             c = np.zeros(n)
             c[tpos] = w
@@ -1145,6 +1214,7 @@ def protect(
     )
     use_lp = _scipy_available()
     lp_cache: dict = {}  # blocks the LP has seen, across rounds (most blocks do not change)
+    lp_points = _PointPool()  # LP solutions, across rounds (most still fit the next round)
     added_rounds = 0
     pinned_for = pl.DataFrame(schema={"cell_id": pl.String, "rounds": pl.Int64})  # consecutive rounds pinned
     while True:
@@ -1163,7 +1233,8 @@ def protect(
         pinned = supp_b.filter(pl.col("hi") - pl.col("lo") <= EPS)["cell_id"].sort().to_list()
         if not pinned and use_lp:
             open_ = supp_b["cell_id"].to_list()
-            lp, infeasible = _lp_bounds(active, rhs, bounds, open_, cache=lp_cache, witness=values)
+            lp, infeasible = _lp_bounds(active, rhs, bounds, open_, cache=lp_cache, witness=values,
+                                         points=lp_points)
             if infeasible:  # pragma: no cover - the true values are a solution
                 raise RuntimeError(f"LP infeasible on true data: {infeasible[:3]}")
             pinned = lp.filter(pl.col("hi") - pl.col("lo") <= EPS)["cell_id"].sort().to_list()
