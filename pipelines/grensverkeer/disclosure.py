@@ -320,7 +320,12 @@ class _HotLP:
             return None
         if status != self._core.HighsModelStatus.kOptimal:
             raise RuntimeError(f"LP solver failed: {status}")
-        return SimpleNamespace(x=np.array(self._h.getSolution().col_value))
+        self._last = self._h.getSolution()
+        return SimpleNamespace(x=np.array(self._last.col_value))
+
+    def row_dual(self) -> np.ndarray:
+        """Dual values y of the rows at the last optimum (HiGHS: reduced costs = c - A'y)."""
+        return np.array(self._last.row_dual)
 
 
 class _PointPool:
@@ -337,6 +342,8 @@ class _PointPool:
         self._index: dict[str, int] = {}  # cell_id -> position in the stored points
         self._points: list[np.ndarray] = []
         self._limit = limit
+        # (cell_id, sense) -> (relation ids, dual values) of the last LP of that cell and direction
+        self.duals: dict[tuple[str, float], tuple[np.ndarray, np.ndarray]] = {}
 
     def positions(self, ids: list[str]) -> np.ndarray:
         idx = self._index
@@ -540,9 +547,14 @@ def _lp_bounds(
                 raise RuntimeError(f"LP solver failed ({res.status}): {res.message}")
             return res
 
+        # lowest and highest value of each unknown in a known point inside the current box
+        seen_lo, seen_hi = np.full(n, _INF), np.full(n, -_INF)
+
         def note(x, mask=slice(None)):
             reach_lo[mask] |= x[mask] <= lo[mask] + EPS
             reach_hi[mask] |= x[mask] >= hi[mask] - EPS
+            seen_lo[mask] = np.minimum(seen_lo[mask], x[mask])
+            seen_hi[mask] = np.maximum(seen_hi[mask], x[mask])
 
         # the known feasible point, per block where it fits
         x_true, true_ok = None, np.zeros(n, dtype=bool)
@@ -575,6 +587,8 @@ def _lp_bounds(
                 fit_var = np.repeat(fits, np.diff(offs), axis=1)  # (points, n)
                 reach_lo |= (fit_var & (P <= lo + EPS)).any(axis=0)
                 reach_hi |= (fit_var & (P >= hi - EPS)).any(axis=0)
+                np.minimum(seen_lo, np.where(fit_var, P, _INF).min(axis=0), out=seen_lo)
+                np.maximum(seen_hi, np.where(fit_var, P, -_INF).max(axis=0), out=seen_hi)
 
         # Two cheap sweeps first: minimise, then maximise, the sum of all target cells.
         # Every cell that sits at its proven bound in one of these solutions needs no LP of
@@ -624,13 +638,50 @@ def _lp_bounds(
         # the blocks of the group advance in step, one task each per joint LP.
         tasks = [[(int(p), sense) for p in tpos[tblock == i] for sense in (1.0, -1.0)] for i in range(len(group))]
         ptr = [0] * len(group)
+        use_duals = points is not None and hot is not None
+        ids_g, rel_g = ids_np[cols], rel_np[rws]
+        row_at: dict = {}
+
+        def certified(p: int, sense: float) -> bool:
+            """The LP of p in this direction, answered without solving it: its dual solution from
+            an earlier round still proves (weak duality) that sense * x_p is at least the whole
+            number v, and a known point inside the box has x_p = v, so v is its optimum. Sets the
+            bound as the LP would; False (solve it) when that is not proven or v is fractional."""
+            cert = points.duals.get((ids_g[p], sense))
+            seen = seen_lo[p] if sense > 0 else seen_hi[p]
+            if cert is None or not math.isfinite(seen) or abs(seen - round(seen)) > EPS / 10:
+                return False
+            v = float(round(seen))
+            if not row_at:
+                row_at.update((r, q) for q, r in enumerate(rel_g.tolist()))
+            rel_ids, y_old = cert
+            at = np.fromiter((row_at.get(r, -1) for r in rel_ids.tolist()), dtype=np.int64, count=len(rel_ids))
+            y = np.zeros(len(b_sub))
+            y[at[at >= 0]] = y_old[at >= 0]
+            d = -(sub.T @ y)  # reduced costs of the objective sense * x_p
+            d[p] += sense
+            unbounded = hi >= _BIG / 2
+            if (unbounded & (d < -1e-9)).any():  # the bound would be -inf
+                return False
+            d[unbounded & (d < 0)] = 0.0  # rounding noise of a zero
+            bound = float(b_sub @ y + np.where(d > 0, d * lo, d * hi).sum())
+            if bound < sense * v - EPS / 10:
+                return False
+            if sense > 0:
+                lo[p] = max(lo[p], v)
+                reach_lo[p] = True
+            else:
+                hi[p] = min(hi[p], v)
+                reach_hi[p] = True
+            return True
+
         while True:
             c = np.zeros(n)
             step = []
             for i in range(len(group)):
                 while ptr[i] < len(tasks[i]):
                     p, sense = tasks[i][ptr[i]]
-                    if not (reach_lo[p] if sense > 0 else reach_hi[p]):
+                    if not (reach_lo[p] if sense > 0 else reach_hi[p]) and not (use_duals and certified(p, sense)):
                         break
                     ptr[i] += 1
                 if ptr[i] < len(tasks[i]):
@@ -643,6 +694,12 @@ def _lp_bounds(
             res = solve(c)
             if res is None:
                 return False
+            if use_duals:  # for the next round: the dual solution of each block's LP
+                y = hot.row_dual()
+                for i, p, sense in step:
+                    yb = y[row_offs[i]:row_offs[i + 1]]
+                    nz = yb != 0
+                    points.duals[(ids_g[p], sense)] = (rel_g[row_offs[i]:row_offs[i + 1]][nz], yb[nz])
             cut = np.zeros(n, dtype=bool)
             for i, p, sense in step:
                 if sense > 0:
@@ -660,6 +717,7 @@ def _lp_bounds(
                     cut[s] = True
                     reach_lo[s] = False
                     reach_hi[s] = hi[s] >= _BIG / 2
+                    seen_lo[s], seen_hi[s] = _INF, -_INF
                     reach_lo[p] = True  # the minimum of p is known (solved now or just before)
                     if sense < 0:
                         reach_hi[p] = True
