@@ -242,31 +242,47 @@ def _propagate(
     bounds: cell_id, lo, hi (Float64, hi may be inf). Returns the tightened bounds and the
     cells whose interval became empty (the published numbers contradict the relations).
     Every bound it returns is proven: stopping early only makes it weaker, never wrong.
+
+    Each sweep is _derive_lazy's arithmetic on all relations at once, in numpy over integer
+    positions (a sweep of a polars join and group_by cost a protect round about 0.1 s
+    nationally; this is a few ms). Counts and bounds are whole numbers, so the sums are exact
+    whatever their order: the same bounds as relation-by-relation.
     """
     b = bounds.select("cell_id", pl.col("lo").cast(pl.Float64), pl.col("hi").cast(pl.Float64))
-    terms_l, rhs_l = terms.lazy(), rhs.lazy()
-    # After the first sweep only relations with a cell whose bounds changed can derive anything
-    # new (the others would repeat what is already applied): same bounds, sweep for sweep.
-    sweep_terms = terms_l
+    lo, hi = b["lo"].to_numpy().copy(), b["hi"].to_numpy().copy()
+    t = (
+        terms.join(rhs.filter(pl.col("rhs").is_not_null()), on="relation_id")
+        .join(b.select("cell_id").with_row_index("ci"), on="cell_id")
+        .select(pl.col("relation_id").rank("dense").cast(pl.Int64) - 1, "ci", "coef", "rhs")
+    )
+    if t.height == 0:
+        return b, []
+    r, ci = t["relation_id"].to_numpy(), t["ci"].to_numpy().astype(np.int64)
+    pos, rhs_t = t["coef"].to_numpy() > 0, t["rhs"].to_numpy()
+    n_rel = int(r.max()) + 1
     for _ in range(max_sweeps):
-        d = _derive_lazy(sweep_terms, rhs_l, b.lazy()).group_by("cell_id").agg(
-            pl.col("d_lo").max(), pl.col("d_hi").min()
-        )
-        new = b.lazy().join(d, on="cell_id", how="left", maintain_order="left").select(
-            "cell_id",
-            pl.max_horizontal("lo", "d_lo").alias("lo"),
-            pl.min_horizontal("hi", "d_hi").alias("hi"),
-        ).collect()
-        empty = new.filter(pl.col("lo") > pl.col("hi") + EPS)["cell_id"].to_list()
-        if empty:
-            return new, empty
-        changed = new.filter((pl.col("lo") != b["lo"]) | (pl.col("hi") != b["hi"])).select("cell_id")
-        if changed.height == 0:
+        # what the relation of each term proves about its cell, given the others' bounds; infinite
+        # bounds are counted rather than summed (inf - inf would be NaN)
+        cmin = np.where(pos, lo[ci], -hi[ci])
+        cmax = np.where(pos, hi[ci], -lo[ci])
+        min_inf, max_inf = np.isinf(cmin), np.isinf(cmax)
+        cmin_f, cmax_f = np.where(min_inf, 0.0, cmin), np.where(max_inf, 0.0, cmax)
+        smin, nmin = np.bincount(r, cmin_f, n_rel), np.bincount(r, min_inf, n_rel)
+        smax, nmax = np.bincount(r, cmax_f, n_rel), np.bincount(r, max_inf, n_rel)
+        others_min = np.where(nmin[r] - min_inf > 0, -_INF, smin[r] - cmin_f)
+        others_max = np.where(nmax[r] - max_inf > 0, _INF, smax[r] - cmax_f)
+        t_lo, t_hi = rhs_t - others_max, rhs_t - others_min
+        new_lo, new_hi = lo.copy(), hi.copy()
+        np.maximum.at(new_lo, ci, np.ceil(np.where(pos, t_lo, -t_hi) - EPS))
+        np.minimum.at(new_hi, ci, np.floor(np.where(pos, t_hi, -t_lo) + EPS))
+        empty = new_lo > new_hi + EPS
+        if empty.any():
+            return b.with_columns(pl.Series("lo", new_lo), pl.Series("hi", new_hi)), b["cell_id"].filter(
+                pl.Series(empty)).to_list()
+        if np.array_equal(new_lo, lo) and np.array_equal(new_hi, hi):
             break
-        b = new
-        touched = terms_l.join(changed.lazy(), on="cell_id", how="semi").select("relation_id").unique()
-        sweep_terms = terms_l.join(touched, on="relation_id", how="semi")
-    return b, []
+        lo, hi = new_lo, new_hi
+    return b.with_columns(pl.Series("lo", lo), pl.Series("hi", hi)), []
 
 
 # ----------------------------------------------------------------------------- LP attacker
