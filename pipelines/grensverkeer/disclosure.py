@@ -185,53 +185,51 @@ def _rhs(rels: pl.DataFrame, terms: pl.DataFrame, values: pl.DataFrame | None) -
 
 
 # ----------------------------------------------------------------------------- intervals
+class _Terms:
+    """The relations as integer positions for numpy: one entry per term whose relation has a
+    right-hand side and whose cell is in ``cells`` (relation_id, cell_id: the frame ``t``)."""
+
+    def __init__(self, terms: pl.DataFrame, rhs: pl.DataFrame, cells: pl.Series):
+        self.t = (
+            terms.join(rhs.filter(pl.col("rhs").is_not_null()), on="relation_id")
+            .join(cells.to_frame("cell_id").with_row_index("ci"), on="cell_id")
+            .select("relation_id", "cell_id", "ci", "coef", "rhs")
+        )
+        self.r = self.t["relation_id"].rank("dense").cast(pl.Int64).to_numpy() - 1
+        self.ci = self.t["ci"].cast(pl.Int64).to_numpy()
+        self.pos = self.t["coef"].to_numpy() > 0
+        self.rhs = self.t["rhs"].to_numpy()
+        self.n_rel = int(self.r.max()) + 1 if len(self.r) else 0
+
+    def derive(self, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """What each relation alone proves about each of its cells (d_lo, d_hi per term), given
+        the others' bounds lo, hi (per position in ``cells``).
+
+        For ``sum(coef * x) = rhs``: coef_i * x_i = rhs - sum_{j != i} coef_j * x_j, so x_i
+        lies in an interval computed from the other cells' [lo, hi]; counts are integers,
+        so the interval is tightened to whole numbers. Infinite bounds are counted rather
+        than summed (inf - inf would be NaN). Counts and bounds are whole numbers, so the
+        sums are exact whatever their order.
+        """
+        r, ci, pos, rhs = self.r, self.ci, self.pos, self.rhs
+        cmin = np.where(pos, lo[ci], -hi[ci])
+        cmax = np.where(pos, hi[ci], -lo[ci])
+        min_inf, max_inf = np.isinf(cmin), np.isinf(cmax)
+        cmin_f, cmax_f = np.where(min_inf, 0.0, cmin), np.where(max_inf, 0.0, cmax)
+        smin, nmin = np.bincount(r, cmin_f, self.n_rel), np.bincount(r, min_inf, self.n_rel)
+        smax, nmax = np.bincount(r, cmax_f, self.n_rel), np.bincount(r, max_inf, self.n_rel)
+        others_min = np.where(nmin[r] - min_inf > 0, -_INF, smin[r] - cmin_f)
+        others_max = np.where(nmax[r] - max_inf > 0, _INF, smax[r] - cmax_f)
+        t_lo, t_hi = rhs - others_max, rhs - others_min
+        return np.ceil(np.where(pos, t_lo, -t_hi) - EPS), np.floor(np.where(pos, t_hi, -t_lo) + EPS)
+
+
 def _derive(terms: pl.DataFrame, rhs: pl.DataFrame, bounds: pl.DataFrame) -> pl.DataFrame:
-    """See _derive_lazy; collected."""
-    return _derive_lazy(terms.lazy(), rhs.lazy(), bounds.lazy()).collect()
-
-
-def _derive_lazy(terms: pl.LazyFrame, rhs: pl.LazyFrame, bounds: pl.LazyFrame) -> pl.LazyFrame:
-    """What each relation alone proves about each of its cells, given the others' bounds.
-
-    For ``sum(coef * x) = rhs``: coef_i * x_i = rhs - sum_{j != i} coef_j * x_j, so x_i
-    lies in an interval computed from the other cells' [lo, hi]; counts are integers,
-    so the interval is tightened to whole numbers. Infinite bounds are counted rather
-    than summed (inf - inf would be NaN). Returns relation_id, cell_id, d_lo, d_hi.
-    """
-    t = terms.join(bounds, on="cell_id", how="inner").with_columns(
-        pl.when(pl.col("coef") > 0).then(pl.col("lo")).otherwise(-pl.col("hi")).alias("cmin"),
-        pl.when(pl.col("coef") > 0).then(pl.col("hi")).otherwise(-pl.col("lo")).alias("cmax"),
-    ).with_columns(
-        pl.col("cmin").is_infinite().alias("min_inf"),
-        pl.col("cmax").is_infinite().alias("max_inf"),
-    ).with_columns(
-        pl.when(pl.col("min_inf")).then(0.0).otherwise(pl.col("cmin")).alias("cmin_f"),
-        pl.when(pl.col("max_inf")).then(0.0).otherwise(pl.col("cmax")).alias("cmax_f"),
-    )
-    agg = t.group_by("relation_id").agg(
-        pl.col("cmin_f").sum().alias("smin"),
-        pl.col("min_inf").sum().alias("nmin"),
-        pl.col("cmax_f").sum().alias("smax"),
-        pl.col("max_inf").sum().alias("nmax"),
-    )
-    t = t.join(agg, on="relation_id").join(rhs, on="relation_id").filter(pl.col("rhs").is_not_null())
-    others_min = (
-        pl.when(pl.col("nmin") - pl.col("min_inf").cast(pl.Int64) > 0)
-        .then(-_INF)
-        .otherwise(pl.col("smin") - pl.col("cmin_f"))
-    )
-    others_max = (
-        pl.when(pl.col("nmax") - pl.col("max_inf").cast(pl.Int64) > 0)
-        .then(_INF)
-        .otherwise(pl.col("smax") - pl.col("cmax_f"))
-    )
-    t = t.with_columns((pl.col("rhs") - others_max).alias("t_lo"), (pl.col("rhs") - others_min).alias("t_hi"))
-    return t.select(
-        "relation_id",
-        "cell_id",
-        (pl.when(pl.col("coef") > 0).then(pl.col("t_lo")).otherwise(-pl.col("t_hi")) - EPS).ceil().alias("d_lo"),
-        (pl.when(pl.col("coef") > 0).then(pl.col("t_hi")).otherwise(-pl.col("t_lo")) + EPS).floor().alias("d_hi"),
-    )
+    """relation_id, cell_id, d_lo, d_hi: what each relation alone proves about each of its
+    cells in ``bounds`` (cell_id, lo, hi), given the others' bounds (_Terms.derive)."""
+    tm = _Terms(terms, rhs, bounds["cell_id"])
+    d_lo, d_hi = tm.derive(bounds["lo"].cast(pl.Float64).to_numpy(), bounds["hi"].cast(pl.Float64).to_numpy())
+    return tm.t.select("relation_id", "cell_id").with_columns(pl.Series("d_lo", d_lo), pl.Series("d_hi", d_hi))
 
 
 def _propagate(
@@ -242,39 +240,19 @@ def _propagate(
     bounds: cell_id, lo, hi (Float64, hi may be inf). Returns the tightened bounds and the
     cells whose interval became empty (the published numbers contradict the relations).
     Every bound it returns is proven: stopping early only makes it weaker, never wrong.
-
-    Each sweep is _derive_lazy's arithmetic on all relations at once, in numpy over integer
-    positions (a sweep of a polars join and group_by cost a protect round about 0.1 s
-    nationally; this is a few ms). Counts and bounds are whole numbers, so the sums are exact
-    whatever their order: the same bounds as relation-by-relation.
+    Each sweep derives from all relations at once in numpy (_Terms: a few ms a sweep
+    nationally, where a polars join and group_by per sweep cost a protect round about 0.1 s).
     """
     b = bounds.select("cell_id", pl.col("lo").cast(pl.Float64), pl.col("hi").cast(pl.Float64))
     lo, hi = b["lo"].to_numpy().copy(), b["hi"].to_numpy().copy()
-    t = (
-        terms.join(rhs.filter(pl.col("rhs").is_not_null()), on="relation_id")
-        .join(b.select("cell_id").with_row_index("ci"), on="cell_id")
-        .select(pl.col("relation_id").rank("dense").cast(pl.Int64) - 1, "ci", "coef", "rhs")
-    )
-    if t.height == 0:
+    tm = _Terms(terms, rhs, b["cell_id"])
+    if tm.n_rel == 0:
         return b, []
-    r, ci = t["relation_id"].to_numpy(), t["ci"].to_numpy().astype(np.int64)
-    pos, rhs_t = t["coef"].to_numpy() > 0, t["rhs"].to_numpy()
-    n_rel = int(r.max()) + 1
     for _ in range(max_sweeps):
-        # what the relation of each term proves about its cell, given the others' bounds; infinite
-        # bounds are counted rather than summed (inf - inf would be NaN)
-        cmin = np.where(pos, lo[ci], -hi[ci])
-        cmax = np.where(pos, hi[ci], -lo[ci])
-        min_inf, max_inf = np.isinf(cmin), np.isinf(cmax)
-        cmin_f, cmax_f = np.where(min_inf, 0.0, cmin), np.where(max_inf, 0.0, cmax)
-        smin, nmin = np.bincount(r, cmin_f, n_rel), np.bincount(r, min_inf, n_rel)
-        smax, nmax = np.bincount(r, cmax_f, n_rel), np.bincount(r, max_inf, n_rel)
-        others_min = np.where(nmin[r] - min_inf > 0, -_INF, smin[r] - cmin_f)
-        others_max = np.where(nmax[r] - max_inf > 0, _INF, smax[r] - cmax_f)
-        t_lo, t_hi = rhs_t - others_max, rhs_t - others_min
+        d_lo, d_hi = tm.derive(lo, hi)
         new_lo, new_hi = lo.copy(), hi.copy()
-        np.maximum.at(new_lo, ci, np.ceil(np.where(pos, t_lo, -t_hi) - EPS))
-        np.minimum.at(new_hi, ci, np.floor(np.where(pos, t_hi, -t_lo) + EPS))
+        np.maximum.at(new_lo, tm.ci, d_lo)
+        np.minimum.at(new_hi, tm.ci, d_hi)
         empty = new_lo > new_hi + EPS
         if empty.any():
             return b.with_columns(pl.Series("lo", new_lo), pl.Series("hi", new_hi)), b["cell_id"].filter(
