@@ -603,35 +603,6 @@ def _lp_bounds(
             if res is None:
                 return False
             note(res.x)
-        # Then sweeps that push every cell still short of its bound towards it, all at once (one
-        # direction at random when both are open; a random part of them when they block each
-        # other), while each sweep settles at least two LPs' worth: on large blocks the cells
-        # that really need an LP of their own are few.
-        share = 1.0
-        for _ in range(0 if len(tpos) <= 4 else MAX_TARGETED_SWEEPS):
-            need_lo, need_hi = ~reach_lo[tpos], ~reach_hi[tpos]
-            n_open = int(need_lo.sum() + need_hi.sum())
-            if n_open <= 4:
-                break
-            pick = rng.choice([1.0, -1.0], size=len(tpos))
-            w = np.where(need_lo & need_hi, pick, np.where(need_lo, 1.0, np.where(need_hi, -1.0, 0.0)))
-            if share < 1.0:
-                w = w * (rng.random(len(tpos)) < share)
-            c = np.zeros(n)
-            c[tpos] = w
-            res = solve(c)
-            if res is None:
-                return False
-            note(res.x)
-            if n_open - int((~reach_lo[tpos]).sum() + (~reach_hi[tpos]).sum()) < 2:
-                share /= 2
-                if share < 0.1:
-                    break
-
-        # One LP per target and direction still open, in cell_id order within each block;
-        # the blocks of the group advance in step, one task each per joint LP.
-        tasks = [[(int(p), sense) for p in tpos[tblock == i] for sense in (1.0, -1.0)] for i in range(len(group))]
-        ptr = [0] * len(group)
         use_duals = points is not None and hot is not None
         ids_g, rel_g = ids_np[cols], rel_np[rws]
         row_at: dict = {}
@@ -669,6 +640,41 @@ def _lp_bounds(
                 reach_hi[p] = True
             return True
 
+        if use_duals:  # first the LPs that an earlier round's dual solution answers
+            for p in tpos.tolist():
+                for sense, reached in ((1.0, reach_lo), (-1.0, reach_hi)):
+                    if not reached[p]:
+                        certified(p, sense)
+
+        # Then sweeps that push every cell still short of its bound towards it, all at once (one
+        # direction at random when both are open; a random part of them when they block each
+        # other), while each sweep settles at least two LPs' worth: on large blocks the cells
+        # that really need an LP of their own are few.
+        share = 1.0
+        for _ in range(0 if len(tpos) <= 4 else MAX_TARGETED_SWEEPS):
+            need_lo, need_hi = ~reach_lo[tpos], ~reach_hi[tpos]
+            n_open = int(need_lo.sum() + need_hi.sum())
+            if n_open <= 4:
+                break
+            pick = rng.choice([1.0, -1.0], size=len(tpos))
+            w = np.where(need_lo & need_hi, pick, np.where(need_lo, 1.0, np.where(need_hi, -1.0, 0.0)))
+            if share < 1.0:
+                w = w * (rng.random(len(tpos)) < share)
+            c = np.zeros(n)
+            c[tpos] = w
+            res = solve(c)
+            if res is None:
+                return False
+            note(res.x)
+            if n_open - int((~reach_lo[tpos]).sum() + (~reach_hi[tpos]).sum()) < 2:
+                share /= 2
+                if share < 0.1:
+                    break
+
+        # One LP per target and direction still open, in cell_id order within each block;
+        # the blocks of the group advance in step, one task each per joint LP.
+        tasks = [[(int(p), sense) for p in tpos[tblock == i] for sense in (1.0, -1.0)] for i in range(len(group))]
+        ptr = [0] * len(group)
         while True:
             c = np.zeros(n)
             step = []
