@@ -190,6 +190,7 @@ class _Terms:
     right-hand side and whose cell is in ``cells`` (relation_id, cell_id: the frame ``t``)."""
 
     def __init__(self, terms: pl.DataFrame, rhs: pl.DataFrame, cells: pl.Series):
+        self.cells = cells.alias("cell_id")
         self.t = (
             terms.join(rhs.filter(pl.col("rhs").is_not_null()), on="relation_id")
             .join(cells.to_frame("cell_id").with_row_index("ci"), on="cell_id")
@@ -224,16 +225,25 @@ class _Terms:
         return np.ceil(np.where(pos, t_lo, -t_hi) - EPS), np.floor(np.where(pos, t_hi, -t_lo) + EPS)
 
 
-def _derive(terms: pl.DataFrame, rhs: pl.DataFrame, bounds: pl.DataFrame) -> pl.DataFrame:
+def _derive(
+    terms: pl.DataFrame, rhs: pl.DataFrame, bounds: pl.DataFrame, tm: _Terms | None = None
+) -> pl.DataFrame:
     """relation_id, cell_id, d_lo, d_hi: what each relation alone proves about each of its
-    cells in ``bounds`` (cell_id, lo, hi), given the others' bounds (_Terms.derive)."""
-    tm = _Terms(terms, rhs, bounds["cell_id"])
+    cells in ``bounds`` (cell_id, lo, hi), given the others' bounds (_Terms.derive).
+    tm: the same terms and rhs already indexed, for the same cells (any order)."""
+    if tm is None or tm.cells.len() != bounds.height:
+        tm = _Terms(terms, rhs, bounds["cell_id"])
+    elif not tm.cells.equals(bounds["cell_id"]):
+        bounds = tm.cells.to_frame().join(bounds, on="cell_id", how="left", maintain_order="left")
+        if bounds["lo"].null_count():  # other cells
+            return _derive(terms, rhs, bounds.drop_nulls("lo"))
     d_lo, d_hi = tm.derive(bounds["lo"].cast(pl.Float64).to_numpy(), bounds["hi"].cast(pl.Float64).to_numpy())
     return tm.t.select("relation_id", "cell_id").with_columns(pl.Series("d_lo", d_lo), pl.Series("d_hi", d_hi))
 
 
 def _propagate(
-    terms: pl.DataFrame, rhs: pl.DataFrame, bounds: pl.DataFrame, max_sweeps: int = PROPAGATION_MAX_SWEEPS
+    terms: pl.DataFrame, rhs: pl.DataFrame, bounds: pl.DataFrame, max_sweeps: int = PROPAGATION_MAX_SWEEPS,
+    tm: _Terms | None = None,
 ) -> tuple[pl.DataFrame, list[str]]:
     """Interval propagation over all relations until nothing changes (or max_sweeps).
 
@@ -242,10 +252,12 @@ def _propagate(
     Every bound it returns is proven: stopping early only makes it weaker, never wrong.
     Each sweep derives from all relations at once in numpy (_Terms: a few ms a sweep
     nationally, where a polars join and group_by per sweep cost a protect round about 0.1 s).
+    tm: the same terms and rhs already indexed for bounds' cells in bounds' order.
     """
     b = bounds.select("cell_id", pl.col("lo").cast(pl.Float64), pl.col("hi").cast(pl.Float64))
     lo, hi = b["lo"].to_numpy().copy(), b["hi"].to_numpy().copy()
-    tm = _Terms(terms, rhs, b["cell_id"])
+    if tm is None or not tm.cells.equals(b["cell_id"]):
+        tm = _Terms(terms, rhs, b["cell_id"])
     if tm.n_rel == 0:
         return b, []
     for _ in range(max_sweeps):
@@ -515,7 +527,6 @@ def _lp_bounds(
         reach_lo = np.zeros(n, dtype=bool)
         reach_hi = hi >= _BIG / 2  # unbounded above: nothing to reach
         tpos = np.concatenate([bk["tpos"] + offs[i] for i, bk in enumerate(group)])
-        tblock = np.concatenate([np.full(len(bk["tpos"]), i) for i, bk in enumerate(group)])
 
         hot = None if integer or n < HOT_LP_VARIABLES else _HotLP.create(sub, b_sub, lo, hi)
 
@@ -574,9 +585,10 @@ def _lp_bounds(
             if len(P):
                 bad = np.isnan(P) | (P < lo - EPS) | (P > hi + EPS)
                 resid = np.abs(sub @ np.nan_to_num(P).T - b_sub[:, None]).T > EPS  # (points, rows)
-                fits = np.ones((len(P), len(group)), dtype=bool)
-                for i in range(len(group)):
-                    fits[:, i] = ~bad[:, offs[i]:offs[i + 1]].any(axis=1) & ~resid[:, row_offs[i]:row_offs[i + 1]].any(axis=1)
+                # per block: no unknown out of bounds and no relation off (counts per block by cumsum)
+                n_bad = np.cumsum(np.column_stack([np.zeros(len(P)), bad]), axis=1)[:, offs]
+                n_off = np.cumsum(np.column_stack([np.zeros(len(P)), resid]), axis=1)[:, row_offs]
+                fits = (np.diff(n_bad, axis=1) == 0) & (np.diff(n_off, axis=1) == 0)
                 pooled = fits.any(axis=0)
                 fit_var = np.repeat(fits, np.diff(offs), axis=1)  # (points, n)
                 reach_lo |= (fit_var & (P <= lo + EPS)).any(axis=0)
@@ -673,7 +685,9 @@ def _lp_bounds(
 
         # One LP per target and direction still open, in cell_id order within each block;
         # the blocks of the group advance in step, one task each per joint LP.
-        tasks = [[(int(p), sense) for p in tpos[tblock == i] for sense in (1.0, -1.0)] for i in range(len(group))]
+        toffs = np.cumsum([0] + [len(bk["tpos"]) for bk in group])  # tpos is in block order
+        tasks = [[(p, sense) for p in tpos[toffs[i]:toffs[i + 1]].tolist() for sense in (1.0, -1.0)]
+                 for i in range(len(group))]
         ptr = [0] * len(group)
         while True:
             c = np.zeros(n)
@@ -1089,6 +1103,7 @@ def _choose_secondary(
     bounds: pl.DataFrame,
     pinned: list[str],
     persistent: pl.DataFrame | None = None,
+    tm: _Terms | None = None,
 ) -> tuple[list[str], pl.DataFrame]:
     """Cells to suppress next so that the pinned cells get room to move.
 
@@ -1105,6 +1120,7 @@ def _choose_secondary(
     Ranking: resolves most pinning relations at once, then is already in most relations
     with a suppression, then smallest value, then cell_id.
 
+    tm: active and rhs indexed for the cells of bounds (protect builds it once a round).
     persistent: cells pinned for more than PERSISTENT_ROUNDS rounds in a row. Returns the
     cells to suppress and the pinned cells (cell_id, comp) of groups that are given up on:
     no shown non-zero cell within MAX_HOPS, or persistent with a '<k' cell among them.
@@ -1132,7 +1148,7 @@ def _choose_secondary(
     cand_rels = cand.select("relation_id").unique()
 
     def pinning(b: pl.DataFrame, cells: pl.DataFrame) -> pl.DataFrame:
-        d = _derive(active, rhs, b).join(cells, on="cell_id", how="semi").join(own, on="cell_id")
+        d = _derive(active, rhs, b, tm).join(cells, on="cell_id", how="semi").join(own, on="cell_id")
         return (
             d.filter(pl.max_horizontal("d_lo", "p_lo") >= pl.min_horizontal("d_hi", "p_hi") - EPS)
             .select("relation_id", "cell_id")
@@ -1284,7 +1300,9 @@ def protect(
             on="relation_id", how="semi",
         )
         in_active = priors.join(active.select("cell_id").unique(), on="cell_id", how="semi")
-        bounds, empty = _propagate(active, rhs, in_active.select("cell_id", "lo", "hi"))
+        # active and rhs indexed once a round, for propagation and for the choice of cells
+        tm = _Terms(active, rhs, in_active["cell_id"])
+        bounds, empty = _propagate(active, rhs, in_active.select("cell_id", "lo", "hi"), tm=tm)
         if empty:  # cannot happen: the true values satisfy every relation
             raise RuntimeError(f"interval propagation found no value for {empty[:10]}")
         supp_b = bounds.join(priors.filter(pl.col("suppressed")).select("cell_id"), on="cell_id", how="semi")
@@ -1309,7 +1327,7 @@ def protect(
             .select("cell_id", (pl.col("rounds").fill_null(0) + 1).alias("rounds"))
         )
         persistent = pinned_for.filter(pl.col("rounds") > PERSISTENT_ROUNDS).select("cell_id")
-        new, stuck = _choose_secondary(terms, active, rhs, st, priors, bounds, pinned, persistent)
+        new, stuck = _choose_secondary(terms, active, rhs, st, priors, bounds, pinned, persistent, tm)
         withhold = pl.Series("cell_id", [], dtype=pl.String)
         if stuck.height:
             # nothing left to hide around them: print the pinned small counts as '.' (0 to k-1)
