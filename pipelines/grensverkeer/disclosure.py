@@ -329,6 +329,19 @@ class _HotLP:
         self._last = self._h.getSolution()
         return SimpleNamespace(x=np.array(self._last.col_value))
 
+    def basis(self) -> tuple[list, list]:
+        """The last basis: status of each column and each row."""
+        b = self._h.getBasis()
+        return b.col_status, b.row_status
+
+    def start_from(self, col_status: list, row_status: list) -> None:
+        """Start the next solve from this basis (from another LP: HiGHS repairs it as an
+        'alien' basis). Speed only: the optimum does not depend on where simplex starts."""
+        b = self._core.HighsBasis()
+        b.col_status, b.row_status = col_status, row_status
+        b.alien = True
+        self._h.setBasis(b)
+
     def row_dual(self) -> np.ndarray:
         """Dual values y of the rows at the last optimum (HiGHS: reduced costs = c - A'y)."""
         return np.array(self._last.row_dual)
@@ -350,6 +363,9 @@ class _PointPool:
         self._limit = limit
         # (cell_id, sense) -> (relation ids, dual values) of the last LP of that cell and direction
         self.duals: dict[tuple[str, float], tuple[np.ndarray, np.ndarray]] = {}
+        # the last basis of each unknown and relation (status in HiGHS)
+        self.basis_col: dict[str, object] = {}
+        self.basis_row: dict[str, object] = {}
 
     def positions(self, ids: list[str]) -> np.ndarray:
         idx = self._index
@@ -529,6 +545,15 @@ def _lp_bounds(
         tpos = np.concatenate([bk["tpos"] + offs[i] for i, bk in enumerate(group)])
 
         hot = None if integer or n < HOT_LP_VARIABLES else _HotLP.create(sub, b_sub, lo, hi)
+        ids_g, rel_g = ids_np[cols], rel_np[rws]
+        if hot is not None and points is not None and points.basis_col:
+            # start from the last basis of an earlier round: unknowns new to it at their lower
+            # bound, relations new to it basic (their slack)
+            lower, basic = hot._core.HighsBasisStatus.kLower, hot._core.HighsBasisStatus.kBasic
+            known = sum(c in points.basis_col for c in ids_g.tolist())
+            if known > n // 2:
+                hot.start_from([points.basis_col.get(c, lower) for c in ids_g.tolist()],
+                               [points.basis_row.get(r, basic) for r in rel_g.tolist()])
 
         def solve(c):
             res = solve_lp(c)
@@ -616,7 +641,6 @@ def _lp_bounds(
                 return False
             note(res.x)
         use_duals = points is not None and hot is not None
-        ids_g, rel_g = ids_np[cols], rel_np[rws]
         row_at: dict = {}
 
         def certified(p: int, sense: float) -> bool:
@@ -738,6 +762,10 @@ def _lp_bounds(
             note(res.x, ~cut)
             if x_true is not None and cut.any():  # whole numbers: still inside the tightened box
                 note(x_true, true_ok & cut)
+        if hot is not None and points is not None:  # for the next round
+            col_status, row_status = hot.basis()
+            points.basis_col.update(zip(ids_g.tolist(), col_status))
+            points.basis_row.update(zip(rel_g.tolist(), row_status))
         for i, bk in enumerate(group):
             ids_b = ids_np[bk["cols"]]
             for q in bk["tpos"].tolist():
