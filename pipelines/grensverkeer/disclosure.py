@@ -38,7 +38,7 @@ The attacker knows exactly what is published and the relations, plus the rules: 
 means 1..k-1, ``0`` means 0, ``x`` means a count of at least k (zeros are never suppressed
 and 1..k-1 are always ``<k``), and a rounded number n means the interval of counts that
 round to n. It also knows counts are integers. Everything outside the per-cell LP calls is
-set-based polars; Python loops run over rounds, propagation sweeps and LP calls only.
+set-based polars or numpy; Python loops run over rounds, propagation sweeps and LP calls only.
 """
 
 from __future__ import annotations
