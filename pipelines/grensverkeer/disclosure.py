@@ -285,6 +285,7 @@ class _HotLP:
     def __init__(self, core, highs, n):
         self._core, self._h, self._n = core, highs, n
         self._idx = np.arange(n, dtype=np.int32)
+        self._alien = False  # the next solve starts from a basis of another LP
 
     @classmethod
     def create(cls, a, b, lo, hi):
@@ -322,6 +323,11 @@ class _HotLP:
         self._h.changeColsCost(self._n, self._idx, np.asarray(c, dtype=float))
         self._h.run()
         status = self._h.getModelStatus()
+        if self._alien and status != self._core.HighsModelStatus.kOptimal:
+            self._h.clearSolver()  # the borrowed basis did not help: solve from nothing, as before
+            self._h.run()
+            status = self._h.getModelStatus()
+        self._alien = False
         if status == self._core.HighsModelStatus.kInfeasible:
             return None
         if status != self._core.HighsModelStatus.kOptimal:
@@ -340,7 +346,7 @@ class _HotLP:
         b = self._core.HighsBasis()
         b.col_status, b.row_status = col_status, row_status
         b.alien = True
-        self._h.setBasis(b)
+        self._alien = self._h.setBasis(b) != self._core.HighsStatus.kError
 
     def row_dual(self) -> np.ndarray:
         """Dual values y of the rows at the last optimum (HiGHS: reduced costs = c - A'y)."""
