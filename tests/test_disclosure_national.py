@@ -108,3 +108,48 @@ def test_lp_attacker_gives_the_same_bounds_however_its_blocks_are_solved(nationa
         runs.append(attack(published, relations).sort("cell_id"))
     assert all(r.equals(runs[0]) for r in runs[1:])
     assert not runs[0]["recovered"].any()
+
+
+
+def test_lp_attacker_gives_the_same_bounds_with_the_points_and_duals_of_earlier_rounds(national, monkeypatch):
+    """protect hands the LP attacker the solutions and dual solutions of its earlier rounds
+    (_PointPool): fewer LPs, the same bounds. Here: the protected publication, then one more
+    cell suppressed at a time, each solved with the pool of the earlier ones and afresh.
+    HOT_LP_VARIABLES = 1 keeps every block in HiGHS, where the dual solutions come from."""
+    cells, relations, out = national
+    monkeypatch.setattr(D, "HOT_LP_VARIABLES", 1)
+    solves = []
+    solve = D._HotLP.solve
+    monkeypatch.setattr(D._HotLP, "solve", lambda self, c: solves.append(1) or solve(self, c))
+    terms, rels = D._relation_terms(relations)
+    values = cells.select("cell_id", "value")
+    rhs = D._rhs(rels, terms, values)
+
+    def lp(st, points):
+        priors = D._exact_priors(st, 5)
+        supp = priors.filter(pl.col("suppressed"))
+        active = terms.join(terms.join(supp, on="cell_id", how="semi").select("relation_id").unique(),
+                            on="relation_id", how="semi")
+        in_active = priors.join(active.select("cell_id").unique(), on="cell_id", how="semi")
+        bounds, _ = D._propagate(active, rhs, in_active.select("cell_id", "lo", "hi"))
+        targets = bounds.join(supp, on="cell_id", how="semi")["cell_id"].to_list()
+        solves.clear()
+        res, infeasible = D._lp_bounds(active, rhs, bounds, targets, witness=values, points=points)
+        assert infeasible == []
+        return res.sort("cell_id"), len(solves)
+
+    st = out.select("cell_id", "value", "status")
+    # shown cells next to a suppressed one: suppressing them changes the blocks the LP solves
+    supp_rel = terms.join(st.filter(pl.col("status").is_in(list(D.SUPPRESSED))), on="cell_id", how="semi")
+    extra = (terms.join(supp_rel.select("relation_id").unique(), on="relation_id", how="semi")
+             .join(st.filter(pl.col("status") == "shown"), on="cell_id")["cell_id"].unique().sort().to_list())
+    pool = D._PointPool()
+    lp(st, pool)
+    n_pool = n_fresh = 0
+    for cell in extra[:: max(1, len(extra) // 4)][:4]:
+        st = st.with_columns(pl.when(pl.col("cell_id") == cell).then(pl.lit("secondary"))
+                             .otherwise(pl.col("status")).alias("status"))
+        (with_pool, n1), (fresh, n2) = lp(st, pool), lp(st, None)
+        assert with_pool.equals(fresh)
+        n_pool, n_fresh = n_pool + n1, n_fresh + n2
+    assert n_pool < n_fresh

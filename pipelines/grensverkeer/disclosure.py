@@ -38,7 +38,7 @@ The attacker knows exactly what is published and the relations, plus the rules: 
 means 1..k-1, ``0`` means 0, ``x`` means a count of at least k (zeros are never suppressed
 and 1..k-1 are always ``<k``), and a rounded number n means the interval of counts that
 round to n. It also knows counts are integers. Everything outside the per-cell LP calls is
-set-based polars; Python loops run over rounds, propagation sweeps and LP calls only.
+set-based polars or numpy; Python loops run over rounds, propagation sweeps and LP calls only.
 """
 
 from __future__ import annotations
@@ -67,6 +67,7 @@ WITNESS_SWEEPS = 4  # random-sign LPs per block before the per-cell LPs (speed o
 MAX_TARGETED_SWEEPS = 80  # LPs per block that push all cells short of their bound at once (speed only)
 HOT_LP_VARIABLES = 500  # blocks (or groups) from this many unknowns keep their LP in HiGHS between solves
 LP_GROUP_VARIABLES = 2_000  # small blocks are solved together in groups of up to this many unknowns
+POOL_POINTS = 200  # LP solutions protect keeps for its next rounds (speed only)
 _BIG = 1e9  # stands in for "no upper bound" in the LPs (avoids unbounded LP statuses)
 _INF = float("inf")
 
@@ -184,88 +185,94 @@ def _rhs(rels: pl.DataFrame, terms: pl.DataFrame, values: pl.DataFrame | None) -
 
 
 # ----------------------------------------------------------------------------- intervals
-def _derive(terms: pl.DataFrame, rhs: pl.DataFrame, bounds: pl.DataFrame) -> pl.DataFrame:
-    """See _derive_lazy; collected."""
-    return _derive_lazy(terms.lazy(), rhs.lazy(), bounds.lazy()).collect()
+class _Terms:
+    """The relations as integer positions for numpy: one entry per term whose relation has a
+    right-hand side and whose cell is in ``cells`` (relation_id, cell_id: the frame ``t``)."""
+
+    def __init__(self, terms: pl.DataFrame, rhs: pl.DataFrame, cells: pl.Series):
+        self.cells = cells.alias("cell_id")
+        self.t = (
+            terms.join(rhs.filter(pl.col("rhs").is_not_null()), on="relation_id")
+            .join(cells.to_frame("cell_id").with_row_index("ci"), on="cell_id")
+            .select("relation_id", "cell_id", "ci", "coef", "rhs")
+        )
+        self.r = self.t["relation_id"].rank("dense").cast(pl.Int64).to_numpy() - 1
+        self.ci = self.t["ci"].cast(pl.Int64).to_numpy()
+        self.pos = self.t["coef"].to_numpy() > 0
+        self.rhs = self.t["rhs"].to_numpy()
+        self.n_rel = int(self.r.max()) + 1 if len(self.r) else 0
+
+    def derive(self, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """What each relation alone proves about each of its cells (d_lo, d_hi per term), given
+        the others' bounds lo, hi (per position in ``cells``).
+
+        For ``sum(coef * x) = rhs``: coef_i * x_i = rhs - sum_{j != i} coef_j * x_j, so x_i
+        lies in an interval computed from the other cells' [lo, hi]; counts are integers,
+        so the interval is tightened to whole numbers. Infinite bounds are counted rather
+        than summed (inf - inf would be NaN). Counts and bounds are whole numbers, so the
+        sums are exact whatever their order.
+        """
+        r, ci, pos, rhs = self.r, self.ci, self.pos, self.rhs
+        cmin = np.where(pos, lo[ci], -hi[ci])
+        cmax = np.where(pos, hi[ci], -lo[ci])
+        min_inf, max_inf = np.isinf(cmin), np.isinf(cmax)
+        cmin_f, cmax_f = np.where(min_inf, 0.0, cmin), np.where(max_inf, 0.0, cmax)
+        smin, nmin = np.bincount(r, cmin_f, self.n_rel), np.bincount(r, min_inf, self.n_rel)
+        smax, nmax = np.bincount(r, cmax_f, self.n_rel), np.bincount(r, max_inf, self.n_rel)
+        others_min = np.where(nmin[r] - min_inf > 0, -_INF, smin[r] - cmin_f)
+        others_max = np.where(nmax[r] - max_inf > 0, _INF, smax[r] - cmax_f)
+        t_lo, t_hi = rhs - others_max, rhs - others_min
+        return np.ceil(np.where(pos, t_lo, -t_hi) - EPS), np.floor(np.where(pos, t_hi, -t_lo) + EPS)
 
 
-def _derive_lazy(terms: pl.LazyFrame, rhs: pl.LazyFrame, bounds: pl.LazyFrame) -> pl.LazyFrame:
-    """What each relation alone proves about each of its cells, given the others' bounds.
-
-    For ``sum(coef * x) = rhs``: coef_i * x_i = rhs - sum_{j != i} coef_j * x_j, so x_i
-    lies in an interval computed from the other cells' [lo, hi]; counts are integers,
-    so the interval is tightened to whole numbers. Infinite bounds are counted rather
-    than summed (inf - inf would be NaN). Returns relation_id, cell_id, d_lo, d_hi.
-    """
-    t = terms.join(bounds, on="cell_id", how="inner").with_columns(
-        pl.when(pl.col("coef") > 0).then(pl.col("lo")).otherwise(-pl.col("hi")).alias("cmin"),
-        pl.when(pl.col("coef") > 0).then(pl.col("hi")).otherwise(-pl.col("lo")).alias("cmax"),
-    ).with_columns(
-        pl.col("cmin").is_infinite().alias("min_inf"),
-        pl.col("cmax").is_infinite().alias("max_inf"),
-    ).with_columns(
-        pl.when(pl.col("min_inf")).then(0.0).otherwise(pl.col("cmin")).alias("cmin_f"),
-        pl.when(pl.col("max_inf")).then(0.0).otherwise(pl.col("cmax")).alias("cmax_f"),
-    )
-    agg = t.group_by("relation_id").agg(
-        pl.col("cmin_f").sum().alias("smin"),
-        pl.col("min_inf").sum().alias("nmin"),
-        pl.col("cmax_f").sum().alias("smax"),
-        pl.col("max_inf").sum().alias("nmax"),
-    )
-    t = t.join(agg, on="relation_id").join(rhs, on="relation_id").filter(pl.col("rhs").is_not_null())
-    others_min = (
-        pl.when(pl.col("nmin") - pl.col("min_inf").cast(pl.Int64) > 0)
-        .then(-_INF)
-        .otherwise(pl.col("smin") - pl.col("cmin_f"))
-    )
-    others_max = (
-        pl.when(pl.col("nmax") - pl.col("max_inf").cast(pl.Int64) > 0)
-        .then(_INF)
-        .otherwise(pl.col("smax") - pl.col("cmax_f"))
-    )
-    t = t.with_columns((pl.col("rhs") - others_max).alias("t_lo"), (pl.col("rhs") - others_min).alias("t_hi"))
-    return t.select(
-        "relation_id",
-        "cell_id",
-        (pl.when(pl.col("coef") > 0).then(pl.col("t_lo")).otherwise(-pl.col("t_hi")) - EPS).ceil().alias("d_lo"),
-        (pl.when(pl.col("coef") > 0).then(pl.col("t_hi")).otherwise(-pl.col("t_lo")) + EPS).floor().alias("d_hi"),
-    )
+def _derive(
+    terms: pl.DataFrame, rhs: pl.DataFrame, bounds: pl.DataFrame, tm: _Terms | None = None
+) -> pl.DataFrame:
+    """relation_id, cell_id, d_lo, d_hi: what each relation alone proves about each of its
+    cells in ``bounds`` (cell_id, lo, hi), given the others' bounds (_Terms.derive).
+    tm: the same terms and rhs already indexed, for the same cells (any order)."""
+    if tm is None or tm.cells.len() != bounds.height:
+        tm = _Terms(terms, rhs, bounds["cell_id"])
+    elif not tm.cells.equals(bounds["cell_id"]):
+        bounds = tm.cells.to_frame().join(bounds, on="cell_id", how="left", maintain_order="left")
+        if bounds["lo"].null_count():  # other cells
+            return _derive(terms, rhs, bounds.drop_nulls("lo"))
+    d_lo, d_hi = tm.derive(bounds["lo"].cast(pl.Float64).to_numpy(), bounds["hi"].cast(pl.Float64).to_numpy())
+    return tm.t.select("relation_id", "cell_id").with_columns(pl.Series("d_lo", d_lo), pl.Series("d_hi", d_hi))
 
 
 def _propagate(
-    terms: pl.DataFrame, rhs: pl.DataFrame, bounds: pl.DataFrame, max_sweeps: int = PROPAGATION_MAX_SWEEPS
+    terms: pl.DataFrame, rhs: pl.DataFrame, bounds: pl.DataFrame, max_sweeps: int = PROPAGATION_MAX_SWEEPS,
+    tm: _Terms | None = None,
 ) -> tuple[pl.DataFrame, list[str]]:
     """Interval propagation over all relations until nothing changes (or max_sweeps).
 
     bounds: cell_id, lo, hi (Float64, hi may be inf). Returns the tightened bounds and the
     cells whose interval became empty (the published numbers contradict the relations).
     Every bound it returns is proven: stopping early only makes it weaker, never wrong.
+    Each sweep derives from all relations at once in numpy (_Terms: a few ms a sweep
+    nationally, where a polars join and group_by per sweep cost a protect round about 0.1 s).
+    tm: the same terms and rhs already indexed for bounds' cells in bounds' order.
     """
     b = bounds.select("cell_id", pl.col("lo").cast(pl.Float64), pl.col("hi").cast(pl.Float64))
-    terms_l, rhs_l = terms.lazy(), rhs.lazy()
-    # After the first sweep only relations with a cell whose bounds changed can derive anything
-    # new (the others would repeat what is already applied): same bounds, sweep for sweep.
-    sweep_terms = terms_l
+    lo, hi = b["lo"].to_numpy().copy(), b["hi"].to_numpy().copy()
+    if tm is None or not tm.cells.equals(b["cell_id"]):
+        tm = _Terms(terms, rhs, b["cell_id"])
+    if tm.n_rel == 0:
+        return b, []
     for _ in range(max_sweeps):
-        d = _derive_lazy(sweep_terms, rhs_l, b.lazy()).group_by("cell_id").agg(
-            pl.col("d_lo").max(), pl.col("d_hi").min()
-        )
-        new = b.lazy().join(d, on="cell_id", how="left", maintain_order="left").select(
-            "cell_id",
-            pl.max_horizontal("lo", "d_lo").alias("lo"),
-            pl.min_horizontal("hi", "d_hi").alias("hi"),
-        ).collect()
-        empty = new.filter(pl.col("lo") > pl.col("hi") + EPS)["cell_id"].to_list()
-        if empty:
-            return new, empty
-        changed = new.filter((pl.col("lo") != b["lo"]) | (pl.col("hi") != b["hi"])).select("cell_id")
-        if changed.height == 0:
+        d_lo, d_hi = tm.derive(lo, hi)
+        new_lo, new_hi = lo.copy(), hi.copy()
+        np.maximum.at(new_lo, tm.ci, d_lo)
+        np.minimum.at(new_hi, tm.ci, d_hi)
+        empty = new_lo > new_hi + EPS
+        if empty.any():
+            return b.with_columns(pl.Series("lo", new_lo), pl.Series("hi", new_hi)), b["cell_id"].filter(
+                pl.Series(empty)).to_list()
+        if np.array_equal(new_lo, lo) and np.array_equal(new_hi, hi):
             break
-        b = new
-        touched = terms_l.join(changed.lazy(), on="cell_id", how="semi").select("relation_id").unique()
-        sweep_terms = terms_l.join(touched, on="relation_id", how="semi")
-    return b, []
+        lo, hi = new_lo, new_hi
+    return b.with_columns(pl.Series("lo", lo), pl.Series("hi", hi)), []
 
 
 # ----------------------------------------------------------------------------- LP attacker
@@ -278,6 +285,7 @@ class _HotLP:
     def __init__(self, core, highs, n):
         self._core, self._h, self._n = core, highs, n
         self._idx = np.arange(n, dtype=np.int32)
+        self._alien = False  # the next solve starts from a basis of another LP
 
     @classmethod
     def create(cls, a, b, lo, hi):
@@ -315,11 +323,74 @@ class _HotLP:
         self._h.changeColsCost(self._n, self._idx, np.asarray(c, dtype=float))
         self._h.run()
         status = self._h.getModelStatus()
+        if self._alien and status != self._core.HighsModelStatus.kOptimal:
+            self._h.clearSolver()  # the borrowed basis did not help: solve from nothing, as before
+            self._h.run()
+            status = self._h.getModelStatus()
+        self._alien = False
         if status == self._core.HighsModelStatus.kInfeasible:
             return None
         if status != self._core.HighsModelStatus.kOptimal:
             raise RuntimeError(f"LP solver failed: {status}")
-        return SimpleNamespace(x=np.array(self._h.getSolution().col_value))
+        self._last = self._h.getSolution()
+        return SimpleNamespace(x=np.array(self._last.col_value))
+
+    def basis(self) -> tuple[list, list]:
+        """The last basis: status of each column and each row."""
+        b = self._h.getBasis()
+        return b.col_status, b.row_status
+
+    def start_from(self, col_status: list, row_status: list) -> None:
+        """Start the next solve from this basis (from another LP: HiGHS repairs it as an
+        'alien' basis). Speed only: the optimum does not depend on where simplex starts."""
+        b = self._core.HighsBasis()
+        b.col_status, b.row_status = col_status, row_status
+        b.alien = True
+        self._alien = self._h.setBasis(b) != self._core.HighsStatus.kError
+
+    def row_dual(self) -> np.ndarray:
+        """Dual values y of the rows at the last optimum (HiGHS: reduced costs = c - A'y)."""
+        return np.array(self._last.row_dual)
+
+
+class _PointPool:
+    """LP solutions of earlier rounds, kept by protect for its next rounds (speed only).
+
+    A round only adds suppressed cells (a constant becomes an unknown) or widens a '<k' to
+    '.', which widens what the attacker allows: an earlier solution, with the true count for
+    each cell that was a constant then, usually still fits the relations and bounds of the
+    next round, and then it shows which cells reach their bound without an LP. _lp_bounds
+    checks every point against the current block before it uses it.
+    """
+
+    def __init__(self, limit: int = POOL_POINTS):
+        self._index: dict[str, int] = {}  # cell_id -> position in the stored points
+        self._points: list[np.ndarray] = []
+        self._limit = limit
+        # (cell_id, sense) -> (relation ids, dual values) of the last LP of that cell and direction
+        self.duals: dict[tuple[str, float], tuple[np.ndarray, np.ndarray]] = {}
+        # the last basis of each unknown and relation (status in HiGHS)
+        self.basis_col: dict[str, object] = {}
+        self.basis_row: dict[str, object] = {}
+
+    def positions(self, ids: list[str]) -> np.ndarray:
+        idx = self._index
+        return np.fromiter((idx.setdefault(c, len(idx)) for c in ids), dtype=np.int64, count=len(ids))
+
+    def add(self, pos: np.ndarray, x: np.ndarray) -> None:
+        p = np.full(len(self._index), np.nan)
+        p[pos] = x
+        self._points.append(p)
+        if len(self._points) > self._limit:
+            del self._points[0]
+
+    def matrix(self, pos: np.ndarray) -> np.ndarray:
+        """(points, len(pos)): the stored values of these cells, NaN where a point has none."""
+        out = np.full((len(self._points), len(pos)), np.nan)
+        for i, p in enumerate(self._points):
+            ok = pos < len(p)
+            out[i, ok] = p[pos[ok]]
+        return out
 
 
 def _scipy_available() -> bool:
@@ -340,6 +411,7 @@ def _lp_bounds(
     max_variables: int = MAX_LP_VARIABLES,
     cache: dict | None = None,
     witness: pl.DataFrame | None = None,
+    points: _PointPool | None = None,
 ) -> tuple[pl.DataFrame, list[list[str]]]:
     """Tightest [lo, hi] of each target cell over all relations jointly.
 
@@ -360,6 +432,11 @@ def _lp_bounds(
     cell at its proven bound there needs no LP in that direction, and, being whole numbers,
     it stays feasible when a bound is cut to a whole number. Speed only: the bounds are the
     same with or without it (a block where it does not fit the relations ignores it).
+
+    points (protect passes one pool for all its rounds): solutions of earlier calls, filled
+    up with the witness. Each one that fits a block (bounds and relations) is used like the
+    witness, and every solution of this call is added to the pool. A block that such a
+    point fits skips the fixed sweeps (it is feasible, and the point already did their job).
     """
     import numpy as np
     from scipy.optimize import Bounds, LinearConstraint, linprog, milp
@@ -405,6 +482,7 @@ def _lp_bounds(
     hi_all = np.minimum(var["hi"].to_numpy().astype(float), _BIG)
     ids = var["cell_id"].to_list()
     ids_np = np.array(ids, dtype=object)
+    pool_pos = points.positions(ids) if points is not None else None
     w_all = None
     if witness is not None:
         w_all = (
@@ -471,11 +549,25 @@ def _lp_bounds(
         reach_lo = np.zeros(n, dtype=bool)
         reach_hi = hi >= _BIG / 2  # unbounded above: nothing to reach
         tpos = np.concatenate([bk["tpos"] + offs[i] for i, bk in enumerate(group)])
-        tblock = np.concatenate([np.full(len(bk["tpos"]), i) for i, bk in enumerate(group)])
 
         hot = None if integer or n < HOT_LP_VARIABLES else _HotLP.create(sub, b_sub, lo, hi)
+        ids_g, rel_g = ids_np[cols], rel_np[rws]
+        if hot is not None and points is not None and points.basis_col:
+            # start from the last basis of an earlier round: unknowns new to it at their lower
+            # bound, relations new to it basic (their slack)
+            lower, basic = hot._core.HighsBasisStatus.kLower, hot._core.HighsBasisStatus.kBasic
+            known = sum(c in points.basis_col for c in ids_g.tolist())
+            if known > n // 2:
+                hot.start_from([points.basis_col.get(c, lower) for c in ids_g.tolist()],
+                               [points.basis_row.get(r, basic) for r in rel_g.tolist()])
 
         def solve(c):
+            res = solve_lp(c)
+            if res is not None and points is not None:
+                points.add(pool_pos[cols], res.x)
+            return res
+
+        def solve_lp(c):
             if hot is not None:
                 return hot.solve(c)
             if integer:
@@ -491,9 +583,14 @@ def _lp_bounds(
                 raise RuntimeError(f"LP solver failed ({res.status}): {res.message}")
             return res
 
+        # lowest and highest value of each unknown in a known point inside the current box
+        seen_lo, seen_hi = np.full(n, _INF), np.full(n, -_INF)
+
         def note(x, mask=slice(None)):
             reach_lo[mask] |= x[mask] <= lo[mask] + EPS
             reach_hi[mask] |= x[mask] >= hi[mask] - EPS
+            seen_lo[mask] = np.minimum(seen_lo[mask], x[mask])
+            seen_hi[mask] = np.maximum(seen_hi[mask], x[mask])
 
         # the known feasible point, per block where it fits
         x_true, true_ok = None, np.zeros(n, dtype=bool)
@@ -509,6 +606,27 @@ def _lp_bounds(
                 true_ok[offs[i]:offs[i + 1]] = False
             note(x_true, true_ok)
 
+        # earlier rounds' solutions, per block where they fit (as for the known point above)
+        row_offs = np.cumsum([0] + [len(bk["rws"]) for bk in group])
+        pooled = np.zeros(len(group), dtype=bool)  # blocks that a pooled point fits
+        if points is not None:
+            P = points.matrix(pool_pos[cols])
+            if x_true is not None:
+                P = np.where(np.isnan(P), x_true, P)
+            if len(P):
+                bad = np.isnan(P) | (P < lo - EPS) | (P > hi + EPS)
+                resid = np.abs(sub @ np.nan_to_num(P).T - b_sub[:, None]).T > EPS  # (points, rows)
+                # per block: no unknown out of bounds and no relation off (counts per block by cumsum)
+                n_bad = np.cumsum(np.column_stack([np.zeros(len(P)), bad]), axis=1)[:, offs]
+                n_off = np.cumsum(np.column_stack([np.zeros(len(P)), resid]), axis=1)[:, row_offs]
+                fits = (np.diff(n_bad, axis=1) == 0) & (np.diff(n_off, axis=1) == 0)
+                pooled = fits.any(axis=0)
+                fit_var = np.repeat(fits, np.diff(offs), axis=1)  # (points, n)
+                reach_lo |= (fit_var & (P <= lo + EPS)).any(axis=0)
+                reach_hi |= (fit_var & (P >= hi - EPS)).any(axis=0)
+                np.minimum(seen_lo, np.where(fit_var, P, _INF).min(axis=0), out=seen_lo)
+                np.maximum(seen_hi, np.where(fit_var, P, -_INF).max(axis=0), out=seen_hi)
+
         # Two cheap sweeps first: minimise, then maximise, the sum of all target cells.
         # Every cell that sits at its proven bound in one of these solutions needs no LP of
         # its own in that direction (typically most '<k' cells). Then a few sweeps with
@@ -518,6 +636,8 @@ def _lp_bounds(
         sweeps = [np.ones(len(tpos)), -np.ones(len(tpos))]
         if len(tpos) > 4:
             sweeps += [rng.choice([-1.0, 1.0], size=len(tpos)) for _ in range(WITNESS_SWEEPS)]
+        if pooled.all():  # an earlier round's solutions did what these sweeps do
+            sweeps = []
         for w in sweeps:
             c = np.zeros(n)
             c[tpos] = w
@@ -526,6 +646,48 @@ def _lp_bounds(
             if res is None:
                 return False
             note(res.x)
+        use_duals = points is not None and hot is not None
+        row_at: dict = {}
+
+        def certified(p: int, sense: float) -> bool:
+            """The LP of p in this direction, answered without solving it: its dual solution from
+            an earlier round still proves (weak duality) that sense * x_p is at least the whole
+            number v, and a known point inside the box has x_p = v, so v is its optimum. Sets the
+            bound as the LP would; False (solve it) when that is not proven or v is fractional."""
+            cert = points.duals.get((ids_g[p], sense))
+            seen = seen_lo[p] if sense > 0 else seen_hi[p]
+            if cert is None or not math.isfinite(seen) or abs(seen - round(seen)) > EPS / 10:
+                return False
+            v = float(round(seen))
+            if not row_at:
+                row_at.update((r, q) for q, r in enumerate(rel_g.tolist()))
+            rel_ids, y_old = cert
+            at = np.fromiter((row_at.get(r, -1) for r in rel_ids.tolist()), dtype=np.int64, count=len(rel_ids))
+            y = np.zeros(len(b_sub))
+            y[at[at >= 0]] = y_old[at >= 0]
+            d = -(sub.T @ y)  # reduced costs of the objective sense * x_p
+            d[p] += sense
+            unbounded = hi >= _BIG / 2
+            if (unbounded & (d < -1e-9)).any():  # the bound would be -inf
+                return False
+            d[unbounded & (d < 0)] = 0.0  # rounding noise of a zero
+            bound = float(b_sub @ y + np.where(d > 0, d * lo, d * hi).sum())
+            if bound < sense * v - EPS / 10:
+                return False
+            if sense > 0:
+                lo[p] = max(lo[p], v)
+                reach_lo[p] = True
+            else:
+                hi[p] = min(hi[p], v)
+                reach_hi[p] = True
+            return True
+
+        if use_duals:  # first the LPs that an earlier round's dual solution answers
+            for p in tpos.tolist():
+                for sense, reached in ((1.0, reach_lo), (-1.0, reach_hi)):
+                    if not reached[p]:
+                        certified(p, sense)
+
         # Then sweeps that push every cell still short of its bound towards it, all at once (one
         # direction at random when both are open; a random part of them when they block each
         # other), while each sweep settles at least two LPs' worth: on large blocks the cells
@@ -553,7 +715,9 @@ def _lp_bounds(
 
         # One LP per target and direction still open, in cell_id order within each block;
         # the blocks of the group advance in step, one task each per joint LP.
-        tasks = [[(int(p), sense) for p in tpos[tblock == i] for sense in (1.0, -1.0)] for i in range(len(group))]
+        toffs = np.cumsum([0] + [len(bk["tpos"]) for bk in group])  # tpos is in block order
+        tasks = [[(p, sense) for p in tpos[toffs[i]:toffs[i + 1]].tolist() for sense in (1.0, -1.0)]
+                 for i in range(len(group))]
         ptr = [0] * len(group)
         while True:
             c = np.zeros(n)
@@ -561,7 +725,7 @@ def _lp_bounds(
             for i in range(len(group)):
                 while ptr[i] < len(tasks[i]):
                     p, sense = tasks[i][ptr[i]]
-                    if not (reach_lo[p] if sense > 0 else reach_hi[p]):
+                    if not (reach_lo[p] if sense > 0 else reach_hi[p]) and not (use_duals and certified(p, sense)):
                         break
                     ptr[i] += 1
                 if ptr[i] < len(tasks[i]):
@@ -574,6 +738,12 @@ def _lp_bounds(
             res = solve(c)
             if res is None:
                 return False
+            if use_duals:  # for the next round: the dual solution of each block's LP
+                y = hot.row_dual()
+                for i, p, sense in step:
+                    yb = y[row_offs[i]:row_offs[i + 1]]
+                    nz = yb != 0
+                    points.duals[(ids_g[p], sense)] = (rel_g[row_offs[i]:row_offs[i + 1]][nz], yb[nz])
             cut = np.zeros(n, dtype=bool)
             for i, p, sense in step:
                 if sense > 0:
@@ -591,12 +761,17 @@ def _lp_bounds(
                     cut[s] = True
                     reach_lo[s] = False
                     reach_hi[s] = hi[s] >= _BIG / 2
+                    seen_lo[s], seen_hi[s] = _INF, -_INF
                     reach_lo[p] = True  # the minimum of p is known (solved now or just before)
                     if sense < 0:
                         reach_hi[p] = True
             note(res.x, ~cut)
             if x_true is not None and cut.any():  # whole numbers: still inside the tightened box
                 note(x_true, true_ok & cut)
+        if hot is not None and points is not None:  # for the next round
+            col_status, row_status = hot.basis()
+            points.basis_col.update(zip(ids_g.tolist(), col_status))
+            points.basis_row.update(zip(rel_g.tolist(), row_status))
         for i, bk in enumerate(group):
             ids_b = ids_np[bk["cols"]]
             for q in bk["tpos"].tolist():
@@ -962,6 +1137,7 @@ def _choose_secondary(
     bounds: pl.DataFrame,
     pinned: list[str],
     persistent: pl.DataFrame | None = None,
+    tm: _Terms | None = None,
 ) -> tuple[list[str], pl.DataFrame]:
     """Cells to suppress next so that the pinned cells get room to move.
 
@@ -978,6 +1154,7 @@ def _choose_secondary(
     Ranking: resolves most pinning relations at once, then is already in most relations
     with a suppression, then smallest value, then cell_id.
 
+    tm: active and rhs indexed for the cells of bounds (protect builds it once a round).
     persistent: cells pinned for more than PERSISTENT_ROUNDS rounds in a row. Returns the
     cells to suppress and the pinned cells (cell_id, comp) of groups that are given up on:
     no shown non-zero cell within MAX_HOPS, or persistent with a '<k' cell among them.
@@ -1005,7 +1182,7 @@ def _choose_secondary(
     cand_rels = cand.select("relation_id").unique()
 
     def pinning(b: pl.DataFrame, cells: pl.DataFrame) -> pl.DataFrame:
-        d = _derive(active, rhs, b).join(cells, on="cell_id", how="semi").join(own, on="cell_id")
+        d = _derive(active, rhs, b, tm).join(cells, on="cell_id", how="semi").join(own, on="cell_id")
         return (
             d.filter(pl.max_horizontal("d_lo", "p_lo") >= pl.min_horizontal("d_hi", "p_hi") - EPS)
             .select("relation_id", "cell_id")
@@ -1145,6 +1322,7 @@ def protect(
     )
     use_lp = _scipy_available()
     lp_cache: dict = {}  # blocks the LP has seen, across rounds (most blocks do not change)
+    lp_points = _PointPool()  # LP solutions, across rounds (most still fit the next round)
     added_rounds = 0
     pinned_for = pl.DataFrame(schema={"cell_id": pl.String, "rounds": pl.Int64})  # consecutive rounds pinned
     while True:
@@ -1156,14 +1334,17 @@ def protect(
             on="relation_id", how="semi",
         )
         in_active = priors.join(active.select("cell_id").unique(), on="cell_id", how="semi")
-        bounds, empty = _propagate(active, rhs, in_active.select("cell_id", "lo", "hi"))
+        # active and rhs indexed once a round, for propagation and for the choice of cells
+        tm = _Terms(active, rhs, in_active["cell_id"])
+        bounds, empty = _propagate(active, rhs, in_active.select("cell_id", "lo", "hi"), tm=tm)
         if empty:  # cannot happen: the true values satisfy every relation
             raise RuntimeError(f"interval propagation found no value for {empty[:10]}")
         supp_b = bounds.join(priors.filter(pl.col("suppressed")).select("cell_id"), on="cell_id", how="semi")
         pinned = supp_b.filter(pl.col("hi") - pl.col("lo") <= EPS)["cell_id"].sort().to_list()
         if not pinned and use_lp:
             open_ = supp_b["cell_id"].to_list()
-            lp, infeasible = _lp_bounds(active, rhs, bounds, open_, cache=lp_cache, witness=values)
+            lp, infeasible = _lp_bounds(active, rhs, bounds, open_, cache=lp_cache, witness=values,
+                                         points=lp_points)
             if infeasible:  # pragma: no cover - the true values are a solution
                 raise RuntimeError(f"LP infeasible on true data: {infeasible[:3]}")
             pinned = lp.filter(pl.col("hi") - pl.col("lo") <= EPS)["cell_id"].sort().to_list()
@@ -1180,7 +1361,7 @@ def protect(
             .select("cell_id", (pl.col("rounds").fill_null(0) + 1).alias("rounds"))
         )
         persistent = pinned_for.filter(pl.col("rounds") > PERSISTENT_ROUNDS).select("cell_id")
-        new, stuck = _choose_secondary(terms, active, rhs, st, priors, bounds, pinned, persistent)
+        new, stuck = _choose_secondary(terms, active, rhs, st, priors, bounds, pinned, persistent, tm)
         withhold = pl.Series("cell_id", [], dtype=pl.String)
         if stuck.height:
             # nothing left to hide around them: print the pinned small counts as '.' (0 to k-1)
