@@ -95,6 +95,7 @@ def estimate_masked_cells(
     *,
     allocation: str = "poisson",
     prior: float | None = None,
+    masked_only: bool = False,
 ) -> None:
     """Estimate every cell of `cells`; write `out` and `out || '_locations'`.
 
@@ -107,7 +108,8 @@ def estimate_masked_cells(
               is_complete BOOLEAN (false: `cells` holds only part of the location).
               A location may be absent.
 
-    Output `out` (one row per input cell)
+    Output `out` (one row per input cell; with masked_only=True one row per masked
+    cell: a caller that keeps the cells can take the unmasked ones as they are)
       cell_id BIGINT, students DOUBLE, students_low INTEGER, students_high INTEGER,
       method VARCHAR: 'exact' (unmasked), 'location_total' (masked, allocated from a
       usable location total), 'prior_partial', 'prior_no_total',
@@ -139,13 +141,13 @@ def estimate_masked_cells(
     tag = re.sub(r"\W", "_", out)
     temps = [f"_est_{tag}_{s}" for s in ("c", "l", "x", "lam", "th", "e")]
     try:
-        _run(con, cells, totals, out, allocation, prior, *temps)
+        _run(con, cells, totals, out, allocation, prior, masked_only, *temps)
     finally:
         for t in temps:
             con.execute(f"DROP TABLE IF EXISTS {t}")
 
 
-def _run(con, cells, totals, out, allocation, prior, c_, l_, x_, lam_, th_, e_) -> None:
+def _run(con, cells, totals, out, allocation, prior, masked_only, c_, l_, x_, lam_, th_, e_) -> None:
     lo_mask, hi_mask = MASK_LOW, MASK_HIGH
     # The input is read as this typed view. Only the masked and the non-zero cells
     # (about a sixth of them nationally) are copied into a working table; the zeros
@@ -330,17 +332,25 @@ def _run(con, cells, totals, out, allocation, prior, c_, l_, x_, lam_, th_, e_) 
                              ELSE 'prior_inconsistent' END AS method
         FROM ranked r JOIN b USING (loc)"""
     )
-    # every input cell, in no particular order: unmasked cells as they are, masked
-    # cells with their estimate
-    con.execute(
-        f"""CREATE OR REPLACE TABLE {out} AS
-        SELECT c.cell_id,
-            CASE WHEN NOT c.is_masked THEN c.value::DOUBLE ELSE e.x END AS students,
-            CASE WHEN c.is_masked THEN e.cell_low ELSE c.value END AS students_low,
-            CASE WHEN c.is_masked THEN e.cell_high ELSE c.value END AS students_high,
-            CASE WHEN NOT c.is_masked THEN 'exact' ELSE e.method END AS method
-        FROM {cells_typed} c LEFT JOIN {e_} e USING (cell_id)"""
-    )
+    if masked_only:
+        con.execute(
+            f"""CREATE OR REPLACE TABLE {out} AS
+            SELECT cell_id, x AS students, cell_low AS students_low, cell_high AS students_high,
+                   method
+            FROM {e_}"""
+        )
+    else:
+        # every input cell, in no particular order: unmasked cells as they are, masked
+        # cells with their estimate
+        con.execute(
+            f"""CREATE OR REPLACE TABLE {out} AS
+            SELECT c.cell_id,
+                CASE WHEN NOT c.is_masked THEN c.value::DOUBLE ELSE e.x END AS students,
+                CASE WHEN c.is_masked THEN e.cell_low ELSE c.value END AS students_low,
+                CASE WHEN c.is_masked THEN e.cell_high ELSE c.value END AS students_high,
+                CASE WHEN NOT c.is_masked THEN 'exact' ELSE e.method END AS method
+            FROM {cells_typed} c LEFT JOIN {e_} e USING (cell_id)"""
+        )
     con.execute(
         f"""CREATE OR REPLACE TABLE {out}_locations AS
         SELECT l.loc_name AS school_location_id, l.status, l.n_cells::BIGINT AS n_cells,
