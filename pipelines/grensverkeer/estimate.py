@@ -406,11 +406,12 @@ def _poisson_allocation(con, l_, x_, lam_, th_, prior: float) -> None:
         )
         # safeguarded Newton on t = log(theta): d/dt sum(mean) = sum(variance);
         # all steps in one recursive statement (planning a statement costs more than
-        # running it on region-sized data)
+        # running it on region-sized data); only for locations that need a tilt: where
+        # the target is the untilted sum (almost all 'no_total' ones) theta stays 1 anyway
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE {th_} AS
             WITH RECURSIVE it(step, loc, target, free, a, b, t) AS (
-                SELECT 0, loc, target, free, a, b, t FROM {th_}
+                SELECT 0, loc, target, free, a, b, t FROM {th_} WHERE target IS DISTINCT FROM free
                 UNION ALL
                 SELECT step + 1, loc, target, free, a, b,
                        CASE WHEN s = target THEN t
@@ -435,7 +436,9 @@ def _poisson_allocation(con, l_, x_, lam_, th_, prior: float) -> None:
                 )
                 WHERE step < {_NEWTON_STEPS}
             )
-            SELECT loc, target, free, a, b, t FROM it WHERE step = {_NEWTON_STEPS}"""
+            SELECT loc, target, free, a, b, t FROM it WHERE step = {_NEWTON_STEPS}
+            UNION ALL
+            SELECT loc, target, free, a, b, t FROM {th_} WHERE target = free"""
         )
         # locations whose target is the untilted sum keep theta = 1
         con.execute(
