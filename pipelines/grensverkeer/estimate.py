@@ -324,7 +324,7 @@ def _run(con, cells, totals, out, allocation, prior, masked_only, c_, l_, x_, la
             FROM res
         )
         SELECT r.cell_id, r.loc,
-               (r.n + CASE WHEN r.k <= abs(r.rn) THEN sign(r.rn) ELSE 0 END)::DOUBLE / {scale} AS x,
+               (r.n + CASE WHEN r.k <= abs(r.rn) THEN sign(r.rn) ELSE 0 END)::BIGINT AS nano,
                r.cell_low, r.cell_high,
                CASE b.status WHEN 'location_total' THEN 'location_total'
                              WHEN 'partial' THEN 'prior_partial'
@@ -335,8 +335,8 @@ def _run(con, cells, totals, out, allocation, prior, masked_only, c_, l_, x_, la
     if masked_only:
         con.execute(
             f"""CREATE OR REPLACE TABLE {out} AS
-            SELECT cell_id, x AS students, cell_low AS students_low, cell_high AS students_high,
-                   method
+            SELECT cell_id, nano::DOUBLE / {scale} AS students, cell_low AS students_low,
+                   cell_high AS students_high, method
             FROM {e_}"""
         )
     else:
@@ -345,7 +345,7 @@ def _run(con, cells, totals, out, allocation, prior, masked_only, c_, l_, x_, la
         con.execute(
             f"""CREATE OR REPLACE TABLE {out} AS
             SELECT c.cell_id,
-                CASE WHEN NOT c.is_masked THEN c.value::DOUBLE ELSE e.x END AS students,
+                CASE WHEN NOT c.is_masked THEN c.value::DOUBLE ELSE e.nano::DOUBLE / {scale} END AS students,
                 CASE WHEN c.is_masked THEN e.cell_low ELSE c.value END AS students_low,
                 CASE WHEN c.is_masked THEN e.cell_high ELSE c.value END AS students_high,
                 CASE WHEN NOT c.is_masked THEN 'exact' ELSE e.method END AS method
@@ -363,7 +363,8 @@ def _run(con, cells, totals, out, allocation, prior, masked_only, c_, l_, x_, la
                END::INTEGER AS cell_high,
                coalesce(e.masked_sum, 0)::DOUBLE AS estimated_masked_sum
         FROM {l_} l LEFT JOIN (
-            SELECT loc, sum(x) AS masked_sum FROM {e_} GROUP BY loc
+            -- summed in whole nano-pupils: exact, so the same in every run
+            SELECT loc, sum(nano)::DOUBLE / {scale} AS masked_sum FROM {e_} GROUP BY loc
         ) e USING (loc)
         ORDER BY l.loc_name"""
     )
