@@ -63,7 +63,7 @@ _LOG_THETA_MAX = 24.0  # bracket for log(theta)
 _AGE_PRIOR_PUPILS = 50  # input-wide age profile counts as this many extra pupils
 _FALLBACK = "model"  # no usable total: 'model' expectation, or 'prior' (flat sum)
 _LAMBDA_CAP = 1e6
-_DECIMALS = 9  # estimates are whole nano-pupils: exact sums, identical bytes per run
+_DECIMALS = 9  # estimates are whole nano-pupils: exact sums (docs/masking.md, step 5)
 _BITSTRING_MAX = 1 << 28  # id ranges up to this many (a 32 MB bitmap) use a bitmap check
 
 
@@ -287,7 +287,9 @@ def _run(con, cells, totals, out, allocation, prior, masked_only, c_, l_, x_, la
     # proportion to their room inside [1, 4] and clip to the exact bounds. Then count
     # in whole nano-pupils (1e-9): round each cell, and give the integer rounding
     # residual (a few nano-pupils) to the cells with most room, one each. Integer
-    # arithmetic makes the sums exact and the output identical from run to run.
+    # arithmetic makes the sums exact; on millions of cells a handful of estimates can
+    # still round the other way between runs (threads add the doubles above in varying
+    # order).
     scale = 10**_DECIMALS
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {e_} AS
