@@ -214,6 +214,15 @@ def test_deterministic_and_order_independent(table):
         assert s == pytest.approx(s2, abs=1e-8)
 
 
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tables())
+def test_masked_only_returns_the_masked_rows(table):
+    cells, totals, _ = table
+    full, full_locs = run(cells, totals)
+    masked, masked_locs = run(cells, totals, masked_only=True)
+    assert masked == {k: v for k, v in full.items() if v[3] != "exact"}
+    assert masked_locs == full_locs
+
 def test_rerun_on_same_connection_replaces_output():
     con = duckdb.connect()
     load(con, [(1, "A", 1, "LEEFTIJD_5", 5), (2, "A", 1, "LEEFTIJD_6", 2)], [("A", 7, 7, True)])

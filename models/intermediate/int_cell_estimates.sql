@@ -1,34 +1,30 @@
 -- int_cell_estimates: every accepted count cell with its estimate and exact bounds.
--- est_cells and est_cell_estimates are the estimator's working tables for this school year
--- (see pipelines/grensverkeer/estimate.py and docs/masking.md).
+-- est_cells (a view of this school year's staged cells with their ids) and
+-- est_cell_estimates (the estimates of the masked cells only) are the estimator's inputs and
+-- output (see pipelines/grensverkeer/estimate.py and docs/masking.md). An unmasked cell is
+-- exact: its estimate and both bounds are its value.
 
 with cells as (
-    select cell_id, file_name, line, cell_order from est_cells
+    select cell_id, school_year, file_name, line, school_location_id, sector, age as cell_label, value, is_masked
+    from est_cells
 ),
 
-estimates as (
+masked_estimates as (
     select cell_id, students, students_low, students_high, method from est_cell_estimates
-),
-
-staged as (
-    select school_year, file_name, line, cell_order, school_location_id, sector, cell_label, value, is_masked
-    from stg_duo_cells
-    where school_year = getvariable('school_year')
 )
 
 select
-    staged.school_year,
-    staged.file_name,
-    staged.line,
-    staged.school_location_id,
-    staged.sector,
-    staged.cell_label,
-    staged.value,
-    staged.is_masked,
-    estimates.students,
-    estimates.students_low,
-    estimates.students_high,
-    estimates.method
-from staged
-join cells using (file_name, line, cell_order)
-join estimates using (cell_id)
+    cells.school_year,
+    cells.file_name,
+    cells.line,
+    cells.school_location_id,
+    cells.sector,
+    cells.cell_label,
+    cells.value,
+    cells.is_masked,
+    case when cells.is_masked then masked_estimates.students else cast(cells.value as double) end as students,
+    case when cells.is_masked then masked_estimates.students_low else cells.value end as students_low,
+    case when cells.is_masked then masked_estimates.students_high else cells.value end as students_high,
+    case when cells.is_masked then masked_estimates.method else 'exact' end as method
+from cells
+left join masked_estimates using (cell_id)

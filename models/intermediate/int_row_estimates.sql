@@ -18,7 +18,9 @@ row_sums as (
     select
         file_name,
         line,
-        sum(students) as students,
+        -- added up in whole nano-pupils (the estimates' unit): exact, so the same in every run,
+        -- where a sum of doubles depends on the order DuckDB's threads add them in
+        cast(sum(cast(round(students * 1e9) as bigint)) as double) / 1e9 as students,
         cast(coalesce(sum(value), 0) as integer) as unmasked_students,
         cast(count(*) filter (where is_masked) as integer) as masked_cells
     from cells

@@ -63,7 +63,8 @@ _LOG_THETA_MAX = 24.0  # bracket for log(theta)
 _AGE_PRIOR_PUPILS = 50  # input-wide age profile counts as this many extra pupils
 _FALLBACK = "model"  # no usable total: 'model' expectation, or 'prior' (flat sum)
 _LAMBDA_CAP = 1e6
-_DECIMALS = 9  # estimates are whole nano-pupils: exact sums, identical bytes per run
+_DECIMALS = 9  # estimates are whole nano-pupils: exact sums (docs/masking.md, step 5)
+_BITSTRING_MAX = 1 << 28  # id ranges up to this many (a 32 MB bitmap) use a bitmap check
 
 
 def truncated_poisson_mean(lam: float) -> float:
@@ -94,6 +95,7 @@ def estimate_masked_cells(
     *,
     allocation: str = "poisson",
     prior: float | None = None,
+    masked_only: bool = False,
 ) -> None:
     """Estimate every cell of `cells`; write `out` and `out || '_locations'`.
 
@@ -106,7 +108,8 @@ def estimate_masked_cells(
               is_complete BOOLEAN (false: `cells` holds only part of the location).
               A location may be absent.
 
-    Output `out` (one row per input cell)
+    Output `out` (one row per input cell; with masked_only=True one row per masked
+    cell: a caller that keeps the cells can take the unmasked ones as they are)
       cell_id BIGINT, students DOUBLE, students_low INTEGER, students_high INTEGER,
       method VARCHAR: 'exact' (unmasked), 'location_total' (masked, allocated from a
       usable location total), 'prior_partial', 'prior_no_total',
@@ -136,35 +139,52 @@ def estimate_masked_cells(
         raise ValueError(f"prior must lie in [{MASK_LOW}, {MASK_HIGH}], got {prior!r}")
 
     tag = re.sub(r"\W", "_", out)
-    c_, l_, x_, lam_, th_ = (f"_est_{tag}_{s}" for s in ("c", "l", "x", "lam", "th"))
+    temps = [f"_est_{tag}_{s}" for s in ("c", "l", "x", "lam", "th", "e")]
     try:
-        _run(con, cells, totals, out, allocation, prior, c_, l_, x_, lam_, th_)
+        _run(con, cells, totals, out, allocation, prior, masked_only, *temps)
     finally:
-        for t in (c_, l_, x_, lam_, th_):
+        for t in temps:
             con.execute(f"DROP TABLE IF EXISTS {t}")
 
 
-def _run(con, cells, totals, out, allocation, prior, c_, l_, x_, lam_, th_) -> None:
+def _run(con, cells, totals, out, allocation, prior, masked_only, c_, l_, x_, lam_, th_, e_) -> None:
     lo_mask, hi_mask = MASK_LOW, MASK_HIGH
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {c_} AS
-        SELECT CAST(cell_id AS BIGINT) AS cell_id,
+    # The input is read as this typed view. Only the masked and the non-zero cells
+    # (about a sixth of them nationally) are copied into a working table; the zeros
+    # only count towards n_cells.
+    cells_typed = f"""(SELECT CAST(cell_id AS BIGINT) AS cell_id,
                CAST(school_location_id AS VARCHAR) AS loc_name,
-               -- integer key: joins on it are cheaper than on the text id
-               dense_rank() OVER (ORDER BY CAST(school_location_id AS VARCHAR))::INTEGER AS loc,
                CAST(row_id AS BIGINT) AS row_id,
                CAST(age AS VARCHAR) AS age,
                CAST(value AS INTEGER) AS value,
                CAST(is_masked AS BOOLEAN) AS is_masked
-        FROM {cells}"""
+        FROM {cells})"""
+    # Per location, in one pass over all cells: counts, the unmasked sum, and what the
+    # input checks need. loc is an integer key (joins on it are cheaper than on text).
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {c_} AS
+        SELECT row_number() OVER (ORDER BY loc_name)::INTEGER AS loc, *
+        FROM (
+            SELECT loc_name, count(*) AS n_cells,
+                   count(*) FILTER (WHERE is_masked) AS m,
+                   coalesce(sum(value) FILTER (WHERE NOT is_masked), 0) AS u,
+                   count(*) FILTER (WHERE is_masked IS NULL OR (NOT is_masked AND value IS NULL))
+                       AS n_bad,
+                   min(cell_id) AS min_id, max(cell_id) AS max_id
+            FROM {cells_typed} GROUP BY loc_name
+        )"""
     )
-    bad = _scalar(
-        con,
-        f"SELECT count(*) FROM {c_} WHERE is_masked IS NULL OR (NOT is_masked AND value IS NULL)",
-    )
+    bad, n, min_id, max_id = con.execute(
+        f"SELECT sum(n_bad), sum(n_cells), min(min_id), max(max_id) FROM {c_}"
+    ).fetchone()
     if bad:
         raise ValueError(f"{bad} cells have is_masked NULL, or are unmasked with value NULL")
-    dup = _scalar(con, f"SELECT count(*) - count(DISTINCT cell_id) FROM {c_}")
+    if n and max_id - min_id < _BITSTRING_MAX:
+        # a bitmap of the id range: much cheaper than count(DISTINCT) on millions of ids
+        distinct = f"bit_count(bitstring_agg(cell_id - {min_id}, 0, {max_id - min_id}))"
+    else:
+        distinct = "count(DISTINCT cell_id)"
+    dup = _scalar(con, f"SELECT count(*) - {distinct} FROM {cells_typed}")
     if dup:
         raise ValueError(f"cell_id is not unique in {cells} ({dup} duplicates)")
     dup = _scalar(
@@ -179,10 +199,7 @@ def _run(con, cells, totals, out, allocation, prior, c_, l_, x_, lam_, th_) -> N
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {l_} AS
         WITH agg AS (
-            SELECT loc, any_value(loc_name) AS loc_name, count(*) AS n_cells,
-                   count(*) FILTER (WHERE is_masked) AS m,
-                   coalesce(sum(value) FILTER (WHERE NOT is_masked), 0) AS u
-            FROM {c_} GROUP BY loc
+            SELECT loc, loc_name, n_cells, m, u FROM {c_}
         ), j AS (
             SELECT a.*, t.total_low::BIGINT AS total_low, t.total_high::BIGINT AS total_high,
                    t.is_complete, t.school_location_id IS NOT NULL AS has_total
@@ -242,11 +259,11 @@ def _run(con, cells, totals, out, allocation, prior, c_, l_, x_, lam_, th_) -> N
     # the prior elsewhere.
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {x_} AS
-        SELECT c.cell_id, c.loc, c.row_id, c.age, c.is_masked,
+        SELECT c.cell_id, l.loc, c.row_id, c.age, c.is_masked,
             CASE WHEN NOT c.is_masked THEN c.value::DOUBLE
                  WHEN l.status = 'location_total' THEN (l.s_low + l.s_high) / 2.0 / l.m
                  ELSE least(greatest({prior}, {lo_mask}), {hi_mask}) END AS x
-        FROM {c_} c JOIN {l_} l USING (loc)
+        FROM {cells_typed} c JOIN {l_} l ON l.loc_name IS NOT DISTINCT FROM c.loc_name
         WHERE c.is_masked OR c.value <> 0"""
     )
 
@@ -270,10 +287,12 @@ def _run(con, cells, totals, out, allocation, prior, c_, l_, x_, lam_, th_) -> N
     # proportion to their room inside [1, 4] and clip to the exact bounds. Then count
     # in whole nano-pupils (1e-9): round each cell, and give the integer rounding
     # residual (a few nano-pupils) to the cells with most room, one each. Integer
-    # arithmetic makes the sums exact and the output identical from run to run.
+    # arithmetic makes the sums exact; on millions of cells a handful of estimates can
+    # still round the other way between runs (threads add the doubles above in varying
+    # order).
     scale = 10**_DECIMALS
     con.execute(
-        f"""CREATE OR REPLACE TABLE {out} AS
+        f"""CREATE OR REPLACE TEMP TABLE {e_} AS
         WITH m AS (
             SELECT x.cell_id, x.loc, x.x, t.target,
                    sum(x.x) OVER (PARTITION BY x.loc) AS s
@@ -305,25 +324,35 @@ def _run(con, cells, totals, out, allocation, prior, c_, l_, x_, lam_, th_) -> N
                                      ELSE n - cell_low::BIGINT * {scale} END DESC, cell_id
                    ) AS k
             FROM res
-        ), adj AS (
-            SELECT cell_id,
-                   (n + CASE WHEN k <= abs(rn) THEN sign(rn) ELSE 0 END)::DOUBLE / {scale} AS x
-            FROM ranked
         )
-        SELECT c.cell_id,
-            CASE WHEN NOT c.is_masked THEN c.value::DOUBLE ELSE adj.x END AS students,
-            CASE WHEN c.is_masked THEN b.cell_low ELSE c.value END AS students_low,
-            CASE WHEN c.is_masked THEN b.cell_high ELSE c.value END AS students_high,
-            CASE WHEN NOT c.is_masked THEN 'exact'
-                 WHEN b.status = 'location_total' THEN 'location_total'
-                 WHEN b.status = 'partial' THEN 'prior_partial'
-                 WHEN b.status = 'no_total' THEN 'prior_no_total'
-                 ELSE 'prior_inconsistent' END AS method
-        FROM {c_} c
-        LEFT JOIN adj USING (cell_id)
-        LEFT JOIN b USING (loc)
-        ORDER BY c.cell_id"""
+        SELECT r.cell_id, r.loc,
+               (r.n + CASE WHEN r.k <= abs(r.rn) THEN sign(r.rn) ELSE 0 END)::BIGINT AS nano,
+               r.cell_low, r.cell_high,
+               CASE b.status WHEN 'location_total' THEN 'location_total'
+                             WHEN 'partial' THEN 'prior_partial'
+                             WHEN 'no_total' THEN 'prior_no_total'
+                             ELSE 'prior_inconsistent' END AS method
+        FROM ranked r JOIN b USING (loc)"""
     )
+    if masked_only:
+        con.execute(
+            f"""CREATE OR REPLACE TABLE {out} AS
+            SELECT cell_id, nano::DOUBLE / {scale} AS students, cell_low AS students_low,
+                   cell_high AS students_high, method
+            FROM {e_}"""
+        )
+    else:
+        # every input cell, in no particular order: unmasked cells as they are, masked
+        # cells with their estimate
+        con.execute(
+            f"""CREATE OR REPLACE TABLE {out} AS
+            SELECT c.cell_id,
+                CASE WHEN NOT c.is_masked THEN c.value::DOUBLE ELSE e.nano::DOUBLE / {scale} END AS students,
+                CASE WHEN c.is_masked THEN e.cell_low ELSE c.value END AS students_low,
+                CASE WHEN c.is_masked THEN e.cell_high ELSE c.value END AS students_high,
+                CASE WHEN NOT c.is_masked THEN 'exact' ELSE e.method END AS method
+            FROM {cells_typed} c LEFT JOIN {e_} e USING (cell_id)"""
+        )
     con.execute(
         f"""CREATE OR REPLACE TABLE {out}_locations AS
         SELECT l.loc_name AS school_location_id, l.status, l.n_cells::BIGINT AS n_cells,
@@ -336,8 +365,8 @@ def _run(con, cells, totals, out, allocation, prior, c_, l_, x_, lam_, th_) -> N
                END::INTEGER AS cell_high,
                coalesce(e.masked_sum, 0)::DOUBLE AS estimated_masked_sum
         FROM {l_} l LEFT JOIN (
-            SELECT c.loc, sum(o.students) AS masked_sum
-            FROM {out} o JOIN {c_} c USING (cell_id) WHERE c.is_masked GROUP BY c.loc
+            -- summed in whole nano-pupils: exact, so the same in every run
+            SELECT loc, sum(nano)::DOUBLE / {scale} AS masked_sum FROM {e_} GROUP BY loc
         ) e USING (loc)
         ORDER BY l.loc_name"""
     )
@@ -380,11 +409,12 @@ def _poisson_allocation(con, l_, x_, lam_, th_, prior: float) -> None:
         )
         # safeguarded Newton on t = log(theta): d/dt sum(mean) = sum(variance);
         # all steps in one recursive statement (planning a statement costs more than
-        # running it on region-sized data)
+        # running it on region-sized data); only for locations that need a tilt: where
+        # the target is the untilted sum (almost all 'no_total' ones) theta stays 1 anyway
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE {th_} AS
             WITH RECURSIVE it(step, loc, target, free, a, b, t) AS (
-                SELECT 0, loc, target, free, a, b, t FROM {th_}
+                SELECT 0, loc, target, free, a, b, t FROM {th_} WHERE target IS DISTINCT FROM free
                 UNION ALL
                 SELECT step + 1, loc, target, free, a, b,
                        CASE WHEN s = target THEN t
@@ -409,7 +439,9 @@ def _poisson_allocation(con, l_, x_, lam_, th_, prior: float) -> None:
                 )
                 WHERE step < {_NEWTON_STEPS}
             )
-            SELECT loc, target, free, a, b, t FROM it WHERE step = {_NEWTON_STEPS}"""
+            SELECT loc, target, free, a, b, t FROM it WHERE step = {_NEWTON_STEPS}
+            UNION ALL
+            SELECT loc, target, free, a, b, t FROM {th_} WHERE target = free"""
         )
         # locations whose target is the untilted sum keep theta = 1
         con.execute(

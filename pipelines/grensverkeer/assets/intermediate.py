@@ -13,34 +13,41 @@ from .staging import stg_duo_cells, stg_location_totals
 # A location's total is an equality constraint only when all its rows are in the input:
 # it is in a DUO per-municipality file and none of its rows was rejected.
 ESTIMATOR_INPUTS = """
-create or replace temp table est_cells as
--- Ids in file and line order without sorting every cell (7 M a year nationally): the rows
--- are numbered, and a cell's id is its row's number times the widest row plus its position.
-with year_cells as (
-    select file_name, line, cell_order, school_location_id, cell_label, value, is_masked
+-- Ids in file and line order without sorting or copying the cells (7 M a year nationally):
+-- each file gets an offset (the lines of the files before it), a row's id is its file's
+-- offset plus its line, and a cell's id is its row's id times the widest row plus its
+-- position. est_cells is a view: the estimator reads it a few times, which is cheaper
+-- than materialising 7 M rows, and the int_cell_estimates model reads it once more.
+create or replace temp table est_files as
+with files as (
+    select file_name, max(line) as max_line, max(cell_order) as max_order
     from stg_duo_cells
     where school_year = getvariable('school_year')
-),
-numbered_rows as (
-    select file_name, line, row_number() over (order by file_name, line) as row_id
-    from (select distinct file_name, line from year_cells)
-),
-width as (
-    select coalesce(max(cell_order), 0) + 1 as cells_per_row from year_cells
+    group by file_name
 )
 select
-    r.row_id * w.cells_per_row + c.cell_order as cell_id,
+    file_name,
+    coalesce(sum(max_line + 1) over (order by file_name rows between unbounded preceding and 1 preceding), 0)
+        as line_offset,
+    coalesce(max(max_order) over (), 0) + 1 as cells_per_row
+from files;
+
+create or replace temp view est_cells as
+select
+    (f.line_offset + c.line) * f.cells_per_row + c.cell_order as cell_id,
     c.school_location_id,
-    r.row_id,
+    f.line_offset + c.line as row_id,
     c.cell_label as age,
     c.value,
     c.is_masked,
+    c.school_year,
     c.file_name,
     c.line,
-    c.cell_order
-from year_cells as c
-join numbered_rows as r using (file_name, line)
-cross join width as w;
+    c.cell_order,
+    c.sector
+from stg_duo_cells as c
+join est_files as f using (file_name)
+where c.school_year = getvariable('school_year');
 
 create or replace temp table est_totals as
 with complete as (
@@ -75,7 +82,8 @@ def int_cell_estimates(context: AssetExecutionContext, duckdb: DuckDBResource) -
     with duckdb.get_connection() as con:
         con.execute("set variable school_year = ?", [year])
         con.execute(ESTIMATOR_INPUTS)
-        estimate_masked_cells(con, "est_cells", "est_totals", "est_cell_estimates")
+        # masked cells only: the int_cell_estimates model takes the unmasked ones from est_cells
+        estimate_masked_cells(con, "est_cells", "est_totals", "est_cell_estimates", masked_only=True)
         locations = con.sql("select ? as school_year, * from est_cell_estimates_locations", params=[year]).pl()
         replace_partitions(con, {"int_location_masking": locations}, year)
         n, _ = warehouse.run_models(con, [
