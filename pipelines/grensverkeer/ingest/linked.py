@@ -158,7 +158,6 @@ def linked_school_years(input_dir: Path, known: dict[tuple[str, str], tuple[str,
 def load_linked(con: duckdb.DuckDBPyConnection, input_dir: Path, count_year: int) -> LinkedScan:
     """(Re)load the linked files; enrolments only for the given school year."""
     result = LinkedScan(school_year_of(count_year), synthetic=is_synthetic(input_dir))
-    frames: dict[LinkedKind, list[pl.DataFrame]] = {k: [] for k in KINDS}
     shas = {path: sha256_of(path) for path in list_linked_files(input_dir)}
     originals = originals_of_copies(con, input_dir, shas)
     # Per file name, the version whose rows are in the raw tables: the last one loaded.
@@ -167,6 +166,7 @@ def load_linked(con: duckdb.DuckDBPyConnection, input_dir: Path, count_year: int
                   seen_at = max(seen_at) over (partition by file_name) as latest
            from input_files where status = 'loaded'""").fetchall()}
     unchanged: list[str] = []  # loaded before with the same content: their rows are in the raw tables
+    written: list[str] = []  # read now: old rows replaced by the new ones already
     for path, sha in shas.items():
         name = str(path.relative_to(input_dir))
         size = path.stat().st_size
@@ -215,18 +215,27 @@ def load_linked(con: duckdb.DuckDBPyConnection, input_dir: Path, count_year: int
                 school_year=pl.format("{}-{}", row_year, row_year + 1),
             ).filter(pl.col("school_year") == result.school_year)
         _record_file(con, name, sha, size, "loaded", kind=kind.name, data_rows=rows.height, years=years)
-        frames[kind].append(rows)
+        # Written at once, so that only one file's rows are held in memory (nationally the
+        # support and enrolment files together pushed the first partition past 4 GB).
+        _replace_rows(con, [name], result.school_year, kind, rows)
+        written.append(name)
         result.loaded.append(name)
 
-    reloaded = [name for name in result.loaded if name not in unchanged]
-    for kind in KINDS:
-        if reloaded:
-            scope = "and school_year = ?" if kind is ENROLMENTS else ""
-            params = [reloaded] + ([result.school_year] if kind is ENROLMENTS else [])
-            con.execute(f"delete from {kind.table} where file_name in (select unnest(?::varchar[])) {scope}", params)
-        if frames[kind]:
-            frame = pl.concat(frames[kind], how="vertical_relaxed")  # noqa: F841 (DuckDB reads it by name)
-            columns = ", ".join(frame.columns)
-            con.execute(f"insert into {kind.table} ({columns}) select {columns} from frame")
+    # Files loaded now without rows to write: their old rows (of this school year) go.
+    _replace_rows(con, [n for n in result.loaded if n not in unchanged and n not in written], result.school_year)
     return result
+
+
+def _replace_rows(con: duckdb.DuckDBPyConnection, names: list[str], school_year: str,
+                  kind: LinkedKind | None = None, rows: pl.DataFrame | None = None) -> None:
+    """Remove the rows of these files from every linked raw table (enrolments: only this
+    school year's; a file may have changed kind), then insert `rows` into `kind`'s table."""
+    if names:
+        for k in KINDS:
+            scope = "and school_year = ?" if k is ENROLMENTS else ""
+            params = [names] + ([school_year] if k is ENROLMENTS else [])
+            con.execute(f"delete from {k.table} where file_name in (select unnest(?::varchar[])) {scope}", params)
+    if kind is not None and rows is not None and rows.height:
+        columns = ", ".join(rows.columns)
+        con.execute(f"insert into {kind.table} ({columns}) select {columns} from rows")
 
