@@ -201,23 +201,24 @@ def find_bsn_columns(frame: pl.DataFrame | pl.LazyFrame) -> list[BsnFinding]:
             continue
         stripped = text.str.strip_chars()
         candidates.append((i, name))
-        counts += [(stripped.is_not_null() & (stripped != "")).sum().alias(f"n{i}"),
-                   _is_bsn_shaped(stripped).sum().alias(f"d{i}")]
-        # The elfproef's digit arithmetic runs only on the 8-9 digit values: a pseudonymised
-        # file has (nearly) none, and checking every value took most of a national load.
+        counts.append((stripped.is_not_null() & (stripped != "")).sum().alias(f"n{i}"))
+        # The elfproef's digit arithmetic runs only on the 8-9 digit values (their number is
+        # `values_numeric`): a pseudonymised file has (nearly) none, and checking every value
+        # took most of a national load.
         shaped.append(lf.select(pl.lit(i).alias("column"), row.cast(pl.Int64).alias("row"), stripped.alias("value"))
                       .filter(_is_bsn_shaped(pl.col("value"))))
     if not candidates:
         return []
     stats = lf.select(counts).collect().row(0, named=True)
     passing = (pl.concat(shaped).with_columns(passes=_elfproef_of_digits(pl.col("value")))
-               .group_by("column").agg(p=pl.col("passes").sum(), r=pl.col("row").filter(pl.col("passes")).min())
+               .group_by("column").agg(d=pl.len(), p=pl.col("passes").sum(),
+                                       r=pl.col("row").filter(pl.col("passes")).min())
                .collect())
-    found = {c: (p, r) for c, p, r in passing.iter_rows()}  # one row per column
+    found = {c: (d, p, r) for c, d, p, r in passing.iter_rows()}  # one row per column with such values
     findings = []
     for i, name in candidates:
-        n, d = stats[f"n{i}"], stats[f"d{i}"]
-        p, r = found.get(i, (0, None))
+        n = stats[f"n{i}"]
+        d, p, r = found.get(i, (0, 0, None))
         rule = _flag_rule(name, n, p, d)
         if rule:
             findings.append(BsnFinding(name, int(n), int(p), None if r is None else int(r), int(d), rule))
