@@ -231,12 +231,15 @@ def _derive(
     """relation_id, cell_id, d_lo, d_hi: what each relation alone proves about each of its
     cells in ``bounds`` (cell_id, lo, hi), given the others' bounds (_Terms.derive).
     tm: the same terms and rhs already indexed, for the same cells (any order)."""
-    if tm is None or tm.cells.len() != bounds.height:
+    if tm is not None and not tm.cells.equals(bounds["cell_id"]):
+        # the same cells in another order: put bounds in tm's order; other cells: index anew
+        aligned = tm.cells.to_frame().join(bounds, on="cell_id", how="left", maintain_order="left")
+        if tm.cells.len() == bounds.height and not aligned["lo"].null_count():
+            bounds = aligned
+        else:
+            tm = None
+    if tm is None:
         tm = _Terms(terms, rhs, bounds["cell_id"])
-    elif not tm.cells.equals(bounds["cell_id"]):
-        bounds = tm.cells.to_frame().join(bounds, on="cell_id", how="left", maintain_order="left")
-        if bounds["lo"].null_count():  # other cells
-            return _derive(terms, rhs, bounds.drop_nulls("lo"))
     d_lo, d_hi = tm.derive(bounds["lo"].cast(pl.Float64).to_numpy(), bounds["hi"].cast(pl.Float64).to_numpy())
     return tm.t.select("relation_id", "cell_id").with_columns(pl.Series("d_lo", d_lo), pl.Series("d_hi", d_hi))
 
