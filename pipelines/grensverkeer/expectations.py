@@ -38,12 +38,17 @@ PER_VALUE = frozenset({"ExpectColumnValuesToBeInSet", "ExpectColumnValuesToMatch
                        "ExpectColumnValuesToBeBetween", "ExpectColumnValuesToNotBeNull"})
 
 
+def _every_row(expectation: Any) -> bool:
+    """True when the expectation must hold for every row (no `mostly` below 1)."""
+    return getattr(expectation, "mostly", 1) in (None, 1, 1.0)
+
+
 def _per_value(expectation: Any) -> bool:
-    return type(expectation).__name__ in PER_VALUE and getattr(expectation, "mostly", 1) in (None, 1, 1.0)
+    return type(expectation).__name__ in PER_VALUE and _every_row(expectation)
 
 
 def _unique_column(expectation: Any) -> bool:
-    return type(expectation).__name__ == "ExpectColumnValuesToBeUnique" and getattr(expectation, "mostly", 1) in (None, 1, 1.0)
+    return type(expectation).__name__ == "ExpectColumnValuesToBeUnique" and _every_row(expectation)
 
 
 def _columns_used(expectations: list[Any]) -> list[str]:
