@@ -34,5 +34,8 @@ def toelichting_rows(bundle: ExportBundle, region: Region, disclosure: Disclosur
     ]
     rows += [(f"Blad '{t.sheet}'", t.description) for t in bundle.tables]
     rows.append(("Bestanden", "Dezelfde tabellen staan ook als CSV (UTF-8, puntkomma) en Parquet naast dit bestand; "
-                              "relaties.csv zegt welke getallen optellen tot welke andere."))
+                              "relaties.csv zegt welke getallen optellen tot welke andere. Namen komen uit aangeleverde "
+                              "bestanden: in de CSV-bestanden staat voor tekst die begint met =, +, -, @, een tab "
+                              "of een regeleinde een ' (zodat Excel er geen formule van maakt); in dit bestand en "
+                              "in Parquet staan de namen zoals aangeleverd."))
     return rows

@@ -20,6 +20,7 @@ import xlsxwriter
 from .. import settings as project
 from ..disclosure import DisclosureSettings, protect
 from ..settings import Region
+from .safe_text import XLSX_TEXT_OPTIONS, neutralise_frame
 from .tables import ExportBundle, ExportTable
 from .texts import toelichting_rows
 
@@ -51,9 +52,10 @@ def _git_commit() -> str:
 
 
 def _write_csv(frame: pl.DataFrame, table: ExportTable, path: Path) -> None:
-    """UTF-8 with BOM and ';', as Dutch Excel expects; counts as their labels."""
+    """UTF-8 with BOM and ';', as Dutch Excel expects; counts as their labels; text that Excel
+    would read as a formula neutralised with a leading "'"."""
     columns = [pl.col(c + LABEL_SUFFIX).alias(c) if c in table.counts else pl.col(c) for c in table.frame.columns]
-    text = frame.select(columns).write_csv(separator=";", line_terminator="\r\n")
+    text = neutralise_frame(frame.select(columns)).write_csv(separator=";", line_terminator="\r\n")
     path.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
 
 
@@ -67,36 +69,45 @@ def _write_parquet(frame: pl.DataFrame, table: ExportTable, path: Path) -> None:
     frame.select(columns).write_parquet(path, compression="zstd", statistics=False)
 
 
+def _write_cell(sheet, row: int, col: int, value, fmt=None) -> None:
+    """A number as a number, anything else as text: never a formula or a link (names are untrusted)."""
+    if value is None:
+        return
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        sheet.write_number(row, col, value, fmt)
+    else:
+        sheet.write_string(row, col, value if isinstance(value, str) else str(value), fmt)
+
+
 def _write_xlsx(frames: dict[str, pl.DataFrame], bundle: ExportBundle, toelichting: list[tuple[str, str]], path: Path) -> None:
-    book = xlsxwriter.Workbook(str(path), {"constant_memory": False})
+    book = xlsxwriter.Workbook(str(path), {"constant_memory": False, **XLSX_TEXT_OPTIONS})
     book.set_properties({"title": f"Grensverkeer afspraken {bundle.school_year}", "author": "grensverkeer"})
     bold = book.add_format({"bold": True, "bg_color": "#DDEBF7", "text_wrap": True, "valign": "top"})
     wrap = book.add_format({"text_wrap": True, "valign": "top"})
     right = book.add_format({"align": "right"})
     sheet = book.add_worksheet("Toelichting")
-    sheet.write_row(0, 0, ["Onderwerp", "Toelichting"], bold)
+    for j, header in enumerate(["Onderwerp", "Toelichting"]):
+        sheet.write_string(0, j, header, bold)
     for i, (topic, text) in enumerate(toelichting, start=1):
-        sheet.write(i, 0, topic, wrap)
-        sheet.write(i, 1, text, wrap)
+        sheet.write_string(i, 0, topic, wrap)
+        sheet.write_string(i, 1, text, wrap)
     sheet.set_column(0, 0, 28)
     sheet.set_column(1, 1, 110)
     sheet.freeze_panes(1, 0)
     for table in bundle.tables:
         frame = frames[table.slug]
         sheet = book.add_worksheet(table.sheet)
-        sheet.write_row(0, 0, table.frame.columns, bold)
         for j, column in enumerate(table.frame.columns):
+            sheet.write_string(0, j, column, bold)
             if column in table.counts:
                 # A shown count is a number; a suppressed one its label ('<5', 'x').
                 values = [s if s is not None else label
                           for s, label in zip(frame[column].to_list(), frame[column + LABEL_SUFFIX].to_list())]
                 for i, v in enumerate(values, start=1):
-                    if isinstance(v, str):
-                        sheet.write_string(i, j, v, right)
-                    elif v is not None:
-                        sheet.write_number(i, j, v)
+                    _write_cell(sheet, i, j, v, right if isinstance(v, str) else None)
             else:
-                sheet.write_column(1, j, frame[column].to_list())
+                for i, v in enumerate(frame[column].to_list(), start=1):
+                    _write_cell(sheet, i, j, v)
             width = max([len(column)] + [len(str(v)) for v in frame[column].head(200).to_list() if v is not None])
             sheet.set_column(j, j, min(max(width + 2, 10), 60))
         sheet.freeze_panes(1, 0)
