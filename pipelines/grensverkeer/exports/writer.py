@@ -124,12 +124,23 @@ def _input_files(con: duckdb.DuckDBPyConnection) -> list[dict]:
     return [dict(zip(keys, r)) for r in rows]
 
 
+def _linked_sources(con: duckdb.DuckDBPyConnection, school_year: str) -> list[str]:
+    """The sources of the accepted linked records behind the year (its enrolments and the
+    support episodes of its pupils), as stored with each record when it was loaded."""
+    return [r[0] for r in con.execute("""
+        select source from stg_linked_enrolments where school_year = ? and reason_code is null
+        union
+        select source from int_pupil_support where school_year = ?
+        order by 1""", [school_year, school_year]).fetchall()]
+
+
 def write_export(con: duckdb.DuckDBPyConnection, bundle: ExportBundle, region: Region, out_dir: Path,
                  disclosure: DisclosureSettings, run_id: str) -> dict:
     """Write everything for one school year into out_dir; return the manifest."""
     out_dir.mkdir(parents=True, exist_ok=True)
     frames, cells = protected_tables(bundle, disclosure)
-    toelichting = toelichting_rows(bundle, region, disclosure)
+    linked = _linked_sources(con, bundle.school_year)
+    toelichting = toelichting_rows(bundle, region, disclosure, linked)
     files = []
     for table in bundle.tables:
         for suffix, writer in ((".csv", _write_csv), (".parquet", _write_parquet)):
@@ -152,7 +163,8 @@ def write_export(con: duckdb.DuckDBPyConnection, bundle: ExportBundle, region: R
         "agreement_rules": region.agreements,
         "disclosure": {**asdict(disclosure), "suppressed_cells": dict(zip(status["status"], status["len"]))},
         "sources": bundle.sources,
-        "synthetic": "synthetic" in bundle.sources,
+        "linked_record_sources": linked,  # empty: the year has no linked records
+        "synthetic": "synthetic" in bundle.sources or "synthetic" in linked,
         "input_files": _input_files(con),
         "tables": {
             t.slug: {
