@@ -16,7 +16,8 @@ from grensverkeer.site import build_site
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run", "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE localhost"]
-TOP = ["index.html", "stromen.html", "kaart.html", "afspraken.html", "gemeenten.html", "scholen.html"]
+TOP = ["index.html", "stromen.html", "kaart.html", "afspraken.html", "gemeenten.html", "scholen.html",
+       "factsheet/GM1783.html"]
 
 
 @pytest.fixture(scope="session")
@@ -33,10 +34,13 @@ def test_site_files(site):
     root, files = site
     assert (root / "index.html").exists() and (root / "plotly.min.js").exists()
     assert len(list(root.rglob("plotly.min.js"))) == 1
+    assert (root / "static" / "site.css").exists() and (root / "static" / "site.js").exists()
     for f in root.rglob("*.html"):
         text = f.read_text(encoding="utf-8")
         assert "cdn.plot.ly" not in text and "https://" not in text, f
         assert 'lang="nl"' in text
+        assert text.count('class="banner"') <= 1, f  # the demo banner once per page
+        assert not re.search(r">\s*GM\d{4}\s*<", text), f  # a municipality is shown by its name, never its code
 
 
 def test_no_pupil_level_values(site, bundled):
@@ -100,7 +104,7 @@ def browser():
 
 
 def _open(browser, path: Path):
-    page = browser.new_page(viewport={"width": 1300, "height": 900})
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
     errors, outside = [], []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
@@ -126,6 +130,7 @@ def test_pages_in_browser(site, browser, bundled):
         page, errors, outside = _open(browser, path)
         visible = page.evaluate("() => Array.from(document.querySelectorAll('.fig[data-fig]')).filter(d => !d.closest('.verborgen')).length")
         assert _rendered(page) == visible, path
+        assert page.evaluate("document.documentElement.scrollHeight") < 10_000, path  # at 1400 px wide
         page.screenshot(path=str(shots / (path.relative_to(root).as_posix().replace("/", "_") + ".png")), full_page=True)
         assert errors == [], (path, errors)
         assert outside == [], (path, outside)
@@ -205,25 +210,45 @@ def test_derived_numbers_are_true_or_least_values(bundled):
             assert lab is not None and (int(lab) == value if lab.isdigit() else int(lab[1:]) <= value), (year, m, lab)
 
 
-def test_agreement_filters_answer_which_schools_need_an_agreement(site, browser):
-    """'Which schools in Delft need an agreement with the local team of Westland, and for how many pupils?'"""
+def test_agreement_matrix_answers_which_schools_need_an_agreement(site, browser):
+    """'Which schools in Delft need an agreement with the local team of Westland?': the page opens with the matrix
+    of the latest year; one click on the cell (row Westland, column Delft) opens that pair's schools."""
     root, _ = site
     page, errors, outside = _open(browser, root / "afspraken.html")
     year = page.eval_on_selector_all("#kies-jaar option", "os => os.map(o => o.value)")[-1]
-    page.select_option("#kies-jaar", year)
-    page.select_option("#filter-a", "GM1783")  # Westland
-    page.select_option("#filter-b", "GM0503")  # Delft
-    rows = page.locator(f"div[data-groep='jaar={year}'] tr[data-a]:not(.verborgen)")
-    n = rows.count()
-    assert n >= 2
-    attrs = page.eval_on_selector_all(f"div[data-groep='jaar={year}'] tr[data-a]:not(.verborgen)",
-                                      "rs => rs.map(r => r.getAttribute('data-a') + '>' + r.getAttribute('data-b'))")
-    assert set(attrs) == {"GM1783>GM0503"}
-    texts = rows.all_inner_texts()
-    assert any(t.startswith("afspraak nodig\tWestland\tDelft") for t in texts)  # the pair, with its pupils
-    assert any("afspraak nodig" in t and "\tDelft\tWestland\t" in t for t in texts)  # the schools
+    assert page.input_value("#kies-jaar") == year
+    cell = page.locator("div[data-groep]:not(.verborgen) td[data-cel='GM1783>GM0503'] button")
+    assert cell.count() == 1
+    label = cell.inner_text()
+    cell.click()
+    pair = page.locator(f"details.paar[data-jaar='{year}'][data-a='GM1783'][data-b='GM0503']")
+    assert pair.get_attribute("open") is not None and pair.is_visible()
+    summary = pair.locator("summary").inner_text()
+    assert "lokaal team van Westland × scholen in Delft" in summary and label in summary
+    rows = pair.locator("tbody tr")
+    assert rows.count() >= 2 and all(r.is_visible() for r in rows.all())
+    assert any(t.startswith("afspraak nodig\t") for t in rows.all_inner_texts())
+    # the other pairs are filtered away; clearing the filter shows them again
+    visible = page.locator("details.paar[data-a]:not(.verborgen)")
+    assert visible.count() == 1
     page.select_option("#filter-a", "")
-    assert rows.count() > n
+    assert visible.count() > 1
+    # the rule is stated once, not per row
+    assert page.content().count("Wanneer is een afspraak nodig?") == 1
+    assert errors == [] and outside == []
+    page.close()
+
+
+def test_sortable_table(site, browser):
+    root, _ = site
+    page, errors, outside = _open(browser, root / "stromen.html")
+    table = page.locator("div[data-groep]:not(.verborgen) table").first
+    first = lambda: table.locator("tbody tr td").first.inner_text()  # noqa: E731
+    table.locator("th.sorteer button").first.click()
+    asc = first()
+    table.locator("th.sorteer button").first.click()
+    desc = first()
+    assert asc != desc  # the first column (municipality names) sorted up, then down
     assert errors == [] and outside == []
     page.close()
 
@@ -264,3 +289,45 @@ def test_years_from_different_sources_are_not_one_trend(site, bundled):
         figs = json.loads(re.search(r"var FIGS = (\{.*?\}); var FLOWS", f.read_text(encoding="utf-8"), re.S).group(1).replace("<\\/", "</"))
         for trace in figs["trend"]["data"]:
             assert len({sources[x] for x in trace["x"]}) == 1, (f.name, trace["name"], trace["x"])
+
+
+def test_factsheets_print_on_at_most_two_a4_pages(site, browser, bundled):
+    """The factsheet of every region municipality, printed to PDF by headless Chromium (print CSS), fits on
+    one A4 page, two at most."""
+    root, _ = site
+    shots = bundled.out_dir / "screenshots"
+    shots.mkdir(exist_ok=True)
+    for code in load_region().codes:
+        page, errors, outside = _open(browser, root / "factsheet" / f"{code}.html")
+        assert page.locator(".fig .main-svg").count() >= 1, code  # the map is drawn before printing
+        pdf = page.pdf(format="A4", print_background=True)
+        (shots / f"factsheet_{code}.pdf").write_bytes(pdf)
+        pages = len(re.findall(rb"/Type\s*/Page(?!s)", pdf))
+        assert 1 <= pages <= 2, (code, pages)
+        assert errors == [] and outside == []
+        page.close()
+
+
+def test_map_filters_by_municipality_and_direction(site, browser):
+    root, _ = site
+    page, errors, outside = _open(browser, root / "kaart.html")
+    page.select_option("#kies-topn", "alle")
+    fig = "[data-groep]:not(.verborgen) .fig"
+    ods = page.evaluate(f"() => FLOWS[document.querySelector('{fig}').getAttribute('data-fig')].od")
+    visible = lambda: page.evaluate(  # noqa: E731
+        f"() => {{ const d = document.querySelector('{fig}'), i = FLOWS[d.getAttribute('data-fig')];"
+        " return i.od.filter((_, n) => d.data[i.start + n].visible !== false); }")
+    assert len(visible()) == len(ods)
+    page.select_option("#kies-gemeente", ["GM0503"])  # Delft
+    page.select_option("#kies-richting", "in")
+    assert visible() and all(d == "GM0503" for _, d in visible())
+    page.select_option("#kies-richting", "uit")
+    assert visible() and all(o == "GM0503" for o, _ in visible())
+    page.select_option("#kies-gemeente", ["GM0503", "GM1783"])
+    page.select_option("#kies-richting", "tussen")
+    assert all({o, d} <= {"GM0503", "GM1783"} for o, d in visible())
+    page.select_option("#kies-richting", "alle")
+    assert all({o, d} & {"GM0503", "GM1783"} for o, d in visible())
+    assert "zichtbaar" in page.inner_text("[data-groep]:not(.verborgen) .getoond")
+    assert errors == [] and outside == []
+    page.close()
