@@ -17,7 +17,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run", "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE localhost"]
 TOP = ["index.html", "stromen.html", "kaart.html", "afspraken.html", "gemeenten.html", "scholen.html",
-       "factsheet/GM1783.html"]
+       "factsheet/GM1783.html", "swv.html", "swv/PO2815.html"]
 
 
 @pytest.fixture(scope="session")
@@ -331,3 +331,23 @@ def test_map_filters_by_municipality_and_direction(site, browser):
     assert "zichtbaar" in page.inner_text("[data-groep]:not(.verborgen) .getoond")
     assert errors == [] and outside == []
     page.close()
+
+
+def test_a_page_per_swv_of_the_region(site, bundled):
+    """Every samenwerkingsverband with a PC4 in the region has a page; its tables add up as published."""
+    root, _ = site
+    con = duckdb.connect(str(bundled.warehouse), read_only=True)
+    try:
+        swvs = {r[0] for r in con.execute(
+            "select po_swv from ref_swv_pc4 where municipality_code in (select code from ref_region_members) union "
+            "select vo_swv from ref_swv_pc4 where municipality_code in (select code from ref_region_members)").fetchall()}
+        split = con.execute("select count(distinct po_swv) from ref_swv_pc4 where municipality_code = 'GM1842'").fetchall()
+    finally:
+        con.close()
+    assert {"PO2815", "VO2806", "PO2802", "PO2803"} <= swvs and split == [(2,)]  # Midden-Delfland is split by PC4
+    for x in swvs:
+        text = (root / "swv" / f"{x}.html").read_text(encoding="utf-8")
+        assert f"Samenwerkingsverband {x[:2]} {x[2:4]}-{x[4:]}" in text
+        assert "Met welke lokale teams de scholen in dit gebied werken" in text
+    index = (root / "swv.html").read_text(encoding="utf-8")
+    assert index.count('href="swv/') == len(swvs)

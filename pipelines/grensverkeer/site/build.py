@@ -23,11 +23,13 @@ from ..disclosure import DisclosureSettings, explanation_nl
 from ..settings import PROJECT_ROOT, REFERENCE_DIR, Region
 from . import figures as F
 from .format import fmt, fnum, pct_label
+from .swv import SwvData, load_swv, swv_name
 from .publish import ALLE, BUITEN, OVERIG, REST, SECTOR_ORDER, Publication, build_publication
 
 DASHBOARDS_DIR = PROJECT_ROOT / "dashboards"  # templates/ and static/ (found from the repository root)
 PAGES = [("index.html", "Overzicht"), ("stromen.html", "Stromen"), ("kaart.html", "Kaart"),
-         ("afspraken.html", "Afspraken"), ("gemeenten.html", "Per gemeente"), ("scholen.html", "Per school")]
+         ("afspraken.html", "Afspraken"), ("swv.html", "Samenwerkingsverbanden"), ("gemeenten.html", "Per gemeente"),
+         ("scholen.html", "Per school")]
 SOURCE_NL = {"duo": "DUO open data (telling 1 oktober)", "synthetic": "synthetische demo (verzonnen leerlingen)",
              "linked": "gekoppelde, gepseudonimiseerde registraties"}
 SOURCE_KORT = {"duo": "DUO", "synthetic": "synthetische demo", "linked": "registraties"}
@@ -131,9 +133,10 @@ class Site:
                banner: bool = False, **ctx) -> None:
         prefix = "../" * rel.count("/")
         downloads = [(Y, [(n, prefix + h) for n, h in files]) for Y, files in self.downloads()]
+        ctx.setdefault("years", self.years)
         doc = self.env.get_template(template).render(
             rel=rel, prefix=prefix, title=title, banner=texts_nl.SYNTHETIC_WARNING if banner else None,
-            years=self.years, downloads=downloads, factsheets=self.factsheets, figs_json=_json(figs or {}),
+            downloads=downloads, factsheets=self.factsheets, figs_json=_json(figs or {}),
             flows_json=_json(flows or {}), config_json=_json(CONFIG), **ctx)
         path = self.out / rel
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -294,6 +297,33 @@ class Site:
         self.render("afspraken.html", "afspraken.html", "Afspraken", blocks=blocks,
                     filter_a=sorted(in_pairs | set(R), key=self.name), filter_b=sorted(in_pairs_b | set(R), key=self.name),
                     banner=self.synthetic(self.years, ("support",)))
+
+    def samenwerkingsverbanden(self, data: SwvData | None) -> None:
+        """swv.html and one page per SWV with PC4 in the region (DUO years only)."""
+        if data is None:
+            return
+        L = data.labels
+        codes = sorted(data.areas)
+        self.env.globals["swv_naam"] = swv_name
+        self.env.globals["gebied_namen"] = lambda x: ", ".join(
+            self.name(c) + (" (deels)" if (x, c) in data.split else "") for c in data.areas.get(x, []))
+        self.render("swv.html", "swv.html", "Samenwerkingsverbanden passend onderwijs", split=data.split,
+                    areas=[{"code": x, "name": swv_name(x), "members": data.areas[x]} for x in codes])
+        for x in codes:
+            sectors = data.sectors[x[:2]]
+            parts = []
+            for Y in data.years:
+                dests = [d for d in [*codes, "ANDER", "onbekend"] if d[:2] in (x[:2], "AN", "on")
+                         and any(f"swv|{Y}|{x}|{S}|{d}" in L for S in sectors)]
+                home = [{"code": d, "labels": [L.get(f"swv|{Y}|{x}|{S}|{d}") for S in sectors]} for d in dests]
+                teams = [{"code": o, "labels": [L.get(f"swvteam|{Y}|{x}|{S}|{o}") for S in sectors]}
+                         for o in data.origins.get((Y, x), [])]
+                parts.append({"year": Y, "home": home, "teams": teams,
+                              "home_total": [L.get(f"swvwoon|{Y}|{x}|{S}") for S in sectors],
+                              "team_total": [L.get(f"swvschool|{Y}|{x}|{S}") for S in sectors]})
+            self.render("swv_gebied.html", f"swv/{x}.html", f"Samenwerkingsverband {swv_name(x)}", code=x,
+                        gebied=data.areas[x], split=data.split, areas=set(codes), sectors=sectors, parts=parts,
+                        years=data.years)
 
     def gemeenten(self) -> None:
         self.render("gemeenten.html", "gemeenten.html", "Per gemeente", codes=self.region.codes)
@@ -486,6 +516,7 @@ def build_site(con: duckdb.DuckDBPyConnection, out_dir: Path, region: Region,
     site.stromen()
     site.kaart()
     site.afspraken()
+    site.samenwerkingsverbanden(load_swv(con, region, disclosure_settings))
     site.gemeenten()
     site.scholen()
     site.factsheets_all()
