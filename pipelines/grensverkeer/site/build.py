@@ -27,7 +27,7 @@ from .swv import SwvData, load_swv, swv_name
 from .publish import ALLE, BUITEN, OVERIG, REST, SECTOR_ORDER, Publication, build_publication
 
 DASHBOARDS_DIR = PROJECT_ROOT / "dashboards"  # templates/ and static/ (found from the repository root)
-PAGES = [("index.html", "Overzicht"), ("stromen.html", "Stromen"), ("kaart.html", "Kaart"),
+PAGES = [("index.html", "Overzicht"), ("veranderd.html", "Wat is er veranderd"), ("stromen.html", "Stromen"), ("kaart.html", "Kaart"),
          ("afspraken.html", "Afspraken"), ("swv.html", "Samenwerkingsverbanden"), ("gemeenten.html", "Per gemeente"),
          ("scholen.html", "Per school")]
 SOURCE_NL = {"duo": "DUO open data (telling 1 oktober)", "synthetic": "synthetische demo (verzonnen leerlingen)",
@@ -325,6 +325,46 @@ class Site:
                         gebied=data.areas[x], split=data.split, areas=set(codes), sectors=sectors, parts=parts,
                         years=data.years)
 
+    def veranderd(self) -> None:
+        """The first and the last real (DUO) school year side by side; synthetic years are never joined to them."""
+        P, R = self.pub, self.region.codes
+        duo = [Y for Y in self.years if P.years[Y].source == "duo"]
+        first, last = (duo[0], duo[-1]) if len(duo) > 1 else (None, None)
+        ctx = {"first": first, "last": last}
+        if first:
+            sectors = [S for S in SECTOR_ORDER if S in P.years[first].sectors and S in P.years[last].sectors]
+
+            def share(Y, S, c):
+                e, w = P.shown(f"elders|{Y}|{S}|{c}"), P.shown(f"woon|{Y}|{S}|{c}")
+                return 100 * e / w if e is not None and w else None
+
+            def pct1(v):
+                return "–" if v is None else f"{v:.1f}%".replace(".", ",")
+
+            rows, changes = [], []
+            for c in R:
+                cells = []
+                for S in sectors:
+                    a, b = share(first, S, c), share(last, S, c)
+                    cells.append((pct1(a), pct1(b)))
+                    if a is not None and b is not None:
+                        d = b - a
+                        changes.append({"code": c, "sector": S, "then": pct1(a), "now": pct1(b), "then_v": a, "now_v": b,
+                                        "diff_v": d, "diff": ("+" if d > 0 else "") + f"{d:.1f}".replace(".", ",")})
+                rows.append({"code": c, "cells": cells})
+            changes.sort(key=lambda r: -abs(r["diff_v"]))
+            own = []
+            for S in [s for s in ("SO", "VSO") if s in sectors]:
+                vals = {}
+                for Y in (first, last):
+                    inside = P.derived([f"rwoon|{Y}|{S}"], [f"f|{Y}|{S}|{c}|{BUITEN}" for c in R])
+                    woon = P.shown(f"rwoon|{Y}|{S}")
+                    vals[Y] = (P.label(f"rwoon|{Y}|{S}"), pct1(100 * inside / woon) if inside is not None and woon else "–")
+                own.append({"sector": S, "woon_then": vals[first][0], "then": vals[first][1],
+                            "woon_now": vals[last][0], "now": vals[last][1]})
+            ctx |= {"sectors": sectors, "rows": rows, "largest": changes[:10], "own_region": own}
+        self.render("veranderd.html", "veranderd.html", "Wat is er veranderd", **ctx)
+
     def gemeenten(self) -> None:
         self.render("gemeenten.html", "gemeenten.html", "Per gemeente", codes=self.region.codes)
         for c in self.region.codes:
@@ -513,6 +553,7 @@ def build_site(con: duckdb.DuckDBPyConnection, out_dir: Path, region: Region,
     site.write_static()
     site.factsheets = True  # the other pages link to them
     site.overzicht()
+    site.veranderd()
     site.stromen()
     site.kaart()
     site.afspraken()
