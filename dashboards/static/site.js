@@ -93,8 +93,10 @@ function gvSort(btn){
   th.setAttribute('aria-sort', asc ? 'ascending' : 'descending');
   var body = table.tBodies[0], rows = Array.from(body.rows);
   function key(r){
-    var c = r.cells[col]; var v = c.getAttribute('data-sort'); if (v === null) v = c.textContent.trim();
-    var num = parseFloat(v.replace(/[≥.]/g, '').replace(',', '.'));
+    var c = r.cells[col], raw = c.getAttribute('data-sort');
+    if (raw !== null && raw !== '' && !isNaN(parseFloat(raw))) return parseFloat(raw);  // a machine value
+    var v = c.textContent.trim();  // Dutch text: 1.234 and 12,5%
+    var num = /^[≥+−-]?[\d.,]+%?$/.test(v) ? parseFloat(v.replace(/[≥.%+]/g, '').replace('−', '-').replace(',', '.')) : NaN;
     return isNaN(num) ? v.toLowerCase() : num;
   }
   rows.sort(function(x, y){ var a = key(x), b = key(y); var c = a < b ? -1 : a > b ? 1 : 0; return asc ? c : -c; });
