@@ -14,7 +14,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from ..privacy import bsn_refusal_message, find_bsn_columns, normalise_name, read_table
+from .bsn import bsn_refusal_message, find_bsn_columns, normalise_name
+from .tables import read_table
 from .load import _record_file, _reject_file, originals_of_copies, record_duplicate, school_year_of
 from .text import FileRejected, sha256_of
 
