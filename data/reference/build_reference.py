@@ -68,6 +68,8 @@ def name_key(name: str) -> str:
 #    the PROVENANCE.txt next to the source).
 # --------------------------------------------------------------------------------------------
 PO_2024 = "duo/po-leerlingen-per-gemeente-postcode-leeftijd-2024"
+PO_2017 = "duo/po-leerlingen-per-gemeente-postcode-leeftijd-2017"
+EXTRACT_2017 = "HAAGLANDEN-FILTERED_03.-leerlingen-po-per-gemeente-postcode-leerling,-leeftijd-2017-2018_all-municipalities.csv"
 COPIES: list[tuple[str, Path, str]] = [
     (f"{PO_2024}/'s-Gravenhage afgeschermd.csv", INPUTS_DUO / "'s-Gravenhage afgeschermd.csv",
      "600213ae1ec6ca69556ec172a3e9fdfb07c994db417fffe7b0b00b0cb37c8780"),
@@ -93,6 +95,21 @@ COPIES: list[tuple[str, Path, str]] = [
     (f"{PO_2024}/HAAGLANDEN-FILTERED_leerlingen-po-per-gemeente-postcode-leerling-leeftijd-20241001_all-municipalities.csv",
      INPUTS_DUO / "HAAGLANDEN-FILTERED_leerlingen-po-per-gemeente-postcode-leerling-leeftijd-20241001_all-municipalities.csv",
      "adf19d306fc802ef50c64c4bbeb4001029265025e94351bee0d1c45e044db6de"),
+    # School year 2017-2018 (peildatum 1 Oct 2017): unmasked, old header with TOTAAL; the
+    # Leidschendam-Voorburg file is cp1252. sha256 of the nine originals from PROVENANCE.txt;
+    # the extract is derived by the provider of ../shared (no sha256 stated): hash of the copy.
+    *[(f"{PO_2017}/{name}", INPUTS_DUO / name, digest) for name, digest in (
+        ("Delft.csv", "4adb674ec5ea872b9cf8d174692bb600b09ca273fb3eff14c3259edb563a8d41"),
+        ("Leidschendam-Voorburg.csv", "a6f01eb04a34f99cca4fd3d0728ce52eff3670d075130ca6c42542b1e35c92ae"),
+        ("Midden-Delfland.csv", "f0d27f082e540186b5cfa16fea52eaafadae76c07c5d60b8837103c4e6d6b369"),
+        ("Pijnacker-Nootdorp.csv", "c6e7b6a0413f7fe29a07ec9a567752379d7cbbf5841c12258dacf07bd598b22d"),
+        ("Rijswijk.csv", "5711448c5ea3ceaad2950f57b21cb732b21bb8fa450d58cb937b7c47b84ee6b8"),
+        ("Wassenaar.csv", "56f1f4dedbaa7962c23e4144b3d05e8dbe4556b34d2dd84f79f0dcba909873ac"),
+        ("Westland.csv", "3124f7a3aae926d94cc8cab3b71c2a878699c96d46f7bc9cb9e249d6b92de746"),
+        ("Zoetermeer.csv", "d690e4557515be10ad799ef7e7f75952a3cb729a8e79003cdc8749a2dca5e1b8"),
+        ("s-Gravenhage.csv", "decd0b1b57969aa1164a0dce0e64c67fe6b5158666dcd65cf826ad7f3f136781"),
+        (EXTRACT_2017, "ad58045f9a09240ab90f21d44034d0d862ceda03f76119d47dbc78c35d106249"),
+    )],
     ("duo/po-historisch-leerlingen-per-vestiging/06.-historisch-overzicht-aantal-leerlingen-per-schoolvestiging.csv",
      INPUTS_DUO / "06.-historisch-overzicht-aantal-leerlingen-per-schoolvestiging.csv",
      "e1b4048ec2c74b863f38d65a7bb5cc081085b6b12c683e048bf4caa26d535ecb"),
@@ -324,6 +341,9 @@ VARIANTS: list[tuple[str, str]] = [
     ("'S-HERTOGENBOSCH", "GM0796"),
     ("Nuenen c.a.", "GM0820"), ("NUENEN CA", "GM0820"), ("Nuenen", "GM0820"),
     ("Súdwest Fryslân", "GM1900"), ("Sudwest-Fryslan", "GM1900"),
+    # DUO's own mis-encoded spelling in the 2017-2018 Leidschendam-Voorburg file (bytes B7 and
+    # D4 where ú and â belong; home PC4 8711, Workum, which is in Súdwest-Fryslân)
+    ("S\u00b7dwest-Frysl\u00d4n", "GM1900"),
     ("Noardeast Fryslân", "GM1970"), ("Noardeast-Fryslan", "GM1970"),
     ("Tietjerksteradeel", "GM0737"), ("Dantumadeel", "GM1891"),
     ("Hellendoorn/Nijverdal", "GM0163"), ("Gorinchem (Gorcum)", "GM0512"),
@@ -388,7 +408,29 @@ class NameTable:
 
 
 def duo_po_files() -> list[Path]:
-    return sorted(p for p in INPUTS_DUO.glob("*.csv") if not p.name.startswith("06."))
+    """The 2024 files (UTF-8): the name table is derived from these. The 2017-2018 files
+    (one of them cp1252, which DuckDB cannot read) are only checked against it."""
+    return sorted(p for p in INPUTS_DUO.glob("*.csv")
+                  if p.name.endswith(" afgeschermd.csv") or p.name.endswith("20241001_all-municipalities.csv"))
+
+
+def duo_po_2017_names() -> tuple[list[str], list[str]]:
+    """Distinct residence names and school municipality numbers of the bundled 2017-2018
+    files. School municipalities are mapped by their number (the extract spells one of them
+    'S·dwest-FryslÔn', DUO's own mis-encoding of Súdwest-Fryslân, GEMEENTENUMMER 1900)."""
+    names: set[str] = set()
+    numbers: set[str] = set()
+    for path in sorted(INPUTS_DUO.glob("*.csv")):
+        if path.name in {Path(rel).name for rel, _, _ in COPIES if rel.startswith(PO_2017)}:
+            raw = path.read_bytes()
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                text = raw.decode("cp1252")
+            df = pl.read_csv(io.StringIO(text), separator=";", infer_schema=False)
+            names |= set(df["GEMEENTENAAM_LEERLING"].drop_nulls())
+            numbers |= set(df["GEMEENTENUMMER"].drop_nulls())
+    return sorted(names), sorted(numbers)
 
 
 def sql_list(paths: list[Path]) -> str:
@@ -483,6 +525,14 @@ def build_name_variants(con: duckdb.DuckDBPyConnection, municipalities: pl.DataF
     missing = [n for n in residence if t.resolve(n) is None]
     print(f"residence names in bundled DUO files: {len(residence)} distinct, unmapped: {missing or 'none'}")
     assert not missing
+    names_2017, numbers_2017 = duo_po_2017_names()
+    missing = [n for n in names_2017 if t.resolve(n) is None]
+    print(f"residence names in bundled 2017-2018 DUO files: {len(names_2017)} distinct, "
+          f"unmapped: {missing or 'none'}")
+    assert not missing
+    unknown = sorted(n for n in numbers_2017 if f"GM{int(n):04d}" not in set(municipalities["code"]))
+    print(f"school municipality numbers in bundled 2017-2018 DUO files: {len(numbers_2017)} distinct, "
+          f"not a 2025 municipality: {unknown or 'none'}")
     return df, t
 
 
