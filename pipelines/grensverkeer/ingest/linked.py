@@ -15,8 +15,8 @@ import duckdb
 import polars as pl
 
 from .bsn import bsn_refusal_message, find_bsn_columns, normalise_name
-from .tables import read_table
 from .load import _record_file, _reject_file, originals_of_copies, record_duplicate, school_year_of
+from .tables import read_table
 from .text import FileRejected, sha256_of
 
 LINKED_DIR = "linked"
