@@ -265,7 +265,7 @@ def test_agreement_matrix_answers_which_schools_need_an_agreement(site, browser)
     assert rows.count() >= 2 and all(r.is_visible() for r in rows.all())
     assert any(t.startswith("afspraak nodig\t") for t in rows.all_inner_texts())
     # the other pairs are filtered away; clearing the filter shows them again
-    visible = page.locator("details.paar[data-a]:not(.verborgen)")
+    visible = page.locator(f"div[data-groep='jaar={year}'] details.paar[data-a]:not(.verborgen)")
     assert visible.count() == 1
     page.select_option("#filter-a", "")
     assert visible.count() > 1
