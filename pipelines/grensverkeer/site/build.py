@@ -412,6 +412,8 @@ class Site:
         by_src: dict[str, list[str]] = {}
         for Y in self.years:
             by_src.setdefault(self.source_short(P.years[Y].source), []).append(Y)
+        if len(by_src.get(SOURCE_KORT["duo"], [])) > 1:  # two real years: the trend is the real one only
+            by_src = {SOURCE_KORT["duo"]: by_src[SOURCE_KORT["duo"]]}
         fig = go.Figure()
         for src, years in by_src.items():
             for S in sorted({s for Y in years for s in P.years[Y].sectors}, key=SECTOR_ORDER.index):
@@ -421,9 +423,12 @@ class Site:
                 fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines+markers", name=name, text=[fnum(v) for v in ys],
                                          line=dict(dash="dot" if src == SOURCE_KORT["synthetic"] else "solid"),
                                          hovertemplate=name + ", %{x}: %{text} naar school elders<extra></extra>"))
-        fig.update_layout(title=f"Inwoners van {self.name(c)} die elders naar school gaan, per jaar en bron",
+        fig.update_layout(title=f"Inwoners van {self.name(c)} die elders naar school gaan, per jaar"
+                                + (" (echte DUO-tellingen; synthetische jaren staan er niet in)" if len(by_src) == 1
+                                   and SOURCE_KORT["duo"] in by_src else ", per bron"),
                           margin=dict(l=40, r=10, t=50, b=40), yaxis=dict(title="leerlingen", separatethousands=True),
-                          xaxis=dict(type="category", categoryorder="array", categoryarray=self.years),
+                          xaxis=dict(type="category", categoryorder="array",
+                                     categoryarray=[Y for ys in by_src.values() for Y in ys]),
                           separators=",.")
         return fig.to_plotly_json()
 
