@@ -12,7 +12,6 @@ from .ingest.linked import list_linked_files
 from .ingest.load import list_input_files
 from .ingest.text import sha256_of
 
-
 SHOW_REJECTED = 10
 
 
