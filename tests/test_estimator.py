@@ -368,7 +368,6 @@ def test_weights_keep_bounds_and_sums(table):
         assert res[cell_id][1] - TOL <= res[cell_id][0] <= res[cell_id][2] + TOL
     for loc, kind in kinds.items():
         if kind == "exact":
-            m, u = loc_stats(cells, loc)
             total = sum(res[c[0]][0] for c in cells if c[1] == loc)
             assert total == pytest.approx(tot[loc][1], abs=1e-6)
 
@@ -383,3 +382,16 @@ def test_heavier_weight_gets_more_and_catchment_is_named():
     same = run_weighted(cells, [("A", 25, 25, True)], {2: 1.0, 3: 1.0})
     plain, _ = run(cells, [("A", 25, 25, True)])
     assert same[2][0] == pytest.approx(plain[2][0], abs=TOL)  # weight 1 = no weight
+
+
+def test_row_weights_equal_cell_weights_of_the_row():
+    cells = [(1, "A", 1, "LEEFTIJD_5", 20), (2, "A", 2, "LEEFTIJD_6", 2), (3, "A", 2, "LEEFTIJD_7", 1),
+             (4, "A", 3, "LEEFTIJD_6", 3)]
+    by_cell = run_weighted(cells, [("A", 26, 26, True)], {2: 2.0, 3: 2.0, 4: 0.5})
+    con = duckdb.connect()
+    load(con, cells, [("A", 26, 26, True)])
+    con.execute("CREATE TABLE w AS SELECT * FROM (VALUES (2::BIGINT, 2.0::DOUBLE), (3, 0.5)) t(row_id, weight)")
+    estimate_masked_cells(con, cell_weights="w")
+    by_row = dict(con.execute("SELECT cell_id, students FROM est_cell_estimates").fetchall())
+    con.close()
+    assert all(by_row[c] == pytest.approx(by_cell[c][0], abs=TOL) for c in (2, 3, 4))

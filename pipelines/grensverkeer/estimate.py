@@ -86,6 +86,15 @@ def _has_column(con, table: str, column: str) -> bool:
     return column in {d[0] for d in con.execute(f"SELECT * FROM {table} LIMIT 0").description}
 
 
+def _weight_key(con, table: str) -> str:
+    """Weights are per cell (cell_id) or per row (row_id: every cell of the row alike)."""
+    if _has_column(con, table, "cell_id"):
+        return "cell_id"
+    if _has_column(con, table, "row_id"):
+        return "row_id"
+    raise ValueError(f"{table} needs a cell_id or a row_id column")
+
+
 def _scalar(con, query: str):
     row = con.execute(query).fetchone()
     return None if row is None else row[0]
@@ -128,10 +137,11 @@ def estimate_masked_cells(
       cell_low, cell_high (bounds of each masked cell), estimated_masked_sum.
 
     allocation: 'poisson' (default, measured best) or 'equal' (see module docstring).
-    cell_weights: optional table (cell_id BIGINT, weight DOUBLE[, catchment BOOLEAN]): the
-      expected size of a masked cell in the 'poisson' rule is multiplied by its weight
-      (geography.build_cell_weights: distance decay, earlier catchment); cells without a
-      row weigh 1. Bounds and sums are unaffected: they come from the totals alone. Where
+    cell_weights: optional table (cell_id BIGINT or row_id BIGINT, weight DOUBLE[,
+      catchment BOOLEAN]): the expected size of a masked cell in the 'poisson' rule is
+      multiplied by the weight of its cell (or of its row, when the table has row_id and no
+      cell_id; geography.build_cell_weights: distance decay, earlier catchment); cells
+      without one weigh 1. Bounds and sums are unaffected: they come from the totals alone. Where
       `catchment` is true the method gets the suffix '+catchment'.
     prior: flat prior per masked cell, used by 'equal' where there is no usable total
       and as the starting value of 'poisson'; default: the mean masked cell of the
@@ -304,7 +314,11 @@ def _run(con, cells, totals, out, allocation, prior, masked_only, cell_weights, 
     # an estimate that used an earlier unmasked year's catchment says so in its method
     use_catchment = bool(cell_weights) and allocation == "poisson" and _has_column(con, cell_weights, "catchment")
     catchment_suffix = " || CASE WHEN cw.catchment THEN '+catchment' ELSE '' END" if use_catchment else ""
-    catchment_join = f" LEFT JOIN {cell_weights} cw ON cw.cell_id = r.cell_id" if use_catchment else ""
+    catchment_join = ""
+    if use_catchment:
+        key = _weight_key(con, cell_weights)
+        catchment_join = (f" LEFT JOIN {cell_weights} cw ON cw.cell_id = r.cell_id" if key == "cell_id" else
+                          f" JOIN {x_} xr ON xr.cell_id = r.cell_id LEFT JOIN {cell_weights} cw ON cw.row_id = xr.row_id")
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {e_} AS
         WITH m AS (
@@ -395,7 +409,10 @@ def _poisson_allocation(con, l_, x_, lam_, th_, prior: float, cell_weights: str 
     g_free = _g_sql("lam")
     k = float(_AGE_PRIOR_PUPILS)
     wexpr = " * coalesce(w.weight, 1)" if cell_weights else ""
-    wjoin = f" LEFT JOIN {cell_weights} w ON w.cell_id = x.cell_id" if cell_weights else ""
+    wjoin = ""
+    if cell_weights:
+        key = _weight_key(con, cell_weights)
+        wjoin = f" LEFT JOIN {cell_weights} w ON w.{key} = x.{key}"
     for _ in range(_OUTER_ITERATIONS):
         # independence model of the location table: row total x column total / total
         con.execute(

@@ -55,9 +55,10 @@ def build_cell_weights(
     catchment_power: float | None = None,
     catchment_pseudo: float = 1.0,
 ) -> None:
-    """Write `out` (cell_id BIGINT, weight DOUBLE, km DOUBLE, catchment BOOLEAN).
+    """Write `out` (<key> BIGINT, weight DOUBLE, km DOUBLE, catchment BOOLEAN).
 
-    masked:  one row per masked cell: cell_id, school_location_id, home_pc4, sector.
+    masked:  one row per masked cell (cell_id) or per DUO row (row_id; all its cells alike),
+             with school_location_id, home_pc4, sector.
     schools: school_location_id (unique), latitude, longitude.
     centroids: pc4 (unique), latitude, longitude.
     earlier: optional, pupils of an earlier unmasked year per location x home PC4 x sector:
@@ -84,18 +85,20 @@ def build_cell_weights(
     else:
         catch_cte, catch_join, catch_expr, catch_flag = "", "", "1.0", "false"
     km = _km_sql("s.latitude", "s.longitude", "h.latitude", "h.longitude")
+    key = "cell_id" if "cell_id" in {d[0] for d in con.execute(f"SELECT * FROM {masked} LIMIT 0").description} \
+        else "row_id"
     con.execute(
         f"""CREATE OR REPLACE TABLE {out} AS
         WITH school_points AS (
             SELECT school_location_id, latitude, longitude FROM {schools}
             WHERE latitude IS NOT NULL AND longitude IS NOT NULL
         ){catch_cte}, d AS (
-            SELECT m.cell_id, {km} AS km, {catch_expr} AS catchment_factor, {catch_flag} AS catchment
+            SELECT m.{key}, {km} AS km, {catch_expr} AS catchment_factor, {catch_flag} AS catchment
             FROM {masked} m
             LEFT JOIN school_points s ON s.school_location_id = m.school_location_id
             LEFT JOIN {centroids} h ON h.pc4 = m.home_pc4{catch_join}
         )
-        SELECT cell_id::BIGINT AS cell_id,
+        SELECT {key}::BIGINT AS {key},
                coalesce(exp(-{beta} * km), 1.0) * catchment_factor AS weight,
                km, catchment
         FROM d"""

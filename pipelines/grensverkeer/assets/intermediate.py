@@ -75,15 +75,15 @@ where t.school_year = getvariable('school_year') and t.reason_code is null and t
 """
 
 
-# Geography of the masked cells: home PC4 and sector per masked cell, for the distance from
-# home to school in the estimate (docs/masking.md).
+# Geography of the DUO rows: home PC4 and sector per accepted row (row_id as in est_cells),
+# for the distance from home to school in the estimate (docs/masking.md). Per row, not per
+# cell: a row's cells share their home and school, and rows are a few times fewer.
 GEOGRAPHY_INPUTS = """
-create or replace temp table est_masked_rows as
-select c.cell_id, c.school_location_id, r.home_pc4, c.sector
-from est_cells as c
-join stg_duo_rows as r
-    on r.school_year = getvariable('school_year') and r.file_name = c.file_name and r.line = c.line
-where c.is_masked;
+create or replace temp table est_rows_geo as
+select f.line_offset + r.line as row_id, r.school_location_id, r.home_pc4, r.sector
+from stg_duo_rows as r
+join est_files as f using (file_name)
+where r.school_year = getvariable('school_year') and r.reason_code is null;
 """
 
 
@@ -98,7 +98,7 @@ def int_cell_estimates(context: AssetExecutionContext, duckdb: DuckDBResource) -
         con.execute(GEOGRAPHY_INPUTS)
         # distance decay only: an earlier unmasked year's catchment made the one real check
         # worse (docs/masking.md), so it is not passed here
-        build_cell_weights(con, "est_masked_rows", "est_cell_weights")
+        build_cell_weights(con, "est_rows_geo", "est_cell_weights")
         # masked cells only: the int_cell_estimates model takes the unmasked ones from est_cells
         estimate_masked_cells(con, "est_cells", "est_totals", "est_cell_estimates", masked_only=True,
                               cell_weights="est_cell_weights")
@@ -107,7 +107,7 @@ def int_cell_estimates(context: AssetExecutionContext, duckdb: DuckDBResource) -
         n, _ = warehouse.run_models(con, [
             ("intermediate/int_cell_estimates", None, None), ("intermediate/int_row_estimates", None, None)], year)
         con.execute("drop table if exists est_cell_estimates; drop table if exists est_cell_estimates_locations; "
-                    "drop table if exists est_cell_weights; drop table if exists est_masked_rows")
+                    "drop table if exists est_cell_weights; drop table if exists est_rows_geo")
         methods = dict(con.execute(
             "select method, count(*) from int_cell_estimates where school_year = ? and is_masked group by all", [year]
         ).fetchall())
