@@ -7,10 +7,10 @@ from pathlib import Path
 import duckdb
 
 from . import settings
+from .ingest.files import input_name, is_escaped, shown_name
 from .ingest.linked import list_linked_files
 from .ingest.load import list_input_files
 from .ingest.text import sha256_of
-
 
 SHOW_REJECTED = 10
 
@@ -35,9 +35,12 @@ def _print_linked(con: duckdb.DuckDBPyConnection, year: str) -> None:
         """select count(*), count(*) filter (where reason_code is null)
            from stg_linked_enrolments where school_year = ?""", [year]).fetchall()[0]
     if not enrolments[0]:
+        if con.execute("select count(*) from stg_linked_enrolments").fetchall()[0][0]:
+            print(f"  {year} linked: no linked records for this school year (no support or agreement figures)")
         return
-    source = con.execute("select any_value(source) from support_flows where school_year = ?", [year]).fetchall()[0][0]
-    label = " (SYNTHETIC DEMO, not real pupils)" if source == "synthetic" else ""
+    synthetic = con.execute("select bool_or(source = 'synthetic') from support_flows where school_year = ?",
+                            [year]).fetchall()[0][0]
+    label = " (SYNTHETIC DEMO, not real pupils)" if synthetic else ""
     needs = con.execute(
         """select count(*) filter (where level = 'gemeentepaar' and need_level = 'afspraak nodig'),
                   count(*) filter (where level = 'school' and need_level = 'afspraak nodig')
@@ -49,7 +52,7 @@ def _print_linked(con: duckdb.DuckDBPyConnection, year: str) -> None:
 
 def print_summary(input_dir: Path, warehouse: Path, years: list[str], out_dir: Path) -> list[tuple[str, str]]:
     """Print what this run read and counted; return the files of the input folder that were rejected."""
-    current = [(str(p.relative_to(input_dir)), sha256_of(p)) for p in list_input_files(input_dir) + list_linked_files(input_dir)]
+    current = [(input_name(p, input_dir), sha256_of(p)) for p in list_input_files(input_dir) + list_linked_files(input_dir)]
     if not warehouse.exists():
         print("No warehouse was written.")
         return []
@@ -68,6 +71,9 @@ def print_summary(input_dir: Path, warehouse: Path, years: list[str], out_dir: P
             """).fetchall()
         print(f"\ngrensverkeer: {len(current)} files in {input_dir}: "
               + ", ".join(f"{n} {s}" for s, n in sorted(status)))
+        for name, _ in current:
+            if is_escaped(name):
+                print(f"  note: file {shown_name(name)}")
         for year in years:
             rows = con.execute(
                 """

@@ -49,7 +49,7 @@ def agreement_exports_safe(context, paths: ProjectPaths) -> AssetCheckResult:
 def check_export_folder(folder, paths: ProjectPaths) -> list[str]:
     """The published labels of every table, matched to cell ids, checked against the relations."""
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    relations = pl.read_csv(folder / "relaties.csv", infer_schema=False)
+    relations = pl.read_csv(folder / "relaties.csv", separator=";", infer_schema=False, encoding="utf8")
     labels = []
     for slug, spec in manifest["tables"].items():
         frame = pl.read_csv(folder / f"{slug}.csv", separator=";", infer_schema=False, encoding="utf8")
