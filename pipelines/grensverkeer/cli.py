@@ -33,6 +33,7 @@ def run(args: argparse.Namespace) -> int:
     from dagster import DagsterInstance
 
     from .runner import run_pipeline
+    from .ingest.files import shown_name
     from .summary import print_summary
 
     input_dir = settings.input_dir()
@@ -54,6 +55,9 @@ def run(args: argparse.Namespace) -> int:
             with DagsterInstance.get() as instance:
                 instance.add_dynamic_partitions(school_years.name, outcome.school_years)
     years, failures = outcome.school_years, outcome.failures
+    for name in outcome.retracted:
+        print(f"grensverkeer: file {shown_name(name)} is no longer in the input folder (removed or replaced): "
+              "its rows no longer count; input_files keeps the version as 'retracted'")
     rejected_files = print_summary(input_dir, settings.warehouse_path(), years, settings.out_dir())
     if not years:
         print(f"grensverkeer: no DUO pupil files with a usable count date in {input_dir}", file=sys.stderr)
