@@ -147,3 +147,10 @@ def test_a_typo_in_the_count_date_is_a_row_rejection_not_a_school_year(hostile):
                                               "where file_name = 'tikfout.csv'")
     assert (line, column, code) == (2, "PEILDATUM", "implausible_count_date")
     assert "20421001" in reason and "2024-2025" in reason
+
+
+def test_rejections_are_said_first_above_the_summary(hostile):
+    _, done = hostile
+    out = done.stdout
+    assert out.index("rejected file weg.csv") < out.index(" files in ")  # the summary's first line
+    assert out.index("rejected file nul.csv") < out.index("pupils counted")
