@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import os
 import shutil
 import sys
+import time
 from pathlib import Path
 
 from . import settings
+
+
+def dagster_home_for(warehouse: Path) -> Path:
+    """The Dagster instance of a warehouse: the project's `.dagster/` for the default warehouse,
+    `<warehouse>.dagster/` beside any other, so that the school years (partitions) and runs
+    Dagster knows are those of the warehouse it points at."""
+    if Path(warehouse).resolve() == settings.DEFAULT_WAREHOUSE.resolve():
+        return settings.PROJECT_ROOT / ".dagster"
+    return Path(str(Path(warehouse).resolve()) + ".dagster")
 
 
 def _prepare_environment(args: argparse.Namespace) -> None:
@@ -21,40 +33,62 @@ def _prepare_environment(args: argparse.Namespace) -> None:
         os.environ[settings.ENV_OUT] = str(Path(args.out).resolve())
     if getattr(args, "region", None):
         os.environ[settings.ENV_REGION] = str(Path(args.region).resolve())
-    home = Path(os.environ.get("DAGSTER_HOME", settings.PROJECT_ROOT / ".dagster")).resolve()
+    home = Path(os.environ.get("DAGSTER_HOME") or dagster_home_for(settings.warehouse_path())).resolve()
     home.mkdir(parents=True, exist_ok=True)
     if not (home / "dagster.yaml").exists() or home == (settings.PROJECT_ROOT / ".dagster").resolve():
         shutil.copyfile(settings.PROJECT_ROOT / "dagster.yaml", home / "dagster.yaml")
     os.environ["DAGSTER_HOME"] = str(home)
 
 
+def _shown(path: Path) -> str:
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
 def run(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
     _prepare_environment(args)
-    from dagster import DagsterInstance
-
-    from .runner import run_pipeline
-    from .summary import print_summary
-
     input_dir = settings.input_dir()
+    if not args.quiet:
+        # Before the heavy imports (Dagster, DuckDB, Polars: a few seconds), so the first line
+        # is on screen at once.
+        print(f"grensverkeer: building {_shown(settings.warehouse_path())} from {_shown(input_dir)} "
+              "(loading Dagster, DuckDB and Polars ...)", flush=True)
     if not input_dir.is_dir():
         print(f"grensverkeer: input folder {input_dir} does not exist", file=sys.stderr)
         return 2
+    from dagster import DagsterInstance
+
+    from .progress import Progress
+    from .runner import run_pipeline
+    from .summary import print_summary
+
+    progress = Progress(quiet=args.quiet)
+    progress.line(f"grensverkeer: loaded in {time.perf_counter() - started:.1f} s; reading the input folder ...")
     paths = (input_dir, settings.warehouse_path(), settings.out_dir(), settings.region_file())
-    if args.keep_run_history:
-        outcome = run_pipeline(*paths, instance=DagsterInstance.get(), only_years=args.school_year or None)
-    else:
-        # An in-memory instance: storing each of the ~500 events of a run in DAGSTER_HOME's SQLite
-        # files took about 15 s of a 90 s run. The sensor and the nightly schedule only need to
-        # know the school years, so those are added to the persistent instance.
+    if args.no_run_history:
+        # An in-memory instance (a little faster); only the school-year partitions are recorded
+        # in DAGSTER_HOME, for the sensor and the nightly schedule.
         with DagsterInstance.ephemeral() as instance:
-            outcome = run_pipeline(*paths, instance=instance, only_years=args.school_year or None)
+            outcome = run_pipeline(*paths, instance=instance, only_years=args.school_year or None, progress=progress)
         if outcome.school_years:
             from .partitions import school_years
 
             with DagsterInstance.get() as instance:
-                instance.add_dynamic_partitions(school_years.name, outcome.school_years)
+                known = set(instance.get_dynamic_partitions(school_years.name))
+                instance.add_dynamic_partitions(school_years.name, [y for y in outcome.school_years if y not in known])
+    else:
+        # The run, its events and materialisations are recorded in DAGSTER_HOME: every
+        # `grensverkeer run` shows in `grensverkeer ui`.
+        with DagsterInstance.get() as instance:
+            outcome = run_pipeline(*paths, instance=instance, only_years=args.school_year or None, progress=progress)
     years, failures = outcome.school_years, outcome.failures
-    rejected_files = print_summary(input_dir, settings.warehouse_path(), years, settings.out_dir())
+    # --quiet: the summary is still worked out (it finds the rejected files), not printed.
+    with contextlib.redirect_stdout(io.StringIO()) if args.quiet else contextlib.nullcontext():
+        rejected_files = print_summary(input_dir, settings.warehouse_path(), years, settings.out_dir())
+    progress.line(f"grensverkeer: done in {time.perf_counter() - started:.1f} s")
     if not years:
         print(f"grensverkeer: no DUO pupil files with a usable count date in {input_dir}", file=sys.stderr)
     for f in failures:
@@ -103,9 +137,11 @@ def main(argv: list[str] | None = None) -> int:
     p_run.add_argument("--region", help="region config (default: data/regions/haaglanden.toml)")
     p_run.add_argument("--school-year", action="append", metavar="YYYY-YYYY",
                        help="compute only this school year (repeatable); default: every year in the input")
-    p_run.add_argument("--keep-run-history", action="store_true",
-                       help="record the runs, events and materialisations in DAGSTER_HOME for `grensverkeer ui` "
-                       "(slower); by default only the school-year partitions are recorded there")
+    p_run.add_argument("--quiet", action="store_true",
+                       help="print nothing but problems (for cron); the exit code says whether it worked")
+    p_run.add_argument("--no-run-history", action="store_true",
+                       help="do not record the run in DAGSTER_HOME (by default every run shows in `grensverkeer ui`)")
+    p_run.add_argument("--keep-run-history", action="store_true", help=argparse.SUPPRESS)  # the default now
     p_run.set_defaults(func=run)
 
     p_export = sub.add_parser("export", help="write the agreement exports from the warehouse (also part of `run`)")
