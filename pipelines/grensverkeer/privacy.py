@@ -21,9 +21,7 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
-
 from .ingest.bsn import (  # noqa: F401 (re-exported)
-    _WEIGHTS,
     KEY_ENV,
     ROW_COLUMN,
     BsnFinding,
@@ -36,6 +34,7 @@ from .ingest.bsn import (  # noqa: F401 (re-exported)
     is_identifier_column,
     normalise_name,
 )
+from .ingest.bsn import _WEIGHTS
 from .ingest.tables import (  # noqa: F401 (re-exported)
     CSV_EXTENSIONS,
     EXCEL_EXTENSIONS,
