@@ -129,7 +129,7 @@ def test_cli_exit_0_and_a_copied_file_changes_nothing(chain):
     code, output, _ = runs[3]
     assert code == 0, output
     assert "rejected file" not in output
-    # progress: a first line (printed before Dagster is imported), then a line per step with its counts
+    # progress: a first line (printed before anything heavy is imported), then a line per step with its counts
     assert output.startswith("grensverkeer: building "), output[:200]
     assert re.search(r"\[\s*\d+/\d+\] stg_duo_rows +\d+\.\d s  rows \d+", output), output
     assert re.search(r"\[\s*\d+/\d+\] check stg_duo_rows_valid ", output), output

@@ -52,10 +52,7 @@ def run(args: argparse.Namespace) -> int:
     _prepare_environment(args)
     input_dir = settings.input_dir()
     if not args.quiet:
-        # Before the heavy imports (Dagster, DuckDB, Polars: a few seconds), so the first line
-        # is on screen at once.
-        print(f"grensverkeer: building {_shown(settings.warehouse_path())} from {_shown(input_dir)} "
-              "(loading Dagster, DuckDB and Polars ...)", flush=True)
+        print(f"grensverkeer: warehouse {_shown(settings.warehouse_path())}, input {_shown(input_dir)}", flush=True)
     if not input_dir.is_dir():
         print(f"grensverkeer: input folder {input_dir} does not exist", file=sys.stderr)
         return 2
@@ -127,6 +124,12 @@ def ui(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["run"] and not {"--quiet", "-h", "--help"} & set(argv):
+        # Before anything heavy is imported (the other subcommands' modules bring in Polars,
+        # DuckDB and plotly; the run Dagster and Great Expectations: seconds), so that the
+        # first line is on screen at once.
+        print("grensverkeer: building the warehouse (loading Dagster, DuckDB and Polars ...)", flush=True)
     parser = argparse.ArgumentParser(prog="grensverkeer", description="Cross-border pupil flows for a youth-care region.")
     sub = parser.add_subparsers(dest="command", required=True)
 
