@@ -40,6 +40,29 @@ def _prepare_environment(args: argparse.Namespace) -> None:
     os.environ["DAGSTER_HOME"] = str(home)
 
 
+EXIT_CLEAN, EXIT_REJECTED, EXIT_USAGE, EXIT_ENVIRONMENT = 0, 1, 2, 3  # README "Exit codes"
+
+
+class EnvironmentProblem(Exception):
+    """Something around the run is wrong (warehouse in use, folder missing, disk full): one sentence, exit 3."""
+
+
+def _environment_message(exc: BaseException, warehouse: Path) -> str | None:
+    """A plain sentence for the everyday failures around a run, or None for anything else."""
+    import errno
+
+    import duckdb
+
+    text = str(exc)
+    if isinstance(exc, duckdb.IOException) and "lock" in text.lower():
+        return (f"the warehouse {warehouse} is in use by another program (another grensverkeer run, or a DuckDB "
+                "session that has it open): close that first, or wait for the run to finish, then run again")
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC or "No space left on device" in text:
+        return (f"the disk is full while writing the warehouse {warehouse} or the output: free some space and "
+                "run again (nothing of this run was published)")
+    return None
+
+
 def _shown(path: Path) -> str:
     try:
         return str(Path(path).resolve().relative_to(Path.cwd()))
@@ -48,20 +71,46 @@ def _shown(path: Path) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    try:
+        return _run(args)
+    except EnvironmentProblem as exc:
+        print(f"grensverkeer: {exc}", file=sys.stderr)
+        return EXIT_ENVIRONMENT
+    except Exception as exc:
+        message = _environment_message(exc, settings.warehouse_path())
+        if message is None:
+            raise
+        print(f"grensverkeer: {message}", file=sys.stderr)
+        return EXIT_ENVIRONMENT
+
+
+def _check_region(region: Path) -> None:
+    try:
+        settings.load_region(region)
+    except FileNotFoundError:
+        raise EnvironmentProblem(f"the region file {region} does not exist (pass one with --region)") from None
+    except OSError as exc:
+        raise EnvironmentProblem(f"the region file {region} cannot be read: {exc.strerror or exc}") from None
+    except Exception as exc:  # TOML syntax, a missing key, a wrong value: said in one line
+        raise EnvironmentProblem(f"the region file {region} is not valid: {str(exc).splitlines()[0]}") from None
+
+
+def _run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     _prepare_environment(args)
     input_dir = settings.input_dir()
     if not args.quiet:
         print(f"grensverkeer: warehouse {_shown(settings.warehouse_path())}, input {_shown(input_dir)}", flush=True)
-    if not input_dir.is_dir():
-        print(f"grensverkeer: input folder {input_dir} does not exist", file=sys.stderr)
-        return 2
     from dagster import DagsterInstance
 
+    from .ingest.files import shown_name
     from .progress import Progress
     from .runner import run_pipeline
     from .summary import print_summary
 
+    if not input_dir.is_dir():
+        raise EnvironmentProblem(f"the input folder {input_dir} does not exist (pass one with --input)")
+    _check_region(settings.region_file())
     progress = Progress(quiet=args.quiet)
     progress.line(f"grensverkeer: loaded in {time.perf_counter() - started:.1f} s; reading the input folder ...")
     paths = (input_dir, settings.warehouse_path(), settings.out_dir(), settings.region_file())
@@ -82,6 +131,9 @@ def run(args: argparse.Namespace) -> int:
         with DagsterInstance.get() as instance:
             outcome = run_pipeline(*paths, instance=instance, only_years=args.school_year or None, progress=progress)
     years, failures = outcome.school_years, outcome.failures
+    for name in outcome.retracted:
+        print(f"grensverkeer: file {shown_name(name)} is no longer in the input folder (removed or replaced): "
+              "its rows no longer count; input_files keeps the version as 'retracted'")
     # --quiet: the summary is still worked out (it finds the rejected files), not printed.
     with contextlib.redirect_stdout(io.StringIO()) if args.quiet else contextlib.nullcontext():
         rejected_files = print_summary(input_dir, settings.warehouse_path(), years, settings.out_dir())
