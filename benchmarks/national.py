@@ -457,7 +457,7 @@ def report(r: dict) -> str:
              f"scale {r['scale']:g}: {r['generated']['counts']}",
              f"input rows (enrolments + support + DUO rows): {rows:,}", "",
              f"{'stage':32} {'wall s':>8} {'peak RSS':>10} {'input rows/s':>14}"]
-    order = ["discover school years", "reference tables", *STAGES, "other steps", "Dagster orchestration"]
+    order = ["discover school years", *STAGES, "other steps", "Dagster orchestration"]
     for stage in order:
         s = full["stages"].get(stage)
         if s:
