@@ -134,17 +134,22 @@ def _run(args: argparse.Namespace) -> int:
     for name in outcome.retracted:
         print(f"grensverkeer: file {shown_name(name)} is no longer in the input folder (removed or replaced): "
               "its rows no longer count; input_files keeps the version as 'retracted'")
+    # Rejections first, above the summary: a run that refused input must not look normal.
     # --quiet: the summary is still worked out (it finds the rejected files), not printed.
-    with contextlib.redirect_stdout(io.StringIO()) if args.quiet else contextlib.nullcontext():
+    summary = io.StringIO()
+    with contextlib.redirect_stdout(summary):
         rejected_files = print_summary(input_dir, settings.warehouse_path(), years, settings.out_dir())
-    progress.line(f"grensverkeer: done in {time.perf_counter() - started:.1f} s")
     if not years:
         print(f"grensverkeer: no DUO pupil files with a usable count date in {input_dir}", file=sys.stderr)
     for f in failures:
         print(f"grensverkeer: {f}", file=sys.stderr)
     for name, reason in rejected_files:
-        print(f"grensverkeer: rejected file {name}: {reason}", file=sys.stderr)
-    return 1 if failures or rejected_files or not years else 0
+        print(f"grensverkeer: rejected file {shown_name(name)}: {reason}", file=sys.stderr)
+    sys.stderr.flush()
+    if not args.quiet:
+        sys.stdout.write(summary.getvalue())
+    progress.line(f"grensverkeer: done in {time.perf_counter() - started:.1f} s")
+    return EXIT_REJECTED if failures or rejected_files or not years else EXIT_CLEAN
 
 
 def export(args: argparse.Namespace) -> int:

@@ -31,7 +31,7 @@ from .ingest.load import discover_count_years, list_input_files, school_year_of
 from .partitions import range_tags, school_years, warehouse_school_years, year_blocks
 
 SCHOOL_YEAR_GROUPS = ("raw", "staging", "intermediate", "marts", "graph", "exports")
-BUILD_GROUPS = ("reference", *SCHOOL_YEAR_GROUPS, "site")  # the site last
+BUILD_GROUPS = ("reference", *SCHOOL_YEAR_GROUPS, "dashboards")  # the site (dashboards) last
 
 build_job = define_asset_job(
     "build_job", AssetSelection.groups(*BUILD_GROUPS),
@@ -41,9 +41,9 @@ reference_job = define_asset_job("reference_job", AssetSelection.groups("referen
                                  description="Load the reference tables (municipalities, schools, region).")
 school_year_job = define_asset_job(
     "school_year_job", AssetSelection.groups(*SCHOOL_YEAR_GROUPS),
-    description="The school years only: raw files to graph and exports, without reference tables and site.")
-site_job = define_asset_job("site_job", AssetSelection.groups("site"),
-                            description="The Dutch dashboard site from every school year in the warehouse.")
+    description="The school years only: raw files to graph and exports, without reference tables and dashboards.")
+dashboards_job = define_asset_job("dashboards_job", AssetSelection.groups("dashboards"),
+                                  description="The Dutch dashboards (OUT/site/) from every school year in the warehouse.")
 export_job = define_asset_job("export_job", AssetSelection.groups("exports"),
                               description="Only the exports of a school year, from the warehouse as it is.")
 
