@@ -77,23 +77,29 @@ def test_the_bundled_demo_is_synthetic_record_by_record(bundled):
 
 
 def test_a_duo_only_folder_relabels_nothing(after_duo_only):
+    """The folder is the truth: the demo files are gone, so their records stop counting
+    (retracted, kept in input_files as history). Nothing is ever relabelled 'linked'."""
     for table in LINKED_TABLES:
-        assert after_duo_only.query(f"select distinct source from {table}") == [("synthetic",)], table
-    # the linked figures of the year were computed again in this run, from the stored records
-    assert after_duo_only.query("select count(*) from agreement_needs where school_year = ?", [YEAR])[0][0] > 0
+        assert after_duo_only.query(f"select distinct source from {table}") == [], table
+    retracted = after_duo_only.query(
+        "select count(*) from input_files where kind like 'linked%' and retracted_at is not null")[0][0]
+    assert retracted > 0
+    # the demo-only school years left the marts and the exports
+    assert after_duo_only.query("select count(*) from support_flows") == [(0,)]
+    assert not (after_duo_only.out_dir / "exports" / "2022-2023").exists()
 
 
-def test_summary_manifest_toelichting_and_pages_still_say_synthetic(after_duo_only, capsys):
+def test_summary_manifest_toelichting_and_pages_never_say_real(after_duo_only, capsys):
     summary = _summary(after_duo_only, capsys)
-    assert re.search(rf"{YEAR} linked \(SYNTHETIC DEMO", summary), summary
+    assert not re.search(r"linked(?! \(SYNTHETIC)", summary.split("DUO:")[-1]), summary
     manifest = _manifest(after_duo_only)
-    assert manifest["synthetic"] is True and "synthetic" in manifest["sources"]
-    assert manifest["linked_record_sources"] == ["synthetic"]
-    assert "SYNTHETISCHE DEMO" in _toelichting(after_duo_only)
+    assert manifest["synthetic"] is False and manifest["linked_record_sources"] == []
+    toelichting = _toelichting(after_duo_only)
+    assert "geen gekoppelde registraties" in toelichting["Gekoppelde registraties"]
     site = after_duo_only.out_dir / "site"
     for page in ("index.html", "afspraken.html"):
         text = _text(site / page)
-        assert "SYNTHETISCHE DEMO" in text and "synthetische demo" in text, page
+        assert f"Voor schooljaar {YEAR} zijn er geen gekoppelde registraties" in text, page
 
 
 def test_a_year_without_linked_records_says_so(duo_alone, capsys):
