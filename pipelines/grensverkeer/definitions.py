@@ -2,11 +2,11 @@
 
 from dagster import Definitions, load_asset_checks_from_modules, load_assets_from_modules
 
-from .assets import exports, graph, intermediate, linked, marts, raw, reference, site, staging, support
+from .assets import exports, graph, intermediate, linked, marts, publish, raw, reference, site, staging, support
 from .jobs import export_job, input_folder_sensor, nightly_schedule, reference_job, school_year_job, site_job
 from .resources import default_resources
 
-_modules = [reference, raw, linked, staging, intermediate, support, marts, graph, exports, site]
+_modules = [reference, raw, linked, staging, intermediate, support, marts, publish, graph, exports, site]
 
 defs = Definitions(
     assets=load_assets_from_modules(_modules),

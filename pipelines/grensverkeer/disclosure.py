@@ -184,6 +184,35 @@ def _rhs(rels: pl.DataFrame, terms: pl.DataFrame, values: pl.DataFrame | None) -
     )
 
 
+# ----------------------------------------------------------------------------- statements
+STATED = ("stated_lo", "stated_hi")
+
+
+def _stated(frame: pl.DataFrame) -> pl.DataFrame | None:
+    """cell_id, stated_lo, stated_hi: what the publication says about a cell besides its label
+    (a need level with its printed thresholds, a number of schools or local teams that each have
+    at least one of the pupils). None when the frame states nothing."""
+    if not any(c in frame.columns for c in STATED):
+        return None
+    return frame.select(
+        pl.col("cell_id").cast(pl.String),
+        (pl.col("stated_lo").cast(pl.Float64) if "stated_lo" in frame.columns else pl.lit(None, pl.Float64))
+        .fill_null(0.0).alias("stated_lo"),
+        (pl.col("stated_hi").cast(pl.Float64) if "stated_hi" in frame.columns else pl.lit(None, pl.Float64))
+        .fill_null(_INF).alias("stated_hi"),
+    ).unique(subset="cell_id", keep="first")
+
+
+def _narrow(priors: pl.DataFrame, stated: pl.DataFrame | None) -> pl.DataFrame:
+    """priors (cell_id, lo, hi, ...) narrowed by the statements about each cell."""
+    if stated is None:
+        return priors
+    return priors.join(stated, on="cell_id", how="left", maintain_order="left").with_columns(
+        pl.max_horizontal("lo", pl.col("stated_lo").fill_null(0.0)).alias("lo"),
+        pl.min_horizontal("hi", pl.col("stated_hi").fill_null(_INF)).alias("hi"),
+    ).drop(*STATED)
+
+
 # ----------------------------------------------------------------------------- intervals
 class _Terms:
     """The relations as integer positions for numpy: one entry per term whose relation has a
@@ -1003,7 +1032,8 @@ def _published_system(
             f"relations without a total and without a known_total (and no 'value' column to take "
             f"it from) are ignored: {no_total[:10]}"
         )
-    priors = parsed.with_columns(pl.col("kind").is_in(list(SUPPRESSED)).alias("suppressed"))
+    priors = _narrow(parsed, _stated(published)).with_columns(
+        pl.col("kind").is_in(list(SUPPRESSED)).alias("suppressed"))
     return priors, terms, rhs, problems
 
 
@@ -1060,26 +1090,30 @@ def check_published(
     """
     used = _resolve_method(method)
     k, r = settings.k, settings.rounding
-    priors, terms, rhs, problems = _published_system(published, relations, settings)
+    # public cells (DUO open data, optional ``public`` column) are known to everyone: they may
+    # show any count and are no target of the attack, only part of what the attacker knows
+    public = set(published.filter(pl.col("public"))["cell_id"].to_list()) if "public" in published.columns else set()
+    priors, terms, rhs, problems = _published_system(published.drop("public", strict=False), relations, settings)
     for cid, label in priors.filter(pl.col("kind") == "invalid").select("cell_id", "label").iter_rows():
         problems.append(
             f"cell {cid!r} has label {label!r}, which is no count, '{settings.primary_label}', 'x' or '0'"
         )
     for cid, n in priors.filter(
-        (pl.col("kind") == SHOWN) & (pl.col("number") < k)
+        (pl.col("kind") == SHOWN) & (pl.col("number") < k) & ~pl.col("cell_id").is_in(list(public))
     ).select("cell_id", "number").iter_rows():
         problems.append(
             f"cell {cid!r} shows {n}: counts from 1 to {k - 1} must be shown as '{settings.primary_label}'"
         )
     if r is not None and r > 1:
         for cid, n in priors.filter(
-            (pl.col("kind") == SHOWN) & (pl.col("number") % r != 0)
+            (pl.col("kind") == SHOWN) & (pl.col("number") % r != 0) & ~pl.col("cell_id").is_in(list(public))
         ).select("cell_id", "number").iter_rows():
             problems.append(f"cell {cid!r} shows {n}, which is not rounded to a multiple of {r}")
     out, inconsistent = _attack_core(priors, terms, rhs, used)
     problems.extend(inconsistent)
     if not inconsistent:
-        rec = out.filter(pl.col("recovered")).join(priors.select("cell_id", "label"), on="cell_id", how="left")
+        rec = out.filter(pl.col("recovered") & ~pl.col("cell_id").is_in(list(public))).join(
+            priors.select("cell_id", "label"), on="cell_id", how="left")
         for cid, label, lo in rec.select("cell_id", "label", "lo").iter_rows():
             problems.append(
                 f"suppressed cell {cid!r} (published as {label!r}) can be worked out from the published "
@@ -1300,6 +1334,7 @@ def protect(
     if (base["value"] < 0).any():
         raise ValueError("value must be >= 0")
     values = base.select("cell_id", "value")
+    stated = _stated(base)
     terms, rels = _relation_terms(relations)
     unknown = terms.join(values, on="cell_id", how="anti")["cell_id"].unique().sort().to_list()
     if unknown:
@@ -1329,7 +1364,7 @@ def protect(
     added_rounds = 0
     pinned_for = pl.DataFrame(schema={"cell_id": pl.String, "rounds": pl.Int64})  # consecutive rounds pinned
     while True:
-        priors = _exact_priors(st, k)
+        priors = _narrow(_exact_priors(st, k), stated)
         # Only relations with a suppressed cell can tell the attacker anything: in the others every
         # cell is shown exactly. Restricting to them keeps a round's work near the suppressed cells.
         active = terms.join(
@@ -1388,6 +1423,16 @@ def protect(
         )
         added_rounds += 1
 
+    if stated is not None:
+        # a statement next to a hidden count (a need level with its thresholds) that pins it on its
+        # own cannot be repaired by hiding other numbers: the statement must not be published
+        self_pinned = _narrow(_exact_priors(st, k), stated).filter(
+            pl.col("suppressed") & (pl.col("hi") - pl.col("lo") <= EPS))["cell_id"].to_list()
+        if self_pinned:
+            raise DisclosureError(
+                f"what is printed next to these hidden counts pins them on its own (thresholds of a need "
+                f"level?): {self_pinned[:10]}")
+
     r = settings.rounding
     v = pl.col("value")
     rounded = v if r is None or r == 1 else ((v + r // 2) // r) * r
@@ -1417,17 +1462,23 @@ def explanation_nl(settings: DisclosureSettings = DisclosureSettings()) -> str:
     dashboards. docs/disclosure.md holds the text for the default settings."""
     k = settings.k
     lines = [
-        "Niemand mag uit deze cijfers een individueel kind kunnen herkennen.",
-        f"Daarom tonen we aantallen van 1 tot en met {k - 1} leerlingen niet; daar staat '<{k}'.",
-        f"Een 0 betekent echt nul leerlingen en blijft gewoon staan; een '.' betekent minder dan {k} en "
-        f"mogelijk 0, waar zelfs '<{k}' zou verraden hoeveel het er precies zijn.",
-        "Omdat je een verborgen aantal soms kunt terugrekenen uit een totaal, uit de andere "
-        "getallen in dezelfde rij of kolom of uit een andere tabel, verbergen we zo nodig ook "
-        "andere getallen; daar staat een 'x' (het teken dat het CBS gebruikt voor 'geheim').",
+        "Cijfers uit de open data van DUO (stromen, herkomst per school, schooltotalen, gemeenteprofielen) zijn "
+        "openbaar: die tonen we zoals de gegevens het toelaten, exact waar ze exact zijn, geschat met onder- en "
+        "bovengrens waar DUO '<5' publiceert, een aantal dat 1 tot en met 4 kan zijn als '<5' (zoals DUO het "
+        "toont) en het leerlingentotaal van elke school precies zoals DUO het publiceert.",
+        "Cijfers uit de gekoppelde, vertrouwelijke gegevens (hulp van het lokale team, afspraken, "
+        "coördinatielast, stromen uit de gekoppelde inschrijvingen) beschermen we, zodat niemand er een "
+        "individueel kind uit kan herkennen.",
+        f"Daar tonen we aantallen van 1 tot en met {k - 1} niet maar '<{k}'; een 0 betekent echt nul en een "
+        f"'.' minder dan {k} en mogelijk 0, waar zelfs '<{k}' zou verraden hoeveel het er precies zijn.",
+        "Omdat je een verborgen aantal kunt terugrekenen uit totalen, uit andere getallen in de rij of kolom, "
+        "uit een andere tabel, uit het niveau van een afspraak met zijn drempels of uit het aantal scholen of "
+        "lokale teams, verbergen we zo nodig ook andere getallen (daar staat een 'x', het teken dat het CBS "
+        "gebruikt voor 'geheim') en staat het aantal scholen of lokale teams alleen naast een zichtbaar aantal.",
         "De zichtbare getallen in een rij of kolom tellen daardoor niet altijd op tot het totaal.",
-        "Geschatte aantallen en hun onder- en bovengrens volgen dezelfde regels.",
-        "Voor elke tabel die we publiceren rekent een controleprogramma na dat geen enkel "
-        "verborgen getal uit de gepubliceerde getallen en totalen is af te leiden.",
+        "Voor alles wat we publiceren rekent een controleprogramma na dat geen enkel verborgen getal uit wat "
+        "een lezer ziet (alle tabellen, niveaus, drempels, aantallen scholen en de openbare DUO-cijfers) tot "
+        "één waarde is terug te rekenen.",
     ]
     if settings.rounding is not None and settings.rounding > 1:
         lines.append(

@@ -17,7 +17,7 @@ from .partitions import school_years
 reference_job = define_asset_job("reference_job", AssetSelection.groups("reference"),
                                  description="Load the reference tables (municipalities, schools, region).")
 school_year_job = define_asset_job(
-    "school_year_job", AssetSelection.groups("raw", "staging", "intermediate", "marts", "graph", "exports"),
+    "school_year_job", AssetSelection.groups("raw", "staging", "intermediate", "marts", "publish", "graph", "exports"),
     description="Everything for one school year: raw files to graph and exports.")
 site_job = define_asset_job("site_job", AssetSelection.groups("site"),
                             description="The Dutch dashboard site from every school year in the warehouse.")

@@ -6,12 +6,12 @@ from dagster_duckdb import DuckDBResource
 
 from ..resources import ProjectPaths
 from ..site import build_site
-from .marts import municipality_flows, school_catchment
+from .publish import publication
 from .support import agreement_needs, municipality_support_profile, school_coordination_load, support_flows
 
 
 @asset(group_name="site",
-       deps=[municipality_flows, school_catchment, support_flows, agreement_needs, school_coordination_load,
+       deps=[publication, support_flows, agreement_needs, school_coordination_load,
              municipality_support_profile],
        description="OUT/site/: the Dutch dashboard site (offline, one local plotly.min.js); every number through "
        "disclosure control (docs/site.md).")
