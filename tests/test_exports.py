@@ -78,7 +78,7 @@ def test_no_count_from_1_to_4_anywhere(exports, year):
 def test_no_suppressed_cell_can_be_worked_out(exports, year):
     folder = exports[year]
     assert check_export_folder(folder, _Paths()) == []
-    relations = pl.read_csv(folder / "relaties.csv", infer_schema=False)
+    relations = pl.read_csv(folder / "relaties.csv", separator=";", infer_schema=False)
     published = _published(folder)
     outsider = attack(published, relations, DisclosureSettings())
     assert outsider.filter(pl.col("recovered")).height == 0
@@ -88,7 +88,7 @@ def test_no_suppressed_cell_can_be_worked_out(exports, year):
 def test_checker_catches_a_leak(exports):
     """Print one secondarily suppressed number as itself: the checker must find the hole."""
     folder = exports["2024-2025"]
-    relations = pl.read_csv(folder / "relaties.csv", infer_schema=False)
+    relations = pl.read_csv(folder / "relaties.csv", separator=";", infer_schema=False)
     published = _published(folder)
     secondary = published.filter(pl.col("label") == "x")["cell_id"].to_list()
     assert secondary, "expected at least one secondary suppression in the bundled export"

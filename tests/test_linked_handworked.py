@@ -228,7 +228,17 @@ BSN_CSV = F.make_bsns(5, 261_437_000)      # text
 BSN_XLSX = F.make_bsns(5, 48_917_300)      # '048917...': Excel numbers lose the leading zero
 BSN_PARQUET = F.make_bsns(5, 735_102_600)  # an Int64 column
 PHONES = F.make_bsns(20, 612_345_000)      # pass the elfproef, but in a 'telefoon' column
-BSN_FILES = ["linked/bsn_enrolments.csv", "linked/bsn_enrolments.xlsx", "linked/bsn_support.parquet"]
+# Issue 14: BSNs written as 1234.56.782 and 123 456 782, and one inside free text.
+BSN_DOTTED = F.make_bsns(5, 317_220_000)
+BSN_SPACED = F.make_bsns(5, 582_004_000)
+BSN_IN_TEXT = F.make_bsns(1, 904_113_000)
+DOTTED = [f"{b[:4]}.{b[4:6]}.{b[6:]}" for b in BSN_DOTTED]
+SPACED = [f"{b[:3]} {b[3:6]} {b[6:]}" for b in BSN_SPACED]
+BSN_FILES = ["linked/bsn_enrolments.csv", "linked/bsn_enrolments.xlsx", "linked/bsn_support.parquet",
+             "linked/bsn_dotted_enrolments.csv", "linked/bsn_spaced_enrolments.xlsx"]
+BSN_TEXT_FILE = "linked/bsn_in_text_support.csv"
+ALL_BSNS = BSN_CSV + BSN_XLSX + BSN_PARQUET + BSN_DOTTED + BSN_SPACED + BSN_IN_TEXT
+WRITTEN_BSNS = ALL_BSNS + DOTTED + SPACED
 GOOD_FILES = ["linked/enrolments.csv", "linked/school_contacts.csv", "linked/schools.csv", "linked/support.csv",
               "linked/x_quarantine_enrolments.csv", "linked/x_quarantine_schools.csv",
               "linked/x_quarantine_support.csv"]
@@ -249,6 +259,13 @@ def _write_input(folder):
     F.write_linked(linked / "bsn_support.parquet", F.LINKED_SUPPORT_HEAD,
                    [[int(b), "jeugdhulp", "ambulant", DH, F.JDH, "2024-09-01", None] for b in BSN_PARQUET],
                    schema={"student_id": pl.Int64})
+    F.write_linked(linked / "bsn_dotted_enrolments.csv", F.LINKED_ENROLMENTS_HEAD,
+                   [[Y24, b, "11AA00", "BO", DE, "2611", 2016] for b in DOTTED])
+    F.write_linked(linked / "bsn_spaced_enrolments.xlsx", F.LINKED_ENROLMENTS_HEAD,
+                   [[Y24, b, "11AA00", "BO", DE, "2611", 2016] for b in SPACED])
+    F.write_linked(linked / "bsn_in_text_support.csv", F.LINKED_SUPPORT_HEAD,
+                   [["P90", "jeugdhulp", "ambulant", DH, F.JDH, "2024-09-01", None],
+                    ["P91", "jeugdhulp", f"ambulant (bsn {BSN_IN_TEXT[0]})", DH, F.JDH, "2024-09-01", None]])
     F.write_linked(linked / "school_contacts.csv", F.LINKED_SCHOOLS_HEAD + ["telefoon"],
                    [[f"77GG{i:02d}", f"Contactschool {i}", "BO", DE, p] for i, p in enumerate(PHONES)])
 
@@ -445,6 +462,16 @@ def test_bsn_file_refused_with_how_to_pseudonymise(run, name):
                  "GRENSVERKEER_PSEUDONYM_KEY", "Nothing from this file has been loaded"):
         assert text in reason, (text, reason)
     assert _q(r, "select status from input_files where file_name = ?", [name]) == [("rejected",)]
+    assert "written like 'xxx" in reason and not any(b in reason for b in WRITTEN_BSNS)
+
+
+def test_bsn_in_free_text_refused_naming_the_column_and_a_masked_example(run):
+    r, _, output = run
+    [(code, line, column, reason)] = _q(r, "select reason_code, line, column_name, reason from rejected_files "
+                                           "where file_name = ?", [BSN_TEXT_FILE])
+    assert (code, line, column) == ("bsn_found", 3, "support_type")
+    assert "'support_type'" in reason and "written like 'xxxxxxxxx'" in reason and BSN_IN_TEXT[0] not in reason
+    assert f"rejected file {BSN_TEXT_FILE}" in output
 
 
 def test_nothing_of_a_bsn_file_in_any_table(run):
@@ -457,18 +484,18 @@ def test_nothing_of_a_bsn_file_in_any_table(run):
                                               "and column_name = 'file_name'").fetchall()]
             if cols:
                 n = con.execute(f"select count(*) from {table} where file_name in (select unnest(?::varchar[]))",
-                                [BSN_FILES]).fetchall()[0][0]
+                                [BSN_FILES + [BSN_TEXT_FILE]]).fetchall()[0][0]
                 allowed = 1 if table in ("rejected_files", "input_files") else 0
-                assert n == allowed * len(BSN_FILES), (table, n)
+                assert n == allowed * (len(BSN_FILES) + 1), (table, n)
             text = "\n".join(str(row) for row in con.execute(f"select * from {table}").fetchall())
-            for bsn in BSN_CSV + BSN_XLSX + BSN_PARQUET:
+            for bsn in WRITTEN_BSNS:
                 assert bsn not in text, (table, bsn)
             for bsn in BSN_XLSX:  # as the Excel number
                 assert bsn.lstrip("0") not in text, (table, bsn)
     finally:
         con.close()
     data = r.warehouse.read_bytes()
-    for bsn in BSN_CSV + BSN_XLSX + BSN_PARQUET:
+    for bsn in WRITTEN_BSNS:
         assert bsn.encode() not in data
 
 
@@ -477,14 +504,14 @@ def test_cli_exits_non_zero_naming_the_refused_files(run):
     assert code != 0
     for name in BSN_FILES:
         assert f"rejected file {name}" in output, output
-    for bsn in BSN_CSV + BSN_XLSX + BSN_PARQUET:
+    for bsn in WRITTEN_BSNS:
         assert bsn not in output
 
 
 def test_other_files_still_load(run):
     r, _, _ = run
     status = dict(_q(r, "select file_name, status from input_files"))
-    assert status == {**{n: "loaded" for n in GOOD_FILES}, **{n: "rejected" for n in BSN_FILES}}
+    assert status == {**{n: "loaded" for n in GOOD_FILES}, **{n: "rejected" for n in BSN_FILES + [BSN_TEXT_FILE]}}
     # and the hand-worked numbers above are those of the good files alone
     assert _q(r, "select count(*) from stg_linked_enrolments where reason_code is null") == [(26,)]
 

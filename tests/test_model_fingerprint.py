@@ -17,21 +17,20 @@ def con():
     c.execute("create table ref_municipalities (code varchar)")
     c.execute("insert into ref_municipalities values ('GM0503'), ('GM1783')")
     c.execute("create table ref_municipality_mergers (old_code varchar, successor_code varchar)")
-    c.execute("set variable linked_source = 'linked'")
     yield c
     c.close()
 
 
 def _add_episode(con, line: int, municipality: str = "GM0503") -> None:
     con.execute("insert into raw_linked_support values ('linked/support.csv', ?, 's1', 'jeugdhulp', 'x', ?, null, "
-                "'2024-01-01', null, null)", [line, municipality])
+                "'2024-01-01', null, null, 'linked')", [line, municipality])
 
 
 def test_rebuilt_only_when_its_inputs_change(con, monkeypatch):
     built = []
     real = warehouse.run_model
     monkeypatch.setattr(warehouse, "run_model", lambda c, model, *a, **k: built.append(model) or real(c, model, *a, **k))
-    run = lambda: warehouse.run_model_if_changed(con, "staging/stg_linked_support", INPUTS, ["linked_source"])  # noqa: E731
+    run = lambda: warehouse.run_model_if_changed(con, "staging/stg_linked_support", INPUTS, ["probe"])  # noqa: E731
 
     _add_episode(con, 2)
     assert run() == 1 and len(built) == 1
@@ -42,9 +41,11 @@ def test_rebuilt_only_when_its_inputs_change(con, monkeypatch):
     con.execute("insert into ref_municipalities values ('GM9999')")
     assert run() == 2 and len(built) == 3  # a reference table changed
     assert con.execute("select reason_code from stg_linked_support where line = 3").fetchall() == [(None,)]
-    con.execute("set variable linked_source = 'synthetic'")
-    assert run() == 2 and len(built) == 4  # a variable the model reads changed
+    con.execute("update raw_linked_support set source = 'synthetic'")
+    assert run() == 2 and len(built) == 4  # the records' source label changed
     assert con.execute("select distinct source from stg_linked_support").fetchall() == [("synthetic",)]
+    con.execute("set variable probe = 'x'")
+    assert run() == 2 and len(built) == 5  # a variable named as read changed
     con.execute("drop table stg_linked_support")
-    assert run() == 2 and len(built) == 5  # the table is gone
-    assert run() == 2 and len(built) == 5
+    assert run() == 2 and len(built) == 6  # the table is gone
+    assert run() == 2 and len(built) == 6

@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import io
 import random
+import re
 import zipfile
 from pathlib import Path
 
@@ -41,8 +42,10 @@ OTHER_KEY = b"another-key-0123456789abcdef"
 
 
 def elf_ok(s: str) -> bool:
-    """Oracle: stripped, 8 or 9 ASCII digits (8 = leading zero lost), weighted sum ≡ 0 mod 11, not all zero."""
+    """Oracle: stripped, separators between digits dropped, 8 or 9 ASCII digits (8 = leading zero lost), weighted sum ≡ 0 mod 11, not all zero."""
     s = s.strip()
+    if re.fullmatch(r"[0-9](?:[ .\-]?[0-9])*", s):  # a number written with separators: digits alone
+        s = re.sub(r"[ .\-]", "", s)
     if not (len(s) in (8, 9) and all(c in "0123456789" for c in s)):
         return False
     s = s.rjust(9, "0")
@@ -91,7 +94,15 @@ KNOWN = [
     ("1234567820", False),
     ("12345678a", False),
     ("-12345672", False),
-    ("1234 56782", False),
+    # written with spaces, dots or dashes between the digits: the same number
+    ("1234 56782", True),
+    ("1234.56.782", True),
+    ("123 456 782", True),
+    ("123-456-782", True),
+    ("123.456.789", False),
+    # two separators in a row, or one at an end, is not a way to write a number
+    ("123..456782", False),
+    ("123456782.", False),
     ("1234567", False),
     ("", False),
 ]
@@ -111,7 +122,7 @@ def test_elfproef_null_and_integer_columns():
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(st.text(alphabet="0123456789 a", min_size=0, max_size=11), min_size=1, max_size=20))
+@given(st.lists(st.text(alphabet="0123456789 a.-", min_size=0, max_size=11), min_size=1, max_size=20))
 def test_elfproef_matches_oracle(values):
     assert pass_flags(values) == [elf_ok(v) for v in values]
 
@@ -432,3 +443,60 @@ def test_no_spill_directory():
     assert con.execute("SELECT current_setting('temp_directory')").fetchall() == [("",)]
     con.close()
     assert isinstance(con, duckdb.DuckDBPyConnection)
+
+
+# --------------------------------------------------------------------------- notations and free text (issue 14)
+
+
+def _dotted(b: str) -> str:
+    return f"{b[:4]}.{b[4:6]}.{b[6:]}"
+
+
+def _spaced(b: str) -> str:
+    return f"{b[:3]} {b[3:6]} {b[6:]}"
+
+
+@pytest.mark.parametrize("write", [_dotted, _spaced, lambda b: f"{b[:3]}-{b[3:6]}-{b[6:]}", lambda b: b.lstrip("0")])
+def test_identifier_column_of_bsns_in_any_notation_flagged_with_masked_example(write):
+    bsns = valid_bsns(10, seed=12)
+    frame = pl.DataFrame({"student_id": [write(b) for b in bsns]})
+    [f] = find_bsn_columns(frame)
+    assert (f.column, f.values_passing, f.first_row) == ("student_id", 10, 1)
+    assert f.example == re.sub("[0-9]", "x", write(bsns[0]))
+    msg = bsn_refusal_message("e.csv", [f])
+    assert f.example in msg and not any(b in msg or write(b) in msg for b in bsns)
+
+
+def test_random_numbers_in_dotted_notation_not_flagged():
+    # The same share rule as for plain numbers: random 9-digit numbers pass 1 time in 11.
+    rng = random.Random(13)
+    ids = [_dotted(f"{rng.randrange(10**8, 10**9)}") for _ in range(2000)]
+    assert find_bsn_columns(pl.DataFrame({"student_id": ids})) == []
+
+
+def test_bsn_named_in_free_text_flagged_on_one_value():
+    bsn = valid_bsns(1, seed=14)[0]
+    texts = ["ambulante hulp"] * 30 + [f"ambulante hulp (bsn {bsn})"] + ["pleegzorg"] * 10
+    [f] = find_bsn_columns(pl.DataFrame({"support_type": texts}))
+    assert (f.column, f.values_passing, f.first_row, f.example) == ("support_type", 1, 31, "xxxxxxxxx")
+    # written with dots inside the text, and said as 'burgerservicenummer'
+    dotted = pl.DataFrame({"opmerking": ["", f"burgerservicenummer: {_dotted(bsn)}, zie dossier"]})
+    [g] = find_bsn_columns(dotted)
+    assert g.example == "xxxx.xx.xxx"
+
+
+def test_free_text_with_a_passing_number_but_no_bsn_word_is_judged_by_share():
+    bsns = valid_bsns(40, seed=15)
+    # Numbers in text that are BSNs, unnamed: flagged when most 9-digit runs pass.
+    flagged = pl.DataFrame({"notitie": [f"gesprek met ouders, nummer {b} gebeld" for b in bsns[:5]]})
+    assert [f.column for f in find_bsn_columns(flagged)] == ["notitie"]
+    # Random 9-digit numbers in text (order numbers): about 1 in 11 pass, never flagged;
+    # nor one passing number among pseudonym-like text, nor digits glued to letters (hex).
+    rng = random.Random(16)
+    orders = [f"factuur {rng.randrange(10**8, 10**9)} betaald" for _ in range(500)]
+    assert find_bsn_columns(pl.DataFrame({"notitie": orders})) == []
+    assert find_bsn_columns(pl.DataFrame({"notitie": ["zie 2024 verslag", f"ref {bsns[0]}", "x"]})) == []
+    hexes = [hashlib.sha256(str(i).encode()).hexdigest() + f"a{b}b" for i, b in enumerate(bsns)]
+    assert find_bsn_columns(pl.DataFrame({"student_id": hexes})) == []
+    # Dates, phone numbers and postcodes in text are not 9-digit runs.
+    assert find_bsn_columns(pl.DataFrame({"notitie": ["2024-10-01 tel 06-12345678, 2611 AB bsn onbekend"] * 5})) == []

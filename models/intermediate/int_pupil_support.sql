@@ -3,7 +3,7 @@
 -- domain and responsible local team.
 
 with enrolments as (
-    select school_year, student_id, school_location_id, school_name, sector, origin_code, destination_code
+    select school_year, student_id, school_location_id, school_name, sector, origin_code, destination_code, source
     from stg_linked_enrolments
     where school_year = getvariable('school_year') and reason_code is null
 ),
@@ -15,12 +15,12 @@ school_year_window as (
 ),
 
 episodes as (
-    select student_id, support_domain, responsible_municipality_code, local_team, start_date, end_date
+    select student_id, support_domain, responsible_municipality_code, local_team, start_date, end_date, source
     from stg_linked_support
     where reason_code is null
 )
 
-select distinct
+select
     enrolments.school_year,
     enrolments.student_id,
     enrolments.school_location_id,
@@ -31,9 +31,10 @@ select distinct
     episodes.support_domain,
     episodes.responsible_municipality_code,
     episodes.local_team,
-    getvariable('linked_source') as source
+    linked_source_of(either_source(enrolments.source, episodes.source)) as source
 from enrolments
 join episodes using (student_id)
 cross join school_year_window
 where episodes.start_date <= school_year_window.year_end
   and coalesce(episodes.end_date, date '9999-12-31') >= school_year_window.year_start
+group by all

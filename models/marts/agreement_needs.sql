@@ -7,7 +7,7 @@
 -- Levels come from the region's thresholds (docs/agreements.md).
 
 with home_support as (
-    select distinct student_id, school_location_id, school_name, destination_code, responsible_municipality_code
+    select distinct student_id, school_location_id, school_name, destination_code, responsible_municipality_code, source
     from int_pupil_support
     where school_year = getvariable('school_year')
       and list_contains(getvariable('agreement_domains'), support_domain)
@@ -38,7 +38,8 @@ pairs as (
         count(distinct student_id) filter (where student_id in (select student_id from school_support)) as students_with_school_support,
         count(distinct school_location_id) as schools,
         getvariable('pair_agreement_needed') as threshold_needed,
-        getvariable('pair_attention') as threshold_attention
+        getvariable('pair_attention') as threshold_attention,
+        linked_source_of(source) as source
     from home_support
     group by all
 ),
@@ -54,7 +55,8 @@ schools as (
         count(distinct student_id) filter (where student_id in (select student_id from school_support)) as students_with_school_support,
         1 as schools,
         getvariable('school_agreement_needed') as threshold_needed,
-        getvariable('school_attention') as threshold_attention
+        getvariable('school_attention') as threshold_attention,
+        linked_source_of(source) as source
     from home_support
     group by all
 ),
@@ -104,7 +106,7 @@ select
         leveled.threshold_needed,
         leveled.threshold_attention
     ) as reason,
-    getvariable('linked_source') as source
+    leveled.source
 from leveled
 left join teams using (responsible_municipality_code)
 left join ref_place_names as team_names on team_names.code = leveled.responsible_municipality_code

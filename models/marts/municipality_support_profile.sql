@@ -2,7 +2,7 @@
 -- in the agreement domains and the share of them schooled in another municipality.
 
 with home_support as (
-    select distinct student_id, school_location_id, destination_code, responsible_municipality_code
+    select distinct student_id, school_location_id, destination_code, responsible_municipality_code, source
     from int_pupil_support
     where school_year = getvariable('school_year')
       and list_contains(getvariable('agreement_domains'), support_domain)
@@ -19,7 +19,7 @@ select
         / count(distinct student_id) as share_schooled_elsewhere,
     cast(count(distinct school_location_id) filter (where destination_code <> responsible_municipality_code) as integer) as schools_elsewhere,
     cast(count(distinct destination_code) filter (where destination_code <> responsible_municipality_code) as integer) as municipalities_elsewhere,
-    getvariable('linked_source') as source
+    linked_source_of(home_support.source) as source
 from home_support
 left join ref_place_names as names on names.code = home_support.responsible_municipality_code
 group by home_support.responsible_municipality_code

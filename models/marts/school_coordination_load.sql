@@ -2,7 +2,7 @@
 -- teams it works with for its pupils with support in the agreement domains.
 
 with home_support as (
-    select distinct student_id, school_location_id, school_name, destination_code, responsible_municipality_code
+    select distinct student_id, school_location_id, school_name, destination_code, responsible_municipality_code, source
     from int_pupil_support
     where school_year = getvariable('school_year')
       and list_contains(getvariable('agreement_domains'), support_domain)
@@ -20,7 +20,7 @@ select
          filter (where home_support.responsible_municipality_code <> home_support.destination_code) as integer) as local_teams_elsewhere,
     count(distinct home_support.student_id) filter (where home_support.responsible_municipality_code <> home_support.destination_code)
         / count(distinct home_support.student_id) as share_from_elsewhere,
-    getvariable('linked_source') as source
+    linked_source_of(home_support.source) as source
 from home_support
 left join ref_place_names as names on names.code = home_support.destination_code
 group by home_support.school_location_id, home_support.destination_code

@@ -3,7 +3,7 @@
 
 with support as (
     select student_id, school_location_id, school_name, sector, destination_code,
-           responsible_municipality_code, local_team, support_domain
+           responsible_municipality_code, local_team, support_domain, source
     from int_pupil_support where school_year = getvariable('school_year')
 ),
 
@@ -14,7 +14,8 @@ combined as (
            any_value(school_name) as school_name,
            string_agg(distinct sector, '/' order by sector) as sectors,
            mode(local_team) as local_team,
-           count(distinct student_id) as students_with_support
+           count(distinct student_id) as students_with_support,
+           linked_source_of(source) as source
     from support
     group by grouping sets (
         (school_location_id, destination_code, responsible_municipality_code, support_domain),
@@ -35,7 +36,7 @@ select
     combined.support_domain,
     cast(combined.students_with_support as integer) as students_with_support,
     combined.responsible_municipality_code <> combined.destination_code as crosses_border,
-    getvariable('linked_source') as source
+    combined.source
 from combined
 left join ref_place_names as school_names on school_names.code = combined.destination_code
 left join ref_place_names as team_names on team_names.code = combined.responsible_municipality_code

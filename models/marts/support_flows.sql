@@ -3,16 +3,16 @@
 -- domain that year. support_domain 'totaal' counts pupils with support in any domain.
 
 with enrolments as (
-    select student_id, sector, origin_code, destination_code
+    select student_id, sector, origin_code, destination_code, source
     from stg_linked_enrolments
     where school_year = getvariable('school_year') and reason_code is null
 ),
 
 supported as (
-    select distinct student_id, support_domain
+    select distinct student_id, support_domain, source
     from int_pupil_support where school_year = getvariable('school_year')
     union
-    select distinct student_id, 'totaal'
+    select distinct student_id, 'totaal', source
     from int_pupil_support where school_year = getvariable('school_year')
 ),
 
@@ -21,14 +21,15 @@ domains as (
 ),
 
 flows as (
-    select sector, origin_code, destination_code, count(*) as students
+    select sector, origin_code, destination_code, count(*) as students, linked_source_of(source) as source
     from enrolments
     group by all
 ),
 
 with_support as (
     select enrolments.sector, enrolments.origin_code, enrolments.destination_code, supported.support_domain,
-           count(distinct enrolments.student_id) as students_with_support
+           count(distinct enrolments.student_id) as students_with_support,
+           linked_source_of(supported.source) as source
     from enrolments
     join supported using (student_id)
     group by all
@@ -44,7 +45,7 @@ select
     domains.support_domain,
     cast(flows.students as integer) as students,
     cast(coalesce(with_support.students_with_support, 0) as integer) as students_with_support,
-    getvariable('linked_source') as source
+    either_source(flows.source, with_support.source) as source
 from flows
 cross join domains
 left join with_support using (sector, origin_code, destination_code, support_domain)

@@ -17,3 +17,10 @@ create or replace macro masked_sum_low(k, m, r_low) as
     case when r_low is null then k else greatest(k, r_low - 4 * (m - k)) end;
 create or replace macro masked_sum_high(k, m, r_high) as
     case when r_high is null then 4 * k else least(4 * k, r_high - (m - k)) end;
+
+-- Where a figure made from linked records comes from: 'synthetic' as soon as one record
+-- behind it is synthetic (a demo record never makes a figure look real), else 'linked'.
+create or replace macro linked_source_of(source) as
+    case when bool_or(source = 'synthetic') then 'synthetic' else 'linked' end;
+create or replace macro either_source(a, b) as
+    case when a = 'synthetic' or b = 'synthetic' then 'synthetic' else 'linked' end;

@@ -91,7 +91,9 @@ create table if not exists rejected_rows (
     raw_text varchar
 );
 
--- Linked pseudonymised records (docs/inputs.md), values as text, per file and line.
+-- Linked pseudonymised records (docs/inputs.md), values as text, per file and line. `source`
+-- belongs to the record: 'synthetic' when its file was loaded from a folder marked SYNTHETIC
+-- (a demo set), else 'linked'. It is never re-derived from a later input folder.
 create table if not exists raw_linked_schools (
     file_name varchar not null,
     line bigint not null,
@@ -102,7 +104,8 @@ create table if not exists raw_linked_schools (
     latitude varchar,
     longitude varchar,
     swv_code varchar,
-    raw_text varchar
+    raw_text varchar,
+    source varchar not null              -- synthetic | linked: set when the file was loaded
 );
 
 create table if not exists raw_linked_enrolments (
@@ -116,7 +119,8 @@ create table if not exists raw_linked_enrolments (
     residence_municipality_code varchar,
     residence_postcode4 varchar,
     birth_year varchar,
-    raw_text varchar
+    raw_text varchar,
+    source varchar not null              -- synthetic | linked: set when the file was loaded
 );
 
 create table if not exists raw_linked_support (
@@ -129,5 +133,6 @@ create table if not exists raw_linked_support (
     local_team varchar,
     start_date varchar,
     end_date varchar,
-    raw_text varchar
+    raw_text varchar,
+    source varchar not null              -- synthetic | linked: set when the file was loaded
 );

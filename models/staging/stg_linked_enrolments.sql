@@ -87,7 +87,7 @@ select
     residence as origin_code,
     nullif(trim(residence_postcode4), '') as residence_postcode4,
     birth_year_int as birth_year,
-    getvariable('linked_source') as source,
+    source,
     case when problem is not null then problem when copy_no > 1 then 'duplicate_student' end as reason_code,
     case coalesce(problem, case when copy_no > 1 then 'duplicate_student' end)
         when 'invalid_school_year' then 'school_year'

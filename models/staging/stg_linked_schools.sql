@@ -48,7 +48,7 @@ select
     try_cast(latitude as double) as latitude,
     try_cast(longitude as double) as longitude,
     nullif(trim(swv_code), '') as swv_code,
-    getvariable('linked_source') as source,
+    source,
     reason_code,
     case reason_code
         when 'invalid_location' then 'school_location_id'

@@ -42,7 +42,7 @@ select
     nullif(trim(local_team), '') as local_team,
     start_day as start_date,
     end_day as end_date,
-    getvariable('linked_source') as source,
+    source,
     reason_code,
     case reason_code
         when 'missing_student_id' then 'student_id'

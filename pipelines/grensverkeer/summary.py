@@ -35,9 +35,12 @@ def _print_linked(con: duckdb.DuckDBPyConnection, year: str) -> None:
         """select count(*), count(*) filter (where reason_code is null)
            from stg_linked_enrolments where school_year = ?""", [year]).fetchall()[0]
     if not enrolments[0]:
+        if con.execute("select count(*) from stg_linked_enrolments").fetchall()[0][0]:
+            print(f"  {year} linked: no linked records for this school year (no support or agreement figures)")
         return
-    source = con.execute("select any_value(source) from support_flows where school_year = ?", [year]).fetchall()[0][0]
-    label = " (SYNTHETIC DEMO, not real pupils)" if source == "synthetic" else ""
+    synthetic = con.execute("select bool_or(source = 'synthetic') from support_flows where school_year = ?",
+                            [year]).fetchall()[0][0]
+    label = " (SYNTHETIC DEMO, not real pupils)" if synthetic else ""
     needs = con.execute(
         """select count(*) filter (where level = 'gemeentepaar' and need_level = 'afspraak nodig'),
                   count(*) filter (where level = 'school' and need_level = 'afspraak nodig')

@@ -22,6 +22,9 @@ def setup(con: duckdb.DuckDBPyConnection) -> None:
     """Create macros and raw tables if they are not there yet (idempotent)."""
     con.execute(model_sql("raw/macros"))
     con.execute(model_sql("raw/raw_schema"))
+    for table in ("raw_linked_schools", "raw_linked_enrolments", "raw_linked_support"):
+        if "source" not in _columns(con, table):  # records loaded before their source was stored
+            raise RuntimeError(OLDER_WAREHOUSE.format(table=table))
 
 
 def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
@@ -30,14 +33,15 @@ def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
     ).fetchall()]
 
 
+OLDER_WAREHOUSE = ("The warehouse table {table} has other columns than the code makes: the warehouse was built by "
+                   "an older version. Move the warehouse file aside (or delete it) and run again to rebuild it.")
+
+
 def _ensure_table(con: duckdb.DuckDBPyConnection, table: str, sql: str) -> None:
     con.execute(f"create table if not exists {table} as select * from ({sql}) where false")
     new_columns = [d[0] for d in con.sql(f"select * from ({sql}) limit 0").description]
     if _columns(con, table) != new_columns:
-        raise RuntimeError(
-            f"The warehouse table {table} has other columns than the code makes: the warehouse was built by "
-            "an older version. Move the warehouse file aside (or delete it) and run again to rebuild it."
-        )
+        raise RuntimeError(OLDER_WAREHOUSE.format(table=table))
 
 
 def _set_variables(con: duckdb.DuckDBPyConnection, school_year: str | None) -> None:

@@ -5,7 +5,7 @@ from dagster_duckdb import DuckDBResource
 
 from .. import warehouse
 from ..expectations import gxe, run_suite
-from ..ingest.linked import is_synthetic, load_linked
+from ..ingest.linked import load_linked
 from ..partitions import school_years
 from ..resources import ProjectPaths
 from .reference import reference_tables
@@ -15,10 +15,9 @@ DOMAINS = ["jeugdhulp", "jeugdbescherming", "onderwijsondersteuning", "leerplich
 
 
 def set_linked_variables(con, paths: ProjectPaths) -> None:
-    """The source label ('synthetic' for a demo folder, else 'linked') and the region's agreement
-    thresholds, as SQL variables for the linked models."""
+    """The region's agreement thresholds, as SQL variables for the linked models. (The source
+    label is not one: it is stored with each record when its file is loaded.)"""
     agreements = paths.region().agreements
-    con.execute("set variable linked_source = ?", ["synthetic" if is_synthetic(paths.input_path) else "linked"])
     con.execute("set variable agreement_domains = ?::varchar[]", [list(agreements["domains"])])
     for key in ("pair_agreement_needed", "pair_attention", "school_agreement_needed", "school_attention"):
         con.execute(f"set variable {key} = ?::integer", [int(agreements[key])])
@@ -48,12 +47,11 @@ def stg_linked_records(context: AssetExecutionContext, duckdb: DuckDBResource, p
     with duckdb.get_connection() as con:
         set_linked_variables(con, paths)
         schools = warehouse.run_model(con, "staging/stg_linked_schools")
-        # Not tied to a school year: built again only when the support rows, the reference
-        # tables or the source label changed since the last partition (or run) built it.
+        # Not tied to a school year: built again only when the support rows (with their source
+        # label) or the reference tables changed since the last partition (or run) built it.
         support = warehouse.run_model_if_changed(
             con, "staging/stg_linked_support",
-            inputs=["raw_linked_support", "ref_municipality_mergers", "ref_municipalities"],
-            variables=["linked_source"])
+            inputs=["raw_linked_support", "ref_municipality_mergers", "ref_municipalities"])
         warehouse.replace_rows(con, "staging/rejected_linked_reference_rows", "rejected_rows",
                                "source = 'linked' and school_year is null")
         enrolments, rejected = warehouse.run_models(con, [

@@ -44,7 +44,7 @@ def read_export_folder(folder: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
     """published (cell_id, label, public, stated_lo, stated_hi) and relations (relation_id,
     total_id, member_id, known_total) of one written export folder."""
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    relations = pl.read_csv(folder / "relaties.csv", infer_schema=False)
+    relations = pl.read_csv(folder / "relaties.csv", separator=";", infer_schema=False, encoding="utf8")
     if "known_total" not in relations.columns:
         relations = relations.with_columns(pl.lit(None, dtype=pl.String).alias("known_total"))
     labels, extra = [], []

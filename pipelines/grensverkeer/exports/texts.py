@@ -16,17 +16,23 @@ SOURCE_NAMES = {
 }
 
 
-def toelichting_rows(bundle: ExportBundle, region: Region, disclosure: DisclosureSettings) -> list[tuple[str, str]]:
+def toelichting_rows(bundle: ExportBundle, region: Region, disclosure: DisclosureSettings,
+                     linked_sources: list[str] | None = None) -> list[tuple[str, str]]:
+    """`linked_sources`: the sources of the year's linked records ('synthetic', 'linked'; empty
+    when the year has none), so that a synthetic record warns even where no sheet shows it."""
     year = bundle.school_year
+    sources = sorted(set(bundle.sources) | set(linked_sources or []))
     rows = []
-    if "synthetic" in bundle.sources:
+    if "synthetic" in sources:
         rows.append(("SYNTHETISCHE DEMO", texts_nl.SYNTHETIC_WARNING))
     rows += [
         ("Wat is dit", f"Tabellen voor bestuurlijke afspraken tussen lokale teams en scholen in {region.name}, "
                        f"schooljaar {year}. Gemaakt door grensverkeer; zie manifest.json voor de herkomst van elk getal."),
         ("Regio", ", ".join(region.members[c] for c in region.codes)),
     ]
-    rows += [(f"Bron ({source})", SOURCE_NAMES[source].format(year=year[:4])) for source in bundle.sources]
+    rows += [(f"Bron ({source})", SOURCE_NAMES[source].format(year=year[:4])) for source in sources]
+    if linked_sources is not None and not linked_sources:
+        rows.append(("Gekoppelde registraties", texts_nl.NO_LINKED.format(year=year)))
     rows += [
         ("Wanneer is een afspraak nodig", texts_nl.agreement_rule(region.agreements)),
         ("Bescherming kleine aantallen", explanation_nl(disclosure)),

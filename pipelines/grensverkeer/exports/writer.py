@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import subprocess
 from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
@@ -17,9 +16,9 @@ import duckdb
 import polars as pl
 import xlsxwriter
 
-from .. import settings as project
 from ..disclosure import DisclosureSettings, protect
 from ..settings import Region
+from .manifest import git_commit, linked_sources, year_input_files
 from .safe_text import XLSX_TEXT_OPTIONS, neutralise_frame
 from .tables import ExportBundle, ExportTable
 from .texts import toelichting_rows
@@ -64,20 +63,17 @@ def protected_cells(bundle: ExportBundle, disclosure: DisclosureSettings) -> pl.
     return pl.concat([public, protected])
 
 
-def _git_commit() -> str:
-    try:
-        return subprocess.run(["git", "-C", str(project.PROJECT_ROOT), "rev-parse", "HEAD"], capture_output=True,
-                              text=True, check=True, timeout=10).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
+def write_dutch_csv(frame: pl.DataFrame, path: Path) -> None:
+    """UTF-8 with BOM, ';' and CRLF, as Dutch Excel opens directly; text that Excel would read
+    as a formula neutralised with a leading "'"."""
+    text = neutralise_frame(frame).write_csv(separator=";", line_terminator="\r\n")
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
 
 
 def _write_csv(frame: pl.DataFrame, table: ExportTable, path: Path) -> None:
-    """UTF-8 with BOM and ';', as Dutch Excel expects; counts as their labels; text that Excel
-    would read as a formula neutralised with a leading "'"."""
+    """Counts as their labels ('<5', 'x' or the number)."""
     columns = [pl.col(c + LABEL_SUFFIX).alias(c) if c in table.counts else pl.col(c) for c in table.frame.columns]
-    text = neutralise_frame(frame.select(columns)).write_csv(separator=";", line_terminator="\r\n")
-    path.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    write_dutch_csv(frame.select(columns), path)
 
 
 def _write_parquet(frame: pl.DataFrame, table: ExportTable, path: Path) -> None:
@@ -90,14 +86,19 @@ def _write_parquet(frame: pl.DataFrame, table: ExportTable, path: Path) -> None:
     frame.select(columns).write_parquet(path, compression="zstd", statistics=False)
 
 
-def _write_cell(sheet, row: int, col: int, value, fmt=None) -> None:
+def _is_share(column: str) -> bool:
+    """A fraction (0.25), shown as a percentage (25%)."""
+    return column.startswith("Aandeel") or column.endswith("(%)")
+
+
+def _write_cell(sheet, row: int, col: int, value, text_fmt=None, number_fmt=None) -> None:
     """A number as a number, anything else as text: never a formula or a link (names are untrusted)."""
     if value is None:
         return
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        sheet.write_number(row, col, value, fmt)
+        sheet.write_number(row, col, value, number_fmt)
     else:
-        sheet.write_string(row, col, value if isinstance(value, str) else str(value), fmt)
+        sheet.write_string(row, col, value if isinstance(value, str) else str(value), text_fmt)
 
 
 def _write_xlsx(frames: dict[str, pl.DataFrame], bundle: ExportBundle, toelichting: list[tuple[str, str]], path: Path) -> None:
@@ -106,6 +107,10 @@ def _write_xlsx(frames: dict[str, pl.DataFrame], bundle: ExportBundle, toelichti
     bold = book.add_format({"bold": True, "bg_color": "#DDEBF7", "text_wrap": True, "valign": "top"})
     wrap = book.add_format({"text_wrap": True, "valign": "top"})
     right = book.add_format({"align": "right"})
+    # Thousands separators (shown as '.' by Dutch Excel), fractions as percentages.
+    whole = book.add_format({"num_format": "#,##0"})
+    share = book.add_format({"num_format": "0.0%"})
+    decimal = book.add_format({"num_format": "#,##0.0"})
     sheet = book.add_worksheet("Toelichting")
     for j, header in enumerate(["Onderwerp", "Toelichting"]):
         sheet.write_string(0, j, header, bold)
@@ -120,15 +125,17 @@ def _write_xlsx(frames: dict[str, pl.DataFrame], bundle: ExportBundle, toelichti
         sheet = book.add_worksheet(table.sheet)
         for j, column in enumerate(table.frame.columns):
             sheet.write_string(0, j, column, bold)
+            dtype = frame.schema[column]
+            number_fmt = share if _is_share(column) else decimal if dtype.is_float() else whole
             if column in table.counts:
                 # A shown count is a number; a suppressed one its label ('<5', 'x').
                 values = [s if s is not None else label
                           for s, label in zip(frame[column].to_list(), frame[column + LABEL_SUFFIX].to_list())]
                 for i, v in enumerate(values, start=1):
-                    _write_cell(sheet, i, j, v, right if isinstance(v, str) else None)
+                    _write_cell(sheet, i, j, v, right, whole)
             else:
                 for i, v in enumerate(frame[column].to_list(), start=1):
-                    _write_cell(sheet, i, j, v)
+                    _write_cell(sheet, i, j, v, None, number_fmt)
             width = max([len(column)] + [len(str(v)) for v in frame[column].head(200).to_list() if v is not None])
             sheet.set_column(j, j, min(max(width + 2, 10), 60))
         sheet.freeze_panes(1, 0)
@@ -137,20 +144,13 @@ def _write_xlsx(frames: dict[str, pl.DataFrame], bundle: ExportBundle, toelichti
     book.close()
 
 
-def _input_files(con: duckdb.DuckDBPyConnection) -> list[dict]:
-    rows = con.execute("""
-        select file_name, sha256, kind, size_bytes, data_rows, count_years, status
-        from input_files where status = 'loaded' order by file_name""").fetchall()
-    keys = ["file", "sha256", "kind", "size_bytes", "data_rows", "count_years", "status"]
-    return [dict(zip(keys, r)) for r in rows]
-
-
 def write_export(con: duckdb.DuckDBPyConnection, bundle: ExportBundle, region: Region, out_dir: Path,
                  disclosure: DisclosureSettings, run_id: str) -> dict:
     """Write everything for one school year into out_dir; return the manifest."""
     out_dir.mkdir(parents=True, exist_ok=True)
     frames, cells = protected_tables(bundle, disclosure)
-    toelichting = toelichting_rows(bundle, region, disclosure)
+    linked = linked_sources(con, bundle.school_year)
+    toelichting = toelichting_rows(bundle, region, disclosure, linked)
     files = []
     for table in bundle.tables:
         for suffix, writer in ((".csv", _write_csv), (".parquet", _write_parquet)):
@@ -161,20 +161,21 @@ def write_export(con: duckdb.DuckDBPyConnection, bundle: ExportBundle, region: R
     _write_xlsx(frames, bundle, toelichting, xlsx)
     files.append(xlsx)
     relations_path = out_dir / "relaties.csv"  # the sums an outsider can use: lets anyone re-run the checker
-    bundle.relations.write_csv(relations_path)
+    write_dutch_csv(bundle.relations, relations_path)
     files.append(relations_path)
     status = cells.group_by("status").len().sort("status")
     manifest = {
         "school_year": bundle.school_year,
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "run_id": run_id,
-        "code_version": _git_commit(),
+        "code_version": git_commit(),
         "region": {"name": region.name, "slug": region.slug, "members": region.members},
         "agreement_rules": region.agreements,
         "disclosure": {**asdict(disclosure), "suppressed_cells": dict(zip(status["status"], status["len"]))},
         "sources": bundle.sources,
-        "synthetic": "synthetic" in bundle.sources,
-        "input_files": _input_files(con),
+        "linked_record_sources": linked,  # empty: the year has no linked records
+        "synthetic": "synthetic" in bundle.sources or "synthetic" in linked,
+        "input_files": year_input_files(con, bundle.school_year),  # the files behind this year's numbers
         "tables": {
             t.slug: {
                 "sheet": t.sheet,

@@ -14,7 +14,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from ..privacy import bsn_refusal_message, find_bsn_columns, normalise_name, read_table
+from .bsn import bsn_refusal_message, find_bsn_columns, normalise_name
+from .tables import read_table
 from .load import _record_file, _reject_file, originals_of_copies, record_duplicate, school_year_of
 from .text import FileRejected, sha256_of
 
@@ -215,6 +216,7 @@ def load_linked(con: duckdb.DuckDBPyConnection, input_dir: Path, count_year: int
                 school_year=pl.format("{}-{}", row_year, row_year + 1),
             ).filter(pl.col("school_year") == result.school_year)
         _record_file(con, name, sha, size, "loaded", kind=kind.name, data_rows=rows.height, years=years)
+        rows = rows.with_columns(source=pl.lit(_source_of(con, name, before is not None, result.synthetic)))
         # Written at once, so that only one file's rows are held in memory (nationally the
         # support and enrolment files together pushed the first partition past 4 GB).
         _replace_rows(con, [name], result.school_year, kind, rows)
@@ -224,6 +226,18 @@ def load_linked(con: duckdb.DuckDBPyConnection, input_dir: Path, count_year: int
     # Files loaded now without rows to write: their old rows (of this school year) go.
     _replace_rows(con, [n for n in result.loaded if n not in unchanged and n not in written], result.school_year)
     return result
+
+
+def _source_of(con: duckdb.DuckDBPyConnection, name: str, loaded_before: bool, synthetic_folder: bool) -> str:
+    """The source label of a file's records: 'synthetic' when the folder is a demo set, else
+    'linked'. The same content loaded again keeps the label its records got the first time
+    (a demo file stays synthetic when the SYNTHETIC marker is gone)."""
+    if loaded_before:
+        stored = con.execute(" union all ".join(
+            f"select source from {k.table} where file_name = ?" for k in KINDS) + " limit 1", [name] * len(KINDS)).fetchall()
+        if stored:
+            return stored[0][0]
+    return "synthetic" if synthetic_folder else "linked"
 
 
 def _replace_rows(con: duckdb.DuckDBPyConnection, names: list[str], school_year: str,

@@ -180,7 +180,9 @@ class Site:
 
     def source_line(self, year: str, kind: str = "flows") -> str:
         y = self.pub.years[year]
-        src = y.source if kind == "flows" else (y.support_source or "synthetic")
+        if kind != "flows" and not y.support_source:
+            return f'<p class="bron">{E(texts_nl.NO_LINKED.format(year=year))}</p>'
+        src = y.source if kind == "flows" else y.support_source
         parts = [SOURCE_NL.get(s.strip(), s) for s in src.split(",")]
         est = " Geschatte aantallen (DUO-vakjes '<5') staan met onder- en bovengrens in de tooltip." if (
             kind == "flows" and y.source == "duo") else ""
@@ -292,7 +294,8 @@ class Site:
         for Y in reversed(self.years):
             y = P.years[Y]
             tot = fmt(P.label(f"tot|{Y}|{self.sectors(Y)[0]}"))
-            flow_src, sup_src = self.source_short(y.source), self.source_short(y.support_source or "synthetic")
+            flow_src = self.source_short(y.source)
+            sup_src = self.source_short(y.support_source) if y.support_source else "geen gekoppelde registraties"
             cards = [f'<div class="kaartje">Leerlingen (regio als woon- of schoolgemeente)<div class="groot">'
                      f'<span class="n">{tot}</span></div><div class="bron">Bron: {E(flow_src)}</div></div>']
             rows = []
@@ -304,6 +307,8 @@ class Site:
                                           & (pl.col("need_level") == "afspraak nodig")).height
             needed_schools = y.schools.filter(pl.col("B").is_in(self.region.codes)
                                               & (pl.col("need_level") == "afspraak nodig"))["school_location_id"].n_unique()
+            if not y.support_source:  # no linked records this year: no count, not "0"
+                needed_pairs = needed_schools = "–"
             cards.append(f'<div class="kaartje">Gemeenteparen met "afspraak nodig"<div class="groot">{needed_pairs}</div>'
                          f'<div class="bron">Bron: {E(sup_src)}</div><a href="afspraken.html">naar Afspraken</a></div>')
             cards.append(f'<div class="kaartje">Scholen met "afspraak nodig" (met minstens één lokaal team)<div class="groot">'
@@ -313,7 +318,8 @@ class Site:
                 + self.table(["Sector", "Leerlingen die in de regio wonen", "waarvan naar school in een andere gemeente",
                               "Aandeel elders"], rows)
                 + self.source_line(Y) + (self.source_line(Y, "support")
-                                         if y.pairs.height and y.support_source != y.source else ""))
+                                         if not y.support_source or (y.pairs.height and y.support_source != y.source)
+                                         else ""))
         body = ("<p>Waar wonen leerlingen, en in welke gemeente gaan ze naar school? Waar leerlingen met hulp van het "
                 "lokale team in een andere gemeente naar school gaan, moeten dat lokale team en die school samenwerken. "
                 "Deze site toont de stromen, waar afspraken nodig zijn, en hoe dat per jaar verandert.</p>"

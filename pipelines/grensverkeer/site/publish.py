@@ -115,7 +115,7 @@ def load_year(con: duckdb.DuckDBPyConnection, year: str, region: Region) -> Year
         fl = _q(con, """
             select sector, origin_code as o, destination_code as d, students::bigint as students, source
             from pub_flows where school_year = ?""", [year])
-        source = fl["source"][0] if fl.height else "synthetic"
+        source = "synthetic" if fl.height == 0 or (fl["source"] == "synthetic").any() else "linked"
         flows = fl.with_columns(_group("o", R).alias("o"), _group("d", R).alias("d")).filter(
             (pl.col("o") != BUITEN) | (pl.col("d") != BUITEN)).group_by("sector", "o", "d").agg(
             pl.col("students").sum()).with_columns(low=pl.col("students"), high=pl.col("students"))
