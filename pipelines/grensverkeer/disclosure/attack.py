@@ -6,7 +6,7 @@ import math
 
 import polars as pl
 
-from .policy import DisclosureSettings, EPS, InconsistentPublication, PRIMARY, SECONDARY, SECONDARY_LABEL, SHOWN, SUPPRESSED, WITHHELD, WITHHELD_LABEL, ZERO, _INF
+from .policy import UNPUBLISHED_PREFIX, DisclosureSettings, EPS, InconsistentPublication, PRIMARY, SECONDARY, SECONDARY_LABEL, SHOWN, SUPPRESSED, WITHHELD, WITHHELD_LABEL, ZERO, _INF
 from .relations import _narrow, _relation_terms, _rhs, _stated
 from .propagation import _propagate
 from .lp import _lp_bounds, _scipy_available
@@ -170,10 +170,13 @@ def _published_system(
     unknown = terms.join(parsed, on="cell_id", how="anti")
     if unknown.height:
         ids = unknown["cell_id"].unique(maintain_order=True).to_list()
-        problems.append(
-            f"relations refer to {len(ids)} cell(s) that are not published, e.g. {ids[:10]}; "
-            "they are treated as unknown counts"
-        )
+        # 'rest|...' cells are left out on purpose (rows below a threshold): unknown counts, no problem
+        odd = [c for c in ids if not c.startswith(UNPUBLISHED_PREFIX)]
+        if odd:
+            problems.append(
+                f"relations refer to {len(odd)} cell(s) that are not published, e.g. {odd[:10]}; "
+                "they are treated as unknown counts"
+            )
         parsed = pl.concat(
             [
                 parsed,
@@ -259,7 +262,8 @@ def check_published(
     k, r = settings.k, settings.rounding
     # public cells (DUO open data, optional ``public`` column) are known to everyone: they may
     # show any count and are no target of the attack, only part of what the attacker knows
-    public = set(published.filter(pl.col("public"))["cell_id"].to_list()) if "public" in published.columns else set()
+    public = (set(published.filter(pl.col("public").cast(pl.String).str.to_lowercase() == "true")["cell_id"].to_list())
+              if "public" in published.columns else set())
     priors, terms, rhs, problems = _published_system(published.drop("public", strict=False), relations, settings)
     for cid, label in priors.filter(pl.col("kind") == "invalid").select("cell_id", "label").iter_rows():
         problems.append(

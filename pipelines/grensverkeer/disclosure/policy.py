@@ -14,6 +14,10 @@ SHOWN, PRIMARY, SECONDARY, ZERO = "shown", "primary", "secondary", "zero"
 WITHHELD = "withheld"
 SUPPRESSED = (PRIMARY, SECONDARY, WITHHELD)
 SECONDARY_LABEL = "x"
+# A cell whose id starts with this is declared in a relation but never printed (the sum of rows left
+# out below a threshold): the attacker knows only that it is a count >= 0.
+UNPUBLISHED_PREFIX = "rest|"
+UNPUBLISHED = "unpublished"  # status protect gives such a cell
 WITHHELD_LABEL = "."
 
 EPS = 1e-6  # tolerance for float arithmetic on integer counts and for LP solutions

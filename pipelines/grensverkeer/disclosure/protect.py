@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from .policy import DisclosureError, DisclosureSettings, EPS, MAX_HOPS, PERSISTENT_ROUNDS, PRIMARY, SECONDARY, SECONDARY_LABEL, SHOWN, SUPPRESSED, WITHHELD, WITHHELD_LABEL, ZERO, _INF
+from .policy import UNPUBLISHED, UNPUBLISHED_PREFIX, DisclosureError, DisclosureSettings, EPS, MAX_HOPS, PERSISTENT_ROUNDS, PRIMARY, SECONDARY, SECONDARY_LABEL, SHOWN, SUPPRESSED, WITHHELD, WITHHELD_LABEL, ZERO, _INF
 from .relations import _narrow, _relation_terms, _rhs, _stated
 from .propagation import _Terms, _derive, _propagate
 from .lp import _PointPool, _lp_bounds, _scipy_available
@@ -19,10 +19,10 @@ def _exact_priors(st: pl.DataFrame, k: int) -> pl.DataFrame:
         "cell_id",
         pl.when(pl.col("status") == PRIMARY).then(1.0)
         .when(pl.col("status") == SECONDARY).then(float(k))
-        .when(pl.col("status") == WITHHELD).then(0.0)
+        .when(pl.col("status").is_in([WITHHELD, UNPUBLISHED])).then(0.0)
         .otherwise(v).alias("lo"),
         pl.when(pl.col("status").is_in([PRIMARY, WITHHELD])).then(float(k - 1))
-        .when(pl.col("status") == SECONDARY).then(_INF)
+        .when(pl.col("status").is_in([SECONDARY, UNPUBLISHED])).then(_INF)
         .otherwise(v).alias("hi"),
         pl.col("status").is_in(list(SUPPRESSED)).alias("suppressed"),
     )
@@ -243,7 +243,9 @@ def protect(
         )
 
     st = values.with_columns(
-        pl.when(pl.col("value") == 0).then(pl.lit(ZERO))
+        # a 'rest|' cell is never printed: the outsider knows only that it is a count (0 or more)
+        pl.when(pl.col("cell_id").str.starts_with(UNPUBLISHED_PREFIX)).then(pl.lit(UNPUBLISHED))
+        .when(pl.col("value") == 0).then(pl.lit(ZERO))
         .when(pl.col("value") < k).then(pl.lit(PRIMARY))
         .otherwise(pl.lit(SHOWN)).alias("status")
     )

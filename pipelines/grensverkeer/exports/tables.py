@@ -67,9 +67,12 @@ class ExportBundle:
     tables: list[ExportTable]
     relations: pl.DataFrame  # relation_id, total_id, member_id
     sources: list[str] = field(default_factory=list)  # 'duo', 'synthetic', 'linked'
+    # cells in relations that are never printed ('rest|...': a pair's school rows left out)
+    unpublished: pl.DataFrame | None = None
 
     def cells(self) -> pl.DataFrame:
-        return pl.concat([t.cells() for t in self.tables])
+        cells = pl.concat([t.cells() for t in self.tables])
+        return cells if self.unpublished is None else pl.concat([cells, self.unpublished], how="diagonal_relaxed")
 
     def table(self, slug: str) -> ExportTable:
         return next(t for t in self.tables if t.slug == slug)
@@ -154,7 +157,7 @@ def _per_gemeente(con, year: str, region: Region) -> ExportTable:
                        list(FLOW_COLUMNS.values()) if public else [], labels if public else None)
 
 
-def _agreement_rows(con, year: str, level: str, columns: str, order: str) -> pl.DataFrame:
+def _agreement_rows(con, year: str, level: str, columns: str, order: str, k: int = 5) -> pl.DataFrame:
     """Rows of agreement_needs of one level, for local teams or schools in the region."""
     return _query(con, f"""
         select school_year as "Schooljaar",
@@ -174,6 +177,14 @@ def _agreement_rows(con, year: str, level: str, columns: str, order: str) -> pl.
         where school_year = ? and level = ? and (local_team_in_region or school_in_region)
           -- 'geen' is left out at school level: with the default thresholds it would mean exactly one pupil.
           and (level = 'gemeentepaar' or need_level <> 'geen')
+          -- a pair of fewer than k pupils is not broken down by school: its need level with a school's
+          -- 'aandachtspunt' (at least 2 pupils) would pin both counts (docs/disclosure.md)
+          and (level = 'gemeentepaar' or exists (
+              select 1 from agreement_needs as p
+              where p.school_year = agreement_needs.school_year and p.level = 'gemeentepaar'
+                and p.local_team_municipality_code = agreement_needs.local_team_municipality_code
+                and p.school_municipality_code = agreement_needs.school_municipality_code
+                and p.students_with_support >= {k}))
         order by case need_level when 'afspraak nodig' then 0 when 'aandachtspunt' then 1 else 2 end,
                  students_with_support desc, {order}
         """, [year, level])
@@ -203,14 +214,14 @@ def _afspraken_gemeenten(con, year: str) -> ExportTable:
                        stated=stated, shown_with={"Aantal scholen": SUPPORTED})
 
 
-def _afspraken_scholen(con, year: str) -> ExportTable:
+def _afspraken_scholen(con, year: str, k: int) -> ExportTable:
     frame = _agreement_rows(con, year, "school", '''
                school_location_id as "School (BRIN + vestiging)",
                school_name as "School",
                school_municipality_code as "Schoolgemeente (code)",
                school_municipality_name as "Schoolgemeente",
                local_team_municipality_code as "Lokaal team van (code)",
-               local_team_municipality_name as "Lokaal team van"''', '"School (BRIN + vestiging)", "Lokaal team van (code)"')
+               local_team_municipality_name as "Lokaal team van"''', '"School (BRIN + vestiging)", "Lokaal team van (code)"', k)
     frame, stated = _split_stated(frame, SUPPORTED)
     return ExportTable("Afspraken scholen", "afspraken_scholen", frame,
                        ["School (BRIN + vestiging)", "Lokaal team van (code)"],
@@ -315,6 +326,7 @@ def _relations(bundle_tables: dict[str, ExportTable], region: Region) -> pl.Data
     published = pl.concat([t.cells() for t in bundle_tables.values()])["cell_id"]
     relations = relations.filter(pl.col("total_id").is_in(published.implode())
                                  & pl.col("member_id").is_in(published.implode())).unique()
+    relations = pl.concat([relations, _pair_relations(paren, bundle_tables["afspraken_scholen"])[0].drop("known_total")])
     # manifest.json prints every count column's total: a sum every reader can use
     manifest = [t.cells().filter(pl.col("cell_id").str.starts_with(f"{t.slug}|{c}|")).select(
         pl.lit(f"manifest|{t.slug}|{c}").alias("relation_id"), pl.lit(None, dtype=pl.String).alias("total_id"),
@@ -324,12 +336,33 @@ def _relations(bundle_tables: dict[str, ExportTable], region: Region) -> pl.Data
                      how="vertical_relaxed").sort("relation_id", "member_id")
 
 
+def _pair_relations(pairs: ExportTable, schools: ExportTable) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """A municipality pair is the sum of its listed school rows and a rest (the rows not listed:
+    'geen' at school level): relations and the rest cells, never printed."""
+    key = ["Lokaal team van (code)", "Scholen in (code)"]
+    listed = schools.frame.select(
+        pl.col("Lokaal team van (code)"), pl.col("Schoolgemeente (code)").alias("Scholen in (code)"),
+        schools.cell_ids(SUPPORTED).alias("member_id"), pl.col(SUPPORTED).alias("value"))
+    p = pairs.frame.select(*key, pairs.cell_ids(SUPPORTED).alias("total_id"), pl.col(SUPPORTED).alias("pair"))
+    with_rows = p.join(listed, on=key)
+    rest = with_rows.group_by(*key, "total_id", "pair").agg(pl.col("value").sum()).select(
+        pl.concat_str([pl.lit("rest|afspraken"), *key], separator="|").alias("cell_id"),
+        (pl.col("pair") - pl.col("value")).cast(pl.Int64).alias("value"), pl.lit(False).alias("public"), "total_id")
+    relid = pl.concat_str([pl.lit("paar"), *[pl.col(k) for k in key]], separator="|")
+    rel = pl.concat([
+        with_rows.select(relid.alias("relation_id"), "total_id", "member_id"),
+        with_rows.unique(key).select(relid.alias("relation_id"), "total_id",
+                                     pl.concat_str([pl.lit("rest|afspraken"), *key], separator="|").alias("member_id")),
+    ]).with_columns(pl.lit(None, dtype=pl.Int64).alias("known_total"))
+    return rel, rest.drop("total_id")
+
+
 def build_export(con: duckdb.DuckDBPyConnection, school_year: str, region: Region) -> ExportBundle:
     flows = _flows(con, school_year, region.codes)
     tables = {
         "stromen": _stromen(school_year, flows),
         "afspraken_gemeenten": _afspraken_gemeenten(con, school_year),
-        "afspraken_scholen": _afspraken_scholen(con, school_year),
+        "afspraken_scholen": _afspraken_scholen(con, school_year, int(region.disclosure.get("k", 5))),
         "per_gemeente": _per_gemeente(con, school_year, region),
         "per_school": _per_school(con, school_year, region.codes),
     }
@@ -337,4 +370,5 @@ def build_export(con: duckdb.DuckDBPyConnection, school_year: str, region: Regio
     if scholen.frame.height:  # a year with DUO files
         tables["scholen"] = scholen
     sources = sorted({s for t in tables.values() if "Bron" in t.frame.columns for s in t.frame["Bron"].drop_nulls().unique()})
-    return ExportBundle(school_year, list(tables.values()), _relations(tables, region), sources)
+    rest = _pair_relations(tables["afspraken_gemeenten"], tables["afspraken_scholen"])[1]
+    return ExportBundle(school_year, list(tables.values()), _relations(tables, region), sources, rest)

@@ -169,7 +169,7 @@ def _cid(*parts: str) -> str:
     return "|".join(parts)
 
 
-def year_cells(y: YearData, region: Region, settings_k: int = 5) -> tuple[pl.DataFrame, pl.DataFrame]:
+def year_cells(y: YearData, region: Region, settings_k: int = 5, public: bool = False) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Cells (cell_id, value, is_estimate) and relations (relation_id, total_id, member_id) of one school year."""
     R = region.codes
     G = R + [BUITEN]
@@ -222,7 +222,7 @@ def year_cells(y: YearData, region: Region, settings_k: int = 5) -> tuple[pl.Dat
     # school: listing four schools with '<5' pupils each from a flow of 4 would give away that each has 1.
     # Per flow those small parts are one unpublished REST cell, so the relation stays declared.
     if y.catchment.height:
-        k = settings_k
+        k = 0 if public else settings_k  # DUO figures are public: every catchment origin is listed
         by_flow: dict[tuple, list[str]] = {}
         by_school: dict[tuple, list[str]] = {}
         rest: dict[tuple, int] = {}
@@ -255,8 +255,11 @@ def year_cells(y: YearData, region: Region, settings_k: int = 5) -> tuple[pl.Dat
     # per pair they are one unpublished rest cell, so the relation pair = sum of its schools stays declared.
     pair_members: dict[tuple, list[str]] = {}
     rest: dict[tuple, int] = {}
+    pair_value = {(r["A"], r["B"]): r["students"] for r in y.pairs.iter_rows(named=True)}
     for r in y.schools.iter_rows(named=True):
-        if r["need_level"] == "geen":
+        # a pair of fewer than k pupils is not broken down by school: its need level ('geen' is
+        # fewer than 3) and a school's 'aandachtspunt' (at least 2) would pin both counts
+        if r["need_level"] == "geen" or pair_value.get((r["A"], r["B"]), 0) < settings_k:
             rest[(r["A"], r["B"])] = rest.get((r["A"], r["B"]), 0) + r["students"]
         else:
             c = cell(_cid("sch", Y, r["A"], r["school_location_id"]), r["students"])
@@ -330,8 +333,10 @@ def build_publication(con: duckdb.DuckDBPyConnection, region: Region, settings: 
     outs, relations = [], []
     for y in data.values():
         public_year = y.source == "duo"
-        # DUO figures are public: every catchment origin is listed (no 'overige herkomst')
-        cf, rf = year_cells(y, region, 0 if public_year else settings.k)
+        cf, rf = year_cells(y, region, settings.k, public_year)
+        # the pages list no school rows of a pair below k (year_cells counts them in the pair's rest cell)
+        big_pairs = y.pairs.filter(pl.col("students") >= settings.k).select("A", "B")
+        y.schools = y.schools.join(big_pairs, on=["A", "B"], how="semi", maintain_order="left")
         # independent blocks (one per sector's flow table, one for the agreement tables): same result, faster
         cf = cf.with_columns(_block("cell_id"))
         rf = rf.with_columns(_block("total_id"))
