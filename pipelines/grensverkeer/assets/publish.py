@@ -11,14 +11,15 @@ from .. import warehouse
 from ..partitions import school_years
 from .marts import school_catchment
 from .staging import stg_location_totals
-from .support import support_flows
+from .support import agreement_needs, support_flows
 
 PUBLICATION_MODELS = ["publish/pub_school_catchment", "publish/pub_flows", "publish/pub_municipality_profile",
-                      "publish/pub_school_totals"]
+                      "publish/pub_school_totals", "publish/pub_agreement_needs"]
 
 
-@asset(group_name="publish", partitions_def=school_years, deps=[school_catchment, support_flows, stg_location_totals],
-       description="Publication marts (pub_school_catchment, pub_flows, pub_municipality_profile, pub_school_totals): "
+@asset(group_name="publish", partitions_def=school_years, deps=[school_catchment, support_flows, agreement_needs, stg_location_totals],
+       description="Publication marts (pub_school_catchment, pub_flows, pub_municipality_profile, pub_school_totals, "
+       "pub_agreement_needs): "
        "one rounding rule for estimates, one name per municipality, one label per public cell.")
 def publication(context: AssetExecutionContext, duckdb: DuckDBResource) -> MaterializeResult:
     with duckdb.get_connection() as con:

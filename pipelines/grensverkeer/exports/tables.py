@@ -173,14 +173,16 @@ def _agreement_rows(con, year: str, level: str, columns: str, order: str, k: int
                     else threshold_needed end as "_stated_lo",
                case need_level when 'geen' then threshold_attention - 1 when 'aandachtspunt' then threshold_needed - 1
                     end as "_stated_hi"
-        from agreement_needs
+        from pub_agreement_needs as agreement_needs
         where school_year = ? and level = ? and (local_team_in_region or school_in_region)
+          -- attribute disclosure: not as many as DUO's public count of the same group (docs/disclosure.md)
+          and not same_as_public
           -- 'geen' is left out at school level: with the default thresholds it would mean exactly one pupil.
           and (level = 'gemeentepaar' or need_level <> 'geen')
           -- a pair of fewer than k pupils is not broken down by school: its need level with a school's
           -- 'aandachtspunt' (at least 2 pupils) would pin both counts (docs/disclosure.md)
           and (level = 'gemeentepaar' or exists (
-              select 1 from agreement_needs as p
+              select 1 from pub_agreement_needs as p
               where p.school_year = agreement_needs.school_year and p.level = 'gemeentepaar'
                 and p.local_team_municipality_code = agreement_needs.local_team_municipality_code
                 and p.school_municipality_code = agreement_needs.school_municipality_code

@@ -134,8 +134,8 @@ def load_year(con: duckdb.DuckDBPyConnection, year: str, region: Region) -> Year
         select a.local_team_municipality_code as A, a.school_municipality_code as B, a.school_location_id,
                a.school_name, a.students_with_support::bigint as students,
                a.students_with_school_support::bigint as ook, a.need_level, a.threshold_needed,
-               a.threshold_attention, a.source
-        from agreement_needs a
+               a.threshold_attention, a.source, a.same_as_public
+        from pub_agreement_needs a
         where a.school_year = ? and a.level = 'school' and (a.local_team_in_region or a.school_in_region)
         order by A, school_location_id""", [year])
     profile = _q(con, """
@@ -259,7 +259,9 @@ def year_cells(y: YearData, region: Region, settings_k: int = 5, public: bool = 
     for r in y.schools.iter_rows(named=True):
         # a pair of fewer than k pupils is not broken down by school: its need level ('geen' is
         # fewer than 3) and a school's 'aandachtspunt' (at least 2) would pin both counts
-        if r["need_level"] == "geen" or pair_value.get((r["A"], r["B"]), 0) < settings_k:
+        # and a school row as large as DUO's public count of the same group is not published as such
+        if (r["need_level"] == "geen" or pair_value.get((r["A"], r["B"]), 0) < settings_k
+                or r["same_as_public"]):
             rest[(r["A"], r["B"])] = rest.get((r["A"], r["B"]), 0) + r["students"]
         else:
             c = cell(_cid("sch", Y, r["A"], r["school_location_id"]), r["students"])
@@ -336,7 +338,8 @@ def build_publication(con: duckdb.DuckDBPyConnection, region: Region, settings: 
         cf, rf = year_cells(y, region, settings.k, public_year)
         # the pages list no school rows of a pair below k (year_cells counts them in the pair's rest cell)
         big_pairs = y.pairs.filter(pl.col("students") >= settings.k).select("A", "B")
-        y.schools = y.schools.join(big_pairs, on=["A", "B"], how="semi", maintain_order="left")
+        y.schools = y.schools.join(big_pairs, on=["A", "B"], how="semi", maintain_order="left").filter(
+            ~pl.col("same_as_public"))
         # independent blocks (one per sector's flow table, one for the agreement tables): same result, faster
         cf = cf.with_columns(_block("cell_id"))
         rf = rf.with_columns(_block("total_id"))
