@@ -6,7 +6,8 @@ from dagster_duckdb import DuckDBResource
 from ..disclosure import check_published
 from ..exports.reader import read_export_folder
 from ..exports.tables import build_export
-from ..exports.writer import write_export
+from ..exports.writer import private_part, write_export
+from ..joint import decide_private_labels
 from ..partitions import school_years
 from ..resources import ProjectPaths
 from .publish import publication
@@ -25,6 +26,9 @@ def agreement_exports(context: AssetExecutionContext, duckdb: DuckDBResource, pa
     region = paths.region()
     with duckdb.get_connection() as con:
         bundle = build_export(con, context.partition_key, region)
+        # private labels decided once with the site's cells of the year (one label per cell)
+        bundle.private_labels = decide_private_labels(con, context.partition_key, region, paths.disclosure(),
+                                                      *private_part(bundle))
         manifest = write_export(con, bundle, region, export_dir(paths, context.partition_key), paths.disclosure(),
                                 context.run.run_id)
     return MaterializeResult(metadata={

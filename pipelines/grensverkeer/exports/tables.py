@@ -69,6 +69,8 @@ class ExportBundle:
     sources: list[str] = field(default_factory=list)  # 'duo', 'synthetic', 'linked'
     # cells in relations that are never printed ('rest|...': a pair's school rows left out)
     unpublished: pl.DataFrame | None = None
+    # labels of the private cells decided together with the site's (joint.py); None: protect alone
+    private_labels: pl.DataFrame | None = None
 
     def cells(self) -> pl.DataFrame:
         cells = pl.concat([t.cells() for t in self.tables])
@@ -108,6 +110,9 @@ def _stromen(year: str, flows: pl.DataFrame) -> ExportTable:
         pl.col("source").alias("Bron"),
     )
     public = flows.height > 0 and bool(flows["is_public"].all())
+    if not public:  # linked flows are exact: bounds equal to the count would print it a second time
+        frame = frame.with_columns(pl.lit(None, dtype=pl.Int64).alias("Ondergrens"),
+                                   pl.lit(None, dtype=pl.Int64).alias("Bovengrens"))
     labels = flows.select(pl.col("label").alias("Leerlingen"), pl.col("students_low").cast(pl.String).alias("Ondergrens"),
                           pl.col("students_high").cast(pl.String).alias("Bovengrens"))
     return ExportTable("Stromen", "stromen", frame, ["Sector", "Woongemeente (code)", "Schoolgemeente (code)"],

@@ -47,11 +47,24 @@ def protected_tables(bundle: ExportBundle, disclosure: DisclosureSettings) -> tu
     return out, cells
 
 
+def private_part(bundle: ExportBundle) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The private cells of the bundle and the relations among them."""
+    all_cells = bundle.cells()
+    private = all_cells.filter(~pl.col("public")).select("cell_id", "value", "public", "stated_lo", "stated_hi")
+    ids = private["cell_id"].implode()
+    # relations among private cells only (none of today's relations mixes public and private cells)
+    private_rel = bundle.relations.group_by("relation_id").agg(
+        (pl.col("total_id").is_in(ids) & pl.col("member_id").is_in(ids)).all().alias("private"))
+    return private, bundle.relations.join(private_rel.filter("private").select("relation_id"), on="relation_id")
+
+
 def protected_cells(bundle: ExportBundle, disclosure: DisclosureSettings) -> pl.DataFrame:
     """cell_id, value, public, status ('public' for DUO cells), shown, label."""
     all_cells = bundle.cells()
+    # a public '<5' (an estimate of at most 4) is printed as '<5' everywhere, also in Excel and Parquet
     public = all_cells.filter(pl.col("public")).select(
-        "cell_id", "value", "public", pl.lit("public").alias("status"), pl.col("value").alias("shown"),
+        "cell_id", "value", "public", pl.lit("public").alias("status"),
+        pl.when(pl.col("public_label").str.contains(r"^\d+$")).then(pl.col("value")).alias("shown"),
         pl.col("public_label").alias("label"))
     private = all_cells.filter(~pl.col("public")).select("cell_id", "value", "public", "stated_lo", "stated_hi")
     ids = private["cell_id"].implode()
@@ -59,7 +72,12 @@ def protected_cells(bundle: ExportBundle, disclosure: DisclosureSettings) -> pl.
     private_rel = bundle.relations.group_by("relation_id").agg(
         (pl.col("total_id").is_in(ids) & pl.col("member_id").is_in(ids)).all().alias("private"))
     relations = bundle.relations.join(private_rel.filter("private").select("relation_id"), on="relation_id")
-    protected = protect(private, relations, disclosure).select("cell_id", "value", "public", "status", "shown", "label")
+    if bundle.private_labels is not None:  # decided with the site's cells (joint.py): one label per cell
+        protected = private.join(bundle.private_labels, on="cell_id", how="left").select(
+            "cell_id", "value", "public", "status", "shown", "label")
+    else:
+        protected = protect(private, relations, disclosure).select(
+            "cell_id", "value", "public", "status", "shown", "label")
     return pl.concat([public, protected])
 
 

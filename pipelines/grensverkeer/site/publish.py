@@ -315,6 +315,25 @@ def _block(col: str) -> pl.Expr:
             .otherwise(pl.concat_str([parts.list.get(1), pl.lit("afspraken")], separator="|")).alias("block"))
 
 
+def site_year_cells(y: YearData, region: Region, settings: DisclosureSettings) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The site's cells and relations of one year, with their block (one per sector's flow table,
+    one for the agreement tables: protected independently, same result, faster). Drops from
+    y.schools the rows the pages do not list (year_cells counts them in the pair's rest cell)."""
+    cf, rf = year_cells(y, region, settings.k, y.source == "duo")
+    big_pairs = y.pairs.filter(pl.col("students") >= settings.k).select("A", "B")
+    y.schools = y.schools.join(big_pairs, on=["A", "B"], how="semi", maintain_order="left").filter(
+        ~pl.col("same_as_public"))
+    return cf.with_columns(_block("cell_id")), rf.with_columns(_block("total_id"))
+
+
+def stored_private_labels(con: duckdb.DuckDBPyConnection, year: str) -> pl.DataFrame | None:
+    """cell_id, status, shown, label of the year's private site cells as decided with the exports."""
+    if not con.execute("select count(*) from duckdb_tables() where table_name = 'pub_private_labels'").fetchall()[0][0]:
+        return None
+    stored = _q(con, "select cell_id, status, shown, label from pub_private_labels where school_year = ?", [year])
+    return stored if stored.height else None
+
+
 def build_publication(con: duckdb.DuckDBPyConnection, region: Region, settings: DisclosureSettings,
                       years: list[str] | None = None) -> Publication:
     years = years or years_in(con)
@@ -335,19 +354,18 @@ def build_publication(con: duckdb.DuckDBPyConnection, region: Region, settings: 
     outs, relations = [], []
     for y in data.values():
         public_year = y.source == "duo"
-        cf, rf = year_cells(y, region, settings.k, public_year)
-        # the pages list no school rows of a pair below k (year_cells counts them in the pair's rest cell)
-        big_pairs = y.pairs.filter(pl.col("students") >= settings.k).select("A", "B")
-        y.schools = y.schools.join(big_pairs, on=["A", "B"], how="semi", maintain_order="left").filter(
-            ~pl.col("same_as_public"))
-        # independent blocks (one per sector's flow table, one for the agreement tables): same result, faster
-        cf = cf.with_columns(_block("cell_id"))
-        rf = rf.with_columns(_block("total_id"))
+        cf, rf = site_year_cells(y, region, settings)
+        stored = stored_private_labels(con, y.year)
         for (block,), cells in cf.group_by("block", maintain_order=True):
             if public_year and not block.endswith("|afspraken"):
                 outs.append(public_labels(cells.drop("block")))
                 continue
-            outs.append(protect(cells.drop("block"), rf.filter(pl.col("block") == block).drop("block"),
+            cells = cells.drop("block")
+            if stored is not None and cells.join(stored, on="cell_id", how="anti").height == 0:
+                # decided once for site and exports together (joint.py): one label per cell
+                outs.append(cells.join(stored, on="cell_id", how="left", maintain_order="left"))
+                continue
+            outs.append(protect(cells, rf.filter(pl.col("block") == block).drop("block"),
                                 replace(settings, max_rounds=max(settings.max_rounds, SITE_MAX_ROUNDS))))
         relations.append(rf.drop("block"))
     pub.cells = pl.concat(outs)
