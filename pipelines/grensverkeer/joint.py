@@ -70,3 +70,39 @@ def decide_private_labels(con: duckdb.DuckDBPyConnection, year: str, region: Reg
     con.execute("insert into pub_private_labels by name select * from labels_frame")
     con.unregister("labels_frame")
     return labels
+
+
+def read_published_year(out_dir, year: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Everything a reader sees of one school year, site and export together, as written: the site's
+    cijfers.csv and relaties.csv, the export folder (exports/reader.py) with its cell ids prefixed by
+    the year, and "this site cell is that export cell"."""
+    from pathlib import Path
+
+    from .exports.reader import read_export_folder
+
+    site_dir = Path(out_dir) / "site" / "data"
+    cells = pl.read_csv(site_dir / "cijfers.csv", infer_schema=False)
+    rels = pl.read_csv(site_dir / "relaties.csv", infer_schema=False)
+    of_year = pl.col("cell_id").str.split("|").list.get(1) == year
+    site = cells.filter(of_year)
+    site_rel = rels.filter(pl.col("total_id").str.split("|").list.get(1) == year)
+    parts, relations = [site], [site_rel]
+    folder = Path(out_dir) / "exports" / year
+    if (folder / "manifest.json").exists():
+        published, export_rel = read_export_folder(folder)
+        prefix = pl.lit(f"{year}|")
+        parts.append(published.with_columns(pl.concat_str([prefix, "cell_id"]).alias("cell_id")))
+        relations.append(export_rel.with_columns(
+            pl.concat_str([prefix, "relation_id"]).alias("relation_id"),
+            pl.when(pl.col("total_id").is_not_null()).then(pl.concat_str([prefix, "total_id"])).alias("total_id"),
+            pl.concat_str([prefix, "member_id"]).alias("member_id")))
+        relations.append(published.select(
+            pl.concat_str([pl.lit(f"same|{year}|"), "cell_id"]).alias("relation_id"),
+            site_id_of_export(pl.col("cell_id"), year, []).alias("total_id"),
+            pl.concat_str([prefix, "cell_id"]).alias("member_id"),
+        ).filter(pl.col("total_id").is_in(site["cell_id"].implode())))
+    published = pl.concat([p.with_columns(pl.col(c).cast(pl.String) for c in p.columns) for p in parts],
+                          how="diagonal_relaxed")
+    relations = pl.concat([r.with_columns(pl.col(c).cast(pl.String) for c in r.columns) for r in relations],
+                          how="diagonal_relaxed")
+    return published, relations

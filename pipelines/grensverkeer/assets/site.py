@@ -1,7 +1,7 @@
 """The dashboard site as a Dagster asset: OUT/site/ from every school year in the warehouse."""
 
 
-from dagster import AssetExecutionContext, MaterializeResult, asset
+from dagster import AssetCheckResult, AssetExecutionContext, MaterializeResult, asset, asset_check
 from dagster_duckdb import DuckDBResource
 
 from ..resources import ProjectPaths
@@ -19,3 +19,22 @@ def dashboard_site(context: AssetExecutionContext, duckdb: DuckDBResource, paths
     with duckdb.get_connection() as con:
         files = build_site(con, paths.out_path, paths.region(), paths.disclosure())
     return MaterializeResult(metadata={"folder": str(paths.out_path / "site"), "files": len(files)})
+
+
+@asset_check(asset=dashboard_site, blocking=True,
+             description="Reads the site's data files and every year's export folder as written, and attacks them "
+             "together (site cell = export cell, need levels with their thresholds, school counts, manifest totals, "
+             "DUO's public figures as known): no private count may be pinned to one value.")
+def published_files_safe(context, duckdb: DuckDBResource, paths: ProjectPaths) -> AssetCheckResult:
+    from ..disclosure import check_published
+    from ..joint import read_published_year
+    from ..site.publish import years_in
+
+    with duckdb.get_connection() as con:
+        years = years_in(con)
+    problems = []
+    for year in years:
+        published, relations = read_published_year(paths.out_path, year)
+        problems += [f"{year}: {p}" for p in check_published(published, relations, paths.disclosure())]
+    return AssetCheckResult(passed=not problems, metadata={"years": ", ".join(years),
+                                                           "problems": "\n".join(problems[:50]) or "none"})

@@ -150,10 +150,12 @@ def load_year(con: duckdb.DuckDBPyConnection, year: str, region: Region) -> Year
         order by school_location_id""", [year, R])
     support_sources = sorted(set(pairs["source"].to_list()) | set(coord["source"].to_list()))
     # a community is a grouping of municipalities, no count: it needs no disclosure control
+    # (the exports read a year before its graph exists: joint.py needs no communities)
+    has_graph = con.execute("select count(*) from duckdb_tables() where table_name = 'graph_node_metrics'").fetchall()[0][0]
     communities = _q(con, """
         select sector, code, community from graph_node_metrics
         where school_year = ? and community is not null and code in (select unnest(?::varchar[]))
-        order by sector, code""", [year, R])
+        order by sector, code""", [year, R]) if has_graph else None
     return YearData(year, source, sorted(flows["sector"].unique().to_list(), key=_sector_order), flows, catchment,
                     pairs, schools, profile, coord, ", ".join(support_sources) or None, communities)
 
