@@ -90,16 +90,20 @@ def read_published_year(out_dir, year: str) -> tuple[pl.DataFrame, pl.DataFrame]
     folder = Path(out_dir) / "exports" / year
     if (folder / "manifest.json").exists():
         published, export_rel = read_export_folder(folder)
-        prefix = pl.lit(f"{year}|")
-        parts.append(published.with_columns(pl.concat_str([prefix, "cell_id"]).alias("cell_id")))
+        def of_year(column: str) -> pl.Expr:  # export ids carry no year; 'rest|' ids stay unpublished ones
+            c = pl.col(column)
+            return (pl.when(c.str.starts_with("rest|")).then(pl.concat_str([pl.lit(f"rest|{year}|"), c.str.slice(5)]))
+                    .otherwise(pl.concat_str([pl.lit(f"{year}|"), c])))
+
+        parts.append(published.with_columns(of_year("cell_id").alias("cell_id")))
         relations.append(export_rel.with_columns(
-            pl.concat_str([prefix, "relation_id"]).alias("relation_id"),
-            pl.when(pl.col("total_id").is_not_null()).then(pl.concat_str([prefix, "total_id"])).alias("total_id"),
-            pl.concat_str([prefix, "member_id"]).alias("member_id")))
+            pl.concat_str([pl.lit(f"{year}|"), "relation_id"]).alias("relation_id"),
+            pl.when(pl.col("total_id").is_not_null()).then(of_year("total_id")).alias("total_id"),
+            of_year("member_id").alias("member_id")))
         relations.append(published.select(
             pl.concat_str([pl.lit(f"same|{year}|"), "cell_id"]).alias("relation_id"),
             site_id_of_export(pl.col("cell_id"), year, []).alias("total_id"),
-            pl.concat_str([prefix, "cell_id"]).alias("member_id"),
+            of_year("cell_id").alias("member_id"),
         ).filter(pl.col("total_id").is_in(site["cell_id"].implode())))
     published = pl.concat([p.with_columns(pl.col(c).cast(pl.String) for c in p.columns) for p in parts],
                           how="diagonal_relaxed")
