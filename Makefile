@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 
-.PHONY: run test env ui lock clean
+.PHONY: run test test-fast lint env ui lock clean
 
 $(BIN)/.installed: requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,15 @@ run: env
 
 test: env
 	$(BIN)/python -m pytest
+
+# For every change: unit tests and one small pipeline run (no bundled build, no browser).
+test-fast: env
+	$(BIN)/python -m pytest -m "not slow" -q
+
+# ruff check + ruff format --check, configured in pyproject.toml.
+lint: env
+	$(BIN)/ruff check pipelines tests benchmarks
+	$(BIN)/ruff format --check pipelines tests benchmarks
 
 ui: env
 	$(BIN)/grensverkeer ui

@@ -6,6 +6,19 @@ import pytest
 
 import fixtures as F
 
+# `make test-fast` runs the unit tests and one small pipeline run (test_pipeline_baseline.py);
+# these modules, and every test on the bundled run, are `slow` and left to `make test`.
+SLOW_MODULES = {
+    "test_bad_input", "test_benchmark_national", "test_dialects", "test_linked_formats", "test_linked_handworked",
+    "test_linked_pseudonymise", "test_reruns", "test_untrusted_text",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.module.__name__ in SLOW_MODULES or "bundled" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture(scope="session")
 def bundled(tmp_path_factory):

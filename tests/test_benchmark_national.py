@@ -29,12 +29,21 @@ def bench(tmp_path_factory):
 def test_every_stage_runs_and_is_reported(bench):
     full = bench["full"]
     assert full["school_years"] == ["2016-2017"]
+    stages = full["stages"]
     for stage in ("ingest", "staging", "marts", "agreement needs", "graph", "exports", "data checks (GX)"):
-        assert full["stages"][stage]["seconds"] > 0, stage
-        assert full["stages"][stage]["peak_rss"] > 0, stage
-    assert full["peak_rss"] > 0 and full["wall_seconds"] > 0
+        assert 0 < stages[stage]["seconds"] < full["wall_seconds"], stage
+        # bytes, sampled while the stage ran: a process with DuckDB, Polars and Dagster loaded holds > 100 MB
+        assert 100 * 2**20 < stages[stage]["peak_rss"] <= full["peak_rss"], stage
+    # the stages split the build's wall time between them, nothing counted twice or left out
+    assert sum(s["seconds"] for s in stages.values()) == pytest.approx(full["wall_seconds"], rel=1e-6)
+    # measured inside the child process: shorter than the child's whole life, below its maximum RSS
+    assert full["wall_seconds"] + full["import_seconds"] < full["process_seconds"]
+    assert full["peak_rss"] <= full["peak_rss_process"]
     text = report(bench)
-    assert "full build" in text and "pandas baseline" in text and "one added school year" in text
+    assert f"{full['wall_seconds']:8.1f}" in text
+    for stage, s in stages.items():
+        assert f"{stage:32} {s['seconds']:8.1f}" in text, stage
+    assert "pandas baseline" in text and "one added school year" in text
 
 
 def test_tables_hold_the_generated_input(bench):

@@ -4,8 +4,14 @@ import shutil
 from datetime import datetime
 from pathlib import Path
 
-from dagster import (AssetKey, DagsterInstance, Definitions, build_schedule_context, build_sensor_context,
-                     instance_for_test)
+from dagster import (
+    AssetKey,
+    DagsterInstance,
+    Definitions,
+    build_schedule_context,
+    build_sensor_context,
+    instance_for_test,
+)
 
 from grensverkeer import settings
 from grensverkeer.definitions import defs

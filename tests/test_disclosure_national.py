@@ -35,7 +35,8 @@ def national_like(n: int = 60, seed: int = 6) -> tuple[pl.DataFrame, pl.DataFram
                     rows.append((s, o, int(d), int(rng.choice([1, 1, 1, 2, 3, 4, 6, 9]))))
     f = (pl.DataFrame(rows, schema=["s", "o", "d", "v"], orient="row").group_by("s", "o", "d").agg(pl.col("v").sum())
          .with_columns(pl.format("f|{}|{}|{}", "s", "o", "d").alias("cell_id")))
-    g = lambda col, m, s: pl.format(f"{col}|{{}}|{{}}", m, s)
+    def g(col, m, s):
+        return pl.format(f"{col}|{{}}|{{}}", m, s)
     own, other = f.filter(pl.col("o") == pl.col("d")), f.filter(pl.col("o") != pl.col("d"))
     parts = {
         "woon": f.select("s", pl.col("o").alias("m"), "cell_id", "v"),

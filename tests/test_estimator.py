@@ -266,7 +266,7 @@ def test_tight_bounds_from_remainder():
     # U = 0, three masked cells, total 11: each cell in [11 - 8, 4] = [3, 4]
     cells = [(i, "A", i, "LEEFTIJD_5", 4) for i in (1, 2, 3)]
     res, locs = run(cells, [("A", 11, 11, True)])
-    for s, lo, hi, method in res.values():
+    for s, lo, hi, _method in res.values():
         assert (lo, hi) == (3, 4) and 3 <= s <= 4
     assert sum(r[0] for r in res.values()) == pytest.approx(11.0, abs=TOL)
 

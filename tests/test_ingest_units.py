@@ -79,7 +79,7 @@ def test_blank_lines_are_skipped_but_line_numbers_kept(tmp_path):
 
 
 @pytest.mark.parametrize("data, encoding", [
-    ("Súdwest-Fryslân".encode("utf-8"), "utf-8"),
+    ("Súdwest-Fryslân".encode(), "utf-8"),
     ("Súdwest-Fryslân".encode("utf-8-sig"), "utf-8-sig"),
     ("Súdwest-Fryslân".encode("cp1252"), "cp1252"),
 ])

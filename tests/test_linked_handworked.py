@@ -359,7 +359,7 @@ def test_agreement_reason_in_dutch(run):
         '1 leerling met jeugdhulp of jeugdbescherming van het lokale team van Den Haag gaat naar school '
         'Delftse Zuidschool in Delft; 1 daarvan krijgt ook onderwijsondersteuning. '
         'Regel: "afspraak nodig" vanaf 3 leerlingen, "aandachtspunt" vanaf 2.')
-    for key, (need, n, ow, k) in NEEDS[Y24].items():
+    for key, (_need, n, ow, _k) in NEEDS[Y24].items():
         text = reasons[key]
         needed, attention = F.LINKED_PAIR if key[0] == "gemeentepaar" else F.LINKED_SCHOOL
         assert text.startswith(f"{n} leerling"), text

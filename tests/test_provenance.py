@@ -110,3 +110,36 @@ def test_a_year_without_linked_records_says_so(duo_alone, capsys):
         assert "synthetische demo" not in text.lower(), page
         assert f"Voor schooljaar {YEAR} zijn er geen gekoppelde registraties" in text, page
     assert 'Gemeenteparen met "afspraak nodig" – Bron: geen gekoppelde registraties' in _text(site / "index.html")
+
+
+def test_the_same_demo_files_stay_synthetic_when_the_marker_is_gone(tmp_path):
+    """The label is given when a file's records are loaded: the hand-worked files loaded from a
+    folder with the SYNTHETIC marker, then the marker deleted and the same files run again
+    (the enrolments are read again for their school years): still synthetic. A changed file
+    loaded from the unmarked folder is new content, and its records are 'linked'."""
+    linked = tmp_path / "input" / "linked"
+    files = F.write_linked_handworked(linked)
+    (linked / "SYNTHETIC").write_text("demo\n", encoding="utf-8")
+    region = F.write_linked_region(tmp_path / "region.toml", F.LINKED_MEMBERS, pair=F.LINKED_PAIR,
+                                   school=F.LINKED_SCHOOL)
+    warehouse = tmp_path / "warehouse.duckdb"
+    first = F.run_with_region_file(tmp_path / "input", warehouse, tmp_path / "out1", region)
+    assert first.outcome.failures == []
+    assert first.query("select distinct source from agreement_needs") == [("synthetic",)]
+
+    (linked / "SYNTHETIC").unlink()
+    again = F.run_with_region_file(tmp_path / "input", warehouse, tmp_path / "out2", region)
+    assert again.outcome.failures == []
+    for table in LINKED_TABLES:
+        assert again.query(f"select distinct source from {table}") == [("synthetic",)], table
+    assert _manifest(again)["synthetic"] is True
+
+    # New content from the unmarked folder: its records are linked; figures that still use a
+    # synthetic record stay synthetic.
+    with files["support"].open("a", encoding="utf-8") as f:
+        f.write("P13,jeugdhulp,ambulant,GM0518,Jeugdteam Den Haag,2024-09-01,\n")
+    third = F.run_with_region_file(tmp_path / "input", warehouse, tmp_path / "out3", region)
+    assert third.outcome.failures == []
+    assert third.query("select distinct source from raw_linked_support") == [("linked",)]
+    assert third.query("select distinct source from raw_linked_enrolments") == [("synthetic",)]
+    assert third.query("select distinct source from support_flows where students_with_support > 0") == [("synthetic",)]

@@ -11,7 +11,6 @@ from pathlib import Path
 from . import settings
 
 
-
 def _prepare_environment(args: argparse.Namespace) -> None:
     """Point Dagster and the code location at the chosen folders (via environment variables)."""
     if getattr(args, "input", None):

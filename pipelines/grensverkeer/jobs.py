@@ -6,10 +6,21 @@ import hashlib
 import json
 from pathlib import Path
 
-from dagster import (AssetSelection, DefaultScheduleStatus, DefaultSensorStatus, RunRequest, SensorEvaluationContext,
-                     SensorResult, SkipReason, define_asset_job, schedule, sensor)
+from dagster import (
+    AssetSelection,
+    DefaultScheduleStatus,
+    DefaultSensorStatus,
+    RunRequest,
+    SensorEvaluationContext,
+    SensorResult,
+    SkipReason,
+    define_asset_job,
+    schedule,
+    sensor,
+)
 
 from . import settings
+from .ingest.files import input_name
 from .ingest.linked import linked_school_years, list_linked_files
 from .ingest.load import discover_count_years, list_input_files, school_year_of
 from .partitions import school_years
@@ -26,7 +37,7 @@ export_job = define_asset_job("export_job", AssetSelection.groups("exports"),
 
 
 def _fingerprint(path: Path) -> str:
-    stat = path.stat()
+    stat = path.stat() if path.exists() else path.lstat()  # a link to a missing file: refused by name
     return hashlib.sha1(f"{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()
 
 
@@ -38,12 +49,13 @@ def input_folder_sensor(context: SensorEvaluationContext):
         return SkipReason(f"input folder {input_dir} does not exist")
     seen = json.loads(context.cursor) if context.cursor else {}
     files = list_input_files(input_dir) + list_linked_files(input_dir)
-    now = {str(p.relative_to(input_dir)): _fingerprint(p) for p in files}
+    by_name = {input_name(p, input_dir): p for p in files}
+    now = {name: _fingerprint(p) for name, p in by_name.items()}
     changed = sorted(name for name, fp in now.items() if seen.get(name) != fp)
     if not changed:
         return SkipReason("no new or changed files")
     years = set()
-    duo_changed = [input_dir / n for n in changed if not n.startswith("linked")]
+    duo_changed = [by_name[n] for n in changed if not n.startswith("linked")]
     if duo_changed:
         years.update(discover_count_years(input_dir, only=duo_changed))
     if len(duo_changed) < len(changed):

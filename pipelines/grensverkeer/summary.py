@@ -7,10 +7,10 @@ from pathlib import Path
 import duckdb
 
 from . import settings
+from .ingest.files import input_name, is_escaped, shown_name
 from .ingest.linked import list_linked_files
 from .ingest.load import list_input_files
 from .ingest.text import sha256_of
-
 
 SHOW_REJECTED = 10
 
@@ -52,7 +52,7 @@ def _print_linked(con: duckdb.DuckDBPyConnection, year: str) -> None:
 
 def print_summary(input_dir: Path, warehouse: Path, years: list[str], out_dir: Path) -> list[tuple[str, str]]:
     """Print what this run read and counted; return the files of the input folder that were rejected."""
-    current = [(str(p.relative_to(input_dir)), sha256_of(p)) for p in list_input_files(input_dir) + list_linked_files(input_dir)]
+    current = [(input_name(p, input_dir), sha256_of(p)) for p in list_input_files(input_dir) + list_linked_files(input_dir)]
     if not warehouse.exists():
         print("No warehouse was written.")
         return []
@@ -71,6 +71,9 @@ def print_summary(input_dir: Path, warehouse: Path, years: list[str], out_dir: P
             """).fetchall()
         print(f"\ngrensverkeer: {len(current)} files in {input_dir}: "
               + ", ".join(f"{n} {s}" for s, n in sorted(status)))
+        for name, _ in current:
+            if is_escaped(name):
+                print(f"  note: file {shown_name(name)}")
         for year in years:
             rows = con.execute(
                 """

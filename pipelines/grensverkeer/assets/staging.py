@@ -1,7 +1,6 @@
 """Staging: DUO rows checked and typed, rejected rows quarantined, location totals as ranges."""
 
-from dagster import (AssetCheckResult, AssetCheckSeverity, AssetExecutionContext, MaterializeResult, asset,
-                     asset_check)
+from dagster import AssetCheckResult, AssetCheckSeverity, AssetExecutionContext, MaterializeResult, asset, asset_check
 from dagster_duckdb import DuckDBResource
 
 from .. import warehouse

@@ -360,7 +360,7 @@ def _lp_bounds(
             x_true = w_all[cols]
             resid = np.abs(sub @ np.nan_to_num(x_true) - b_sub) > EPS
             bad_var = np.isnan(x_true) | (x_true < lo - EPS) | (x_true > hi + EPS)
-            for i, bk in enumerate(group):
+            for i in range(len(group)):
                 s = slice(offs[i], offs[i + 1])
                 true_ok[s] = not bad_var[s].any()
             row_block = np.concatenate([np.full(len(bk["rws"]), i) for i, bk in enumerate(group)])

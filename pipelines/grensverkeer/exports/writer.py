@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -184,7 +184,7 @@ def write_export(con: duckdb.DuckDBPyConnection, bundle: ExportBundle, region: R
     status = cells.group_by("status").len().sort("status")
     manifest = {
         "school_year": bundle.school_year,
-        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "run_id": run_id,
         "code_version": git_commit(),
         "region": {"name": region.name, "slug": region.slug, "members": region.members},

@@ -17,6 +17,7 @@ import polars as pl
 from .bsn import bsn_refusal_message, find_bsn_columns, normalise_name
 from .tables import read_table
 from .load import _record_file, _reject_file, originals_of_copies, record_duplicate, school_year_of
+from .files import input_name, listed, size_of
 from .text import FileRejected, sha256_of
 
 LINKED_DIR = "linked"
@@ -66,7 +67,7 @@ def list_linked_files(input_dir: Path) -> list[Path]:
     folder = linked_dir(input_dir)
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)
+    return sorted(p for p in folder.rglob("*") if listed(p) and p.suffix.lower() in SUFFIXES)
 
 
 def is_synthetic(input_dir: Path) -> bool:
@@ -134,7 +135,7 @@ def linked_school_years(input_dir: Path, known: dict[tuple[str, str], tuple[str,
     problems: list[tuple[str, str]] = []
     known = known or {}
     for path in list_linked_files(input_dir):
-        name = str(path.relative_to(input_dir))
+        name = input_name(path, input_dir)
         before = known.get((name, sha256_of(path)))
         if before is not None:
             if before[0] == ENROLMENTS.name:
@@ -169,8 +170,8 @@ def load_linked(con: duckdb.DuckDBPyConnection, input_dir: Path, count_year: int
     unchanged: list[str] = []  # loaded before with the same content: their rows are in the raw tables
     written: list[str] = []  # read now: old rows replaced by the new ones already
     for path, sha in shas.items():
-        name = str(path.relative_to(input_dir))
-        size = path.stat().st_size
+        name = input_name(path, input_dir)
+        size = size_of(path)
         if path in originals:
             record_duplicate(con, name, sha, size, originals[path])
             continue

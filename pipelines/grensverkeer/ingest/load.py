@@ -16,6 +16,7 @@ import duckdb
 import polars as pl
 
 from .kinds import PO_LOCATION_TOTALS, FileKind, recognise
+from .files import input_name, listed, size_of
 from .text import FileRejected, TextTable, read_text_table, sha256_of
 
 INPUT_SUFFIXES = {".csv", ".txt"}
@@ -39,9 +40,9 @@ def list_input_files(input_dir: Path) -> list[Path]:
     """Every CSV under the folder, except linked (pupil-level) records, in a stable order."""
     files = [
         p for p in input_dir.rglob("*")
-        if p.is_file() and p.suffix.lower() in INPUT_SUFFIXES and "linked" not in p.relative_to(input_dir).parts[:-1]
+        if listed(p) and p.suffix.lower() in INPUT_SUFFIXES and "linked" not in p.relative_to(input_dir).parts[:-1]
     ]
-    return sorted(files, key=lambda p: str(p.relative_to(input_dir)))
+    return sorted(files, key=lambda p: input_name(p, input_dir))
 
 
 def _years_from_peildatum(col: pl.Expr) -> pl.Expr:
@@ -113,7 +114,7 @@ def parse_file(path: Path, name: str, sha: str) -> ParsedFile:
                 line=1,
             )
         years = pl.Series("count_year", [int(match.group(1))] * table.fields.height, dtype=pl.Int32)
-    return ParsedFile(name, sha, path.stat().st_size, kind, table, mapping, cells, years)
+    return ParsedFile(name, sha, size_of(path), kind, table, mapping, cells, years)
 
 
 def _file_years(parsed: ParsedFile) -> list[int]:
@@ -288,7 +289,7 @@ def originals_of_copies(con: duckdb.DuckDBPyConnection, input_dir: Path, shas: d
     Of files with the same content, the one an earlier run loaded stays the one that counts,
     so a copy added later (whatever its name) is the duplicate and nothing is counted twice.
     """
-    present = {(str(path.relative_to(input_dir)), sha) for path, sha in shas.items()}
+    present = {(input_name(path, input_dir), sha) for path, sha in shas.items()}
     first_by_sha: dict[str, str] = {}
     for name, sha in con.execute(
         "select file_name, sha256 from input_files where status = 'loaded' order by file_name desc"
@@ -297,7 +298,7 @@ def originals_of_copies(con: duckdb.DuckDBPyConnection, input_dir: Path, shas: d
             first_by_sha[sha] = name
     originals = {}
     for path, sha in shas.items():
-        name = str(path.relative_to(input_dir))
+        name = input_name(path, input_dir)
         if first_by_sha.setdefault(sha, name) != name:
             originals[path] = first_by_sha[sha]
     return originals
@@ -326,9 +327,9 @@ def load_school_year(con: duckdb.DuckDBPyConnection, input_dir: Path, count_year
                         "single_school_municipality": facts.single_school_municipality})
 
     for path in paths:
-        name = str(path.relative_to(input_dir))
+        name = input_name(path, input_dir)
         sha = shas[path]
-        size = path.stat().st_size
+        size = size_of(path)
         if path in originals:
             record_duplicate(con, name, sha, size, originals[path])
             result.duplicates.append((name, originals[path]))
@@ -417,7 +418,7 @@ def discover_input(input_dir: Path, only: list[Path] | None = None,
     problems: list[tuple[str, str]] = []
     known = known or {}
     for path in only if only is not None else list_input_files(input_dir):
-        name = str(path.relative_to(input_dir)) if path.is_relative_to(input_dir) else path.name
+        name = input_name(path, input_dir)
         sha = sha256_of(path)
         if (name, sha) in known:
             kind, found = known[(name, sha)]

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import polars as pl
 
-from .text import FileRejected, decode
+from .files import broken_link
+from .text import FileRejected, decode, read_bytes
 
 ROW_COLUMN = "_row"
 
@@ -35,10 +36,10 @@ def file_kind(path: Path) -> str:
 
 def decode_csv(path: Path) -> tuple[str, str]:
     """(text with every line ending turned into '\\n', encoding); ValueError naming the file."""
-    data = path.read_bytes()
-    if not data.strip():
-        raise ValueError(f"{path.name}: the file is empty")
     try:
+        data = read_bytes(path)
+        if not data.strip():
+            raise ValueError(f"{path.name}: the file is empty")
         text, encoding = decode(data)
     except FileRejected as err:
         raise ValueError(f"{path.name}: {err.message}") from None
@@ -73,7 +74,7 @@ def read_table(path: Path) -> pl.DataFrame:
     path = Path(path)
     kind = file_kind(path)
     if not path.is_file():
-        raise ValueError(f"{path.name}: file not found ({path})")
+        raise ValueError(broken_link(path) or f"{path.name}: file not found ({path})")
     try:
         if kind == "csv":
             text, _ = decode_csv(path)

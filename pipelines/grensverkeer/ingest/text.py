@@ -47,6 +47,32 @@ _SHA_CACHE: dict[tuple, str] = {}
 
 
 def sha256_of(path: Path) -> str:
+    """The content's sha256; for a link that points nowhere or a file that cannot be read, a
+    stand-in (the loaders refuse those files by name)."""
+    from .files import broken_link, link_sha256
+
+    if broken_link(Path(path)):
+        return link_sha256(Path(path))
+    try:
+        return _sha256_cached(Path(path))
+    except OSError as exc:
+        return hashlib.sha256(f"unreadable:{exc.errno}".encode()).hexdigest()
+
+
+def read_bytes(path: Path) -> bytes:
+    """The file's bytes; FileRejected (naming why) when it is a broken link or cannot be read."""
+    from .files import broken_link
+
+    problem = broken_link(path)
+    if problem:
+        raise FileRejected("broken_link", problem)
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise FileRejected("unreadable", f"the file cannot be read: {exc.strerror or exc}") from None
+
+
+def _sha256_cached(path: Path) -> str:
     st = Path(path).stat()
     key = (str(Path(path).resolve()), st.st_ino, st.st_size, st.st_mtime_ns)
     if key not in _SHA_CACHE:
@@ -66,13 +92,13 @@ def _sha256_uncached(path: Path) -> str:
 
 def decode(data: bytes) -> tuple[str, str]:
     """Return (text, encoding name). UTF-8 (with or without BOM) first, then cp1252."""
+    if b"\x00" in data:
+        raise FileRejected("not_text", "this is not a text (CSV) file: it contains NUL bytes (is it an Excel or zip file?)")
     if data.startswith(b"\xef\xbb\xbf"):
         try:
             return data[3:].decode("utf-8"), "utf-8-sig"
         except UnicodeDecodeError as exc:
             raise _undecodable(data, exc, "UTF-8 (the file starts with a UTF-8 byte order mark)", offset=3) from None
-    if b"\x00" in data[:65536]:
-        raise FileRejected("not_text", "this is not a text (CSV) file: it contains NUL bytes (is it an Excel or zip file?)")
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -105,11 +131,12 @@ _QUOTED = r'"(?:[^"]|"")*"'
 
 
 def read_text_table(path: Path) -> TextTable:
-    data = path.read_bytes()
-    if not data.strip():
-        raise FileRejected("empty_file", "the file is empty")
+    data = read_bytes(path)
+    if not data.removeprefix(b"\xef\xbb\xbf").strip():
+        raise FileRejected("empty_file", "the file is empty" + (" (it holds only a byte order mark)" if data else ""))
     text, encoding = decode(data)
-    lines = pl.Series("raw_line", text.split("\n")).str.strip_suffix("\r")
+    # CRLF (Windows), LF, and CR alone (Excel for Mac "CSV (Macintosh)") all end a line.
+    lines = pl.Series("raw_line", text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
     header, delimiter = _split_header(lines[0])
     if not any(header):
         raise FileRejected("no_header", "the first line is empty: a header line with column names is expected", line=1)

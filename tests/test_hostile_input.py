@@ -1,0 +1,135 @@
+"""Files a careless or hostile supplier sends (issue 14), run as a user runs them:
+`grensverkeer run` as a separate process on one folder made from the bundled real DUO files.
+
+    Midden-Delfland mac.csv          the real file saved with CR-only line endings (Excel for Mac)
+    Fr\\xfdsl\\xe2n afgeschermd.csv    the real Delft file under a name that is not valid UTF-8
+    Wassenaar afgeschermd.csv        the real file, as is
+    via-link.csv                     a symbolic link to the real Rijswijk file outside the folder
+    weg.csv                          a symbolic link to a file that does not exist
+    alleen-bom.csv                   only a UTF-8 byte order mark
+    nul.csv                          the real Wassenaar file with NUL bytes in it
+    dubbele-kop.csv                  the real Westland file with its header line repeated inside
+    lang-veld.csv                    the real Zoetermeer file with one field of a million characters
+
+One bad file never stops the good ones: every good file loads and counts as in a run on the
+good files alone; every bad one is refused by name; exit code 1; no traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+import fixtures as F
+
+DUO = F.REPO / "data" / "inputs" / "duo"
+BAD_NAME = os.fsdecode(b"Fr\xfdsl\xe2n afgeschermd.csv")
+STORED_BAD_NAME = "Fr\\xfdsl\\xe2n afgeschermd.csv"
+GOOD = {"Midden-Delfland mac.csv": "Midden-Delfland afgeschermd.csv", STORED_BAD_NAME: "Delft afgeschermd.csv",
+        "Wassenaar afgeschermd.csv": "Wassenaar afgeschermd.csv", "via-link.csv": "Rijswijk afgeschermd.csv"}
+
+
+def grensverkeer(root: Path, *args: str) -> subprocess.CompletedProcess:
+    """The installed command, as a user starts it (stdout and stderr in one stream, in order)."""
+    home = root / "dagster_home"
+    home.mkdir(exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GRENSVERKEER_")}
+    env["DAGSTER_HOME"] = str(home)
+    exe = Path(sys.executable).with_name("grensverkeer")
+    return subprocess.run([str(exe), *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+                          timeout=900)
+
+
+def _write_folder(folder: Path, outside: Path) -> None:
+    folder.mkdir(parents=True)
+    outside.mkdir(parents=True)
+    raw = (DUO / "Midden-Delfland afgeschermd.csv").read_bytes()
+    (folder / "Midden-Delfland mac.csv").write_bytes(raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r"))
+    shutil.copy(DUO / "Delft afgeschermd.csv", folder / BAD_NAME)
+    shutil.copy(DUO / "Wassenaar afgeschermd.csv", folder / "Wassenaar afgeschermd.csv")
+    shutil.copy(DUO / "Rijswijk afgeschermd.csv", outside / "Rijswijk afgeschermd.csv")
+    os.symlink(outside / "Rijswijk afgeschermd.csv", folder / "via-link.csv")
+    os.symlink(outside / "verdwenen.csv", folder / "weg.csv")
+    (folder / "alleen-bom.csv").write_bytes(b"\xef\xbb\xbf")
+    wassenaar = (DUO / "Wassenaar afgeschermd.csv").read_bytes()
+    (folder / "nul.csv").write_bytes(wassenaar[:200] + b"\x00\x00" + wassenaar[200:])
+    westland = (DUO / "Westland afgeschermd.csv").read_bytes().split(b"\n")
+    (folder / "dubbele-kop.csv").write_bytes(b"\n".join(westland[:5] + [westland[0]] + westland[5:]))
+    zoetermeer = (DUO / "Zoetermeer afgeschermd.csv").read_bytes().split(b"\n")
+    zoetermeer[3] = zoetermeer[3].replace(b";", b";" + b"x" * 1_000_000 + b";", 1)
+    (folder / "lang-veld.csv").write_bytes(b"\n".join(zoetermeer))
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory):
+    root = tmp_path_factory.mktemp("hostile")
+    folder = root / "in"
+    _write_folder(folder, root / "elders")
+    done = grensverkeer(root, "run", "--input", str(folder), "--warehouse", str(root / "wh.duckdb"),
+                        "--out", str(root / "out"))
+    return root, done
+
+
+def _q(root: Path, sql: str, params=None):
+    con = duckdb.connect(str(root / "wh.duckdb"), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def test_no_traceback_and_exit_code_1(hostile):
+    _, done = hostile
+    assert "Traceback" not in done.stdout, done.stdout
+    assert done.returncode == 1, done.stdout
+
+
+def test_every_good_file_loads_all_its_rows(hostile):
+    root, _ = hostile
+    for stored, original in GOOD.items():
+        assert _q(root, "select status from input_files where file_name = ?", [stored]) == [("loaded",)], stored
+        staged = _q(root, "select count(*) from stg_duo_rows where file_name = ?", [stored])[0][0]
+        assert staged == F.data_rows_in(DUO / original), stored
+
+
+def test_cr_only_file_is_read_line_by_line(hostile):
+    root, _ = hostile
+    lines = [n for (n,) in _q(root, "select line from raw_rows where file_name = 'Midden-Delfland mac.csv' "
+                                    "order by line limit 3")]
+    assert lines == [2, 3, 4]
+
+
+def test_name_that_is_not_utf8_is_stored_escaped_and_shown_readably(hostile):
+    _, done = hostile
+    assert STORED_BAD_NAME in done.stdout and '"Frýslân afgeschermd.csv"' in done.stdout
+
+
+@pytest.mark.parametrize("name,reason", [
+    ("weg.csv", "symbolic link to"),
+    ("alleen-bom.csv", "empty"),
+    ("nul.csv", "NUL bytes"),
+])
+def test_bad_files_refused_by_name(hostile, name, reason):
+    root, done = hostile
+    [(message,)] = _q(root, "select reason from rejected_files where file_name = ?", [name])
+    assert reason in message
+    assert f"rejected file {name}: " in done.stdout
+
+
+def test_repeated_header_and_huge_field_are_row_rejections(hostile):
+    root, _ = hostile
+    for name, original in (("dubbele-kop.csv", "Westland afgeschermd.csv"),
+                           ("lang-veld.csv", "Zoetermeer afgeschermd.csv")):
+        status = _q(root, "select status from input_files where file_name = ?", [name])
+        assert status == [("loaded",)], name
+        rejected = _q(root, "select count(*) from stg_duo_rows where file_name = ? and reason_code is not null "
+                            "and reason_code <> 'duplicate_row'", [name])[0][0]
+        assert rejected == 1, name
+        lines = _q(root, "select count(*) from stg_duo_rows where file_name = ?", [name])[0][0]
+        assert lines == F.data_rows_in(DUO / original) + (name == "dubbele-kop.csv")
