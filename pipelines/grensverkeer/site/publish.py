@@ -245,8 +245,8 @@ def year_cells(y: YearData, region: Region, settings_k: int = 5, public: bool = 
         for (S, o, d), members in by_flow.items():
             rel(_cid("scholen", Y, S, o, d), _cid("f", Y, S, o, d), members)
         for (S, school), members in by_school.items():
-            t = cell(_cid("st", Y, S, school), sum(cells[m][0] for m in members), any(cells[m][1] for m in members),
-                     sum(highs[m] for m in members))
+            # a school's total is DUO's exact location total (pub_school_totals checks it): a number, never '<5'
+            t = cell(_cid("st", Y, S, school), sum(cells[m][0] for m in members))
             rel(_cid("st", Y, S, school), t, members)
 
     # agreement needs: a pair is the sum of its schools; a local team's pupils elsewhere the sum of its pairs
