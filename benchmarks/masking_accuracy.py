@@ -23,7 +23,11 @@ Protocol (docs/masking.md explains it in words):
    municipality catchments; mean and max over replicates; and the share of true
    pair values inside [sum of lower bounds, sum of upper bounds].
 
-Run:  .venv/bin/python benchmarks/masking_accuracy.py [--seed N] [--replicates K]
+The main case is real truth (benchmarks/masking_real.py): DUO's unmasked 2017-2018 files,
+masked as DUO masks today, with the real location totals.
+
+Run:  .venv/bin/python benchmarks/masking_accuracy.py                 (real 2017-2018 truth)
+      .venv/bin/python benchmarks/masking_accuracy.py --synthetic [--seed N] [--replicates K]
 """
 
 from __future__ import annotations
@@ -41,6 +45,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "pipelines"))
 
 from grensverkeer import estimate as est  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import masking_real  # noqa: E402
 
 DEFAULT_INPUT = REPO / "data" / "inputs" / "duo"
 FILE_PATTERN = "*afgeschermd*.csv"
@@ -441,10 +448,18 @@ def main(argv=None) -> int:
     ap.add_argument("--replicates", type=int, default=3)
     ap.add_argument("--extended", action="store_true",
                     help="also measure the number of outer rounds of the poisson rule")
+    ap.add_argument("--synthetic", action="store_true",
+                    help="the synthetic-truth study on the 2024 files instead of the real 2017-2018 truth")
     args = ap.parse_args(argv)
 
     t0 = time.time()
     con = duckdb.connect()
+    if not args.synthetic:
+        print("## Masked-cell estimator accuracy on real truth (DUO 2017-2018, masked as today)\n")
+        print("- command: `.venv/bin/python benchmarks/masking_accuracy.py`")
+        masking_real.print_report(masking_real.run(con, load_real, args.input))
+        print(f"\n({time.time() - t0:.1f} s)")
+        return 0
     meta = load_real(con, args.input, args.pattern, args.totals)
     n_cells, n_masked, n_locs = con.execute(
         "SELECT count(*), count(*) FILTER (WHERE is_masked), count(DISTINCT loc) FROM real_cells"
@@ -453,7 +468,7 @@ def main(argv=None) -> int:
     seeds = list(range(args.seed, args.seed + args.replicates))
 
     print(f"## Masked-cell estimator accuracy ({meta['year']} data)\n")
-    print(f"- command: `.venv/bin/python benchmarks/masking_accuracy.py --seed {args.seed} "
+    print(f"- command: `.venv/bin/python benchmarks/masking_accuracy.py --synthetic --seed {args.seed} "
           f"--replicates {args.replicates}{' --extended' if args.extended else ''}`")
     print(f"- input: {len(meta['files'])} files, {n_locs} school locations, {n_cells} cells, "
           f"{n_masked} masked; totals: `{Path(meta['totals_file']).name}`")

@@ -331,3 +331,67 @@ def test_invalid_input_is_rejected():
         estimate_masked_cells(con)
     with pytest.raises(ValueError, match="allocation"):
         estimate_masked_cells(con, allocation="magic")
+
+
+# ------------------------------------------------------------- cell weights (geography)
+@st.composite
+def weighted_tables(draw):
+    cells, totals, kinds = draw(tables())
+    weights = {c[0]: draw(st.floats(0.05, 3.0)) for c in cells if 1 <= c[4] <= 4}
+    return cells, totals, kinds, weights
+
+
+def run_weighted(cells, totals, weights, catchment=()):
+    con = duckdb.connect()
+    load(con, cells, totals)
+    con.execute("CREATE TABLE w (cell_id BIGINT, weight DOUBLE, catchment BOOLEAN)")
+    if weights:
+        con.executemany("INSERT INTO w VALUES (?, ?, ?)", [(c, x, c in catchment) for c, x in weights.items()])
+    estimate_masked_cells(con, cell_weights="w")
+    res = {r[0]: r[1:] for r in con.execute(
+        "SELECT cell_id, students, students_low, students_high, method FROM est_cell_estimates").fetchall()}
+    con.close()
+    return res
+
+
+@SETTINGS
+@given(weighted_tables())
+def test_weights_keep_bounds_and_sums(table):
+    """Weights only move pupils between a location's masked cells: the bounds are those of
+    the unweighted estimate, and a complete location still adds up to its remainder."""
+    cells, totals, kinds, weights = table
+    plain, _ = run(cells, totals)
+    res = run_weighted(cells, totals, weights)
+    tot = {t[0]: t for t in totals}
+    for cell_id, *_ in cells:
+        assert res[cell_id][1:] == plain[cell_id][1:]  # bounds and method
+        assert res[cell_id][1] - TOL <= res[cell_id][0] <= res[cell_id][2] + TOL
+    for loc, kind in kinds.items():
+        if kind == "exact":
+            total = sum(res[c[0]][0] for c in cells if c[1] == loc)
+            assert total == pytest.approx(tot[loc][1], abs=1e-6)
+
+
+def test_heavier_weight_gets_more_and_catchment_is_named():
+    # two lone masked cells in one location, remainder 5: the one weighted up gets more
+    cells = [(1, "A", 1, "LEEFTIJD_5", 20), (2, "A", 2, "LEEFTIJD_6", 2), (3, "A", 3, "LEEFTIJD_6", 3)]
+    res = run_weighted(cells, [("A", 25, 25, True)], {2: 3.0, 3: 0.2}, catchment={2})
+    assert res[2][0] > res[3][0]
+    assert res[2][0] + res[3][0] == pytest.approx(5.0, abs=TOL)
+    assert (res[2][3], res[3][3]) == ("location_total+catchment", "location_total")
+    same = run_weighted(cells, [("A", 25, 25, True)], {2: 1.0, 3: 1.0})
+    plain, _ = run(cells, [("A", 25, 25, True)])
+    assert same[2][0] == pytest.approx(plain[2][0], abs=TOL)  # weight 1 = no weight
+
+
+def test_row_weights_equal_cell_weights_of_the_row():
+    cells = [(1, "A", 1, "LEEFTIJD_5", 20), (2, "A", 2, "LEEFTIJD_6", 2), (3, "A", 2, "LEEFTIJD_7", 1),
+             (4, "A", 3, "LEEFTIJD_6", 3)]
+    by_cell = run_weighted(cells, [("A", 26, 26, True)], {2: 2.0, 3: 2.0, 4: 0.5})
+    con = duckdb.connect()
+    load(con, cells, [("A", 26, 26, True)])
+    con.execute("CREATE TABLE w AS SELECT * FROM (VALUES (2::BIGINT, 2.0::DOUBLE), (3, 0.5)) t(row_id, weight)")
+    estimate_masked_cells(con, cell_weights="w")
+    by_row = dict(con.execute("SELECT cell_id, students FROM est_cell_estimates").fetchall())
+    con.close()
+    assert all(by_row[c] == pytest.approx(by_cell[c][0], abs=TOL) for c in (2, 3, 4))

@@ -10,6 +10,7 @@
     nul.csv                          the real Wassenaar file with NUL bytes in it
     dubbele-kop.csv                  the real Westland file with its header line repeated inside
     lang-veld.csv                    the real Zoetermeer file with one field of a million characters
+    tikfout.csv                      the real Pijnacker-Nootdorp file with PEILDATUM 20421001 on line 2
 
 One bad file never stops the good ones: every good file loads and counts as in a run on the
 good files alone; every bad one is refused by name; exit code 1; no traceback.
@@ -64,6 +65,9 @@ def _write_folder(folder: Path, outside: Path) -> None:
     zoetermeer = (DUO / "Zoetermeer afgeschermd.csv").read_bytes().split(b"\n")
     zoetermeer[3] = zoetermeer[3].replace(b";", b";" + b"x" * 1_000_000 + b";", 1)
     (folder / "lang-veld.csv").write_bytes(b"\n".join(zoetermeer))
+    pijnacker = (DUO / "Pijnacker-Nootdorp afgeschermd.csv").read_bytes().split(b"\n")
+    pijnacker[1] = pijnacker[1].replace(b"20241001", b"20421001", 1)
+    (folder / "tikfout.csv").write_bytes(b"\n".join(pijnacker))
 
 
 @pytest.fixture(scope="module")
@@ -133,3 +137,20 @@ def test_repeated_header_and_huge_field_are_row_rejections(hostile):
         assert rejected == 1, name
         lines = _q(root, "select count(*) from stg_duo_rows where file_name = ?", [name])[0][0]
         assert lines == F.data_rows_in(DUO / original) + (name == "dubbele-kop.csv")
+
+
+def test_a_typo_in_the_count_date_is_a_row_rejection_not_a_school_year(hostile):
+    root, done = hostile
+    assert "2042-2043" not in done.stdout
+    assert _q(root, "select count(*) from municipality_flows where school_year = '2042-2043'") == [(0,)]
+    [(line, column, code, reason)] = _q(root, "select line, column_name, reason_code, reason from rejected_rows "
+                                              "where file_name = 'tikfout.csv'")
+    assert (line, column, code) == (2, "PEILDATUM", "implausible_count_date")
+    assert "20421001" in reason and "2024-2025" in reason
+
+
+def test_rejections_are_said_first_above_the_summary(hostile):
+    _, done = hostile
+    out = done.stdout
+    assert out.index("rejected file weg.csv") < out.index(" files in ")  # the summary's first line
+    assert out.index("rejected file nul.csv") < out.index("pupils counted")

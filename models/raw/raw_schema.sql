@@ -12,11 +12,13 @@ create table if not exists input_files (
     count_years integer[],
     column_map map(varchar, varchar),    -- canonical column -> the file's own column name
     single_school_municipality boolean,  -- a DUO per-municipality file: complete for its schools
-    status varchar not null,             -- loaded | rejected | duplicate
+    status varchar not null,             -- loaded | rejected | duplicate | retracted (no longer in the folder)
     message varchar,
     seen_at timestamp,
+    retracted_at timestamp,              -- when this version stopped counting (ingest/retract.py)
     primary key (file_name, sha256)
 );
+alter table input_files add column if not exists retracted_at timestamp;  -- warehouses from before
 
 create table if not exists rejected_files (
     file_name varchar not null,

@@ -86,6 +86,12 @@ checked as (
             when peildatum is not null
                  and try_strptime(trim(peildatum), '%Y%m%d') is null
                  and not regexp_matches(trim(peildatum), '^(19|20)[0-9]{2}$') then 'invalid_count_date'
+            -- a count date whose school year holds under 1% of the file's rows (ingest/load.py)
+            -- was put with the file's main year: a typo such as 20421001, not a school year
+            when try_strptime(trim(peildatum), '%Y%m%d') is not null
+                 and (year(try_strptime(trim(peildatum), '%Y%m%d'))
+                      - case when month(try_strptime(trim(peildatum), '%Y%m%d')) >= 8 then 0 else 1 end)
+                     <> cast(left(school_year, 4) as integer) then 'implausible_count_date'
             when not regexp_matches(coalesce(brin_clean, ''), '^[0-9]{2}[A-Z0-9]{2}$') then 'invalid_brin'
             when school_location_id is null then 'invalid_location'
             when kind = 'duo_po_pc4' and po_sector is null then 'unknown_soort_po'
@@ -108,6 +114,7 @@ described as (
         case problem
             when 'truncated_row' then first_missing_column
             when 'invalid_count_date' then column_map['peildatum']
+            when 'implausible_count_date' then column_map['peildatum']
             when 'invalid_brin' then column_map['brin']
             when 'invalid_location' then column_map['location_no']
             when 'unknown_soort_po' then column_map['soort']
@@ -121,6 +128,8 @@ described as (
             when 'truncated_row' then format('truncated row: {} of {} fields, {} and later columns are missing', n_fields, expected_fields, first_missing_column)
             when 'too_many_fields' then format('row has {} fields, the header has {}', n_fields, expected_fields)
             when 'invalid_count_date' then format('count date {} is not a date like 20241001', peildatum)
+            when 'implausible_count_date' then format('count date {} is not in school year {} like the other rows of the file, '
+                                                      'and under 1% of its rows have it: a typo? Correct it in the file', peildatum, school_year)
             when 'invalid_brin' then format('school code (BRIN) {} is not 2 digits and 2 letters or digits', coalesce(brin, '(empty)'))
             when 'invalid_location' then format('location number {} is not a number of at most 2 digits', coalesce(location_no, '(empty)'))
             when 'unknown_soort_po' then format('unknown SOORT_PO {}: expected Bo, Sbo, So or Vso', coalesce(soort, '(empty)'))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import os
 import shutil
 import sys
@@ -28,17 +30,66 @@ def _prepare_environment(args: argparse.Namespace) -> None:
     os.environ["DAGSTER_HOME"] = str(home)
 
 
+EXIT_CLEAN, EXIT_REJECTED, EXIT_USAGE, EXIT_ENVIRONMENT = 0, 1, 2, 3  # README "Exit codes"
+
+
+class EnvironmentProblem(Exception):
+    """Something around the run is wrong (warehouse in use, folder missing, disk full): one sentence, exit 3."""
+
+
+def _environment_message(exc: BaseException, warehouse: Path) -> str | None:
+    """A plain sentence for the everyday failures around a run, or None for anything else."""
+    import errno
+
+    import duckdb
+
+    text = str(exc)
+    if isinstance(exc, duckdb.IOException) and "lock" in text.lower():
+        return (f"the warehouse {warehouse} is in use by another program (another grensverkeer run, or a DuckDB "
+                "session that has it open): close that first, or wait for the run to finish, then run again")
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC or "No space left on device" in text:
+        return (f"the disk is full while writing the warehouse {warehouse} or the output: free some space and "
+                "run again (nothing of this run was published)")
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
+    try:
+        return _run(args)
+    except EnvironmentProblem as exc:
+        print(f"grensverkeer: {exc}", file=sys.stderr)
+        return EXIT_ENVIRONMENT
+    except Exception as exc:
+        message = _environment_message(exc, settings.warehouse_path())
+        if message is None:
+            raise
+        print(f"grensverkeer: {message}", file=sys.stderr)
+        return EXIT_ENVIRONMENT
+
+
+def _check_region(region: Path) -> None:
+    try:
+        settings.load_region(region)
+    except FileNotFoundError:
+        raise EnvironmentProblem(f"the region file {region} does not exist (pass one with --region)") from None
+    except OSError as exc:
+        raise EnvironmentProblem(f"the region file {region} cannot be read: {exc.strerror or exc}") from None
+    except Exception as exc:  # TOML syntax, a missing key, a wrong value: said in one line
+        raise EnvironmentProblem(f"the region file {region} is not valid: {str(exc).splitlines()[0]}") from None
+
+
+def _run(args: argparse.Namespace) -> int:
     _prepare_environment(args)
     from dagster import DagsterInstance
 
     from .runner import run_pipeline
+    from .ingest.files import shown_name
     from .summary import print_summary
 
     input_dir = settings.input_dir()
     if not input_dir.is_dir():
-        print(f"grensverkeer: input folder {input_dir} does not exist", file=sys.stderr)
-        return 2
+        raise EnvironmentProblem(f"the input folder {input_dir} does not exist (pass one with --input)")
+    _check_region(settings.region_file())
     paths = (input_dir, settings.warehouse_path(), settings.out_dir(), settings.region_file())
     if args.keep_run_history:
         outcome = run_pipeline(*paths, instance=DagsterInstance.get(), only_years=args.school_year or None)
@@ -54,14 +105,22 @@ def run(args: argparse.Namespace) -> int:
             with DagsterInstance.get() as instance:
                 instance.add_dynamic_partitions(school_years.name, outcome.school_years)
     years, failures = outcome.school_years, outcome.failures
-    rejected_files = print_summary(input_dir, settings.warehouse_path(), years, settings.out_dir())
+    for name in outcome.retracted:
+        print(f"grensverkeer: file {shown_name(name)} is no longer in the input folder (removed or replaced): "
+              "its rows no longer count; input_files keeps the version as 'retracted'")
+    # Rejections first, above the summary: a run that refused input must not look normal.
+    summary = io.StringIO()
+    with contextlib.redirect_stdout(summary):
+        rejected_files = print_summary(input_dir, settings.warehouse_path(), years, settings.out_dir())
     if not years:
         print(f"grensverkeer: no DUO pupil files with a usable count date in {input_dir}", file=sys.stderr)
     for f in failures:
         print(f"grensverkeer: {f}", file=sys.stderr)
     for name, reason in rejected_files:
-        print(f"grensverkeer: rejected file {name}: {reason}", file=sys.stderr)
-    return 1 if failures or rejected_files or not years else 0
+        print(f"grensverkeer: rejected file {shown_name(name)}: {reason}", file=sys.stderr)
+    sys.stderr.flush()
+    sys.stdout.write(summary.getvalue())
+    return EXIT_REJECTED if failures or rejected_files or not years else EXIT_CLEAN
 
 
 def export(args: argparse.Namespace) -> int:

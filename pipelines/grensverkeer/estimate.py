@@ -82,6 +82,19 @@ def _g_sql(lam: str) -> str:
     )
 
 
+def _has_column(con, table: str, column: str) -> bool:
+    return column in {d[0] for d in con.execute(f"SELECT * FROM {table} LIMIT 0").description}
+
+
+def _weight_key(con, table: str) -> str:
+    """Weights are per cell (cell_id) or per row (row_id: every cell of the row alike)."""
+    if _has_column(con, table, "cell_id"):
+        return "cell_id"
+    if _has_column(con, table, "row_id"):
+        return "row_id"
+    raise ValueError(f"{table} needs a cell_id or a row_id column")
+
+
 def _scalar(con, query: str):
     row = con.execute(query).fetchone()
     return None if row is None else row[0]
@@ -96,6 +109,7 @@ def estimate_masked_cells(
     allocation: str = "poisson",
     prior: float | None = None,
     masked_only: bool = False,
+    cell_weights: str | None = None,
 ) -> None:
     """Estimate every cell of `cells`; write `out` and `out || '_locations'`.
 
@@ -123,6 +137,12 @@ def estimate_masked_cells(
       cell_low, cell_high (bounds of each masked cell), estimated_masked_sum.
 
     allocation: 'poisson' (default, measured best) or 'equal' (see module docstring).
+    cell_weights: optional table (cell_id BIGINT or row_id BIGINT, weight DOUBLE[,
+      catchment BOOLEAN]): the expected size of a masked cell in the 'poisson' rule is
+      multiplied by the weight of its cell (or of its row, when the table has row_id and no
+      cell_id; geography.build_cell_weights: distance decay, earlier catchment); cells
+      without one weigh 1. Bounds and sums are unaffected: they come from the totals alone. Where
+      `catchment` is true the method gets the suffix '+catchment'.
     prior: flat prior per masked cell, used by 'equal' where there is no usable total
       and as the starting value of 'poisson'; default: the mean masked cell of the
       locations with a usable exact total in `cells` (PRIOR_DEFAULT if none).
@@ -141,13 +161,13 @@ def estimate_masked_cells(
     tag = re.sub(r"\W", "_", out)
     temps = [f"_est_{tag}_{s}" for s in ("c", "l", "x", "lam", "th", "e")]
     try:
-        _run(con, cells, totals, out, allocation, prior, masked_only, *temps)
+        _run(con, cells, totals, out, allocation, prior, masked_only, cell_weights, *temps)
     finally:
         for t in temps:
             con.execute(f"DROP TABLE IF EXISTS {t}")
 
 
-def _run(con, cells, totals, out, allocation, prior, masked_only, c_, l_, x_, lam_, th_, e_) -> None:
+def _run(con, cells, totals, out, allocation, prior, masked_only, cell_weights, c_, l_, x_, lam_, th_, e_) -> None:
     lo_mask, hi_mask = MASK_LOW, MASK_HIGH
     # The input is read as this typed view. Only the masked and the non-zero cells
     # (about a sixth of them nationally) are copied into a working table; the zeros
@@ -281,7 +301,7 @@ def _run(con, cells, totals, out, allocation, prior, masked_only, c_, l_, x_, la
             FROM {x_} x JOIN {l_} l USING (loc) LEFT JOIN {th_} t USING (loc)"""
         )
     else:
-        _poisson_allocation(con, l_, x_, lam_, th_, prior)
+        _poisson_allocation(con, l_, x_, lam_, th_, prior, cell_weights)
 
     # Exact sums: move the small residual of each location onto its cells in
     # proportion to their room inside [1, 4] and clip to the exact bounds. Then count
@@ -291,6 +311,14 @@ def _run(con, cells, totals, out, allocation, prior, masked_only, c_, l_, x_, la
     # still round the other way between runs (threads add the doubles above in varying
     # order).
     scale = 10**_DECIMALS
+    # an estimate that used an earlier unmasked year's catchment says so in its method
+    use_catchment = bool(cell_weights) and allocation == "poisson" and _has_column(con, cell_weights, "catchment")
+    catchment_suffix = " || CASE WHEN cw.catchment THEN '+catchment' ELSE '' END" if use_catchment else ""
+    catchment_join = ""
+    if use_catchment:
+        key = _weight_key(con, cell_weights)
+        catchment_join = (f" LEFT JOIN {cell_weights} cw ON cw.cell_id = r.cell_id" if key == "cell_id" else
+                          f" JOIN {x_} xr ON xr.cell_id = r.cell_id LEFT JOIN {cell_weights} cw ON cw.row_id = xr.row_id")
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {e_} AS
         WITH m AS (
@@ -331,8 +359,8 @@ def _run(con, cells, totals, out, allocation, prior, masked_only, c_, l_, x_, la
                CASE b.status WHEN 'location_total' THEN 'location_total'
                              WHEN 'partial' THEN 'prior_partial'
                              WHEN 'no_total' THEN 'prior_no_total'
-                             ELSE 'prior_inconsistent' END AS method
-        FROM ranked r JOIN b USING (loc)"""
+                             ELSE 'prior_inconsistent' END{catchment_suffix} AS method
+        FROM ranked r JOIN b USING (loc){catchment_join}"""
     )
     if masked_only:
         con.execute(
@@ -372,7 +400,7 @@ def _run(con, cells, totals, out, allocation, prior, masked_only, c_, l_, x_, la
     )
 
 
-def _poisson_allocation(con, l_, x_, lam_, th_, prior: float) -> None:
+def _poisson_allocation(con, l_, x_, lam_, th_, prior: float, cell_weights: str | None = None) -> None:
     """Replace the masked x in `x_` by truncated-Poisson estimates tilted per location.
 
     A fixed number of outer rounds (re-fit the independence model) and of safeguarded
@@ -380,6 +408,11 @@ def _poisson_allocation(con, l_, x_, lam_, th_, prior: float) -> None:
     """
     g_free = _g_sql("lam")
     k = float(_AGE_PRIOR_PUPILS)
+    wexpr = " * coalesce(w.weight, 1)" if cell_weights else ""
+    wjoin = ""
+    if cell_weights:
+        key = _weight_key(con, cell_weights)
+        wjoin = f" LEFT JOIN {cell_weights} w ON w.{key} = x.{key}"
     for _ in range(_OUTER_ITERATIONS):
         # independence model of the location table: row total x column total / total
         con.execute(
@@ -390,10 +423,10 @@ def _poisson_allocation(con, l_, x_, lam_, th_, prior: float) -> None:
                  a AS (SELECT age, sum(x) / (SELECT sum(x) FROM {x_}) AS share
                        FROM {x_} GROUP BY ALL)
             SELECT x.cell_id, x.loc,
-                   least(greatest(r.r * (c.c + {k} * a.share) / (n.n + {k}), 1e-12),
+                   least(greatest(r.r * (c.c + {k} * a.share) / (n.n + {k}){wexpr}, 1e-12),
                          {_LAMBDA_CAP}) AS lam
             FROM {x_} x JOIN r USING (loc, row_id) JOIN c USING (loc, age) JOIN n USING (loc)
-            JOIN a USING (age)
+            JOIN a USING (age){wjoin}
             WHERE x.is_masked"""
         )
         # target per location: the untilted sum, clipped into [s_low, s_high]

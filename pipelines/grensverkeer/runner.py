@@ -14,6 +14,7 @@ from dagster import DagsterInstance, Definitions
 
 from . import settings
 from .ingest.linked import linked_school_years
+from .ingest.retract import retract_years
 from .ingest.load import discover_input, loaded_file_years, school_year_of
 from .partitions import school_years
 from .resources import make_resources
@@ -25,6 +26,7 @@ QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 class RunOutcome:
     school_years: list[str]
     failures: list[str] = field(default_factory=list)
+    retracted: list[str] = field(default_factory=list)  # file versions no longer in the folder (ingest/retract.py)
 
     @property
     def success(self) -> bool:
@@ -108,9 +110,15 @@ def run_pipeline(input_dir: Path, warehouse: Path, out_dir: Path, region_file: P
     (or only `only_years`); each year is one partition run, the others stay as they are.
     Then the dashboard site, unless `site` is False (the national benchmark)."""
     with warehouse_kept_open(warehouse) as con:
+        # The warehouse reflects the folder: versions no longer in it stop counting first.
+        retraction = retract_years(con, input_dir, out_dir)
+        if retraction.school_years and only_years is not None:
+            only_years = None  # the touched years must be recomputed too: recompute every year
         known = loaded_file_years(con)  # files loaded before are not parsed again to find their years
-        return _run_pipeline(input_dir, warehouse, out_dir, region_file, instance, log_config, only_years, known,
-                             site)
+        outcome = _run_pipeline(input_dir, warehouse, out_dir, region_file, instance, log_config, only_years, known,
+                                site)
+        outcome.retracted = retraction.files
+        return outcome
 
 
 def _run_pipeline(input_dir: Path, warehouse: Path, out_dir: Path, region_file: Path | None,

@@ -37,20 +37,21 @@ def duckdb_config() -> dict[str, str]:
     return {"custom_user_agent": "dagster", "memory_limit": os.environ.get(ENV_DUCKDB_MEMORY, DEFAULT_DUCKDB_MEMORY)}
 
 
+# An empty variable counts as unset (Path("") would be the current folder).
 def input_dir() -> Path:
-    return Path(os.environ.get(ENV_INPUT, DEFAULT_INPUT_DIR)).resolve()
+    return Path(os.environ.get(ENV_INPUT) or DEFAULT_INPUT_DIR).resolve()
 
 
 def warehouse_path() -> Path:
-    return Path(os.environ.get(ENV_WAREHOUSE, DEFAULT_WAREHOUSE)).resolve()
+    return Path(os.environ.get(ENV_WAREHOUSE) or DEFAULT_WAREHOUSE).resolve()
 
 
 def out_dir() -> Path:
-    return Path(os.environ.get(ENV_OUT, DEFAULT_OUT_DIR)).resolve()
+    return Path(os.environ.get(ENV_OUT) or DEFAULT_OUT_DIR).resolve()
 
 
 def region_file() -> Path:
-    return Path(os.environ.get(ENV_REGION, DEFAULT_REGION_FILE)).resolve()
+    return Path(os.environ.get(ENV_REGION) or DEFAULT_REGION_FILE).resolve()
 
 
 DEFAULT_AGREEMENTS = {

@@ -10,11 +10,16 @@ from __future__ import annotations
 MASKING = (
     'DUO publiceert aantallen van 1 tot en met 4 leerlingen niet precies, maar als "<5", zodat geen enkel kind '
     "herkenbaar is. Van elke schoolvestiging is wel het precieze totaal aantal leerlingen bekend, dus weten we "
-    "hoeveel leerlingen samen in de verborgen vakjes zitten. Dat aantal verdelen we over die vakjes: een vakje naast "
-    "grote aantallen (veel kinderen uit dezelfde buurt of van dezelfde leeftijd) krijgt meer, een enkele leerling uit "
-    "een verre buurt telt als ongeveer 1. Bij elk geschat aantal geven we ook het kleinst en grootst mogelijke aantal "
-    "(onder- en bovengrens), zodat zichtbaar is hoe zeker het getal is. In een proef op de echte DUO-bestanden van "
-    "2024 weken de geschatte stromen tussen gemeenten gemiddeld ongeveer 3% af van de werkelijke."
+    "hoeveel leerlingen samen in de verborgen vakjes zitten. Een schatting is onze beste verdeling van dat aantal over "
+    "die vakjes: een vakje naast grote aantallen (veel kinderen uit dezelfde buurt of van dezelfde leeftijd) krijgt "
+    "meer, en hoe verder de woonwijk (postcode) van de school ligt, hoe kleiner het vakje waarschijnlijk is; een enkele "
+    "leerling uit een verre buurt telt als ongeveer 1. Samen tellen de schattingen van een vestiging altijd op tot het "
+    "echte totaal. Bij elk geschat aantal geven we ook het kleinst en grootst mogelijke aantal (onder- en bovengrens), "
+    "zodat zichtbaar is hoe zeker het getal is. Hoe goed is dat? DUO publiceerde de telling van 2017-2018 nog zonder "
+    '"<5". Toen we die echte aantallen van de negen Haaglanden-gemeenten verborgen zoals DUO dat nu doet en opnieuw '
+    "schatten, weken de geschatte stromen tussen gemeenten samen 2,7% af van de echte (3,0% als ook de leerlingen op "
+    "scholen buiten de regio meetellen), en lag het echte aantal altijd tussen de onder- en bovengrens. De aantallen "
+    "van 2017-2018 zelf zijn exact; die van 2024-2025 zijn schattingen."
 )
 
 

@@ -5,6 +5,7 @@ from dagster_duckdb import DuckDBResource
 
 from .. import warehouse
 from ..estimate import estimate_masked_cells
+from ..geography import build_cell_weights
 from ..expectations import gxe, run_suite
 from ..partitions import school_years
 from ..warehouse_frames import replace_partitions
@@ -74,6 +75,18 @@ where t.school_year = getvariable('school_year') and t.reason_code is null and t
 """
 
 
+# Geography of the DUO rows: home PC4 and sector per accepted row (row_id as in est_cells),
+# for the distance from home to school in the estimate (docs/masking.md). Per row, not per
+# cell: a row's cells share their home and school, and rows are a few times fewer.
+GEOGRAPHY_INPUTS = """
+create or replace temp table est_rows_geo as
+select f.line_offset + r.line as row_id, r.school_location_id, r.home_pc4, r.sector
+from stg_duo_rows as r
+join est_files as f using (file_name)
+where r.school_year = getvariable('school_year') and r.reason_code is null;
+"""
+
+
 @asset(group_name="intermediate", partitions_def=school_years, deps=[stg_duo_cells, stg_location_totals],
        description="Every accepted count cell with an estimate for masked cells and exact bounds (docs/masking.md); "
        "also int_location_masking (per location: how its masked cells were constrained) and int_row_estimates.")
@@ -82,13 +95,19 @@ def int_cell_estimates(context: AssetExecutionContext, duckdb: DuckDBResource) -
     with duckdb.get_connection() as con:
         con.execute("set variable school_year = ?", [year])
         con.execute(ESTIMATOR_INPUTS)
+        con.execute(GEOGRAPHY_INPUTS)
+        # distance decay only: an earlier unmasked year's catchment made the one real check
+        # worse (docs/masking.md), so it is not passed here
+        build_cell_weights(con, "est_rows_geo", "est_cell_weights")
         # masked cells only: the int_cell_estimates model takes the unmasked ones from est_cells
-        estimate_masked_cells(con, "est_cells", "est_totals", "est_cell_estimates", masked_only=True)
+        estimate_masked_cells(con, "est_cells", "est_totals", "est_cell_estimates", masked_only=True,
+                              cell_weights="est_cell_weights")
         locations = con.sql("select ? as school_year, * from est_cell_estimates_locations", params=[year]).pl()
         replace_partitions(con, {"int_location_masking": locations}, year)
         n, _ = warehouse.run_models(con, [
             ("intermediate/int_cell_estimates", None, None), ("intermediate/int_row_estimates", None, None)], year)
-        con.execute("drop table if exists est_cell_estimates; drop table if exists est_cell_estimates_locations")
+        con.execute("drop table if exists est_cell_estimates; drop table if exists est_cell_estimates_locations; "
+                    "drop table if exists est_cell_weights; drop table if exists est_rows_geo")
         methods = dict(con.execute(
             "select method, count(*) from int_cell_estimates where school_year = ? and is_masked group by all", [year]
         ).fetchall())

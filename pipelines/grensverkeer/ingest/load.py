@@ -20,6 +20,7 @@ from .files import input_name, listed, size_of
 from .text import FileRejected, TextTable, read_text_table, sha256_of
 
 INPUT_SUFFIXES = {".csv", ".txt"}
+RARE_YEAR_SHARE = 0.01  # docs/inputs-duo.md: a count date that opens a school year for under 1% of a file's rows
 _YEAR_IN_NAME = re.compile(r"(?<!\d)(19\d{2}|20\d{2})(?!\d)")
 
 
@@ -93,6 +94,12 @@ def parse_file(path: Path, name: str, sha: str) -> ParsedFile:
         years = pl.Series("count_year", [None] * table.fields.height, dtype=pl.Int32)
     elif "peildatum" in mapping:
         years = table.fields.select(_years_from_peildatum(pl.col(col[mapping["peildatum"]]))).to_series()
+        # A count year held by under 1% of the rows is a typo (20421001 in a 2024 file), not a
+        # school year: those rows go with the file's main year, where staging rejects them.
+        share = years.value_counts(normalize=True, name="share")
+        rare = share.filter((pl.col("share") < RARE_YEAR_SHARE) & pl.col(years.name).is_not_null())[years.name]
+        if len(rare) and len(rare) < share.height:
+            years = years.set(years.is_in(rare.implode()), None)
         if years.null_count() == len(years):
             # Otherwise the file would belong to no school year and its rows would silently go missing.
             first = table.fields[col[mapping["peildatum"]]][0]
