@@ -25,7 +25,7 @@ def test_definitions_load_with_layers_and_checks():
     Definitions.validate_loadable(defs)
     graph = defs.resolve_asset_graph()
     groups = {graph.get(key).group_name for key in graph.get_all_asset_keys()}
-    assert groups == {"reference", "raw", "staging", "intermediate", "marts", "publish", "graph", "exports", "site"}
+    assert groups == {"reference", "raw", "staging", "intermediate", "marts", "publish", "graph", "exports", "dashboards"}
     for name in ("municipality_flows", "school_catchment", "publication", "municipality_graph",
                  "support_flows", "agreement_needs", "agreement_exports"):
         node = graph.get(AssetKey(name))

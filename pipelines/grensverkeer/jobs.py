@@ -30,8 +30,8 @@ reference_job = define_asset_job("reference_job", AssetSelection.groups("referen
 school_year_job = define_asset_job(
     "school_year_job", AssetSelection.groups("raw", "staging", "intermediate", "marts", "publish", "graph", "exports"),
     description="Everything for one school year: raw files to graph and exports.")
-site_job = define_asset_job("site_job", AssetSelection.groups("site"),
-                            description="The Dutch dashboard site from every school year in the warehouse.")
+dashboards_job = define_asset_job("dashboards_job", AssetSelection.groups("dashboards"),
+                                 description="The Dutch dashboards (OUT/site/) from every school year in the warehouse.")
 export_job = define_asset_job("export_job", AssetSelection.groups("exports"),
                               description="Only the exports of a school year, from the warehouse as it is.")
 

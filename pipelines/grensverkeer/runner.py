@@ -151,7 +151,7 @@ def _run_pipeline(input_dir: Path, warehouse: Path, out_dir: Path, region_file: 
         outcome.failures += [f"{year}: {f}" for f in _failures(result)]
     if site and outcome.school_years and not outcome.failures:
         # The site shows every year side by side: built once, after all partitions.
-        built = defs.resolve_job_def("site_job").execute_in_process(instance=instance, raise_on_error=False,
+        built = defs.resolve_job_def("dashboards_job").execute_in_process(instance=instance, raise_on_error=False,
                                                                     run_config=run_config)
         outcome.failures += [f"site: {f}" for f in _failures(built)]
     return outcome

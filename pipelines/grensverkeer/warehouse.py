@@ -149,6 +149,6 @@ def load_reference(con: duckdb.DuckDBPyConnection, region: Region) -> dict[str, 
     )
     counts = {"ref_region_members": len(region.members)}
     for name in ("ref_municipalities", "ref_place_names", "ref_municipality_mergers", "ref_municipality_names",
-                 "ref_school_locations", "ref_pc4_centroids"):
+                 "ref_school_locations", "ref_pc4_centroids", "ref_swv_pc4"):
         counts[name] = run_model(con, f"reference/{name}")
     return counts

@@ -1,4 +1,4 @@
-"""The dashboard site as a Dagster asset: OUT/site/ from every school year in the warehouse."""
+"""The dashboards as a Dagster asset: OUT/site/ from every school year in the warehouse (templates: dashboards/)."""
 
 
 from dagster import AssetCheckResult, AssetExecutionContext, MaterializeResult, asset, asset_check
@@ -7,21 +7,22 @@ from dagster_duckdb import DuckDBResource
 from ..resources import ProjectPaths
 from ..site import build_site
 from .publish import publication
+from .reference import reference_tables
 from .support import agreement_needs, municipality_support_profile, school_coordination_load, support_flows
 
 
-@asset(group_name="site",
-       deps=[publication, support_flows, agreement_needs, school_coordination_load,
+@asset(group_name="dashboards",
+       deps=[reference_tables, publication, support_flows, agreement_needs, school_coordination_load,
              municipality_support_profile],
        description="OUT/site/: the Dutch dashboard site (offline, one local plotly.min.js); every number through "
        "disclosure control (docs/site.md).")
-def dashboard_site(context: AssetExecutionContext, duckdb: DuckDBResource, paths: ProjectPaths) -> MaterializeResult:
+def dashboards(context: AssetExecutionContext, duckdb: DuckDBResource, paths: ProjectPaths) -> MaterializeResult:
     with duckdb.get_connection() as con:
         files = build_site(con, paths.out_path, paths.region(), paths.disclosure())
     return MaterializeResult(metadata={"folder": str(paths.out_path / "site"), "files": len(files)})
 
 
-@asset_check(asset=dashboard_site, blocking=True,
+@asset_check(asset=dashboards, blocking=True,
              description="Reads the site's data files and every year's export folder as written, and attacks them "
              "together (site cell = export cell, need levels with their thresholds, school counts, manifest totals, "
              "DUO's public figures as known): no private count may be pinned to one value.")
