@@ -8,15 +8,18 @@ Steps, each in a fresh Python process so that peak memory is its own:
 1. generate the inputs (benchmarks/national_data.py) under OUT (default build/bench/scale-<s>),
    and a region file with all 342 municipalities;
 2. the full build: what `grensverkeer run` does (runner.py), without the dashboard site:
-   discover the school years, the reference job, then the school-year job of every
-   partition, through Dagster, with every blocking data check; per stage wall time (from
+   discover the school years, then one Dagster run over every school year (reference
+   tables, every partitioned asset once over all years) with every blocking data check; per stage wall time (from
    Dagster's step statistics), peak RSS (sampled from /proc every 20 ms, DuckDB included)
    and input rows per second;
 3. incremental: the next school year's files are added to the input folder and only that
    partition runs; the other years' rows must be untouched;
 4. the pandas baseline: the flow and support aggregation written by hand (read Parquet,
    merge, groupby), and the floor: the same aggregation as one DuckDB query over the Parquet;
-   both must give the warehouse's support_flows totals.
+   both must give the warehouse's support_flows totals;
+5. the same work: the pipeline's own flows-and-support stage (the int_pupil_support and
+   support_flows models) timed alone on the staged records of the built warehouse (a copy),
+   beside pandas and the floor.
 
 Results: printed as a table and written to OUT/results.json. docs/performance.md has the
 measured figures and what they mean.
@@ -40,6 +43,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 # Dagster step (asset or check) -> stage of the report, in pipeline order.
 STAGES = {
+    "reference tables": ["reference_tables", "reference_tables_reference_tables_valid"],
     "ingest": ["duo_raw_files", "linked_raw_files"],
     "staging": ["stg_duo_rows", "stg_duo_cells", "stg_location_totals", "stg_linked_records"],
     "estimates + int_pupil_support": ["int_cell_estimates", "int_pupil_support"],
@@ -152,6 +156,7 @@ def build(inputs: Path, warehouse: Path, out: Path, region: Path, only_years: li
     t_import = time.perf_counter()
     from dagster import DagsterInstance
 
+    from grensverkeer.partitions import RANGE_END, RANGE_START
     from grensverkeer.runner import QUIET, run_pipeline
     import_s = time.perf_counter() - t_import
 
@@ -169,7 +174,7 @@ def build(inputs: Path, warehouse: Path, out: Path, region: Path, only_years: li
                                only_years=only_years, site=False)
         t_end = time.time()
     runs = sorted(((instance.get_run_stats(r.run_id), r) for r in instance.get_runs()), key=lambda x: x[0].start_time)
-    partitions = []
+    runs_out = []
     steps: dict[str, float] = {}
     # before the first run: definitions, opening the warehouse, discovering the school years
     first = runs[0][0].start_time if runs else t_end
@@ -179,20 +184,19 @@ def build(inputs: Path, warehouse: Path, out: Path, region: Path, only_years: li
         in_steps = 0.0
         for st in instance.get_run_step_stats(run.run_id):
             steps[st.step_key] = steps.get(st.step_key, 0.0) + st.end_time - st.start_time
-            stage = "reference tables" if run.job_name == "reference_job" else stage_of(st.step_key)
-            note(stage, st.end_time - st.start_time, st.start_time, st.end_time)
+            note(stage_of(st.step_key), st.end_time - st.start_time, st.start_time, st.end_time)
             in_steps += st.end_time - st.start_time
         note("Dagster orchestration", (te - ts) - in_steps, ts, te)
-        if run.job_name == "school_year_job":
-            partitions.append({"school_year": run.tags.get("dagster/partition"), "seconds": te - ts,
-                               "peak_rss": sampler.peak(ts, te)})
+        # one run over every school year of the build (a range of partitions)
+        runs_out.append({"job": run.job_name, "first_year": run.tags.get(RANGE_START),
+                         "last_year": run.tags.get(RANGE_END), "seconds": te - ts, "peak_rss": sampler.peak(ts, te)})
     # between runs and after the last one (closing the warehouse: its checkpoint)
     in_runs = sum(stats.end_time - stats.start_time for stats, _ in runs)
     note("Dagster orchestration", (t_end - first) - in_runs, first, t_end)
     for s in stages.values():
         s["peak_rss"] = max(sampler.peak(a, b) for a, b in s.pop("windows"))
     return {"import_seconds": import_s, "wall_seconds": t_end - t0, "peak_rss": sampler.peak(),
-            "peak_rss_process": peak_rss_self(), "stages": stages, "steps": steps, "partitions": partitions,
+            "peak_rss_process": peak_rss_self(), "stages": stages, "steps": steps, "runs": runs_out,
             "failures": outcome.failures, "school_years": outcome.school_years}
 
 
@@ -295,6 +299,44 @@ def duckdb_floor(inputs: Path) -> dict:
     return {"seconds": seconds, "peak_rss": peak_rss_self(), "students": students, "with_support": with_support}
 
 
+SAME_WORK_MODELS = [("intermediate/int_pupil_support", None, None), ("marts/support_flows", None, None)]
+
+
+def same_work(warehouse: Path, inputs: Path, region: Path, out: Path) -> dict:
+    """The pipeline's own flows-and-support stage (int_pupil_support, then support_flows: the
+    SQL models the build runs) on the staged linked records of the built warehouse, which come
+    from the same Parquet files as the pandas baseline and the floor read. Timed on a copy of the
+    warehouse, every school year, as the build runs them (one transaction per year)."""
+    import duckdb
+
+    from grensverkeer import settings
+    from grensverkeer import warehouse as wh
+    from grensverkeer.assets.linked import set_linked_variables
+    from grensverkeer.resources import ProjectPaths
+
+    copy = out / "same-work.duckdb"
+    copy.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(warehouse, copy)
+    con = duckdb.connect(str(copy), config=settings.duckdb_config())
+    try:
+        years = [r[0] for r in con.execute("select distinct school_year from stg_linked_enrolments order by 1").fetchall()]
+        paths = ProjectPaths(input_dir=str(inputs), out_dir=str(out), region_file=str(region))
+        set_linked_variables(con, paths)  # the source label and thresholds, as the asset sets them (not timed)
+        con.execute("select count(*) from stg_linked_enrolments").fetchall()
+        t0 = time.perf_counter()
+        for year in years:
+            wh.run_models(con, SAME_WORK_MODELS, year)
+        seconds = time.perf_counter() - t0
+        totals = con.execute("""select school_year, support_domain, sum(students)::bigint, sum(students_with_support)::bigint
+                                from support_flows group by all order by all""").fetchall()
+    finally:
+        con.close()
+        copy.unlink(missing_ok=True)
+    return {"seconds": seconds, "peak_rss": peak_rss_self(), "school_years": years,
+            "students": {y: n for y, d, n, _ in totals if d == "totaal"},
+            "with_support": {f"{y}|{d}": s for y, d, _, s in totals}}
+
+
 # --------------------------------------------------------------------------------------
 # orchestration: each measurement in its own process
 # --------------------------------------------------------------------------------------
@@ -309,6 +351,8 @@ def _child(args: argparse.Namespace) -> int:
         result = pandas_baseline(inputs)
     elif args.child == "floor":
         result = duckdb_floor(inputs)
+    elif args.child == "same_work":
+        result = same_work(warehouse, inputs, region, out)
     else:
         raise SystemExit(f"unknown child {args.child}")
     Path(args.result).write_text(json.dumps(result, indent=1, default=str), encoding="utf-8")
@@ -371,6 +415,8 @@ def run_benchmark(scale: float, work: Path, n_years: int = 10, seed: int = 6, re
         results["pandas"] = _run_child("pandas", work, inputs, warehouse, region)
         log("DuckDB floor ...")
         results["floor"] = _run_child("floor", work, inputs, warehouse, region)
+        log("same work: the pipeline's flows-and-support stage ...")
+        results["same_work"] = _run_child("same_work", work, inputs, warehouse, region)
     if incremental and gen.get("extra_year"):
         year = f"{gen['extra_year']}-{gen['extra_year'] + 1}"
         results["added_files"] = add_extra_year(data, inputs)
@@ -412,7 +458,7 @@ def report(r: dict) -> str:
              f"scale {r['scale']:g}: {r['generated']['counts']}",
              f"input rows (enrolments + support + DUO rows): {rows:,}", "",
              f"{'stage':32} {'wall s':>8} {'peak RSS':>10} {'input rows/s':>14}"]
-    order = ["discover school years", "reference tables", *STAGES, "other steps", "Dagster orchestration"]
+    order = ["discover school years", *STAGES, "other steps", "Dagster orchestration"]
     for stage in order:
         s = full["stages"].get(stage)
         if s:
@@ -431,6 +477,11 @@ def report(r: dict) -> str:
                   f"{'DuckDB floor (one query)':32} {f['seconds']:8.1f} {_gb(f['peak_rss']):>10}",
                   f"full build / pandas: {full['wall_seconds'] / p['seconds']:.2f}; "
                   f"full build / floor: {full['wall_seconds'] / f['seconds']:.1f}"]
+    if "same_work" in r:
+        w, p, f = r["same_work"], r["pandas"], r["floor"]
+        lines += [f"{'same work: pipeline flows+support':32} {w['seconds']:8.1f} {_gb(w['peak_rss']):>10}",
+                  f"same work / floor: {w['seconds'] / f['seconds']:.2f}; "
+                  f"pandas / same work: {p['seconds'] / w['seconds']:.1f}x"]
     if "incremental" in r:
         inc = r["incremental"]
         lines += ["", f"{'one added school year':32} {inc['wall_seconds']:8.1f} {_gb(inc['peak_rss']):>10}"

@@ -4,19 +4,24 @@ import shutil
 from datetime import datetime
 from pathlib import Path
 
+import duckdb
 from dagster import (
+    AssetCheckResult,
     AssetKey,
+    BackfillPolicy,
     DagsterInstance,
     Definitions,
+    MaterializeResult,
+    PartitionKeyRange,
     build_schedule_context,
     build_sensor_context,
     instance_for_test,
 )
 
-from grensverkeer import settings
+from grensverkeer import settings, warehouse
 from grensverkeer.definitions import defs
 from grensverkeer.jobs import input_folder_sensor, nightly_schedule
-from grensverkeer.partitions import school_years
+from grensverkeer.partitions import merge_results, school_years, year_blocks
 
 BUNDLED = settings.DEFAULT_INPUT_DIR / "duo"
 
@@ -35,6 +40,14 @@ def test_definitions_load_with_layers_and_checks():
             "stg_linked_records_valid", "agreement_needs_valid", "agreement_exports_safe", "publication_adds_up",
             "published_files_safe"} <= check_names
     assert defs.resolve_job_def("school_year_job").partitions_def == school_years
+    # `grensverkeer run`, the sensor and the schedule build the same job: reference tables, the years, the site
+    build = defs.resolve_job_def("build_job")
+    assert {graph.get(k).group_name for k in build.asset_layer.selected_asset_keys} == groups
+    assert input_folder_sensor.job_name == nightly_schedule.job_name == "build_job"
+    # one run for several years: every partitioned asset has the single-run backfill policy
+    for key in graph.get_all_asset_keys():
+        if graph.get(key).partitions_def is not None:
+            assert graph.get(key).backfill_policy == BackfillPolicy.single_run(), key
 
 
 def test_sensor_adds_new_year_and_runs_only_changed_years(tmp_path, monkeypatch):
@@ -42,7 +55,7 @@ def test_sensor_adds_new_year_and_runs_only_changed_years(tmp_path, monkeypatch)
     shutil.copy(BUNDLED / "Wassenaar afgeschermd.csv", tmp_path / "wassenaar.csv")
     with DagsterInstance.ephemeral() as instance:
         first = input_folder_sensor(build_sensor_context(instance=instance, cursor=None))
-        assert [r.partition_key for r in first.run_requests] == ["2024-2025"]
+        assert [r.partition_key_range for r in first.run_requests] == [PartitionKeyRange("2024-2025", "2024-2025")]
         assert first.dynamic_partitions_requests[0].partition_keys == ["2024-2025"]
         instance.add_dynamic_partitions(school_years.name, ["2024-2025"])
 
@@ -53,16 +66,58 @@ def test_sensor_adds_new_year_and_runs_only_changed_years(tmp_path, monkeypatch)
         text = (BUNDLED / "Delft afgeschermd.csv").read_text(encoding="utf-8-sig").replace('"20241001"', '"20231001"')
         (tmp_path / "delft-2023.csv").write_text(text, encoding="utf-8-sig")
         second = input_folder_sensor(build_sensor_context(instance=instance, cursor=first.cursor))
-        assert [r.partition_key for r in second.run_requests] == ["2023-2024"]
+        assert [r.partition_key_range for r in second.run_requests] == [PartitionKeyRange("2023-2024", "2023-2024")]
         assert second.dynamic_partitions_requests[0].partition_keys == ["2023-2024"]
 
 
-def test_schedule_requests_every_known_year():
+def _warehouse_with_years(path: Path, years: list[str]) -> Path:
+    """A warehouse (the real raw schema) holding one raw DUO row for each of `years`."""
+    con = duckdb.connect(str(path))
+    try:
+        warehouse.setup(con)
+        con.executemany("insert into raw_rows (file_name, kind, school_year, line) values ('f.csv', 'duo_po_pc4', ?, 2)",
+                        [[y] for y in years])
+    finally:
+        con.close()
+    return path
+
+
+def test_schedule_builds_the_years_of_its_warehouse_in_one_run(tmp_path, monkeypatch):
+    monkeypatch.setenv(settings.ENV_WAREHOUSE, str(_warehouse_with_years(tmp_path / "w.duckdb",
+                                                                         ["2023-2024", "2024-2025"])))
     with instance_for_test() as instance:
-        instance.add_dynamic_partitions(school_years.name, ["2023-2024", "2024-2025"])
+        # a year another warehouse registered in this instance is not built against this one
+        instance.add_dynamic_partitions(school_years.name, ["2022-2023", "2023-2024"])
         context = build_schedule_context(instance=instance, scheduled_execution_time=datetime(2026, 11, 23, 6))
-        requests = list(nightly_schedule(context))
-        assert sorted(r.partition_key for r in requests) == ["2023-2024", "2024-2025"]
+        requests = nightly_schedule(context)
+        assert [r.partition_key_range for r in requests] == [PartitionKeyRange("2023-2024", "2024-2025")]
+        assert instance.get_dynamic_partitions(school_years.name) == ["2022-2023", "2023-2024", "2024-2025"]
+
+
+def test_schedule_skips_without_a_warehouse(tmp_path, monkeypatch):
+    monkeypatch.setenv(settings.ENV_WAREHOUSE, str(tmp_path / "none.duckdb"))
+    with instance_for_test() as instance:
+        result = nightly_schedule(build_schedule_context(instance=instance,
+                                                         scheduled_execution_time=datetime(2026, 11, 23, 6)))
+        assert "no school years" in result.skip_message
+
+
+def test_years_not_next_to_each_other_are_one_run_per_block():
+    order = ["2021-2022", "2022-2023", "2023-2024", "2024-2025"]
+    assert year_blocks(order, order) == [order]
+    assert year_blocks(order, ["2024-2025", "2021-2022", "2022-2023"]) == [["2021-2022", "2022-2023"], ["2024-2025"]]
+    assert year_blocks(order, []) == []
+
+
+def test_results_of_the_years_of_a_run_are_merged():
+    one = merge_results({"2023-2024": MaterializeResult(metadata={"rows": 3, "note": "a"})})
+    assert one.metadata == {"rows": 3, "note": "a"}
+    both = merge_results({"2023-2024": MaterializeResult(metadata={"rows": 3, "note": "a"}),
+                          "2024-2025": MaterializeResult(metadata={"rows": 4, "note": "b"})})
+    assert both.metadata == {"rows": 7, "note": "2023-2024: a\n2024-2025: b"}
+    checks = merge_results({"2023-2024": AssetCheckResult(passed=True, metadata={"failures": "none"}),
+                            "2024-2025": AssetCheckResult(passed=False, description="2 rows lost")})
+    assert not checks.passed and checks.description == "2024-2025: 2 rows lost"
 
 
 def test_dagster_yaml_turns_telemetry_off_and_serialises_runs():

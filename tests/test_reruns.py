@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 import shutil
 
 import pytest
@@ -55,7 +56,8 @@ def snapshot(r: F.Run) -> dict:
     return snap
 
 
-def cli(root, input_dir, warehouse, out_dir) -> tuple[int, str]:
+def cli(root, input_dir, warehouse, out_dir, *options) -> tuple[int, str, str]:
+    """`grensverkeer run`: exit code, everything printed, and what went to stdout."""
     from dagster import DagsterInstance
 
     from grensverkeer.cli import main
@@ -72,8 +74,8 @@ def cli(root, input_dir, warehouse, out_dir) -> tuple[int, str]:
         # (a live instance as Dagster's current one while definitions load: see fixtures.run)
         with DagsterInstance.ephemeral(), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             code = main(["run", "--input", str(input_dir), "--warehouse", str(warehouse), "--out", str(out_dir),
-                         "--region", str(region)])
-    return code, out.getvalue() + err.getvalue()
+                         "--region", str(region), *options])
+    return code, out.getvalue() + err.getvalue(), out.getvalue()
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +107,7 @@ def chain(tmp_path_factory):
     records = F.po_records(F.WESTLAND_ROWS)
     broken = [[v for h, v in zip(records[0], rec) if h != "GEMEENTENAAM_LEERLING"] for rec in records]
     F.write_records(files["westland"], broken, encoding="cp1252", delimiter=",", quoting="none", newline="\r\n")
-    runs[5] = cli(root, folder, wh, out)
+    runs[5] = cli(root, folder, wh, out, "--quiet")
     snaps.append(snapshot(runs[1]))
     return runs, snaps, accounted
 
@@ -127,9 +129,14 @@ def test_second_run_on_the_same_input_is_idempotent(chain):
 
 def test_cli_exit_0_and_a_copied_file_changes_nothing(chain):
     runs, snaps, accounted = chain
-    code, output = runs[3]
+    code, output, _ = runs[3]
     assert code == 0, output
     assert "rejected file" not in output
+    # progress: a first line (printed before anything heavy is imported), then a line per step with its counts
+    assert output.startswith("grensverkeer: building "), output[:200]
+    assert re.search(r"\[\s*\d+/\d+\] stg_duo_rows +\d+\.\d s  rows \d+", output), output
+    assert re.search(r"\[\s*\d+/\d+\] check stg_duo_rows_valid ", output), output
+    assert "grensverkeer: done in " in output
     assert snaps[2][Y24] == snaps[0][Y24]
     assert snaps[2]["counts"] == snaps[0]["counts"]
     status = {n: s for n, _, s in snaps[2]["input_files"] if n.startswith("2024/Delft")}
@@ -158,10 +165,12 @@ def test_new_school_year_adds_a_partition_without_touching_2024(chain):
 
 def test_broken_replacement_is_rejected_and_the_old_version_stops_counting(chain):
     runs, snaps, accounted = chain
-    code, output = runs[5]
+    code, output, stdout = runs[5]
     assert code != 0
     assert "totally-random.txt" in output and "GEMEENTENAAM_LEERLING" in output
     assert "file totally-random.txt is no longer in the input folder" in output
+    # --quiet (for cron): no progress and no summary, only the problems and the retraction
+    assert [line for line in stdout.splitlines() if "no longer in the input folder" not in line] == []
     assert snaps[4][Y23] == snaps[3][Y23]
     # Westland's rows (of the old version) no longer count; every other row of 2024 does
     old_rows = [r for r in snaps[0][Y24]["rows"] if r[0] != "totally-random.txt"]

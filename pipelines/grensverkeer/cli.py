@@ -8,9 +8,19 @@ import io
 import os
 import shutil
 import sys
+import time
 from pathlib import Path
 
 from . import settings
+
+
+def dagster_home_for(warehouse: Path) -> Path:
+    """The Dagster instance of a warehouse: the project's `.dagster/` for the default warehouse,
+    `<warehouse>.dagster/` beside any other, so that the school years (partitions) and runs
+    Dagster knows are those of the warehouse it points at."""
+    if Path(warehouse).resolve() == settings.DEFAULT_WAREHOUSE.resolve():
+        return settings.PROJECT_ROOT / ".dagster"
+    return Path(str(Path(warehouse).resolve()) + ".dagster")
 
 
 def _prepare_environment(args: argparse.Namespace) -> None:
@@ -23,7 +33,7 @@ def _prepare_environment(args: argparse.Namespace) -> None:
         os.environ[settings.ENV_OUT] = str(Path(args.out).resolve())
     if getattr(args, "region", None):
         os.environ[settings.ENV_REGION] = str(Path(args.region).resolve())
-    home = Path(os.environ.get("DAGSTER_HOME", settings.PROJECT_ROOT / ".dagster")).resolve()
+    home = Path(os.environ.get("DAGSTER_HOME") or dagster_home_for(settings.warehouse_path())).resolve()
     home.mkdir(parents=True, exist_ok=True)
     if not (home / "dagster.yaml").exists() or home == (settings.PROJECT_ROOT / ".dagster").resolve():
         shutil.copyfile(settings.PROJECT_ROOT / "dagster.yaml", home / "dagster.yaml")
@@ -53,6 +63,13 @@ def _environment_message(exc: BaseException, warehouse: Path) -> str | None:
     return None
 
 
+def _shown(path: Path) -> str:
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
 def run(args: argparse.Namespace) -> int:
     try:
         return _run(args)
@@ -79,36 +96,46 @@ def _check_region(region: Path) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
     _prepare_environment(args)
+    input_dir = settings.input_dir()
+    if not args.quiet:
+        print(f"grensverkeer: warehouse {_shown(settings.warehouse_path())}, input {_shown(input_dir)}", flush=True)
     from dagster import DagsterInstance
 
-    from .runner import run_pipeline
     from .ingest.files import shown_name
+    from .progress import Progress
+    from .runner import run_pipeline
     from .summary import print_summary
 
-    input_dir = settings.input_dir()
     if not input_dir.is_dir():
         raise EnvironmentProblem(f"the input folder {input_dir} does not exist (pass one with --input)")
     _check_region(settings.region_file())
+    progress = Progress(quiet=args.quiet)
+    progress.line(f"grensverkeer: loaded in {time.perf_counter() - started:.1f} s; reading the input folder ...")
     paths = (input_dir, settings.warehouse_path(), settings.out_dir(), settings.region_file())
-    if args.keep_run_history:
-        outcome = run_pipeline(*paths, instance=DagsterInstance.get(), only_years=args.school_year or None)
-    else:
-        # An in-memory instance: storing each of the ~500 events of a run in DAGSTER_HOME's SQLite
-        # files took about 15 s of a 90 s run. The sensor and the nightly schedule only need to
-        # know the school years, so those are added to the persistent instance.
+    if args.no_run_history:
+        # An in-memory instance (a little faster); only the school-year partitions are recorded
+        # in DAGSTER_HOME, for the sensor and the nightly schedule.
         with DagsterInstance.ephemeral() as instance:
-            outcome = run_pipeline(*paths, instance=instance, only_years=args.school_year or None)
+            outcome = run_pipeline(*paths, instance=instance, only_years=args.school_year or None, progress=progress)
         if outcome.school_years:
             from .partitions import school_years
 
             with DagsterInstance.get() as instance:
-                instance.add_dynamic_partitions(school_years.name, outcome.school_years)
+                known = set(instance.get_dynamic_partitions(school_years.name))
+                instance.add_dynamic_partitions(school_years.name, [y for y in outcome.school_years if y not in known])
+    else:
+        # The run, its events and materialisations are recorded in DAGSTER_HOME: every
+        # `grensverkeer run` shows in `grensverkeer ui`.
+        with DagsterInstance.get() as instance:
+            outcome = run_pipeline(*paths, instance=instance, only_years=args.school_year or None, progress=progress)
     years, failures = outcome.school_years, outcome.failures
     for name in outcome.retracted:
         print(f"grensverkeer: file {shown_name(name)} is no longer in the input folder (removed or replaced): "
               "its rows no longer count; input_files keeps the version as 'retracted'")
     # Rejections first, above the summary: a run that refused input must not look normal.
+    # --quiet: the summary is still worked out (it finds the rejected files), not printed.
     summary = io.StringIO()
     with contextlib.redirect_stdout(summary):
         rejected_files = print_summary(input_dir, settings.warehouse_path(), years, settings.out_dir())
@@ -119,7 +146,9 @@ def _run(args: argparse.Namespace) -> int:
     for name, reason in rejected_files:
         print(f"grensverkeer: rejected file {shown_name(name)}: {reason}", file=sys.stderr)
     sys.stderr.flush()
-    sys.stdout.write(summary.getvalue())
+    if not args.quiet:
+        sys.stdout.write(summary.getvalue())
+    progress.line(f"grensverkeer: done in {time.perf_counter() - started:.1f} s")
     return EXIT_REJECTED if failures or rejected_files or not years else EXIT_CLEAN
 
 
@@ -152,6 +181,12 @@ def ui(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["run"] and not {"--quiet", "-h", "--help"} & set(argv):
+        # Before anything heavy is imported (the other subcommands' modules bring in Polars,
+        # DuckDB and plotly; the run Dagster and Great Expectations: seconds), so that the
+        # first line is on screen at once.
+        print("grensverkeer: building the warehouse (loading Dagster, DuckDB and Polars ...)", flush=True)
     parser = argparse.ArgumentParser(prog="grensverkeer", description="Cross-border pupil flows for a youth-care region.")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -162,9 +197,11 @@ def main(argv: list[str] | None = None) -> int:
     p_run.add_argument("--region", help="region config (default: data/regions/haaglanden.toml)")
     p_run.add_argument("--school-year", action="append", metavar="YYYY-YYYY",
                        help="compute only this school year (repeatable); default: every year in the input")
-    p_run.add_argument("--keep-run-history", action="store_true",
-                       help="record the runs, events and materialisations in DAGSTER_HOME for `grensverkeer ui` "
-                       "(slower); by default only the school-year partitions are recorded there")
+    p_run.add_argument("--quiet", action="store_true",
+                       help="print nothing but problems (for cron); the exit code says whether it worked")
+    p_run.add_argument("--no-run-history", action="store_true",
+                       help="do not record the run in DAGSTER_HOME (by default every run shows in `grensverkeer ui`)")
+    p_run.add_argument("--keep-run-history", action="store_true", help=argparse.SUPPRESS)  # the default now
     p_run.set_defaults(func=run)
 
     p_export = sub.add_parser("export", help="write the agreement exports from the warehouse (also part of `run`)")

@@ -1,4 +1,9 @@
-"""Jobs, the input-folder sensor and the nightly schedule."""
+"""Jobs, the input-folder sensor and the nightly schedule.
+
+`build_job` is what `grensverkeer run` builds: the reference tables, every asset of the
+school years of the run (one run over all of them: partitions.py) and the dashboard site.
+The sensor and the schedule ask for the same job, so their builds include the site too.
+"""
 
 from __future__ import annotations
 
@@ -23,17 +28,30 @@ from . import settings
 from .ingest.files import input_name
 from .ingest.linked import linked_school_years, list_linked_files
 from .ingest.load import discover_count_years, list_input_files, school_year_of
-from .partitions import school_years
+from .partitions import range_tags, school_years, warehouse_school_years, year_blocks
 
+SCHOOL_YEAR_GROUPS = ("raw", "staging", "intermediate", "marts", "publish", "graph", "exports")
+BUILD_GROUPS = ("reference", *SCHOOL_YEAR_GROUPS, "dashboards")  # the site (dashboards) last
+
+build_job = define_asset_job(
+    "build_job", AssetSelection.groups(*BUILD_GROUPS),
+    description="What `grensverkeer run` builds: reference tables, every selected school year in one run "
+    "(raw files to graph and exports) and the dashboard site.")
 reference_job = define_asset_job("reference_job", AssetSelection.groups("reference"),
                                  description="Load the reference tables (municipalities, schools, region).")
 school_year_job = define_asset_job(
-    "school_year_job", AssetSelection.groups("raw", "staging", "intermediate", "marts", "publish", "graph", "exports"),
-    description="Everything for one school year: raw files to graph and exports.")
+    "school_year_job", AssetSelection.groups(*SCHOOL_YEAR_GROUPS),
+    description="The school years only: raw files to graph and exports, without reference tables and dashboards.")
 dashboards_job = define_asset_job("dashboards_job", AssetSelection.groups("dashboards"),
-                                 description="The Dutch dashboards (OUT/site/) from every school year in the warehouse.")
+                                  description="The Dutch dashboards (OUT/site/) from every school year in the warehouse.")
 export_job = define_asset_job("export_job", AssetSelection.groups("exports"),
                               description="Only the exports of a school year, from the warehouse as it is.")
+
+
+def build_requests(order: list[str], years: list[str], key: str) -> list[RunRequest]:
+    """One run of build_job over `years` (one per block of consecutive partitions in `order`)."""
+    return [RunRequest(run_key=f"{block[0]}..{block[-1]}-{key}", tags=range_tags(block))
+            for block in year_blocks(order, years)]
 
 
 def _fingerprint(path: Path) -> str:
@@ -41,8 +59,9 @@ def _fingerprint(path: Path) -> str:
     return hashlib.sha1(f"{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()
 
 
-@sensor(job=school_year_job, minimum_interval_seconds=60, default_status=DefaultSensorStatus.STOPPED,
-        description="Watches the input folder; a new or changed file adds its school year and runs only that year.")
+@sensor(job=build_job, minimum_interval_seconds=60, default_status=DefaultSensorStatus.STOPPED,
+        description="Watches the input folder; a new or changed file adds its school year and builds only the "
+        "years of the changed files (site included).")
 def input_folder_sensor(context: SensorEvaluationContext):
     input_dir = settings.input_dir()
     if not input_dir.is_dir():
@@ -61,20 +80,30 @@ def input_folder_sensor(context: SensorEvaluationContext):
     if len(duo_changed) < len(changed):
         years.update(linked_school_years(input_dir)[0])
     keys = [school_year_of(y) for y in sorted(years)]
-    if not keys:  # e.g. only the multi-year totals file changed: every known year may be affected
-        keys = sorted(context.instance.get_dynamic_partitions(school_years.name))
-    new_keys = [k for k in keys if not context.instance.has_dynamic_partition(school_years.name, k)]
+    if not keys:  # e.g. only the multi-year totals file changed: every year of the warehouse may be affected
+        keys = warehouse_school_years(settings.warehouse_path())
+    known = context.instance.get_dynamic_partitions(school_years.name)
+    new_keys = [k for k in keys if k not in known]
     token = hashlib.sha1(json.dumps(now, sort_keys=True).encode()).hexdigest()[:12]
     return SensorResult(
-        run_requests=[RunRequest(run_key=f"{k}-{token}", partition_key=k) for k in keys],
+        run_requests=build_requests([*known, *new_keys], keys, token),
         dynamic_partitions_requests=[school_years.build_add_request(new_keys)] if new_keys else [],
         cursor=json.dumps(now),
     )
 
 
-@schedule(job=school_year_job, cron_schedule="0 6 * * *", execution_timezone="Europe/Amsterdam",
+@schedule(job=build_job, cron_schedule="0 6 * * *", execution_timezone="Europe/Amsterdam",
           default_status=DefaultScheduleStatus.STOPPED,
-          description="Every morning: recompute every known school year (idempotent).")
+          description="Every morning: rebuild every school year of the warehouse in one run, site included "
+          "(idempotent).")
 def nightly_schedule(context):
-    for key in context.instance.get_dynamic_partitions(school_years.name):
-        yield RunRequest(run_key=f"{key}-{context.scheduled_execution_time:%Y%m%d}", partition_key=key)
+    # The warehouse's years, not every year this Dagster instance ever saw: a run against
+    # another warehouse must not make the schedule build its years here with no rows.
+    years = warehouse_school_years(settings.warehouse_path())
+    if not years:
+        return SkipReason(f"no school years in the warehouse {settings.warehouse_path()}")
+    known = context.instance.get_dynamic_partitions(school_years.name)
+    new_keys = [y for y in years if y not in known]
+    if new_keys:
+        context.instance.add_dynamic_partitions(school_years.name, new_keys)
+    return build_requests([*known, *new_keys], years, f"{context.scheduled_execution_time:%Y%m%d}")

@@ -1,6 +1,9 @@
-"""Run the whole asset graph in-process: reference tables, then every school year found.
+"""Run the whole asset graph in-process: reference tables, every school year found, the site.
 
 Used by `grensverkeer run` and by the tests, so both exercise the same Dagster assets.
+All selected school years are materialised in ONE Dagster run of `build_job` (the
+partitioned assets have the single-run backfill policy: one step per asset over every
+year of the run), the same selection the sensor, the schedule and the UI build.
 """
 
 from __future__ import annotations
@@ -10,13 +13,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dagster import DagsterInstance, Definitions
+from dagster import DagsterInstance, Definitions, colored_console_logger
 
 from . import settings
 from .ingest.linked import linked_school_years
-from .ingest.retract import retract_years
 from .ingest.load import discover_input, loaded_file_years, school_year_of
-from .partitions import school_years
+from .ingest.retract import retract_years
+from .partitions import range_tags, school_years, year_blocks
+from .progress import Progress, follow, previous_step_seconds, progress_logger
 from .resources import make_resources
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
@@ -26,6 +30,7 @@ QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 class RunOutcome:
     school_years: list[str]
     failures: list[str] = field(default_factory=list)
+    run_ids: list[str] = field(default_factory=list)
     retracted: list[str] = field(default_factory=list)  # file versions no longer in the folder (ingest/retract.py)
 
     @property
@@ -75,18 +80,60 @@ def warehouse_kept_open(warehouse: Path):
         con.close()
 
 
-def _definitions(input_dir: Path, warehouse: Path, out_dir: Path, region_file: Path | None) -> Definitions:
-    from .definitions import defs as code_location
+def import_in_background(*modules: str) -> None:
+    """Import modules the run needs later (Great Expectations alone takes several seconds of
+    CPU) in a thread, while the main thread reads the files and DuckDB works (both let go of
+    the GIL). A module that fails here is imported again, with its error, where it is used."""
+    import importlib
+    import threading
 
+    def load() -> None:
+        for module in modules:
+            try:
+                importlib.import_module(module)
+            except Exception:  # the import where the module is used reports it
+                pass
+
+    threading.Thread(target=load, name="grensverkeer-imports", daemon=True).start()
+
+
+def _definitions(input_dir: Path, warehouse: Path, out_dir: Path, region_file: Path | None) -> Definitions:
+    from dagster import AssetSelection, define_asset_job
+
+    from .definitions import defs as code_location
+    from .jobs import BUILD_GROUPS
+
+    # Only here (not in the code location): the national benchmark builds without the site.
+    without_site = define_asset_job("build_without_site", AssetSelection.groups(*BUILD_GROUPS[:-1]))
     return Definitions.merge(
-        Definitions(assets=code_location.assets, asset_checks=code_location.asset_checks, jobs=code_location.jobs),
+        Definitions(assets=code_location.assets, asset_checks=code_location.asset_checks,
+                    jobs=[*code_location.jobs, without_site], loggers={"console": colored_console_logger, "progress": progress_logger}),
         Definitions(resources=make_resources(input_dir, warehouse, out_dir, region_file or settings.region_file())),
     )
 
 
+def _execute(defs: Definitions, job_name: str, instance: DagsterInstance, run_config: dict,
+             progress: Progress | None, tags: dict | None = None):
+    job = defs.resolve_job_def(job_name)
+    if progress is not None:
+        nodes = len(job.graph.node_dict)
+        progress.start_run(nodes, previous_step_seconds(instance, job_name))
+        run_config = {"loggers": {**run_config.get("loggers", {}), "progress": {}}}
+    follow(progress)
+    try:
+        result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=run_config,
+                                        tags=tags or {})
+    finally:
+        follow(None)
+    if os.environ.get("GRENSVERKEER_TIMINGS"):
+        _print_step_timings(instance, result.run_id)
+    return result
+
+
 def run_exports(warehouse: Path, out_dir: Path, region_file: Path | None = None, instance: DagsterInstance | None = None,
-                only_years: list[str] | None = None, input_dir: Path | None = None) -> RunOutcome:
-    """Only the export assets, for every school year in the warehouse (or `only_years`)."""
+                only_years: list[str] | None = None, input_dir: Path | None = None,
+                progress: Progress | None = None) -> RunOutcome:
+    """Only the export assets, for every school year in the warehouse (or `only_years`), in one run."""
     with warehouse_kept_open(warehouse) as con:
         years = [r[0] for r in con.execute(
             "select distinct school_year from int_row_estimates union select distinct school_year from support_flows "
@@ -95,20 +142,20 @@ def run_exports(warehouse: Path, out_dir: Path, region_file: Path | None = None,
         defs = _definitions(input_dir or settings.input_dir(), warehouse, out_dir, region_file)
         instance = instance or DagsterInstance.ephemeral()
         instance.add_dynamic_partitions(school_years.name, outcome.school_years)
-        job = defs.resolve_job_def("export_job")
-        for year in outcome.school_years:
-            result = job.execute_in_process(partition_key=year, instance=instance, raise_on_error=False,
-                                            run_config=QUIET)
-            outcome.failures += [f"{year}: {f}" for f in _failures(result)]
+        for block in year_blocks(instance.get_dynamic_partitions(school_years.name), outcome.school_years):
+            result = _execute(defs, "export_job", instance, QUIET, progress, range_tags(block))
+            outcome.run_ids.append(result.run_id)
+            outcome.failures += _failures(result)
     return outcome
 
 
 def run_pipeline(input_dir: Path, warehouse: Path, out_dir: Path, region_file: Path | None = None,
                  instance: DagsterInstance | None = None, log_config: dict | None = None,
-                 only_years: list[str] | None = None, site: bool = True) -> RunOutcome:
-    """Materialise the reference tables, then every school year found in `input_dir`
-    (or only `only_years`); each year is one partition run, the others stay as they are.
-    Then the dashboard site, unless `site` is False (the national benchmark)."""
+                 only_years: list[str] | None = None, site: bool = True,
+                 progress: Progress | None = None) -> RunOutcome:
+    """Materialise the reference tables, every school year found in `input_dir` (or only
+    `only_years`; the others stay as they are) and the dashboard site, in one Dagster run.
+    `site=False` leaves the site out (the national benchmark)."""
     with warehouse_kept_open(warehouse) as con:
         # The warehouse reflects the folder: versions no longer in it stop counting first.
         retraction = retract_years(con, input_dir, out_dir)
@@ -116,14 +163,16 @@ def run_pipeline(input_dir: Path, warehouse: Path, out_dir: Path, region_file: P
             only_years = None  # the touched years must be recomputed too: recompute every year
         known = loaded_file_years(con)  # files loaded before are not parsed again to find their years
         outcome = _run_pipeline(input_dir, warehouse, out_dir, region_file, instance, log_config, only_years, known,
-                                site)
+                                site, progress)
         outcome.retracted = retraction.files
         return outcome
 
 
 def _run_pipeline(input_dir: Path, warehouse: Path, out_dir: Path, region_file: Path | None,
                   instance: DagsterInstance | None, log_config: dict | None,
-                  only_years: list[str] | None, known: dict | None = None, site: bool = True) -> RunOutcome:
+                  only_years: list[str] | None, known: dict | None = None, site: bool = True,
+                  progress: Progress | None = None) -> RunOutcome:
+    import_in_background("great_expectations", "plotly.graph_objects", "networkx")
     defs = _definitions(input_dir, warehouse, out_dir, region_file)
     instance = instance or DagsterInstance.ephemeral()
     run_config = log_config if log_config is not None else QUIET
@@ -137,21 +186,23 @@ def _run_pipeline(input_dir: Path, warehouse: Path, out_dir: Path, region_file: 
     missing = sorted(set(only_years or []) - set(found))
     if missing:
         outcome.failures.append(f"no files for school year {', '.join(missing)} in {input_dir}")
-    reference = defs.resolve_job_def("reference_job").execute_in_process(
-        instance=instance, raise_on_error=False, run_config=run_config)
-    outcome.failures += _failures(reference)
-    if not reference.success:
+    if progress is not None:
+        progress.line(f"grensverkeer: school years {', '.join(outcome.school_years) or '(none)'}"
+                      f" found in {input_dir}")
+    if not outcome.school_years:
+        reference = _execute(defs, "reference_job", instance, run_config, progress)
+        outcome.run_ids.append(reference.run_id)
+        outcome.failures += _failures(reference)
         return outcome
     instance.add_dynamic_partitions(school_years.name, outcome.school_years)
-    job = defs.resolve_job_def("school_year_job")
-    for year in outcome.school_years:
-        result = job.execute_in_process(partition_key=year, instance=instance, raise_on_error=False, run_config=run_config)
-        if os.environ.get("GRENSVERKEER_TIMINGS"):
-            _print_step_timings(instance, result.run_id)
-        outcome.failures += [f"{year}: {f}" for f in _failures(result)]
-    if site and outcome.school_years and not outcome.failures:
-        # The site shows every year side by side: built once, after all partitions.
-        built = defs.resolve_job_def("dashboards_job").execute_in_process(instance=instance, raise_on_error=False,
-                                                                    run_config=run_config)
-        outcome.failures += [f"site: {f}" for f in _failures(built)]
+    blocks = year_blocks(instance.get_dynamic_partitions(school_years.name), outcome.school_years)
+    for i, block in enumerate(blocks):
+        # The site shows every year side by side: built in the (only, or last) run.
+        with_site = site and i == len(blocks) - 1 and not outcome.failures
+        if progress is not None and len(blocks) > 1:
+            progress.line(f"grensverkeer: run {i + 1} of {len(blocks)}: {', '.join(block)}")
+        result = _execute(defs, "build_job" if with_site else "build_without_site", instance, run_config, progress,
+                          range_tags(block))
+        outcome.run_ids.append(result.run_id)
+        outcome.failures += _failures(result)
     return outcome

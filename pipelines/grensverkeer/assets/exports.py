@@ -8,7 +8,7 @@ from ..exports.reader import read_export_folder
 from ..exports.tables import build_export
 from ..exports.writer import private_part, write_export
 from ..joint import decide_private_labels
-from ..partitions import school_years
+from ..partitions import each_school_year, one_run, school_years
 from ..resources import ProjectPaths
 from .publish import publication
 from .support import agreement_needs, municipality_support_profile, school_coordination_load, support_flows
@@ -18,10 +18,11 @@ def export_dir(paths: ProjectPaths, school_year: str):
     return paths.out_path / "exports" / school_year
 
 
-@asset(group_name="exports", partitions_def=school_years,
+@asset(group_name="exports", partitions_def=school_years, backfill_policy=one_run,
        deps=[publication, support_flows, agreement_needs, school_coordination_load, municipality_support_profile],
        description="OUT/exports/<school_year>/: afspraken.xlsx, the same tables as CSV and Parquet, relaties.csv "
        "and manifest.json; every count through disclosure control (docs/disclosure.md).")
+@each_school_year
 def agreement_exports(context: AssetExecutionContext, duckdb: DuckDBResource, paths: ProjectPaths) -> MaterializeResult:
     region = paths.region()
     with duckdb.get_connection() as con:
@@ -42,6 +43,7 @@ def agreement_exports(context: AssetExecutionContext, duckdb: DuckDBResource, pa
 @asset_check(asset=agreement_exports, blocking=True,
              description="Reads the written CSVs back and tries to recompute every suppressed count from what is "
              "published (all tables and relaties.csv): it must never succeed, and no count 1..k-1 may be shown.")
+@each_school_year
 def agreement_exports_safe(context, paths: ProjectPaths) -> AssetCheckResult:
     folder = export_dir(paths, context.partition_key)
     problems = check_export_folder(folder, paths)

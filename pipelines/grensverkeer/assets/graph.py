@@ -4,15 +4,16 @@ from dagster import AssetCheckResult, AssetCheckSeverity, AssetExecutionContext,
 from dagster_duckdb import DuckDBResource
 
 from ..graph_metrics import build_flow_graphs, graph_summary, node_metrics, write_graphml
-from ..partitions import school_years
+from ..partitions import each_school_year, one_run, school_years
 from ..resources import ProjectPaths
 from ..warehouse_frames import replace_partitions
 from .publish import publication
 
 
-@asset(group_name="graph", partitions_def=school_years, deps=[publication],
+@asset(group_name="graph", partitions_def=school_years, backfill_policy=one_run, deps=[publication],
        description="networkx DiGraph per year and sector: weighted in/out, net flow, share staying home and "
        "seeded Louvain communities (graph_node_metrics, graph_summary); GraphML files in OUT/graph/.")
+@each_school_year
 def municipality_graph(context: AssetExecutionContext, duckdb: DuckDBResource, paths: ProjectPaths) -> MaterializeResult:
     year = context.partition_key
     region = paths.region()
@@ -35,6 +36,7 @@ def municipality_graph(context: AssetExecutionContext, duckdb: DuckDBResource, p
 
 @asset_check(asset=municipality_graph, description="Every region member is a node of the all-sector graph "
              "(a warning: a backfill with only some municipalities' files is legitimate).")
+@each_school_year
 def municipality_graph_covers_region(context, duckdb: DuckDBResource, paths: ProjectPaths) -> AssetCheckResult:
     codes = paths.region().codes
     with duckdb.get_connection() as con:

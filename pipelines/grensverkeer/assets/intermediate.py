@@ -7,7 +7,7 @@ from .. import warehouse
 from ..estimate import estimate_masked_cells
 from ..geography import build_cell_weights
 from ..expectations import gxe, run_suite
-from ..partitions import school_years
+from ..partitions import each_school_year, one_run, school_years
 from ..warehouse_frames import replace_partitions
 from .staging import stg_duo_cells, stg_location_totals
 
@@ -87,9 +87,10 @@ where r.school_year = getvariable('school_year') and r.reason_code is null;
 """
 
 
-@asset(group_name="intermediate", partitions_def=school_years, deps=[stg_duo_cells, stg_location_totals],
+@asset(group_name="intermediate", partitions_def=school_years, backfill_policy=one_run, deps=[stg_duo_cells, stg_location_totals],
        description="Every accepted count cell with an estimate for masked cells and exact bounds (docs/masking.md); "
        "also int_location_masking (per location: how its masked cells were constrained) and int_row_estimates.")
+@each_school_year
 def int_cell_estimates(context: AssetExecutionContext, duckdb: DuckDBResource) -> MaterializeResult:
     year = context.partition_key
     with duckdb.get_connection() as con:
@@ -116,6 +117,7 @@ def int_cell_estimates(context: AssetExecutionContext, duckdb: DuckDBResource) -
 
 @asset_check(asset=int_cell_estimates, blocking=True,
              description="Estimates lie within their bounds; masked cells within 1..4; exact cells unchanged.")
+@each_school_year
 def int_cell_estimates_valid(context, duckdb: DuckDBResource) -> AssetCheckResult:
     e = gxe()
     with duckdb.get_connection() as con:
@@ -133,6 +135,7 @@ def int_cell_estimates_valid(context, duckdb: DuckDBResource) -> AssetCheckResul
 
 
 @asset_check(asset=int_cell_estimates, description="Share of masked cells estimated without a usable location total.")
+@each_school_year
 def int_cell_estimates_prior_share(context, duckdb: DuckDBResource) -> AssetCheckResult:
     with duckdb.get_connection() as con:
         masked, prior = con.execute(

@@ -6,7 +6,7 @@ from dagster_duckdb import DuckDBResource
 from .. import warehouse
 from ..expectations import gxe, run_suite
 from ..ingest.linked import load_linked
-from ..partitions import school_years
+from ..partitions import each_school_year, one_run, school_years
 from ..resources import ProjectPaths
 from .reference import reference_tables
 from .staging import SECTORS
@@ -23,9 +23,10 @@ def set_linked_variables(con, paths: ProjectPaths) -> None:
         con.execute(f"set variable {key} = ?::integer", [int(agreements[key])])
 
 
-@asset(group_name="raw", partitions_def=school_years,
+@asset(group_name="raw", partitions_def=school_years, backfill_policy=one_run,
        description="Linked files of INPUT/linked (schools, enrolments, support; CSV, Parquet or XLSX) read into "
        "raw_linked_*; files with BSNs or otherwise unusable go to rejected_files before anything is written.")
+@each_school_year
 def linked_raw_files(context: AssetExecutionContext, duckdb: DuckDBResource, paths: ProjectPaths) -> MaterializeResult:
     with duckdb.get_connection() as con:
         warehouse.setup(con)
@@ -39,9 +40,10 @@ def linked_raw_files(context: AssetExecutionContext, duckdb: DuckDBResource, pat
         "rejected": "\n".join(f"{n}: {m}" for n, m in result.rejected) or "none"})
 
 
-@asset(group_name="staging", partitions_def=school_years, deps=[linked_raw_files, reference_tables],
+@asset(group_name="staging", partitions_def=school_years, backfill_policy=one_run, deps=[linked_raw_files, reference_tables],
        description="Linked schools, support episodes and the year's enrolments, checked; rows that cannot be "
        "used are copied to rejected_rows (source 'linked').")
+@each_school_year
 def stg_linked_records(context: AssetExecutionContext, duckdb: DuckDBResource, paths: ProjectPaths) -> MaterializeResult:
     year = context.partition_key
     with duckdb.get_connection() as con:
@@ -65,6 +67,7 @@ def stg_linked_records(context: AssetExecutionContext, duckdb: DuckDBResource, p
 @asset_check(asset=stg_linked_records, blocking=True,
              description="Accepted linked rows: codes valid, sector in the set, start <= end, one enrolment per pupil "
              "per year, every enrolment's school known.")
+@each_school_year
 def stg_linked_records_valid(context, duckdb: DuckDBResource) -> AssetCheckResult:
     e = gxe()
     year = context.partition_key

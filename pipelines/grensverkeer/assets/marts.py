@@ -5,7 +5,7 @@ from dagster_duckdb import DuckDBResource
 
 from .. import warehouse
 from ..expectations import gxe, run_suite
-from ..partitions import school_years
+from ..partitions import each_school_year, one_run, school_years
 from .intermediate import int_cell_estimates
 from .staging import ORIGIN_CODE, SECTORS, stg_duo_rows
 
@@ -16,15 +16,17 @@ def _materialize(context: AssetExecutionContext, duckdb: DuckDBResource, model: 
     return MaterializeResult(metadata={"rows": n})
 
 
-@asset(group_name="marts", partitions_def=school_years, deps=[int_cell_estimates, stg_duo_rows],
+@asset(group_name="marts", partitions_def=school_years, backfill_policy=one_run, deps=[int_cell_estimates, stg_duo_rows],
        description="Pupils per school year and sector from home municipality (origin) to school municipality "
        "(destination), with bounds from masked cells.")
+@each_school_year
 def municipality_flows(context: AssetExecutionContext, duckdb: DuckDBResource) -> MaterializeResult:
     return _materialize(context, duckdb, "marts/municipality_flows")
 
 
 @asset_check(asset=municipality_flows, blocking=True,
              description="Every accepted row is in exactly one flow and every estimated pupil is counted once.")
+@each_school_year
 def municipality_flows_reconcile(context, duckdb: DuckDBResource) -> AssetCheckResult:
     year = context.partition_key
     e = gxe()
@@ -56,13 +58,15 @@ def municipality_flows_reconcile(context, duckdb: DuckDBResource) -> AssetCheckR
         "failures": "\n".join(failed) or "none"})
 
 
-@asset(group_name="marts", partitions_def=school_years, deps=[int_cell_estimates, stg_duo_rows],
+@asset(group_name="marts", partitions_def=school_years, backfill_policy=one_run, deps=[int_cell_estimates, stg_duo_rows],
        description="Per school location: the home municipalities of its pupils.")
+@each_school_year
 def school_catchment(context: AssetExecutionContext, duckdb: DuckDBResource) -> MaterializeResult:
     return _materialize(context, duckdb, "marts/school_catchment")
 
 
 @asset_check(asset=school_catchment, blocking=True, description="Catchments add up to the same pupils as the flows.")
+@each_school_year
 def school_catchment_reconcile(context, duckdb: DuckDBResource) -> AssetCheckResult:
     with duckdb.get_connection() as con:
         a, b = con.execute(

@@ -8,7 +8,7 @@ from dagster import AssetCheckResult, AssetExecutionContext, MaterializeResult, 
 from dagster_duckdb import DuckDBResource
 
 from .. import warehouse
-from ..partitions import school_years
+from ..partitions import each_school_year, one_run, school_years
 from .marts import school_catchment
 from .staging import stg_location_totals
 from .support import agreement_needs, support_flows
@@ -17,10 +17,11 @@ PUBLICATION_MODELS = ["publish/pub_school_catchment", "publish/pub_flows", "publ
                       "publish/pub_school_totals", "publish/pub_agreement_needs"]
 
 
-@asset(group_name="publish", partitions_def=school_years, deps=[school_catchment, support_flows, agreement_needs, stg_location_totals],
+@asset(group_name="publish", partitions_def=school_years, backfill_policy=one_run, deps=[school_catchment, support_flows, agreement_needs, stg_location_totals],
        description="Publication marts (pub_school_catchment, pub_flows, pub_municipality_profile, pub_school_totals, "
        "pub_agreement_needs): "
        "one rounding rule for estimates, one name per municipality, one label per public cell.")
+@each_school_year
 def publication(context: AssetExecutionContext, duckdb: DuckDBResource) -> MaterializeResult:
     with duckdb.get_connection() as con:
         counts = warehouse.run_models(con, [(m, None, None) for m in PUBLICATION_MODELS], context.partition_key)
@@ -30,6 +31,7 @@ def publication(context: AssetExecutionContext, duckdb: DuckDBResource) -> Mater
 @asset_check(asset=publication, blocking=True,
              description="Published cells stay within their bounds, add up to DUO's exact location totals, and the "
              "flows and profiles add up to the same pupils as the cells.")
+@each_school_year
 def publication_adds_up(context, duckdb: DuckDBResource) -> AssetCheckResult:
     year = context.partition_key
     with duckdb.get_connection() as con:

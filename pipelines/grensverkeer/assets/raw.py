@@ -5,16 +5,17 @@ from dagster_duckdb import DuckDBResource
 
 from .. import warehouse
 from ..ingest.load import load_school_year
-from ..partitions import school_years
+from ..partitions import each_school_year, one_run, school_years
 from ..resources import ProjectPaths
 
 
 @asset(
     group_name="raw",
-    partitions_def=school_years,
+    partitions_def=school_years, backfill_policy=one_run,
     description="DUO files of the input folder read into raw_rows, raw_cells and raw_location_totals "
     "(values still text); unusable files go to rejected_files.",
 )
+@each_school_year
 def duo_raw_files(context: AssetExecutionContext, duckdb: DuckDBResource, paths: ProjectPaths) -> MaterializeResult:
     count_year = int(context.partition_key[:4])
     with duckdb.get_connection() as con:

@@ -5,7 +5,7 @@ from dagster_duckdb import DuckDBResource
 
 from .. import warehouse
 from ..expectations import gxe, run_suite
-from ..partitions import school_years
+from ..partitions import each_school_year, one_run, school_years
 from .raw import duo_raw_files
 from .reference import reference_tables
 
@@ -15,11 +15,12 @@ ORIGIN_CODE = r"^(GM\d{4}|ONBEKEND|BUITENLAND)$"
 
 @asset(
     group_name="staging",
-    partitions_def=school_years,
+    partitions_def=school_years, backfill_policy=one_run,
     deps=[duo_raw_files, reference_tables, "stg_location_totals"],
     description="Every raw DUO pupil row of the year, typed, with home municipality mapped to its CBS code; "
     "rows that cannot be counted carry a reason and are copied to rejected_rows.",
 )
+@each_school_year
 def stg_duo_rows(context: AssetExecutionContext, duckdb: DuckDBResource) -> MaterializeResult:
     year = context.partition_key
     with duckdb.get_connection() as con:
@@ -35,6 +36,7 @@ def stg_duo_rows(context: AssetExecutionContext, duckdb: DuckDBResource) -> Mate
 
 
 @asset_check(asset=stg_duo_rows, blocking=True, description="Every raw row is staged once; accepted rows are well formed.")
+@each_school_year
 def stg_duo_rows_valid(context, duckdb: DuckDBResource) -> AssetCheckResult:
     year = context.partition_key if context.has_partition_key else None
     e = gxe()
@@ -55,6 +57,7 @@ def stg_duo_rows_valid(context, duckdb: DuckDBResource) -> AssetCheckResult:
 
 
 @asset_check(asset=stg_duo_rows, description="Home municipality names that match no known municipality (counted as ONBEKEND).")
+@each_school_year
 def stg_duo_rows_unmatched_names(context, duckdb: DuckDBResource) -> AssetCheckResult:
     year = context.partition_key if context.has_partition_key else None
     with duckdb.get_connection() as con:
@@ -74,8 +77,9 @@ def stg_duo_rows_unmatched_names(context, duckdb: DuckDBResource) -> AssetCheckR
     )
 
 
-@asset(group_name="staging", partitions_def=school_years, deps=[stg_duo_rows],
+@asset(group_name="staging", partitions_def=school_years, backfill_policy=one_run, deps=[stg_duo_rows],
        description="Count cells of accepted rows: value, or masked ('<5').")
+@each_school_year
 def stg_duo_cells(context: AssetExecutionContext, duckdb: DuckDBResource) -> MaterializeResult:
     with duckdb.get_connection() as con:
         n = warehouse.run_model(con, "staging/stg_duo_cells", context.partition_key)
@@ -85,6 +89,7 @@ def stg_duo_cells(context: AssetExecutionContext, duckdb: DuckDBResource) -> Mat
 
 
 @asset_check(asset=stg_duo_cells, blocking=True, description="Unmasked counts are whole numbers >= 0; masked cells have no value.")
+@each_school_year
 def stg_duo_cells_valid(context, duckdb: DuckDBResource) -> AssetCheckResult:
     e = gxe()
     with duckdb.get_connection() as con:
@@ -97,8 +102,9 @@ def stg_duo_cells_valid(context, duckdb: DuckDBResource) -> AssetCheckResult:
     return AssetCheckResult(passed=outcome.success, metadata=outcome.metadata())
 
 
-@asset(group_name="staging", partitions_def=school_years, deps=[duo_raw_files],
+@asset(group_name="staging", partitions_def=school_years, backfill_policy=one_run, deps=[duo_raw_files],
        description="DUO's pupil total per school location for the count year, as a range ('<5' = 1..4).")
+@each_school_year
 def stg_location_totals(context: AssetExecutionContext, duckdb: DuckDBResource) -> MaterializeResult:
     with duckdb.get_connection() as con:
         n = warehouse.run_model(con, "staging/stg_location_totals", context.partition_key)

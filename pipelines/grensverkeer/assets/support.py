@@ -5,7 +5,7 @@ from dagster_duckdb import DuckDBResource
 
 from .. import warehouse
 from ..expectations import gxe, run_suite
-from ..partitions import school_years
+from ..partitions import each_school_year, one_run, school_years
 from ..resources import ProjectPaths
 from .linked import set_linked_variables, stg_linked_records
 
@@ -19,19 +19,22 @@ def _materialize(context: AssetExecutionContext, duckdb: DuckDBResource, paths: 
     return MaterializeResult(metadata={"rows": n})
 
 
-@asset(group_name="intermediate", partitions_def=school_years, deps=[stg_linked_records],
+@asset(group_name="intermediate", partitions_def=school_years, backfill_policy=one_run, deps=[stg_linked_records],
        description="Each enrolment with the support episodes that overlap its school year (1 Aug - 31 Jul).")
+@each_school_year
 def int_pupil_support(context: AssetExecutionContext, duckdb: DuckDBResource, paths: ProjectPaths) -> MaterializeResult:
     return _materialize(context, duckdb, paths, "intermediate/int_pupil_support")
 
 
-@asset(group_name="marts", partitions_def=school_years, deps=[int_pupil_support],
+@asset(group_name="marts", partitions_def=school_years, backfill_policy=one_run, deps=[int_pupil_support],
        description="Pupils per year, sector, home and school municipality, and how many had support per domain.")
+@each_school_year
 def support_flows(context: AssetExecutionContext, duckdb: DuckDBResource, paths: ProjectPaths) -> MaterializeResult:
     return _materialize(context, duckdb, paths, "marts/support_flows")
 
 
 @asset_check(asset=support_flows, blocking=True, description="Every accepted enrolment is in one flow; supported <= pupils.")
+@each_school_year
 def support_flows_reconcile(context, duckdb: DuckDBResource) -> AssetCheckResult:
     year = context.partition_key
     e = gxe()
@@ -49,15 +52,17 @@ def support_flows_reconcile(context, duckdb: DuckDBResource) -> AssetCheckResult
     return AssetCheckResult(passed=not failed, metadata={"enrolments": enrolled, "failures": "\n".join(failed) or "none"})
 
 
-@asset(group_name="marts", partitions_def=school_years, deps=[int_pupil_support],
+@asset(group_name="marts", partitions_def=school_years, backfill_policy=one_run, deps=[int_pupil_support],
        description="Per school: the local teams (responsible municipalities) of its pupils with support.")
+@each_school_year
 def school_local_team(context: AssetExecutionContext, duckdb: DuckDBResource, paths: ProjectPaths) -> MaterializeResult:
     return _materialize(context, duckdb, paths, "marts/school_local_team")
 
 
-@asset(group_name="marts", partitions_def=school_years, deps=[int_pupil_support],
+@asset(group_name="marts", partitions_def=school_years, backfill_policy=one_run, deps=[int_pupil_support],
        description="Where a local team and schools in another municipality need an agreement: per municipality "
        "pair and per school x local team, with the level from the region's thresholds and the reason in Dutch.")
+@each_school_year
 def agreement_needs(context: AssetExecutionContext, duckdb: DuckDBResource, paths: ProjectPaths) -> MaterializeResult:
     result = _materialize(context, duckdb, paths, "marts/agreement_needs")
     with duckdb.get_connection() as con:
@@ -67,6 +72,7 @@ def agreement_needs(context: AssetExecutionContext, duckdb: DuckDBResource, path
 
 
 @asset_check(asset=agreement_needs, blocking=True, description="Levels follow the thresholds; every need has a reason.")
+@each_school_year
 def agreement_needs_valid(context, duckdb: DuckDBResource) -> AssetCheckResult:
     e = gxe()
     with duckdb.get_connection() as con:
@@ -85,13 +91,15 @@ def agreement_needs_valid(context, duckdb: DuckDBResource) -> AssetCheckResult:
     return AssetCheckResult(passed=outcome.success, metadata=outcome.metadata())
 
 
-@asset(group_name="marts", partitions_def=school_years, deps=[int_pupil_support],
+@asset(group_name="marts", partitions_def=school_years, backfill_policy=one_run, deps=[int_pupil_support],
        description="Coördinatielast: per school, the number of distinct local teams it works with.")
+@each_school_year
 def school_coordination_load(context: AssetExecutionContext, duckdb: DuckDBResource, paths: ProjectPaths) -> MaterializeResult:
     return _materialize(context, duckdb, paths, "marts/school_coordination_load")
 
 
-@asset(group_name="marts", partitions_def=school_years, deps=[int_pupil_support],
+@asset(group_name="marts", partitions_def=school_years, backfill_policy=one_run, deps=[int_pupil_support],
        description="Per municipality (local team): pupils with support and the share schooled elsewhere.")
+@each_school_year
 def municipality_support_profile(context: AssetExecutionContext, duckdb: DuckDBResource, paths: ProjectPaths) -> MaterializeResult:
     return _materialize(context, duckdb, paths, "marts/municipality_support_profile")
