@@ -47,16 +47,17 @@ STAGES = {
     "ingest": ["duo_raw_files", "linked_raw_files"],
     "staging": ["stg_duo_rows", "stg_duo_cells", "stg_location_totals", "stg_linked_records"],
     "estimates + int_pupil_support": ["int_cell_estimates", "int_pupil_support"],
-    "marts": ["municipality_flows", "school_catchment", "municipality_profile", "support_flows", "school_local_team",
+    "marts": ["municipality_flows", "school_catchment", "support_flows", "school_local_team",
               "school_coordination_load", "municipality_support_profile"],
+    "publication": ["publication"],
     "agreement needs": ["agreement_needs"],
     "graph": ["municipality_graph"],
     "exports": ["agreement_exports"],
     "data checks (GX)": ["stg_duo_rows_valid", "stg_duo_rows_unmatched_names", "stg_duo_cells_valid",
                          "int_cell_estimates_valid", "int_cell_estimates_prior_share", "stg_linked_records_valid",
-                         "municipality_flows_reconcile", "school_catchment_reconcile", "municipality_profile_valid",
+                         "municipality_flows_reconcile", "school_catchment_reconcile", "publication_adds_up",
                          "support_flows_reconcile", "agreement_needs_valid", "municipality_graph_covers_region",
-                         "agreement_exports_safe"],
+                         "agreement_exports_safe", "published_files_safe"],
 }
 STAGE_OF = {step: stage for stage, steps in STAGES.items() for step in steps}
 

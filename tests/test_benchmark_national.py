@@ -59,7 +59,7 @@ def test_tables_hold_the_generated_input(bench):
     assert rows["raw_linked_support"] == rows["stg_linked_support"] == counts["support"]
     assert rows["raw_rows"] == rows["stg_duo_rows"] == counts["duo_po_rows"] + counts["duo_vo_rows"]
     assert rows["raw_linked_schools"] == counts["schools"]
-    for table in ("municipality_flows", "school_catchment", "municipality_profile", "support_flows",
+    for table in ("municipality_flows", "school_catchment", "pub_municipality_profile", "pub_flows", "support_flows",
                   "agreement_needs", "school_coordination_load", "graph_node_metrics", "graph_summary"):
         assert rows[table] > 0, table
     assert bench["facts"]["rows_per_year"]["graph_node_metrics"]["2016-2017"] > 100

@@ -30,14 +30,15 @@ def test_definitions_load_with_layers_and_checks():
     Definitions.validate_loadable(defs)
     graph = defs.resolve_asset_graph()
     groups = {graph.get(key).group_name for key in graph.get_all_asset_keys()}
-    assert groups == {"reference", "raw", "staging", "intermediate", "marts", "graph", "exports", "dashboards"}
-    for name in ("municipality_flows", "school_catchment", "municipality_profile", "municipality_graph",
+    assert groups == {"reference", "raw", "staging", "intermediate", "marts", "publish", "graph", "exports", "dashboards"}
+    for name in ("municipality_flows", "school_catchment", "publication", "municipality_graph",
                  "support_flows", "agreement_needs", "agreement_exports"):
         node = graph.get(AssetKey(name))
         assert node.partitions_def == school_years
     check_names = {key.name for key in graph.asset_check_keys}
     assert {"municipality_flows_reconcile", "stg_duo_rows_valid", "int_cell_estimates_valid",
-            "stg_linked_records_valid", "agreement_needs_valid", "agreement_exports_safe"} <= check_names
+            "stg_linked_records_valid", "agreement_needs_valid", "agreement_exports_safe", "publication_adds_up",
+            "published_files_safe"} <= check_names
     assert defs.resolve_job_def("school_year_job").partitions_def == school_years
     # `grensverkeer run`, the sensor and the schedule build the same job: reference tables, the years, the site
     build = defs.resolve_job_def("build_job")

@@ -163,7 +163,7 @@ def test_school_catchment_and_profile(base):
                               where school_location_id = '05XZ00' order by origin_code""")
     assert catchment == [("BUITENLAND", 9, 9, 9), ("GM0503", 8, 8, 8), ("GM1783", 38, 38, 38), ("GM1900", 4, 4, 4)]
     profile = dict(((s, c), (own, elsewhere, incoming)) for s, c, own, elsewhere, incoming in base.query(
-        "select sector, code, schooled_in_own, schooled_elsewhere, incoming from municipality_profile"))
+        "select sector, code, schooled_in_own, schooled_elsewhere, incoming from pub_municipality_profile"))
     # Delft BO: 23 at home; 8 in Westland; incoming 7 (Rijswijk) + 13 (Den Haag)
     assert profile[("BO", "GM0503")] == (23, 8, 20)
 

@@ -24,7 +24,7 @@ import fixtures as F
 
 Y24, Y23 = "2024-2025", "2023-2024"
 TABLES = ["raw_rows", "raw_cells", "raw_location_totals", "stg_duo_rows", "stg_duo_cells", "stg_location_totals",
-          "rejected_rows", "int_cell_estimates", "municipality_flows", "school_catchment", "municipality_profile",
+          "rejected_rows", "int_cell_estimates", "municipality_flows", "school_catchment", "pub_municipality_profile", "pub_flows",
           "graph_node_metrics"]
 
 # 2023: the old header generation, cp1252, ',' unquoted, CRLF, no PEILDATUM (year from the

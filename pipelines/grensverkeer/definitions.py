@@ -2,7 +2,7 @@
 
 from dagster import Definitions, load_asset_checks_from_modules, load_assets_from_modules
 
-from .assets import exports, graph, intermediate, linked, marts, raw, reference, site, staging, support
+from .assets import exports, graph, intermediate, linked, marts, publish, raw, reference, site, staging, support
 from .jobs import (
     build_job,
     dashboards_job,
@@ -14,7 +14,7 @@ from .jobs import (
 )
 from .resources import default_resources
 
-_modules = [reference, raw, linked, staging, intermediate, support, marts, graph, exports, site]
+_modules = [reference, raw, linked, staging, intermediate, support, marts, publish, graph, exports, site]
 
 defs = Definitions(
     assets=load_assets_from_modules(_modules),

@@ -30,7 +30,7 @@ from .ingest.linked import linked_school_years, list_linked_files
 from .ingest.load import discover_count_years, list_input_files, school_year_of
 from .partitions import range_tags, school_years, warehouse_school_years, year_blocks
 
-SCHOOL_YEAR_GROUPS = ("raw", "staging", "intermediate", "marts", "graph", "exports")
+SCHOOL_YEAR_GROUPS = ("raw", "staging", "intermediate", "marts", "publish", "graph", "exports")
 BUILD_GROUPS = ("reference", *SCHOOL_YEAR_GROUPS, "dashboards")  # the site (dashboards) last
 
 build_job = define_asset_job(

@@ -83,30 +83,19 @@ def print_summary(input_dir: Path, warehouse: Path, years: list[str], out_dir: P
                        count(*) filter (where reason_code is not null and reason_code <> 'duplicate_row')
                 from stg_duo_rows where school_year = ?
                 """, [year]).fetchall()[0]
-            # Bounds of a total: add rows up per school location first (docs/masking.md).
+            # The published figures (pub_school_catchment): the same numbers as the site and exports.
             pupils = con.execute(
                 """
-                with per_location as (
-                    select school_location_id,
-                           sum(students) as students,
-                           sum(students) filter (where origin_code <> destination_code) as crossing,
-                           sum(unmasked_students) as unmasked,
-                           sum(masked_cells) as k,
-                           any_value(location_masked_cells) as m,
-                           any_value(location_remainder_low) as r_low,
-                           any_value(location_remainder_high) as r_high
-                    from int_row_estimates where school_year = ? group by school_location_id
-                )
-                select sum(students), sum(unmasked + masked_sum_low(k, m, r_low)),
-                       sum(unmasked + masked_sum_high(k, m, r_high)), sum(crossing)
-                from per_location
+                select sum(students), sum(students_low), sum(students_high),
+                       sum(students) filter (where origin_code <> school_municipality_code)
+                from pub_school_catchment where school_year = ?
                 """, [year]).fetchall()[0]
             if rows[0]:
                 print(f"  {year} DUO: {rows[0]} pupil rows read: {rows[1]} accepted, {rows[2]} duplicates of rows in "
                       f"other files (counted once), {rows[3]} rejected (see rejected_rows)")
             if pupils[0] is not None:
-                print(f"  {year} DUO: {pupils[0]:,.0f} pupils counted (bounds {pupils[1]:,}-{pupils[2]:,}), "
-                      f"{pupils[3]:,.0f} schooled outside their home municipality")
+                print(f"  {year} DUO: {pupils[0]:,} pupils counted (bounds {pupils[1]:,}-{pupils[2]:,}), "
+                      f"{pupils[3] or 0:,} schooled outside their home municipality")
             _print_linked(con, year)
             _print_rejected_rows(con, year)
     except duckdb.CatalogException:

@@ -1,17 +1,16 @@
 """Exports for administrative agreements: protected tables, per school year, with a manifest."""
 
-import json
-
-import polars as pl
 from dagster import AssetCheckResult, AssetExecutionContext, MaterializeResult, asset, asset_check
 from dagster_duckdb import DuckDBResource
 
 from ..disclosure import check_published
+from ..exports.reader import read_export_folder
 from ..exports.tables import build_export
-from ..exports.writer import write_export
+from ..exports.writer import private_part, write_export
+from ..joint import decide_private_labels
 from ..partitions import each_school_year, one_run, school_years
 from ..resources import ProjectPaths
-from .marts import municipality_flows
+from .publish import publication
 from .support import agreement_needs, municipality_support_profile, school_coordination_load, support_flows
 
 
@@ -20,7 +19,7 @@ def export_dir(paths: ProjectPaths, school_year: str):
 
 
 @asset(group_name="exports", partitions_def=school_years, backfill_policy=one_run,
-       deps=[municipality_flows, support_flows, agreement_needs, school_coordination_load, municipality_support_profile],
+       deps=[publication, support_flows, agreement_needs, school_coordination_load, municipality_support_profile],
        description="OUT/exports/<school_year>/: afspraken.xlsx, the same tables as CSV and Parquet, relaties.csv "
        "and manifest.json; every count through disclosure control (docs/disclosure.md).")
 @each_school_year
@@ -28,6 +27,9 @@ def agreement_exports(context: AssetExecutionContext, duckdb: DuckDBResource, pa
     region = paths.region()
     with duckdb.get_connection() as con:
         bundle = build_export(con, context.partition_key, region)
+        # private labels decided once with the site's cells of the year (one label per cell)
+        bundle.private_labels = decide_private_labels(con, context.partition_key, region, paths.disclosure(),
+                                                      *private_part(bundle))
         manifest = write_export(con, bundle, region, export_dir(paths, context.partition_key), paths.disclosure(),
                                 context.run.run_id)
     return MaterializeResult(metadata={
@@ -49,18 +51,7 @@ def agreement_exports_safe(context, paths: ProjectPaths) -> AssetCheckResult:
 
 
 def check_export_folder(folder, paths: ProjectPaths) -> list[str]:
-    """The published labels of every table, matched to cell ids, checked against the relations."""
-    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    relations = pl.read_csv(folder / "relaties.csv", separator=";", infer_schema=False, encoding="utf8")
-    labels = []
-    for slug, spec in manifest["tables"].items():
-        frame = pl.read_csv(folder / f"{slug}.csv", separator=";", infer_schema=False, encoding="utf8")
-        key, counts = spec["key"], spec["counts"]
-        for column in counts:
-            labels.append(frame.select(
-                pl.concat_str([pl.lit(f"{slug}|{column}"), *[pl.col(k).fill_null("") for k in key]], separator="|")
-                .alias("cell_id"),
-                pl.col(column).alias("label")))
-    published = pl.concat(labels).filter(pl.col("label").is_not_null()) if labels else pl.DataFrame(
-        schema={"cell_id": pl.String, "label": pl.String})
+    """Everything a reader of the written files knows (exports/reader.py), attacked: no private
+    count may be pinned to one value."""
+    published, relations = read_export_folder(folder)
     return check_published(published, relations, paths.disclosure())

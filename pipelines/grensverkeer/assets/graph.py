@@ -7,10 +7,10 @@ from ..graph_metrics import build_flow_graphs, graph_summary, node_metrics, writ
 from ..partitions import each_school_year, one_run, school_years
 from ..resources import ProjectPaths
 from ..warehouse_frames import replace_partitions
-from .marts import municipality_flows
+from .publish import publication
 
 
-@asset(group_name="graph", partitions_def=school_years, backfill_policy=one_run, deps=[municipality_flows],
+@asset(group_name="graph", partitions_def=school_years, backfill_policy=one_run, deps=[publication],
        description="networkx DiGraph per year and sector: weighted in/out, net flow, share staying home and "
        "seeded Louvain communities (graph_node_metrics, graph_summary); GraphML files in OUT/graph/.")
 @each_school_year
@@ -18,7 +18,10 @@ def municipality_graph(context: AssetExecutionContext, duckdb: DuckDBResource, p
     year = context.partition_key
     region = paths.region()
     with duckdb.get_connection() as con:
-        flows = con.sql(f"select * from municipality_flows where school_year = '{year}'").pl()
+        # the published flows: the graph's weights are the numbers the pages and exports show
+        flows = con.sql(f"""select school_year, sector, origin_code, origin_name, destination_code, destination_name,
+                                   students, students_low, students_high
+                            from pub_flows where school_year = '{year}'""").pl()
         graphs = build_flow_graphs(flows)
         nodes = node_metrics(graphs, set(region.codes))
         summary = graph_summary(graphs, set(region.codes))

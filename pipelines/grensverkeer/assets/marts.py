@@ -1,4 +1,4 @@
-"""Marts: flows between municipalities, school catchments and municipality profiles."""
+"""Marts: flows between municipalities and school catchments (profiles: the publication layer)."""
 
 from dagster import AssetCheckResult, AssetExecutionContext, MaterializeResult, asset, asset_check
 from dagster_duckdb import DuckDBResource
@@ -74,26 +74,3 @@ def school_catchment_reconcile(context, duckdb: DuckDBResource) -> AssetCheckRes
                       (select coalesce(sum(students), 0) from int_cell_estimates where school_year = $1)""",
             [context.partition_key]).fetchall()[0]
     return AssetCheckResult(passed=abs(a - b) <= 1e-6 * max(1.0, b), metadata={"catchment_pupils": a, "cell_pupils": b})
-
-
-@asset(group_name="marts", partitions_def=school_years, backfill_policy=one_run, deps=[municipality_flows],
-       description="Per municipality, year and sector: residents at school, schooled in own municipality or "
-       "elsewhere, incoming pupils, net flow and retention share.")
-@each_school_year
-def municipality_profile(context: AssetExecutionContext, duckdb: DuckDBResource) -> MaterializeResult:
-    return _materialize(context, duckdb, "marts/municipality_profile")
-
-
-@asset_check(asset=municipality_profile, blocking=True, description="Residents split exactly into own and elsewhere; shares in [0, 1].")
-@each_school_year
-def municipality_profile_valid(context, duckdb: DuckDBResource) -> AssetCheckResult:
-    e = gxe()
-    with duckdb.get_connection() as con:
-        outcome = run_suite(con, f"""
-            select *, abs(residents_at_school - schooled_in_own - schooled_elsewhere) < 1e-6 as splits
-            from municipality_profile where school_year = '{context.partition_key}'""", [
-            e.ExpectColumnValuesToBeInSet(column="splits", value_set=[True]),
-            e.ExpectColumnValuesToBeBetween(column="retention_share", min_value=0, max_value=1),
-            e.ExpectColumnValuesToMatchRegex(column="code", regex=r"^GM\d{4}$"),
-        ], "municipality_profile")
-    return AssetCheckResult(passed=outcome.success, metadata=outcome.metadata())

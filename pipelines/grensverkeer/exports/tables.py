@@ -26,18 +26,39 @@ class ExportTable:
     key: list[str]  # columns that identify a row
     counts: list[str]  # pupil counts: these pass through disclosure control
     description: str = ""  # one Dutch sentence for the Toelichting sheet
+    # Public count columns (DUO open data): their cells are published as the publication marts
+    # label them and never pass through protect. column -> label column of `public_labels`.
+    public: list[str] = field(default_factory=list)
+    public_labels: pl.DataFrame | None = None  # one row per row of frame, one column per public count
+    # What a row says about a private count besides its label (need level and its printed thresholds):
+    # columns "<count>|lo" / "<count>|hi", one row per row of frame; the attacker and protect use them.
+    stated: pl.DataFrame | None = None
+    # Counts of schools or local teams (each with at least one of the pupils): printed only where the
+    # pupil count beside them is shown, else they would bound a hidden count. column -> count column.
+    shown_with: dict[str, str] = field(default_factory=dict)
+
 
     def cell_ids(self, column: str) -> pl.Expr:
         return pl.concat_str([pl.lit(f"{self.slug}|{column}"), *[pl.col(k).cast(pl.String).fill_null("") for k in self.key]],
                              separator="|")
 
     def cells(self) -> pl.DataFrame:
-        frames = [
-            self.frame.select(self.cell_ids(c).alias("cell_id"), pl.col(c).cast(pl.Int64).alias("value"))
-            .filter(pl.col("value").is_not_null())
-            for c in self.counts
-        ]
-        return pl.concat(frames) if frames else pl.DataFrame(schema={"cell_id": pl.String, "value": pl.Int64})
+        """cell_id, value, public, public_label (the label of a public cell; null for private ones)."""
+        frames = []
+        for c in self.counts:
+            label = (self.public_labels[c] if c in self.public and self.public_labels is not None
+                     else pl.Series(c, [None] * self.frame.height, dtype=pl.String))
+            has = self.stated is not None and f"{c}|lo" in self.stated.columns
+            lo = self.stated[f"{c}|lo"] if has else pl.Series([None] * self.frame.height, dtype=pl.Int64)
+            hi = self.stated[f"{c}|hi"] if has else pl.Series([None] * self.frame.height, dtype=pl.Int64)
+            frames.append(self.frame.select(
+                self.cell_ids(c).alias("cell_id"), pl.col(c).cast(pl.Int64).alias("value"),
+                pl.lit(c in self.public).alias("public"), label.cast(pl.String).alias("public_label"),
+                lo.cast(pl.Int64).alias("stated_lo"), hi.cast(pl.Int64).alias("stated_hi"))
+                .filter(pl.col("value").is_not_null()))
+        return pl.concat(frames) if frames else pl.DataFrame(
+            schema={"cell_id": pl.String, "value": pl.Int64, "public": pl.Boolean, "public_label": pl.String,
+                    "stated_lo": pl.Int64, "stated_hi": pl.Int64})
 
 
 @dataclass
@@ -46,9 +67,14 @@ class ExportBundle:
     tables: list[ExportTable]
     relations: pl.DataFrame  # relation_id, total_id, member_id
     sources: list[str] = field(default_factory=list)  # 'duo', 'synthetic', 'linked'
+    # cells in relations that are never printed ('rest|...': a pair's school rows left out)
+    unpublished: pl.DataFrame | None = None
+    # labels of the private cells decided together with the site's (joint.py); None: protect alone
+    private_labels: pl.DataFrame | None = None
 
     def cells(self) -> pl.DataFrame:
-        return pl.concat([t.cells() for t in self.tables])
+        cells = pl.concat([t.cells() for t in self.tables])
+        return cells if self.unpublished is None else pl.concat([cells, self.unpublished], how="diagonal_relaxed")
 
     def table(self, slug: str) -> ExportTable:
         return next(t for t in self.tables if t.slug == slug)
@@ -59,28 +85,18 @@ def _query(con: duckdb.DuckDBPyConnection, sql: str, params: list) -> pl.DataFra
 
 
 def _flows(con, year: str, region: list[str]) -> pl.DataFrame:
-    """DUO flows of the year where the region is origin or destination; linked ones when there is no DUO."""
-    duo = _query(con, """
-        select sector, origin_code, origin_name, destination_code, destination_name,
-               cast(round(students) as bigint) as students, students_low, students_high,
-               masked_cells > 0 as estimated, source
-        from municipality_flows
-        where school_year = ? and (origin_code in (select unnest(?::varchar[])) or destination_code in (select unnest(?::varchar[])))
-        """, [year, region, region])
-    if duo.height:
-        return duo
+    """The published flows of the year (pub_flows) where the region is origin or destination."""
     return _query(con, """
         select sector, origin_code, origin_name, destination_code, destination_name,
-               cast(students as bigint) as students, students as students_low, students as students_high,
-               false as estimated, source
-        from support_flows
-        where school_year = ? and support_domain = 'totaal'
-          and (origin_code in (select unnest(?::varchar[])) or destination_code in (select unnest(?::varchar[])))
-        """, [year, region, region])
+               students, students_low, students_high, estimated, is_public, label, source
+        from pub_flows
+        where school_year = ? and (origin_in_region or destination_in_region)
+        """, [year])
 
 
 def _stromen(year: str, flows: pl.DataFrame) -> ExportTable:
-    frame = flows.sort("sector", "origin_code", "destination_code").select(
+    flows = flows.sort("sector", "origin_code", "destination_code")
+    frame = flows.select(
         pl.lit(year).alias("Schooljaar"),
         pl.col("sector").alias("Sector"),
         pl.col("origin_code").alias("Woongemeente (code)"),
@@ -93,50 +109,60 @@ def _stromen(year: str, flows: pl.DataFrame) -> ExportTable:
         pl.when(pl.col("estimated")).then(pl.lit("ja")).otherwise(pl.lit("nee")).alias("Geschat"),
         pl.col("source").alias("Bron"),
     )
+    public = flows.height > 0 and bool(flows["is_public"].all())
+    if not public:  # linked flows are exact: bounds equal to the count would print it a second time
+        frame = frame.with_columns(pl.lit(None, dtype=pl.Int64).alias("Ondergrens"),
+                                   pl.lit(None, dtype=pl.Int64).alias("Bovengrens"))
+    labels = flows.select(pl.col("label").alias("Leerlingen"), pl.col("students_low").cast(pl.String).alias("Ondergrens"),
+                          pl.col("students_high").cast(pl.String).alias("Bovengrens"))
     return ExportTable("Stromen", "stromen", frame, ["Sector", "Woongemeente (code)", "Schoolgemeente (code)"],
                        ["Leerlingen", "Ondergrens", "Bovengrens"],
-                       "Leerlingen per woongemeente en schoolgemeente, per sector (geschatte aantallen met onder- en bovengrens).")
+                       "Leerlingen per woongemeente en schoolgemeente, per sector (geschatte aantallen met onder- en bovengrens).",
+                       ["Leerlingen", "Ondergrens", "Bovengrens"] if public else [], labels if public else None)
 
 
-def _per_gemeente(con, year: str, region: Region, flows: pl.DataFrame) -> ExportTable:
-    members = pl.DataFrame({"code": region.codes, "Gemeente": [region.members[c] for c in region.codes]})
-    # Sums of the rounded flows, so the published numbers add up exactly.
-    by_sector = pl.concat([
-        flows.group_by("sector", code="origin_code").agg(
-            woon=pl.col("students").sum(),
-            eigen=pl.col("students").filter(pl.col("origin_code") == pl.col("destination_code")).sum(),
-            elders=pl.col("students").filter(pl.col("origin_code") != pl.col("destination_code")).sum()),
-        flows.filter(pl.col("origin_code") != pl.col("destination_code"))
-        .group_by("sector", code="destination_code").agg(instroom=pl.col("students").sum()),
-    ], how="diagonal").group_by("sector", "code").agg(pl.all().sum())
-    grid = members.join(flows.select("sector").unique(), how="cross").join(by_sector, on=["sector", "code"], how="left")
-    grid = grid.with_columns(pl.col("woon", "eigen", "elders", "instroom").fill_null(0))
-    all_sectors = grid.group_by("code", "Gemeente").agg(pl.col("woon", "eigen", "elders", "instroom").sum()).with_columns(
-        sector=pl.lit(ALL_SECTORS))
+FLOW_COLUMNS = {"residents_at_school": "Leerlingen woonachtig", "schooled_in_own": "Naar school in eigen gemeente",
+                "schooled_elsewhere": "Naar school elders", "incoming": "Instroom van elders"}
+
+
+def _per_gemeente(con, year: str, region: Region) -> ExportTable:
+    """Per region municipality and sector (and all sectors): the published profile
+    (pub_municipality_profile, sums of the published flows) and its pupils with support."""
+    profile = _query(con, """
+        select m.code, m.display_name as name, s.sector,
+               p.residents_at_school, p.schooled_in_own, p.schooled_elsewhere, p.incoming,
+               coalesce(p.is_public, true) as is_public
+        from ref_region_members as m
+        cross join (select distinct sector from pub_municipality_profile where school_year = $1) as s
+        left join pub_municipality_profile as p
+          on p.school_year = $1 and p.code = m.code and p.sector = s.sector
+        """, [year])
     support = _query(con, """
-        select code, students_with_support as hulp, schooled_elsewhere as hulp_elders
+        select code, 'ALLE' as sector, students_with_support as hulp, schooled_elsewhere as hulp_elders
         from municipality_support_profile where school_year = ?""", [year])
-    all_sectors = all_sectors.join(support, on="code", how="left")
-    frame = pl.concat([grid, all_sectors], how="diagonal").sort("code", pl.col("sector") == ALL_SECTORS, "sector").select(
+    profile = profile.join(support, on=["code", "sector"], how="left").with_columns(
+        pl.col(*FLOW_COLUMNS).fill_null(0),
+        pl.when(pl.col("sector") == "ALLE").then(pl.lit(ALL_SECTORS)).otherwise(pl.col("sector")).alias("sector"))
+    profile = profile.sort("code", pl.col("sector") == ALL_SECTORS, "sector")
+    frame = profile.select(
         pl.lit(year).alias("Schooljaar"),
         pl.col("code").alias("Gemeente (code)"),
-        "Gemeente",
+        pl.col("name").alias("Gemeente"),
         pl.col("sector").alias("Sector"),
-        pl.col("woon").cast(pl.Int64).alias("Leerlingen woonachtig"),
-        pl.col("eigen").cast(pl.Int64).alias("Naar school in eigen gemeente"),
-        pl.col("elders").cast(pl.Int64).alias("Naar school elders"),
-        pl.col("instroom").cast(pl.Int64).alias("Instroom van elders"),
+        *[pl.col(c).cast(pl.Int64).alias(nl) for c, nl in FLOW_COLUMNS.items()],
         pl.col("hulp").cast(pl.Int64).alias("Leerlingen met hulp lokaal team"),
         pl.col("hulp_elders").cast(pl.Int64).alias("waarvan elders naar school"),
     )
+    public = profile.height > 0 and bool(profile["is_public"].all())
+    labels = frame.select(pl.col(nl).cast(pl.String) for nl in FLOW_COLUMNS.values())
     return ExportTable("Per gemeente", "per_gemeente", frame, ["Gemeente (code)", "Sector"],
-                       ["Leerlingen woonachtig", "Naar school in eigen gemeente", "Naar school elders",
-                        "Instroom van elders", "Leerlingen met hulp lokaal team", "waarvan elders naar school"],
+                       [*FLOW_COLUMNS.values(), "Leerlingen met hulp lokaal team", "waarvan elders naar school"],
                        "Per gemeente: waar de leerlingen die er wonen naar school gaan, wie er van elders komt, "
-                       "en de leerlingen met hulp van het lokale team.")
+                       "en de leerlingen met hulp van het lokale team.",
+                       list(FLOW_COLUMNS.values()) if public else [], labels if public else None)
 
 
-def _agreement_rows(con, year: str, level: str, columns: str, order: str) -> pl.DataFrame:
+def _agreement_rows(con, year: str, level: str, columns: str, order: str, k: int = 5) -> pl.DataFrame:
     """Rows of agreement_needs of one level, for local teams or schools in the region."""
     return _query(con, f"""
         select school_year as "Schooljaar",
@@ -146,14 +172,38 @@ def _agreement_rows(con, year: str, level: str, columns: str, order: str) -> pl.
                {'cast(schools as bigint) as "Aantal scholen",' if level == 'gemeentepaar' else ''}
                need_level as "Niveau",
                format('Afspraak nodig vanaf {{}} leerlingen, aandachtspunt vanaf {{}}.', threshold_needed, threshold_attention) as "Regel",
-               source as "Bron"
-        from agreement_needs
+               source as "Bron",
+               -- what the need level says about the count (docs/disclosure.md): not written, used by protect
+               case need_level when 'geen' then 0 when 'aandachtspunt' then threshold_attention
+                    else threshold_needed end as "_stated_lo",
+               case need_level when 'geen' then threshold_attention - 1 when 'aandachtspunt' then threshold_needed - 1
+                    end as "_stated_hi"
+        from pub_agreement_needs as agreement_needs
         where school_year = ? and level = ? and (local_team_in_region or school_in_region)
+          -- attribute disclosure: not as many as DUO's public count of the same group (docs/disclosure.md)
+          and not same_as_public
           -- 'geen' is left out at school level: with the default thresholds it would mean exactly one pupil.
           and (level = 'gemeentepaar' or need_level <> 'geen')
+          -- a pair of fewer than k pupils is not broken down by school: its need level with a school's
+          -- 'aandachtspunt' (at least 2 pupils) would pin both counts (docs/disclosure.md)
+          and (level = 'gemeentepaar' or exists (
+              select 1 from pub_agreement_needs as p
+              where p.school_year = agreement_needs.school_year and p.level = 'gemeentepaar'
+                and p.local_team_municipality_code = agreement_needs.local_team_municipality_code
+                and p.school_municipality_code = agreement_needs.school_municipality_code
+                and p.students_with_support >= {k}))
         order by case need_level when 'afspraak nodig' then 0 when 'aandachtspunt' then 1 else 2 end,
                  students_with_support desc, {order}
         """, [year, level])
+
+
+def _split_stated(rows: pl.DataFrame, column: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The rows without the need-level bounds, and the bounds as the stated frame of `column`."""
+    stated = rows.select(pl.col("_stated_lo").alias(f"{column}|lo"), pl.col("_stated_hi").alias(f"{column}|hi"))
+    return rows.drop("_stated_lo", "_stated_hi"), stated
+
+
+SUPPORTED = "Leerlingen met hulp lokaal team"
 
 
 def _afspraken_gemeenten(con, year: str) -> ExportTable:
@@ -163,25 +213,29 @@ def _afspraken_gemeenten(con, year: str) -> ExportTable:
                local_team as "Lokaal team",
                school_municipality_code as "Scholen in (code)",
                school_municipality_name as "Scholen in"''', '"Lokaal team van (code)", "Scholen in (code)"')
+    frame, stated = _split_stated(frame, SUPPORTED)
     return ExportTable("Afspraken gemeenten", "afspraken_gemeenten", frame, ["Lokaal team van (code)", "Scholen in (code)"],
-                       ["Leerlingen met hulp lokaal team", "waarvan ook onderwijsondersteuning"],
+                       [SUPPORTED, "waarvan ook onderwijsondersteuning"],
                        "Lokaal team van gemeente A met scholen in gemeente B: hoeveel leerlingen met hulp, en of een "
-                       "afspraak nodig is.")
+                       "afspraak nodig is (het aantal scholen staat er alleen bij als het aantal leerlingen er staat).",
+                       stated=stated, shown_with={"Aantal scholen": SUPPORTED})
 
 
-def _afspraken_scholen(con, year: str) -> ExportTable:
+def _afspraken_scholen(con, year: str, k: int) -> ExportTable:
     frame = _agreement_rows(con, year, "school", '''
                school_location_id as "School (BRIN + vestiging)",
                school_name as "School",
                school_municipality_code as "Schoolgemeente (code)",
                school_municipality_name as "Schoolgemeente",
                local_team_municipality_code as "Lokaal team van (code)",
-               local_team_municipality_name as "Lokaal team van"''', '"School (BRIN + vestiging)", "Lokaal team van (code)"')
+               local_team_municipality_name as "Lokaal team van"''', '"School (BRIN + vestiging)", "Lokaal team van (code)"', k)
+    frame, stated = _split_stated(frame, SUPPORTED)
     return ExportTable("Afspraken scholen", "afspraken_scholen", frame,
                        ["School (BRIN + vestiging)", "Lokaal team van (code)"],
                        ["Leerlingen met hulp lokaal team", "waarvan ook onderwijsondersteuning"],
                        "School met een lokaal team uit een andere gemeente: hoeveel leerlingen met hulp, en of een "
-                       "afspraak nodig is (combinaties onder de drempel voor 'aandachtspunt' staan er niet in).")
+                       "afspraak nodig is (combinaties onder de drempel voor 'aandachtspunt' staan er niet in).",
+                       stated=stated)
 
 
 def _per_school(con, year: str, region: list[str]) -> ExportTable:
@@ -199,8 +253,33 @@ def _per_school(con, year: str, region: list[str]) -> ExportTable:
         where school_year = ? and school_municipality_code in (select unnest(?::varchar[]))
         order by local_teams desc, students_with_support desc, "School (BRIN + vestiging)"
         """, [year, region])
-    return ExportTable("Per school", "per_school", frame, ["School (BRIN + vestiging)"], ["Leerlingen met hulp lokaal team"],
-                       "Coördinatielast: met hoeveel lokale teams een school werkt voor leerlingen met hulp.")
+    return ExportTable("Per school", "per_school", frame, ["School (BRIN + vestiging)"], [SUPPORTED],
+                       "Coördinatielast: met hoeveel lokale teams een school werkt voor leerlingen met hulp (alleen "
+                       "waar het aantal leerlingen er staat).",
+                       shown_with={"Aantal lokale teams": SUPPORTED, "waarvan uit andere gemeenten": SUPPORTED})
+
+
+def _scholen(con, year: str) -> ExportTable:
+    """Every school location in the region with DUO's own pupil total (public, exact as DUO publishes it)."""
+    frame = _query(con, """
+        select school_year as "Schooljaar",
+               school_location_id as "School (BRIN + vestiging)",
+               school_name as "School",
+               school_municipality_code as "Schoolgemeente (code)",
+               school_municipality_name as "Schoolgemeente",
+               sectors as "Sectoren",
+               coalesce(duo_total_low, students) as "Leerlingen (DUO-totaal)",
+               label,
+               source as "Bron"
+        from pub_school_totals
+        where school_year = ? and school_in_region
+        order by "School (BRIN + vestiging)"
+        """, [year])
+    labels = frame.select(pl.col("label").alias("Leerlingen (DUO-totaal)"))
+    return ExportTable("Scholen", "scholen", frame.drop("label"), ["School (BRIN + vestiging)"],
+                       ["Leerlingen (DUO-totaal)"],
+                       "Elke school in de regio met het aantal leerlingen op 1 oktober zoals DUO het publiceert "
+                       "(open data, exact).", ["Leerlingen (DUO-totaal)"], labels)
 
 
 def _relations(bundle_tables: dict[str, ExportTable], region: Region) -> pl.DataFrame:
@@ -252,8 +331,37 @@ def _relations(bundle_tables: dict[str, ExportTable], region: Region) -> pl.Data
     relations = pl.concat(parts)
     # Only relations whose cells are all published (a null count is not published).
     published = pl.concat([t.cells() for t in bundle_tables.values()])["cell_id"]
-    return relations.filter(pl.col("total_id").is_in(published.implode()) & pl.col("member_id").is_in(published.implode())).unique().sort(
-        "relation_id", "member_id")
+    relations = relations.filter(pl.col("total_id").is_in(published.implode())
+                                 & pl.col("member_id").is_in(published.implode())).unique()
+    relations = pl.concat([relations, _pair_relations(paren, bundle_tables["afspraken_scholen"])[0].drop("known_total")])
+    # manifest.json prints every count column's total: a sum every reader can use
+    manifest = [t.cells().filter(pl.col("cell_id").str.starts_with(f"{t.slug}|{c}|")).select(
+        pl.lit(f"manifest|{t.slug}|{c}").alias("relation_id"), pl.lit(None, dtype=pl.String).alias("total_id"),
+        pl.col("cell_id").alias("member_id"), pl.col("value").sum().alias("known_total"))
+        for t in bundle_tables.values() for c in t.counts if c not in t.public]
+    return pl.concat([relations.with_columns(pl.lit(None, dtype=pl.Int64).alias("known_total")), *manifest],
+                     how="vertical_relaxed").sort("relation_id", "member_id")
+
+
+def _pair_relations(pairs: ExportTable, schools: ExportTable) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """A municipality pair is the sum of its listed school rows and a rest (the rows not listed:
+    'geen' at school level): relations and the rest cells, never printed."""
+    key = ["Lokaal team van (code)", "Scholen in (code)"]
+    listed = schools.frame.select(
+        pl.col("Lokaal team van (code)"), pl.col("Schoolgemeente (code)").alias("Scholen in (code)"),
+        schools.cell_ids(SUPPORTED).alias("member_id"), pl.col(SUPPORTED).alias("value"))
+    p = pairs.frame.select(*key, pairs.cell_ids(SUPPORTED).alias("total_id"), pl.col(SUPPORTED).alias("pair"))
+    with_rows = p.join(listed, on=key)
+    rest = with_rows.group_by(*key, "total_id", "pair").agg(pl.col("value").sum()).select(
+        pl.concat_str([pl.lit("rest|afspraken"), *key], separator="|").alias("cell_id"),
+        (pl.col("pair") - pl.col("value")).cast(pl.Int64).alias("value"), pl.lit(False).alias("public"), "total_id")
+    relid = pl.concat_str([pl.lit("paar"), *[pl.col(k) for k in key]], separator="|")
+    rel = pl.concat([
+        with_rows.select(relid.alias("relation_id"), "total_id", "member_id"),
+        with_rows.unique(key).select(relid.alias("relation_id"), "total_id",
+                                     pl.concat_str([pl.lit("rest|afspraken"), *key], separator="|").alias("member_id")),
+    ]).with_columns(pl.lit(None, dtype=pl.Int64).alias("known_total"))
+    return rel, rest.drop("total_id")
 
 
 def build_export(con: duckdb.DuckDBPyConnection, school_year: str, region: Region) -> ExportBundle:
@@ -261,9 +369,13 @@ def build_export(con: duckdb.DuckDBPyConnection, school_year: str, region: Regio
     tables = {
         "stromen": _stromen(school_year, flows),
         "afspraken_gemeenten": _afspraken_gemeenten(con, school_year),
-        "afspraken_scholen": _afspraken_scholen(con, school_year),
-        "per_gemeente": _per_gemeente(con, school_year, region, flows),
+        "afspraken_scholen": _afspraken_scholen(con, school_year, int(region.disclosure.get("k", 5))),
+        "per_gemeente": _per_gemeente(con, school_year, region),
         "per_school": _per_school(con, school_year, region.codes),
     }
+    scholen = _scholen(con, school_year)
+    if scholen.frame.height:  # a year with DUO files
+        tables["scholen"] = scholen
     sources = sorted({s for t in tables.values() if "Bron" in t.frame.columns for s in t.frame["Bron"].drop_nulls().unique()})
-    return ExportBundle(school_year, list(tables.values()), _relations(tables, region), sources)
+    rest = _pair_relations(tables["afspraken_gemeenten"], tables["afspraken_scholen"])[1]
+    return ExportBundle(school_year, list(tables.values()), _relations(tables, region), sources, rest)

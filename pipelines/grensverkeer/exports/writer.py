@@ -28,8 +28,10 @@ LABEL_SUFFIX = " (weergave)"
 
 def protected_tables(bundle: ExportBundle, disclosure: DisclosureSettings) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
     """Per table: the frame with every count column replaced by its label (text) and, for
-    Parquet, its shown number; and the protected cells themselves."""
-    cells = protect(bundle.cells(), bundle.relations, disclosure)
+    Parquet, its shown number; and the protected cells themselves. Public cells (DUO open
+    data) keep the label of the publication marts; only private cells pass through protect,
+    with the relations among them (docs/disclosure.md)."""
+    cells = protected_cells(bundle, disclosure)
     out = {}
     for table in bundle.tables:
         frame = table.frame
@@ -38,8 +40,45 @@ def protected_tables(bundle: ExportBundle, disclosure: DisclosureSettings) -> tu
             joined = frame.select(ids).join(cells.select("cell_id", "shown", "label"), on="cell_id", how="left",
                                             maintain_order="left")
             frame = frame.with_columns(joined["shown"].alias(column), joined["label"].alias(column + LABEL_SUFFIX))
+        for column, count in table.shown_with.items():  # a school count next to a hidden count would bound it
+            frame = frame.with_columns(
+                pl.when(pl.col(count + LABEL_SUFFIX).str.contains(r"^\d+$")).then(pl.col(column)).alias(column))
         out[table.slug] = frame
     return out, cells
+
+
+def private_part(bundle: ExportBundle) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The private cells of the bundle and the relations among them."""
+    all_cells = bundle.cells()
+    private = all_cells.filter(~pl.col("public")).select("cell_id", "value", "public", "stated_lo", "stated_hi")
+    ids = private["cell_id"].implode()
+    # relations among private cells only (none of today's relations mixes public and private cells)
+    private_rel = bundle.relations.group_by("relation_id").agg(
+        (pl.col("total_id").is_in(ids) & pl.col("member_id").is_in(ids)).all().alias("private"))
+    return private, bundle.relations.join(private_rel.filter("private").select("relation_id"), on="relation_id")
+
+
+def protected_cells(bundle: ExportBundle, disclosure: DisclosureSettings) -> pl.DataFrame:
+    """cell_id, value, public, status ('public' for DUO cells), shown, label."""
+    all_cells = bundle.cells()
+    # a public '<5' (an estimate of at most 4) is printed as '<5' everywhere, also in Excel and Parquet
+    public = all_cells.filter(pl.col("public")).select(
+        "cell_id", "value", "public", pl.lit("public").alias("status"),
+        pl.when(pl.col("public_label").str.contains(r"^\d+$")).then(pl.col("value")).alias("shown"),
+        pl.col("public_label").alias("label"))
+    private = all_cells.filter(~pl.col("public")).select("cell_id", "value", "public", "stated_lo", "stated_hi")
+    ids = private["cell_id"].implode()
+    # relations among private cells only (none of today's relations mixes public and private cells)
+    private_rel = bundle.relations.group_by("relation_id").agg(
+        (pl.col("total_id").is_in(ids) & pl.col("member_id").is_in(ids)).all().alias("private"))
+    relations = bundle.relations.join(private_rel.filter("private").select("relation_id"), on="relation_id")
+    if bundle.private_labels is not None:  # decided with the site's cells (joint.py): one label per cell
+        protected = private.join(bundle.private_labels, on="cell_id", how="left").select(
+            "cell_id", "value", "public", "status", "shown", "label")
+    else:
+        protected = protect(private, relations, disclosure).select(
+            "cell_id", "value", "public", "status", "shown", "label")
+    return pl.concat([public, protected])
 
 
 def write_dutch_csv(frame: pl.DataFrame, path: Path) -> None:
@@ -161,6 +200,7 @@ def write_export(con: duckdb.DuckDBPyConnection, bundle: ExportBundle, region: R
                 "rows": t.frame.height,
                 "key": t.key,
                 "counts": t.counts,
+                "public_counts": t.public,
                 "totals_before_suppression": {c: int(t.frame[c].sum() or 0) for c in t.counts},
             }
             for t in bundle.tables

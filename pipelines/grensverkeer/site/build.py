@@ -543,7 +543,9 @@ class Site:
         """The published labels and the relations between them, so anyone can check the site (no true values)."""
         d = self.out / "data"
         d.mkdir(parents=True, exist_ok=True)
-        pub = self.pub.cells.filter(~pl.col("cell_id").str.starts_with(REST + "|")).select("cell_id", "label")
+        pub = self.pub.cells.filter(~pl.col("cell_id").str.starts_with(REST + "|")).select(
+            "cell_id", "label", (pl.col("status") == "public").alias("public"),  # public: DUO open data
+            "stated_lo", "stated_hi")  # what the need level printed beside a count says about it
         pub.write_csv(d / "cijfers.csv")
         self.pub.relations.write_csv(d / "relaties.csv")
         self.files += [d / "cijfers.csv", d / "relaties.csv"]

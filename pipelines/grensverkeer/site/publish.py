@@ -93,20 +93,17 @@ def _q(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> 
 
 def years_in(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [r[0] for r in con.execute(
-        "select distinct school_year from school_catchment union select distinct school_year from support_flows "
+        "select distinct school_year from pub_flows union select distinct school_year from support_flows "
         "union select distinct school_year from agreement_needs order by 1").fetchall()]
 
 
 def load_year(con: duckdb.DuckDBPyConnection, year: str, region: Region) -> YearData:
     R = region.codes
+    # the published catchment cells: rounded once, in the publication layer (pub_school_catchment)
     cat = _q(con, """
-        select sector, school_location_id, any_value(school_name) as school_name,
-               school_municipality_code as d, origin_code as o,
-               -- a rounded estimate stays within its exact bounds (0.4 with bounds 1-4 becomes 1)
-               greatest(least(round(students), students_high), students_low)::bigint as students,
-               students_low::bigint as low, students_high::bigint as high
-        from school_catchment where school_year = ?
-        group by all""", [year])
+        select sector, school_location_id, school_name, school_municipality_code as d, origin_code as o,
+               students, students_low as low, students_high as high
+        from pub_school_catchment where school_year = ?""", [year])
     if cat.height:
         source = "duo"
         cat = cat.with_columns(_group("o", R).alias("o"), _group("d", R).alias("d")).group_by(
@@ -117,7 +114,7 @@ def load_year(con: duckdb.DuckDBPyConnection, year: str, region: Region) -> Year
     else:
         fl = _q(con, """
             select sector, origin_code as o, destination_code as d, students::bigint as students, source
-            from support_flows where school_year = ? and support_domain = 'totaal'""", [year])
+            from pub_flows where school_year = ?""", [year])
         source = "synthetic" if fl.height == 0 or (fl["source"] == "synthetic").any() else "linked"
         flows = fl.with_columns(_group("o", R).alias("o"), _group("d", R).alias("d")).filter(
             (pl.col("o") != BUITEN) | (pl.col("d") != BUITEN)).group_by("sector", "o", "d").agg(
@@ -137,8 +134,8 @@ def load_year(con: duckdb.DuckDBPyConnection, year: str, region: Region) -> Year
         select a.local_team_municipality_code as A, a.school_municipality_code as B, a.school_location_id,
                a.school_name, a.students_with_support::bigint as students,
                a.students_with_school_support::bigint as ook, a.need_level, a.threshold_needed,
-               a.threshold_attention, a.source
-        from agreement_needs a
+               a.threshold_attention, a.source, a.same_as_public
+        from pub_agreement_needs a
         where a.school_year = ? and a.level = 'school' and (a.local_team_in_region or a.school_in_region)
         order by A, school_location_id""", [year])
     profile = _q(con, """
@@ -153,10 +150,12 @@ def load_year(con: duckdb.DuckDBPyConnection, year: str, region: Region) -> Year
         order by school_location_id""", [year, R])
     support_sources = sorted(set(pairs["source"].to_list()) | set(coord["source"].to_list()))
     # a community is a grouping of municipalities, no count: it needs no disclosure control
+    # (the exports read a year before its graph exists: joint.py needs no communities)
+    has_graph = con.execute("select count(*) from duckdb_tables() where table_name = 'graph_node_metrics'").fetchall()[0][0]
     communities = _q(con, """
         select sector, code, community from graph_node_metrics
         where school_year = ? and community is not null and code in (select unnest(?::varchar[]))
-        order by sector, code""", [year, R])
+        order by sector, code""", [year, R]) if has_graph else None
     return YearData(year, source, sorted(flows["sector"].unique().to_list(), key=_sector_order), flows, catchment,
                     pairs, schools, profile, coord, ", ".join(support_sources) or None, communities)
 
@@ -172,16 +171,19 @@ def _cid(*parts: str) -> str:
     return "|".join(parts)
 
 
-def year_cells(y: YearData, region: Region, settings_k: int = 5) -> tuple[pl.DataFrame, pl.DataFrame]:
+def year_cells(y: YearData, region: Region, settings_k: int = 5, public: bool = False) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Cells (cell_id, value, is_estimate) and relations (relation_id, total_id, member_id) of one school year."""
     R = region.codes
     G = R + [BUITEN]
     Y = y.year
     cells: dict[str, tuple[int, bool]] = {}
+    highs: dict[str, int] = {}  # upper bound of an estimated cell (a public one of at most 4 is '<5')
+    stated: dict[str, tuple[int | None, int | None]] = {}  # what the printed need level says about a count
     rels: list[tuple[str, str, str]] = []
 
-    def cell(cid: str, value: int, est: bool = False) -> str:
+    def cell(cid: str, value: int, est: bool = False, high: int | None = None) -> str:
         cells[cid] = (int(value), est)
+        highs[cid] = int(value if high is None else high)
         return cid
 
     def rel(rid: str, total: str, members: list[str]) -> None:
@@ -199,19 +201,22 @@ def year_cells(y: YearData, region: Region, settings_k: int = 5) -> tuple[pl.Dat
                     continue
                 r = fl.get((S, o, d))
                 v, est = (r["students"], r["low"] != r["high"]) if r else (0, False)
-                fcell[(o, d)] = cell(_cid("f", Y, S, o, d), v, est)
+                fcell[(o, d)] = cell(_cid("f", Y, S, o, d), v, est, r["high"] if r else 0)
                 if est:
                     cell(_cid("lo", Y, S, o, d), r["low"], True)
                     cell(_cid("hi", Y, S, o, d), r["high"], True)
         for o in G:
             members = [fcell[(o, d)] for d in G if (o, d) in fcell]
-            t = cell(_cid("woon", Y, S, o), sum(cells[m][0] for m in members))
+            t = cell(_cid("woon", Y, S, o), sum(cells[m][0] for m in members), any(cells[m][1] for m in members),
+                     sum(highs[m] for m in members))
             rel(_cid("rij", Y, S, o), t, members)
         for d in G:
             members = [fcell[(o, d)] for o in G if (o, d) in fcell]
-            t = cell(_cid("school", Y, S, d), sum(cells[m][0] for m in members))
+            t = cell(_cid("school", Y, S, d), sum(cells[m][0] for m in members), any(cells[m][1] for m in members),
+                     sum(highs[m] for m in members))
             rel(_cid("kolom", Y, S, d), t, members)
-        tot = cell(_cid("tot", Y, S), sum(cells[_cid("woon", Y, S, o)][0] for o in G))
+        rows = [_cid("woon", Y, S, o) for o in G]
+        tot = cell(_cid("tot", Y, S), sum(cells[m][0] for m in rows), any(cells[m][1] for m in rows), sum(highs[m] for m in rows))
         rel(_cid("totrij", Y, S), tot, [_cid("woon", Y, S, o) for o in G])
         rel(_cid("totkolom", Y, S), tot, [_cid("school", Y, S, d) for d in G])
     # Catchments of the schools in the region add up to the flows into their municipality. An origin with
@@ -219,7 +224,7 @@ def year_cells(y: YearData, region: Region, settings_k: int = 5) -> tuple[pl.Dat
     # school: listing four schools with '<5' pupils each from a flow of 4 would give away that each has 1.
     # Per flow those small parts are one unpublished REST cell, so the relation stays declared.
     if y.catchment.height:
-        k = settings_k
+        k = 0 if public else settings_k  # DUO figures are public: every catchment origin is listed
         by_flow: dict[tuple, list[str]] = {}
         by_school: dict[tuple, list[str]] = {}
         rest: dict[tuple, int] = {}
@@ -229,7 +234,8 @@ def year_cells(y: YearData, region: Region, settings_k: int = 5) -> tuple[pl.Dat
                 rest[(r["sector"], r["o"], r["d"])] = rest.get((r["sector"], r["o"], r["d"]), 0) + r["students"]
                 other[(r["sector"], r["school_location_id"])] = other.get((r["sector"], r["school_location_id"]), 0) + r["students"]
                 continue
-            c = cell(_cid("c", Y, r["sector"], r["school_location_id"], r["o"]), r["students"], r["low"] != r["high"])
+            c = cell(_cid("c", Y, r["sector"], r["school_location_id"], r["o"]), r["students"], r["low"] != r["high"],
+                     r["high"])
             by_flow.setdefault((r["sector"], r["o"], r["d"]), []).append(c)
             by_school.setdefault((r["sector"], r["school_location_id"]), []).append(c)
         for (S, o, d), v in rest.items():
@@ -239,23 +245,30 @@ def year_cells(y: YearData, region: Region, settings_k: int = 5) -> tuple[pl.Dat
         for (S, o, d), members in by_flow.items():
             rel(_cid("scholen", Y, S, o, d), _cid("f", Y, S, o, d), members)
         for (S, school), members in by_school.items():
+            # a school's total is DUO's exact location total (pub_school_totals checks it): a number, never '<5'
             t = cell(_cid("st", Y, S, school), sum(cells[m][0] for m in members))
             rel(_cid("st", Y, S, school), t, members)
 
     # agreement needs: a pair is the sum of its schools; a local team's pupils elsewhere the sum of its pairs
     for r in y.pairs.iter_rows(named=True):
-        cell(_cid("pair", Y, r["A"], r["B"]), r["students"])
+        stated[cell(_cid("pair", Y, r["A"], r["B"]), r["students"])] = need_bounds(r)
         cell(_cid("ook", Y, r["A"], r["B"]), r["ook"])  # only at pair level: per school it would pin cells
     # School rows below 'aandachtspunt' are not published (at school level 'geen' means exactly one pupil);
     # per pair they are one unpublished rest cell, so the relation pair = sum of its schools stays declared.
     pair_members: dict[tuple, list[str]] = {}
     rest: dict[tuple, int] = {}
+    pair_value = {(r["A"], r["B"]): r["students"] for r in y.pairs.iter_rows(named=True)}
     for r in y.schools.iter_rows(named=True):
-        if r["need_level"] == "geen":
+        # a pair of fewer than k pupils is not broken down by school: its need level ('geen' is
+        # fewer than 3) and a school's 'aandachtspunt' (at least 2) would pin both counts
+        # and a school row as large as DUO's public count of the same group is not published as such
+        if (r["need_level"] == "geen" or pair_value.get((r["A"], r["B"]), 0) < settings_k
+                or r["same_as_public"]):
             rest[(r["A"], r["B"])] = rest.get((r["A"], r["B"]), 0) + r["students"]
         else:
-            pair_members.setdefault((r["A"], r["B"]), []).append(
-                cell(_cid("sch", Y, r["A"], r["school_location_id"]), r["students"]))
+            c = cell(_cid("sch", Y, r["A"], r["school_location_id"]), r["students"])
+            stated[c] = need_bounds(r)
+            pair_members.setdefault((r["A"], r["B"]), []).append(c)
     for (A, B), v in rest.items():
         pair_members.setdefault((A, B), []).append(cell(_cid(REST, Y, A, B), v))
     for (A, B), members in pair_members.items():
@@ -271,11 +284,26 @@ def year_cells(y: YearData, region: Region, settings_k: int = 5) -> tuple[pl.Dat
         cell(_cid("coord", Y, r["school_location_id"]), r["students"])
 
     cf = pl.DataFrame({"cell_id": list(cells), "value": [v for v, _ in cells.values()],
-                       "is_estimate": [e for _, e in cells.values()]}, schema={"cell_id": pl.String, "value": pl.Int64,
-                                                                              "is_estimate": pl.Boolean})
+                       "is_estimate": [e for _, e in cells.values()], "high": list(highs.values())},
+                      schema={"cell_id": pl.String, "value": pl.Int64, "is_estimate": pl.Boolean, "high": pl.Int64})
+    cf = cf.with_columns(
+        pl.col("cell_id").replace_strict({c: lo for c, (lo, _) in stated.items()}, default=None,
+                                         return_dtype=pl.Int64).alias("stated_lo"),
+        pl.col("cell_id").replace_strict({c: hi for c, (_, hi) in stated.items()}, default=None,
+                                         return_dtype=pl.Int64).alias("stated_hi"))
     rf = pl.DataFrame(rels, schema={"relation_id": pl.String, "total_id": pl.String, "member_id": pl.String},
                       orient="row").unique(maintain_order=True)
     return cf, rf
+
+
+def need_bounds(row: dict) -> tuple[int | None, int | None]:
+    """The counts a need level allows, with its printed thresholds (docs/disclosure.md)."""
+    level, needed, attention = row["need_level"], row["threshold_needed"], row["threshold_attention"]
+    if level == "afspraak nodig":
+        return needed, None
+    if level == "aandachtspunt":
+        return attention, needed - 1
+    return 0, attention - 1
 
 
 FLOW_PREFIXES = ["f", "lo", "hi", "woon", "school", "tot", "c", "st"]  # + REST cells with 5 parts
@@ -287,6 +315,25 @@ def _block(col: str) -> pl.Expr:
     return (pl.when(flow)
             .then(pl.concat_str([parts.list.get(1), parts.list.get(2)], separator="|"))
             .otherwise(pl.concat_str([parts.list.get(1), pl.lit("afspraken")], separator="|")).alias("block"))
+
+
+def site_year_cells(y: YearData, region: Region, settings: DisclosureSettings) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The site's cells and relations of one year, with their block (one per sector's flow table,
+    one for the agreement tables: protected independently, same result, faster). Drops from
+    y.schools the rows the pages do not list (year_cells counts them in the pair's rest cell)."""
+    cf, rf = year_cells(y, region, settings.k, y.source == "duo")
+    big_pairs = y.pairs.filter(pl.col("students") >= settings.k).select("A", "B")
+    y.schools = y.schools.join(big_pairs, on=["A", "B"], how="semi", maintain_order="left").filter(
+        ~pl.col("same_as_public"))
+    return cf.with_columns(_block("cell_id")), rf.with_columns(_block("total_id"))
+
+
+def stored_private_labels(con: duckdb.DuckDBPyConnection, year: str) -> pl.DataFrame | None:
+    """cell_id, status, shown, label of the year's private site cells as decided with the exports."""
+    if not con.execute("select count(*) from duckdb_tables() where table_name = 'pub_private_labels'").fetchall()[0][0]:
+        return None
+    stored = _q(con, "select cell_id, status, shown, label from pub_private_labels where school_year = ?", [year])
+    return stored if stored.height else None
 
 
 def build_publication(con: duckdb.DuckDBPyConnection, region: Region, settings: DisclosureSettings,
@@ -308,12 +355,19 @@ def build_publication(con: duckdb.DuckDBPyConnection, region: Region, settings: 
     pub = Publication(region, settings, data, names, school_names, school_municipality)
     outs, relations = [], []
     for y in data.values():
-        cf, rf = year_cells(y, region, settings.k)
-        # independent blocks (one per sector's flow table, one for the agreement tables): same result, faster
-        cf = cf.with_columns(_block("cell_id"))
-        rf = rf.with_columns(_block("total_id"))
+        public_year = y.source == "duo"
+        cf, rf = site_year_cells(y, region, settings)
+        stored = stored_private_labels(con, y.year)
         for (block,), cells in cf.group_by("block", maintain_order=True):
-            outs.append(protect(cells.drop("block"), rf.filter(pl.col("block") == block).drop("block"),
+            if public_year and not block.endswith("|afspraken"):
+                outs.append(public_labels(cells.drop("block")))
+                continue
+            cells = cells.drop("block")
+            if stored is not None and cells.join(stored, on="cell_id", how="anti").height == 0:
+                # decided once for site and exports together (joint.py): one label per cell
+                outs.append(cells.join(stored, on="cell_id", how="left", maintain_order="left"))
+                continue
+            outs.append(protect(cells, rf.filter(pl.col("block") == block).drop("block"),
                                 replace(settings, max_rounds=max(settings.max_rounds, SITE_MAX_ROUNDS))))
         relations.append(rf.drop("block"))
     pub.cells = pl.concat(outs)
@@ -321,6 +375,23 @@ def build_publication(con: duckdb.DuckDBPyConnection, region: Region, settings: 
     pub.labels = dict(zip(pub.cells["cell_id"].to_list(), pub.cells["label"].to_list()))
     pub.labels |= derived_labels(pub)
     return pub
+
+
+DUO_MASK_BELOW = 5  # DUO prints cells of 1-4 pupils as '<5'
+
+
+def public_label(value: pl.Expr, is_estimate: pl.Expr, high: pl.Expr) -> pl.Expr:
+    """The label of a public (DUO) figure, as the publication marts label it: the number, or '<5'
+    for an estimate of at most 4 pupils (how DUO shows it)."""
+    return (pl.when(is_estimate & (high < DUO_MASK_BELOW)).then(pl.lit(f"<{DUO_MASK_BELOW}"))
+            .otherwise(value.cast(pl.String)))
+
+
+def public_labels(cells: pl.DataFrame) -> pl.DataFrame:
+    """Public cells are published as the data allow: no primary or secondary suppression."""
+    return cells.with_columns(
+        pl.lit("public").alias("status"), pl.col("value").alias("shown"),
+        public_label(pl.col("value"), pl.col("is_estimate"), pl.col("high")).alias("label"))
 
 
 def _sum_label(labels: list[str | None], k: int) -> str | None:
@@ -361,6 +432,9 @@ def derived_labels(pub: Publication) -> dict[str, str]:
 
     for Y, y in pub.years.items():
         sectors = y.sectors + ([ALLE] if len(y.sectors) > 1 else [])
+        if y.source == "duo":
+            out |= _public_derived(pub, Y, y, sectors)
+            continue
         if ALLE in sectors:
             for o in G:
                 for d in G:
@@ -380,3 +454,47 @@ def derived_labels(pub: Publication) -> dict[str, str]:
             out[_cid("rwoon", Y, S)] = _sum_label([get(_cid("woon", Y, S, m)) for m in R], k)
             out[_cid("relders", Y, S)] = _sum_label([get(_cid("elders", Y, S, m)) for m in R], k)
     return {c: lab for c, lab in out.items() if lab is not None}
+
+
+def _public_derived(pub: Publication, Y: str, y: YearData, sectors: list[str]) -> dict[str, str]:
+    """The derived figures of a public (DUO) year: sums of the published flows, labelled like them."""
+    R, G = pub.region.codes, pub.region.codes + [BUITEN]
+    year_cells = pub.cells.filter(pl.col("cell_id").str.starts_with("f|" + Y + "|"))
+    parts = year_cells["cell_id"].str.split("|")
+    flows = year_cells.select(
+        parts.list.get(2).alias("S"), parts.list.get(3).alias("o"), parts.list.get(4).alias("d"),
+        "value", "is_estimate", "high")
+    flows = pl.concat([flows, flows.with_columns(pl.lit(ALLE).alias("S"))]) if ALLE in sectors else flows
+    flows = flows.filter(pl.col("S").is_in(sectors))
+    agg = [pl.col("value").sum(), pl.col("is_estimate").any(), pl.col("high").sum()]
+    groups = [
+        flows.filter(pl.col("S") == ALLE).group_by("S", "o", "d").agg(agg)
+        .select(pl.concat_str([pl.lit("f"), pl.lit(Y), "S", "o", "d"], separator="|").alias("cell_id"), "value",
+                "is_estimate", "high"),
+    ]
+    if ALLE in sectors:
+        for prefix, key in (("woon", "o"), ("school", "d")):
+            groups.append(flows.filter(pl.col("S") == ALLE).group_by("S", key).agg(agg).select(
+                pl.concat_str([pl.lit(prefix), pl.lit(Y), "S", key], separator="|").alias("cell_id"),
+                "value", "is_estimate", "high"))
+        groups.append(flows.filter(pl.col("S") == ALLE).group_by("S").agg(agg).select(
+            pl.concat_str([pl.lit("tot"), pl.lit(Y), "S"], separator="|").alias("cell_id"), "value", "is_estimate",
+            "high"))
+    cross = flows.filter(pl.col("o") != pl.col("d"))
+    for prefix, key in (("elders", "o"), ("instroom", "d")):
+        groups.append(cross.filter(pl.col(key).is_in(R)).group_by("S", key).agg(agg).select(
+            pl.concat_str([pl.lit(prefix), pl.lit(Y), "S", key], separator="|").alias("cell_id"), "value",
+            "is_estimate", "high"))
+    resident = flows.filter(pl.col("o").is_in(R))
+    groups.append(resident.group_by("S").agg(agg).select(
+        pl.concat_str([pl.lit("rwoon"), pl.lit(Y), "S"], separator="|").alias("cell_id"), "value", "is_estimate",
+        "high"))
+    groups.append(resident.filter(pl.col("o") != pl.col("d")).group_by("S").agg(agg).select(
+        pl.concat_str([pl.lit("relders"), pl.lit(Y), "S"], separator="|").alias("cell_id"), "value", "is_estimate",
+        "high"))
+    derived = pl.concat(groups).with_columns(
+        public_label(pl.col("value"), pl.col("is_estimate"), pl.col("high")).alias("label"))
+    # municipalities without any pupils elsewhere / from elsewhere: 0, like the other public zeros
+    zeros = {_cid(p, Y, S, m): "0" for p in ("elders", "instroom") for S in sectors for m in R}
+    del G
+    return zeros | dict(zip(derived["cell_id"].to_list(), derived["label"].to_list()))
