@@ -191,7 +191,11 @@ def real_checks(con) -> dict:
     for name, alloc, prior, overrides in FALLBACKS:
         with overridden(overrides):
             est.estimate_masked_cells(
-                con, "est_cells_real", "est_totals_none", "real_fb", allocation=alloc,
+                con,
+                "est_cells_real",
+                "est_totals_none",
+                "real_fb",
+                allocation=alloc,
                 prior=out["pooled_mean"] if prior is None else prior,
             )
         fb[name] = con.execute(
@@ -285,9 +289,7 @@ def make_truth(con, seed: int, w: dict[str, float], p: dict[str, float]) -> None
 
 def realized_class_means(con) -> dict[str, float]:
     return dict(
-        con.execute(
-            "SELECT class, avg(value) FROM truth JOIN cell_class USING (cell_id) GROUP BY class"
-        ).fetchall()
+        con.execute("SELECT class, avg(value) FROM truth JOIN cell_class USING (cell_id) GROUP BY class").fetchall()
     )
 
 
@@ -348,11 +350,8 @@ METHODS = {
         ("midpoint-fill ('<5' = 2.5)", None, 2.5, {}),
     ],
 }
-EXTENDED = [
-    (f"poisson, {k} outer rounds", "poisson", None, {"_OUTER_ITERATIONS": k}) for k in (1, 2, 5, 8)
-] + [
-    (f"poisson, age prior {k} pupils", "poisson", None, {"_AGE_PRIOR_PUPILS": k})
-    for k in (0, 5, 20, 100)
+EXTENDED = [(f"poisson, {k} outer rounds", "poisson", None, {"_OUTER_ITERATIONS": k}) for k in (1, 2, 5, 8)] + [
+    (f"poisson, age prior {k} pupils", "poisson", None, {"_AGE_PRIOR_PUPILS": k}) for k in (0, 5, 20, 100)
 ]
 
 
@@ -423,8 +422,10 @@ def pct(x: float | None) -> str:
 
 def print_table(title: str, rows: dict[str, list[dict]]) -> None:
     print(f"\n#### {title}\n")
-    print("| method | cross-border pairs WAPE mean (max) | all pairs WAPE mean (max) "
-          "| school x origin WAPE mean (max) | true pair in [low, high] |")
+    print(
+        "| method | cross-border pairs WAPE mean (max) | all pairs WAPE mean (max) "
+        "| school x origin WAPE mean (max) | true pair in [low, high] |"
+    )
     print("|---|---|---|---|---|")
     for name, rs in rows.items():
         cells = []
@@ -438,18 +439,25 @@ def print_table(title: str, rows: dict[str, list[dict]]) -> None:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--input", type=Path, default=DEFAULT_INPUT,
-                    help="folder with the real DUO files (default: data/inputs/duo)")
-    ap.add_argument("--pattern", default=FILE_PATTERN,
-                    help=f"glob of the per-municipality files (default {FILE_PATTERN!r})")
-    ap.add_argument("--totals", type=Path, default=None,
-                    help=f"location totals file (default: {TOTALS_PATTERN!r} in --input)")
+    ap.add_argument(
+        "--input", type=Path, default=DEFAULT_INPUT, help="folder with the real DUO files (default: data/inputs/duo)"
+    )
+    ap.add_argument(
+        "--pattern", default=FILE_PATTERN, help=f"glob of the per-municipality files (default {FILE_PATTERN!r})"
+    )
+    ap.add_argument(
+        "--totals", type=Path, default=None, help=f"location totals file (default: {TOTALS_PATTERN!r} in --input)"
+    )
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--replicates", type=int, default=3)
-    ap.add_argument("--extended", action="store_true",
-                    help="also measure the number of outer rounds of the poisson rule")
-    ap.add_argument("--synthetic", action="store_true",
-                    help="the synthetic-truth study on the 2024 files instead of the real 2017-2018 truth")
+    ap.add_argument(
+        "--extended", action="store_true", help="also measure the number of outer rounds of the poisson rule"
+    )
+    ap.add_argument(
+        "--synthetic",
+        action="store_true",
+        help="the synthetic-truth study on the 2024 files instead of the real 2017-2018 truth",
+    )
     args = ap.parse_args(argv)
 
     t0 = time.time()
@@ -468,18 +476,25 @@ def main(argv=None) -> int:
     seeds = list(range(args.seed, args.seed + args.replicates))
 
     print(f"## Masked-cell estimator accuracy ({meta['year']} data)\n")
-    print(f"- command: `.venv/bin/python benchmarks/masking_accuracy.py --synthetic --seed {args.seed} "
-          f"--replicates {args.replicates}{' --extended' if args.extended else ''}`")
-    print(f"- input: {len(meta['files'])} files, {n_locs} school locations, {n_cells} cells, "
-          f"{n_masked} masked; totals: `{Path(meta['totals_file']).name}`")
-    print(f"- locations with a usable exact total: {real['usable']} of {real['locations']} "
-          f"with masked cells; mean masked cell there: {real['pooled_mean']:.3f}")
+    print(
+        f"- command: `.venv/bin/python benchmarks/masking_accuracy.py --synthetic --seed {args.seed} "
+        f"--replicates {args.replicates}{' --extended' if args.extended else ''}`"
+    )
+    print(
+        f"- input: {len(meta['files'])} files, {n_locs} school locations, {n_cells} cells, "
+        f"{n_masked} masked; totals: `{Path(meta['totals_file']).name}`"
+    )
+    print(
+        f"- locations with a usable exact total: {real['usable']} of {real['locations']} "
+        f"with masked cells; mean masked cell there: {real['pooled_mean']:.3f}"
+    )
 
     print("\n#### Real data: mean size of a masked cell by row class\n")
-    print("Identified from the real location totals by least squares across locations, "
-          "next to what each allocation rule gives on the real data.\n")
-    print("| row class of the masked cell | cells | identified from totals "
-          "| poisson rule | equal share |")
+    print(
+        "Identified from the real location totals by least squares across locations, "
+        "next to what each allocation rule gives on the real data.\n"
+    )
+    print("| row class of the masked cell | cells | identified from totals | poisson rule | equal share |")
     print("|---|---|---|---|---|")
     for k, n, m, p, e in real["classes"]:
         print(f"| {k} | {n} | {m:.2f} | {p:.2f} | {e:.2f} |")
@@ -494,17 +509,15 @@ def main(argv=None) -> int:
         "totals": "all location totals known",
         "no_totals": "no location totals (fallback prior everywhere)",
         "partial": "partial locations like the schools outside the region: per location and "
-                   "home municipality only the all-masked cross-border rows, total not binding",
+        "home municipality only the all-masked cross-border rows, total not binding",
     }
     for model in ("structured", "uniform"):
         w, p = truth_weights(con, model, real["class_means"], real["pooled_mean"], args.seed)
         res, realized = run_scenarios(con, seeds, w, p, args.extended, real["pooled_mean"])
-        print(f"\n### Synthetic truth '{model}' ({len(seeds)} replicates, "
-              f"seeds {seeds[0]}..{seeds[-1]})")
+        print(f"\n### Synthetic truth '{model}' ({len(seeds)} replicates, seeds {seeds[0]}..{seeds[-1]})")
         if model == "structured":
             means = {k: float(np.mean([r[k] for r in realized])) for k in realized[0]}
-            print("\nrealized class means of the truth: "
-                  + ", ".join(f"{k} {v:.2f}" for k, v in sorted(means.items())))
+            print("\nrealized class means of the truth: " + ", ".join(f"{k} {v:.2f}" for k, v in sorted(means.items())))
         for scen, rows in res.items():
             n_cross = next(iter(rows.values()))[0]["n_cross"]
             print_table(f"{titles[scen]} ({n_cross} cross-border pairs)", rows)

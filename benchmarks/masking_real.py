@@ -29,8 +29,17 @@ from pathlib import Path
 from grensverkeer import estimate as est
 from grensverkeer import geography, warehouse
 
-REGION_FILES_2017 = ["s-Gravenhage", "Delft", "Leidschendam-Voorburg", "Midden-Delfland", "Pijnacker-Nootdorp",
-                     "Rijswijk", "Wassenaar", "Westland", "Zoetermeer"]
+REGION_FILES_2017 = [
+    "s-Gravenhage",
+    "Delft",
+    "Leidschendam-Voorburg",
+    "Midden-Delfland",
+    "Pijnacker-Nootdorp",
+    "Rijswijk",
+    "Wassenaar",
+    "Westland",
+    "Zoetermeer",
+]
 REGION_CODES = {"518", "503", "1916", "1842", "1926", "603", "629", "1783", "637"}
 EXTRACT_2017 = "HAAGLANDEN-FILTERED_03.-*2017-2018*.csv"
 TOTALS = "06.-historisch-overzicht-aantal-leerlingen-per-schoolvestiging.csv"
@@ -78,8 +87,12 @@ def write_cases(duo: Path, folder: Path) -> dict[str, Path]:
         d.mkdir(parents=True)
         for name in REGION_FILES_2017:
             rewrite_as_duo_today(duo / f"{name}.csv", d / f"{name} afgeschermd.csv", mask=kind == "masked")
-        rewrite_as_duo_today(extract, d / "outside.csv", mask=kind == "masked",
-                             keep_row=lambda r: r["GEMEENTENUMMER"] not in REGION_CODES)
+        rewrite_as_duo_today(
+            extract,
+            d / "outside.csv",
+            mask=kind == "masked",
+            keep_row=lambda r: r["GEMEENTENUMMER"] not in REGION_CODES,
+        )
         dirs[kind] = d
     return dirs
 
@@ -121,8 +134,9 @@ def run_estimator(con, prefix: str, out: str, *, allocation="poisson", decay=Non
     if decay is not None:
         weights = f"{out}_w"
         geography.build_cell_weights(con, f"{prefix}_masked", weights, earlier=earlier, decay_per_km=decay)
-    est.estimate_masked_cells(con, f"{prefix}_est_cells", f"{prefix}_est_totals", out, allocation=allocation,
-                              cell_weights=weights)
+    est.estimate_masked_cells(
+        con, f"{prefix}_est_cells", f"{prefix}_est_totals", out, allocation=allocation, cell_weights=weights
+    )
     return f"SELECT cell_id, students, students_low AS lo, students_high AS hi FROM {out}"
 
 
@@ -180,12 +194,14 @@ def score(con, flows: str, where: str = "true") -> dict:
 def methods(con, prefix: str) -> dict[str, str]:
     """label -> estimate SQL, for one case."""
     return {
-        f"estimator: poisson + distance decay {geography.DECAY_PER_KM}/km (chosen)":
-            run_estimator(con, prefix, f"{prefix}_geo", decay=geography.DECAY_PER_KM),
+        f"estimator: poisson + distance decay {geography.DECAY_PER_KM}/km (chosen)": run_estimator(
+            con, prefix, f"{prefix}_geo", decay=geography.DECAY_PER_KM
+        ),
         "estimator: poisson without geography (before)": run_estimator(con, prefix, f"{prefix}_poisson"),
         "uniform split within location totals": run_estimator(con, prefix, f"{prefix}_equal", allocation="equal"),
-        f"{CROSS_WEIGHT}-weighted split (cross-border cells weigh {CROSS_WEIGHT})":
-            weighted_split(con, prefix, CROSS_WEIGHT),
+        f"{CROSS_WEIGHT}-weighted split (cross-border cells weigh {CROSS_WEIGHT})": weighted_split(
+            con, prefix, CROSS_WEIGHT
+        ),
         "zero-fill ('<5' = 0)": fill(prefix, 0.0),
         "midpoint ('<5' = 2.5)": fill(prefix, 2.5),
     }
@@ -199,21 +215,38 @@ def leave_one_municipality_out(con, prefix: str, baselines: dict[str, str]) -> d
     base_tables = {label: f"lomo_base_{k}" for k, label in enumerate(baselines)}
     for label, sql in baselines.items():
         pair_flows(con, sql, base_tables[label])
-    dests = [r[0] for r in con.execute(
-        f"SELECT DISTINCT destination FROM {prefix}_rows WHERE in_region ORDER BY 1").fetchall()]
+    dests = [
+        r[0]
+        for r in con.execute(f"SELECT DISTINCT destination FROM {prefix}_rows WHERE in_region ORDER BY 1").fetchall()
+    ]
     per, err, tot = [], 0.0, 0.0
     base_err = {label: 0.0 for label in baselines}
     for d in dests:
-        others = [(con.execute(f"""SELECT sum(abs(e - t)) FROM lomo_{i}
-                   WHERE origin <> destination AND destination <> ?""", [d]).fetchone()[0], DECAY_GRID[i], i)
-                  for i in range(len(DECAY_GRID))]
+        others = [
+            (
+                con.execute(
+                    f"""SELECT sum(abs(e - t)) FROM lomo_{i}
+                   WHERE origin <> destination AND destination <> ?""",
+                    [d],
+                ).fetchone()[0],
+                DECAY_GRID[i],
+                i,
+            )
+            for i in range(len(DECAY_GRID))
+        ]
         _, chosen, i = min(others)
-        e, t = con.execute(f"""SELECT sum(abs(e - t)), sum(t) FROM lomo_{i}
-                   WHERE origin <> destination AND destination = ?""", [d]).fetchone()
+        e, t = con.execute(
+            f"""SELECT sum(abs(e - t)), sum(t) FROM lomo_{i}
+                   WHERE origin <> destination AND destination = ?""",
+            [d],
+        ).fetchone()
         row = {"municipality": d, "decay": chosen, "wape": e / t, "cross_pupils": t}
         for label, table in base_tables.items():
-            be = con.execute(f"""SELECT sum(abs(e - t)) FROM {table}
-                   WHERE origin <> destination AND destination = ?""", [d]).fetchone()[0]
+            be = con.execute(
+                f"""SELECT sum(abs(e - t)) FROM {table}
+                   WHERE origin <> destination AND destination = ?""",
+                [d],
+            ).fetchone()[0]
             row[label] = be / t
             base_err[label] += be
         per.append(row)
@@ -245,17 +278,27 @@ def catchment_check_2024(con, load_real, duo: Path, totals: Path) -> list[tuple[
         SELECT r.loc AS school_location_id, r.home_pc4, r.sector, sum(t.value) AS students
         FROM truth_cells t JOIN truth_rows r USING (row_id) WHERE t.value > 0 GROUP BY ALL""")
     out = []
-    runs = [("poisson without geography", None, None, None),
-            (f"distance decay {geography.DECAY_PER_KM}/km", geography.DECAY_PER_KM, None, None)]
-    runs += [(f"distance decay + 2017-2018 catchment, power {g}, pseudo-count {c}", geography.DECAY_PER_KM,
-              "y17_catchment", (g, c)) for g, c in ((0.1, 1), (0.25, 1), (0.5, 1), (0.1, 10), (0.25, 10))]
+    runs = [
+        ("poisson without geography", None, None, None),
+        (f"distance decay {geography.DECAY_PER_KM}/km", geography.DECAY_PER_KM, None, None),
+    ]
+    runs += [
+        (
+            f"distance decay + 2017-2018 catchment, power {g}, pseudo-count {c}",
+            geography.DECAY_PER_KM,
+            "y17_catchment",
+            (g, c),
+        )
+        for g, c in ((0.1, 1), (0.25, 1), (0.5, 1), (0.1, 10), (0.25, 10))
+    ]
     for label, decay, earlier, power in runs:
         weights = None
         if decay is not None:
             weights = "y24_w"
             g, c = power or (None, 1.0)
-            geography.build_cell_weights(con, "y24_masked", weights, earlier=earlier, decay_per_km=decay,
-                                         catchment_power=g, catchment_pseudo=c)
+            geography.build_cell_weights(
+                con, "y24_masked", weights, earlier=earlier, decay_per_km=decay, catchment_power=g, catchment_pseudo=c
+            )
         est.estimate_masked_cells(con, "y24_est_cells", "y24_est_totals", "y24_free", cell_weights=weights)
         wape, bias = con.execute("""SELECT sum(abs(e.estimated_masked_sum - l.remainder)) / sum(l.remainder),
                    sum(e.estimated_masked_sum - l.remainder) / sum(l.remainder)
@@ -280,7 +323,9 @@ def run(con, load_real, duo: Path) -> dict:
             load(con, load_real, dirs["masked"], totals, "m", outside)
             aligned = con.execute("""SELECT count(*) FROM m_cells c JOIN truth_cells t USING (cell_id)
                 WHERE c.row_id <> t.row_id OR c.age <> t.age
-                   OR (c.is_masked AND t.value NOT BETWEEN 1 AND 4) OR (NOT c.is_masked AND c.value <> t.value)""").fetchone()[0]
+                   OR (c.is_masked AND t.value NOT BETWEEN 1 AND 4) OR (NOT c.is_masked AND c.value <> t.value)""").fetchone()[
+                0
+            ]
             if aligned:
                 raise SystemExit(f"{aligned} masked cells do not line up with the truth")
             estimator_inputs(con, "m")
@@ -315,8 +360,10 @@ def print_report(res: dict) -> None:
         rows = res[case]["rows"]
         n_cross = next(iter(rows.values()))["n_cross"]
         print(f"\n#### Real 2017-2018, masked as today: {titles[case]}\n")
-        print(f"{n} cells, {m} masked ('<5'), {locs} school locations ({complete} complete, {partial} partial), "
-              f"{n_cross} cross-border municipality pairs\n")
+        print(
+            f"{n} cells, {m} masked ('<5'), {locs} school locations ({complete} complete, {partial} partial), "
+            f"{n_cross} cross-border municipality pairs\n"
+        )
         print("| method | cross-border WAPE | WAPE all flows | true flow in [low, high] |")
         print("|---|---|---|---|")
         for label, r in rows.items():
@@ -324,17 +371,30 @@ def print_report(res: dict) -> None:
             print(f"| {label} | {pct(r['cross'])} | {pct(r['all'])} | {cov} |")
     lomo = res["lomo"]
     labels = list(lomo["baselines"])
-    print("\n#### Leave one school municipality out (decay chosen on the other eight, from "
-          f"{', '.join(str(x) for x in DECAY_GRID)} per km)\n")
-    print("| school municipality held out | cross-border pupils | decay chosen | distance decay | "
-          + " | ".join(labels) + " |")
+    print(
+        "\n#### Leave one school municipality out (decay chosen on the other eight, from "
+        f"{', '.join(str(x) for x in DECAY_GRID)} per km)\n"
+    )
+    print(
+        "| school municipality held out | cross-border pupils | decay chosen | distance decay | "
+        + " | ".join(labels)
+        + " |"
+    )
     print("|---|---|---|---|" + "---|" * len(labels))
     for r in lomo["per"]:
-        print(f"| {r['municipality']} | {r['cross_pupils']:,} | {r['decay']} | {pct(r['wape'])} | "
-              + " | ".join(pct(r[k]) for k in labels) + " |")
-    print(f"| **all nine** | | | **{pct(lomo['wape'])}** | "
-          + " | ".join(pct(lomo["baselines"][k]) for k in labels) + " |")
-    print("\n#### Catchment prior on 2024 (no truth: location totals hidden, model's masked sum vs the real remainder)\n")
+        print(
+            f"| {r['municipality']} | {r['cross_pupils']:,} | {r['decay']} | {pct(r['wape'])} | "
+            + " | ".join(pct(r[k]) for k in labels)
+            + " |"
+        )
+    print(
+        f"| **all nine** | | | **{pct(lomo['wape'])}** | "
+        + " | ".join(pct(lomo["baselines"][k]) for k in labels)
+        + " |"
+    )
+    print(
+        "\n#### Catchment prior on 2024 (no truth: location totals hidden, model's masked sum vs the real remainder)\n"
+    )
     print("| model | WAPE of location masked sums | bias |")
     print("|---|---|---|")
     *rows, (label, n_catch, n_all) = res["catchment"]

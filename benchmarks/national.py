@@ -47,17 +47,34 @@ STAGES = {
     "ingest": ["duo_raw_files", "linked_raw_files"],
     "staging": ["stg_duo_rows", "stg_duo_cells", "stg_location_totals", "stg_linked_records"],
     "estimates + int_pupil_support": ["int_cell_estimates", "int_pupil_support"],
-    "marts": ["municipality_flows", "school_catchment", "support_flows", "school_local_team",
-              "school_coordination_load", "municipality_support_profile"],
+    "marts": [
+        "municipality_flows",
+        "school_catchment",
+        "support_flows",
+        "school_local_team",
+        "school_coordination_load",
+        "municipality_support_profile",
+    ],
     "publication": ["publication"],
     "agreement needs": ["agreement_needs"],
     "graph": ["municipality_graph"],
     "exports": ["agreement_exports"],
-    "data checks (GX)": ["stg_duo_rows_valid", "stg_duo_rows_unmatched_names", "stg_duo_cells_valid",
-                         "int_cell_estimates_valid", "int_cell_estimates_prior_share", "stg_linked_records_valid",
-                         "municipality_flows_reconcile", "school_catchment_reconcile", "publication_adds_up",
-                         "support_flows_reconcile", "agreement_needs_valid", "municipality_graph_covers_region",
-                         "agreement_exports_safe", "published_files_safe"],
+    "data checks (GX)": [
+        "stg_duo_rows_valid",
+        "stg_duo_rows_unmatched_names",
+        "stg_duo_cells_valid",
+        "int_cell_estimates_valid",
+        "int_cell_estimates_prior_share",
+        "stg_linked_records_valid",
+        "municipality_flows_reconcile",
+        "school_catchment_reconcile",
+        "publication_adds_up",
+        "support_flows_reconcile",
+        "agreement_needs_valid",
+        "municipality_graph_covers_region",
+        "agreement_exports_safe",
+        "published_files_safe",
+    ],
 }
 STAGE_OF = {step: stage for stage, steps in STAGES.items() for step in steps}
 
@@ -73,6 +90,7 @@ def stage_of(step_key: str) -> str:
 # --------------------------------------------------------------------------------------
 # memory
 # --------------------------------------------------------------------------------------
+
 
 def rss_bytes(pid: int | str = "self") -> int:
     with open(f"/proc/{pid}/status", encoding="ascii") as fh:
@@ -118,14 +136,21 @@ def peak_rss_self() -> int:
 # inputs
 # --------------------------------------------------------------------------------------
 
+
 def write_region(path: Path) -> Path:
     """A region file (format of data/regions/haaglanden.toml) with all 342 municipalities."""
     import duckdb
 
-    rows = duckdb.sql(f"select code, name from read_csv('{(REPO / 'data/reference/municipalities.csv').as_posix()}', "
-                      "all_varchar = true) order by code").fetchall()
-    lines = ['# All 342 municipalities of 2025: the national benchmark region (benchmarks/national.py).',
-             'name = "Nederland (benchmark)"', 'slug = "nederland"', ""]
+    rows = duckdb.sql(
+        f"select code, name from read_csv('{(REPO / 'data/reference/municipalities.csv').as_posix()}', "
+        "all_varchar = true) order by code"
+    ).fetchall()
+    lines = [
+        "# All 342 municipalities of 2025: the national benchmark region (benchmarks/national.py).",
+        'name = "Nederland (benchmark)"',
+        'slug = "nederland"',
+        "",
+    ]
     for code, name in rows:
         lines += ["[[municipality]]", f'code = "{code}"', f"display_name = {json.dumps(name, ensure_ascii=False)}", ""]
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -149,6 +174,7 @@ def add_extra_year(data: Path, inputs: Path) -> list[str]:
 # the build, as `grensverkeer run` does it (runner.run_pipeline without the site job)
 # --------------------------------------------------------------------------------------
 
+
 def build(inputs: Path, warehouse: Path, out: Path, region: Path, only_years: list[str] | None = None) -> dict:
     """Run in a fresh process by `_child`: `runner.run_pipeline`, exactly what `grensverkeer run`
     does but without the dashboard site. Returns timings per stage and partition, read from
@@ -158,6 +184,7 @@ def build(inputs: Path, warehouse: Path, out: Path, region: Path, only_years: li
 
     from grensverkeer.partitions import RANGE_END, RANGE_START
     from grensverkeer.runner import QUIET, run_pipeline
+
     import_s = time.perf_counter() - t_import
 
     stages: dict[str, dict] = {}
@@ -170,8 +197,9 @@ def build(inputs: Path, warehouse: Path, out: Path, region: Path, only_years: li
     with RssSampler() as sampler:
         instance = DagsterInstance.ephemeral()
         t0 = time.time()
-        outcome = run_pipeline(inputs, warehouse, out, region, instance=instance, log_config=QUIET,
-                               only_years=only_years, site=False)
+        outcome = run_pipeline(
+            inputs, warehouse, out, region, instance=instance, log_config=QUIET, only_years=only_years, site=False
+        )
         t_end = time.time()
     runs = sorted(((instance.get_run_stats(r.run_id), r) for r in instance.get_runs()), key=lambda x: x[0].start_time)
     runs_out = []
@@ -188,16 +216,31 @@ def build(inputs: Path, warehouse: Path, out: Path, region: Path, only_years: li
             in_steps += st.end_time - st.start_time
         note("Dagster orchestration", (te - ts) - in_steps, ts, te)
         # one run over every school year of the build (a range of partitions)
-        runs_out.append({"job": run.job_name, "first_year": run.tags.get(RANGE_START),
-                         "last_year": run.tags.get(RANGE_END), "seconds": te - ts, "peak_rss": sampler.peak(ts, te)})
+        runs_out.append(
+            {
+                "job": run.job_name,
+                "first_year": run.tags.get(RANGE_START),
+                "last_year": run.tags.get(RANGE_END),
+                "seconds": te - ts,
+                "peak_rss": sampler.peak(ts, te),
+            }
+        )
     # between runs and after the last one (closing the warehouse: its checkpoint)
     in_runs = sum(stats.end_time - stats.start_time for stats, _ in runs)
     note("Dagster orchestration", (t_end - first) - in_runs, first, t_end)
     for s in stages.values():
         s["peak_rss"] = max(sampler.peak(a, b) for a, b in s.pop("windows"))
-    return {"import_seconds": import_s, "wall_seconds": t_end - t0, "peak_rss": sampler.peak(),
-            "peak_rss_process": peak_rss_self(), "stages": stages, "steps": steps, "runs": runs_out,
-            "failures": outcome.failures, "school_years": outcome.school_years}
+    return {
+        "import_seconds": import_s,
+        "wall_seconds": t_end - t0,
+        "peak_rss": sampler.peak(),
+        "peak_rss_process": peak_rss_self(),
+        "stages": stages,
+        "steps": steps,
+        "runs": runs_out,
+        "failures": outcome.failures,
+        "school_years": outcome.school_years,
+    }
 
 
 def warehouse_facts(warehouse: Path) -> dict:
@@ -211,20 +254,36 @@ def warehouse_facts(warehouse: Path) -> dict:
         flows = con.execute("""
             select school_year, support_domain, sum(students)::bigint, sum(students_with_support)::bigint
             from support_flows group by all order by all""").fetchall()
-        per_year = {t: dict(con.execute(f"select school_year, count(*) from {t} group by all").fetchall())
-                    for t in ("municipality_flows", "support_flows", "agreement_needs", "stg_linked_enrolments",
-                              "graph_node_metrics") if t in tables}
-        checksum = {t: con.execute(f"select school_year, sum(hash(x))::varchar from {t} x group by all order by 1").fetchall()
-                    for t in ("municipality_flows", "support_flows", "agreement_needs") if t in tables}
+        per_year = {
+            t: dict(con.execute(f"select school_year, count(*) from {t} group by all").fetchall())
+            for t in (
+                "municipality_flows",
+                "support_flows",
+                "agreement_needs",
+                "stg_linked_enrolments",
+                "graph_node_metrics",
+            )
+            if t in tables
+        }
+        checksum = {
+            t: con.execute(f"select school_year, sum(hash(x))::varchar from {t} x group by all order by 1").fetchall()
+            for t in ("municipality_flows", "support_flows", "agreement_needs")
+            if t in tables
+        }
     finally:
         con.close()
-    return {"rows": rows, "support_flow_totals": [list(r) for r in flows], "rows_per_year": per_year,
-            "checksums": {t: [[y, str(h)] for y, h in v] for t, v in checksum.items()}}
+    return {
+        "rows": rows,
+        "support_flow_totals": [list(r) for r in flows],
+        "rows_per_year": per_year,
+        "checksums": {t: [[y, str(h)] for y, h in v] for t, v in checksum.items()},
+    }
 
 
 # --------------------------------------------------------------------------------------
 # reference points: pandas by hand, and the bare DuckDB floor
 # --------------------------------------------------------------------------------------
+
 
 def pandas_baseline(inputs: Path) -> dict:
     """What an analyst would write: read the Parquet files, merge, filter, group by."""
@@ -232,8 +291,7 @@ def pandas_baseline(inputs: Path) -> dict:
     import pandas as pd
 
     linked = inputs / "linked"
-    enrolments = pd.concat([pd.read_parquet(p) for p in sorted(linked.glob("enrolments_*.parquet"))],
-                           ignore_index=True)
+    enrolments = pd.concat([pd.read_parquet(p) for p in sorted(linked.glob("enrolments_*.parquet"))], ignore_index=True)
     schools = pd.read_csv(linked / "schools.csv", dtype=str)[["school_location_id", "municipality_code"]]
     support = pd.read_parquet(linked / "support.parquet")
     enrolments = enrolments.merge(schools, on="school_location_id", how="left")
@@ -242,7 +300,8 @@ def pandas_baseline(inputs: Path) -> dict:
 
     # support that overlaps the school year (1 Aug - 31 Jul), per pupil and domain
     merged = enrolments[keys + ["student_id"]].merge(
-        support[["student_id", "support_domain", "start_date", "end_date"]], on="student_id")
+        support[["student_id", "support_domain", "start_date", "end_date"]], on="student_id"
+    )
     first = merged["school_year"].str[:4].astype(int)
     year_start = pd.to_datetime(first.astype(str) + "-08-01")
     year_end = pd.to_datetime((first + 1).astype(str) + "-07-31")
@@ -251,14 +310,24 @@ def pandas_baseline(inputs: Path) -> dict:
     merged = merged[(start <= year_end) & (end >= year_start)]
     by_domain = merged.drop_duplicates(keys + ["student_id", "support_domain"])
     any_domain = merged.drop_duplicates(keys + ["student_id"]).assign(support_domain="totaal")
-    supported = (pd.concat([by_domain, any_domain]).groupby(keys + ["support_domain"]).size()
-                 .rename("students_with_support").reset_index())
+    supported = (
+        pd.concat([by_domain, any_domain])
+        .groupby(keys + ["support_domain"])
+        .size()
+        .rename("students_with_support")
+        .reset_index()
+    )
     seconds = time.perf_counter() - t0
     totals = supported.groupby(["school_year", "support_domain"])["students_with_support"].sum()
     students = flows.groupby("school_year")["students"].sum()
-    return {"seconds": seconds, "peak_rss": peak_rss_self(), "input_rows": len(enrolments) + len(support),
-            "flows": len(flows), "students": {k: int(v) for k, v in students.items()},
-            "with_support": {f"{y}|{d}": int(v) for (y, d), v in totals.items()}}
+    return {
+        "seconds": seconds,
+        "peak_rss": peak_rss_self(),
+        "input_rows": len(enrolments) + len(support),
+        "flows": len(flows),
+        "students": {k: int(v) for k, v in students.items()},
+        "with_support": {f"{y}|{d}": int(v) for (y, d), v in totals.items()},
+    }
 
 
 FLOOR_SQL = """
@@ -319,7 +388,9 @@ def same_work(warehouse: Path, inputs: Path, region: Path, out: Path) -> dict:
     shutil.copyfile(warehouse, copy)
     con = duckdb.connect(str(copy), config=settings.duckdb_config())
     try:
-        years = [r[0] for r in con.execute("select distinct school_year from stg_linked_enrolments order by 1").fetchall()]
+        years = [
+            r[0] for r in con.execute("select distinct school_year from stg_linked_enrolments order by 1").fetchall()
+        ]
         paths = ProjectPaths(input_dir=str(inputs), out_dir=str(out), region_file=str(region))
         set_linked_variables(con, paths)  # the source label and thresholds, as the asset sets them (not timed)
         con.execute("select count(*) from stg_linked_enrolments").fetchall()
@@ -332,14 +403,19 @@ def same_work(warehouse: Path, inputs: Path, region: Path, out: Path) -> dict:
     finally:
         con.close()
         copy.unlink(missing_ok=True)
-    return {"seconds": seconds, "peak_rss": peak_rss_self(), "school_years": years,
-            "students": {y: n for y, d, n, _ in totals if d == "totaal"},
-            "with_support": {f"{y}|{d}": s for y, d, _, s in totals}}
+    return {
+        "seconds": seconds,
+        "peak_rss": peak_rss_self(),
+        "school_years": years,
+        "students": {y: n for y, d, n, _ in totals if d == "totaal"},
+        "with_support": {f"{y}|{d}": s for y, d, _, s in totals},
+    }
 
 
 # --------------------------------------------------------------------------------------
 # orchestration: each measurement in its own process
 # --------------------------------------------------------------------------------------
+
 
 def _child(args: argparse.Namespace) -> int:
     inputs, warehouse, out, region = Path(args.inputs), Path(args.warehouse), Path(args.out), Path(args.region)
@@ -361,8 +437,23 @@ def _child(args: argparse.Namespace) -> int:
 
 def _run_child(kind: str, work: Path, inputs: Path, warehouse: Path, region: Path, only_years=None) -> dict:
     result = work / f"{kind}.json"
-    cmd = [sys.executable, "-m", "benchmarks.national", "--child", kind, "--inputs", str(inputs),
-           "--warehouse", str(warehouse), "--out", str(work / "out"), "--region", str(region), "--result", str(result)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "benchmarks.national",
+        "--child",
+        kind,
+        "--inputs",
+        str(inputs),
+        "--warehouse",
+        str(warehouse),
+        "--out",
+        str(work / "out"),
+        "--region",
+        str(region),
+        "--result",
+        str(result),
+    ]
     if only_years:
         cmd += ["--only-years", *only_years]
     t0 = time.perf_counter()
@@ -372,8 +463,16 @@ def _run_child(kind: str, work: Path, inputs: Path, warehouse: Path, region: Pat
     return data
 
 
-def run_benchmark(scale: float, work: Path, n_years: int = 10, seed: int = 6, reuse: bool = False,
-                  baselines: bool = True, incremental: bool = True, log=print) -> dict:
+def run_benchmark(
+    scale: float,
+    work: Path,
+    n_years: int = 10,
+    seed: int = 6,
+    reuse: bool = False,
+    baselines: bool = True,
+    incremental: bool = True,
+    log=print,
+) -> dict:
     from benchmarks.national_data import generate_national
 
     work = Path(work)
@@ -388,8 +487,14 @@ def run_benchmark(scale: float, work: Path, n_years: int = 10, seed: int = 6, re
     else:
         log(f"generating national inputs at scale {scale:g} in {data} ...")
         g = generate_national(data, scale=scale, n_years=n_years, seed=seed, extra_year=incremental)
-        gen = {"params": wanted, "years": g.years, "extra_year": g.extra_year, "counts": g.counts,
-               "extra_counts": g.extra_counts, "seconds": g.seconds}
+        gen = {
+            "params": wanted,
+            "years": g.years,
+            "extra_year": g.extra_year,
+            "counts": g.counts,
+            "extra_counts": g.extra_counts,
+            "seconds": g.seconds,
+        }
         meta.write_text(json.dumps(gen, indent=1), encoding="utf-8")
         log(f"  {g.counts} in {g.seconds:.1f} s")
     # A fresh input folder (the extra year is added later) and a fresh warehouse.
@@ -402,14 +507,24 @@ def run_benchmark(scale: float, work: Path, n_years: int = 10, seed: int = 6, re
         elif path.exists():
             path.unlink()
     region = write_region(work / "nederland.toml")
-    input_rows = gen["counts"]["enrolments"] + gen["counts"]["support"] + gen["counts"]["duo_po_rows"] \
+    input_rows = (
+        gen["counts"]["enrolments"]
+        + gen["counts"]["support"]
+        + gen["counts"]["duo_po_rows"]
         + gen["counts"]["duo_vo_rows"]
+    )
 
     log("full build ...")
     full = _run_child("build", work, inputs, warehouse, region)
     facts = _run_child("facts", work, inputs, warehouse, region)
-    results = {"machine": machine(), "scale": scale, "generated": gen, "input_rows": input_rows, "full": full,
-               "facts": facts}
+    results = {
+        "machine": machine(),
+        "scale": scale,
+        "generated": gen,
+        "input_rows": input_rows,
+        "full": full,
+        "facts": facts,
+    }
     if baselines:
         log("pandas baseline ...")
         results["pandas"] = _run_child("pandas", work, inputs, warehouse, region)
@@ -433,19 +548,33 @@ def machine() -> dict:
         for line in fh:
             if line.startswith("MemTotal:"):
                 mem = int(line.split()[1]) * 1024
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo", encoding="ascii")
-                if line.startswith("model name")), platform.processor())
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in open("/proc/cpuinfo", encoding="ascii")
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
     import duckdb
     import pandas
     import polars
 
-    return {"cpus": os.cpu_count(), "memory_gb": round(mem / 2**30, 1), "cpu": cpu, "python": platform.python_version(),
-            "duckdb": duckdb.__version__, "polars": polars.__version__, "pandas": pandas.__version__}
+    return {
+        "cpus": os.cpu_count(),
+        "memory_gb": round(mem / 2**30, 1),
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "duckdb": duckdb.__version__,
+        "polars": polars.__version__,
+        "pandas": pandas.__version__,
+    }
 
 
 # --------------------------------------------------------------------------------------
 # report
 # --------------------------------------------------------------------------------------
+
 
 def _gb(n: int) -> str:
     return f"{n / 2**30:.2f} GB"
@@ -454,38 +583,53 @@ def _gb(n: int) -> str:
 def report(r: dict) -> str:
     rows = r["input_rows"]
     full = r["full"]
-    lines = [f"machine: {r['machine']['cpus']} cores, {r['machine']['memory_gb']} GB, {r['machine']['cpu']}",
-             f"scale {r['scale']:g}: {r['generated']['counts']}",
-             f"input rows (enrolments + support + DUO rows): {rows:,}", "",
-             f"{'stage':32} {'wall s':>8} {'peak RSS':>10} {'input rows/s':>14}"]
+    lines = [
+        f"machine: {r['machine']['cpus']} cores, {r['machine']['memory_gb']} GB, {r['machine']['cpu']}",
+        f"scale {r['scale']:g}: {r['generated']['counts']}",
+        f"input rows (enrolments + support + DUO rows): {rows:,}",
+        "",
+        f"{'stage':32} {'wall s':>8} {'peak RSS':>10} {'input rows/s':>14}",
+    ]
     order = ["discover school years", *STAGES, "other steps", "Dagster orchestration"]
     for stage in order:
         s = full["stages"].get(stage)
         if s:
-            lines.append(f"{stage:32} {s['seconds']:8.1f} {_gb(s['peak_rss']):>10} {rows / max(s['seconds'], 1e-9):14,.0f}")
+            lines.append(
+                f"{stage:32} {s['seconds']:8.1f} {_gb(s['peak_rss']):>10} {rows / max(s['seconds'], 1e-9):14,.0f}"
+            )
     label = f"full build ({len(full['school_years'])} years)"
-    lines.append(f"{label:32} {full['wall_seconds']:8.1f} {_gb(full['peak_rss']):>10} "
-                 f"{rows / full['wall_seconds']:14,.0f}")
-    lines.append(f"  (process: {full['process_seconds']:.1f} s incl. {full['import_seconds']:.1f} s imports; "
-                 f"ru_maxrss {_gb(full['peak_rss_process'])})")
+    lines.append(
+        f"{label:32} {full['wall_seconds']:8.1f} {_gb(full['peak_rss']):>10} {rows / full['wall_seconds']:14,.0f}"
+    )
+    lines.append(
+        f"  (process: {full['process_seconds']:.1f} s incl. {full['import_seconds']:.1f} s imports; "
+        f"ru_maxrss {_gb(full['peak_rss_process'])})"
+    )
     if full["failures"]:
         lines.append(f"  FAILURES: {full['failures'][:5]}")
     if "pandas" in r:
         p, f = r["pandas"], r["floor"]
-        lines += ["",
-                  f"{'pandas baseline (flows+support)':32} {p['seconds']:8.1f} {_gb(p['peak_rss']):>10}",
-                  f"{'DuckDB floor (one query)':32} {f['seconds']:8.1f} {_gb(f['peak_rss']):>10}",
-                  f"full build / pandas: {full['wall_seconds'] / p['seconds']:.2f}; "
-                  f"full build / floor: {full['wall_seconds'] / f['seconds']:.1f}"]
+        lines += [
+            "",
+            f"{'pandas baseline (flows+support)':32} {p['seconds']:8.1f} {_gb(p['peak_rss']):>10}",
+            f"{'DuckDB floor (one query)':32} {f['seconds']:8.1f} {_gb(f['peak_rss']):>10}",
+            f"full build / pandas: {full['wall_seconds'] / p['seconds']:.2f}; "
+            f"full build / floor: {full['wall_seconds'] / f['seconds']:.1f}",
+        ]
     if "same_work" in r:
         w, p, f = r["same_work"], r["pandas"], r["floor"]
-        lines += [f"{'same work: pipeline flows+support':32} {w['seconds']:8.1f} {_gb(w['peak_rss']):>10}",
-                  f"same work / floor: {w['seconds'] / f['seconds']:.2f}; "
-                  f"pandas / same work: {p['seconds'] / w['seconds']:.1f}x"]
+        lines += [
+            f"{'same work: pipeline flows+support':32} {w['seconds']:8.1f} {_gb(w['peak_rss']):>10}",
+            f"same work / floor: {w['seconds'] / f['seconds']:.2f}; "
+            f"pandas / same work: {p['seconds'] / w['seconds']:.1f}x",
+        ]
     if "incremental" in r:
         inc = r["incremental"]
-        lines += ["", f"{'one added school year':32} {inc['wall_seconds']:8.1f} {_gb(inc['peak_rss']):>10}"
-                      f"   = {inc['wall_seconds'] / full['wall_seconds']:.1%} of the full build"]
+        lines += [
+            "",
+            f"{'one added school year':32} {inc['wall_seconds']:8.1f} {_gb(inc['peak_rss']):>10}"
+            f"   = {inc['wall_seconds'] / full['wall_seconds']:.1%} of the full build",
+        ]
     return "\n".join(lines)
 
 
@@ -507,8 +651,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         return _child(args)
     work = Path(args.work or REPO / "build" / "bench" / f"scale-{args.scale:g}")
-    r = run_benchmark(args.scale, work, n_years=args.years, seed=args.seed, reuse=args.reuse,
-                      baselines=not args.no_baselines, incremental=not args.no_incremental)
+    r = run_benchmark(
+        args.scale,
+        work,
+        n_years=args.years,
+        seed=args.seed,
+        reuse=args.reuse,
+        baselines=not args.no_baselines,
+        incremental=not args.no_incremental,
+    )
     print(report(r))
     print(f"\nresults: {work / 'results.json'}")
     return 0

@@ -53,7 +53,11 @@ PUPILS_PER_YEAR = 2_600_000  # at scale 1
 AGES = (4, 17)  # enrolled when 4..17 years old on 1 October
 PRIMARY_MAX_AGE = 11
 DOMAINS = {  # chance of a first episode per pupil; a second one with a third of that chance
-    "jeugdhulp": 0.30, "jeugdbescherming": 0.04, "onderwijsondersteuning": 0.13, "leerplicht": 0.06}
+    "jeugdhulp": 0.30,
+    "jeugdbescherming": 0.04,
+    "onderwijsondersteuning": 0.13,
+    "leerplicht": 0.06,
+}
 SUPPORT_TYPES = {
     "jeugdhulp": ["ambulante jeugdhulp", "dagbehandeling", "jeugdhulp met verblijf"],
     "jeugdbescherming": ["ondertoezichtstelling", "voogdij", "jeugdreclassering"],
@@ -64,9 +68,22 @@ OWN_SHARE = 0.85  # pupils at the nearest municipality with a school of their se
 NEIGHBOURS = 5
 OTHER_TEAM_SHARE = 0.05
 TOTALS_FILE = "06.-historisch-overzicht-aantal-leerlingen-per-schoolvestiging.csv"
-PO_HEAD_COLUMNS = ["PEILDATUM", "GEMEENTENUMMER", "GEMEENTENAAM", "POSTCODE_LEERLING", "GEMEENTENAAM_LEERLING",
-                   "INSTELLINGSCODE", "VESTIGINGSCODE", "INSTELLINGSNAAM_VESTIGING", "POSTCODE_VESTIGING",
-                   "PLAATSNAAM", "PROVINCIE", "SOORT_PO", "DENOMINATIE_VESTIGING", "BEVOEGD_GEZAG_NUMMER"]
+PO_HEAD_COLUMNS = [
+    "PEILDATUM",
+    "GEMEENTENUMMER",
+    "GEMEENTENAAM",
+    "POSTCODE_LEERLING",
+    "GEMEENTENAAM_LEERLING",
+    "INSTELLINGSCODE",
+    "VESTIGINGSCODE",
+    "INSTELLINGSNAAM_VESTIGING",
+    "POSTCODE_VESTIGING",
+    "PLAATSNAAM",
+    "PROVINCIE",
+    "SOORT_PO",
+    "DENOMINATIE_VESTIGING",
+    "BEVOEGD_GEZAG_NUMMER",
+]
 AGE_LABELS = ["JONGER", *[str(a) for a in range(4, 25)], "OUDER"]
 
 
@@ -173,13 +190,13 @@ def _world(con: duckdb.DuckDBPyConnection, scale: float, years: list[int], seed:
         ),
         drawn as (
             select *,
-                   {_rand('pid', "'pc'", str(seed))} as u_pc,
-                   {_rand('pid', "'ps'", str(seed))} as u_ps,
-                   {_rand('pid', "'ss'", str(seed))} as u_ss,
-                   {_rand('pid', "'pd'", str(seed))} as u_pd,
-                   {_rand('pid', "'sd'", str(seed))} as u_sd,
-                   {_rand('pid', "'pk'", str(seed))} as u_pk,
-                   {_rand('pid', "'sk'", str(seed))} as u_sk
+                   {_rand("pid", "'pc'", str(seed))} as u_pc,
+                   {_rand("pid", "'ps'", str(seed))} as u_ps,
+                   {_rand("pid", "'ss'", str(seed))} as u_ss,
+                   {_rand("pid", "'pd'", str(seed))} as u_pd,
+                   {_rand("pid", "'sd'", str(seed))} as u_sd,
+                   {_rand("pid", "'pk'", str(seed))} as u_pk,
+                   {_rand("pid", "'sk'", str(seed))} as u_sk
             from numbered
         ),
         sectors as (
@@ -226,16 +243,16 @@ def _support(con: duckdb.DuckDBPyConnection, years: list[int], seed: int) -> Non
         with domains(domain, p, types) as (values {domains}),
         candidates as (
             select p.pid, p.student_id, p.home, p.birth_year, d.domain, d.types, e.episode,
-                   {_rand('p.pid', 'd.domain', 'e.episode', str(seed))} as u,
+                   {_rand("p.pid", "d.domain", "e.episode", str(seed))} as u,
                    case when e.episode = 1 then d.p else d.p / 3 end as chance
             from pupils p cross join domains d cross join (values (1), (2)) e(episode)
         ),
         episodes as (
             select *,
-                   {_rand('pid', 'domain', 'episode', "'start'", str(seed))} as u_start,
-                   {_rand('pid', 'domain', 'episode', "'len'", str(seed))} as u_len,
-                   {_rand('pid', 'domain', 'episode', "'type'", str(seed))} as u_type,
-                   {_rand('pid', 'domain', 'episode', "'team'", str(seed))} as u_team
+                   {_rand("pid", "domain", "episode", "'start'", str(seed))} as u_start,
+                   {_rand("pid", "domain", "episode", "'len'", str(seed))} as u_len,
+                   {_rand("pid", "domain", "episode", "'type'", str(seed))} as u_type,
+                   {_rand("pid", "domain", "episode", "'team'", str(seed))} as u_team
             from candidates where u < chance
         ),
         dated as (
@@ -271,7 +288,8 @@ def _write_duo(con: duckdb.DuckDBPyConnection, out: Path, years: list[int], tota
     enrol = " union all ".join(_enrolments_sql(y) for y in totals_years)
     ages_po = ", ".join(
         f"count(*) filter (where age {'< 4' if a == 'JONGER' else '> 24' if a == 'OUDER' else '= ' + a}) as LEEFTIJD_{a}"
-        for a in AGE_LABELS)
+        for a in AGE_LABELS
+    )
     mask = "case when {c} between 1 and 4 then '<5' else {c}::varchar end"
     con.execute(f"""
         create or replace temp table duo_pupils as
@@ -312,14 +330,15 @@ def _write_duo(con: duckdb.DuckDBPyConnection, out: Path, years: list[int], tota
                    case sector when 'BO' then 'Bo' when 'SBO' then 'Sbo' when 'SO' then 'So' else 'Vso' end as SOORT_PO,
                    'Openbaar' as DENOMINATIE_VESTIGING, '10000' as BEVOEGD_GEZAG_NUMMER,
                    {po_cells}
-            from po_counts where count_year in ({', '.join(map(str, years))})
+            from po_counts where count_year in ({", ".join(map(str, years))})
             order by PEILDATUM, GEMEENTENUMMER, INSTELLINGSCODE, VESTIGINGSCODE, POSTCODE_LEERLING, GEMEENTENAAM_LEERLING, SOORT_PO
         ) to '{po.as_posix()}' (format csv, delimiter ';', header true, quote '"', force_quote *,
                                partition_by (PEILDATUM, GEMEENTENUMMER), write_partition_columns true,
                                overwrite_or_ignore true)
     """)
     vo_cells = ", ".join(
-        mask.format(c=f"count(*) filter (where age - 11 = {j})") + f" as LEER_OF_VERBLIJFSJAAR_{j}" for j in range(1, 7))
+        mask.format(c=f"count(*) filter (where age - 11 = {j})") + f" as LEER_OF_VERBLIJFSJAAR_{j}" for j in range(1, 7)
+    )
     con.execute(f"""
         copy (
             select count_year::varchar || '1001' as PEILDATUM, brin as INSTELLINGSCODE, vest as VESTIGINGSCODE,
@@ -329,7 +348,7 @@ def _write_duo(con: duckdb.DuckDBPyConnection, out: Path, years: list[int], tota
                    residence_postcode4 as POSTCODE_LEERLING, upper(home_name) as PLAATSNAAM_LEERLING,
                    right(residence_municipality_code, 4) as GEMEENTENUMMER_LEERLING,
                    home_name as GEMEENTENAAM_LEERLING, {vo_cells}
-            from duo_pupils where sector in ('VO', 'PRO') and count_year in ({', '.join(map(str, years))})
+            from duo_pupils where sector in ('VO', 'PRO') and count_year in ({", ".join(map(str, years))})
             group by count_year, brin, vest, school_municipality_code, residence_postcode4, home_name,
                      residence_municipality_code
             order by all
@@ -338,11 +357,13 @@ def _write_duo(con: duckdb.DuckDBPyConnection, out: Path, years: list[int], tota
     """)
     # Location totals: one row per PO location, a column per count year (true totals, '<5' masked).
     cols = ", ".join(
-        f"coalesce({mask.format(c=f'sum(n) filter (where count_year = {y})')}, '0') as LEERLINGEN_{y}" for y in totals_years)
+        f"coalesce({mask.format(c=f'sum(n) filter (where count_year = {y})')}, '0') as LEERLINGEN_{y}"
+        for y in totals_years
+    )
     con.execute(f"""
         copy (
             with per_year as (
-                select school_location_id, count_year, sum({' + '.join('LEEFTIJD_' + a for a in AGE_LABELS)}) as n
+                select school_location_id, count_year, sum({" + ".join("LEEFTIJD_" + a for a in AGE_LABELS)}) as n
                 from po_counts group by all
             )
             select s.brin as INSTELLINGSCODE, s.school_location_id as VESTIGINGSCODE, s.school_name as NAAM_VESTIGING,
@@ -353,26 +374,33 @@ def _write_duo(con: duckdb.DuckDBPyConnection, out: Path, years: list[int], tota
             from schools s join per_year p using (school_location_id)
             where s.school_type in ('BO', 'SBO', 'SO', 'VSO', 'SO/VSO')
             group by all order by VESTIGINGSCODE
-        ) to '{(out / 'duo' / TOTALS_FILE).as_posix()}' (format csv, delimiter ';', header true)
+        ) to '{(out / "duo" / TOTALS_FILE).as_posix()}' (format csv, delimiter ';', header true)
     """)
     in_years = f"count_year in ({', '.join(map(str, years))})"
     po_rows = con.sql(f"select count(*) from po_counts where {in_years}").fetchall()[0][0]
-    vo_rows = con.sql("select count(*) from (select distinct count_year, school_location_id, residence_postcode4, "
-                      f"home_name from duo_pupils where sector in ('VO', 'PRO') and {in_years})").fetchall()[0][0]
+    vo_rows = con.sql(
+        "select count(*) from (select distinct count_year, school_location_id, residence_postcode4, "
+        f"home_name from duo_pupils where sector in ('VO', 'PRO') and {in_years})"
+    ).fetchall()[0][0]
     files = sum(1 for _ in (out / "duo").rglob("*.csv"))
     return {"duo_po_rows": po_rows, "duo_vo_rows": vo_rows, "duo_files": files}
 
 
-def _write_linked(con: duckdb.DuckDBPyConnection, out: Path, years: list[int], fmt: str,
-                  support_rows: bool) -> dict[str, int]:
+def _write_linked(
+    con: duckdb.DuckDBPyConnection, out: Path, years: list[int], fmt: str, support_rows: bool
+) -> dict[str, int]:
     linked = out / "linked"
     linked.mkdir(parents=True, exist_ok=True)
-    options = "format parquet, compression zstd, row_group_size 1000000" if fmt == "parquet" else "format csv, header true"
+    options = (
+        "format parquet, compression zstd, row_group_size 1000000" if fmt == "parquet" else "format csv, header true"
+    )
     suffix = "parquet" if fmt == "parquet" else "csv"
     enrolments = 0
     for year in years:
         path = linked / f"enrolments_{school_year(year)}.{suffix}"
-        con.execute(f"copy ({_enrolments_sql(year)} order by school_location_id, student_id) to '{path.as_posix()}' ({options})")
+        con.execute(
+            f"copy ({_enrolments_sql(year)} order by school_location_id, student_id) to '{path.as_posix()}' ({options})"
+        )
         enrolments += con.sql(f"select count(*) from ({_enrolments_sql(year)})").fetchall()[0][0]
     counts = {"enrolments": enrolments}
     if support_rows:
@@ -383,21 +411,31 @@ def _write_linked(con: duckdb.DuckDBPyConnection, out: Path, years: list[int], f
                          case school_type when 'SO/VSO' then 'SO' else school_type end as sector,
                          municipality_code, round(latitude, 6) as latitude, round(longitude, 6) as longitude,
                          null::varchar as swv_code
-                  from schools order by school_location_id) to '{(linked / 'schools.csv').as_posix()}' (format csv, header true)
+                  from schools order by school_location_id) to '{(linked / "schools.csv").as_posix()}' (format csv, header true)
         """)
         counts["schools"] = con.sql("select count(*) from schools").fetchall()[0][0]
         (linked / SYNTHETIC_MARKER).write_text(
-            "Synthetic national benchmark data (benchmarks/national_data.py): not real pupils.\n", encoding="utf-8")
+            "Synthetic national benchmark data (benchmarks/national_data.py): not real pupils.\n", encoding="utf-8"
+        )
         (linked / "README.txt").write_text(
             "SYNTHETISCHE BENCHMARKDATA - GEEN ECHTE LEERLINGEN / SYNTHETIC BENCHMARK DATA - NOT REAL PUPILS\n"
             "Made by benchmarks/national_data.py for the national-scale benchmark (docs/performance.md).\n",
-            encoding="utf-8")
+            encoding="utf-8",
+        )
     return counts
 
 
-def generate_national(out_dir: Path, scale: float = 1.0, first_year: int = 2016, n_years: int = 10, seed: int = 6,
-                      extra_year: bool = True, fmt: str = "parquet", threads: int | None = None,
-                      memory_limit: str = "8GB") -> Generated:
+def generate_national(
+    out_dir: Path,
+    scale: float = 1.0,
+    first_year: int = 2016,
+    n_years: int = 10,
+    seed: int = 6,
+    extra_year: bool = True,
+    fmt: str = "parquet",
+    threads: int | None = None,
+    memory_limit: str = "8GB",
+) -> Generated:
     """Write national inputs for `n_years` school years from `first_year` to OUT_DIR (emptied
     first), and the year after to OUT_DIR/extra (when `extra_year`)."""
     if not 0 < scale <= 4:
@@ -409,8 +447,13 @@ def generate_national(out_dir: Path, scale: float = 1.0, first_year: int = 2016,
     out_dir.mkdir(parents=True)
     years = list(range(first_year, first_year + n_years))
     all_years = years + ([years[-1] + 1] if extra_year else [])
-    con = duckdb.connect(config={"memory_limit": memory_limit, "preserve_insertion_order": False,
-                                 **({"threads": threads} if threads else {})})
+    con = duckdb.connect(
+        config={
+            "memory_limit": memory_limit,
+            "preserve_insertion_order": False,
+            **({"threads": threads} if threads else {}),
+        }
+    )
     con.execute(f"set temp_directory = '{(out_dir / '.tmp').as_posix()}'")
     _world(con, scale, all_years, seed)
     _support(con, years, seed)
@@ -424,5 +467,6 @@ def generate_national(out_dir: Path, scale: float = 1.0, first_year: int = 2016,
         extra_counts.update(_write_duo(con, extra, all_years[-1:], all_years))
     con.close()
     shutil.rmtree(out_dir / ".tmp", ignore_errors=True)
-    return Generated(out_dir, years, all_years[-1] if extra_year else None, counts, extra_counts,
-                     time.perf_counter() - t0)
+    return Generated(
+        out_dir, years, all_years[-1] if extra_year else None, counts, extra_counts, time.perf_counter() - t0
+    )

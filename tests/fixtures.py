@@ -26,21 +26,56 @@ AGE_LABELS = ["JONGER", *[str(a) for a in range(4, 25)], "OUDER"]
 PO_AGE_COLUMNS = [f"LEEFTIJD_{a}" for a in AGE_LABELS]
 
 PO_NEW_HEAD = [
-    "PEILDATUM", "GEMEENTENUMMER", "GEMEENTENAAM", "POSTCODE_LEERLING", "GEMEENTENAAM_LEERLING",
-    "INSTELLINGSCODE", "VESTIGINGSCODE", "INSTELLINGSNAAM_VESTIGING", "POSTCODE_VESTIGING", "PLAATSNAAM",
-    "PROVINCIE", "SOORT_PO", "DENOMINATIE_VESTIGING", "BEVOEGD_GEZAG_NUMMER",
+    "PEILDATUM",
+    "GEMEENTENUMMER",
+    "GEMEENTENAAM",
+    "POSTCODE_LEERLING",
+    "GEMEENTENAAM_LEERLING",
+    "INSTELLINGSCODE",
+    "VESTIGINGSCODE",
+    "INSTELLINGSNAAM_VESTIGING",
+    "POSTCODE_VESTIGING",
+    "PLAATSNAAM",
+    "PROVINCIE",
+    "SOORT_PO",
+    "DENOMINATIE_VESTIGING",
+    "BEVOEGD_GEZAG_NUMMER",
 ]
-PO_OLD_HEAD = [h.replace("INSTELLINGSCODE", "BRIN_NUMMER").replace("VESTIGINGSCODE", "VESTIGINGSNUMMER")
-               for h in PO_NEW_HEAD]
+PO_OLD_HEAD = [
+    h.replace("INSTELLINGSCODE", "BRIN_NUMMER").replace("VESTIGINGSCODE", "VESTIGINGSNUMMER") for h in PO_NEW_HEAD
+]
 
-VO_OLD_HEAD = ["BRIN NUMMER", "VESTIGINGSNUMMER", "POSTCODE LEERLING", "PLAATSNAAM LEERLING",
-               "GEMEENTENUMMER LEERLING", "GEMEENTENAAM LEERLING"] + [f"LEER- OF VERBLIJFSJAAR {i}" for i in range(1, 7)]
-VO_NEW_HEAD = ["PEILDATUM", "INSTELLINGSCODE", "VESTIGINGSCODE", "INSTELLINGSNAAM_VESTIGING", "GEMEENTENUMMER",
-               "GEMEENTENAAM", "POSTCODE_LEERLING", "PLAATSNAAM_LEERLING", "GEMEENTENUMMER_LEERLING",
-               "GEMEENTENAAM_LEERLING"] + [f"LEER_OF_VERBLIJFSJAAR_{i}" for i in range(1, 7)]
+VO_OLD_HEAD = [
+    "BRIN NUMMER",
+    "VESTIGINGSNUMMER",
+    "POSTCODE LEERLING",
+    "PLAATSNAAM LEERLING",
+    "GEMEENTENUMMER LEERLING",
+    "GEMEENTENAAM LEERLING",
+] + [f"LEER- OF VERBLIJFSJAAR {i}" for i in range(1, 7)]
+VO_NEW_HEAD = [
+    "PEILDATUM",
+    "INSTELLINGSCODE",
+    "VESTIGINGSCODE",
+    "INSTELLINGSNAAM_VESTIGING",
+    "GEMEENTENUMMER",
+    "GEMEENTENAAM",
+    "POSTCODE_LEERLING",
+    "PLAATSNAAM_LEERLING",
+    "GEMEENTENUMMER_LEERLING",
+    "GEMEENTENAAM_LEERLING",
+] + [f"LEER_OF_VERBLIJFSJAAR_{i}" for i in range(1, 7)]
 
-TOTALS_HEAD = ["INSTELLINGSCODE", "VESTIGINGSCODE", "NAAM_VESTIGING", "SOORT_VESTIGING", "DENOMINATIE_VESTIGING",
-               "BEVOEGD_GEZAG_NUMMER", "GEMEENTECODE_VESTIGING", "GEMEENTENAAM_VESTIGING"]
+TOTALS_HEAD = [
+    "INSTELLINGSCODE",
+    "VESTIGINGSCODE",
+    "NAAM_VESTIGING",
+    "SOORT_VESTIGING",
+    "DENOMINATIE_VESTIGING",
+    "BEVOEGD_GEZAG_NUMMER",
+    "GEMEENTECODE_VESTIGING",
+    "GEMEENTENAAM_VESTIGING",
+]
 TOTALS_YEARS = (2021, 2022, 2023, 2024, 2025)
 
 ENCODINGS = ("utf-8", "utf-8-sig", "cp1252")
@@ -101,8 +136,13 @@ def mask(n: int) -> str:
 
 def _encode(records: list[list[str]], *, encoding: str, delimiter: str, quoting: str, newline: str) -> bytes:
     buf = io.StringIO()
-    writer = csv.writer(buf, delimiter=delimiter, lineterminator=newline,
-                        quoting=csv.QUOTE_ALL if quoting == "all" else csv.QUOTE_NONE, escapechar=None)
+    writer = csv.writer(
+        buf,
+        delimiter=delimiter,
+        lineterminator=newline,
+        quoting=csv.QUOTE_ALL if quoting == "all" else csv.QUOTE_NONE,
+        escapechar=None,
+    )
     for rec in records:
         if quoting == "none":
             assert not any(delimiter in v or '"' in v for v in rec), f"value needs quoting: {rec}"
@@ -110,7 +150,9 @@ def _encode(records: list[list[str]], *, encoding: str, delimiter: str, quoting:
     return buf.getvalue().encode(encoding)
 
 
-def po_records(rows: list[PoRow], generation: str = "new", *, peildatum: bool = True, masked: bool = True) -> list[list[str]]:
+def po_records(
+    rows: list[PoRow], generation: str = "new", *, peildatum: bool = True, masked: bool = True
+) -> list[list[str]]:
     """Header plus one record per row, as DUO's PO-per-municipality file of that generation."""
     head = list(PO_NEW_HEAD if generation == "new" else PO_OLD_HEAD) + PO_AGE_COLUMNS
     if generation == "old":
@@ -148,31 +190,75 @@ def po_records(rows: list[PoRow], generation: str = "new", *, peildatum: bool = 
     return out
 
 
-def write_po(path: Path, rows: list[PoRow], *, generation: str = "new", encoding: str = "utf-8-sig",
-             delimiter: str = ";", quoting: str = "all", newline: str = "\n", peildatum: bool = True) -> Path:
+def write_po(
+    path: Path,
+    rows: list[PoRow],
+    *,
+    generation: str = "new",
+    encoding: str = "utf-8-sig",
+    delimiter: str = ";",
+    quoting: str = "all",
+    newline: str = "\n",
+    peildatum: bool = True,
+) -> Path:
     """A PO file; defaults are those of DUO's 2024 files (UTF-8 with BOM, ';', all quoted, LF)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(_encode(po_records(rows, generation, peildatum=peildatum), encoding=encoding,
-                             delimiter=delimiter, quoting=quoting, newline=newline))
+    path.write_bytes(
+        _encode(
+            po_records(rows, generation, peildatum=peildatum),
+            encoding=encoding,
+            delimiter=delimiter,
+            quoting=quoting,
+            newline=newline,
+        )
+    )
     return path
 
 
-def write_records(path: Path, records: list[list[str]], *, encoding: str = "utf-8-sig", delimiter: str = ";",
-                  quoting: str = "all", newline: str = "\n") -> Path:
+def write_records(
+    path: Path,
+    records: list[list[str]],
+    *,
+    encoding: str = "utf-8-sig",
+    delimiter: str = ";",
+    quoting: str = "all",
+    newline: str = "\n",
+) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(_encode(records, encoding=encoding, delimiter=delimiter, quoting=quoting, newline=newline))
     return path
 
 
-def write_vo(path: Path, rows: list[VoRow], *, generation: str = "new", encoding: str = "utf-8",
-             delimiter: str = ";", quoting: str = "all", newline: str = "\r\n") -> Path:
+def write_vo(
+    path: Path,
+    rows: list[VoRow],
+    *,
+    generation: str = "new",
+    encoding: str = "utf-8",
+    delimiter: str = ";",
+    quoting: str = "all",
+    newline: str = "\r\n",
+) -> Path:
     head = VO_NEW_HEAD if generation == "new" else VO_OLD_HEAD
     out = [list(head)]
     for r in rows:
         cells = [mask(r.counts.get(i, 0)) for i in range(1, 7)]
         if generation == "new":
-            out.append([r.peildatum, r.location_id[:4], r.location_id, r.school_name, r.municipality_no,
-                        r.municipality_name, r.home_pc4, r.home_place, r.home_no, r.home_name, *cells])
+            out.append(
+                [
+                    r.peildatum,
+                    r.location_id[:4],
+                    r.location_id,
+                    r.school_name,
+                    r.municipality_no,
+                    r.municipality_name,
+                    r.home_pc4,
+                    r.home_place,
+                    r.home_no,
+                    r.home_name,
+                    *cells,
+                ]
+            )
         else:
             out.append([r.location_id[:4], r.location_id, r.home_pc4, r.home_place, r.home_no, r.home_name, *cells])
     return write_records(path, out, encoding=encoding, delimiter=delimiter, quoting=quoting, newline=newline)
@@ -185,16 +271,31 @@ def location_totals(rows: list[PoRow]) -> dict[School, int]:
     return out
 
 
-def write_totals(path: Path, totals: dict[School, dict[int, int | str]], *, soort: dict[str, str] | None = None,
-                 extra_records: list[list[str]] | None = None) -> Path:
+def write_totals(
+    path: Path,
+    totals: dict[School, dict[int, int | str]],
+    *,
+    soort: dict[str, str] | None = None,
+    extra_records: list[list[str]] | None = None,
+) -> Path:
     """DUO's 'historisch overzicht': UTF-8 with BOM, ';', unquoted, CRLF, one column per year."""
     soort = soort or {}
     head = TOTALS_HEAD + [f"LEERLINGEN_{y}" for y in TOTALS_YEARS]
     out = [head]
     for s, by_year in totals.items():
-        out.append([s.brin, s.location_id, s.name, soort.get(s.location_id, "BO"), "Openbaar", "41455",
-                    str(int(s.municipality_no)), s.municipality_name.upper(),
-                    *[str(by_year.get(y, "")) for y in TOTALS_YEARS]])
+        out.append(
+            [
+                s.brin,
+                s.location_id,
+                s.name,
+                soort.get(s.location_id, "BO"),
+                "Openbaar",
+                "41455",
+                str(int(s.municipality_no)),
+                s.municipality_name.upper(),
+                *[str(by_year.get(y, "")) for y in TOTALS_YEARS],
+            ]
+        )
     out += extra_records or []
     return write_records(path, out, encoding="utf-8-sig", delimiter=";", quoting="none", newline="\r\n")
 
@@ -205,8 +306,11 @@ def sha256(path: Path) -> str:
 
 def input_files_in(folder: Path) -> list[Path]:
     """What the loader should read: *.csv and *.txt anywhere under the folder except linked/."""
-    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in (".csv", ".txt")
-                  and "linked" not in p.relative_to(folder).parts[:-1])
+    return sorted(
+        p
+        for p in folder.rglob("*")
+        if p.is_file() and p.suffix.lower() in (".csv", ".txt") and "linked" not in p.relative_to(folder).parts[:-1]
+    )
 
 
 def data_rows_in(path: Path) -> int:
@@ -217,7 +321,8 @@ def data_rows_in(path: Path) -> int:
 
 def write_region(path: Path, codes: list[str]) -> Path:
     body = 'name = "Testregio"\nslug = "test"\n' + "".join(
-        f'\n[[municipality]]\ncode = "{c}"\ndisplay_name = "{c}"\n' for c in codes)
+        f'\n[[municipality]]\ncode = "{c}"\ndisplay_name = "{c}"\n' for c in codes
+    )
     path.write_text(body, encoding="utf-8")
     return path
 
@@ -234,34 +339,34 @@ RIJSWIJK_BO = School("03PQ", "00", "Petrusschool", "0603", "Rijswijk", "2280AA",
 
 # 04MF00 (Delft, BO): 3 masked cells, true 1 each; total 43 = 40 unmasked + 3 -> each exactly 1.
 DELFT_ROWS = [
-    PoRow(DELFT_MONT, "2611", "Delft", "Bo", {"4": 10, "5": 12, "6": 1}),          # 23, GM0503
-    PoRow(DELFT_MONT, "2289", "Rijswijk", "Bo", {"5": 1, "7": 6}),                 # 7,  GM0603
-    PoRow(DELFT_MONT, "2497", "Den Haag", "Bo", {"8": 5}),                         # 5,  GM0518
-    PoRow(DELFT_MONT, "2491", "'s-Gravenhage", "Bo", {"9": 1}),                    # 1,  GM0518
-    PoRow(DELFT_MONT, "2492", "S GRAVENHAGE", "Bo", {"6": 7}),                     # 7,  GM0518
+    PoRow(DELFT_MONT, "2611", "Delft", "Bo", {"4": 10, "5": 12, "6": 1}),  # 23, GM0503
+    PoRow(DELFT_MONT, "2289", "Rijswijk", "Bo", {"5": 1, "7": 6}),  # 7,  GM0603
+    PoRow(DELFT_MONT, "2497", "Den Haag", "Bo", {"8": 5}),  # 5,  GM0518
+    PoRow(DELFT_MONT, "2491", "'s-Gravenhage", "Bo", {"9": 1}),  # 1,  GM0518
+    PoRow(DELFT_MONT, "2492", "S GRAVENHAGE", "Bo", {"6": 7}),  # 7,  GM0518
     # 00PZ00 (Delft, SO/VSO): 4 masked cells (true 3, 2, 1, 2) hold 8 together: estimates are
     # not exact, only their sum is (total 19 - 11 unmasked). Bounds given the total: a group
     # of k of the 4 cells holds between max(k, 8 - 4(4-k)) and min(4k, 8 - (4-k)).
-    PoRow(DELFT_SO, "2624", "Delft", "So", {"7": 5, "9": 3, "10": 2}),             # SO GM0503
-    PoRow(DELFT_SO, "2672", "Westland", "Vso", {"13": 1, "14": 6}),                # VSO GM1783
-    PoRow(DELFT_SO, "2651", "Lansingerland", "So", {"8": 2}),                      # SO GM1621
+    PoRow(DELFT_SO, "2624", "Delft", "So", {"7": 5, "9": 3, "10": 2}),  # SO GM0503
+    PoRow(DELFT_SO, "2672", "Westland", "Vso", {"13": 1, "14": 6}),  # VSO GM1783
+    PoRow(DELFT_SO, "2651", "Lansingerland", "So", {"8": 2}),  # SO GM1621
 ]
 # 05XZ00 (Westland, BO): 3 masked cells, true 4 each; total 59 = 47 + 12 -> each exactly 4.
 WESTLAND_ROWS = [
-    PoRow(WESTLAND_BO, "2671", "Westland", "Bo", {"4": 20, "5": 18}),              # 38, GM1783
-    PoRow(WESTLAND_BO, "2625", "Delft", "Bo", {"6": 4, "7": 4}),                   # 8,  GM0503
-    PoRow(WESTLAND_BO, "8701", "Súdwest-Fryslân", "Bo", {"10": 4}),                # 4,  GM1900
-    PoRow(WESTLAND_BO, "10", "Belgie", "Bo", {"5": 9}),                            # 9,  BUITENLAND
+    PoRow(WESTLAND_BO, "2671", "Westland", "Bo", {"4": 20, "5": 18}),  # 38, GM1783
+    PoRow(WESTLAND_BO, "2625", "Delft", "Bo", {"6": 4, "7": 4}),  # 8,  GM0503
+    PoRow(WESTLAND_BO, "8701", "Súdwest-Fryslân", "Bo", {"10": 4}),  # 4,  GM1900
+    PoRow(WESTLAND_BO, "10", "Belgie", "Bo", {"5": 9}),  # 9,  BUITENLAND
 ]
 # 04ZT00 ('s-Gravenhage, BO): no masks; special and unusual home municipality names.
 DENHAAG_ROWS = [
-    PoRow(DENHAAG_BO, "2491", "'s-Gravenhage", "Bo", {"4": 30}),                   # GM0518
-    PoRow(DENHAAG_BO, "2282", "Rijswijk", "Bo", {"5": 17}),                        # GM0603
-    PoRow(DENHAAG_BO, "20", "Duitsland", "Bo", {"7": 15}),                         # BUITENLAND
-    PoRow(DENHAAG_BO, "30", "ander land", "Bo", {"8": 11}),                        # BUITENLAND
+    PoRow(DENHAAG_BO, "2491", "'s-Gravenhage", "Bo", {"4": 30}),  # GM0518
+    PoRow(DENHAAG_BO, "2282", "Rijswijk", "Bo", {"5": 17}),  # GM0603
+    PoRow(DENHAAG_BO, "20", "Duitsland", "Bo", {"7": 15}),  # BUITENLAND
+    PoRow(DENHAAG_BO, "30", "ander land", "Bo", {"8": 11}),  # BUITENLAND
     PoRow(DENHAAG_BO, "2165", "Haarlemmerliede en Spaarnwoude", "Bo", {"9": 12}),  # merged -> GM0394
-    PoRow(DENHAAG_BO, "1234", "Atlantis", "Bo", {"10": 13}),                       # unknown -> ONBEKEND
-    PoRow(DENHAAG_BO, "40", "Onbekend", "Bo", {"11": 14}),                         # ONBEKEND
+    PoRow(DENHAAG_BO, "1234", "Atlantis", "Bo", {"10": 13}),  # unknown -> ONBEKEND
+    PoRow(DENHAAG_BO, "40", "Onbekend", "Bo", {"11": 14}),  # ONBEKEND
 ]
 # A multi-municipality extract: two rows that are also in the municipality files (counted
 # once, from there) and one row of a Rijswijk school found nowhere else.
@@ -278,8 +383,12 @@ BASE_SOORT = {"00PZ00": "SO/VSO"}
 # VO, new generation (PEILDATUM, school municipality in the file): real locations in Delft.
 VO_NEW_ROWS = [
     VoRow("01GX00", "Christelijk Lyceum Delft", "0503", "Delft", "2611", "DELFT", "0503", "Delft", {1: 50, 2: 45}),
-    VoRow("01GX00", "Christelijk Lyceum Delft", "0503", "Delft", "2636", "SCHIPLUIDEN", "1842", "Midden-Delfland", {1: 3}),
-    VoRow("26MJ00", "Laurentius Praktijkschool", "0503", "Delft", "2671", "NAALDWIJK", "1783", "Westland", {1: 6, 2: 7}),
+    VoRow(
+        "01GX00", "Christelijk Lyceum Delft", "0503", "Delft", "2636", "SCHIPLUIDEN", "1842", "Midden-Delfland", {1: 3}
+    ),
+    VoRow(
+        "26MJ00", "Laurentius Praktijkschool", "0503", "Delft", "2671", "NAALDWIJK", "1783", "Westland", {1: 6, 2: 7}
+    ),
 ]
 # VO, old generation (spaces in the header, no count date, no school municipality): the
 # year comes from the file name, the school municipality from school_locations.csv.
@@ -315,10 +424,10 @@ BASE_EXACT_FLOWS = {
 }
 # Flows that hold estimated cells: (sector, origin, destination) -> (exact part, low, high).
 BASE_ESTIMATED_FLOWS = {
-    ("SO", "GM0503", "GM0503"): (5, 7, 11),   # 5 + two masked cells (2..6 of the 8)
+    ("SO", "GM0503", "GM0503"): (5, 7, 11),  # 5 + two masked cells (2..6 of the 8)
     ("VSO", "GM1783", "GM0503"): (6, 7, 10),  # 6 + one masked cell
-    ("SO", "GM1621", "GM0503"): (0, 1, 4),    # one masked cell
-    ("VO", "GM1842", "GM0503"): (0, 1, 4),    # one masked cell, no location total: prior
+    ("SO", "GM1621", "GM0503"): (0, 1, 4),  # one masked cell
+    ("VO", "GM1842", "GM0503"): (0, 1, 4),  # one masked cell, no location total: prior
 }
 BASE_REGION = ["GM0503", "GM0518", "GM0603", "GM1783"]
 
@@ -327,26 +436,40 @@ def write_baseline(folder: Path, *, delft_name: str = "2024/Delft.csv") -> dict[
     """The good 2024 input folder. The Westland file has a meaningless name on purpose."""
     files = {
         "delft": write_po(folder / delft_name, DELFT_ROWS),
-        "westland": write_po(folder / "totally-random.txt", WESTLAND_ROWS, encoding="cp1252", delimiter=",",
-                             quoting="none", newline="\r\n"),
+        "westland": write_po(
+            folder / "totally-random.txt",
+            WESTLAND_ROWS,
+            encoding="cp1252",
+            delimiter=",",
+            quoting="none",
+            newline="\r\n",
+        ),
         "denhaag": write_po(folder / "2024/'s-Gravenhage.csv", DENHAAG_ROWS, encoding="utf-8", quoting="none"),
         "extract": write_po(folder / "extract/haaglanden-po-20241001.csv", EXTRACT_ROWS),
         "totals": write_totals(folder / "06.-historisch-overzicht.csv", BASE_TOTALS, soort=BASE_SOORT),
         "vo_new": write_vo(folder / "vo/vo-per-vestiging-nieuw.csv", VO_NEW_ROWS, generation="new"),
-        "vo_old": write_vo(folder / "vo/leerlingen-vo-per-vestiging-2024.csv", VO_OLD_ROWS, generation="old",
-                           encoding="cp1252", delimiter=",", quoting="all"),
+        "vo_old": write_vo(
+            folder / "vo/leerlingen-vo-per-vestiging-2024.csv",
+            VO_OLD_ROWS,
+            generation="old",
+            encoding="cp1252",
+            delimiter=",",
+            quoting="all",
+        ),
     }
     # Linked records are not DUO input: the DUO loader leaves this folder to the linked loader.
     linked = folder / "linked" / "leerlingen-2024.csv"
     linked.parent.mkdir(parents=True, exist_ok=True)
-    linked.write_text("school_location_id;school_name;sector;municipality_code\n04MF00;Linked school;BO;GM0503\n",
-                      encoding="utf-8")
+    linked.write_text(
+        "school_location_id;school_name;sector;municipality_code\n04MF00;Linked school;BO;GM0503\n", encoding="utf-8"
+    )
     return files
 
 
 # --------------------------------------------------------------------------------------
 # Running the pipeline and reading the warehouse
 # --------------------------------------------------------------------------------------
+
 
 @dataclass
 class Run:
@@ -364,13 +487,19 @@ class Run:
             con.close()
 
     def flows(self, year: str = "2024-2025") -> dict[tuple[str, str, str], tuple[float, int, int]]:
-        return {(s, o, d): (round(n, 9), lo, hi) for s, o, d, n, lo, hi in self.query(
-            "select sector, origin_code, destination_code, students, students_low, students_high "
-            "from municipality_flows where school_year = ?", [year])}
+        return {
+            (s, o, d): (round(n, 9), lo, hi)
+            for s, o, d, n, lo, hi in self.query(
+                "select sector, origin_code, destination_code, students, students_low, students_high "
+                "from municipality_flows where school_year = ?",
+                [year],
+            )
+        }
 
 
-def run(input_dir: Path, warehouse: Path, out_dir: Path, region: list[str] | None = None,
-        region_file: Path | None = None) -> Run:
+def run(
+    input_dir: Path, warehouse: Path, out_dir: Path, region: list[str] | None = None, region_file: Path | None = None
+) -> Run:
     """Materialise the real assets on a folder (see grensverkeer.runner)."""
     from dagster import DagsterEventType, DagsterInstance
 
@@ -400,16 +529,19 @@ def rows_accounted(r: Run) -> list[str]:
     for path in input_files_in(r.input_dir):
         name = str(path.relative_to(r.input_dir))
         expected = data_rows_in(path) if path.stat().st_size else 0
-        status = r.query("select status, kind from input_files where file_name = ? and sha256 = ?",
-                         [name, sha256(path)])
+        status = r.query(
+            "select status, kind from input_files where file_name = ? and sha256 = ?", [name, sha256(path)]
+        )
         if not status:
             problems.append(f"{name}: not in input_files")
             continue
-        (st, kind), = status
+        ((st, kind),) = status
         table = "stg_location_totals" if kind == "duo_po_location_totals" else "stg_duo_rows"
         staged = r.query(f"select count(*) from {table} where file_name = ?", [name])[0][0]
         if kind == "duo_po_location_totals":
-            years = r.query("select count(distinct school_year) from stg_location_totals where file_name = ?", [name])[0][0]
+            years = r.query("select count(distinct school_year) from stg_location_totals where file_name = ?", [name])[
+                0
+            ][0]
             staged = staged / max(years, 1)
         if st == "loaded" and staged != expected:
             problems.append(f"{name}: {expected} data rows but {staged} staged")
@@ -421,18 +553,30 @@ def rows_accounted(r: Run) -> list[str]:
     return problems
 
 
-
-
 # --------------------------------------------------------------------------------------
 # Linked records (INPUT/linked/): writers, a region file with agreement thresholds, a run
 # with that region file, the `grensverkeer` command, and BSNs made by the elfproef.
 # --------------------------------------------------------------------------------------
 
 LINKED_SCHOOLS_HEAD = ["school_location_id", "school_name", "sector", "municipality_code"]
-LINKED_ENROLMENTS_HEAD = ["school_year", "student_id", "school_location_id", "sector",
-                          "residence_municipality_code", "residence_postcode4", "birth_year"]
-LINKED_SUPPORT_HEAD = ["student_id", "support_domain", "support_type", "responsible_municipality_code",
-                       "local_team", "start_date", "end_date"]
+LINKED_ENROLMENTS_HEAD = [
+    "school_year",
+    "student_id",
+    "school_location_id",
+    "sector",
+    "residence_municipality_code",
+    "residence_postcode4",
+    "birth_year",
+]
+LINKED_SUPPORT_HEAD = [
+    "student_id",
+    "support_domain",
+    "support_type",
+    "responsible_municipality_code",
+    "local_team",
+    "start_date",
+    "end_date",
+]
 
 
 def write_linked(path: Path, head: list[str], rows: list[list], *, schema: dict | None = None) -> Path:
@@ -460,21 +604,32 @@ def write_linked(path: Path, head: list[str], rows: list[list], *, schema: dict 
         wb.save(path)
     elif suffix == ".parquet":
         schema = {c: (schema or {}).get(c, pl.String) for c in head}
-        columns = {c: [row[i] if schema[c] != pl.String or row[i] is None else str(row[i]) for row in rows]
-                   for i, c in enumerate(head)}
+        columns = {
+            c: [row[i] if schema[c] != pl.String or row[i] is None else str(row[i]) for row in rows]
+            for i, c in enumerate(head)
+        }
         pl.DataFrame(columns, schema=schema).write_parquet(path)
     else:
         raise ValueError(path)
     return path
 
 
-def write_linked_region(path: Path, members: dict[str, str], *, pair: tuple[int, int], school: tuple[int, int],
-                        domains: list[str] | None = None) -> Path:
+def write_linked_region(
+    path: Path,
+    members: dict[str, str],
+    *,
+    pair: tuple[int, int],
+    school: tuple[int, int],
+    domains: list[str] | None = None,
+) -> Path:
     """A region file with [agreements]: pair = (agreement needed, attention), school likewise."""
     body = 'name = "Testregio linked"\nslug = "test-linked"\n' + "".join(
-        f'\n[[municipality]]\ncode = "{c}"\ndisplay_name = "{n}"\n' for c, n in members.items())
-    body += (f"\n[agreements]\npair_agreement_needed = {pair[0]}\npair_attention = {pair[1]}\n"
-             f"school_agreement_needed = {school[0]}\nschool_attention = {school[1]}\n")
+        f'\n[[municipality]]\ncode = "{c}"\ndisplay_name = "{n}"\n' for c, n in members.items()
+    )
+    body += (
+        f"\n[agreements]\npair_agreement_needed = {pair[0]}\npair_attention = {pair[1]}\n"
+        f"school_agreement_needed = {school[0]}\nschool_attention = {school[1]}\n"
+    )
     if domains is not None:
         body += "domains = [" + ", ".join(f'"{d}"' for d in domains) + "]\n"
     path.write_text(body, encoding="utf-8")
@@ -513,8 +668,12 @@ def cli_main(root: Path, argv: list[str], env: dict[str, str] | None = None) -> 
 
 def bsn_check_digit_ok(s: str) -> bool:
     """The elfproef on a 9-digit string: 9*d1 + 8*d2 + ... + 2*d8 - d9 ≡ 0 (mod 11)."""
-    return (len(s) == 9 and s.isdigit() and s != "000000000"
-            and sum(w * int(c) for w, c in zip((9, 8, 7, 6, 5, 4, 3, 2, -1), s)) % 11 == 0)
+    return (
+        len(s) == 9
+        and s.isdigit()
+        and s != "000000000"
+        and sum(w * int(c) for w, c in zip((9, 8, 7, 6, 5, 4, 3, 2, -1), s)) % 11 == 0
+    )
 
 
 def make_bsns(n: int, start: int = 100_000_000) -> list[str]:
@@ -537,7 +696,7 @@ def make_bsns(n: int, start: int = 100_000_000) -> list[str]:
 
 LINKED_MEMBERS = {"GM0503": "Delft", "GM0518": "Den Haag", "GM0603": "Rijswijk"}
 # Thresholds chosen so that every level is reached exactly at its threshold in the fixture.
-LINKED_PAIR = (4, 2)    # 'afspraak nodig' from 4 pupils, 'aandachtspunt' from 2 (municipality pair)
+LINKED_PAIR = (4, 2)  # 'afspraak nodig' from 4 pupils, 'aandachtspunt' from 2 (municipality pair)
 LINKED_SCHOOL = (3, 2)  # 'afspraak nodig' from 3 pupils, 'aandachtspunt' from 2 (school x local team)
 
 LINKED_SCHOOLS = [
@@ -583,32 +742,33 @@ LINKED_ENROLMENTS = [
 JDH, JDE, JRW, JWL = "Jeugdteam Den Haag", "Jeugdteam Delft", "Jeugdteam Rijswijk", "Jeugdteam Westland"
 # student_id, support_domain, support_type, responsible_municipality_code, local_team, start_date, end_date
 LINKED_SUPPORT = [
-    ["P01", "jeugdhulp", "ambulant", "GM0518", JDH, "2024-03-01", None],              # ongoing
-    ["P02", "jeugdbescherming", "OTS", "GM0518", JDH, "2025-07-31", "2025-12-31"],    # starts on 31 July 2025
-    ["P03", "jeugdhulp", "ambulant", "GM0518", JDH, "2024-08-01", "2024-08-01"],      # one day: 1 Aug 2024
+    ["P01", "jeugdhulp", "ambulant", "GM0518", JDH, "2024-03-01", None],  # ongoing
+    ["P02", "jeugdbescherming", "OTS", "GM0518", JDH, "2025-07-31", "2025-12-31"],  # starts on 31 July 2025
+    ["P03", "jeugdhulp", "ambulant", "GM0518", JDH, "2024-08-01", "2024-08-01"],  # one day: 1 Aug 2024
     ["P03", "onderwijsondersteuning", "arrangement", "GM0518", JDH, "2024-09-01", "2025-06-30"],
-    ["P04", "jeugdhulp", "ambulant", "GM0518", None, "2023-09-01", "2024-07-31"],     # ended 31 July 2024
+    ["P04", "jeugdhulp", "ambulant", "GM0518", None, "2023-09-01", "2024-07-31"],  # ended 31 July 2024
     ["P05", "jeugdhulp", "ambulant", "GM0503", JDE, "2024-10-01", "2025-03-01"],
-    ["P06", "jeugdbescherming", "OTS", "GM0503", JDE, "2022-01-01", "2024-08-01"],    # ends on 1 Aug 2024
+    ["P06", "jeugdbescherming", "OTS", "GM0503", JDE, "2022-01-01", "2024-08-01"],  # ends on 1 Aug 2024
     ["P06", "leerplicht", "verzuim", "GM0503", JDE, "2024-11-01", "2024-12-01"],
-    ["P07", "jeugdhulp", "pleegzorg", "GM0603", JRW, "2024-01-15", None],             # lives in Delft, Rijswijk responsible
+    ["P07", "jeugdhulp", "pleegzorg", "GM0603", JRW, "2024-01-15", None],  # lives in Delft, Rijswijk responsible
     ["P08", "jeugdhulp", "ambulant", "GM0603", JRW, "2024-09-01", "2025-01-31"],
-    ["P09", "jeugdhulp", "ambulant", "GM0503", JDE, "01-12-2024", "28-02-2025"],      # dd-mm-yyyy
+    ["P09", "jeugdhulp", "ambulant", "GM0503", JDE, "01-12-2024", "28-02-2025"],  # dd-mm-yyyy
     ["P10", "onderwijsondersteuning", "arrangement", "GM0518", JDH, "2024-09-01", "2025-07-31"],
     ["P11", "leerplicht", "verzuim", "GM0518", JDH, "2025-01-10", "2025-02-10"],
-    ["P12", "jeugdhulp", "ambulant", "GM0518", JDH, "2025-08-01", None],              # starts after the year
-    ["P16", "jeugdhulp", "ambulant", "GM0603", JRW, "2024-06-01", "2024-07-31"],      # ended 31 July 2024
+    ["P12", "jeugdhulp", "ambulant", "GM0518", JDH, "2025-08-01", None],  # starts after the year
+    ["P16", "jeugdhulp", "ambulant", "GM0603", JRW, "2024-06-01", "2024-07-31"],  # ended 31 July 2024
     ["P17", "jeugdhulp", "residentieel", "GM0518", JDH, "2020-01-01", None],
     ["P17", "jeugdbescherming", "OTS", "GM0518", JDH, "2024-01-01", None],
-    ["P18", "jeugdhulp", "ambulant", "GM1783", JWL, "2024-11-01", "2025-05-01"],      # local team outside the region
-    ["P19", "jeugdhulp", "ambulant", "GM0518", JDH, "2024-09-01", None],              # not enrolled anywhere
-    ["P20", "jeugdhulp", "ambulant", "GM0603", JRW, "2024-08-01", "2024-12-31"],      # moved: Rijswijk, then
-    ["P20", "jeugdhulp", "ambulant", "GM0518", JDH, "2025-01-01", None],              # Den Haag responsible
+    ["P18", "jeugdhulp", "ambulant", "GM1783", JWL, "2024-11-01", "2025-05-01"],  # local team outside the region
+    ["P19", "jeugdhulp", "ambulant", "GM0518", JDH, "2024-09-01", None],  # not enrolled anywhere
+    ["P20", "jeugdhulp", "ambulant", "GM0603", JRW, "2024-08-01", "2024-12-31"],  # moved: Rijswijk, then
+    ["P20", "jeugdhulp", "ambulant", "GM0518", JDH, "2025-01-01", None],  # Den Haag responsible
 ]
 
 
-def write_linked_handworked(linked: Path, *, schools: str = "schools.csv", enrolments: str = "enrolments.csv",
-                            support: str = "support.csv") -> dict[str, Path]:
+def write_linked_handworked(
+    linked: Path, *, schools: str = "schools.csv", enrolments: str = "enrolments.csv", support: str = "support.csv"
+) -> dict[str, Path]:
     """The hand-worked fixture's three files in `linked` (format from each name's suffix)."""
     return {
         "schools": write_linked(linked / schools, LINKED_SCHOOLS_HEAD, LINKED_SCHOOLS),

@@ -15,13 +15,13 @@ YEAR = "2024-2025"
 
 # Rijswijk, BO, one file with a different problem on each line (line numbers are file lines).
 RIJSWIJK = [
-    F.PoRow(F.RIJSWIJK_BO, "2282", "Rijswijk", "Bo", {"4": 20}),                              # 2 good
-    F.PoRow(F.RIJSWIJK_BO, "2283", "Rijswijk", "Bo", {"7": 6}, {"LEEFTIJD_7": "abc"}),         # 3 not a number
-    F.PoRow(F.RIJSWIJK_BO, "2284", "Rijswijk", "Bo", {"5": 6}, {"LEEFTIJD_5": "-2"}),          # 4 negative
-    F.PoRow(F.RIJSWIJK_BO, "2285", "Rijswijk", "Bo", {"8": 7}),                               # 5 truncated below
-    F.PoRow(F.RIJSWIJK_BO, "2286", "Rijswijk", "Xo", {"9": 8}),                               # 6 unknown SOORT_PO
-    F.PoRow(F.RIJSWIJK_BO, "2281", "Rijswijk", "Bo", {"6": 3}),                               # 7 good, masked
-    F.PoRow(F.RIJSWIJK_BO, "2287", "Rijswijk", "Bo", {"4": 5}, peildatum="1-10-2024"),        # 8 bad count date
+    F.PoRow(F.RIJSWIJK_BO, "2282", "Rijswijk", "Bo", {"4": 20}),  # 2 good
+    F.PoRow(F.RIJSWIJK_BO, "2283", "Rijswijk", "Bo", {"7": 6}, {"LEEFTIJD_7": "abc"}),  # 3 not a number
+    F.PoRow(F.RIJSWIJK_BO, "2284", "Rijswijk", "Bo", {"5": 6}, {"LEEFTIJD_5": "-2"}),  # 4 negative
+    F.PoRow(F.RIJSWIJK_BO, "2285", "Rijswijk", "Bo", {"8": 7}),  # 5 truncated below
+    F.PoRow(F.RIJSWIJK_BO, "2286", "Rijswijk", "Xo", {"9": 8}),  # 6 unknown SOORT_PO
+    F.PoRow(F.RIJSWIJK_BO, "2281", "Rijswijk", "Bo", {"6": 3}),  # 7 good, masked
+    F.PoRow(F.RIJSWIJK_BO, "2287", "Rijswijk", "Bo", {"4": 5}, peildatum="1-10-2024"),  # 8 bad count date
 ]
 # VO, old generation: the second location is in no school list and the file has no school municipality.
 VO_UNKNOWN = [F.VO_OLD_ROWS[0], F.VoRow("99XX00", "", "", "", "2242", "WASSENAAR", "0629", "Wassenaar", {1: 7})]
@@ -57,14 +57,18 @@ def _write_bad_folder(folder):
     records[4] = records[4][:10]  # line 5: cut off after PLAATSNAAM
     F.write_records(folder / "Rijswijk fouten.csv", records)
 
-    old = [F.PoRow(r.school, r.home_pc4, r.home_name, r.soort, r.counts, {"TOTAAL": "99"} if i == 1 else {})
-           for i, r in enumerate(F.WESTLAND_ROWS)]
+    old = [
+        F.PoRow(r.school, r.home_pc4, r.home_name, r.soort, r.counts, {"TOTAAL": "99"} if i == 1 else {})
+        for i, r in enumerate(F.WESTLAND_ROWS)
+    ]
     F.write_po(folder / "Westland-2024.csv", old, generation="old", peildatum=False, encoding="cp1252")
 
     F.write_vo(folder / "vo-2024.csv", VO_UNKNOWN, generation="old")
 
-    no_soort = [[v for h, v in zip(F.po_records(F.DELFT_ROWS)[0], rec) if h != "SOORT_PO"]
-                for rec in F.po_records(F.DENHAAG_ROWS)]
+    no_soort = [
+        [v for h, v in zip(F.po_records(F.DELFT_ROWS)[0], rec) if h != "SOORT_PO"]
+        for rec in F.po_records(F.DENHAAG_ROWS)
+    ]
     F.write_records(folder / "geen-soort.csv", no_soort)
     (folder / "leeg.csv").write_bytes(b"")
     F.write_records(folder / "alleen-kop.csv", F.po_records([])[:1])
@@ -90,7 +94,9 @@ def test_run_completes_and_blocking_checks_pass(bad):
 @pytest.mark.parametrize("file_name", sorted(EXPECTED_REJECTED_FILES))
 def test_unusable_file_is_rejected_with_reason_line_and_column(bad, file_name):
     line, column, code, words = EXPECTED_REJECTED_FILES[file_name]
-    got = bad.query("select line, column_name, reason_code, reason from rejected_files where file_name = ?", [file_name])
+    got = bad.query(
+        "select line, column_name, reason_code, reason from rejected_files where file_name = ?", [file_name]
+    )
     assert len(got) == 1, got
     assert got[0][:3] == (line, column, code)
     for w in words:
@@ -102,8 +108,11 @@ def test_unusable_file_is_rejected_with_reason_line_and_column(bad, file_name):
 @pytest.mark.parametrize("file_name, line", sorted(EXPECTED_REJECTED_ROWS))
 def test_bad_row_is_quarantined_with_file_line_and_column(bad, file_name, line):
     column, code, words = EXPECTED_REJECTED_ROWS[(file_name, line)]
-    got = bad.query("""select column_name, reason_code, reason, raw_text from rejected_rows
-                       where school_year = ? and file_name = ? and line = ?""", [YEAR, file_name, line])
+    got = bad.query(
+        """select column_name, reason_code, reason, raw_text from rejected_rows
+                       where school_year = ? and file_name = ? and line = ?""",
+        [YEAR, file_name, line],
+    )
     assert len(got) == 1, got
     assert got[0][:2] == (column, code)
     for w in words:
@@ -125,10 +134,13 @@ def test_same_file_under_two_names_is_loaded_once(bad):
     # flows into Delft are those of one copy (hand values, see fixtures.BASE_EXACT_FLOWS)
     flows = bad.flows()
     assert {k: v for k, v in flows.items() if k[2] == "GM0503" and k[0] == "BO"} == {
-        ("BO", "GM0503", "GM0503"): (23, 23, 23), ("BO", "GM0603", "GM0503"): (7, 7, 7),
-        ("BO", "GM0518", "GM0503"): (13, 13, 13)}
+        ("BO", "GM0503", "GM0503"): (23, 23, 23),
+        ("BO", "GM0603", "GM0503"): (7, 7, 7),
+        ("BO", "GM0518", "GM0503"): (13, 13, 13),
+    }
     assert {k: v[1:] for k, v in flows.items() if k[2] == "GM0503" and k[0] != "BO"} == {
-        k: v[1:] for k, v in F.BASE_ESTIMATED_FLOWS.items() if k[2] == "GM0503" and k[0] in ("SO", "VSO")}
+        k: v[1:] for k, v in F.BASE_ESTIMATED_FLOWS.items() if k[2] == "GM0503" and k[0] in ("SO", "VSO")
+    }
 
 
 def test_good_lines_of_a_file_with_bad_lines_still_count(bad):
@@ -145,12 +157,18 @@ def test_good_lines_of_a_file_with_bad_lines_still_count(bad):
 
 def test_every_input_row_is_accounted_for(bad):
     assert F.rows_accounted(bad) == []
-    loaded = [n for (n,) in bad.query("select file_name from input_files where status = 'loaded' "
-                                      "and kind in ('duo_po_pc4', 'duo_vo_pc4')")]
+    loaded = [
+        n
+        for (n,) in bad.query(
+            "select file_name from input_files where status = 'loaded' and kind in ('duo_po_pc4', 'duo_vo_pc4')"
+        )
+    ]
     assert sorted(loaded) == ["Delft - kopie.csv", "Rijswijk fouten.csv", "Westland-2024.csv", "vo-2024.csv"]
     n_input = sum(F.data_rows_in(bad.input_dir / n) for n in loaded)
     assert n_input == 8 + 7 + 4 + 2
-    accepted, rejected = bad.query("select count(*) filter (where reason_code is null), "
-                                   "count(*) filter (where reason_code is not null) from stg_duo_rows")[0]
+    accepted, rejected = bad.query(
+        "select count(*) filter (where reason_code is null), "
+        "count(*) filter (where reason_code is not null) from stg_duo_rows"
+    )[0]
     assert (accepted, rejected) == (n_input - 7, 7)
     assert bad.query("select sum(input_rows) from municipality_flows") == [(accepted,)]

@@ -31,9 +31,19 @@ def test_every_stage_runs_and_is_reported(bench):
     assert full["school_years"] == ["2016-2017"]
     # one Dagster run for the whole build
     assert [(r["job"], r["first_year"], r["last_year"]) for r in full["runs"]] == [
-        ("build_without_site", "2016-2017", "2016-2017")]
+        ("build_without_site", "2016-2017", "2016-2017")
+    ]
     stages = full["stages"]
-    for stage in ("reference tables", "ingest", "staging", "marts", "agreement needs", "graph", "exports", "data checks (GX)"):
+    for stage in (
+        "reference tables",
+        "ingest",
+        "staging",
+        "marts",
+        "agreement needs",
+        "graph",
+        "exports",
+        "data checks (GX)",
+    ):
         assert 0 < stages[stage]["seconds"] < full["wall_seconds"], stage
         # bytes, sampled while the stage ran: a process with DuckDB, Polars and Dagster loaded holds > 100 MB
         assert 100 * 2**20 < stages[stage]["peak_rss"] <= full["peak_rss"], stage
@@ -59,8 +69,17 @@ def test_tables_hold_the_generated_input(bench):
     assert rows["raw_linked_support"] == rows["stg_linked_support"] == counts["support"]
     assert rows["raw_rows"] == rows["stg_duo_rows"] == counts["duo_po_rows"] + counts["duo_vo_rows"]
     assert rows["raw_linked_schools"] == counts["schools"]
-    for table in ("municipality_flows", "school_catchment", "pub_municipality_profile", "pub_flows", "support_flows",
-                  "agreement_needs", "school_coordination_load", "graph_node_metrics", "graph_summary"):
+    for table in (
+        "municipality_flows",
+        "school_catchment",
+        "pub_municipality_profile",
+        "pub_flows",
+        "support_flows",
+        "agreement_needs",
+        "school_coordination_load",
+        "graph_node_metrics",
+        "graph_summary",
+    ):
         assert rows[table] > 0, table
     assert bench["facts"]["rows_per_year"]["graph_node_metrics"]["2016-2017"] > 100
 
@@ -70,8 +89,9 @@ def test_pandas_and_the_floor_give_the_warehouse_totals(bench):
     warehouse_support = {f"{y}|{d}": s for y, d, _, s in bench["facts"]["support_flow_totals"]}
     for name in ("pandas", "floor", "same_work"):
         assert bench[name]["students"] == warehouse_students, name
-        assert {k: v for k, v in bench[name]["with_support"].items() if v} == \
-            {k: v for k, v in warehouse_support.items() if v}, name
+        assert {k: v for k, v in bench[name]["with_support"].items() if v} == {
+            k: v for k, v in warehouse_support.items() if v
+        }, name
     assert sum(warehouse_students.values()) == bench["generated"]["counts"]["enrolments"]
 
 

@@ -30,15 +30,39 @@ def test_definitions_load_with_layers_and_checks():
     Definitions.validate_loadable(defs)
     graph = defs.resolve_asset_graph()
     groups = {graph.get(key).group_name for key in graph.get_all_asset_keys()}
-    assert groups == {"reference", "raw", "staging", "intermediate", "marts", "publish", "graph", "exports", "dashboards"}
-    for name in ("municipality_flows", "school_catchment", "publication", "municipality_graph",
-                 "support_flows", "agreement_needs", "agreement_exports"):
+    assert groups == {
+        "reference",
+        "raw",
+        "staging",
+        "intermediate",
+        "marts",
+        "publish",
+        "graph",
+        "exports",
+        "dashboards",
+    }
+    for name in (
+        "municipality_flows",
+        "school_catchment",
+        "publication",
+        "municipality_graph",
+        "support_flows",
+        "agreement_needs",
+        "agreement_exports",
+    ):
         node = graph.get(AssetKey(name))
         assert node.partitions_def == school_years
     check_names = {key.name for key in graph.asset_check_keys}
-    assert {"municipality_flows_reconcile", "stg_duo_rows_valid", "int_cell_estimates_valid",
-            "stg_linked_records_valid", "agreement_needs_valid", "agreement_exports_safe", "publication_adds_up",
-            "published_files_safe"} <= check_names
+    assert {
+        "municipality_flows_reconcile",
+        "stg_duo_rows_valid",
+        "int_cell_estimates_valid",
+        "stg_linked_records_valid",
+        "agreement_needs_valid",
+        "agreement_exports_safe",
+        "publication_adds_up",
+        "published_files_safe",
+    } <= check_names
     assert defs.resolve_job_def("school_year_job").partitions_def == school_years
     # `grensverkeer run`, the sensor and the schedule build the same job: reference tables, the years, the site
     build = defs.resolve_job_def("build_job")
@@ -75,16 +99,19 @@ def _warehouse_with_years(path: Path, years: list[str]) -> Path:
     con = duckdb.connect(str(path))
     try:
         warehouse.setup(con)
-        con.executemany("insert into raw_rows (file_name, kind, school_year, line) values ('f.csv', 'duo_po_pc4', ?, 2)",
-                        [[y] for y in years])
+        con.executemany(
+            "insert into raw_rows (file_name, kind, school_year, line) values ('f.csv', 'duo_po_pc4', ?, 2)",
+            [[y] for y in years],
+        )
     finally:
         con.close()
     return path
 
 
 def test_schedule_builds_the_years_of_its_warehouse_in_one_run(tmp_path, monkeypatch):
-    monkeypatch.setenv(settings.ENV_WAREHOUSE, str(_warehouse_with_years(tmp_path / "w.duckdb",
-                                                                         ["2023-2024", "2024-2025"])))
+    monkeypatch.setenv(
+        settings.ENV_WAREHOUSE, str(_warehouse_with_years(tmp_path / "w.duckdb", ["2023-2024", "2024-2025"]))
+    )
     with instance_for_test() as instance:
         # a year another warehouse registered in this instance is not built against this one
         instance.add_dynamic_partitions(school_years.name, ["2022-2023", "2023-2024"])
@@ -97,8 +124,9 @@ def test_schedule_builds_the_years_of_its_warehouse_in_one_run(tmp_path, monkeyp
 def test_schedule_skips_without_a_warehouse(tmp_path, monkeypatch):
     monkeypatch.setenv(settings.ENV_WAREHOUSE, str(tmp_path / "none.duckdb"))
     with instance_for_test() as instance:
-        result = nightly_schedule(build_schedule_context(instance=instance,
-                                                         scheduled_execution_time=datetime(2026, 11, 23, 6)))
+        result = nightly_schedule(
+            build_schedule_context(instance=instance, scheduled_execution_time=datetime(2026, 11, 23, 6))
+        )
         assert "no school years" in result.skip_message
 
 
@@ -112,11 +140,19 @@ def test_years_not_next_to_each_other_are_one_run_per_block():
 def test_results_of_the_years_of_a_run_are_merged():
     one = merge_results({"2023-2024": MaterializeResult(metadata={"rows": 3, "note": "a"})})
     assert one.metadata == {"rows": 3, "note": "a"}
-    both = merge_results({"2023-2024": MaterializeResult(metadata={"rows": 3, "note": "a"}),
-                          "2024-2025": MaterializeResult(metadata={"rows": 4, "note": "b"})})
+    both = merge_results(
+        {
+            "2023-2024": MaterializeResult(metadata={"rows": 3, "note": "a"}),
+            "2024-2025": MaterializeResult(metadata={"rows": 4, "note": "b"}),
+        }
+    )
     assert both.metadata == {"rows": 7, "note": "2023-2024: a\n2024-2025: b"}
-    checks = merge_results({"2023-2024": AssetCheckResult(passed=True, metadata={"failures": "none"}),
-                            "2024-2025": AssetCheckResult(passed=False, description="2 rows lost")})
+    checks = merge_results(
+        {
+            "2023-2024": AssetCheckResult(passed=True, metadata={"failures": "none"}),
+            "2024-2025": AssetCheckResult(passed=False, description="2 rows lost"),
+        }
+    )
     assert not checks.passed and checks.description == "2024-2025: 2 rows lost"
 
 

@@ -47,6 +47,7 @@ def _one(con, q):
 
 # --- determinism ---------------------------------------------------------------------------
 
+
 def test_same_seed_gives_identical_bytes(small, tmp_path):
     generate_demo(tmp_path, seed=2024, scale=0.25)
     for name in FILES:
@@ -58,7 +59,9 @@ def test_different_seed_differs(small, tmp_path):
     for name in ("enrolments.parquet", "support.parquet"):
         assert (tmp_path / name).read_bytes() != (small / name).read_bytes(), name
     a, b = _con(small), _con(tmp_path)
-    assert not set(a.execute("select student_id from e").fetchall()) & set(b.execute("select student_id from e").fetchall())
+    assert not set(a.execute("select student_id from e").fetchall()) & set(
+        b.execute("select student_id from e").fetchall()
+    )
 
 
 def test_bundled_demo_is_what_the_generator_writes(full):
@@ -71,6 +74,7 @@ def test_bundled_demo_is_what_the_generator_writes(full):
 
 
 # --- contract ------------------------------------------------------------------------------
+
 
 def test_files_counts_and_label(full):
     out, counts = full
@@ -92,42 +96,87 @@ def test_files_counts_and_label(full):
 def test_columns_and_types(small):
     con = _con(small)
     assert [(c, t) for c, t, *_ in con.execute("describe e").fetchall()] == [
-        ("school_year", "VARCHAR"), ("student_id", "VARCHAR"), ("school_location_id", "VARCHAR"),
-        ("sector", "VARCHAR"), ("residence_municipality_code", "VARCHAR"), ("residence_postcode4", "VARCHAR"),
-        ("birth_year", "INTEGER")]
+        ("school_year", "VARCHAR"),
+        ("student_id", "VARCHAR"),
+        ("school_location_id", "VARCHAR"),
+        ("sector", "VARCHAR"),
+        ("residence_municipality_code", "VARCHAR"),
+        ("residence_postcode4", "VARCHAR"),
+        ("birth_year", "INTEGER"),
+    ]
     assert [(c, t) for c, t, *_ in con.execute("describe sup").fetchall()] == [
-        ("student_id", "VARCHAR"), ("support_domain", "VARCHAR"), ("support_type", "VARCHAR"),
-        ("responsible_municipality_code", "VARCHAR"), ("local_team", "VARCHAR"),
-        ("start_date", "DATE"), ("end_date", "DATE")]
+        ("student_id", "VARCHAR"),
+        ("support_domain", "VARCHAR"),
+        ("support_type", "VARCHAR"),
+        ("responsible_municipality_code", "VARCHAR"),
+        ("local_team", "VARCHAR"),
+        ("start_date", "DATE"),
+        ("end_date", "DATE"),
+    ]
     header = (small / "schools.csv").read_text("utf-8").splitlines()[0]
     assert header == "school_location_id,school_name,sector,municipality_code,latitude,longitude,swv_code"
 
-    assert _one(con, """select count(*) from e where school_year is null or student_id is null
+    assert (
+        _one(
+            con,
+            """select count(*) from e where school_year is null or student_id is null
         or school_location_id is null or sector is null or residence_municipality_code is null
-        or residence_postcode4 is null or birth_year is null""") == 0
+        or residence_postcode4 is null or birth_year is null""",
+        )
+        == 0
+    )
     assert {y for (y,) in con.execute("select distinct school_year from e").fetchall()} == {
-        "2022-2023", "2023-2024", "2024-2025"}
-    assert _one(con, "select count(*) from e where not regexp_full_match(school_location_id, '[0-9A-Z]{4}[0-9]{2}')") == 0
-    assert _one(con, "select count(*) from e where not regexp_full_match(residence_municipality_code, 'GM[0-9]{4}')") == 0
+        "2022-2023",
+        "2023-2024",
+        "2024-2025",
+    }
+    assert (
+        _one(con, "select count(*) from e where not regexp_full_match(school_location_id, '[0-9A-Z]{4}[0-9]{2}')") == 0
+    )
+    assert (
+        _one(con, "select count(*) from e where not regexp_full_match(residence_municipality_code, 'GM[0-9]{4}')") == 0
+    )
     assert _one(con, "select count(*) from e where not regexp_full_match(residence_postcode4, '[1-9][0-9]{3}')") == 0
     assert {s for (s,) in con.execute("select distinct sector from e").fetchall()} == SECTORS
-    assert _one(con, """select count(*) from e
-        where cast(left(school_year, 4) as int) - birth_year not between 3 and 25""") == 0
-    assert _one(con, "select count(*) from (select school_year, student_id from e group by all having count(*) > 1)") == 0
+    assert (
+        _one(
+            con,
+            """select count(*) from e
+        where cast(left(school_year, 4) as int) - birth_year not between 3 and 25""",
+        )
+        == 0
+    )
+    assert (
+        _one(con, "select count(*) from (select school_year, student_id from e group by all having count(*) > 1)") == 0
+    )
 
     assert {d for (d,) in con.execute("select distinct support_domain from sup").fetchall()} == DOMAINS
-    assert _one(con, """select count(*) from sup where student_id is null or support_type is null
+    assert (
+        _one(
+            con,
+            """select count(*) from sup where student_id is null or support_type is null
         or local_team is null or start_date is null
-        or not regexp_full_match(responsible_municipality_code, 'GM[0-9]{4}')""") == 0
+        or not regexp_full_match(responsible_municipality_code, 'GM[0-9]{4}')""",
+        )
+        == 0
+    )
 
-    assert _one(con, "select count(*) from s where not regexp_full_match(school_location_id, '[0-9A-Z]{4}[0-9]{2}')") == 0
+    assert (
+        _one(con, "select count(*) from s where not regexp_full_match(school_location_id, '[0-9A-Z]{4}[0-9]{2}')") == 0
+    )
     assert _one(con, "select count(*) - count(distinct school_location_id) from s") == 0
     assert _one(con, "select count(*) from s where sector not in ('BO','SBO','SO','VSO','VO','PRO')") == 0
     assert _one(con, "select count(*) from s where not regexp_full_match(municipality_code, 'GM[0-9]{4}')") == 0
     assert _one(con, "select count(*) from s where school_name is null") == 0
     assert _one(con, "select count(*) from s where swv_code is not null") == 0  # unknown: left empty
-    assert _one(con, """select count(*) from s where latitude is not null and (
-        cast(latitude as double) not between 51.5 and 52.5 or cast(longitude as double) not between 3.8 and 5.0)""") == 0
+    assert (
+        _one(
+            con,
+            """select count(*) from s where latitude is not null and (
+        cast(latitude as double) not between 51.5 and 52.5 or cast(longitude as double) not between 3.8 and 5.0)""",
+        )
+        == 0
+    )
 
 
 def _elfproef(digits: str) -> bool:
@@ -172,28 +221,50 @@ def test_support_episodes_are_consistent(small):
     assert _one(con, "select count(*) from sup where start_date > date '2025-07-31'") == 0
     assert _one(con, "select count(*) from sup where end_date < date '2022-08-01'") == 0
     # one team name per municipality
-    assert _one(con, """select count(*) from (select responsible_municipality_code from sup
-        group by all having count(distinct local_team) > 1)""") == 0
-    assert _one(con, "select local_team from sup where responsible_municipality_code = 'GM0503' limit 1") == "Jeugdteam Delft"
+    assert (
+        _one(
+            con,
+            """select count(*) from (select responsible_municipality_code from sup
+        group by all having count(distinct local_team) > 1)""",
+        )
+        == 0
+    )
+    assert (
+        _one(con, "select local_team from sup where responsible_municipality_code = 'GM0503' limit 1")
+        == "Jeugdteam Delft"
+    )
 
 
 def test_ids_are_stable_over_years(small):
     con = _con(small)
     # same pupil, same birth year, home and sector in every year it appears
-    assert _one(con, """select count(*) from (select student_id from e group by all having
+    assert (
+        _one(
+            con,
+            """select count(*) from (select student_id from e group by all having
         count(distinct birth_year) > 1 or count(distinct residence_municipality_code) > 1
-        or count(distinct residence_postcode4) > 1 or count(distinct sector) > 1)""") == 0
-    carried = _one(con, """select avg((b.student_id is not null)::int) from e a
+        or count(distinct residence_postcode4) > 1 or count(distinct sector) > 1)""",
+        )
+        == 0
+    )
+    carried = _one(
+        con,
+        """select avg((b.student_id is not null)::int) from e a
         left join e b on b.student_id = a.student_id and b.school_year = '2023-2024'
-        where a.school_year = '2024-2025' and a.sector = 'BO' and 2024 - a.birth_year between 5 and 11""")
+        where a.school_year = '2024-2025' and a.sector = 'BO' and 2024 - a.birth_year between 5 and 11""",
+    )
     assert carried > 0.9
-    moved = _one(con, """select avg((a.school_location_id <> b.school_location_id)::int) from e a
+    moved = _one(
+        con,
+        """select avg((a.school_location_id <> b.school_location_id)::int) from e a
         join e b on b.student_id = a.student_id and b.school_year = '2023-2024'
-        where a.school_year = '2024-2025'""")
+        where a.school_year = '2024-2025'""",
+    )
     assert 0.015 < moved < 0.05
 
 
 # --- shape -----------------------------------------------------------------------------------
+
 
 def test_pupils_per_year_and_sector(full):
     con = _con(full[0])
@@ -207,21 +278,28 @@ def test_pupils_per_year_and_sector(full):
 
 def test_cross_border_shares_plausible(full):
     con = _con(full[0])
-    share = dict(con.execute("""select e.sector, avg((s.municipality_code <> e.residence_municipality_code)::int)
-        from e join s using (school_location_id) where e.school_year = '2024-2025' group by all""").fetchall())
+    share = dict(
+        con.execute("""select e.sector, avg((s.municipality_code <> e.residence_municipality_code)::int)
+        from e join s using (school_location_id) where e.school_year = '2024-2025' group by all""").fetchall()
+    )
     assert 0.06 < share["BO"] < 0.14  # real ~9%
     assert 0.30 < share["SO"] < 0.52  # real ~40%
     assert 0.32 < share["VSO"] < 0.55  # real ~42%
     assert share["VO"] > share["BO"]
-    outside = _one(con, f"""select avg((s.municipality_code not in {tuple(sorted(REGION))})::int)
-        from e join s using (school_location_id) where e.sector in ('VO', 'PRO')""")
+    outside = _one(
+        con,
+        f"""select avg((s.municipality_code not in {tuple(sorted(REGION))})::int)
+        from e join s using (school_location_id) where e.sector in ('VO', 'PRO')""",
+    )
     assert 0.03 < outside < 0.35  # some VO pupils leave the region
 
 
 def test_support_shares_near_config(full):
     con = _con(full[0])
     cfg = tomllib.loads(DEFAULT_SUPPORT_CONFIG.read_text("utf-8"))
-    observed = {(sec, dom): v for sec, dom, v in con.execute("""
+    observed = {
+        (sec, dom): v
+        for sec, dom, v in con.execute("""
         with py as (select school_year, student_id, sector,
                            make_date(cast(left(school_year, 4) as int), 8, 1) as ys,
                            make_date(cast(left(school_year, 4) as int) + 1, 7, 31) as ye from e),
@@ -230,21 +308,25 @@ def test_support_shares_near_config(full):
                 and coalesce(sup.end_date, date '9999-12-31') >= py.ys),
         n as (select sector, count(*) as n from e group by all)
         select py.sector, hit.support_domain, count(*) / any_value(n.n)
-        from hit join py using (school_year, student_id) join n on n.sector = py.sector group by all""").fetchall()}
+        from hit join py using (school_year, student_id) join n on n.sector = py.sector group by all""").fetchall()
+    }
     for dom, dcfg in cfg["domain"].items():
         for sec, want in dcfg["share"].items():
             got = observed.get((sec, dom), 0.0)
             assert abs(got - want) <= 0.25 * want + 0.004, (dom, sec, got, want)
     # responsible municipality: the residence, except ~5% of youth protection episodes
-    other = dict(con.execute("""select sup.support_domain,
+    other = dict(
+        con.execute("""select sup.support_domain,
             avg((sup.responsible_municipality_code <> r.res)::int)
         from sup join (select student_id, any_value(residence_municipality_code) as res from e group by 1) r
-        using (student_id) group by all""").fetchall())
+        using (student_id) group by all""").fetchall()
+    )
     assert other["jeugdhulp"] == 0 and other["leerplicht"] == 0
     assert 0.02 < other["jeugdbescherming"] < 0.09
 
 
 # --- command line ----------------------------------------------------------------------------
+
 
 def test_demo_data_subcommand(tmp_path, capsys):
     parser = argparse.ArgumentParser(prog="grensverkeer")

@@ -41,8 +41,16 @@ def matrix(tmp_path_factory):
         school = _school(i)
         rows = [F.PoRow(school, r.home_pc4, r.home_name, r.soort, r.counts) for r in F.WESTLAND_ROWS]
         name = _name(i, enc, delim, quoting, eol, gen)
-        F.write_po(folder / name, rows, generation=gen, encoding=enc, delimiter=delim, quoting=quoting,
-                   newline=eol, peildatum=(gen == "new"))
+        F.write_po(
+            folder / name,
+            rows,
+            generation=gen,
+            encoding=enc,
+            delimiter=delim,
+            quoting=quoting,
+            newline=eol,
+            peildatum=(gen == "new"),
+        )
         totals[school] = {2024: 59}
         expected[name] = (school.location_id, enc, delim)
     F.write_totals(folder / "totals.csv", totals)
@@ -62,8 +70,12 @@ def test_fixture_really_differs_per_dialect(matrix):
 def test_all_dialects_load_into_school_year_2024_2025(matrix):
     assert matrix.outcome.failures == []
     assert matrix.outcome.school_years == ["2024-2025"]
-    got = {n: (s, k, e, d, rows) for n, s, k, e, d, rows in matrix.query(
-        "select file_name, status, kind, encoding, delimiter, data_rows from input_files where file_name like 'matrix/%'")}
+    got = {
+        n: (s, k, e, d, rows)
+        for n, s, k, e, d, rows in matrix.query(
+            "select file_name, status, kind, encoding, delimiter, data_rows from input_files where file_name like 'matrix/%'"
+        )
+    }
     assert len(got) == len(COMBOS)
     for name, (_, enc, delim) in matrix.expected.items():
         assert got[name] == ("loaded", "duo_po_pc4", enc, delim, 4), name
@@ -88,7 +100,8 @@ def test_every_row_of_every_dialect_is_accepted_with_its_names_decoded(matrix):
 def test_every_dialect_gives_the_same_catchment(matrix):
     catchments = {}
     for location, origin, students, low, high in matrix.query(
-            "select school_location_id, origin_code, students, students_low, students_high from school_catchment"):
+        "select school_location_id, origin_code, students, students_low, students_high from school_catchment"
+    ):
         catchments.setdefault(location, {})[origin] = (students, low, high)
     assert len(catchments) == len(COMBOS)
     expected = {"GM1783": (38, 38, 38), "GM0503": (8, 8, 8), "GM1900": (4, 4, 4), "BUITENLAND": (9, 9, 9)}

@@ -114,15 +114,12 @@ def assert_safe(out: pl.DataFrame, relations: pl.DataFrame, s: DisclosureSetting
     # no relation holds exactly one suppressed cell
     supp = out.filter(pl.col("status").is_in(["primary", "secondary", "withheld"])).select("cell_id")
     members = relations.select("relation_id", pl.col("member_id").alias("cell_id"))
-    totals = relations.filter(pl.col("total_id").is_not_null()).select(
-        "relation_id", pl.col("total_id").alias("cell_id")
-    ).unique()
-    per_rel = (
-        pl.concat([members, totals])
-        .join(supp, on="cell_id", how="semi")
-        .group_by("relation_id")
-        .len()
+    totals = (
+        relations.filter(pl.col("total_id").is_not_null())
+        .select("relation_id", pl.col("total_id").alias("cell_id"))
+        .unique()
     )
+    per_rel = pl.concat([members, totals]).join(supp, on="cell_id", how="semi").group_by("relation_id").len()
     assert per_rel.filter(pl.col("len") == 1).height == 0, per_rel.filter(pl.col("len") == 1)
     # the attacker recovers nothing, and the checker agrees
     a = attack(out.select("cell_id", "label"), relations, s, method=method)
@@ -506,12 +503,19 @@ def test_a_combination_of_relations_that_only_the_lp_sees():
     assert weak.filter(pl.col("cell_id") == "a").select("lo", "hi").row(0) == (2.0, 4.0)
     strong = attack(published, rels, method="lp")
     assert strong.select("cell_id", "lo", "hi", "recovered").rows() == [
-        ("a", 3.0, 3.0, True), ("b", 20.0, 20.0, True), ("c", 30.0, 30.0, True)
+        ("a", 3.0, 3.0, True),
+        ("b", 20.0, 20.0, True),
+        ("c", 30.0, 30.0, True),
     ]
     # protect hides the two sums a is in (each in no other relation, so no chain follows)
     cells = cells_of({"a": 3, "b": 20, "c": 30, "ab": 23, "bc": 50, "ac": 33})
     out = protect(cells, rels)
     assert status_of(out) == {
-        "a": "primary", "b": "shown", "c": "shown", "ab": "secondary", "bc": "shown", "ac": "secondary"
+        "a": "primary",
+        "b": "shown",
+        "c": "shown",
+        "ab": "secondary",
+        "bc": "shown",
+        "ac": "secondary",
     }
     assert_safe(out, rels)

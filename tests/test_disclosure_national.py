@@ -33,10 +33,16 @@ def national_like(n: int = 60, seed: int = 6) -> tuple[pl.DataFrame, pl.DataFram
             for d in rng.choice(n, size=int(rng.integers(1, 4)), replace=False).tolist():
                 if d != o:
                     rows.append((s, o, int(d), int(rng.choice([1, 1, 1, 2, 3, 4, 6, 9]))))
-    f = (pl.DataFrame(rows, schema=["s", "o", "d", "v"], orient="row").group_by("s", "o", "d").agg(pl.col("v").sum())
-         .with_columns(pl.format("f|{}|{}|{}", "s", "o", "d").alias("cell_id")))
+    f = (
+        pl.DataFrame(rows, schema=["s", "o", "d", "v"], orient="row")
+        .group_by("s", "o", "d")
+        .agg(pl.col("v").sum())
+        .with_columns(pl.format("f|{}|{}|{}", "s", "o", "d").alias("cell_id"))
+    )
+
     def g(col, m, s):
         return pl.format(f"{col}|{{}}|{{}}", m, s)
+
     own, other = f.filter(pl.col("o") == pl.col("d")), f.filter(pl.col("o") != pl.col("d"))
     parts = {
         "woon": f.select("s", pl.col("o").alias("m"), "cell_id", "v"),
@@ -48,28 +54,53 @@ def national_like(n: int = 60, seed: int = 6) -> tuple[pl.DataFrame, pl.DataFram
     cells, rels = [f.select("cell_id", pl.col("v").alias("value"))], []
     for col, p in parts.items():
         tot = grid.join(p.group_by("s", "m").agg(pl.col("v").sum()), on=["s", "m"], how="left").with_columns(
-            pl.col("v").fill_null(0), g(col, "m", "s").alias("total_id"))
+            pl.col("v").fill_null(0), g(col, "m", "s").alias("total_id")
+        )
         cells.append(tot.select(pl.col("total_id").alias("cell_id"), pl.col("v").alias("value")))
-        rels.append(p.select(pl.format(f"{col}|{{}}|{{}}", "m", "s").alias("relation_id"),
-                             g(col, "m", "s").alias("total_id"), pl.col("cell_id").alias("member_id")))
+        rels.append(
+            p.select(
+                pl.format(f"{col}|{{}}|{{}}", "m", "s").alias("relation_id"),
+                g(col, "m", "s").alias("total_id"),
+                pl.col("cell_id").alias("member_id"),
+            )
+        )
         alle = tot.group_by("m").agg(pl.col("v").sum())
         cells.append(alle.select(g(col, "m", pl.lit("ALLE")).alias("cell_id"), pl.col("v").alias("value")))
-        rels.append(tot.select(pl.format(f"alle|{col}|{{}}", "m").alias("relation_id"),
-                               g(col, "m", pl.lit("ALLE")).alias("total_id"), pl.col("total_id").alias("member_id")))
+        rels.append(
+            tot.select(
+                pl.format(f"alle|{col}|{{}}", "m").alias("relation_id"),
+                g(col, "m", pl.lit("ALLE")).alias("total_id"),
+                pl.col("total_id").alias("member_id"),
+            )
+        )
     sec = pl.concat([grid, pl.DataFrame({"m": list(range(n)), "s": ["ALLE"] * n})])
     for col in ("eigen", "elders"):
-        rels.append(sec.select(pl.format("split|{}|{}", "m", "s").alias("relation_id"),
-                               g("woon", "m", "s").alias("total_id"), g(col, "m", "s").alias("member_id")))
+        rels.append(
+            sec.select(
+                pl.format("split|{}|{}", "m", "s").alias("relation_id"),
+                g("woon", "m", "s").alias("total_id"),
+                g(col, "m", "s").alias("member_id"),
+            )
+        )
     # a local team's pupils with help elsewhere, per municipality pair: mostly one or two each
-    pairs = (pl.DataFrame({"a": rng.integers(0, n, 3 * n), "b": rng.integers(0, n, 3 * n),
-                           "v": rng.choice([1, 1, 2, 3, 5, 8], 3 * n)})
-             .filter(pl.col("a") != pl.col("b")).unique(["a", "b"], keep="first", maintain_order=True)
-             .with_columns(pl.format("pair|{}|{}", "a", "b").alias("cell_id")))
+    pairs = (
+        pl.DataFrame(
+            {"a": rng.integers(0, n, 3 * n), "b": rng.integers(0, n, 3 * n), "v": rng.choice([1, 1, 2, 3, 5, 8], 3 * n)}
+        )
+        .filter(pl.col("a") != pl.col("b"))
+        .unique(["a", "b"], keep="first", maintain_order=True)
+        .with_columns(pl.format("pair|{}|{}", "a", "b").alias("cell_id"))
+    )
     cells.append(pairs.select("cell_id", pl.col("v").alias("value")))
     hulp = pairs.group_by("a").agg(pl.col("v").sum())
     cells.append(hulp.select(pl.format("hulp|{}", "a").alias("cell_id"), pl.col("v").alias("value")))
-    rels.append(pairs.select(pl.format("hulp|{}", "a").alias("relation_id"),
-                             pl.format("hulp|{}", "a").alias("total_id"), pl.col("cell_id").alias("member_id")))
+    rels.append(
+        pairs.select(
+            pl.format("hulp|{}", "a").alias("relation_id"),
+            pl.format("hulp|{}", "a").alias("total_id"),
+            pl.col("cell_id").alias("member_id"),
+        )
+    )
     cells = pl.concat(cells).unique("cell_id", keep="first", maintain_order=True).sort("cell_id")
     return cells.with_columns(pl.col("value").cast(pl.Int64)), pl.concat(rels).sort("relation_id", "member_id")
 
@@ -111,7 +142,6 @@ def test_lp_attacker_gives_the_same_bounds_however_its_blocks_are_solved(nationa
     assert not runs[0]["recovered"].any()
 
 
-
 def test_lp_attacker_gives_the_same_bounds_with_the_points_and_duals_of_earlier_rounds(national, monkeypatch):
     """protect hands the LP attacker the solutions and dual solutions of its earlier rounds
     (_PointPool): fewer LPs, the same bounds. Here: the protected publication, then one more
@@ -129,8 +159,9 @@ def test_lp_attacker_gives_the_same_bounds_with_the_points_and_duals_of_earlier_
     def lp(st, points):
         priors = D._exact_priors(st, 5)
         supp = priors.filter(pl.col("suppressed"))
-        active = terms.join(terms.join(supp, on="cell_id", how="semi").select("relation_id").unique(),
-                            on="relation_id", how="semi")
+        active = terms.join(
+            terms.join(supp, on="cell_id", how="semi").select("relation_id").unique(), on="relation_id", how="semi"
+        )
         in_active = priors.join(active.select("cell_id").unique(), on="cell_id", how="semi")
         bounds, _ = D._propagate(active, rhs, in_active.select("cell_id", "lo", "hi"))
         targets = bounds.join(supp, on="cell_id", how="semi")["cell_id"].to_list()
@@ -142,14 +173,20 @@ def test_lp_attacker_gives_the_same_bounds_with_the_points_and_duals_of_earlier_
     st = out.select("cell_id", "value", "status")
     # shown cells next to a suppressed one: suppressing them changes the blocks the LP solves
     supp_rel = terms.join(st.filter(pl.col("status").is_in(list(D.SUPPRESSED))), on="cell_id", how="semi")
-    extra = (terms.join(supp_rel.select("relation_id").unique(), on="relation_id", how="semi")
-             .join(st.filter(pl.col("status") == "shown"), on="cell_id")["cell_id"].unique().sort().to_list())
+    extra = (
+        terms.join(supp_rel.select("relation_id").unique(), on="relation_id", how="semi")
+        .join(st.filter(pl.col("status") == "shown"), on="cell_id")["cell_id"]
+        .unique()
+        .sort()
+        .to_list()
+    )
     pool = D._PointPool()
     lp(st, pool)
     n_pool = n_fresh = 0
     for cell in extra[:: max(1, len(extra) // 4)][:4]:
-        st = st.with_columns(pl.when(pl.col("cell_id") == cell).then(pl.lit("secondary"))
-                             .otherwise(pl.col("status")).alias("status"))
+        st = st.with_columns(
+            pl.when(pl.col("cell_id") == cell).then(pl.lit("secondary")).otherwise(pl.col("status")).alias("status")
+        )
         (with_pool, n1), (fresh, n2) = lp(st, pool), lp(st, None)
         assert with_pool.equals(fresh)
         n_pool, n_fresh = n_pool + n1, n_fresh + n2

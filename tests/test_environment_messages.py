@@ -33,21 +33,33 @@ def test_warehouse_in_use_by_an_open_duckdb_session(tmp_path):
     folder, wh = _folder(tmp_path), tmp_path / "wh.duckdb"
     session = duckdb.connect(str(wh))  # an analyst has the warehouse open
     try:
-        done = grensverkeer(tmp_path, "run", "--input", str(folder), "--warehouse", str(wh), "--out", str(tmp_path / "o"))
+        done = grensverkeer(
+            tmp_path, "run", "--input", str(folder), "--warehouse", str(wh), "--out", str(tmp_path / "o")
+        )
     finally:
         session.close()
     _plain(done, str(wh), "in use", "close that first")
 
 
 def test_missing_input_folder(tmp_path):
-    done = grensverkeer(tmp_path, "run", "--input", str(tmp_path / "nergens"), "--warehouse", str(tmp_path / "w.duckdb"))
+    done = grensverkeer(
+        tmp_path, "run", "--input", str(tmp_path / "nergens"), "--warehouse", str(tmp_path / "w.duckdb")
+    )
     _plain(done, str(tmp_path / "nergens"), "does not exist")
 
 
 def test_unreadable_region_file(tmp_path):
     region = tmp_path / "regio.toml"
     region.write_text('name = "Haaglanden\nslug = ', encoding="utf-8")
-    done = grensverkeer(tmp_path, "run", "--input", str(_folder(tmp_path)), "--warehouse", str(tmp_path / "w.duckdb"),
-                        "--region", str(region))
+    done = grensverkeer(
+        tmp_path,
+        "run",
+        "--input",
+        str(_folder(tmp_path)),
+        "--warehouse",
+        str(tmp_path / "w.duckdb"),
+        "--region",
+        str(region),
+    )
     _plain(done, str(region), "not valid")
     assert not (tmp_path / "w.duckdb").exists()

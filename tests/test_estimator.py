@@ -131,9 +131,7 @@ def loc_stats(cells, loc):
     return m, u
 
 
-SETTINGS = settings(
-    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 # ----------------------------------------------------------- property tests
@@ -194,10 +192,16 @@ def test_complete_consistent_locations_add_up(table, allocation):
             assert lo - TOL <= masked_sum <= hi + TOL
         elif kind == "partial":
             assert masked_sum <= tot[loc][2] - u + TOL
-        assert locs[loc]["status"] == {
-            "exact": "location_total", "range": "location_total", "partial": "partial",
-            "missing": "no_total", "inconsistent": "inconsistent",
-        }[kind]
+        assert (
+            locs[loc]["status"]
+            == {
+                "exact": "location_total",
+                "range": "location_total",
+                "partial": "partial",
+                "missing": "no_total",
+                "inconsistent": "inconsistent",
+            }[kind]
+        )
 
 
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -222,6 +226,7 @@ def test_masked_only_returns_the_masked_rows(table):
     masked, masked_locs = run(cells, totals, masked_only=True)
     assert masked == {k: v for k, v in full.items() if v[3] != "exact"}
     assert masked_locs == full_locs
+
 
 def test_rerun_on_same_connection_replaces_output():
     con = duckdb.connect()
@@ -281,12 +286,19 @@ def test_masked_location_total():
 
 def test_missing_inconsistent_and_partial_fall_back():
     cells = [
-        (1, "A", 1, "LEEFTIJD_5", 5), (2, "A", 1, "LEEFTIJD_6", 2),  # no total
-        (3, "B", 2, "LEEFTIJD_5", 5), (4, "B", 2, "LEEFTIJD_6", 2), (5, "B", 3, "LEEFTIJD_5", 2),
-        (6, "C", 4, "LEEFTIJD_5", 5), (7, "C", 4, "LEEFTIJD_6", 1), (8, "C", 5, "LEEFTIJD_5", 1),
+        (1, "A", 1, "LEEFTIJD_5", 5),
+        (2, "A", 1, "LEEFTIJD_6", 2),  # no total
+        (3, "B", 2, "LEEFTIJD_5", 5),
+        (4, "B", 2, "LEEFTIJD_6", 2),
+        (5, "B", 3, "LEEFTIJD_5", 2),
+        (6, "C", 4, "LEEFTIJD_5", 5),
+        (7, "C", 4, "LEEFTIJD_6", 1),
+        (8, "C", 5, "LEEFTIJD_5", 1),
     ]
-    totals = [("B", 6, 6, True),  # 6 < U + m = 7: inconsistent
-              ("C", 8, 8, False)]  # partial, 3 pupils left for 2 cells: each in [1, 2]
+    totals = [
+        ("B", 6, 6, True),  # 6 < U + m = 7: inconsistent
+        ("C", 8, 8, False),
+    ]  # partial, 3 pupils left for 2 cells: each in [1, 2]
     res, locs = run(cells, totals, allocation="equal", prior=1.5)
     assert res[2] == (1.5, 1, 4, "prior_no_total")
     assert res[4] == (1.5, 1, 4, "prior_inconsistent") and res[5] == res[4]
@@ -296,8 +308,7 @@ def test_missing_inconsistent_and_partial_fall_back():
     res, _ = run(cells, [("C", 7, 7, False)], allocation="equal", prior=2.5)
     assert res[7] == (1.0, 1, 1, "prior_partial")
     # the default prior is the mean masked cell of locations with a usable exact total
-    cells2 = cells + [(9, "D", 6, "LEEFTIJD_5", 5), (10, "D", 6, "LEEFTIJD_6", 3),
-                      (11, "D", 7, "LEEFTIJD_6", 2)]
+    cells2 = cells + [(9, "D", 6, "LEEFTIJD_5", 5), (10, "D", 6, "LEEFTIJD_6", 3), (11, "D", 7, "LEEFTIJD_6", 2)]
     res, _ = run(cells2, totals + [("D", 10, 10, True)], allocation="equal")
     assert res[2][0] == pytest.approx(2.5)  # D: (10 - 5) / 2
     res, _ = run(cells, [], allocation="equal")  # nothing usable: PRIOR_DEFAULT
@@ -308,8 +319,11 @@ def test_poisson_gives_more_to_cells_next_to_large_counts():
     # row 1 sends many pupils (20 and 30 unmasked) and has one masked cell; rows 2 and 3
     # are single masked cells (lone pupils). Total 58 -> remainder 8 over 3 cells.
     cells = [
-        (1, "A", 1, "LEEFTIJD_5", 20), (2, "A", 1, "LEEFTIJD_6", 30), (3, "A", 1, "LEEFTIJD_7", 4),
-        (4, "A", 2, "LEEFTIJD_6", 2), (5, "A", 3, "LEEFTIJD_5", 2),
+        (1, "A", 1, "LEEFTIJD_5", 20),
+        (2, "A", 1, "LEEFTIJD_6", 30),
+        (3, "A", 1, "LEEFTIJD_7", 4),
+        (4, "A", 2, "LEEFTIJD_6", 2),
+        (5, "A", 3, "LEEFTIJD_5", 2),
     ]
     res, _ = run(cells, [("A", 58, 58, True)])
     assert res[3][0] > res[4][0] + 0.5 and res[3][0] > res[5][0] + 0.5
@@ -348,8 +362,12 @@ def run_weighted(cells, totals, weights, catchment=()):
     if weights:
         con.executemany("INSERT INTO w VALUES (?, ?, ?)", [(c, x, c in catchment) for c, x in weights.items()])
     estimate_masked_cells(con, cell_weights="w")
-    res = {r[0]: r[1:] for r in con.execute(
-        "SELECT cell_id, students, students_low, students_high, method FROM est_cell_estimates").fetchall()}
+    res = {
+        r[0]: r[1:]
+        for r in con.execute(
+            "SELECT cell_id, students, students_low, students_high, method FROM est_cell_estimates"
+        ).fetchall()
+    }
     con.close()
     return res
 
@@ -385,8 +403,12 @@ def test_heavier_weight_gets_more_and_catchment_is_named():
 
 
 def test_row_weights_equal_cell_weights_of_the_row():
-    cells = [(1, "A", 1, "LEEFTIJD_5", 20), (2, "A", 2, "LEEFTIJD_6", 2), (3, "A", 2, "LEEFTIJD_7", 1),
-             (4, "A", 3, "LEEFTIJD_6", 3)]
+    cells = [
+        (1, "A", 1, "LEEFTIJD_5", 20),
+        (2, "A", 2, "LEEFTIJD_6", 2),
+        (3, "A", 2, "LEEFTIJD_7", 1),
+        (4, "A", 3, "LEEFTIJD_6", 3),
+    ]
     by_cell = run_weighted(cells, [("A", 26, 26, True)], {2: 2.0, 3: 2.0, 4: 0.5})
     con = duckdb.connect()
     load(con, cells, [("A", 26, 26, True)])

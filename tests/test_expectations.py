@@ -43,6 +43,7 @@ def test_per_value_and_unique_together(con):
             e.ExpectColumnValuesToBeInSet(column="sector", value_set=["BO", "VO"]),
             e.ExpectColumnValuesToNotBeNull(column="municipality_code"),
         ]
+
     assert run_suite(con, "select * from pupils", checks(), "u3").success
     bad = run_suite(con, "select student_id, municipality_code, 'MBO' as sector from twice", checks(), "u4")
     assert not bad.success and bad.evaluated == 4

@@ -48,8 +48,14 @@ def test_counts_in_excel_have_thousands_separators(exports):
 
 
 def test_shares_are_percentages_and_fractions_keep_a_decimal(tmp_path):
-    frame = pl.DataFrame({"Gemeente": ["Delft", "Rijswijk"], "Leerlingen": [12_345, 7],
-                          "Aandeel elders": [0.253, 1.0], "Gemiddelde": [1234.56, 2.0]})
+    frame = pl.DataFrame(
+        {
+            "Gemeente": ["Delft", "Rijswijk"],
+            "Leerlingen": [12_345, 7],
+            "Aandeel elders": [0.253, 1.0],
+            "Gemiddelde": [1234.56, 2.0],
+        }
+    )
     bundle = ExportBundle("2024-2025", [ExportTable("Test", "test", frame, ["Gemeente"], [])], pl.DataFrame())
     path = tmp_path / "t.xlsx"
     _write_xlsx({"test": frame}, bundle, [("Wat", "test")], path)
@@ -63,11 +69,11 @@ def test_every_csv_has_the_same_dialect(exports, name):
     for folder in exports.values():
         raw = (folder / name).read_bytes()
         assert raw.startswith(BOM), (folder.name, name)
-        lines = raw[len(BOM):].decode("utf-8").split("\r\n")
+        lines = raw[len(BOM) :].decode("utf-8").split("\r\n")
         assert ";" in lines[0] and "," not in lines[0], lines[0]
         frame = pl.read_csv(folder / name, separator=";", infer_schema=False)
         if name == "relaties.csv":
-            assert frame.columns == ["relation_id", "total_id", "member_id"]
+            assert frame.columns == ["relation_id", "total_id", "member_id", "known_total"]
             assert frame.height > 0
 
 

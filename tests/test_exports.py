@@ -13,7 +13,7 @@ from grensverkeer.assets.exports import check_export_folder
 from grensverkeer.disclosure import DisclosureSettings, attack, check_published
 
 YEARS = ["2022-2023", "2023-2024", "2024-2025"]
-SHEETS = ["Toelichting", "Stromen", "Afspraken gemeenten", "Afspraken scholen", "Per gemeente", "Per school"]
+SHEETS = ["Toelichting", "Stromen", "Afspraken gemeenten", "Afspraken scholen", "Per gemeente", "Per school", "Scholen"]
 SLUGS = ["stromen", "afspraken_gemeenten", "afspraken_scholen", "per_gemeente", "per_school"]
 SMALL = re.compile(r"^[1-4]$")
 
@@ -40,18 +40,26 @@ def _published(folder) -> pl.DataFrame:
     for slug, spec in manifest["tables"].items():
         frame = pl.read_csv(folder / f"{slug}.csv", separator=";", infer_schema=False)
         for column in spec["counts"]:
-            parts.append(frame.select(
-                pl.concat_str([pl.lit(f"{slug}|{column}"), *[pl.col(k).fill_null("") for k in spec["key"]]],
-                              separator="|").alias("cell_id"),
-                pl.col(column).alias("label"), pl.lit(column in spec["public_counts"]).alias("public"))
-                .filter(pl.col("label").is_not_null()))
+            parts.append(
+                frame.select(
+                    pl.concat_str(
+                        [pl.lit(f"{slug}|{column}"), *[pl.col(k).fill_null("") for k in spec["key"]]], separator="|"
+                    ).alias("cell_id"),
+                    pl.col(column).alias("label"),
+                    pl.lit(column in spec["public_counts"]).alias("public"),
+                ).filter(pl.col("label").is_not_null())
+            )
     return pl.concat(parts)
 
 
 @pytest.mark.parametrize("year", YEARS)
 def test_every_file_is_written(exports, year):
     folder = exports[year]
-    expected = {"afspraken.xlsx", "manifest.json", "relaties.csv"} | {f"{s}.csv" for s in SLUGS} | {f"{s}.parquet" for s in SLUGS}
+    expected = (
+        {"afspraken.xlsx", "manifest.json", "relaties.csv"}
+        | {f"{s}.csv" for s in SLUGS}
+        | {f"{s}.parquet" for s in SLUGS}
+    )
     assert expected <= {p.name for p in folder.iterdir()}
 
 
@@ -69,8 +77,15 @@ def test_no_count_from_1_to_4_anywhere(exports, year):
     for sheet in SHEETS[1:]:
         rows = book[sheet].iter_rows(values_only=True)
         header = next(rows)
-        counts = [i for i, h in enumerate(header) if any(h in spec["counts"] and h not in spec["public_counts"]
-                                                          for spec in manifest["tables"].values() if spec["sheet"] == sheet)]
+        counts = [
+            i
+            for i, h in enumerate(header)
+            if any(
+                h in spec["counts"] and h not in spec["public_counts"]
+                for spec in manifest["tables"].values()
+                if spec["sheet"] == sheet
+            )
+        ]
         for row in rows:
             assert not any(isinstance(row[i], (int, float)) and 1 <= row[i] <= 4 for i in counts), (sheet, row)
 
@@ -98,9 +113,15 @@ def test_checker_catches_a_leak(exports):
     secondary = published.filter(pl.col("label") == "x")["cell_id"].to_list()
     assert secondary, "expected at least one secondary suppression in the bundled export"
     warehouse_cells = _true_cells(folder)
-    leaked = published.join(warehouse_cells, on="cell_id", how="left").with_columns(
-        label=pl.when(pl.col("cell_id") == secondary[0]).then(pl.col("value").cast(pl.String)).otherwise(pl.col("label"))
-    ).select("cell_id", "label")
+    leaked = (
+        published.join(warehouse_cells, on="cell_id", how="left")
+        .with_columns(
+            label=pl.when(pl.col("cell_id") == secondary[0])
+            .then(pl.col("value").cast(pl.String))
+            .otherwise(pl.col("label"))
+        )
+        .select("cell_id", "label")
+    )
     problems = check_published(leaked, relations, DisclosureSettings())
     assert problems, "publishing a secondary suppression should let an outsider recover a small count"
 
@@ -129,15 +150,20 @@ def test_totals_before_suppression_reconcile_with_the_warehouse(bundled, exports
     flows_total = bundled.query(
         """select sum(students) from pub_flows where school_year = ?
               and (origin_code in (select unnest(?::varchar[])) or destination_code in (select unnest(?::varchar[])))""",
-        [year, region, region])[0][0]
+        [year, region, region],
+    )[0][0]
     assert tables["stromen"]["totals_before_suppression"]["Leerlingen"] == flows_total
     pairs = bundled.query(
         """select sum(students_with_support) from agreement_needs where school_year = ? and level = 'gemeentepaar'
-           and (local_team_in_region or school_in_region)""", [year])[0][0]
+           and (local_team_in_region or school_in_region)""",
+        [year],
+    )[0][0]
     assert tables["afspraken_gemeenten"]["totals_before_suppression"]["Leerlingen met hulp lokaal team"] == pairs
     load = bundled.query(
         """select sum(students_with_support) from school_coordination_load where school_year = ?
-           and school_municipality_code in (select unnest(?::varchar[]))""", [year, region])[0][0]
+           and school_municipality_code in (select unnest(?::varchar[]))""",
+        [year, region],
+    )[0][0]
     assert tables["per_school"]["totals_before_suppression"]["Leerlingen met hulp lokaal team"] == load
     assert manifest["synthetic"] is True
     assert manifest["disclosure"]["k"] == 5

@@ -43,8 +43,9 @@ def test_earlier_catchment(con):
     # in the earlier year 00AA00 drew 9 pupils from 2500 and 1 from 2600 (mean 5 per row)
     con.execute("""CREATE TABLE earlier AS SELECT * FROM (VALUES
         ('00AA00', '2500', 'BO', 9), ('00AA00', '2600', 'BO', 1)) t(school_location_id, home_pc4, sector, students)""")
-    build_cell_weights(con, "masked", "w", schools="schools", centroids="pc4", earlier="earlier",
-                       decay_per_km=0.0, catchment_power=1.0)
+    build_cell_weights(
+        con, "masked", "w", schools="schools", centroids="pc4", earlier="earlier", decay_per_km=0.0, catchment_power=1.0
+    )
     got = {c: (w, catch) for c, w, _, catch in con.execute("SELECT * FROM w ORDER BY 1").fetchall()}
     assert got[1] == (pytest.approx(10 / 6), True)  # (9 + 1) / (1 + 5)
     assert got[2] == (pytest.approx(2 / 6), True)

@@ -293,7 +293,10 @@ def test_communities_deterministic_across_hash_seeds(tmp_path):
         env = dict(os.environ, PYTHONHASHSEED=hash_seed)
         res = subprocess.run(
             [sys.executable, "-c", _SUBPROCESS_SCRIPT, str(path)],
-            capture_output=True, text=True, env=env, check=True,
+            capture_output=True,
+            text=True,
+            env=env,
+            check=True,
         )
         outputs.add(res.stdout)
     assert len(outputs) == 1

@@ -32,8 +32,12 @@ import fixtures as F
 DUO = F.REPO / "data" / "inputs" / "duo"
 BAD_NAME = os.fsdecode(b"Fr\xfdsl\xe2n afgeschermd.csv")
 STORED_BAD_NAME = "Fr\\xfdsl\\xe2n afgeschermd.csv"
-GOOD = {"Midden-Delfland mac.csv": "Midden-Delfland afgeschermd.csv", STORED_BAD_NAME: "Delft afgeschermd.csv",
-        "Wassenaar afgeschermd.csv": "Wassenaar afgeschermd.csv", "via-link.csv": "Rijswijk afgeschermd.csv"}
+GOOD = {
+    "Midden-Delfland mac.csv": "Midden-Delfland afgeschermd.csv",
+    STORED_BAD_NAME: "Delft afgeschermd.csv",
+    "Wassenaar afgeschermd.csv": "Wassenaar afgeschermd.csv",
+    "via-link.csv": "Rijswijk afgeschermd.csv",
+}
 
 
 def grensverkeer(root: Path, *args: str) -> subprocess.CompletedProcess:
@@ -43,8 +47,9 @@ def grensverkeer(root: Path, *args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GRENSVERKEER_")}
     env["DAGSTER_HOME"] = str(home)
     exe = Path(sys.executable).with_name("grensverkeer")
-    return subprocess.run([str(exe), *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-                          timeout=900)
+    return subprocess.run(
+        [str(exe), *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, timeout=900
+    )
 
 
 def _write_folder(folder: Path, outside: Path) -> None:
@@ -75,8 +80,9 @@ def hostile(tmp_path_factory):
     root = tmp_path_factory.mktemp("hostile")
     folder = root / "in"
     _write_folder(folder, root / "elders")
-    done = grensverkeer(root, "run", "--input", str(folder), "--warehouse", str(root / "wh.duckdb"),
-                        "--out", str(root / "out"))
+    done = grensverkeer(
+        root, "run", "--input", str(folder), "--warehouse", str(root / "wh.duckdb"), "--out", str(root / "out")
+    )
     return root, done
 
 
@@ -104,8 +110,12 @@ def test_every_good_file_loads_all_its_rows(hostile):
 
 def test_cr_only_file_is_read_line_by_line(hostile):
     root, _ = hostile
-    lines = [n for (n,) in _q(root, "select line from raw_rows where file_name = 'Midden-Delfland mac.csv' "
-                                    "order by line limit 3")]
+    lines = [
+        n
+        for (n,) in _q(
+            root, "select line from raw_rows where file_name = 'Midden-Delfland mac.csv' order by line limit 3"
+        )
+    ]
     assert lines == [2, 3, 4]
 
 
@@ -114,11 +124,14 @@ def test_name_that_is_not_utf8_is_stored_escaped_and_shown_readably(hostile):
     assert STORED_BAD_NAME in done.stdout and '"Frýslân afgeschermd.csv"' in done.stdout
 
 
-@pytest.mark.parametrize("name,reason", [
-    ("weg.csv", "symbolic link to"),
-    ("alleen-bom.csv", "empty"),
-    ("nul.csv", "NUL bytes"),
-])
+@pytest.mark.parametrize(
+    "name,reason",
+    [
+        ("weg.csv", "symbolic link to"),
+        ("alleen-bom.csv", "empty"),
+        ("nul.csv", "NUL bytes"),
+    ],
+)
 def test_bad_files_refused_by_name(hostile, name, reason):
     root, done = hostile
     [(message,)] = _q(root, "select reason from rejected_files where file_name = ?", [name])
@@ -128,12 +141,18 @@ def test_bad_files_refused_by_name(hostile, name, reason):
 
 def test_repeated_header_and_huge_field_are_row_rejections(hostile):
     root, _ = hostile
-    for name, original in (("dubbele-kop.csv", "Westland afgeschermd.csv"),
-                           ("lang-veld.csv", "Zoetermeer afgeschermd.csv")):
+    for name, original in (
+        ("dubbele-kop.csv", "Westland afgeschermd.csv"),
+        ("lang-veld.csv", "Zoetermeer afgeschermd.csv"),
+    ):
         status = _q(root, "select status from input_files where file_name = ?", [name])
         assert status == [("loaded",)], name
-        rejected = _q(root, "select count(*) from stg_duo_rows where file_name = ? and reason_code is not null "
-                            "and reason_code <> 'duplicate_row'", [name])[0][0]
+        rejected = _q(
+            root,
+            "select count(*) from stg_duo_rows where file_name = ? and reason_code is not null "
+            "and reason_code <> 'duplicate_row'",
+            [name],
+        )[0][0]
         assert rejected == 1, name
         lines = _q(root, "select count(*) from stg_duo_rows where file_name = ?", [name])[0][0]
         assert lines == F.data_rows_in(DUO / original) + (name == "dubbele-kop.csv")
@@ -143,8 +162,9 @@ def test_a_typo_in_the_count_date_is_a_row_rejection_not_a_school_year(hostile):
     root, done = hostile
     assert "2042-2043" not in done.stdout
     assert _q(root, "select count(*) from municipality_flows where school_year = '2042-2043'") == [(0,)]
-    [(line, column, code, reason)] = _q(root, "select line, column_name, reason_code, reason from rejected_rows "
-                                              "where file_name = 'tikfout.csv'")
+    [(line, column, code, reason)] = _q(
+        root, "select line, column_name, reason_code, reason from rejected_rows where file_name = 'tikfout.csv'"
+    )
     assert (line, column, code) == (2, "PEILDATUM", "implausible_count_date")
     assert "20421001" in reason and "2024-2025" in reason
 

@@ -23,7 +23,9 @@ def _canonical(parsed) -> list[tuple]:
     t = parsed.table
     cols = {c: f"f{t.header.index(h)}" for c, h in parsed.mapping.items()}
     cells = [f"f{t.header.index(h)}" for h in parsed.cell_columns]
-    frame = t.fields.select([pl.col(v).alias(k) for k, v in sorted(cols.items())] + [pl.concat_str(cells, separator="|").alias("cells")])
+    frame = t.fields.select(
+        [pl.col(v).alias(k) for k, v in sorted(cols.items())] + [pl.concat_str(cells, separator="|").alias("cells")]
+    )
     return [(*row, n) for row, n in zip(frame.rows(), t.lines["n_fields"])]
 
 
@@ -31,8 +33,16 @@ def _canonical(parsed) -> list[tuple]:
 def test_every_dialect_parses_to_the_same_values(tmp_path, generation):
     results = {}
     for enc, delim, quoting, eol in itertools.product(F.ENCODINGS, F.DELIMITERS, F.QUOTINGS, F.NEWLINES):
-        path = F.write_po(tmp_path / f"{enc}{ord(delim)}{quoting}{len(eol)}_2024.csv", ROWS, generation=generation,
-                          encoding=enc, delimiter=delim, quoting=quoting, newline=eol, peildatum=(generation == "new"))
+        path = F.write_po(
+            tmp_path / f"{enc}{ord(delim)}{quoting}{len(eol)}_2024.csv",
+            ROWS,
+            generation=generation,
+            encoding=enc,
+            delimiter=delim,
+            quoting=quoting,
+            newline=eol,
+            peildatum=(generation == "new"),
+        )
         parsed = parse_file(path, path.name, "")
         assert parsed.kind is PO_PC4
         assert (parsed.table.encoding, parsed.table.delimiter) == (enc, delim)
@@ -47,20 +57,39 @@ def test_every_dialect_parses_to_the_same_values(tmp_path, generation):
 
 
 def parsed_col(canonical: str, generation: str) -> int:
-    keys = sorted(["brin", "location_no", "school_municipality_code", "home_pc4", "home_municipality_name", "soort",
-                   "school_municipality_name", "school_name", *(["peildatum"] if generation == "new" else ["total"])])
+    keys = sorted(
+        [
+            "brin",
+            "location_no",
+            "school_municipality_code",
+            "home_pc4",
+            "home_municipality_name",
+            "soort",
+            "school_municipality_name",
+            "school_name",
+            *(["peildatum"] if generation == "new" else ["total"]),
+        ]
+    )
     return keys.index(canonical)
 
 
 def test_quoted_values_may_hold_the_delimiter_and_quotes(tmp_path):
-    rows = [F.PoRow(F.School("02GJ", "00", 'College "De Populier", vwo; havo', "0518", "'s-Gravenhage"),
-                    "2565", "'s-Gravenhage", "Bo", {"4": 7})]
+    rows = [
+        F.PoRow(
+            F.School("02GJ", "00", 'College "De Populier", vwo; havo', "0518", "'s-Gravenhage"),
+            "2565",
+            "'s-Gravenhage",
+            "Bo",
+            {"4": 7},
+        )
+    ]
     for delim in F.DELIMITERS:
         path = F.write_po(tmp_path / f"q{ord(delim)}.csv", rows, delimiter=delim, quoting="all")
         table = read_text_table(path)
         assert table.lines["n_fields"].to_list() == [len(table.header)]
-        assert table.fields[f"f{table.header.index('INSTELLINGSNAAM_VESTIGING')}"].to_list() == \
-            ['College "De Populier", vwo; havo']
+        assert table.fields[f"f{table.header.index('INSTELLINGSNAAM_VESTIGING')}"].to_list() == [
+            'College "De Populier", vwo; havo'
+        ]
 
 
 def test_short_row_is_counted_as_short_not_padded(tmp_path):
@@ -78,11 +107,14 @@ def test_blank_lines_are_skipped_but_line_numbers_kept(tmp_path):
     assert read_text_table(path).lines["line"].to_list() == [3, 4]
 
 
-@pytest.mark.parametrize("data, encoding", [
-    ("Súdwest-Fryslân".encode(), "utf-8"),
-    ("Súdwest-Fryslân".encode("utf-8-sig"), "utf-8-sig"),
-    ("Súdwest-Fryslân".encode("cp1252"), "cp1252"),
-])
+@pytest.mark.parametrize(
+    "data, encoding",
+    [
+        ("Súdwest-Fryslân".encode(), "utf-8"),
+        ("Súdwest-Fryslân".encode("utf-8-sig"), "utf-8-sig"),
+        ("Súdwest-Fryslân".encode("cp1252"), "cp1252"),
+    ],
+)
 def test_decode(data, encoding):
     assert decode(data) == ("Súdwest-Fryslân", encoding)
 
@@ -107,25 +139,37 @@ def test_binary_file_is_rejected():
     assert exc.value.reason_code == "not_text"
 
 
-@pytest.mark.parametrize("value, year", [
-    ("20241001", 2024), ("20231001", 2023), ("20250301", 2024), ("20240801", 2024), ("20240731", 2023),
-    ("2022", 2022), ("1-10-2024", None), ("", None),
-])
+@pytest.mark.parametrize(
+    "value, year",
+    [
+        ("20241001", 2024),
+        ("20231001", 2023),
+        ("20250301", 2024),
+        ("20240801", 2024),
+        ("20240731", 2023),
+        ("2022", 2022),
+        ("1-10-2024", None),
+        ("", None),
+    ],
+)
 def test_count_date_to_first_year_of_school_year(value, year):
     got = pl.DataFrame({"d": [value]}).select(_years_from_peildatum(pl.col("d"))).item()
     assert got == year
 
 
-@pytest.mark.parametrize("header, kind", [
-    (F.po_records([], "new")[0], PO_PC4),
-    (F.po_records([], "old")[0], PO_PC4),
-    (F.po_records([], "old", peildatum=False)[0], PO_PC4),
-    (F.VO_OLD_HEAD, VO_PC4),
-    (F.VO_NEW_HEAD, VO_PC4),
-    (F.TOTALS_HEAD + ["LEERLINGEN_2023", "LEERLINGEN_2024"], PO_LOCATION_TOTALS),
-    (["NAAM", "ADRES", "PLAATS"], None),
-    (["pseudo_id", "school_location_id", "home_municipality"], None),
-])
+@pytest.mark.parametrize(
+    "header, kind",
+    [
+        (F.po_records([], "new")[0], PO_PC4),
+        (F.po_records([], "old")[0], PO_PC4),
+        (F.po_records([], "old", peildatum=False)[0], PO_PC4),
+        (F.VO_OLD_HEAD, VO_PC4),
+        (F.VO_NEW_HEAD, VO_PC4),
+        (F.TOTALS_HEAD + ["LEERLINGEN_2023", "LEERLINGEN_2024"], PO_LOCATION_TOTALS),
+        (["NAAM", "ADRES", "PLAATS"], None),
+        (["pseudo_id", "school_location_id", "home_municipality"], None),
+    ],
+)
 def test_dataset_is_recognised_by_header(header, kind):
     assert recognise(header) is kind
 
@@ -146,11 +190,14 @@ def test_vo_file_without_count_date_takes_the_year_from_its_name(tmp_path):
     assert exc.value.reason_code == "no_count_date"
 
 
-@pytest.mark.parametrize("raw, norm", [
-    ("LEER- OF VERBLIJFSJAAR 1", "LEER_OF_VERBLIJFSJAAR_1"),
-    ("BRIN NUMMER", "BRIN_NUMMER"),
-    ("\ufeffPEILDATUM", "PEILDATUM"),
-    ("gemeentenaam_leerling", "GEMEENTENAAM_LEERLING"),
-])
+@pytest.mark.parametrize(
+    "raw, norm",
+    [
+        ("LEER- OF VERBLIJFSJAAR 1", "LEER_OF_VERBLIJFSJAAR_1"),
+        ("BRIN NUMMER", "BRIN_NUMMER"),
+        ("\ufeffPEILDATUM", "PEILDATUM"),
+        ("gemeentenaam_leerling", "GEMEENTENAAM_LEERLING"),
+    ],
+)
 def test_normalise_column_name(raw, norm):
     assert normalise_column_name(raw) == norm

@@ -73,21 +73,21 @@ FLOWS = {
         # P01 P02 P03 P04 P11 P12 = 6; jh P01 P03 = 2; jb P02 = 1; ow P03 = 1; lp P11 = 1;
         # any: P01 P02 P03 P11 = 4 (P04 ended 31 July before, P12 starts after the year)
         ("BO", DH, DE): (6, {JH: 2, JB: 1, OW: 1, LP: 1, TOT: 4}),
-        ("BO", DE, DH): (1, {JH: 1, TOT: 1}),                       # P05
-        ("SO", DE, DH): (1, {JB: 1, LP: 1, TOT: 1}),                # P06: two domains, one pupil
-        ("BO", DE, DE): (3, {JH: 2, TOT: 2}),                       # P07 P09 P14; jh P07 P09
-        ("BO", RW, RW): (1, {JH: 1, TOT: 1}),                       # P08
-        ("BO", DH, DH): (2, {OW: 1, TOT: 1}),                       # P10 P13; ow P10
-        ("BO", RW, DE): (2, {JH: 1, TOT: 1}),                       # P15 P20; jh P20 (two episodes, one pupil)
-        ("BO", RW, DH): (1, {}),                                    # P16: ended 31 July 2024
-        ("SO", DH, DH): (1, {JH: 1, JB: 1, TOT: 1}),                # P17
-        ("BO", WL, DE): (1, {JH: 1, TOT: 1}),                       # P18
+        ("BO", DE, DH): (1, {JH: 1, TOT: 1}),  # P05
+        ("SO", DE, DH): (1, {JB: 1, LP: 1, TOT: 1}),  # P06: two domains, one pupil
+        ("BO", DE, DE): (3, {JH: 2, TOT: 2}),  # P07 P09 P14; jh P07 P09
+        ("BO", RW, RW): (1, {JH: 1, TOT: 1}),  # P08
+        ("BO", DH, DH): (2, {OW: 1, TOT: 1}),  # P10 P13; ow P10
+        ("BO", RW, DE): (2, {JH: 1, TOT: 1}),  # P15 P20; jh P20 (two episodes, one pupil)
+        ("BO", RW, DH): (1, {}),  # P16: ended 31 July 2024
+        ("SO", DH, DH): (1, {JH: 1, JB: 1, TOT: 1}),  # P17
+        ("BO", WL, DE): (1, {JH: 1, TOT: 1}),  # P18
     },  # 6+1+1+3+1+2+2+1+1+1 = 19 enrolments
     Y23: {
-        ("BO", DH, DE): (4, {JH: 2, TOT: 2}),                       # P01..P04; jh P01 P04
-        ("SO", DE, DH): (1, {JB: 1, TOT: 1}),                       # P06 (lp starts 2024-11)
-        ("BO", RW, DH): (1, {JH: 1, TOT: 1}),                       # P16 (ends on 31 July 2024)
-        ("SO", DH, DH): (1, {JH: 1, JB: 1, TOT: 1}),                # P17
+        ("BO", DH, DE): (4, {JH: 2, TOT: 2}),  # P01..P04; jh P01 P04
+        ("SO", DE, DH): (1, {JB: 1, TOT: 1}),  # P06 (lp starts 2024-11)
+        ("BO", RW, DH): (1, {JH: 1, TOT: 1}),  # P16 (ends on 31 July 2024)
+        ("SO", DH, DH): (1, {JH: 1, JB: 1, TOT: 1}),  # P17
     },
 }
 
@@ -96,16 +96,31 @@ FLOWS = {
 # P18 jh WL, P20 jh RW + jh DH; 11AA01: P03 jh + ow DH; 22BB00: P05 jh DE, P10 ow DH;
 # 22BB01: P06 jb + lp DE, P17 jh + jb DH; 33CC00: P08 jh RW.
 SCHOOL_LOCAL_TEAM = {
-    ("11AA00", DH, JH): 2, ("11AA00", DH, JB): 1, ("11AA00", DH, LP): 1, ("11AA00", DH, TOT): 4,  # P01 P20 | P02 | P11 | all 4
-    ("11AA00", RW, JH): 2, ("11AA00", RW, TOT): 2,                                                # P07 P20
-    ("11AA00", DE, JH): 1, ("11AA00", DE, TOT): 1,                                                # P09
-    ("11AA00", WL, JH): 1, ("11AA00", WL, TOT): 1,                                                # P18
-    ("11AA01", DH, JH): 1, ("11AA01", DH, OW): 1, ("11AA01", DH, TOT): 1,                         # P03
-    ("22BB00", DE, JH): 1, ("22BB00", DE, TOT): 1,                                                # P05
-    ("22BB00", DH, OW): 1, ("22BB00", DH, TOT): 1,                                                # P10
-    ("22BB01", DE, JB): 1, ("22BB01", DE, LP): 1, ("22BB01", DE, TOT): 1,                         # P06
-    ("22BB01", DH, JH): 1, ("22BB01", DH, JB): 1, ("22BB01", DH, TOT): 1,                         # P17
-    ("33CC00", RW, JH): 1, ("33CC00", RW, TOT): 1,                                                # P08
+    ("11AA00", DH, JH): 2,
+    ("11AA00", DH, JB): 1,
+    ("11AA00", DH, LP): 1,
+    ("11AA00", DH, TOT): 4,  # P01 P20 | P02 | P11 | all 4
+    ("11AA00", RW, JH): 2,
+    ("11AA00", RW, TOT): 2,  # P07 P20
+    ("11AA00", DE, JH): 1,
+    ("11AA00", DE, TOT): 1,  # P09
+    ("11AA00", WL, JH): 1,
+    ("11AA00", WL, TOT): 1,  # P18
+    ("11AA01", DH, JH): 1,
+    ("11AA01", DH, OW): 1,
+    ("11AA01", DH, TOT): 1,  # P03
+    ("22BB00", DE, JH): 1,
+    ("22BB00", DE, TOT): 1,  # P05
+    ("22BB00", DH, OW): 1,
+    ("22BB00", DH, TOT): 1,  # P10
+    ("22BB01", DE, JB): 1,
+    ("22BB01", DE, LP): 1,
+    ("22BB01", DE, TOT): 1,  # P06
+    ("22BB01", DH, JH): 1,
+    ("22BB01", DH, JB): 1,
+    ("22BB01", DH, TOT): 1,  # P17
+    ("33CC00", RW, JH): 1,
+    ("33CC00", RW, TOT): 1,  # P08
 }
 SCHOOL_MUNICIPALITY = {"11AA00": DE, "11AA01": DE, "22BB00": DH, "22BB01": DH, "33CC00": RW}
 TEAM_NAME = {DH: F.JDH, DE: F.JDE, RW: F.JRW, WL: F.JWL}
@@ -129,18 +144,18 @@ NEEDS = {
         # WL x DE: P18 = 1 < 2
         ("gemeentepaar", WL, DE, None): ("geen", 1, 0, 1),
         ("school", DH, DE, "11AA00"): ("afspraak nodig", 3, 0, 1),  # P01 P02 P20 = 3 >= 3
-        ("school", DH, DE, "11AA01"): ("geen", 1, 1, 1),            # P03 = 1 < 2; P03 has ow
-        ("school", DE, DH, "22BB00"): ("geen", 1, 0, 1),            # P05
-        ("school", DE, DH, "22BB01"): ("geen", 1, 0, 1),            # P06
-        ("school", RW, DE, "11AA00"): ("aandachtspunt", 2, 0, 1),   # P07 P20 = 2 (>= 2, < 3)
-        ("school", WL, DE, "11AA00"): ("geen", 1, 0, 1),            # P18
+        ("school", DH, DE, "11AA01"): ("geen", 1, 1, 1),  # P03 = 1 < 2; P03 has ow
+        ("school", DE, DH, "22BB00"): ("geen", 1, 0, 1),  # P05
+        ("school", DE, DH, "22BB01"): ("geen", 1, 0, 1),  # P06
+        ("school", RW, DE, "11AA00"): ("aandachtspunt", 2, 0, 1),  # P07 P20 = 2 (>= 2, < 3)
+        ("school", WL, DE, "11AA00"): ("geen", 1, 0, 1),  # P18
     },
     # 2023-2024: P01 P04 at 11AA00 (A=DH), P06 at 22BB01 (A=DE), P16 at 22BB00 (A=RW); no ow.
     Y23: {
         ("gemeentepaar", DH, DE, None): ("aandachtspunt", 2, 0, 1),  # P01 P04 = 2
-        ("gemeentepaar", DE, DH, None): ("geen", 1, 0, 1),           # P06
-        ("gemeentepaar", RW, DH, None): ("geen", 1, 0, 1),           # P16
-        ("school", DH, DE, "11AA00"): ("aandachtspunt", 2, 0, 1),    # P01 P04 = 2
+        ("gemeentepaar", DE, DH, None): ("geen", 1, 0, 1),  # P06
+        ("gemeentepaar", RW, DH, None): ("geen", 1, 0, 1),  # P16
+        ("school", DH, DE, "11AA00"): ("aandachtspunt", 2, 0, 1),  # P01 P04 = 2
         ("school", DE, DH, "22BB01"): ("geen", 1, 0, 1),
         ("school", RW, DH, "22BB00"): ("geen", 1, 0, 1),
     },
@@ -185,25 +200,25 @@ SCHOOL_NAMES = {row[0]: row[1] for row in F.LINKED_SCHOOLS}
 P13_LINE = next(i for i, r in enumerate(F.LINKED_ENROLMENTS) if r[1] == "P13") + 2  # header is line 1
 
 QUARANTINE_ENROLMENTS = [  # all would count in 2024-2025 if they were accepted
-    [Y24, "Q01", "99ZZ00", "BO", DE, "2611", 2016],           # line 2: school in no list
-    [Y24, "Q02", "11AA00", "XX", DE, "2611", 2016],           # line 3: unknown sector
-    [Y24, "Q03", "11AA00", "BO", "GM9999", "2611", 2016],     # line 4: no such municipality
-    [Y24, "P13", "11AA01", "BO", DH, "2491", 2018],           # line 5: P13 again this year
+    [Y24, "Q01", "99ZZ00", "BO", DE, "2611", 2016],  # line 2: school in no list
+    [Y24, "Q02", "11AA00", "XX", DE, "2611", 2016],  # line 3: unknown sector
+    [Y24, "Q03", "11AA00", "BO", "GM9999", "2611", 2016],  # line 4: no such municipality
+    [Y24, "P13", "11AA01", "BO", DH, "2491", 2018],  # line 5: P13 again this year
     ["volgend jaar", "Q05", "11AA00", "BO", DE, "2611", 2016],  # line 6: school year unreadable
-    [Y24, "Q06", "44DD00", "BO", DE, "2611", 2016],           # line 7: its school row is rejected
-    ["2024-2026", "Q07", "11AA00", "BO", DE, "2611", 2016],   # line 8: not two consecutive years
+    [Y24, "Q06", "44DD00", "BO", DE, "2611", 2016],  # line 7: its school row is rejected
+    ["2024-2026", "Q07", "11AA00", "BO", DE, "2611", 2016],  # line 8: not two consecutive years
 ]
 QUARANTINE_SUPPORT = [  # each would give P13 or P14 support in 2024-2025 if accepted
-    ["P13", "jeugdhulp", "ambulant", DH, F.JDH, "2024-10-01", "2024-09-01"],         # line 2: start after end
-    ["P14", "huiswerkbegeleiding", "x", DE, F.JDE, "2024-10-01", None],              # line 3: unknown domain
-    ["P13", "jeugdbescherming", "OTS", DH, F.JDH, "1 oktober 2024", None],           # line 4: start unreadable
-    ["P14", "jeugdhulp", "ambulant", DE, F.JDE, "2024-10-01", "2024-13-45"],         # line 5: end unreadable
+    ["P13", "jeugdhulp", "ambulant", DH, F.JDH, "2024-10-01", "2024-09-01"],  # line 2: start after end
+    ["P14", "huiswerkbegeleiding", "x", DE, F.JDE, "2024-10-01", None],  # line 3: unknown domain
+    ["P13", "jeugdbescherming", "OTS", DH, F.JDH, "1 oktober 2024", None],  # line 4: start unreadable
+    ["P14", "jeugdhulp", "ambulant", DE, F.JDE, "2024-10-01", "2024-13-45"],  # line 5: end unreadable
 ]
 QUARANTINE_SCHOOLS = [
-    ["44DD00", "School met onbekende sector", "ZZ", DE],      # line 2: bad sector
-    ["66FF00", "School in nergensland", "BO", "GM9999"],      # line 3: bad municipality
-    ["11AA00", "Verkeerde naam", "BO", DH],                   # line 4: second row of 11AA00: first wins
-    ["88HH00", "", "BO", DE],                                 # line 5: no name
+    ["44DD00", "School met onbekende sector", "ZZ", DE],  # line 2: bad sector
+    ["66FF00", "School in nergensland", "BO", "GM9999"],  # line 3: bad municipality
+    ["11AA00", "Verkeerde naam", "BO", DH],  # line 4: second row of 11AA00: first wins
+    ["88HH00", "", "BO", DE],  # line 5: no name
 ]
 # (school_year, file, line, column, reason_code)
 EXPECTED_REJECTED = {
@@ -224,24 +239,35 @@ EXPECTED_REJECTED = {
     (None, "linked/x_quarantine_schools.csv", 5, "school_name", "missing_school_name"),
 }
 
-BSN_CSV = F.make_bsns(5, 261_437_000)      # text
-BSN_XLSX = F.make_bsns(5, 48_917_300)      # '048917...': Excel numbers lose the leading zero
+BSN_CSV = F.make_bsns(5, 261_437_000)  # text
+BSN_XLSX = F.make_bsns(5, 48_917_300)  # '048917...': Excel numbers lose the leading zero
 BSN_PARQUET = F.make_bsns(5, 735_102_600)  # an Int64 column
-PHONES = F.make_bsns(20, 612_345_000)      # pass the elfproef, but in a 'telefoon' column
+PHONES = F.make_bsns(20, 612_345_000)  # pass the elfproef, but in a 'telefoon' column
 # Issue 14: BSNs written as 1234.56.782 and 123 456 782, and one inside free text.
 BSN_DOTTED = F.make_bsns(5, 317_220_000)
 BSN_SPACED = F.make_bsns(5, 582_004_000)
 BSN_IN_TEXT = F.make_bsns(1, 904_113_000)
 DOTTED = [f"{b[:4]}.{b[4:6]}.{b[6:]}" for b in BSN_DOTTED]
 SPACED = [f"{b[:3]} {b[3:6]} {b[6:]}" for b in BSN_SPACED]
-BSN_FILES = ["linked/bsn_enrolments.csv", "linked/bsn_enrolments.xlsx", "linked/bsn_support.parquet",
-             "linked/bsn_dotted_enrolments.csv", "linked/bsn_spaced_enrolments.xlsx"]
+BSN_FILES = [
+    "linked/bsn_enrolments.csv",
+    "linked/bsn_enrolments.xlsx",
+    "linked/bsn_support.parquet",
+    "linked/bsn_dotted_enrolments.csv",
+    "linked/bsn_spaced_enrolments.xlsx",
+]
 BSN_TEXT_FILE = "linked/bsn_in_text_support.csv"
 ALL_BSNS = BSN_CSV + BSN_XLSX + BSN_PARQUET + BSN_DOTTED + BSN_SPACED + BSN_IN_TEXT
 WRITTEN_BSNS = ALL_BSNS + DOTTED + SPACED
-GOOD_FILES = ["linked/enrolments.csv", "linked/school_contacts.csv", "linked/schools.csv", "linked/support.csv",
-              "linked/x_quarantine_enrolments.csv", "linked/x_quarantine_schools.csv",
-              "linked/x_quarantine_support.csv"]
+GOOD_FILES = [
+    "linked/enrolments.csv",
+    "linked/school_contacts.csv",
+    "linked/schools.csv",
+    "linked/support.csv",
+    "linked/x_quarantine_enrolments.csv",
+    "linked/x_quarantine_schools.csv",
+    "linked/x_quarantine_support.csv",
+]
 
 
 def _write_input(folder):
@@ -251,23 +277,47 @@ def _write_input(folder):
     F.write_linked(linked / "x_quarantine_support.csv", F.LINKED_SUPPORT_HEAD, QUARANTINE_SUPPORT)
     F.write_linked(linked / "x_quarantine_schools.csv", F.LINKED_SCHOOLS_HEAD, QUARANTINE_SCHOOLS)
     # BSNs: were they loaded, they would add pupils at 11AA00 and support for them
-    F.write_linked(linked / "bsn_enrolments.csv", F.LINKED_ENROLMENTS_HEAD,
-                   [[Y24, b, "11AA00", "BO", DE, "2611", 2016] for b in BSN_CSV])
-    F.write_linked(linked / "bsn_enrolments.xlsx", F.LINKED_ENROLMENTS_HEAD,
-                   [[Y24, int(b), "11AA00", "BO", DH, "2491", 2016] for b in BSN_XLSX])
+    F.write_linked(
+        linked / "bsn_enrolments.csv",
+        F.LINKED_ENROLMENTS_HEAD,
+        [[Y24, b, "11AA00", "BO", DE, "2611", 2016] for b in BSN_CSV],
+    )
+    F.write_linked(
+        linked / "bsn_enrolments.xlsx",
+        F.LINKED_ENROLMENTS_HEAD,
+        [[Y24, int(b), "11AA00", "BO", DH, "2491", 2016] for b in BSN_XLSX],
+    )
     import polars as pl
-    F.write_linked(linked / "bsn_support.parquet", F.LINKED_SUPPORT_HEAD,
-                   [[int(b), "jeugdhulp", "ambulant", DH, F.JDH, "2024-09-01", None] for b in BSN_PARQUET],
-                   schema={"student_id": pl.Int64})
-    F.write_linked(linked / "bsn_dotted_enrolments.csv", F.LINKED_ENROLMENTS_HEAD,
-                   [[Y24, b, "11AA00", "BO", DE, "2611", 2016] for b in DOTTED])
-    F.write_linked(linked / "bsn_spaced_enrolments.xlsx", F.LINKED_ENROLMENTS_HEAD,
-                   [[Y24, b, "11AA00", "BO", DE, "2611", 2016] for b in SPACED])
-    F.write_linked(linked / "bsn_in_text_support.csv", F.LINKED_SUPPORT_HEAD,
-                   [["P90", "jeugdhulp", "ambulant", DH, F.JDH, "2024-09-01", None],
-                    ["P91", "jeugdhulp", f"ambulant (bsn {BSN_IN_TEXT[0]})", DH, F.JDH, "2024-09-01", None]])
-    F.write_linked(linked / "school_contacts.csv", F.LINKED_SCHOOLS_HEAD + ["telefoon"],
-                   [[f"77GG{i:02d}", f"Contactschool {i}", "BO", DE, p] for i, p in enumerate(PHONES)])
+
+    F.write_linked(
+        linked / "bsn_support.parquet",
+        F.LINKED_SUPPORT_HEAD,
+        [[int(b), "jeugdhulp", "ambulant", DH, F.JDH, "2024-09-01", None] for b in BSN_PARQUET],
+        schema={"student_id": pl.Int64},
+    )
+    F.write_linked(
+        linked / "bsn_dotted_enrolments.csv",
+        F.LINKED_ENROLMENTS_HEAD,
+        [[Y24, b, "11AA00", "BO", DE, "2611", 2016] for b in DOTTED],
+    )
+    F.write_linked(
+        linked / "bsn_spaced_enrolments.xlsx",
+        F.LINKED_ENROLMENTS_HEAD,
+        [[Y24, b, "11AA00", "BO", DE, "2611", 2016] for b in SPACED],
+    )
+    F.write_linked(
+        linked / "bsn_in_text_support.csv",
+        F.LINKED_SUPPORT_HEAD,
+        [
+            ["P90", "jeugdhulp", "ambulant", DH, F.JDH, "2024-09-01", None],
+            ["P91", "jeugdhulp", f"ambulant (bsn {BSN_IN_TEXT[0]})", DH, F.JDH, "2024-09-01", None],
+        ],
+    )
+    F.write_linked(
+        linked / "school_contacts.csv",
+        F.LINKED_SCHOOLS_HEAD + ["telefoon"],
+        [[f"77GG{i:02d}", f"Contactschool {i}", "BO", DE, p] for i, p in enumerate(PHONES)],
+    )
 
 
 @pytest.fixture(scope="module")
@@ -276,8 +326,9 @@ def run(tmp_path_factory):
     folder, wh, out = root / "in", root / "warehouse.duckdb", root / "out"
     _write_input(folder)
     region = F.write_linked_region(root / "region.toml", F.LINKED_MEMBERS, pair=F.LINKED_PAIR, school=F.LINKED_SCHOOL)
-    code, output = F.cli_main(root, ["run", "--input", str(folder), "--warehouse", str(wh), "--out", str(out),
-                                     "--region", str(region)])
+    code, output = F.cli_main(
+        root, ["run", "--input", str(folder), "--warehouse", str(wh), "--out", str(out), "--region", str(region)]
+    )
     r = F.Run(folder, wh, out, None, [])
     return r, code, output
 
@@ -290,23 +341,38 @@ def _q(r, sql, params=None):
 # The hand-worked tables
 # ---------------------------------------------------------------------------------------------
 
+
 def test_two_school_years_from_one_file(run):
     r, code, output = run
     assert _q(r, "select distinct school_year from support_flows order by 1") == [(Y23,), (Y24,)]
     # every accepted enrolment of the year is in exactly one flow
     for year, n in ((Y24, 19), (Y23, 7)):
-        assert _q(r, "select sum(students) from support_flows where school_year = ? and support_domain = 'totaal'",
-                  [year])[0][0] == n
+        assert (
+            _q(
+                r, "select sum(students) from support_flows where school_year = ? and support_domain = 'totaal'", [year]
+            )[0][0]
+            == n
+        )
 
 
 @pytest.mark.parametrize("year", [Y24, Y23])
 def test_support_flows(run, year):
     r, _, _ = run
-    got = {(s, o, d, dom): (n, k) for s, o, d, dom, n, k in _q(r, """
+    got = {
+        (s, o, d, dom): (n, k)
+        for s, o, d, dom, n, k in _q(
+            r,
+            """
         select sector, origin_code, destination_code, support_domain, students, students_with_support
-        from support_flows where school_year = ?""", [year])}
-    expected = {(s, o, d, dom): (n, by_domain.get(dom, 0))
-                for (s, o, d), (n, by_domain) in FLOWS[year].items() for dom in DOMAINS}
+        from support_flows where school_year = ?""",
+            [year],
+        )
+    }
+    expected = {
+        (s, o, d, dom): (n, by_domain.get(dom, 0))
+        for (s, o, d), (n, by_domain) in FLOWS[year].items()
+        for dom in DOMAINS
+    }
     assert got == expected
     names = set(_q(r, "select origin_code, origin_name from support_flows where school_year = ?", [year]))
     assert names <= {(c, NAMES[c]) for c in NAMES}
@@ -314,31 +380,47 @@ def test_support_flows(run, year):
 
 def test_school_local_team(run):
     r, _, _ = run
-    rows = _q(r, """select school_location_id, school_name, school_municipality_code, responsible_municipality_code,
+    rows = _q(
+        r,
+        """select school_location_id, school_name, school_municipality_code, responsible_municipality_code,
                            responsible_municipality_name, local_team, support_domain, students_with_support, crosses_border
-                    from school_local_team where school_year = ?""", [Y24])
+                    from school_local_team where school_year = ?""",
+        [Y24],
+    )
     assert {(s, t, d): n for s, _, _, t, _, _, d, n, _ in rows} == SCHOOL_LOCAL_TEAM
     for s, name, muni, team, team_name, local_team, _, _, crosses in rows:
-        assert (name, muni, team_name, local_team) == (SCHOOL_NAMES[s], SCHOOL_MUNICIPALITY[s], NAMES[team],
-                                                       TEAM_NAME[team])
+        assert (name, muni, team_name, local_team) == (
+            SCHOOL_NAMES[s],
+            SCHOOL_MUNICIPALITY[s],
+            NAMES[team],
+            TEAM_NAME[team],
+        )
         assert crosses == (team != SCHOOL_MUNICIPALITY[s])
 
 
 @pytest.mark.parametrize("year", [Y24, Y23])
 def test_agreement_needs(run, year):
     r, _, _ = run
-    rows = _q(r, """select level, local_team_municipality_code, school_municipality_code, school_location_id,
+    rows = _q(
+        r,
+        """select level, local_team_municipality_code, school_municipality_code, school_location_id,
                            need_level, students_with_support, students_with_school_support, schools
-                    from agreement_needs where school_year = ?""", [year])
+                    from agreement_needs where school_year = ?""",
+        [year],
+    )
     assert {(lv, a, b, s): (need, n, ow, k) for lv, a, b, s, need, n, ow, k in rows} == NEEDS[year]
 
 
 def test_agreement_needs_details(run):
     r, _, _ = run
-    rows = _q(r, """select level, local_team_municipality_code, local_team_municipality_name, local_team,
+    rows = _q(
+        r,
+        """select level, local_team_municipality_code, local_team_municipality_name, local_team,
                            school_municipality_code, school_municipality_name, local_team_in_region, school_in_region,
                            school_location_id, school_name, threshold_needed, threshold_attention
-                    from agreement_needs where school_year = ?""", [Y24])
+                    from agreement_needs where school_year = ?""",
+        [Y24],
+    )
     for lv, a, a_name, team, b, b_name, a_in, b_in, s, s_name, needed, attention in rows:
         assert (a_name, b_name, team) == (NAMES[a], NAMES[b], TEAM_NAME[a])
         assert (a_in, b_in) == (a in F.LINKED_MEMBERS, b in F.LINKED_MEMBERS)
@@ -348,17 +430,26 @@ def test_agreement_needs_details(run):
 
 def test_agreement_reason_in_dutch(run):
     r, _, _ = run
-    reasons = {(lv, a, b, s): text for lv, a, b, s, text in _q(r, """
+    reasons = {
+        (lv, a, b, s): text
+        for lv, a, b, s, text in _q(
+            r,
+            """
         select level, local_team_municipality_code, school_municipality_code, school_location_id, reason
-        from agreement_needs where school_year = ?""", [Y24])}
+        from agreement_needs where school_year = ?""",
+            [Y24],
+        )
+    }
     assert reasons[("gemeentepaar", DH, DE, None)] == (
-        '4 leerlingen met jeugdhulp of jeugdbescherming van het lokale team van Den Haag gaan naar 2 scholen '
-        'in Delft; 1 daarvan krijgt ook onderwijsondersteuning. '
-        'Regel: "afspraak nodig" vanaf 4 leerlingen, "aandachtspunt" vanaf 2.')
+        "4 leerlingen met jeugdhulp of jeugdbescherming van het lokale team van Den Haag gaan naar 2 scholen "
+        "in Delft; 1 daarvan krijgt ook onderwijsondersteuning. "
+        'Regel: "afspraak nodig" vanaf 4 leerlingen, "aandachtspunt" vanaf 2.'
+    )
     assert reasons[("school", DH, DE, "11AA01")] == (
-        '1 leerling met jeugdhulp of jeugdbescherming van het lokale team van Den Haag gaat naar school '
-        'Delftse Zuidschool in Delft; 1 daarvan krijgt ook onderwijsondersteuning. '
-        'Regel: "afspraak nodig" vanaf 3 leerlingen, "aandachtspunt" vanaf 2.')
+        "1 leerling met jeugdhulp of jeugdbescherming van het lokale team van Den Haag gaat naar school "
+        "Delftse Zuidschool in Delft; 1 daarvan krijgt ook onderwijsondersteuning. "
+        'Regel: "afspraak nodig" vanaf 3 leerlingen, "aandachtspunt" vanaf 2.'
+    )
     for key, (_need, n, ow, _k) in NEEDS[Y24].items():
         text = reasons[key]
         needed, attention = F.LINKED_PAIR if key[0] == "gemeentepaar" else F.LINKED_SCHOOL
@@ -370,9 +461,16 @@ def test_agreement_reason_in_dutch(run):
 
 def test_school_coordination_load(run):
     r, _, _ = run
-    got = {s: (n, t, te, share) for s, n, t, te, share in _q(r, """
+    got = {
+        s: (n, t, te, share)
+        for s, n, t, te, share in _q(
+            r,
+            """
         select school_location_id, students_with_support, local_teams, local_teams_elsewhere, share_from_elsewhere
-        from school_coordination_load where school_year = ?""", [Y24])}
+        from school_coordination_load where school_year = ?""",
+            [Y24],
+        )
+    }
     assert got.keys() == COORDINATION.keys()
     for s, (n, t, te, share) in COORDINATION.items():
         assert got[s][:3] == (n, t, te), s
@@ -381,10 +479,17 @@ def test_school_coordination_load(run):
 
 def test_municipality_support_profile(run):
     r, _, _ = run
-    got = {c: rest for c, *rest in _q(r, """
+    got = {
+        c: rest
+        for c, *rest in _q(
+            r,
+            """
         select code, in_region, students_with_support, schooled_elsewhere, share_schooled_elsewhere,
                schools_elsewhere, municipalities_elsewhere
-        from municipality_support_profile where school_year = ?""", [Y24])}
+        from municipality_support_profile where school_year = ?""",
+            [Y24],
+        )
+    }
     assert got.keys() == PROFILE.keys()
     for c, (in_region, n, elsewhere, share, schools, munis) in PROFILE.items():
         assert got[c][0:3] + got[c][4:] == [in_region, n, elsewhere, schools, munis], c
@@ -393,8 +498,13 @@ def test_municipality_support_profile(run):
 
 def test_source_is_linked_without_the_marker(run):
     r, _, _ = run
-    for table in ("support_flows", "school_local_team", "agreement_needs", "school_coordination_load",
-                  "municipality_support_profile"):
+    for table in (
+        "support_flows",
+        "school_local_team",
+        "agreement_needs",
+        "school_coordination_load",
+        "municipality_support_profile",
+    ):
         assert _q(r, f"select distinct source from {table}") == [("linked",)], table
 
 
@@ -407,10 +517,15 @@ def test_no_blocking_check_failed(run):
 # Quarantine
 # ---------------------------------------------------------------------------------------------
 
+
 def test_rejected_rows_with_file_line_and_column(run):
     r, _, _ = run
-    got = set(_q(r, "select school_year, file_name, line, column_name, reason_code from rejected_rows "
-                    "where source = 'linked'"))
+    got = set(
+        _q(
+            r,
+            "select school_year, file_name, line, column_name, reason_code from rejected_rows where source = 'linked'",
+        )
+    )
     assert got == EXPECTED_REJECTED
     reason = _q(r, "select reason from rejected_rows where reason_code = 'duplicate_student'")[0][0]
     assert f"linked/enrolments.csv line {P13_LINE}" in reason
@@ -422,9 +537,12 @@ def test_rejected_rows_with_file_line_and_column(run):
 def test_accepted_plus_rejected_is_every_input_row(run):
     r, _, _ = run
     expected = {  # file -> (data rows, rejected)
-        "linked/schools.csv": (5, 0), "linked/enrolments.csv": (26, 0), "linked/support.csv": (21, 0),
+        "linked/schools.csv": (5, 0),
+        "linked/enrolments.csv": (26, 0),
+        "linked/support.csv": (21, 0),
         "linked/school_contacts.csv": (20, 0),
-        "linked/x_quarantine_enrolments.csv": (7, 7), "linked/x_quarantine_support.csv": (4, 4),
+        "linked/x_quarantine_enrolments.csv": (7, 7),
+        "linked/x_quarantine_support.csv": (4, 4),
         "linked/x_quarantine_schools.csv": (4, 4),
     }
     staged = {}
@@ -433,33 +551,49 @@ def test_accepted_plus_rejected_is_every_input_row(run):
             staged[name] = (n, rejected)
     assert staged == expected
     rejected = dict(_q(r, "select file_name, count(*) from rejected_rows where source = 'linked' group by all"))
-    assert rejected == {"linked/x_quarantine_enrolments.csv": 7, "linked/x_quarantine_support.csv": 4,
-                        "linked/x_quarantine_schools.csv": 4}
-    assert _q(r, "select reason_code from stg_linked_schools where file_name = 'linked/x_quarantine_schools.csv' "
-                 "and line = 4") == [("duplicate_row",)]
+    assert rejected == {
+        "linked/x_quarantine_enrolments.csv": 7,
+        "linked/x_quarantine_support.csv": 4,
+        "linked/x_quarantine_schools.csv": 4,
+    }
+    assert _q(
+        r, "select reason_code from stg_linked_schools where file_name = 'linked/x_quarantine_schools.csv' and line = 4"
+    ) == [("duplicate_row",)]
 
 
 def test_duplicate_school_row_did_not_replace_the_first(run):
     r, _, _ = run
-    assert _q(r, "select school_name, municipality_code from stg_linked_schools "
-                 "where school_location_id = '11AA00' and reason_code is null") == [("Delftse Noordschool", DE)]
+    assert _q(
+        r,
+        "select school_name, municipality_code from stg_linked_schools "
+        "where school_location_id = '11AA00' and reason_code is null",
+    ) == [("Delftse Noordschool", DE)]
 
 
 # ---------------------------------------------------------------------------------------------
 # BSNs: refused whole, before anything is written; the other files load
 # ---------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("name", BSN_FILES)
 def test_bsn_file_refused_with_how_to_pseudonymise(run, name):
     r, _, _ = run
-    rows = _q(r, "select reason_code, line, column_name, reason, raw_text from rejected_files where file_name = ?",
-              [name])
+    rows = _q(
+        r, "select reason_code, line, column_name, reason, raw_text from rejected_files where file_name = ?", [name]
+    )
     assert len(rows) == 1, rows
     code, line, column, reason, raw_text = rows[0]
     assert (code, line, column) == ("bsn_found", 2, "student_id")
     assert raw_text is None
-    for text in (name, "'student_id'", "elfproef", "grensverkeer pseudonymise", "--column student_id",
-                 "GRENSVERKEER_PSEUDONYM_KEY", "Nothing from this file has been loaded"):
+    for text in (
+        name,
+        "'student_id'",
+        "elfproef",
+        "grensverkeer pseudonymise",
+        "--column student_id",
+        "GRENSVERKEER_PSEUDONYM_KEY",
+        "Nothing from this file has been loaded",
+    ):
         assert text in reason, (text, reason)
     assert _q(r, "select status from input_files where file_name = ?", [name]) == [("rejected",)]
     assert "written like 'xxx" in reason and not any(b in reason for b in WRITTEN_BSNS)
@@ -467,8 +601,9 @@ def test_bsn_file_refused_with_how_to_pseudonymise(run, name):
 
 def test_bsn_in_free_text_refused_naming_the_column_and_a_masked_example(run):
     r, _, output = run
-    [(code, line, column, reason)] = _q(r, "select reason_code, line, column_name, reason from rejected_files "
-                                           "where file_name = ?", [BSN_TEXT_FILE])
+    [(code, line, column, reason)] = _q(
+        r, "select reason_code, line, column_name, reason from rejected_files where file_name = ?", [BSN_TEXT_FILE]
+    )
     assert (code, line, column) == ("bsn_found", 3, "support_type")
     assert "'support_type'" in reason and "written like 'xxxxxxxxx'" in reason and BSN_IN_TEXT[0] not in reason
     assert f"rejected file {BSN_TEXT_FILE}" in output
@@ -480,11 +615,18 @@ def test_nothing_of_a_bsn_file_in_any_table(run):
     try:
         tables = [t for (t,) in con.execute("select table_name from duckdb_tables()").fetchall()]
         for table in tables:
-            cols = [c for (c,) in con.execute(f"select column_name from duckdb_columns() where table_name = '{table}' "
-                                              "and column_name = 'file_name'").fetchall()]
+            cols = [
+                c
+                for (c,) in con.execute(
+                    f"select column_name from duckdb_columns() where table_name = '{table}' "
+                    "and column_name = 'file_name'"
+                ).fetchall()
+            ]
             if cols:
-                n = con.execute(f"select count(*) from {table} where file_name in (select unnest(?::varchar[]))",
-                                [BSN_FILES + [BSN_TEXT_FILE]]).fetchall()[0][0]
+                n = con.execute(
+                    f"select count(*) from {table} where file_name in (select unnest(?::varchar[]))",
+                    [BSN_FILES + [BSN_TEXT_FILE]],
+                ).fetchall()[0][0]
                 allowed = 1 if table in ("rejected_files", "input_files") else 0
                 assert n == allowed * (len(BSN_FILES) + 1), (table, n)
             text = "\n".join(str(row) for row in con.execute(f"select * from {table}").fetchall())
@@ -519,8 +661,9 @@ def test_other_files_still_load(run):
 def test_nine_digit_numbers_in_a_phone_column_are_not_refused(run):
     r, _, _ = run
     assert _q(r, "select count(*) from rejected_files where file_name = 'linked/school_contacts.csv'") == [(0,)]
-    assert _q(r, "select count(*), count(reason_code) from stg_linked_schools "
-                 "where file_name = 'linked/school_contacts.csv'") == [(20, 0)]
+    assert _q(
+        r, "select count(*), count(reason_code) from stg_linked_schools where file_name = 'linked/school_contacts.csv'"
+    ) == [(20, 0)]
     # columns outside the contract are not kept, not even in raw_text
     raw = "\n".join(t for (t,) in _q(r, "select raw_text from raw_linked_schools"))
     assert "Contactschool 0" in raw and not any(p in raw for p in PHONES)
@@ -531,8 +674,11 @@ def test_a_refused_bsn_file_creates_no_school_year(tmp_path):
 
     linked = tmp_path / "linked"
     F.write_linked(linked / "enrolments.csv", F.LINKED_ENROLMENTS_HEAD, [r for r in F.LINKED_ENROLMENTS if r[0] == Y24])
-    F.write_linked(linked / "bsn_enrolments.csv", F.LINKED_ENROLMENTS_HEAD,
-                   [["2025-2026", b, "11AA00", "BO", DE, "2611", 2016] for b in BSN_CSV])
+    F.write_linked(
+        linked / "bsn_enrolments.csv",
+        F.LINKED_ENROLMENTS_HEAD,
+        [["2025-2026", b, "11AA00", "BO", DE, "2611", 2016] for b in BSN_CSV],
+    )
     years, _ = linked_school_years(tmp_path)
     assert years == [2024]
 
@@ -553,5 +699,7 @@ def test_discovery_does_not_read_linked_files_the_warehouse_loaded_before(tmp_pa
     monkeypatch.setattr(L, "_read", no_read)
     assert L.linked_school_years(tmp_path, known=known)[0] == [2030]
     monkeypatch.undo()
-    F.write_linked(linked / "enrolments.csv", F.LINKED_ENROLMENTS_HEAD, [r for r in F.LINKED_ENROLMENTS if r[0] == Y24][:3])
+    F.write_linked(
+        linked / "enrolments.csv", F.LINKED_ENROLMENTS_HEAD, [r for r in F.LINKED_ENROLMENTS if r[0] == Y24][:3]
+    )
     assert L.linked_school_years(tmp_path, known=known)[0] == [2024]

@@ -41,11 +41,15 @@ def run(tmp_path_factory):
     raw, folder, wh, out = root / "raw", root / "in", root / "warehouse.duckdb", root / "out"
     linked = folder / "linked"
     F.write_linked(linked / "schools.csv", F.LINKED_SCHOOLS_HEAD, F.LINKED_SCHOOLS)
-    F.write_linked(raw / "enrolments_bsn.csv", F.LINKED_ENROLMENTS_HEAD,
-                   [[r[0], BSN[r[1]], *r[2:]] for r in ENROLLED_2024])
+    F.write_linked(
+        raw / "enrolments_bsn.csv", F.LINKED_ENROLMENTS_HEAD, [[r[0], BSN[r[1]], *r[2:]] for r in ENROLLED_2024]
+    )
     F.write_linked(raw / "support_bsn.csv", F.LINKED_SUPPORT_HEAD, [[BSN[r[0]], *r[1:]] for r in F.LINKED_SUPPORT])
-    F.write_linked(raw / "leerplicht_bsn.csv", F.LINKED_SUPPORT_HEAD,
-                   [[BSN[r[1]], "leerplicht", "verzuim", H.DH, F.JDH, "2024-09-01", "2024-10-01"] for r in ENROLLED_2024])
+    F.write_linked(
+        raw / "leerplicht_bsn.csv",
+        F.LINKED_SUPPORT_HEAD,
+        [[BSN[r[1]], "leerplicht", "verzuim", H.DH, F.JDH, "2024-09-01", "2024-10-01"] for r in ENROLLED_2024],
+    )
 
     def pseudonymise(src, dst, key):
         env = {ENV: key} if key is not None else {ENV: ""}
@@ -65,8 +69,10 @@ def run(tmp_path_factory):
 
 
 def _ids(path) -> set[str]:
-    return {row[0] for row in duckdb.sql(
-        f"select student_id::varchar from read_csv('{path}', all_varchar = true)").fetchall()}
+    return {
+        row[0]
+        for row in duckdb.sql(f"select student_id::varchar from read_csv('{path}', all_varchar = true)").fetchall()
+    }
 
 
 def test_pseudonymise_refuses_without_a_key_and_writes_nothing(run):
@@ -100,12 +106,16 @@ def test_pseudonymised_files_are_accepted(run):
     assert r.outcome.failures == []
     assert r.query("select count(*) from rejected_files") == [(0,)]
     assert dict(r.query("select file_name, status from input_files")) == {
-        "linked/schools.csv": "loaded", "linked/enrolments.csv": "loaded", "linked/support.xlsx": "loaded",
-        "linked/leerplicht-other-key.parquet": "loaded"}
+        "linked/schools.csv": "loaded",
+        "linked/enrolments.csv": "loaded",
+        "linked/support.xlsx": "loaded",
+        "linked/leerplicht-other-key.parquet": "loaded",
+    }
     assert r.query("""select file_name, count(*), count(reason_code) from stg_linked_support
                       group by all order by all""") == [
         ("linked/leerplicht-other-key.parquet", len(ENROLLED_2024), 0),
-        ("linked/support.xlsx", len(F.LINKED_SUPPORT), 0)]
+        ("linked/support.xlsx", len(F.LINKED_SUPPORT), 0),
+    ]
     assert r.query("select count(*), count(reason_code) from stg_linked_enrolments") == [(len(ENROLLED_2024), 0)]
 
 
@@ -124,28 +134,51 @@ def test_no_bsn_in_the_warehouse(run):
 def test_same_key_links_support_to_enrolments(run):
     """With the support pseudonymised by the same key, the tables are the hand-worked ones."""
     r, _, _ = run
-    flows = {(s, o, d, dom): (n, k) for s, o, d, dom, n, k in r.query("""
+    flows = {
+        (s, o, d, dom): (n, k)
+        for s, o, d, dom, n, k in r.query(
+            """
         select sector, origin_code, destination_code, support_domain, students, students_with_support
-        from support_flows where school_year = ?""", [F.Y2024])}
-    assert flows == {(s, o, d, dom): (n, by_domain.get(dom, 0))
-                     for (s, o, d), (n, by_domain) in H.FLOWS[F.Y2024].items() for dom in H.DOMAINS}
-    needs = {(lv, a, b, s): (need, n, ow, k) for lv, a, b, s, need, n, ow, k in r.query("""
+        from support_flows where school_year = ?""",
+            [F.Y2024],
+        )
+    }
+    assert flows == {
+        (s, o, d, dom): (n, by_domain.get(dom, 0))
+        for (s, o, d), (n, by_domain) in H.FLOWS[F.Y2024].items()
+        for dom in H.DOMAINS
+    }
+    needs = {
+        (lv, a, b, s): (need, n, ow, k)
+        for lv, a, b, s, need, n, ow, k in r.query(
+            """
         select level, local_team_municipality_code, school_municipality_code, school_location_id,
                need_level, students_with_support, students_with_school_support, schools
-        from agreement_needs where school_year = ?""", [F.Y2024])}
+        from agreement_needs where school_year = ?""",
+            [F.Y2024],
+        )
+    }
     assert needs == H.NEEDS[F.Y2024]
 
 
 def test_other_key_links_to_nobody(run):
     r, _, _ = run
     # leerplicht in the year: P06 and P11 only (fixture); the K2 episodes of all 19 pupils are not theirs
-    assert r.query("""select sum(students_with_support) from support_flows
-                      where school_year = ? and support_domain = 'leerplicht'""", [F.Y2024]) == [(2,)]
-    other = {i for (i,) in r.query("select student_id from stg_linked_support "
-                                   "where file_name = 'linked/leerplicht-other-key.parquet'")}
+    assert r.query(
+        """select sum(students_with_support) from support_flows
+                      where school_year = ? and support_domain = 'leerplicht'""",
+        [F.Y2024],
+    ) == [(2,)]
+    other = {
+        i
+        for (i,) in r.query(
+            "select student_id from stg_linked_support where file_name = 'linked/leerplicht-other-key.parquet'"
+        )
+    }
     enrolled = {i for (i,) in r.query("select student_id from stg_linked_enrolments")}
-    same_key = {i for (i,) in r.query("select student_id from stg_linked_support "
-                                      "where file_name = 'linked/support.xlsx'")}
+    same_key = {
+        i for (i,) in r.query("select student_id from stg_linked_support where file_name = 'linked/support.xlsx'")
+    }
     assert len(other) == len(enrolled) == len(ENROLLED_2024)
     assert not other & enrolled
     # every pupil with an episode links, except P19 (not enrolled): 16 pupils

@@ -36,8 +36,10 @@ def test_file_of_one_school_municipality_is_a_municipality_file(con, tmp_path):
 
 def test_codes_that_differ_only_in_trailing_zeros_are_different_municipalities(con, tmp_path):
     # GM0034 Almere and GM0340 Renkum: an extract with both is not a municipality file
-    F.write_po(tmp_path / "extract.csv", [F.PoRow(ALMERE, "1311", "Almere", "Bo", {"4": 9}),
-                                          F.PoRow(RENKUM, "6871", "Renkum", "Bo", {"4": 9})])
+    F.write_po(
+        tmp_path / "extract.csv",
+        [F.PoRow(ALMERE, "1311", "Almere", "Bo", {"4": 9}), F.PoRow(RENKUM, "6871", "Renkum", "Bo", {"4": 9})],
+    )
     load_school_year(con, tmp_path, 2024)
     assert _single(con, "extract.csv") == [(False,)]
 
@@ -48,8 +50,13 @@ def test_copy_added_later_is_the_duplicate_even_when_its_name_sorts_first(con, t
     (tmp_path / "a.csv").write_bytes((tmp_path / "b.csv").read_bytes())
     result = load_school_year(con, tmp_path, 2024)
     assert result.duplicates == [("a.csv", "b.csv")]
-    assert dict(con.execute("select file_name, status from input_files").fetchall()) == {"a.csv": "duplicate", "b.csv": "loaded"}
-    assert con.execute("select file_name, count(*) from raw_rows group by all").fetchall() == [("b.csv", len(F.DELFT_ROWS))]
+    assert dict(con.execute("select file_name, status from input_files").fetchall()) == {
+        "a.csv": "duplicate",
+        "b.csv": "loaded",
+    }
+    assert con.execute("select file_name, count(*) from raw_rows group by all").fetchall() == [
+        ("b.csv", len(F.DELFT_ROWS))
+    ]
 
 
 def test_in_a_fresh_folder_the_first_name_counts(con, tmp_path):
@@ -78,8 +85,9 @@ def test_file_without_any_readable_count_date_is_rejected_not_dropped(con, tmp_p
     F.write_po(tmp_path / "westland.csv", F.WESTLAND_ROWS)
     result = load_school_year(con, tmp_path, 2024)
     assert result.loaded == ["westland.csv"]
-    assert con.execute("select line, column_name, reason_code from rejected_files where file_name = 'delft.csv'").fetchall() \
-        == [(2, "PEILDATUM", "invalid_count_date")]
+    assert con.execute(
+        "select line, column_name, reason_code from rejected_files where file_name = 'delft.csv'"
+    ).fetchall() == [(2, "PEILDATUM", "invalid_count_date")]
     assert "1-10-2024" in con.execute("select reason from rejected_files").fetchone()[0]
 
 
@@ -87,14 +95,18 @@ def test_discovery_reuses_the_years_of_files_loaded_before(con, tmp_path, monkey
     from grensverkeer.ingest import load
 
     F.write_po(tmp_path / "delft.csv", F.DELFT_ROWS)
-    rows = [F.PoRow(r.school, r.home_pc4, r.home_name, r.soort, r.counts, peildatum="20231001") for r in F.WESTLAND_ROWS]
+    rows = [
+        F.PoRow(r.school, r.home_pc4, r.home_name, r.soort, r.counts, peildatum="20231001") for r in F.WESTLAND_ROWS
+    ]
     F.write_po(tmp_path / "westland.csv", rows)
     parsed = load.discover_input(tmp_path)
     load_school_year(con, tmp_path, 2024)
     known = load.loaded_file_years(con)
     assert sorted(n for n, _ in known) == ["delft.csv", "westland.csv"]
-    F.write_po(tmp_path / "new.csv", [F.PoRow(r.school, r.home_pc4, r.home_name, r.soort, r.counts, peildatum="20221001")
-                                     for r in F.DELFT_ROWS])
+    F.write_po(
+        tmp_path / "new.csv",
+        [F.PoRow(r.school, r.home_pc4, r.home_name, r.soort, r.counts, peildatum="20221001") for r in F.DELFT_ROWS],
+    )
     seen = []
     real_parse = load.parse_file
     monkeypatch.setattr(load, "parse_file", lambda path, name, sha: seen.append(name) or real_parse(path, name, sha))

@@ -22,14 +22,19 @@ def con():
 
 
 def _add_episode(con, line: int, municipality: str = "GM0503") -> None:
-    con.execute("insert into raw_linked_support values ('linked/support.csv', ?, 's1', 'jeugdhulp', 'x', ?, null, "
-                "'2024-01-01', null, null, 'linked')", [line, municipality])
+    con.execute(
+        "insert into raw_linked_support values ('linked/support.csv', ?, 's1', 'jeugdhulp', 'x', ?, null, "
+        "'2024-01-01', null, null, 'linked')",
+        [line, municipality],
+    )
 
 
 def test_rebuilt_only_when_its_inputs_change(con, monkeypatch):
     built = []
     real = warehouse.run_model
-    monkeypatch.setattr(warehouse, "run_model", lambda c, model, *a, **k: built.append(model) or real(c, model, *a, **k))
+    monkeypatch.setattr(
+        warehouse, "run_model", lambda c, model, *a, **k: built.append(model) or real(c, model, *a, **k)
+    )
     run = lambda: warehouse.run_model_if_changed(con, "staging/stg_linked_support", INPUTS, ["probe"])  # noqa: E731
 
     _add_episode(con, 2)
@@ -37,7 +42,9 @@ def test_rebuilt_only_when_its_inputs_change(con, monkeypatch):
     assert run() == 1 and len(built) == 1  # nothing changed: left as it is
     _add_episode(con, 3, "GM9999")
     assert run() == 2 and len(built) == 2  # a new support row
-    assert con.execute("select reason_code from stg_linked_support where line = 3").fetchall() == [("unknown_municipality",)]
+    assert con.execute("select reason_code from stg_linked_support where line = 3").fetchall() == [
+        ("unknown_municipality",)
+    ]
     con.execute("insert into ref_municipalities values ('GM9999')")
     assert run() == 2 and len(built) == 3  # a reference table changed
     assert con.execute("select reason_code from stg_linked_support where line = 3").fetchall() == [(None,)]

@@ -44,7 +44,9 @@ def test_flows_with_masked_cells_carry_tight_bounds(base):
         assert (lo, hi) == (low, high), key
         assert low <= students <= high and students > exact_part, key
     # 00PZ00's three flows together hold its published total exactly.
-    at_00pz = sum(flows[k][0] for k in [("SO", "GM0503", "GM0503"), ("VSO", "GM1783", "GM0503"), ("SO", "GM1621", "GM0503")])
+    at_00pz = sum(
+        flows[k][0] for k in [("SO", "GM0503", "GM0503"), ("VSO", "GM1783", "GM0503"), ("SO", "GM1621", "GM0503")]
+    )
     assert at_00pz == pytest.approx(19, abs=1e-6)
 
 
@@ -54,33 +56,40 @@ def test_masked_cells_are_estimated_within_1_to_4_never_zero(base):
         where is_masked and not (1 <= students_low and students_low <= students + 1e-9
                                  and students <= students_high + 1e-9 and students_high <= 4)""")
     assert bad == []
-    masked = base.query("select count(*), count(students), count(students_low), count(students_high) "
-                        "from int_cell_estimates where is_masked")[0]
+    masked = base.query(
+        "select count(*), count(students), count(students_low), count(students_high) "
+        "from int_cell_estimates where is_masked"
+    )[0]
     # 3 (04MF00) + 4 (00PZ00) + 3 (05XZ00) + 1 (VO 01GX00) masked cells in the fixture
     assert masked == (11, 11, 11, 11)
     assert base.query("select count(*) from int_cell_estimates where not is_masked and students <> value") == [(0,)]
 
 
 def test_masked_cells_of_complete_locations_add_up_to_the_published_total(base):
-    per_location = dict(base.query(
-        "select school_location_id, sum(students) from int_cell_estimates group by all"))
+    per_location = dict(base.query("select school_location_id, sum(students) from int_cell_estimates group by all"))
     totals = {s.location_id: by_year[2024] for s, by_year in F.BASE_TOTALS.items()}
     for location, total in totals.items():
         assert per_location[location] == pytest.approx(total, abs=1e-6), location
     # When the total leaves no freedom, the estimate is exact: all ones in 04MF00, all fours in 05XZ00.
-    assert sorted(base.query("""select school_location_id, students, students_low, students_high
-                                from int_cell_estimates where is_masked and school_location_id in ('04MF00', '05XZ00')""")) \
+    assert (
+        sorted(
+            base.query("""select school_location_id, students, students_low, students_high
+                                from int_cell_estimates where is_masked and school_location_id in ('04MF00', '05XZ00')""")
+        )
         == [("04MF00", 1.0, 1, 1)] * 3 + [("05XZ00", 4.0, 4, 4)] * 3
+    )
 
 
 def test_file_is_recognised_by_its_header_not_its_name(base):
     name = base.files["westland"]
     assert name == "totally-random.txt"
-    assert base.query("select kind, encoding, delimiter, data_rows from input_files where file_name = ?", [name]) \
-        == [("duo_po_pc4", "cp1252", ",", 4)]
+    assert base.query("select kind, encoding, delimiter, data_rows from input_files where file_name = ?", [name]) == [
+        ("duo_po_pc4", "cp1252", ",", 4)
+    ]
     assert base.query("select count(*) from stg_duo_rows where file_name = ? and reason_code is null", [name]) == [(4,)]
-    assert base.query("select kind from input_files where file_name = ?", [base.files["totals"]]) \
-        == [("duo_po_location_totals",)]
+    assert base.query("select kind from input_files where file_name = ?", [base.files["totals"]]) == [
+        ("duo_po_location_totals",)
+    ]
 
 
 def test_linked_folder_is_left_to_the_linked_loader(base):
@@ -88,23 +97,29 @@ def test_linked_folder_is_left_to_the_linked_loader(base):
     assert base.query("select count(*) from raw_rows where file_name like 'linked%'") == [(0,)]
 
 
-@pytest.mark.parametrize("name, code", [
-    ("Den Haag", "GM0518"),
-    ("'s-Gravenhage", "GM0518"),
-    ("S GRAVENHAGE", "GM0518"),
-    ("Rijswijk", "GM0603"),
-    ("Lansingerland", "GM1621"),
-    ("Súdwest-Fryslân", "GM1900"),
-    ("Onbekend", "ONBEKEND"),
-    ("Belgie", "BUITENLAND"),
-    ("Duitsland", "BUITENLAND"),
-    ("ander land", "BUITENLAND"),
-    ("Haarlemmerliede en Spaarnwoude", "GM0394"),  # merged into Haarlemmermeer on 2019-01-01
-    ("Atlantis", "ONBEKEND"),
-])
+@pytest.mark.parametrize(
+    "name, code",
+    [
+        ("Den Haag", "GM0518"),
+        ("'s-Gravenhage", "GM0518"),
+        ("S GRAVENHAGE", "GM0518"),
+        ("Rijswijk", "GM0603"),
+        ("Lansingerland", "GM1621"),
+        ("Súdwest-Fryslân", "GM1900"),
+        ("Onbekend", "ONBEKEND"),
+        ("Belgie", "BUITENLAND"),
+        ("Duitsland", "BUITENLAND"),
+        ("ander land", "BUITENLAND"),
+        ("Haarlemmerliede en Spaarnwoude", "GM0394"),  # merged into Haarlemmermeer on 2019-01-01
+        ("Atlantis", "ONBEKEND"),
+    ],
+)
 def test_home_municipality_name_maps_to_cbs_code(base, name, code):
-    got = base.query("select distinct origin_code from stg_duo_rows where kind = 'duo_po_pc4' "
-                     "and home_municipality_name = ? and reason_code is null", [name])
+    got = base.query(
+        "select distinct origin_code from stg_duo_rows where kind = 'duo_po_pc4' "
+        "and home_municipality_name = ? and reason_code is null",
+        [name],
+    )
     assert got == [(code,)]
 
 
@@ -136,15 +151,17 @@ def test_vo_files_of_both_header_generations_load_with_sector_vo_or_pro(base):
     got = base.query("""select file_name, school_location_id, sector, destination_code, origin_code
                         from stg_duo_rows where kind = 'duo_vo_pc4' and reason_code is null order by all""")
     old, new = base.files["vo_old"], base.files["vo_new"]
-    assert got == sorted([
-        (old, "02DQ00", "VO", "GM0518", "GM0629"),
-        (old, "02DQ00", "VO", "GM0518", "GM0518"),
-        (old, "04NF00", "PRO", "GM0518", "GM0603"),
-        (old, "04NF00", "PRO", "GM0518", "GM0394"),  # code 0393 merged away: successor
-        (new, "01GX00", "VO", "GM0503", "GM0503"),
-        (new, "01GX00", "VO", "GM0503", "GM1842"),
-        (new, "26MJ00", "PRO", "GM0503", "GM1783"),
-    ])
+    assert got == sorted(
+        [
+            (old, "02DQ00", "VO", "GM0518", "GM0629"),
+            (old, "02DQ00", "VO", "GM0518", "GM0518"),
+            (old, "04NF00", "PRO", "GM0518", "GM0603"),
+            (old, "04NF00", "PRO", "GM0518", "GM0394"),  # code 0393 merged away: successor
+            (new, "01GX00", "VO", "GM0503", "GM0503"),
+            (new, "01GX00", "VO", "GM0503", "GM1842"),
+            (new, "26MJ00", "PRO", "GM0503", "GM1783"),
+        ]
+    )
     assert base.query("select count_years from input_files where file_name = ?", [old]) == [([2024],)]
 
 
@@ -162,8 +179,12 @@ def test_school_catchment_and_profile(base):
     catchment = base.query("""select origin_code, students, students_low, students_high from school_catchment
                               where school_location_id = '05XZ00' order by origin_code""")
     assert catchment == [("BUITENLAND", 9, 9, 9), ("GM0503", 8, 8, 8), ("GM1783", 38, 38, 38), ("GM1900", 4, 4, 4)]
-    profile = dict(((s, c), (own, elsewhere, incoming)) for s, c, own, elsewhere, incoming in base.query(
-        "select sector, code, schooled_in_own, schooled_elsewhere, incoming from pub_municipality_profile"))
+    profile = dict(
+        ((s, c), (own, elsewhere, incoming))
+        for s, c, own, elsewhere, incoming in base.query(
+            "select sector, code, schooled_in_own, schooled_elsewhere, incoming from pub_municipality_profile"
+        )
+    )
     # Delft BO: 23 at home; 8 in Westland; incoming 7 (Rijswijk) + 13 (Den Haag)
     assert profile[("BO", "GM0503")] == (23, 8, 20)
 
@@ -171,7 +192,8 @@ def test_school_catchment_and_profile(base):
 def test_graph_files_are_written(base):
     folder = base.out_dir / "graph" / YEAR
     assert sorted(p.name for p in folder.glob("*.graphml")) == sorted(
-        f"{s}.graphml" for s in ("ALLE", "BO", "SO", "VSO", "VO", "PRO"))
+        f"{s}.graphml" for s in ("ALLE", "BO", "SO", "VSO", "VO", "PRO")
+    )
     g = nx.read_graphml(folder / "ALLE.graphml")
     assert set(F.BASE_REGION) <= set(g.nodes)
     assert base.query("select count(*) from graph_node_metrics where sector = 'ALLE' and in_region") == [(4,)]
@@ -181,5 +203,6 @@ def test_fixture_totals_are_the_true_sums_of_the_rows():
     # guards the hand-worked numbers above: the totals file holds what the rows really add up to
     true = F.location_totals(F.DELFT_ROWS + F.WESTLAND_ROWS + F.DENHAAG_ROWS)
     assert {s.location_id: t for s, t in true.items()} == {s.location_id: y[2024] for s, y in F.BASE_TOTALS.items()}
-    assert sum(F.BASE_EXACT_FLOWS.values()) == sum(r.total for r in F.DELFT_ROWS[:5] + F.WESTLAND_ROWS + F.DENHAAG_ROWS) \
-        + 25 + sum(sum(r.counts.values()) for r in F.VO_NEW_ROWS + F.VO_OLD_ROWS if r.home_no != "1842")
+    assert sum(F.BASE_EXACT_FLOWS.values()) == sum(
+        r.total for r in F.DELFT_ROWS[:5] + F.WESTLAND_ROWS + F.DENHAAG_ROWS
+    ) + 25 + sum(sum(r.counts.values()) for r in F.VO_NEW_ROWS + F.VO_OLD_ROWS if r.home_no != "1842")

@@ -137,15 +137,45 @@ def test_random_nine_digit_numbers_pass_about_one_in_eleven():
 # --------------------------------------------------------------------------- identifier names
 
 
-@pytest.mark.parametrize("name", ["student_id", "studentId", "leerlingnummer", "Leerling nr.", "client",
-                                  "BSN", "bsn_nummer", "Burgerservicenummer", "sofinummer", "pseudoniem",
-                                  "persoons_id", "id", "klantnr", "Pupil"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "student_id",
+        "studentId",
+        "leerlingnummer",
+        "Leerling nr.",
+        "client",
+        "BSN",
+        "bsn_nummer",
+        "Burgerservicenummer",
+        "sofinummer",
+        "pseudoniem",
+        "persoons_id",
+        "id",
+        "klantnr",
+        "Pupil",
+    ],
+)
 def test_identifier_names(name):
     assert is_identifier_column(name)
 
 
-@pytest.mark.parametrize("name", ["postcode", "telefoon", "telefoonnummer", "Phone number", "bedrag",
-                                  "amount", "iban", "school_year", "geboortedatum", "aantal", "sector"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "postcode",
+        "telefoon",
+        "telefoonnummer",
+        "Phone number",
+        "bedrag",
+        "amount",
+        "iban",
+        "school_year",
+        "geboortedatum",
+        "aantal",
+        "sector",
+    ],
+)
 def test_non_identifier_names(name):
     assert not is_identifier_column(name)
 
@@ -155,13 +185,15 @@ def test_non_identifier_names(name):
 
 def test_nine_digit_numbers_in_non_identifier_columns_not_flagged():
     bsns = valid_bsns(40, seed=1)
-    frame = pl.DataFrame({
-        "student_id": [f"p{i:04d}" for i in range(40)],
-        "postcode": bsns,
-        "telefoon": bsns,
-        "telefoonnummer": [int(b) for b in bsns],
-        "bedrag": bsns,
-    })
+    frame = pl.DataFrame(
+        {
+            "student_id": [f"p{i:04d}" for i in range(40)],
+            "postcode": bsns,
+            "telefoon": bsns,
+            "telefoonnummer": [int(b) for b in bsns],
+            "bedrag": bsns,
+        }
+    )
     assert find_bsn_columns(frame) == []
 
 
@@ -218,16 +250,24 @@ def _write(frame: pl.DataFrame, path: Path, *, delimiter: str = ",", encoding: s
     return path
 
 
-@pytest.mark.parametrize("name,delimiter,encoding", [
-    ("in.csv", ";", "cp1252"), ("in.csv", ",", "utf-8-sig"), ("in.parquet", ",", ""), ("in.xlsx", ",", ""),
-])
+@pytest.mark.parametrize(
+    "name,delimiter,encoding",
+    [
+        ("in.csv", ";", "cp1252"),
+        ("in.csv", ",", "utf-8-sig"),
+        ("in.parquet", ",", ""),
+        ("in.xlsx", ",", ""),
+    ],
+)
 def test_bsn_column_flagged_in_each_format(tmp_path, name, delimiter, encoding):
     bsns = valid_bsns(5, seed=5)
-    frame = pl.DataFrame({
-        "school_year": ["2023-2024"] * 6,
-        "student_id": ["", *bsns],
-        "gemeente": ["Café €", "Delft", "Delft", "Rijswijk", "Westland", "Zoetermeer"],
-    })
+    frame = pl.DataFrame(
+        {
+            "school_year": ["2023-2024"] * 6,
+            "student_id": ["", *bsns],
+            "gemeente": ["Café €", "Delft", "Delft", "Rijswijk", "Westland", "Zoetermeer"],
+        }
+    )
     path = _write(frame, tmp_path / name, delimiter=delimiter, encoding=encoding or "utf-8")
     table = read_table(path)
     assert table.columns[0] == "_row" and table["_row"].to_list() == [1, 2, 3, 4, 5, 6]
@@ -269,7 +309,9 @@ def test_refusal_message_names_file_column_row_and_fix():
 # --------------------------------------------------------------------------- HMAC
 
 
-@pytest.mark.parametrize("key", [b"k" * 16, bytes(range(64)), bytes(range(65)), b"\xff" * 200, "sleutel-é€".encode() * 2])
+@pytest.mark.parametrize(
+    "key", [b"k" * 16, bytes(range(64)), bytes(range(65)), b"\xff" * 200, "sleutel-é€".encode() * 2]
+)
 def test_duckdb_hmac_equals_python_hmac(key):
     values = ["123456782", "Zoë", "a", "x" * 300, "012345672"]
     con = _connect(key)
@@ -292,12 +334,14 @@ def _all_text(path: Path) -> bytes:
 
 def _source(tmp_path: Path, suffix: str) -> tuple[Path, list[str]]:
     bsns = valid_bsns(30, seed=9)
-    frame = pl.DataFrame({
-        "student_id": [None, "", *bsns[:28]],
-        "school_location_id": ["05YX12"] * 30,
-        "leerling_bsn": bsns[2:] + [None, "  "],
-        "birth_year": [str(2010 + i % 5) for i in range(30)],
-    })
+    frame = pl.DataFrame(
+        {
+            "student_id": [None, "", *bsns[:28]],
+            "school_location_id": ["05YX12"] * 30,
+            "leerling_bsn": bsns[2:] + [None, "  "],
+            "birth_year": [str(2010 + i % 5) for i in range(30)],
+        }
+    )
     return _write(frame, tmp_path / f"src{suffix}", delimiter=";"), bsns
 
 

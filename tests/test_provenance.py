@@ -22,9 +22,19 @@ import fixtures as F
 from grensverkeer.summary import print_summary
 
 YEAR = "2024-2025"
-LINKED_TABLES = ["raw_linked_schools", "raw_linked_enrolments", "raw_linked_support", "stg_linked_enrolments",
-                 "stg_linked_support", "int_pupil_support", "support_flows", "agreement_needs", "school_local_team",
-                 "school_coordination_load", "municipality_support_profile"]
+LINKED_TABLES = [
+    "raw_linked_schools",
+    "raw_linked_enrolments",
+    "raw_linked_support",
+    "stg_linked_enrolments",
+    "stg_linked_support",
+    "int_pupil_support",
+    "support_flows",
+    "agreement_needs",
+    "school_local_team",
+    "school_coordination_load",
+    "municipality_support_profile",
+]
 
 
 def _duo_only(root):
@@ -82,7 +92,8 @@ def test_a_duo_only_folder_relabels_nothing(after_duo_only):
     for table in LINKED_TABLES:
         assert after_duo_only.query(f"select distinct source from {table}") == [], table
     retracted = after_duo_only.query(
-        "select count(*) from input_files where kind like 'linked%' and retracted_at is not null")[0][0]
+        "select count(*) from input_files where kind like 'linked%' and retracted_at is not null"
+    )[0][0]
     assert retracted > 0
     # the demo-only school years left the marts and the exports
     assert after_duo_only.query("select count(*) from support_flows") == [(0,)]
@@ -126,8 +137,9 @@ def test_the_same_demo_files_stay_synthetic_when_the_marker_is_gone(tmp_path):
     linked = tmp_path / "input" / "linked"
     files = F.write_linked_handworked(linked)
     (linked / "SYNTHETIC").write_text("demo\n", encoding="utf-8")
-    region = F.write_linked_region(tmp_path / "region.toml", F.LINKED_MEMBERS, pair=F.LINKED_PAIR,
-                                   school=F.LINKED_SCHOOL)
+    region = F.write_linked_region(
+        tmp_path / "region.toml", F.LINKED_MEMBERS, pair=F.LINKED_PAIR, school=F.LINKED_SCHOOL
+    )
     warehouse = tmp_path / "warehouse.duckdb"
     first = F.run_with_region_file(tmp_path / "input", warehouse, tmp_path / "out1", region)
     assert first.outcome.failures == []

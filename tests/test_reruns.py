@@ -23,9 +23,21 @@ import pytest
 import fixtures as F
 
 Y24, Y23 = "2024-2025", "2023-2024"
-TABLES = ["raw_rows", "raw_cells", "raw_location_totals", "stg_duo_rows", "stg_duo_cells", "stg_location_totals",
-          "rejected_rows", "int_cell_estimates", "municipality_flows", "school_catchment", "pub_municipality_profile", "pub_flows",
-          "graph_node_metrics"]
+TABLES = [
+    "raw_rows",
+    "raw_cells",
+    "raw_location_totals",
+    "stg_duo_rows",
+    "stg_duo_cells",
+    "stg_location_totals",
+    "rejected_rows",
+    "int_cell_estimates",
+    "municipality_flows",
+    "school_catchment",
+    "pub_municipality_profile",
+    "pub_flows",
+    "graph_node_metrics",
+]
 
 # 2023: the old header generation, cp1252, ',' unquoted, CRLF, no PEILDATUM (year from the
 # file name). Totals 2023 in BASE_TOTALS: 04MF00 44 = 24 + 10 + 5 + 5, 00PZ00 17. Every
@@ -45,12 +57,21 @@ def snapshot(r: F.Run) -> dict:
         snap["counts"][t] = dict(r.query(f"select school_year, count(*) from {t} group by all"))
     for year in (Y23, Y24):
         snap[year] = {
-            "flows": r.query("select * exclude (origin_name, destination_name) from municipality_flows "
-                             "where school_year = ? order by all", [year]),
-            "rows": r.query("select file_name, line, reason_code, origin_code, destination_code, sector "
-                            "from stg_duo_rows where school_year = ? order by all", [year]),
-            "estimates": r.query("select file_name, line, cell_label, students, students_low, students_high "
-                                 "from int_cell_estimates where school_year = ? order by all", [year]),
+            "flows": r.query(
+                "select * exclude (origin_name, destination_name) from municipality_flows "
+                "where school_year = ? order by all",
+                [year],
+            ),
+            "rows": r.query(
+                "select file_name, line, reason_code, origin_code, destination_code, sector "
+                "from stg_duo_rows where school_year = ? order by all",
+                [year],
+            ),
+            "estimates": r.query(
+                "select file_name, line, cell_label, students, students_low, students_high "
+                "from int_cell_estimates where school_year = ? order by all",
+                [year],
+            ),
         }
     snap["input_files"] = r.query("select file_name, sha256, status from input_files order by all")
     return snap
@@ -73,8 +94,20 @@ def cli(root, input_dir, warehouse, out_dir, *options) -> tuple[int, str, str]:
             mp.setenv(var, "")  # restored (removed) afterwards: the CLI writes them into os.environ
         # (a live instance as Dagster's current one while definitions load: see fixtures.run)
         with DagsterInstance.ephemeral(), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = main(["run", "--input", str(input_dir), "--warehouse", str(warehouse), "--out", str(out_dir),
-                         "--region", str(region), *options])
+            code = main(
+                [
+                    "run",
+                    "--input",
+                    str(input_dir),
+                    "--warehouse",
+                    str(warehouse),
+                    "--out",
+                    str(out_dir),
+                    "--region",
+                    str(region),
+                    *options,
+                ]
+            )
     return code, out.getvalue() + err.getvalue(), out.getvalue()
 
 
@@ -98,8 +131,16 @@ def chain(tmp_path_factory):
     snaps.append(snapshot(runs[1]))  # same warehouse file
     accounted[3] = F.rows_accounted(runs[1])
 
-    F.write_po(folder / "2023" / "Delft-2023.csv", DELFT_2023, generation="old", peildatum=False,
-               encoding="cp1252", delimiter=",", quoting="none", newline="\r\n")
+    F.write_po(
+        folder / "2023" / "Delft-2023.csv",
+        DELFT_2023,
+        generation="old",
+        peildatum=False,
+        encoding="cp1252",
+        delimiter=",",
+        quoting="none",
+        newline="\r\n",
+    )
     runs[4] = F.run(folder, wh, out, F.BASE_REGION)
     snaps.append(snapshot(runs[4]))
     accounted[4] = F.rows_accounted(runs[4])
@@ -151,7 +192,9 @@ def test_new_school_year_adds_a_partition_without_touching_2024(chain):
     assert runs[4].outcome.failures == []
     assert accounted[4] == []
     assert snaps[3][Y24] == snaps[0][Y24]
-    assert {t: c.get(Y24) for t, c in snaps[3]["counts"].items()} == {t: c.get(Y24) for t, c in snaps[0]["counts"].items()}
+    assert {t: c.get(Y24) for t, c in snaps[3]["counts"].items()} == {
+        t: c.get(Y24) for t, c in snaps[0]["counts"].items()
+    }
     assert runs[4].flows(Y23) == {
         ("BO", "GM0503", "GM0503"): (24, 24, 24),
         ("BO", "GM0603", "GM0503"): (10, 10, 10),
@@ -159,8 +202,9 @@ def test_new_school_year_adds_a_partition_without_touching_2024(chain):
         ("BO", "GM0518", "GM0503"): (5, 5, 5),
         ("SO", "GM0503", "GM0503"): (17, 17, 17),
     }
-    assert runs[4].query("select count(*), count(*) filter (where reason_code is null) from stg_duo_rows "
-                         "where school_year = ?", [Y23]) == [(5, 5)]
+    assert runs[4].query(
+        "select count(*), count(*) filter (where reason_code is null) from stg_duo_rows where school_year = ?", [Y23]
+    ) == [(5, 5)]
 
 
 def test_broken_replacement_is_rejected_and_the_old_version_stops_counting(chain):
@@ -183,6 +227,8 @@ def test_broken_replacement_is_rejected_and_the_old_version_stops_counting(chain
     assert sorted(s for _, s in westland) == ["rejected", "retracted"]
     new_sha = F.sha256(runs[1].input_dir / "totally-random.txt")
     assert (new_sha, "rejected") in westland
-    rejected = runs[1].query("select line, column_name, reason_code from rejected_files where file_name = ? and sha256 = ?",
-                             ["totally-random.txt", new_sha])
+    rejected = runs[1].query(
+        "select line, column_name, reason_code from rejected_files where file_name = ? and sha256 = ?",
+        ["totally-random.txt", new_sha],
+    )
     assert rejected == [(1, "GEMEENTENAAM_LEERLING", "missing_columns")]

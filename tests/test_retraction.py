@@ -25,8 +25,11 @@ Y24, Y17 = "2024-2025", "2017-2018"
 
 
 def _counted_line(output: str, year: str) -> str:
-    return next(line.strip() for line in output.splitlines() if line.strip().startswith(f"{year} DUO:")
-                and "pupils counted" in line)
+    return next(
+        line.strip()
+        for line in output.splitlines()
+        if line.strip().startswith(f"{year} DUO:") and "pupils counted" in line
+    )
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +43,9 @@ def runs(tmp_path_factory):
     wh, out = root / "wh.duckdb", root / "out"
     args = ["run", "--input", str(folder), "--warehouse", str(wh), "--out", str(out)]
     first = F.cli_main(root, args)
-    lines = (folder / OLD).read_bytes().rstrip(b"\r\n").split(b"\r\n" if b"\r\n" in (folder / OLD).read_bytes() else b"\n")
+    lines = (
+        (folder / OLD).read_bytes().rstrip(b"\r\n").split(b"\r\n" if b"\r\n" in (folder / OLD).read_bytes() else b"\n")
+    )
     sep = b"\r\n" if b"\r\n" in (folder / OLD).read_bytes() else b"\n"
     (folder / NEW).write_bytes(sep.join(lines[:-10]) + sep)
     (folder / OLD).unlink()
@@ -48,10 +53,17 @@ def runs(tmp_path_factory):
     second = F.cli_main(root, args)
     fresh_root = root / "fresh"
     fresh_root.mkdir()
-    fresh = F.cli_main(fresh_root, ["run", "--input", str(folder), "--warehouse", str(fresh_root / "wh.duckdb"),
-                                    "--out", str(fresh_root / "out")])
-    return (F.Run(folder, wh, out, None, []), first, second,
-            F.Run(folder, fresh_root / "wh.duckdb", fresh_root / "out", None, []), fresh)
+    fresh = F.cli_main(
+        fresh_root,
+        ["run", "--input", str(folder), "--warehouse", str(fresh_root / "wh.duckdb"), "--out", str(fresh_root / "out")],
+    )
+    return (
+        F.Run(folder, wh, out, None, []),
+        first,
+        second,
+        F.Run(folder, fresh_root / "wh.duckdb", fresh_root / "out", None, []),
+        fresh,
+    )
 
 
 def test_first_run_counts_both_years(runs):
@@ -66,27 +78,36 @@ def test_after_the_correction_the_numbers_equal_a_fresh_run(runs):
     assert code == 0 and fresh_code == 0, output
     assert _counted_line(output, Y24) == _counted_line(fresh_output, Y24)
     assert _counted_line(output, Y24) != _counted_line(first[1], Y24)  # the withdrawn rows no longer count
-    flows = "select sector, origin_code, destination_code, round(students, 6), students_low, students_high " \
-            "from municipality_flows order by all"
+    flows = (
+        "select sector, origin_code, destination_code, round(students, 6), students_low, students_high "
+        "from municipality_flows order by all"
+    )
     assert r.query(flows) == fresh.query(flows)
-    assert r.query("select file_name, count(*) from raw_rows group by all order by all") == \
-        fresh.query("select file_name, count(*) from raw_rows group by all order by all")
+    assert r.query("select file_name, count(*) from raw_rows group by all order by all") == fresh.query(
+        "select file_name, count(*) from raw_rows group by all order by all"
+    )
 
 
 def test_retracted_versions_named_in_the_output_and_kept_in_input_files(runs):
     r, _, (_, output), *_ = runs
     for name in (OLD, "Midden-Delfland.csv"):
         assert f"file {name} is no longer in the input folder" in output
-        [(status, retracted_at, sha)] = r.query("select status, retracted_at, sha256 from input_files "
-                                                "where file_name = ?", [name])
+        [(status, retracted_at, sha)] = r.query(
+            "select status, retracted_at, sha256 from input_files where file_name = ?", [name]
+        )
         assert status == "retracted" and retracted_at is not None and sha == F.sha256(DUO / name)
     assert r.query("select status from input_files where file_name = ?", [NEW]) == [("loaded",)]
 
 
 def test_a_year_without_files_is_gone_from_tables_and_exports(runs):
     r, first, *_ = runs
-    tables = [t for (t,) in r.query("select distinct table_name from duckdb_columns() "
-                                    "where column_name = 'school_year' and schema_name = 'main'")]
+    tables = [
+        t
+        for (t,) in r.query(
+            "select distinct table_name from duckdb_columns() "
+            "where column_name = 'school_year' and schema_name = 'main'"
+        )
+    ]
     assert "municipality_flows" in tables and "raw_rows" in tables
     for table in tables:
         assert r.query(f"select count(*) from {table} where school_year = ?", [Y17]) == [(0,)], table

@@ -15,12 +15,28 @@ from grensverkeer.settings import load_region
 from grensverkeer.site import build_site
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE localhost"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE localhost",
+]
 # screenshots for a reviewer (build/ is not tracked)
 SHOTS = Path(__file__).resolve().parents[1] / "build" / "screenshots"
-TOP = ["index.html", "stromen.html", "kaart.html", "afspraken.html", "gemeenten.html", "scholen.html",
-       "factsheet/GM1783.html", "swv.html", "swv/PO2815.html"]
+TOP = [
+    "index.html",
+    "stromen.html",
+    "kaart.html",
+    "afspraken.html",
+    "gemeenten.html",
+    "scholen.html",
+    "factsheet/GM1783.html",
+    "swv.html",
+    "swv/PO2815.html",
+]
 
 
 @pytest.fixture(scope="session")
@@ -49,7 +65,12 @@ def test_site_files(site):
 def test_no_pupil_level_values(site, bundled):
     root, _ = site
     con = duckdb.connect(str(bundled.warehouse), read_only=True)
-    raw = [r[0] for r in con.execute("select raw_text from raw_linked_enrolments using sample 200 rows (reservoir, 1)").fetchall()]
+    raw = [
+        r[0]
+        for r in con.execute(
+            "select raw_text from raw_linked_enrolments using sample 200 rows (reservoir, 1)"
+        ).fetchall()
+    ]
     raw += [r[0] for r in con.execute("select raw_line from raw_rows using sample 200 rows (reservoir, 1)").fetchall()]
     con.close()
     hexid = re.compile(r"[0-9a-f]{64}", re.I)
@@ -96,8 +117,11 @@ def _strings(value):
 def figure_texts(html: str) -> list[str]:
     """Every text, hover text and custom data string of the Plotly figures of a page (tags removed)."""
     decoder = json.JSONDecoder()
-    return [re.sub(r"<[^>]+>", " ", s) for m in FIGURE_TEXT.finditer(html)
-            for s in _strings(decoder.raw_decode(html, m.end())[0])]
+    return [
+        re.sub(r"<[^>]+>", " ", s)
+        for m in FIGURE_TEXT.finditer(html)
+        for s in _strings(decoder.raw_decode(html, m.end())[0])
+    ]
 
 
 def small_counts_in_figures(html: str) -> list[str]:
@@ -108,26 +132,29 @@ def test_small_count_in_a_figure_text_is_found():
     page = 'Plotly.newPlot("f", [{"text": [["12", "x"]], "customdata": ["Delft \\u2192 Rijswijk: 3 leerlingen"]}])'
     assert small_counts_in_figures(page) == ["Delft \u2192 Rijswijk: 3 leerlingen"]
     assert small_counts_in_figures('{"hovertext": ["<b>Delft</b><br>2 eigen"], "text": "deelregio 1"}') == [
-        " Delft  2 eigen"]
+        " Delft  2 eigen"
+    ]
 
 
 def test_no_small_count_as_number(site):
-    """Every count of pupils with support printed in a table (class n) or a figure text on the agreements
-    page is a label: never 1-4. (DUO's open figures are public and may show 1-4: docs/disclosure.md.)"""
+    """Every count of pupils with support printed in a table (class n), a matrix cell or a figure text on
+    the agreements page is a label: never 1-4. (DUO's open figures are public and may show 1-4:
+    docs/disclosure.md.)"""
     root, _ = site
     td = re.compile(r'<td class="n">(.*?)</td>')
-    texts = 0
+    matrix = re.compile(r'<button type="button" data-paar="[^"]*"[^>]*>(.*?)</button>')
+    labels = 0
     for f in [root / "afspraken.html"]:  # the other pages also show DUO's public figures, which may be 1-4
         text = f.read_text(encoding="utf-8")
-        for v in td.findall(text):
-            v = re.sub(r"<[^>]+>", "", v).replace(" (geschat)", "")
+        for v in td.findall(text) + matrix.findall(text):
+            v = re.sub(r"<[^>]+>", "", v).replace(" (geschat)", "").strip()
             assert v not in {"1", "2", "3", "4"}, (f, v)
-        texts += len(figure_texts(text))
+        labels += len(matrix.findall(text)) + len(figure_texts(text))
         assert small_counts_in_figures(text) == [], f
         for m in re.finditer(r'"value":\[([^\]]*)\]', text):  # Sankey link widths
             nums = [float(x) for x in m.group(1).split(",") if x]
             assert not any(x in (1.0, 2.0, 3.0, 4.0) for x in nums), f
-    assert texts > 0, "the figure-text pattern no longer finds the figures' labels"
+    assert labels > 0, "the patterns no longer find the agreement matrix's labels"
 
 
 @pytest.fixture(scope="session")
@@ -146,7 +173,10 @@ def _open(browser, path: Path):
     errors, outside = [], []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(("file://", "data:", "blob:", "about:")) else None)
+    page.on(
+        "request",
+        lambda r: outside.append(r.url) if not r.url.startswith(("file://", "data:", "blob:", "about:")) else None,
+    )
     page.set_default_timeout(120_000)  # a shared, busy machine: loading is slow, not wrong (speed: benchmarks/)
     page.goto(path.as_uri())
     page.wait_for_load_state("load")
@@ -164,13 +194,21 @@ def test_pages_in_browser(site, browser, bundled):
     root, _ = site
     shots = SHOTS
     shots.mkdir(parents=True, exist_ok=True)
-    pages = [root / p for p in TOP] + sorted((root / "gemeente").glob("*.html")) + sorted((root / "school").glob("*.html"))[:5]
+    pages = (
+        [root / p for p in TOP]
+        + sorted((root / "gemeente").glob("*.html"))
+        + sorted((root / "school").glob("*.html"))[:5]
+    )
     for path in pages:
         page, errors, outside = _open(browser, path)
-        visible = page.evaluate("() => Array.from(document.querySelectorAll('.fig[data-fig]')).filter(d => !d.closest('.verborgen')).length")
+        visible = page.evaluate(
+            "() => Array.from(document.querySelectorAll('.fig[data-fig]')).filter(d => !d.closest('.verborgen')).length"
+        )
         assert _rendered(page) == visible, path
         assert page.evaluate("document.documentElement.scrollHeight") < 10_000, path  # at 1400 px wide
-        page.screenshot(path=str(shots / (path.relative_to(root).as_posix().replace("/", "_") + ".png")), full_page=True)
+        page.screenshot(
+            path=str(shots / (path.relative_to(root).as_posix().replace("/", "_") + ".png")), full_page=True
+        )
         assert errors == [], (path, errors)
         assert outside == [], (path, outside)
         page.close()
@@ -205,15 +243,21 @@ def test_year_and_sector_controls(site, browser, name):
         assert sectors
         for sector in sectors:
             page.select_option("#kies-sector", sector)
-            shown = page.eval_on_selector_all("[data-groep]:not(.verborgen)", "es => es.map(e => e.getAttribute('data-groep'))")
+            shown = page.eval_on_selector_all(
+                "[data-groep]:not(.verborgen)", "es => es.map(e => e.getAttribute('data-groep'))"
+            )
             assert shown == [f"jaar={year} sector={sector}"]
             assert _rendered(page) >= 1
             seen.add(page.inner_text("[data-groep]:not(.verborgen) h2"))
     assert len(seen) > 1  # the controls change what is shown
     if name == "kaart.html":
-        before = page.evaluate("() => document.querySelector('[data-groep]:not(.verborgen) .fig').data.filter(t => t.visible !== false).length")
+        before = page.evaluate(
+            "() => document.querySelector('[data-groep]:not(.verborgen) .fig').data.filter(t => t.visible !== false).length"
+        )
         page.select_option("#kies-topn", "5")
-        after = page.evaluate("() => document.querySelector('[data-groep]:not(.verborgen) .fig').data.filter(t => t.visible !== false).length")
+        after = page.evaluate(
+            "() => document.querySelector('[data-groep]:not(.verborgen) .fig').data.filter(t => t.visible !== false).length"
+        )
         assert after < before
     assert errors == [] and outside == []
     page.close()
@@ -249,8 +293,9 @@ def test_derived_numbers_are_true_or_least_values(bundled):
         for m in pub.region.codes:
             lab = derived.get(f"elders|{year}|{ALLE}|{m}")
             value = sum(true[f"woon|{year}|{s}|{m}"] - true[f"f|{year}|{s}|{m}|{m}"] for s in y.sectors)
-            assert lab is not None and (int(lab) == value if lab.isdigit() else 1 <= value <= 4 if lab == "<5"
-                                        else int(lab[1:]) <= value), (year, m, lab)
+            assert lab is not None and (
+                int(lab) == value if lab.isdigit() else 1 <= value <= 4 if lab == "<5" else int(lab[1:]) <= value
+            ), (year, m, lab)
 
 
 def test_agreement_matrix_answers_which_schools_need_an_agreement(site, browser):
@@ -317,6 +362,7 @@ def test_years_from_different_sources_are_not_one_trend(site, bundled):
     names its source, and no trend line joins a DUO year to a synthetic one."""
     root, _ = site
     from grensverkeer.site.publish import build_publication
+
     con = duckdb.connect(str(bundled.warehouse), read_only=True)
     try:
         years = build_publication(con, load_region(), DisclosureSettings()).years
@@ -328,8 +374,13 @@ def test_years_from_different_sources_are_not_one_trend(site, bundled):
     assert "de schooljaren komen uit verschillende bronnen" in index
     assert index.count('class="kaartje"') == index.count('<div class="bron">Bron: ')
     import json
+
     for f in sorted((root / "gemeente").glob("*.html")):
-        figs = json.loads(re.search(r"var FIGS = (\{.*?\}); var FLOWS", f.read_text(encoding="utf-8"), re.S).group(1).replace("<\\/", "</"))
+        figs = json.loads(
+            re.search(r"var FIGS = (\{.*?\}); var FLOWS", f.read_text(encoding="utf-8"), re.S)
+            .group(1)
+            .replace("<\\/", "</")
+        )
         for trace in figs["trend"]["data"]:
             assert len({sources[x] for x in trace["x"]}) == 1, (f.name, trace["name"], trace["x"])
 
@@ -359,7 +410,8 @@ def test_map_filters_by_municipality_and_direction(site, browser):
     ods = page.evaluate(f"() => FLOWS[document.querySelector('{fig}').getAttribute('data-fig')].od")
     visible = lambda: page.evaluate(  # noqa: E731
         f"() => {{ const d = document.querySelector('{fig}'), i = FLOWS[d.getAttribute('data-fig')];"
-        " return i.od.filter((_, n) => d.data[i.start + n].visible !== false); }")
+        " return i.od.filter((_, n) => d.data[i.start + n].visible !== false); }"
+    )
     assert len(visible()) == len(ods)
     page.select_option("#kies-gemeente", ["GM0503"])  # Delft
     page.select_option("#kies-richting", "in")
@@ -381,10 +433,16 @@ def test_a_page_per_swv_of_the_region(site, bundled):
     root, _ = site
     con = duckdb.connect(str(bundled.warehouse), read_only=True)
     try:
-        swvs = {r[0] for r in con.execute(
-            "select po_swv from ref_swv_pc4 where municipality_code in (select code from ref_region_members) union "
-            "select vo_swv from ref_swv_pc4 where municipality_code in (select code from ref_region_members)").fetchall()}
-        split = con.execute("select count(distinct po_swv) from ref_swv_pc4 where municipality_code = 'GM1842'").fetchall()
+        swvs = {
+            r[0]
+            for r in con.execute(
+                "select po_swv from ref_swv_pc4 where municipality_code in (select code from ref_region_members) union "
+                "select vo_swv from ref_swv_pc4 where municipality_code in (select code from ref_region_members)"
+            ).fetchall()
+        }
+        split = con.execute(
+            "select count(distinct po_swv) from ref_swv_pc4 where municipality_code = 'GM1842'"
+        ).fetchall()
     finally:
         con.close()
     assert {"PO2815", "VO2806", "PO2802", "PO2803"} <= swvs and split == [(2,)]  # Midden-Delfland is split by PC4

@@ -75,7 +75,10 @@ def test_csv_neutralises_text_that_excel_would_evaluate(run):
             values = frame[column].drop_nulls()
             assert not values.str.contains(r"^[=+@\t\r]").any(), (path.name, column)
             # '-' only as the sign of a number
-            assert values.filter(values.str.starts_with("-")).str.contains(r"^-[0-9]+([.,][0-9]+)?$").all(), (path.name, column)
+            assert values.filter(values.str.starts_with("-")).str.contains(r"^-[0-9]+([.,][0-9]+)?$").all(), (
+                path.name,
+                column,
+            )
             seen |= set(values.filter(values.is_in(["'" + n for n in NAMES])).to_list())
     assert seen == {"'" + n for n in NAMES}
 
@@ -94,17 +97,34 @@ def test_site_escapes_the_names(run):
     pages = {p: p.read_text(encoding="utf-8") for p in (run.out_dir / "site").rglob("*.html")}
     school_page = pages[run.out_dir / "site" / "school" / "11AA00.html"]
     # escaped, in either spelling of the entities (html.escape: &quot;, Jinja2/markupsafe: &#34;)
-    assert any(e in school_page for e in (html.escape(SCHOOL), html.escape(SCHOOL, quote=False), str(markupsafe.escape(SCHOOL))))
+    assert any(
+        e in school_page
+        for e in (html.escape(SCHOOL), html.escape(SCHOOL, quote=False), str(markupsafe.escape(SCHOOL)))
+    )
     for path, text in pages.items():
         assert SCHOOL not in text, path  # the quotes are always escaped
         assert "<b>vet</b>" not in text, path
         assert not re.search(r'href="http://x\.invalid', text), path
 
 
-@pytest.mark.parametrize("value, expected", [
-    ("=1+1", "'=1+1"), ("+31 70 123", "'+31 70 123"), ("-Delft", "'-Delft"), ("@SUM(A1)", "'@SUM(A1)"),
-    ("\tcmd", "'\tcmd"), ("\rcmd", "'\rcmd"), ("Delft", "Delft"), ("-3", "-3"), ("+5", "+5"), ("-2,5", "-2,5"),
-    ("-1+1", "'-1+1"), ("<5", "<5"), ("", ""), (None, None),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("=1+1", "'=1+1"),
+        ("+31 70 123", "'+31 70 123"),
+        ("-Delft", "'-Delft"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tcmd", "'\tcmd"),
+        ("\rcmd", "'\rcmd"),
+        ("Delft", "Delft"),
+        ("-3", "-3"),
+        ("+5", "+5"),
+        ("-2,5", "-2,5"),
+        ("-1+1", "'-1+1"),
+        ("<5", "<5"),
+        ("", ""),
+        (None, None),
+    ],
+)
 def test_neutralise(value, expected):
     assert pl.select(neutralise(pl.lit(value, dtype=pl.String))).item() == expected

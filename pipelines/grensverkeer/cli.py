@@ -55,11 +55,15 @@ def _environment_message(exc: BaseException, warehouse: Path) -> str | None:
 
     text = str(exc)
     if isinstance(exc, duckdb.IOException) and "lock" in text.lower():
-        return (f"the warehouse {warehouse} is in use by another program (another grensverkeer run, or a DuckDB "
-                "session that has it open): close that first, or wait for the run to finish, then run again")
+        return (
+            f"the warehouse {warehouse} is in use by another program (another grensverkeer run, or a DuckDB "
+            "session that has it open): close that first, or wait for the run to finish, then run again"
+        )
     if isinstance(exc, OSError) and exc.errno == errno.ENOSPC or "No space left on device" in text:
-        return (f"the disk is full while writing the warehouse {warehouse} or the output: free some space and "
-                "run again (nothing of this run was published)")
+        return (
+            f"the disk is full while writing the warehouse {warehouse} or the output: free some space and "
+            "run again (nothing of this run was published)"
+        )
     return None
 
 
@@ -132,8 +136,10 @@ def _run(args: argparse.Namespace) -> int:
             outcome = run_pipeline(*paths, instance=instance, only_years=args.school_year or None, progress=progress)
     years, failures = outcome.school_years, outcome.failures
     for name in outcome.retracted:
-        print(f"grensverkeer: file {shown_name(name)} is no longer in the input folder (removed or replaced): "
-              "its rows no longer count; input_files keeps the version as 'retracted'")
+        print(
+            f"grensverkeer: file {shown_name(name)} is no longer in the input folder (removed or replaced): "
+            "its rows no longer count; input_files keeps the version as 'retracted'"
+        )
     # Rejections first, above the summary: a run that refused input must not look normal.
     # --quiet: the summary is still worked out (it finds the rejected files), not printed.
     summary = io.StringIO()
@@ -162,8 +168,13 @@ def export(args: argparse.Namespace) -> int:
     if not warehouse.exists():
         print(f"grensverkeer: no warehouse at {warehouse}: run `grensverkeer run` first", file=sys.stderr)
         return 2
-    outcome = run_exports(warehouse, settings.out_dir(), settings.region_file(), instance=DagsterInstance.get(),
-                          only_years=args.school_year or None)
+    outcome = run_exports(
+        warehouse,
+        settings.out_dir(),
+        settings.region_file(),
+        instance=DagsterInstance.get(),
+        only_years=args.school_year or None,
+    )
     for year in outcome.school_years:
         print(f"grensverkeer: exports for {year} in {settings.out_dir() / 'exports' / year}")
     for f in outcome.failures:
@@ -187,20 +198,35 @@ def main(argv: list[str] | None = None) -> int:
         # DuckDB and plotly; the run Dagster and Great Expectations: seconds), so that the
         # first line is on screen at once.
         print("grensverkeer: building the warehouse (loading Dagster, DuckDB and Polars ...)", flush=True)
-    parser = argparse.ArgumentParser(prog="grensverkeer", description="Cross-border pupil flows for a youth-care region.")
+    parser = argparse.ArgumentParser(
+        prog="grensverkeer", description="Cross-border pupil flows for a youth-care region."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     p_run = sub.add_parser("run", help="run the whole pipeline in-process on an input folder")
-    p_run.add_argument("--input", help=f"folder with DUO files (default: {settings.DEFAULT_INPUT_DIR.relative_to(settings.PROJECT_ROOT)})")
+    p_run.add_argument(
+        "--input",
+        help=f"folder with DUO files (default: {settings.DEFAULT_INPUT_DIR.relative_to(settings.PROJECT_ROOT)})",
+    )
     p_run.add_argument("--warehouse", help="DuckDB file (default: data/warehouse.duckdb)")
     p_run.add_argument("--out", help="output folder (default: build/)")
     p_run.add_argument("--region", help="region config (default: data/regions/haaglanden.toml)")
-    p_run.add_argument("--school-year", action="append", metavar="YYYY-YYYY",
-                       help="compute only this school year (repeatable); default: every year in the input")
-    p_run.add_argument("--quiet", action="store_true",
-                       help="print nothing but problems (for cron); the exit code says whether it worked")
-    p_run.add_argument("--no-run-history", action="store_true",
-                       help="do not record the run in DAGSTER_HOME (by default every run shows in `grensverkeer ui`)")
+    p_run.add_argument(
+        "--school-year",
+        action="append",
+        metavar="YYYY-YYYY",
+        help="compute only this school year (repeatable); default: every year in the input",
+    )
+    p_run.add_argument(
+        "--quiet",
+        action="store_true",
+        help="print nothing but problems (for cron); the exit code says whether it worked",
+    )
+    p_run.add_argument(
+        "--no-run-history",
+        action="store_true",
+        help="do not record the run in DAGSTER_HOME (by default every run shows in `grensverkeer ui`)",
+    )
     p_run.add_argument("--keep-run-history", action="store_true", help=argparse.SUPPRESS)  # the default now
     p_run.set_defaults(func=run)
 
@@ -208,7 +234,9 @@ def main(argv: list[str] | None = None) -> int:
     p_export.add_argument("--warehouse", help="DuckDB file (default: data/warehouse.duckdb)")
     p_export.add_argument("--out", help="output folder (default: build/); exports go to OUT/exports/<school_year>/")
     p_export.add_argument("--region", help="region config (default: data/regions/haaglanden.toml)")
-    p_export.add_argument("--school-year", action="append", metavar="YYYY-YYYY", help="only this school year (repeatable)")
+    p_export.add_argument(
+        "--school-year", action="append", metavar="YYYY-YYYY", help="only this school year (repeatable)"
+    )
     p_export.set_defaults(func=export)
 
     p_ui = sub.add_parser("ui", help="open the Dagster UI on this project")

@@ -66,29 +66,46 @@ NEIGHBOUR_KM = 15.0
 MOVE_SHARE = 0.03
 SIZE_DRIFT = 0.02
 ID_SALT = "grensverkeer-demo"
-PARQUET_OPTS = dict(compression="zstd", compression_level=3, row_group_size=1_000_000,
-                    write_statistics=True, version="2.6", data_page_version="1.0")
+PARQUET_OPTS = dict(
+    compression="zstd",
+    compression_level=3,
+    row_group_size=1_000_000,
+    write_statistics=True,
+    version="2.6",
+    data_page_version="1.0",
+)
 
-ENROLMENT_SCHEMA = pa.schema([
-    ("school_year", pa.string()),
-    ("student_id", pa.string()),
-    ("school_location_id", pa.string()),
-    ("sector", pa.string()),
-    ("residence_municipality_code", pa.string()),
-    ("residence_postcode4", pa.string()),
-    ("birth_year", pa.int32()),
-])
-SUPPORT_SCHEMA = pa.schema([
-    ("student_id", pa.string()),
-    ("support_domain", pa.string()),
-    ("support_type", pa.string()),
-    ("responsible_municipality_code", pa.string()),
-    ("local_team", pa.string()),
-    ("start_date", pa.date32()),
-    ("end_date", pa.date32()),
-])
-SCHOOL_COLUMNS = ["school_location_id", "school_name", "sector", "municipality_code",
-                  "latitude", "longitude", "swv_code"]
+ENROLMENT_SCHEMA = pa.schema(
+    [
+        ("school_year", pa.string()),
+        ("student_id", pa.string()),
+        ("school_location_id", pa.string()),
+        ("sector", pa.string()),
+        ("residence_municipality_code", pa.string()),
+        ("residence_postcode4", pa.string()),
+        ("birth_year", pa.int32()),
+    ]
+)
+SUPPORT_SCHEMA = pa.schema(
+    [
+        ("student_id", pa.string()),
+        ("support_domain", pa.string()),
+        ("support_type", pa.string()),
+        ("responsible_municipality_code", pa.string()),
+        ("local_team", pa.string()),
+        ("start_date", pa.date32()),
+        ("end_date", pa.date32()),
+    ]
+)
+SCHOOL_COLUMNS = [
+    "school_location_id",
+    "school_name",
+    "sector",
+    "municipality_code",
+    "latitude",
+    "longitude",
+    "swv_code",
+]
 
 NAME_KEY_SQL = "trim(regexp_replace(upper(strip_accents({})), '[^A-Z0-9]+', ' ', 'g'))"
 
@@ -100,6 +117,7 @@ def school_year(year: int) -> str:
 # --------------------------------------------------------------------------------------
 # reading the bundled public data
 # --------------------------------------------------------------------------------------
+
 
 def _duo_cells(con: duckdb.DuckDBPyConnection, data_dir: Path) -> pl.DataFrame:
     """Non-zero age cells of the nine DUO 2024 municipality files, sorted."""
@@ -114,7 +132,7 @@ def _duo_cells(con: duckdb.DuckDBPyConnection, data_dir: Path) -> pl.DataFrame:
                                header = true, union_by_name = true)""")
     return con.sql(f"""
         with name_codes as (
-            select distinct {NAME_KEY_SQL.format('name')} as k, code
+            select distinct {NAME_KEY_SQL.format("name")} as k, code
             from read_csv('{variants}', all_varchar = true)
         ), cells as (
             unpivot duo_raw on columns('^LEEFTIJD_') into name age_col value cell
@@ -131,7 +149,7 @@ def _duo_cells(con: duckdb.DuckDBPyConnection, data_dir: Path) -> pl.DataFrame:
                c.cell = '<5' as masked,
                case when c.cell = '<5' then 0 else cast(c.cell as integer) end as value
         from cells c
-        left join name_codes n on n.k = {NAME_KEY_SQL.format('c.GEMEENTENAAM_LEERLING')}
+        left join name_codes n on n.k = {NAME_KEY_SQL.format("c.GEMEENTENAAM_LEERLING")}
         where c.cell <> '0'
         order by all
     """).pl()
@@ -142,14 +160,15 @@ def _school_locations(data_dir: Path) -> pl.DataFrame:
     return (
         pl.read_csv(data_dir / "reference" / "school_locations.csv", infer_schema_length=0)
         .unique("school_location_id", keep="first", maintain_order=True)
-        .with_columns(pl.col("latitude", "longitude").cast(pl.Float64),
-                      pl.col("pupils").cast(pl.Float64))
+        .with_columns(pl.col("latitude", "longitude").cast(pl.Float64), pl.col("pupils").cast(pl.Float64))
     )
 
 
 def _pc4_centroids(data_dir: Path) -> pl.DataFrame:
-    return pl.read_csv(data_dir / "reference" / "pc4_centroids.csv",
-                       schema={"pc4": pl.String, "latitude": pl.Float64, "longitude": pl.Float64})
+    return pl.read_csv(
+        data_dir / "reference" / "pc4_centroids.csv",
+        schema={"pc4": pl.String, "latitude": pl.Float64, "longitude": pl.Float64},
+    )
 
 
 def _haversine_km(lat1, lon1, lat2, lon2):
@@ -172,8 +191,14 @@ def _draw_per_row(rng: np.random.Generator, weights: np.ndarray, rows: np.ndarra
 # the pupils of the DUO year
 # --------------------------------------------------------------------------------------
 
-BASE_COLUMNS = ["sector", "school_location_id", "school_municipality_code",
-                "residence_municipality_code", "residence_postcode4", "birth_year"]
+BASE_COLUMNS = [
+    "sector",
+    "school_location_id",
+    "school_municipality_code",
+    "residence_municipality_code",
+    "residence_postcode4",
+    "birth_year",
+]
 
 
 def _po_pupils(cells: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
@@ -190,20 +215,23 @@ def _po_pupils(cells: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
 
 
 def _vo_candidate_schools(locations: pl.DataFrame, homes: pl.DataFrame, region_codes: list[str]) -> pl.DataFrame:
-    vo = locations.filter(pl.col("sector").is_in(["VO", "PRO"]),
-                          pl.col("latitude").is_not_null(), pl.col("longitude").is_not_null())
-    d = _haversine_km(homes["latitude"].to_numpy()[:, None], homes["longitude"].to_numpy()[:, None],
-                      vo["latitude"].to_numpy()[None, :], vo["longitude"].to_numpy()[None, :])
+    vo = locations.filter(
+        pl.col("sector").is_in(["VO", "PRO"]), pl.col("latitude").is_not_null(), pl.col("longitude").is_not_null()
+    )
+    d = _haversine_km(
+        homes["latitude"].to_numpy()[:, None],
+        homes["longitude"].to_numpy()[:, None],
+        vo["latitude"].to_numpy()[None, :],
+        vo["longitude"].to_numpy()[None, :],
+    )
     near = d.min(axis=0) <= NEIGHBOUR_KM
     vo = vo.filter(pl.Series(near) | pl.col("municipality_code").is_in(region_codes))
-    return (
-        vo.with_columns(size=pl.col("pupils").fill_null(pl.col("pupils").median().over("sector")))
-        .sort("school_location_id")
+    return vo.with_columns(size=pl.col("pupils").fill_null(pl.col("pupils").median().over("sector"))).sort(
+        "school_location_id"
     )
 
 
-def _vo_pupils(vo_schools: pl.DataFrame, homes: pl.DataFrame,
-               rng: np.random.Generator) -> pl.DataFrame:
+def _vo_pupils(vo_schools: pl.DataFrame, homes: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
     n_home = rng.poisson(VO_PER_BO * homes["bo_pupils"].to_numpy())
     home_row = np.repeat(np.arange(homes.height), n_home)
     n = len(home_row)
@@ -213,21 +241,33 @@ def _vo_pupils(vo_schools: pl.DataFrame, homes: pl.DataFrame,
     hl, hn = homes["latitude"].to_numpy(), homes["longitude"].to_numpy()
     for sec in ("VO", "PRO"):
         sch = vo_schools.filter(pl.col("sector") == sec)
-        dist = _haversine_km(hl[:, None], hn[:, None],
-                             sch["latitude"].to_numpy()[None, :], sch["longitude"].to_numpy()[None, :])
+        dist = _haversine_km(
+            hl[:, None], hn[:, None], sch["latitude"].to_numpy()[None, :], sch["longitude"].to_numpy()[None, :]
+        )
         weights = sch["size"].to_numpy()[None, :] ** GRAVITY_SIZE_EXP * np.exp(-dist / GRAVITY_DECAY_KM)
         mine = np.flatnonzero(sector == sec)
         school[mine] = sch["school_location_id"].to_numpy()[_draw_per_row(rng, weights, home_row[mine])]
-    pupils = pl.DataFrame({
-        "home_row": home_row, "sector": sector, "school_location_id": school.astype(str),
-        "birth_year": (DUO_YEAR - age).astype(np.int32),
-    })
+    pupils = pl.DataFrame(
+        {
+            "home_row": home_row,
+            "sector": sector,
+            "school_location_id": school.astype(str),
+            "birth_year": (DUO_YEAR - age).astype(np.int32),
+        }
+    )
     return (
-        pupils
-        .join(homes.with_row_index("home_row").with_columns(pl.col("home_row").cast(pl.Int64)),
-              on="home_row", how="left", maintain_order="left")
-        .join(vo_schools.select("school_location_id", school_municipality_code="municipality_code"),
-              on="school_location_id", how="left", maintain_order="left")
+        pupils.join(
+            homes.with_row_index("home_row").with_columns(pl.col("home_row").cast(pl.Int64)),
+            on="home_row",
+            how="left",
+            maintain_order="left",
+        )
+        .join(
+            vo_schools.select("school_location_id", school_municipality_code="municipality_code"),
+            on="school_location_id",
+            how="left",
+            maintain_order="left",
+        )
         .select(BASE_COLUMNS)
     )
 
@@ -236,14 +276,18 @@ def _vo_pupils(vo_schools: pl.DataFrame, homes: pl.DataFrame,
 # earlier school years
 # --------------------------------------------------------------------------------------
 
+
 def _move_some(pupils: pl.DataFrame, schools_by_group: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
     """About MOVE_SHARE of the pupils get another school of their sector in their school's municipality."""
     n = pupils.height
     movers = rng.random(n) < MOVE_SHARE
     u = rng.random(n)
     ctx = pupils.select("sector", "school_municipality_code", "school_location_id").join(
-        schools_by_group, on=["sector", "school_municipality_code", "school_location_id"],
-        how="left", maintain_order="left")
+        schools_by_group,
+        on=["sector", "school_municipality_code", "school_location_id"],
+        how="left",
+        maintain_order="left",
+    )
     pos = ctx["pos"].to_numpy()
     size = ctx["group_size"].to_numpy()
     offset = ctx["group_offset"].to_numpy()
@@ -255,21 +299,31 @@ def _move_some(pupils: pl.DataFrame, schools_by_group: pl.DataFrame, rng: np.ran
     return pupils.with_columns(school_location_id=pl.Series(new_school, dtype=pl.String))
 
 
-def _earlier_year(later: pl.DataFrame, year: int, base: pl.DataFrame, base_counts: pl.DataFrame,
-                  schools_by_group: pl.DataFrame, next_pid: int, rng: np.random.Generator) -> pl.DataFrame:
+def _earlier_year(
+    later: pl.DataFrame,
+    year: int,
+    base: pl.DataFrame,
+    base_counts: pl.DataFrame,
+    schools_by_group: pl.DataFrame,
+    next_pid: int,
+    rng: np.random.Generator,
+) -> pl.DataFrame:
     factor = 1.0 + rng.uniform(-SIZE_DRIFT, SIZE_DRIFT)
     targets = base_counts.select("sector", "age", target=(pl.col("n") * factor).round().cast(pl.Int64))
     carried = (
         later.with_columns(age=(year - pl.col("birth_year")).cast(pl.Int64), u=pl.Series(rng.random(later.height)))
         .filter(pl.col("age") >= MIN_AGE)
         .join(targets, on=["sector", "age"], how="left", maintain_order="left")
-        .with_columns(pl.col("target").fill_null(0),
-                      rank=pl.col("u").rank("ordinal").over(["sector", "age"]))
+        .with_columns(pl.col("target").fill_null(0), rank=pl.col("u").rank("ordinal").over(["sector", "age"]))
     )
     kept = carried.filter(pl.col("rank") <= pl.col("target"))
     shortfall = (
-        targets.join(carried.group_by("sector", "age").agg(available=pl.len()),
-                     on=["sector", "age"], how="left", maintain_order="left")
+        targets.join(
+            carried.group_by("sector", "age").agg(available=pl.len()),
+            on=["sector", "age"],
+            how="left",
+            maintain_order="left",
+        )
         .with_columns(missing=(pl.col("target") - pl.col("available").fill_null(0)).clip(lower_bound=0))
         .filter(pl.col("missing") > 0)
         .join(base_counts, on=["sector", "age"], how="inner", maintain_order="left")
@@ -284,27 +338,32 @@ def _earlier_year(later: pl.DataFrame, year: int, base: pl.DataFrame, base_count
     rows = start + np.floor(rng.random(len(start)) * size).astype(np.int64)
     new = (
         base[rows]
-        .with_columns(birth_year=(year - pl.col("age")).cast(pl.Int32),
-                      pid=pl.int_range(next_pid, next_pid + len(rows), dtype=pl.Int64))
+        .with_columns(
+            birth_year=(year - pl.col("age")).cast(pl.Int32),
+            pid=pl.int_range(next_pid, next_pid + len(rows), dtype=pl.Int64),
+        )
         .select(later.columns)
     )
     return pl.concat([kept, new]).sort("pid")
 
 
 def _build_years(base: pl.DataFrame, years: list[int], rng: np.random.Generator) -> dict[int, pl.DataFrame]:
-    base = base.with_columns(age=(DUO_YEAR - pl.col("birth_year")).cast(pl.Int64)).sort(
-        "sector", "age", "pid")
+    base = base.with_columns(age=(DUO_YEAR - pl.col("birth_year")).cast(pl.Int64)).sort("sector", "age", "pid")
     base_counts = (
-        base.group_by("sector", "age", maintain_order=True).agg(n=pl.len())
+        base.group_by("sector", "age", maintain_order=True)
+        .agg(n=pl.len())
         .with_columns(offset=pl.col("n").cum_sum() - pl.col("n"))
     )
     schools_by_group = (
-        base.select("sector", "school_municipality_code", "school_location_id").unique()
+        base.select("sector", "school_municipality_code", "school_location_id")
+        .unique()
         .sort("sector", "school_municipality_code", "school_location_id")
         .with_row_index("flat")
-        .with_columns(pl.col("flat").cast(pl.Int64),
-                      pos=pl.int_range(pl.len(), dtype=pl.Int64).over("sector", "school_municipality_code"),
-                      group_size=pl.len().over("sector", "school_municipality_code").cast(pl.Int64))
+        .with_columns(
+            pl.col("flat").cast(pl.Int64),
+            pos=pl.int_range(pl.len(), dtype=pl.Int64).over("sector", "school_municipality_code"),
+            group_size=pl.len().over("sector", "school_municipality_code").cast(pl.Int64),
+        )
         .with_columns(group_offset=pl.col("flat") - pl.col("pos"))
         .drop("flat")
     )
@@ -321,6 +380,7 @@ def _build_years(base: pl.DataFrame, years: list[int], rng: np.random.Generator)
 # support episodes
 # --------------------------------------------------------------------------------------
 
+
 def load_support_config(path: Path | None = None) -> dict:
     with open(path or DEFAULT_SUPPORT_CONFIG, "rb") as fh:
         cfg = tomllib.load(fh)
@@ -334,13 +394,22 @@ def load_support_config(path: Path | None = None) -> dict:
 def _types_for(domain: dict, sector: str) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
     types = [t for t in domain["type"] if sector in t.get("sectors", SECTORS)]
     w = np.array([t["weight"] for t in types], dtype=float)
-    return ([t["name"] for t in types], w / w.sum(),
-            np.array([t["median_months"] for t in types], dtype=float),
-            np.array([t["sigma"] for t in types], dtype=float))
+    return (
+        [t["name"] for t in types],
+        w / w.sum(),
+        np.array([t["median_months"] for t in types], dtype=float),
+        np.array([t["sigma"] for t in types], dtype=float),
+    )
 
 
-def _support(pupils: pl.DataFrame, years: list[int], region_codes: list[str], team_names: dict[str, str],
-             cfg: dict, rng: np.random.Generator) -> pl.DataFrame:
+def _support(
+    pupils: pl.DataFrame,
+    years: list[int],
+    region_codes: list[str],
+    team_names: dict[str, str],
+    cfg: dict,
+    rng: np.random.Generator,
+) -> pl.DataFrame:
     """Episodes per pupil. `pupils`: pid, sector, residence_municipality_code, birth_year (sorted by pid)."""
     day = np.timedelta64(1, "D")
     window_keep = np.datetime64(f"{min(years)}-08-01")
@@ -366,7 +435,7 @@ def _support(pupils: pl.DataFrame, years: list[int], region_codes: list[str], te
         per_sector = {}
         for sec in SECTORS:
             names, w, med, sig = _types_for(domain, sec)
-            mean_years = float(np.sum(w * med * np.exp(sig ** 2 / 2))) / 12.0
+            mean_years = float(np.sum(w * med * np.exp(sig**2 / 2))) / 12.0
             share = float(domain["share"][sec])
             # P(no episode overlaps a year | Z) = exp(-Z r (1 + mean duration)); Z ~ Gamma(k, 1/k):
             # share = 1 - (1 + c/k)^-k  =>  c = k ((1 - share)^(-1/k) - 1), r = c / (1 + mean)
@@ -393,23 +462,29 @@ def _support(pupils: pl.DataFrame, years: list[int], region_codes: list[str], te
         ri = res_index[who]
         j = np.floor(rng.random(m) * (len(region_codes) - (ri >= 0))).astype(np.int64)
         j = j + ((ri >= 0) & (j >= ri))
-        responsible = np.where(other, np.asarray(region_codes)[np.clip(j, 0, len(region_codes) - 1)],
-                               residence[who])
+        responsible = np.where(other, np.asarray(region_codes)[np.clip(j, 0, len(region_codes) - 1)], residence[who])
         keep = end >= window_keep
-        frames.append(pl.DataFrame({
-            "pid": pupils["pid"].to_numpy()[who][keep],
-            "support_domain": np.full(int(keep.sum()), domain_name),
-            "support_type": type_name[keep].astype(str),
-            "responsible_municipality_code": responsible[keep].astype(str),
-            "start_date": start[keep],
-            "end_date": end[keep],
-        }))
+        frames.append(
+            pl.DataFrame(
+                {
+                    "pid": pupils["pid"].to_numpy()[who][keep],
+                    "support_domain": np.full(int(keep.sum()), domain_name),
+                    "support_type": type_name[keep].astype(str),
+                    "responsible_municipality_code": responsible[keep].astype(str),
+                    "start_date": start[keep],
+                    "end_date": end[keep],
+                }
+            )
+        )
     episodes = pl.concat(frames).with_columns(
         pl.when(pl.col("end_date") > pl.lit(extract.astype("datetime64[D]").item()))
-        .then(None).otherwise(pl.col("end_date")).alias("end_date"),
+        .then(None)
+        .otherwise(pl.col("end_date"))
+        .alias("end_date"),
     )
     return episodes.with_columns(
-        local_team=pl.col("responsible_municipality_code").replace_strict(team_names, default=None))
+        local_team=pl.col("responsible_municipality_code").replace_strict(team_names, default=None)
+    )
 
 
 def _team_names(cfg: dict, data_dir: Path) -> dict[str, str]:
@@ -466,13 +541,21 @@ def _write_parquet(df: pl.DataFrame, schema: pa.Schema, path: Path) -> None:
     # Dictionary encoding for the low-cardinality columns. The random pseudonyms do not
     # compress; DELTA_BYTE_ARRAY stores a run of the same pseudonym (one pupil's rows) once.
     dictionary = [c for c in schema.names if c != "student_id"]
-    pq.write_table(table, path, use_dictionary=dictionary,
-                   column_encoding={"student_id": "DELTA_BYTE_ARRAY"}, **PARQUET_OPTS)
+    pq.write_table(
+        table, path, use_dictionary=dictionary, column_encoding={"student_id": "DELTA_BYTE_ARRAY"}, **PARQUET_OPTS
+    )
 
 
-def generate_demo(out_dir: Path, seed: int = 2024, years: tuple[int, ...] = (2022, 2023, 2024), *,
-                  scale: float = 1.0, data_dir: Path | None = None,
-                  region_file: Path | None = None, support_config: Path | None = None) -> dict[str, int]:
+def generate_demo(
+    out_dir: Path,
+    seed: int = 2024,
+    years: tuple[int, ...] = (2022, 2023, 2024),
+    *,
+    scale: float = 1.0,
+    data_dir: Path | None = None,
+    region_file: Path | None = None,
+    support_config: Path | None = None,
+) -> dict[str, int]:
     """Write schools.csv, enrolments.parquet, support.parquet and README.txt to `out_dir`.
 
     `years` are first calendar years of school years (2024 = 2024-2025), at most 2024.
@@ -497,7 +580,8 @@ def generate_demo(out_dir: Path, seed: int = 2024, years: tuple[int, ...] = (202
     locations = _school_locations(data_dir)
     homes = (
         po.filter(pl.col("sector") == "BO", pl.col("residence_municipality_code").is_in(region_codes))
-        .group_by("residence_postcode4", "residence_municipality_code").agg(bo_pupils=pl.len())
+        .group_by("residence_postcode4", "residence_municipality_code")
+        .agg(bo_pupils=pl.len())
         .join(_pc4_centroids(data_dir), left_on="residence_postcode4", right_on="pc4", how="inner")
         .sort("residence_postcode4", "residence_municipality_code")
     )
@@ -511,24 +595,32 @@ def generate_demo(out_dir: Path, seed: int = 2024, years: tuple[int, ...] = (202
     # 2. earlier years, 3. pseudonyms
     by_year = _build_years(base, years, rng)
     enrol = pl.concat([df.with_columns(school_year=pl.lit(school_year(y))) for y, df in sorted(by_year.items())])
-    pupils = (enrol.select("pid", "sector", "residence_municipality_code", "birth_year")
-              .unique("pid").sort("pid"))
+    pupils = enrol.select("pid", "sector", "residence_municipality_code", "birth_year").unique("pid").sort("pid")
     con.register("demo_pids", pupils.select("pid").to_arrow())
-    ids = con.sql(f"select pid, sha256('{ID_SALT}/' || {int(seed)} || '/' || pid) as student_id "
-                  "from demo_pids order by pid").pl()
+    ids = con.sql(
+        f"select pid, sha256('{ID_SALT}/' || {int(seed)} || '/' || pid) as student_id from demo_pids order by pid"
+    ).pl()
 
     # 4. support
     support = _support(pupils, years, region_codes, _team_names(cfg, data_dir), cfg, rng)
 
     # 5. schools
-    used = enrol.group_by("school_location_id", "sector").agg(n=pl.len()).sort(
-        "school_location_id", pl.col("n"), "sector", descending=[False, True, False])
+    used = (
+        enrol.group_by("school_location_id", "sector")
+        .agg(n=pl.len())
+        .sort("school_location_id", pl.col("n"), "sector", descending=[False, True, False])
+    )
     duo_names = cells.select("school_location_id", "duo_school_name", "school_municipality_code").unique(
-        "school_location_id", keep="first", maintain_order=True)
+        "school_location_id", keep="first", maintain_order=True
+    )
     schools = (
         used.unique("school_location_id", keep="first", maintain_order=True)
-        .join(locations.select("school_location_id", "name", "municipality_code", "latitude", "longitude"),
-              on="school_location_id", how="left", maintain_order="left")
+        .join(
+            locations.select("school_location_id", "name", "municipality_code", "latitude", "longitude"),
+            on="school_location_id",
+            how="left",
+            maintain_order="left",
+        )
         .join(duo_names, on="school_location_id", how="left", maintain_order="left")
         .select(
             "school_location_id",
@@ -544,16 +636,32 @@ def generate_demo(out_dir: Path, seed: int = 2024, years: tuple[int, ...] = (202
 
     # Rows of one pupil are kept together (sorted by the pupil's latest school and home, then
     # pseudonym, then year): the 64-hex pseudonyms are incompressible, stored once per run.
-    latest_school = (enrol.sort("pid", "school_year", descending=[False, True])
-                     .unique("pid", keep="first", maintain_order=True)
-                     .select("pid", latest_school="school_location_id"))
-    enrolments = (enrol.join(ids, on="pid", how="left", maintain_order="left")
-                  .join(latest_school, on="pid", how="left", maintain_order="left")
-                  .sort("latest_school", "residence_municipality_code", "residence_postcode4", "birth_year",
-                        "student_id", "school_year"))
-    support = (support.join(ids, on="pid", how="left", maintain_order="left")
-               .sort("student_id", "start_date", "support_domain", "support_type", "end_date",
-                     "responsible_municipality_code", nulls_last=True))
+    latest_school = (
+        enrol.sort("pid", "school_year", descending=[False, True])
+        .unique("pid", keep="first", maintain_order=True)
+        .select("pid", latest_school="school_location_id")
+    )
+    enrolments = (
+        enrol.join(ids, on="pid", how="left", maintain_order="left")
+        .join(latest_school, on="pid", how="left", maintain_order="left")
+        .sort(
+            "latest_school",
+            "residence_municipality_code",
+            "residence_postcode4",
+            "birth_year",
+            "student_id",
+            "school_year",
+        )
+    )
+    support = support.join(ids, on="pid", how="left", maintain_order="left").sort(
+        "student_id",
+        "start_date",
+        "support_domain",
+        "support_type",
+        "end_date",
+        "responsible_municipality_code",
+        nulls_last=True,
+    )
 
     out_dir.mkdir(parents=True, exist_ok=True)
     schools.select(SCHOOL_COLUMNS).write_csv(out_dir / "schools.csv", float_precision=6, line_terminator="\n")
@@ -561,13 +669,21 @@ def generate_demo(out_dir: Path, seed: int = 2024, years: tuple[int, ...] = (202
     _write_parquet(support, SUPPORT_SCHEMA, out_dir / "support.parquet")
     counts = {"schools": schools.height, "enrolments": enrolments.height, "support": support.height}
     (out_dir / "README.txt").write_text(
-        README_TEXT.format(seed=seed, scale_arg="" if scale == 1.0 else f" --scale {scale:g}",
-                           years=", ".join(school_year(y) for y in years), **counts),
-        encoding="utf-8", newline="\n")
+        README_TEXT.format(
+            seed=seed,
+            scale_arg="" if scale == 1.0 else f" --scale {scale:g}",
+            years=", ".join(school_year(y) for y in years),
+            **counts,
+        ),
+        encoding="utf-8",
+        newline="\n",
+    )
     # The pipeline labels everything derived from a folder with this marker as synthetic.
     (out_dir / SYNTHETIC_MARKER).write_text(
         "Synthetic demo data made by `grensverkeer demo-data`: every table and page derived from it says so.\n",
-        encoding="utf-8", newline="\n")
+        encoding="utf-8",
+        newline="\n",
+    )
     con.close()
     return counts
 
@@ -576,6 +692,7 @@ def generate_demo(out_dir: Path, seed: int = 2024, years: tuple[int, ...] = (202
 # command line
 # --------------------------------------------------------------------------------------
 
+
 def _demo_command(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     try:
@@ -583,9 +700,11 @@ def _demo_command(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:
         print(f"grensverkeer demo-data: {exc}", file=sys.stderr)
         return 1
-    print(f"grensverkeer demo-data: synthetic demo set (seed {args.seed}) written to {args.out}: "
-          f"{counts['schools']} schools, {counts['enrolments']} enrolments, {counts['support']} support "
-          f"episodes ({time.perf_counter() - t0:.1f} s). Not real pupils.")
+    print(
+        f"grensverkeer demo-data: synthetic demo set (seed {args.seed}) written to {args.out}: "
+        f"{counts['schools']} schools, {counts['enrolments']} enrolments, {counts['support']} support "
+        f"episodes ({time.perf_counter() - t0:.1f} s). Not real pupils."
+    )
     return 0
 
 
@@ -596,9 +715,12 @@ def add_demo_parser(subparsers) -> argparse.ArgumentParser:
         shown = default_out.relative_to(settings.PROJECT_ROOT)
     except ValueError:
         shown = default_out
-    p = subparsers.add_parser("demo-data", help="write the synthetic demo set of linked pseudonymised records",
-                              description="Write a synthetic, clearly labelled demo set of linked "
-                                          "pseudonymised records (not real pupils), shaped like Haaglanden.")
+    p = subparsers.add_parser(
+        "demo-data",
+        help="write the synthetic demo set of linked pseudonymised records",
+        description="Write a synthetic, clearly labelled demo set of linked "
+        "pseudonymised records (not real pupils), shaped like Haaglanden.",
+    )
     p.add_argument("--out", default=str(default_out), metavar="DIR", help=f"output folder (default: {shown})")
     p.add_argument("--seed", type=int, default=2024, help="random seed (default: 2024); same seed, same files")
     p.add_argument("--scale", type=float, default=1.0, help="share of pupils to keep, 0-1 (default: 1)")

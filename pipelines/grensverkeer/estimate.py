@@ -317,8 +317,11 @@ def _run(con, cells, totals, out, allocation, prior, masked_only, cell_weights, 
     catchment_join = ""
     if use_catchment:
         key = _weight_key(con, cell_weights)
-        catchment_join = (f" LEFT JOIN {cell_weights} cw ON cw.cell_id = r.cell_id" if key == "cell_id" else
-                          f" JOIN {x_} xr ON xr.cell_id = r.cell_id LEFT JOIN {cell_weights} cw ON cw.row_id = xr.row_id")
+        catchment_join = (
+            f" LEFT JOIN {cell_weights} cw ON cw.cell_id = r.cell_id"
+            if key == "cell_id"
+            else f" JOIN {x_} xr ON xr.cell_id = r.cell_id LEFT JOIN {cell_weights} cw ON cw.row_id = xr.row_id"
+        )
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {e_} AS
         WITH m AS (

@@ -21,7 +21,11 @@ class SuiteOutcome:
     failed: list[str]  # one plain sentence per failed expectation
 
     def metadata(self) -> dict[str, Any]:
-        return {"expectations": self.evaluated, "failed": len(self.failed), "failures": "\n".join(self.failed) or "none"}
+        return {
+            "expectations": self.evaluated,
+            "failed": len(self.failed),
+            "failures": "\n".join(self.failed) or "none",
+        }
 
 
 def _describe(result: Any) -> str:
@@ -34,8 +38,14 @@ def _describe(result: Any) -> str:
 
 # Expectations about each value on its own: they pass on a column exactly when they pass on
 # its distinct values (none of ours uses `mostly`), so GX is given the distinct values.
-PER_VALUE = frozenset({"ExpectColumnValuesToBeInSet", "ExpectColumnValuesToMatchRegex",
-                       "ExpectColumnValuesToBeBetween", "ExpectColumnValuesToNotBeNull"})
+PER_VALUE = frozenset(
+    {
+        "ExpectColumnValuesToBeInSet",
+        "ExpectColumnValuesToMatchRegex",
+        "ExpectColumnValuesToBeBetween",
+        "ExpectColumnValuesToNotBeNull",
+    }
+)
 
 
 def _every_row(expectation: Any) -> bool:
@@ -79,8 +89,13 @@ def _batches(query: str, expectations: list[Any]) -> list[tuple[str, list[Any]]]
         # Only the rows whose value occurs more than once: the column is unique exactly when
         # there are none, and GX still names the repeated values (nulls never count).
         c = f'"{e.column}"'
-        out.append((f"select {c} from ({query}) where {c} in "
-                    f"(select {c} from ({query}) where {c} is not null group by {c} having count(*) > 1)", [e]))
+        out.append(
+            (
+                f"select {c} from ({query}) where {c} in "
+                f"(select {c} from ({query}) where {c} is not null group by {c} having count(*) > 1)",
+                [e],
+            )
+        )
     if per_value:
         selected = []
         for column in dict.fromkeys(e.column for e in per_value):
@@ -112,9 +127,11 @@ def run_suite(con: duckdb.DuckDBPyConnection, query: str, expectations: list[Any
     success, evaluated, failed = True, 0, []
     for i, (batch_query, exps) in enumerate(_batches(query, expectations)):
         frame = con.sql(batch_query).df()
-        batch = (source.add_dataframe_asset(name=f"{name}_{i}")
-                 .add_batch_definition_whole_dataframe(f"{name}_{i}_batch")
-                 .get_batch(batch_parameters={"dataframe": frame}))
+        batch = (
+            source.add_dataframe_asset(name=f"{name}_{i}")
+            .add_batch_definition_whole_dataframe(f"{name}_{i}_batch")
+            .get_batch(batch_parameters={"dataframe": frame})
+        )
         suite = context.suites.add(gx.ExpectationSuite(name=f"{name}_{i}_suite", expectations=exps))
         result = batch.validate(suite)
         success = success and bool(result.success)

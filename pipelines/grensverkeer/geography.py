@@ -85,8 +85,11 @@ def build_cell_weights(
     else:
         catch_cte, catch_join, catch_expr, catch_flag = "", "", "1.0", "false"
     km = _km_sql("s.latitude", "s.longitude", "h.latitude", "h.longitude")
-    key = "cell_id" if "cell_id" in {d[0] for d in con.execute(f"SELECT * FROM {masked} LIMIT 0").description} \
+    key = (
+        "cell_id"
+        if "cell_id" in {d[0] for d in con.execute(f"SELECT * FROM {masked} LIMIT 0").description}
         else "row_id"
+    )
     con.execute(
         f"""CREATE OR REPLACE TABLE {out} AS
         WITH school_points AS (

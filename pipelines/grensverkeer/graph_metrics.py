@@ -147,9 +147,7 @@ def _sector_rank() -> pl.Expr:
 
 def _sort_keyed(df: pl.DataFrame, *extra: str) -> pl.DataFrame:
     return (
-        df.with_columns(_sector_rank().alias("__rank"))
-        .sort(["school_year", "__rank", "sector", *extra])
-        .drop("__rank")
+        df.with_columns(_sector_rank().alias("__rank")).sort(["school_year", "__rank", "sector", *extra]).drop("__rank")
     )
 
 
@@ -195,9 +193,7 @@ def _edges_frame(graphs: Mapping[tuple[str, str], nx.DiGraph]) -> pl.DataFrame:
             )
         )
     frame = pl.concat(parts) if parts else pl.DataFrame(schema=_EDGE_SCHEMA)
-    return frame.with_columns(
-        (pl.col("origin") == pl.col("destination")).alias("is_self")
-    )
+    return frame.with_columns((pl.col("origin") == pl.col("destination")).alias("is_self"))
 
 
 def _nodes_frame(graphs: Mapping[tuple[str, str], nx.DiGraph]) -> pl.DataFrame:
@@ -229,9 +225,7 @@ def _keys_frame(graphs: Mapping[tuple[str, str], nx.DiGraph]) -> pl.DataFrame:
     )
 
 
-def _partitions(
-    graphs: Mapping[tuple[str, str], nx.DiGraph], seed: int
-) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _partitions(graphs: Mapping[tuple[str, str], nx.DiGraph], seed: int) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Louvain communities per graph.
 
     Returns (membership: school_year, sector, code, community, community_size;
@@ -242,11 +236,7 @@ def _partitions(
     special = list(SPECIAL_CODES)
 
     sym = (
-        edges.filter(
-            ~pl.col("is_self")
-            & ~pl.col("origin").is_in(special)
-            & ~pl.col("destination").is_in(special)
-        )
+        edges.filter(~pl.col("is_self") & ~pl.col("origin").is_in(special) & ~pl.col("destination").is_in(special))
         .with_columns(
             pl.when(pl.col("origin") < pl.col("destination"))
             .then(pl.col("origin"))
@@ -269,9 +259,7 @@ def _partitions(
     nodes_by_key = community_nodes.partition_by(_KEY, as_dict=True, maintain_order=True)
 
     membership_parts: list[pl.DataFrame] = []
-    summary_rows: dict[str, list] = {
-        "school_year": [], "sector": [], "modularity": [], "n_communities": []
-    }
+    summary_rows: dict[str, list] = {"school_year": [], "sector": [], "modularity": [], "n_communities": []}
     for key in _sorted_keys(graphs):
         codes = nodes_by_key[key]["code"].to_list() if key in nodes_by_key else []
         index = {c: i for i, c in enumerate(codes)}  # codes are sorted
@@ -292,11 +280,7 @@ def _partitions(
             communities = []
         # stable labels: largest first, ties by smallest code (= smallest index)
         communities = sorted((sorted(c) for c in communities), key=lambda c: (-len(c), c[0]))
-        modularity = (
-            nx.community.modularity(h, communities, weight="weight")
-            if h.size(weight="weight") > 0
-            else None
-        )
+        modularity = nx.community.modularity(h, communities, weight="weight") if h.size(weight="weight") > 0 else None
         label = [0] * len(codes)
         size = [0] * len(codes)
         for lab, members in enumerate(communities, start=1):
@@ -333,9 +317,7 @@ def _partitions(
         "community": pl.Int64,
         "community_size": pl.Int64,
     }
-    membership = (
-        pl.concat(membership_parts) if membership_parts else pl.DataFrame(schema=membership_schema)
-    )
+    membership = pl.concat(membership_parts) if membership_parts else pl.DataFrame(schema=membership_schema)
     per_graph = pl.DataFrame(
         summary_rows,
         schema={
@@ -411,9 +393,7 @@ def build_flow_graphs(flows: pl.DataFrame) -> dict[tuple[str, str], nx.DiGraph]:
         e = edges_by_key[key]
         g.add_edges_from(
             (o, d, {"weight": w, "students_low": lo, "students_high": hi})
-            for o, d, w, lo, hi in e.select(
-                "origin", "destination", "weight", "low", "high"
-            ).iter_rows()
+            for o, d, w, lo, hi in e.select("origin", "destination", "weight", "low", "high").iter_rows()
         )
         graphs[key] = g
     return graphs
@@ -478,10 +458,7 @@ def node_metrics(
     def absent_is_zero(cols: list[str], flag: str) -> list[pl.Expr]:
         # a node without any out-/in-edges has 0 there; a null bound from a real
         # edge with unknown bound stays null
-        return [
-            pl.when(pl.col(flag).is_null()).then(pl.lit(0)).otherwise(pl.col(c)).alias(c)
-            for c in cols
-        ]
+        return [pl.when(pl.col(flag).is_null()).then(pl.lit(0)).otherwise(pl.col(c)).alias(c) for c in cols]
 
     df = (
         nodes.join(out, on=[*_KEY, "code"], how="left")
@@ -561,8 +538,7 @@ def graph_summary(
         counts.join(sums.with_columns(pl.lit(True).alias("__has")), on=_KEY, how="left")
         .join(per_graph, on=_KEY, how="left")
         .with_columns(
-            pl.when(pl.col("__has").is_null()).then(pl.lit(0)).otherwise(pl.col(c)).alias(c)
-            for c in zero_if_absent
+            pl.when(pl.col("__has").is_null()).then(pl.lit(0)).otherwise(pl.col(c)).alias(c) for c in zero_if_absent
         )
         .with_columns(
             pl.when(pl.col("total_students") > 0)

@@ -34,24 +34,39 @@ SCHOOL_YEAR_GROUPS = ("raw", "staging", "intermediate", "marts", "publish", "gra
 BUILD_GROUPS = ("reference", *SCHOOL_YEAR_GROUPS, "dashboards")  # the site (dashboards) last
 
 build_job = define_asset_job(
-    "build_job", AssetSelection.groups(*BUILD_GROUPS),
+    "build_job",
+    AssetSelection.groups(*BUILD_GROUPS),
     description="What `grensverkeer run` builds: reference tables, every selected school year in one run "
-    "(raw files to graph and exports) and the dashboard site.")
-reference_job = define_asset_job("reference_job", AssetSelection.groups("reference"),
-                                 description="Load the reference tables (municipalities, schools, region).")
+    "(raw files to graph and exports) and the dashboard site.",
+)
+reference_job = define_asset_job(
+    "reference_job",
+    AssetSelection.groups("reference"),
+    description="Load the reference tables (municipalities, schools, region).",
+)
 school_year_job = define_asset_job(
-    "school_year_job", AssetSelection.groups(*SCHOOL_YEAR_GROUPS),
-    description="The school years only: raw files to graph and exports, without reference tables and dashboards.")
-dashboards_job = define_asset_job("dashboards_job", AssetSelection.groups("dashboards"),
-                                  description="The Dutch dashboards (OUT/site/) from every school year in the warehouse.")
-export_job = define_asset_job("export_job", AssetSelection.groups("exports"),
-                              description="Only the exports of a school year, from the warehouse as it is.")
+    "school_year_job",
+    AssetSelection.groups(*SCHOOL_YEAR_GROUPS),
+    description="The school years only: raw files to graph and exports, without reference tables and dashboards.",
+)
+dashboards_job = define_asset_job(
+    "dashboards_job",
+    AssetSelection.groups("dashboards"),
+    description="The Dutch dashboards (OUT/site/) from every school year in the warehouse.",
+)
+export_job = define_asset_job(
+    "export_job",
+    AssetSelection.groups("exports"),
+    description="Only the exports of a school year, from the warehouse as it is.",
+)
 
 
 def build_requests(order: list[str], years: list[str], key: str) -> list[RunRequest]:
     """One run of build_job over `years` (one per block of consecutive partitions in `order`)."""
-    return [RunRequest(run_key=f"{block[0]}..{block[-1]}-{key}", tags=range_tags(block))
-            for block in year_blocks(order, years)]
+    return [
+        RunRequest(run_key=f"{block[0]}..{block[-1]}-{key}", tags=range_tags(block))
+        for block in year_blocks(order, years)
+    ]
 
 
 def _fingerprint(path: Path) -> str:
@@ -59,9 +74,13 @@ def _fingerprint(path: Path) -> str:
     return hashlib.sha1(f"{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()
 
 
-@sensor(job=build_job, minimum_interval_seconds=60, default_status=DefaultSensorStatus.STOPPED,
-        description="Watches the input folder; a new or changed file adds its school year and builds only the "
-        "years of the changed files (site included).")
+@sensor(
+    job=build_job,
+    minimum_interval_seconds=60,
+    default_status=DefaultSensorStatus.STOPPED,
+    description="Watches the input folder; a new or changed file adds its school year and builds only the "
+    "years of the changed files (site included).",
+)
 def input_folder_sensor(context: SensorEvaluationContext):
     input_dir = settings.input_dir()
     if not input_dir.is_dir():
@@ -92,10 +111,13 @@ def input_folder_sensor(context: SensorEvaluationContext):
     )
 
 
-@schedule(job=build_job, cron_schedule="0 6 * * *", execution_timezone="Europe/Amsterdam",
-          default_status=DefaultScheduleStatus.STOPPED,
-          description="Every morning: rebuild every school year of the warehouse in one run, site included "
-          "(idempotent).")
+@schedule(
+    job=build_job,
+    cron_schedule="0 6 * * *",
+    execution_timezone="Europe/Amsterdam",
+    default_status=DefaultScheduleStatus.STOPPED,
+    description="Every morning: rebuild every school year of the warehouse in one run, site included (idempotent).",
+)
 def nightly_schedule(context):
     # The warehouse's years, not every year this Dagster instance ever saw: a run against
     # another warehouse must not make the schedule build its years here with no rows.

@@ -28,11 +28,14 @@ def site_id_of_export(cell_id: pl.Expr, year: str, region: list[str]) -> pl.Expr
     a, b = p.list.get(2), p.list.get(3, null_on_oob=True)
     y = pl.lit(year)
     return (
-        pl.when((slug == "afspraken_gemeenten") & (column == SUPPORTED)).then(pl.concat_str([pl.lit("pair"), y, a, b], separator="|"))
+        pl.when((slug == "afspraken_gemeenten") & (column == SUPPORTED))
+        .then(pl.concat_str([pl.lit("pair"), y, a, b], separator="|"))
         .when((slug == "afspraken_gemeenten") & (column == "waarvan ook onderwijsondersteuning"))
         .then(pl.concat_str([pl.lit("ook"), y, a, b], separator="|"))
-        .when((slug == "afspraken_scholen") & (column == SUPPORTED)).then(pl.concat_str([pl.lit("sch"), y, b, a], separator="|"))
-        .when((slug == "per_school") & (column == SUPPORTED)).then(pl.concat_str([pl.lit("coord"), y, a], separator="|"))
+        .when((slug == "afspraken_scholen") & (column == SUPPORTED))
+        .then(pl.concat_str([pl.lit("sch"), y, b, a], separator="|"))
+        .when((slug == "per_school") & (column == SUPPORTED))
+        .then(pl.concat_str([pl.lit("coord"), y, a], separator="|"))
         .when((slug == "per_gemeente") & (column == SUPPORTED) & (b == "Alle sectoren"))
         .then(pl.concat_str([pl.lit("mhulp"), y, a], separator="|"))
         .when((slug == "per_gemeente") & (column == "waarvan elders naar school") & (b == "Alle sectoren"))
@@ -41,8 +44,14 @@ def site_id_of_export(cell_id: pl.Expr, year: str, region: list[str]) -> pl.Expr
     )
 
 
-def decide_private_labels(con: duckdb.DuckDBPyConnection, year: str, region: Region, settings: DisclosureSettings,
-                          export_cells: pl.DataFrame, export_relations: pl.DataFrame) -> pl.DataFrame:
+def decide_private_labels(
+    con: duckdb.DuckDBPyConnection,
+    year: str,
+    region: Region,
+    settings: DisclosureSettings,
+    export_cells: pl.DataFrame,
+    export_relations: pl.DataFrame,
+) -> pl.DataFrame:
     """Protect the year's private cells of the site and the export at once; store and return the labels
     (cell_id, status, shown, label) in pub_private_labels."""
     y = load_year(con, year, region)
@@ -62,9 +71,12 @@ def decide_private_labels(con: duckdb.DuckDBPyConnection, year: str, region: Reg
     cells = pl.concat([site, export_cells.drop("public", "public_label", strict=False)], how="diagonal_relaxed")
     relations = pl.concat([site_rel, export_relations, same], how="diagonal_relaxed")
     labels = protect(cells, relations, replace(settings, max_rounds=max(settings.max_rounds, SITE_MAX_ROUNDS))).select(
-        "cell_id", "status", "shown", "label")
-    con.execute("create table if not exists pub_private_labels "
-                "(school_year varchar, cell_id varchar, status varchar, shown bigint, label varchar)")
+        "cell_id", "status", "shown", "label"
+    )
+    con.execute(
+        "create table if not exists pub_private_labels "
+        "(school_year varchar, cell_id varchar, status varchar, shown bigint, label varchar)"
+    )
     con.execute("delete from pub_private_labels where school_year = ?", [year])
     con.register("labels_frame", labels.with_columns(pl.lit(year).alias("school_year")))
     con.execute("insert into pub_private_labels by name select * from labels_frame")
@@ -90,23 +102,34 @@ def read_published_year(out_dir, year: str) -> tuple[pl.DataFrame, pl.DataFrame]
     folder = Path(out_dir) / "exports" / year
     if (folder / "manifest.json").exists():
         published, export_rel = read_export_folder(folder)
+
         def of_year(column: str) -> pl.Expr:  # export ids carry no year; 'rest|' ids stay unpublished ones
             c = pl.col(column)
-            return (pl.when(c.str.starts_with("rest|")).then(pl.concat_str([pl.lit(f"rest|{year}|"), c.str.slice(5)]))
-                    .otherwise(pl.concat_str([pl.lit(f"{year}|"), c])))
+            return (
+                pl.when(c.str.starts_with("rest|"))
+                .then(pl.concat_str([pl.lit(f"rest|{year}|"), c.str.slice(5)]))
+                .otherwise(pl.concat_str([pl.lit(f"{year}|"), c]))
+            )
 
         parts.append(published.with_columns(of_year("cell_id").alias("cell_id")))
-        relations.append(export_rel.with_columns(
-            pl.concat_str([pl.lit(f"{year}|"), "relation_id"]).alias("relation_id"),
-            pl.when(pl.col("total_id").is_not_null()).then(of_year("total_id")).alias("total_id"),
-            of_year("member_id").alias("member_id")))
-        relations.append(published.select(
-            pl.concat_str([pl.lit(f"same|{year}|"), "cell_id"]).alias("relation_id"),
-            site_id_of_export(pl.col("cell_id"), year, []).alias("total_id"),
-            of_year("cell_id").alias("member_id"),
-        ).filter(pl.col("total_id").is_in(site["cell_id"].implode())))
-    published = pl.concat([p.with_columns(pl.col(c).cast(pl.String) for c in p.columns) for p in parts],
-                          how="diagonal_relaxed")
-    relations = pl.concat([r.with_columns(pl.col(c).cast(pl.String) for c in r.columns) for r in relations],
-                          how="diagonal_relaxed")
+        relations.append(
+            export_rel.with_columns(
+                pl.concat_str([pl.lit(f"{year}|"), "relation_id"]).alias("relation_id"),
+                pl.when(pl.col("total_id").is_not_null()).then(of_year("total_id")).alias("total_id"),
+                of_year("member_id").alias("member_id"),
+            )
+        )
+        relations.append(
+            published.select(
+                pl.concat_str([pl.lit(f"same|{year}|"), "cell_id"]).alias("relation_id"),
+                site_id_of_export(pl.col("cell_id"), year, []).alias("total_id"),
+                of_year("cell_id").alias("member_id"),
+            ).filter(pl.col("total_id").is_in(site["cell_id"].implode()))
+        )
+    published = pl.concat(
+        [p.with_columns(pl.col(c).cast(pl.String) for c in p.columns) for p in parts], how="diagonal_relaxed"
+    )
+    relations = pl.concat(
+        [r.with_columns(pl.col(c).cast(pl.String) for c in r.columns) for r in relations], how="diagonal_relaxed"
+    )
     return published, relations

@@ -78,10 +78,14 @@ def merge_results(results: dict[str, object]):
     metadata = _metadata({y: dict(r.metadata or {}) for y, r in results.items()})
     if isinstance(first, AssetCheckResult):
         failed = {y: r for y, r in results.items() if not r.passed}
-        descriptions = [f"{y}: {r.description}" for y, r in results.items() if r.description and (r in failed.values()
-                                                                                               or not failed)]
-        return AssetCheckResult(passed=not failed, severity=first.severity, metadata=metadata,
-                                description="\n".join(descriptions) or None)
+        descriptions = [
+            f"{y}: {r.description}"
+            for y, r in results.items()
+            if r.description and (r in failed.values() or not failed)
+        ]
+        return AssetCheckResult(
+            passed=not failed, severity=first.severity, metadata=metadata, description="\n".join(descriptions) or None
+        )
     if isinstance(first, MaterializeResult) or first is None:
         return MaterializeResult(metadata=metadata)
     raise TypeError(f"each_school_year cannot merge {type(first).__name__}")

@@ -21,7 +21,9 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
+
 from .ingest.bsn import (  # noqa: F401 (re-exported)
+    _WEIGHTS,
     KEY_ENV,
     ROW_COLUMN,
     BsnFinding,
@@ -34,7 +36,6 @@ from .ingest.bsn import (  # noqa: F401 (re-exported)
     is_identifier_column,
     normalise_name,
 )
-from .ingest.bsn import _WEIGHTS
 from .ingest.tables import (  # noqa: F401 (re-exported)
     CSV_EXTENSIONS,
     EXCEL_EXTENSIONS,
@@ -51,7 +52,6 @@ from .ingest.tables import sniff_delimiter as _sniff_delimiter
 MIN_KEY_LENGTH = 16
 
 
-
 # --------------------------------------------------------------------------- key
 
 
@@ -62,17 +62,21 @@ class MissingKey(Exception):
 def key_from_environment() -> bytes:
     """The key in GRENSVERKEER_PSEUDONYM_KEY, as UTF-8 bytes (at least 16 characters)."""
     value = os.environ.get(KEY_ENV, "")
-    how = (f"Set the environment variable {KEY_ENV} to a secret of at least {MIN_KEY_LENGTH} characters, "
-           "for example one made with\n"
-           '  python -c "import secrets; print(secrets.token_hex(32))"\n'
-           f"then: export {KEY_ENV}=<that secret>   (Windows: set {KEY_ENV}=<that secret>).\n"
-           "Keep the key with your own organisation, use the same key every year so pseudonyms link "
-           "across years and files, and never commit or send it.")
+    how = (
+        f"Set the environment variable {KEY_ENV} to a secret of at least {MIN_KEY_LENGTH} characters, "
+        "for example one made with\n"
+        '  python -c "import secrets; print(secrets.token_hex(32))"\n'
+        f"then: export {KEY_ENV}=<that secret>   (Windows: set {KEY_ENV}=<that secret>).\n"
+        "Keep the key with your own organisation, use the same key every year so pseudonyms link "
+        "across years and files, and never commit or send it."
+    )
     if not value.strip():
         raise MissingKey(f"no pseudonymisation key: {KEY_ENV} is not set. {how}")
     if len(value.strip()) < MIN_KEY_LENGTH:
-        raise MissingKey(f"the pseudonymisation key in {KEY_ENV} is too short "
-                         f"({len(value.strip())} characters, at least {MIN_KEY_LENGTH} needed). {how}")
+        raise MissingKey(
+            f"the pseudonymisation key in {KEY_ENV} is too short "
+            f"({len(value.strip())} characters, at least {MIN_KEY_LENGTH} needed). {how}"
+        )
     return value.encode("utf-8")
 
 
@@ -146,8 +150,10 @@ def _text_sql(name: str, duck_type: str) -> str:
     if t == "VARCHAR":
         return f"trim({c}, {ws})"
     if t.startswith(("FLOAT", "DOUBLE", "REAL", "DECIMAL")):
-        return (f"CASE WHEN isfinite(CAST({c} AS DOUBLE)) AND {c} = trunc({c}) AND abs({c}) < 1e30 "
-                f"THEN CAST(CAST({c} AS HUGEINT) AS VARCHAR) ELSE CAST({c} AS VARCHAR) END")
+        return (
+            f"CASE WHEN isfinite(CAST({c} AS DOUBLE)) AND {c} = trunc({c}) AND abs({c}) < 1e30 "
+            f"THEN CAST(CAST({c} AS HUGEINT) AS VARCHAR) ELSE CAST({c} AS VARCHAR) END"
+        )
     return f"trim(CAST({c} AS VARCHAR), {ws})"
 
 
@@ -234,9 +240,11 @@ def pseudonymise_file(src: Path, dst: Path, columns: list[str], key: bytes) -> i
                 con.register("gv_src", frame.to_arrow())
                 source = "gv_src"
             else:
-                source = (f"read_csv({_sql_literal(str(src))}, header = true, all_varchar = true, "
-                          f"delim = {_sql_literal(delim)}, quote = '\"', escape = '\"', skip = 0, "
-                          f"encoding = {_sql_literal(encoding)})")
+                source = (
+                    f"read_csv({_sql_literal(str(src))}, header = true, all_varchar = true, "
+                    f"delim = {_sql_literal(delim)}, quote = '\"', escape = '\"', skip = 0, "
+                    f"encoding = {_sql_literal(encoding)})"
+                )
         elif src_kind == "parquet":
             source = f"read_parquet({_sql_literal(str(src))})"
         else:
@@ -251,12 +259,13 @@ def pseudonymise_file(src: Path, dst: Path, columns: list[str], key: bytes) -> i
         types = {r[0]: r[1] for r in described}
         missing = [c for c in columns if c not in types]
         if missing:
-            raise ValueError(f"{src.name}: no column {', '.join(repr(c) for c in missing)}; "
-                             f"the columns are: {', '.join(_safe_name(c) for c in present)}")
+            raise ValueError(
+                f"{src.name}: no column {', '.join(repr(c) for c in missing)}; "
+                f"the columns are: {', '.join(_safe_name(c) for c in present)}"
+            )
         wanted = set(columns)
         select = ", ".join(
-            f"gv_pseudonym({_text_sql(c, types[c])}) AS {_ident(c)}" if c in wanted else _ident(c)
-            for c in present
+            f"gv_pseudonym({_text_sql(c, types[c])}) AS {_ident(c)}" if c in wanted else _ident(c) for c in present
         )
         query = f"SELECT {select} FROM {source}"
         part = dst.with_name(f".{dst.stem}.partial{dst.suffix}")
@@ -267,8 +276,11 @@ def pseudonymise_file(src: Path, dst: Path, columns: list[str], key: bytes) -> i
                 out.write_excel(part, worksheet="data")
                 rows = out.height
             else:
-                options = ("FORMAT parquet" if dst_kind == "parquet"
-                           else f"FORMAT csv, HEADER true, DELIMITER {_sql_literal(delim)}")
+                options = (
+                    "FORMAT parquet"
+                    if dst_kind == "parquet"
+                    else f"FORMAT csv, HEADER true, DELIMITER {_sql_literal(delim)}"
+                )
                 rows = con.execute(f"COPY ({query}) TO {_sql_literal(str(part))} ({options})").fetchall()[0][0]
             os.replace(part, dst)
         except duckdb.Error as exc:
@@ -284,12 +296,14 @@ def pseudonymise_file(src: Path, dst: Path, columns: list[str], key: bytes) -> i
 def _read_excel_for_pseudonymise(src: Path, columns: list[str]) -> pl.DataFrame:
     """First sheet; the named columns as text, the others with their types (all rows inspected)."""
     try:
-        header = pl.read_excel(src, engine="calamine", sheet_id=1, infer_schema_length=0,
-                               read_options={"n_rows": 0}).columns
+        header = pl.read_excel(
+            src, engine="calamine", sheet_id=1, infer_schema_length=0, read_options={"n_rows": 0}
+        ).columns
         overrides = {c: pl.String for c in columns if c in header}
         try:
-            return pl.read_excel(src, engine="calamine", sheet_id=1, infer_schema_length=None,
-                                 schema_overrides=overrides)
+            return pl.read_excel(
+                src, engine="calamine", sheet_id=1, infer_schema_length=None, schema_overrides=overrides
+            )
         except Exception:
             return pl.read_excel(src, engine="calamine", sheet_id=1, infer_schema_length=0)
     except Exception as exc:
@@ -320,13 +334,14 @@ def add_pseudonymise_parser(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "pseudonymise",
         help="replace identifier columns by keyed pseudonyms (HMAC-SHA256), for suppliers",
-        description=("Replace each --column by a keyed pseudonym: lower-case hex HMAC-SHA256 with the key "
-                     f"in the environment variable {KEY_ENV} (at least {MIN_KEY_LENGTH} characters). "
-                     "CSV, Parquet and XLSX; the output format follows OUT's extension."),
+        description=(
+            "Replace each --column by a keyed pseudonym: lower-case hex HMAC-SHA256 with the key "
+            f"in the environment variable {KEY_ENV} (at least {MIN_KEY_LENGTH} characters). "
+            "CSV, Parquet and XLSX; the output format follows OUT's extension."
+        ),
     )
     p.add_argument("input", metavar="IN", help="the file to pseudonymise (.csv, .parquet, .xlsx)")
     p.add_argument("output", metavar="OUT", help="the file to write (.csv, .parquet, .xlsx)")
-    p.add_argument("--column", action="append", required=True, metavar="C",
-                   help="column to replace (repeatable)")
+    p.add_argument("--column", action="append", required=True, metavar="C", help="column to replace (repeatable)")
     p.set_defaults(func=_pseudonymise_command)
     return p

@@ -55,8 +55,11 @@ class Progress:
             self._step_started[step] = time.perf_counter()
         elif kind == "ASSET_MATERIALIZATION":
             metadata = event.event_specific_data.materialization.metadata
-            counts = {k: v.value for k, v in metadata.items() if isinstance(getattr(v, "value", None), int)
-                      and not isinstance(v.value, bool)}
+            counts = {
+                k: v.value
+                for k, v in metadata.items()
+                if isinstance(getattr(v, "value", None), int) and not isinstance(v.value, bool)
+            }
             self._counts[step] = counts
         elif kind == "ASSET_CHECK_EVALUATION":
             ev = event.event_specific_data
@@ -93,8 +96,8 @@ class Progress:
 def step_label(step_key: str) -> str:
     """'stg_duo_rows_stg_duo_rows_valid' (Dagster's key of a check step: asset, check) -> 'check stg_duo_rows_valid'."""
     for i, char in enumerate(step_key):
-        if char == "_" and step_key[i + 1:].startswith(step_key[:i] + "_"):
-            return "check " + step_key[i + 1:]
+        if char == "_" and step_key[i + 1 :].startswith(step_key[:i] + "_"):
+            return "check " + step_key[i + 1 :]
     return step_key
 
 
@@ -130,5 +133,8 @@ def previous_step_seconds(instance, job_name: str) -> dict[str, float]:
     runs = instance.get_runs(filters=RunsFilter(job_name=job_name, statuses=[DagsterRunStatus.SUCCESS]), limit=1)
     if not runs:
         return {}
-    return {s.step_key: s.end_time - s.start_time for s in instance.get_run_step_stats(runs[0].run_id)
-            if s.end_time and s.start_time}
+    return {
+        s.step_key: s.end_time - s.start_time
+        for s in instance.get_run_step_stats(runs[0].run_id)
+        if s.end_time and s.start_time
+    }

@@ -106,14 +106,24 @@ def _definitions(input_dir: Path, warehouse: Path, out_dir: Path, region_file: P
     # Only here (not in the code location): the national benchmark builds without the site.
     without_site = define_asset_job("build_without_site", AssetSelection.groups(*BUILD_GROUPS[:-1]))
     return Definitions.merge(
-        Definitions(assets=code_location.assets, asset_checks=code_location.asset_checks,
-                    jobs=[*code_location.jobs, without_site], loggers={"console": colored_console_logger, "progress": progress_logger}),
+        Definitions(
+            assets=code_location.assets,
+            asset_checks=code_location.asset_checks,
+            jobs=[*code_location.jobs, without_site],
+            loggers={"console": colored_console_logger, "progress": progress_logger},
+        ),
         Definitions(resources=make_resources(input_dir, warehouse, out_dir, region_file or settings.region_file())),
     )
 
 
-def _execute(defs: Definitions, job_name: str, instance: DagsterInstance, run_config: dict,
-             progress: Progress | None, tags: dict | None = None):
+def _execute(
+    defs: Definitions,
+    job_name: str,
+    instance: DagsterInstance,
+    run_config: dict,
+    progress: Progress | None,
+    tags: dict | None = None,
+):
     job = defs.resolve_job_def(job_name)
     if progress is not None:
         nodes = len(job.graph.node_dict)
@@ -121,8 +131,7 @@ def _execute(defs: Definitions, job_name: str, instance: DagsterInstance, run_co
         run_config = {"loggers": {**run_config.get("loggers", {}), "progress": {}}}
     follow(progress)
     try:
-        result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=run_config,
-                                        tags=tags or {})
+        result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=run_config, tags=tags or {})
     finally:
         follow(None)
     if os.environ.get("GRENSVERKEER_TIMINGS"):
@@ -130,14 +139,24 @@ def _execute(defs: Definitions, job_name: str, instance: DagsterInstance, run_co
     return result
 
 
-def run_exports(warehouse: Path, out_dir: Path, region_file: Path | None = None, instance: DagsterInstance | None = None,
-                only_years: list[str] | None = None, input_dir: Path | None = None,
-                progress: Progress | None = None) -> RunOutcome:
+def run_exports(
+    warehouse: Path,
+    out_dir: Path,
+    region_file: Path | None = None,
+    instance: DagsterInstance | None = None,
+    only_years: list[str] | None = None,
+    input_dir: Path | None = None,
+    progress: Progress | None = None,
+) -> RunOutcome:
     """Only the export assets, for every school year in the warehouse (or `only_years`), in one run."""
     with warehouse_kept_open(warehouse) as con:
-        years = [r[0] for r in con.execute(
-            "select distinct school_year from int_row_estimates union select distinct school_year from support_flows "
-            "order by 1").fetchall()]
+        years = [
+            r[0]
+            for r in con.execute(
+                "select distinct school_year from int_row_estimates union select distinct school_year from support_flows "
+                "order by 1"
+            ).fetchall()
+        ]
         outcome = RunOutcome([y for y in years if only_years is None or y in only_years])
         defs = _definitions(input_dir or settings.input_dir(), warehouse, out_dir, region_file)
         instance = instance or DagsterInstance.ephemeral()
@@ -149,10 +168,17 @@ def run_exports(warehouse: Path, out_dir: Path, region_file: Path | None = None,
     return outcome
 
 
-def run_pipeline(input_dir: Path, warehouse: Path, out_dir: Path, region_file: Path | None = None,
-                 instance: DagsterInstance | None = None, log_config: dict | None = None,
-                 only_years: list[str] | None = None, site: bool = True,
-                 progress: Progress | None = None) -> RunOutcome:
+def run_pipeline(
+    input_dir: Path,
+    warehouse: Path,
+    out_dir: Path,
+    region_file: Path | None = None,
+    instance: DagsterInstance | None = None,
+    log_config: dict | None = None,
+    only_years: list[str] | None = None,
+    site: bool = True,
+    progress: Progress | None = None,
+) -> RunOutcome:
     """Materialise the reference tables, every school year found in `input_dir` (or only
     `only_years`; the others stay as they are) and the dashboard site, in one Dagster run.
     `site=False` leaves the site out (the national benchmark)."""
@@ -162,16 +188,25 @@ def run_pipeline(input_dir: Path, warehouse: Path, out_dir: Path, region_file: P
         if retraction.school_years and only_years is not None:
             only_years = None  # the touched years must be recomputed too: recompute every year
         known = loaded_file_years(con)  # files loaded before are not parsed again to find their years
-        outcome = _run_pipeline(input_dir, warehouse, out_dir, region_file, instance, log_config, only_years, known,
-                                site, progress)
+        outcome = _run_pipeline(
+            input_dir, warehouse, out_dir, region_file, instance, log_config, only_years, known, site, progress
+        )
         outcome.retracted = retraction.files
         return outcome
 
 
-def _run_pipeline(input_dir: Path, warehouse: Path, out_dir: Path, region_file: Path | None,
-                  instance: DagsterInstance | None, log_config: dict | None,
-                  only_years: list[str] | None, known: dict | None = None, site: bool = True,
-                  progress: Progress | None = None) -> RunOutcome:
+def _run_pipeline(
+    input_dir: Path,
+    warehouse: Path,
+    out_dir: Path,
+    region_file: Path | None,
+    instance: DagsterInstance | None,
+    log_config: dict | None,
+    only_years: list[str] | None,
+    known: dict | None = None,
+    site: bool = True,
+    progress: Progress | None = None,
+) -> RunOutcome:
     import_in_background("great_expectations", "plotly.graph_objects", "networkx")
     defs = _definitions(input_dir, warehouse, out_dir, region_file)
     instance = instance or DagsterInstance.ephemeral()
@@ -187,8 +222,7 @@ def _run_pipeline(input_dir: Path, warehouse: Path, out_dir: Path, region_file: 
     if missing:
         outcome.failures.append(f"no files for school year {', '.join(missing)} in {input_dir}")
     if progress is not None:
-        progress.line(f"grensverkeer: school years {', '.join(outcome.school_years) or '(none)'}"
-                      f" found in {input_dir}")
+        progress.line(f"grensverkeer: school years {', '.join(outcome.school_years) or '(none)'} found in {input_dir}")
     if not outcome.school_years:
         reference = _execute(defs, "reference_job", instance, run_config, progress)
         outcome.run_ids.append(reference.run_id)
@@ -201,8 +235,9 @@ def _run_pipeline(input_dir: Path, warehouse: Path, out_dir: Path, region_file: 
         with_site = site and i == len(blocks) - 1 and not outcome.failures
         if progress is not None and len(blocks) > 1:
             progress.line(f"grensverkeer: run {i + 1} of {len(blocks)}: {', '.join(block)}")
-        result = _execute(defs, "build_job" if with_site else "build_without_site", instance, run_config, progress,
-                          range_tags(block))
+        result = _execute(
+            defs, "build_job" if with_site else "build_without_site", instance, run_config, progress, range_tags(block)
+        )
         outcome.run_ids.append(result.run_id)
         outcome.failures += _failures(result)
     return outcome

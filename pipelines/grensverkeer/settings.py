@@ -88,11 +88,21 @@ def load_region(path: Path | None = None) -> Region:
     agreements = {**DEFAULT_AGREEMENTS, **cfg.get("agreements", {})}
     unknown = set(agreements["domains"]) - {"jeugdhulp", "jeugdbescherming", "onderwijsondersteuning", "leerplicht"}
     if unknown or not agreements["domains"]:
-        raise ValueError(f"{path}: [agreements] domains must be some of jeugdhulp, jeugdbescherming, "
-                         f"onderwijsondersteuning, leerplicht; got {sorted(unknown) or 'none'}")
-    if not (agreements["pair_agreement_needed"] >= agreements["pair_attention"] >= 1
-            and agreements["school_agreement_needed"] >= agreements["school_attention"] >= 1):
+        raise ValueError(
+            f"{path}: [agreements] domains must be some of jeugdhulp, jeugdbescherming, "
+            f"onderwijsondersteuning, leerplicht; got {sorted(unknown) or 'none'}"
+        )
+    if not (
+        agreements["pair_agreement_needed"] >= agreements["pair_attention"] >= 1
+        and agreements["school_agreement_needed"] >= agreements["school_attention"] >= 1
+    ):
         raise ValueError(f"{path}: [agreements] thresholds must satisfy needed >= attention >= 1")
     disclosure = {k: v for k, v in cfg.get("disclosure", {}).items() if k in ("k", "rounding")}
-    return Region(name=cfg["name"], slug=cfg["slug"], members=members, subregions=subregions, agreements=agreements,
-                  disclosure=disclosure)
+    return Region(
+        name=cfg["name"],
+        slug=cfg["slug"],
+        members=members,
+        subregions=subregions,
+        agreements=agreements,
+        disclosure=disclosure,
+    )

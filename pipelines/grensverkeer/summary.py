@@ -21,7 +21,9 @@ def _print_rejected_rows(con: duckdb.DuckDBPyConnection, year: str) -> None:
         """select file_name, line, column_name, reason, count(*) over () as n
            from rejected_rows
            where (school_year = ? or school_year is null) and reason_code not in ('duplicate_row')
-           order by file_name, line limit ?""", [year, SHOW_REJECTED]).fetchall()
+           order by file_name, line limit ?""",
+        [year, SHOW_REJECTED],
+    ).fetchall()
     for file_name, line, column, reason, _ in rows:
         print(f"    rejected: {file_name} line {line}" + (f", column {column}" if column else "") + f": {reason}")
     if rows and rows[0][4] > SHOW_REJECTED:
@@ -33,26 +35,34 @@ def _print_linked(con: duckdb.DuckDBPyConnection, year: str) -> None:
         return
     enrolments = con.execute(
         """select count(*), count(*) filter (where reason_code is null)
-           from stg_linked_enrolments where school_year = ?""", [year]).fetchall()[0]
+           from stg_linked_enrolments where school_year = ?""",
+        [year],
+    ).fetchall()[0]
     if not enrolments[0]:
         if con.execute("select count(*) from stg_linked_enrolments").fetchall()[0][0]:
             print(f"  {year} linked: no linked records for this school year (no support or agreement figures)")
         return
-    synthetic = con.execute("select bool_or(source = 'synthetic') from support_flows where school_year = ?",
-                            [year]).fetchall()[0][0]
+    synthetic = con.execute(
+        "select bool_or(source = 'synthetic') from support_flows where school_year = ?", [year]
+    ).fetchall()[0][0]
     label = " (SYNTHETIC DEMO, not real pupils)" if synthetic else ""
     needs = con.execute(
         """select count(*) filter (where level = 'gemeentepaar' and need_level = 'afspraak nodig'),
                   count(*) filter (where level = 'school' and need_level = 'afspraak nodig')
            from agreement_needs where school_year = ? and (local_team_in_region or school_in_region)""",
-        [year]).fetchall()[0]
-    print(f"  {year} linked{label}: {enrolments[1]:,} of {enrolments[0]:,} enrolments accepted; agreement needed for "
-          f"{needs[0]} municipality pairs and {needs[1]} school x local team pairs")
+        [year],
+    ).fetchall()[0]
+    print(
+        f"  {year} linked{label}: {enrolments[1]:,} of {enrolments[0]:,} enrolments accepted; agreement needed for "
+        f"{needs[0]} municipality pairs and {needs[1]} school x local team pairs"
+    )
 
 
 def print_summary(input_dir: Path, warehouse: Path, years: list[str], out_dir: Path) -> list[tuple[str, str]]:
     """Print what this run read and counted; return the files of the input folder that were rejected."""
-    current = [(input_name(p, input_dir), sha256_of(p)) for p in list_input_files(input_dir) + list_linked_files(input_dir)]
+    current = [
+        (input_name(p, input_dir), sha256_of(p)) for p in list_input_files(input_dir) + list_linked_files(input_dir)
+    ]
     if not warehouse.exists():
         print("No warehouse was written.")
         return []
@@ -63,14 +73,17 @@ def print_summary(input_dir: Path, warehouse: Path, years: list[str], out_dir: P
         status = con.execute(
             """
             select f.status, count(*) from current_files c join input_files f using (file_name, sha256) group by all
-            """).fetchall()
+            """
+        ).fetchall()
         rejected = con.execute(
             """
             select r.file_name, r.reason from current_files c join rejected_files r using (file_name, sha256)
             where r.reason_code <> 'duplicate_file' order by r.file_name
-            """).fetchall()
-        print(f"\ngrensverkeer: {len(current)} files in {input_dir}: "
-              + ", ".join(f"{n} {s}" for s, n in sorted(status)))
+            """
+        ).fetchall()
+        print(
+            f"\ngrensverkeer: {len(current)} files in {input_dir}: " + ", ".join(f"{n} {s}" for s, n in sorted(status))
+        )
         for name, _ in current:
             if is_escaped(name):
                 print(f"  note: file {shown_name(name)}")
@@ -82,20 +95,28 @@ def print_summary(input_dir: Path, warehouse: Path, years: list[str], out_dir: P
                        count(*) filter (where reason_code = 'duplicate_row'),
                        count(*) filter (where reason_code is not null and reason_code <> 'duplicate_row')
                 from stg_duo_rows where school_year = ?
-                """, [year]).fetchall()[0]
+                """,
+                [year],
+            ).fetchall()[0]
             # The published figures (pub_school_catchment): the same numbers as the site and exports.
             pupils = con.execute(
                 """
                 select sum(students), sum(students_low), sum(students_high),
                        sum(students) filter (where origin_code <> school_municipality_code)
                 from pub_school_catchment where school_year = ?
-                """, [year]).fetchall()[0]
+                """,
+                [year],
+            ).fetchall()[0]
             if rows[0]:
-                print(f"  {year} DUO: {rows[0]} pupil rows read: {rows[1]} accepted, {rows[2]} duplicates of rows in "
-                      f"other files (counted once), {rows[3]} rejected (see rejected_rows)")
+                print(
+                    f"  {year} DUO: {rows[0]} pupil rows read: {rows[1]} accepted, {rows[2]} duplicates of rows in "
+                    f"other files (counted once), {rows[3]} rejected (see rejected_rows)"
+                )
             if pupils[0] is not None:
-                print(f"  {year} DUO: {pupils[0]:,} pupils counted (bounds {pupils[1]:,}-{pupils[2]:,}), "
-                      f"{pupils[3] or 0:,} schooled outside their home municipality")
+                print(
+                    f"  {year} DUO: {pupils[0]:,} pupils counted (bounds {pupils[1]:,}-{pupils[2]:,}), "
+                    f"{pupils[3] or 0:,} schooled outside their home municipality"
+                )
             _print_linked(con, year)
             _print_rejected_rows(con, year)
     except duckdb.CatalogException:

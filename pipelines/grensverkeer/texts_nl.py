@@ -42,8 +42,10 @@ SYNTHETIC_WARNING = (
 )
 
 # A school year without linked records: no figures on support or agreements, and no source for them.
-NO_LINKED = ("Voor schooljaar {year} zijn er geen gekoppelde registraties van hulp en inschrijvingen: voor dit jaar "
-             "zijn er geen cijfers over leerlingen met hulp, afspraken of coördinatielast.")
+NO_LINKED = (
+    "Voor schooljaar {year} zijn er geen gekoppelde registraties van hulp en inschrijvingen: voor dit jaar "
+    "zijn er geen cijfers over leerlingen met hulp, afspraken of coördinatielast."
+)
 
 COMMUNITIES = (
     "Gemeenten die veel leerlingen met elkaar uitwisselen, vormen samen een kandidaat-deelregio. We vinden die "

@@ -28,13 +28,18 @@ def setup(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
-    return [r[0] for r in con.execute(
-        "select column_name from information_schema.columns where table_name = ? order by ordinal_position", [table]
-    ).fetchall()]
+    return [
+        r[0]
+        for r in con.execute(
+            "select column_name from information_schema.columns where table_name = ? order by ordinal_position", [table]
+        ).fetchall()
+    ]
 
 
-OLDER_WAREHOUSE = ("The warehouse table {table} has other columns than the code makes: the warehouse was built by "
-                   "an older version. Move the warehouse file aside (or delete it) and run again to rebuild it.")
+OLDER_WAREHOUSE = (
+    "The warehouse table {table} has other columns than the code makes: the warehouse was built by "
+    "an older version. Move the warehouse file aside (or delete it) and run again to rebuild it."
+)
 
 
 def _ensure_table(con: duckdb.DuckDBPyConnection, table: str, sql: str) -> None:
@@ -49,8 +54,13 @@ def _set_variables(con: duckdb.DuckDBPyConnection, school_year: str | None) -> N
     con.execute("set variable reference_dir = ?", [str(REFERENCE_DIR)])
 
 
-def run_model(con: duckdb.DuckDBPyConnection, model: str, school_year: str | None = None,
-              table: str | None = None, scope: str | None = None) -> int:
+def run_model(
+    con: duckdb.DuckDBPyConnection,
+    model: str,
+    school_year: str | None = None,
+    table: str | None = None,
+    scope: str | None = None,
+) -> int:
     """Run models/<model>.sql into `table` (default: the model's name); return its row count.
 
     With a school year the model fills only that year's rows; `scope` narrows the rows it
@@ -67,8 +77,9 @@ def _fingerprint(con: duckdb.DuckDBPyConnection, sql: str, inputs: list[str], va
     return con.execute(f"select md5(concat_ws('|', md5(?), {', '.join(parts)}))", [sql]).fetchall()[0][0]
 
 
-def run_model_if_changed(con: duckdb.DuckDBPyConnection, model: str, inputs: list[str],
-                         variables: list[str] = ()) -> int:
+def run_model_if_changed(
+    con: duckdb.DuckDBPyConnection, model: str, inputs: list[str], variables: list[str] = ()
+) -> int:
     """`run_model` (no school year) for a table every partition reads but none owns, like
     stg_linked_support: rebuilt only when its SQL, the rows of its `inputs` tables or the SQL
     `variables` it reads differ from its last build, else left as it is. Returns its row count.
@@ -83,7 +94,8 @@ def run_model_if_changed(con: duckdb.DuckDBPyConnection, model: str, inputs: lis
     built = con.execute(
         "select 1 from model_fingerprints where model = ? and fingerprint = ? "
         "and exists (select 1 from duckdb_tables() where table_name = ? and schema_name = 'main')",
-        [table, fingerprint, table]).fetchall()
+        [table, fingerprint, table],
+    ).fetchall()
     if built:
         return con.execute(f"select count(*) from {table}").fetchall()[0][0]
     count = run_model(con, model)
@@ -91,8 +103,9 @@ def run_model_if_changed(con: duckdb.DuckDBPyConnection, model: str, inputs: lis
     return count
 
 
-def run_models(con: duckdb.DuckDBPyConnection, steps: list[tuple[str, str | None, str | None]],
-               school_year: str | None = None) -> list[int]:
+def run_models(
+    con: duckdb.DuckDBPyConnection, steps: list[tuple[str, str | None, str | None]], school_year: str | None = None
+) -> list[int]:
     """Run several (model, table, scope) steps for one school year in one transaction.
 
     Tables are created before the transaction starts: DuckDB 2.0.0 answers filtered reads
@@ -142,13 +155,22 @@ def replace_rows(con: duckdb.DuckDBPyConnection, model: str, table: str, where: 
 
 
 def load_reference(con: duckdb.DuckDBPyConnection, region: Region) -> dict[str, int]:
-    con.execute("create or replace table ref_region_members (code varchar primary key, display_name varchar, subregion varchar)")
+    con.execute(
+        "create or replace table ref_region_members (code varchar primary key, display_name varchar, subregion varchar)"
+    )
     con.executemany(
         "insert into ref_region_members values (?, ?, ?)",
         [[code, name, region.subregions.get(code)] for code, name in sorted(region.members.items())],
     )
     counts = {"ref_region_members": len(region.members)}
-    for name in ("ref_municipalities", "ref_place_names", "ref_municipality_mergers", "ref_municipality_names",
-                 "ref_school_locations", "ref_pc4_centroids", "ref_swv_pc4"):
+    for name in (
+        "ref_municipalities",
+        "ref_place_names",
+        "ref_municipality_mergers",
+        "ref_municipality_names",
+        "ref_school_locations",
+        "ref_pc4_centroids",
+        "ref_swv_pc4",
+    ):
         counts[name] = run_model(con, f"reference/{name}")
     return counts

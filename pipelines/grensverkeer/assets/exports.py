@@ -18,31 +18,42 @@ def export_dir(paths: ProjectPaths, school_year: str):
     return paths.out_path / "exports" / school_year
 
 
-@asset(group_name="exports", partitions_def=school_years, backfill_policy=one_run,
-       deps=[publication, support_flows, agreement_needs, school_coordination_load, municipality_support_profile],
-       description="OUT/exports/<school_year>/: afspraken.xlsx, the same tables as CSV and Parquet, relaties.csv "
-       "and manifest.json; every count through disclosure control (docs/disclosure.md).")
+@asset(
+    group_name="exports",
+    partitions_def=school_years,
+    backfill_policy=one_run,
+    deps=[publication, support_flows, agreement_needs, school_coordination_load, municipality_support_profile],
+    description="OUT/exports/<school_year>/: afspraken.xlsx, the same tables as CSV and Parquet, relaties.csv "
+    "and manifest.json; every count through disclosure control (docs/disclosure.md).",
+)
 @each_school_year
 def agreement_exports(context: AssetExecutionContext, duckdb: DuckDBResource, paths: ProjectPaths) -> MaterializeResult:
     region = paths.region()
     with duckdb.get_connection() as con:
         bundle = build_export(con, context.partition_key, region)
         # private labels decided once with the site's cells of the year (one label per cell)
-        bundle.private_labels = decide_private_labels(con, context.partition_key, region, paths.disclosure(),
-                                                      *private_part(bundle))
-        manifest = write_export(con, bundle, region, export_dir(paths, context.partition_key), paths.disclosure(),
-                                context.run.run_id)
-    return MaterializeResult(metadata={
-        "folder": str(export_dir(paths, context.partition_key)),
-        "synthetic": manifest["synthetic"],
-        **{f"{slug}_rows": t["rows"] for slug, t in manifest["tables"].items()},
-        **{f"cells_{k}": v for k, v in manifest["disclosure"]["suppressed_cells"].items()},
-    })
+        bundle.private_labels = decide_private_labels(
+            con, context.partition_key, region, paths.disclosure(), *private_part(bundle)
+        )
+        manifest = write_export(
+            con, bundle, region, export_dir(paths, context.partition_key), paths.disclosure(), context.run.run_id
+        )
+    return MaterializeResult(
+        metadata={
+            "folder": str(export_dir(paths, context.partition_key)),
+            "synthetic": manifest["synthetic"],
+            **{f"{slug}_rows": t["rows"] for slug, t in manifest["tables"].items()},
+            **{f"cells_{k}": v for k, v in manifest["disclosure"]["suppressed_cells"].items()},
+        }
+    )
 
 
-@asset_check(asset=agreement_exports, blocking=True,
-             description="Reads the written CSVs back and tries to recompute every suppressed count from what is "
-             "published (all tables and relaties.csv): it must never succeed, and no count 1..k-1 may be shown.")
+@asset_check(
+    asset=agreement_exports,
+    blocking=True,
+    description="Reads the written CSVs back and tries to recompute every suppressed count from what is "
+    "published (all tables and relaties.csv): it must never succeed, and no count 1..k-1 may be shown.",
+)
 @each_school_year
 def agreement_exports_safe(context, paths: ProjectPaths) -> AssetCheckResult:
     folder = export_dir(paths, context.partition_key)

@@ -5,8 +5,8 @@ from dagster_duckdb import DuckDBResource
 
 from .. import warehouse
 from ..estimate import estimate_masked_cells
-from ..geography import build_cell_weights
 from ..expectations import gxe, run_suite
+from ..geography import build_cell_weights
 from ..partitions import each_school_year, one_run, school_years
 from ..warehouse_frames import replace_partitions
 from .staging import stg_duo_cells, stg_location_totals
@@ -87,9 +87,14 @@ where r.school_year = getvariable('school_year') and r.reason_code is null;
 """
 
 
-@asset(group_name="intermediate", partitions_def=school_years, backfill_policy=one_run, deps=[stg_duo_cells, stg_location_totals],
-       description="Every accepted count cell with an estimate for masked cells and exact bounds (docs/masking.md); "
-       "also int_location_masking (per location: how its masked cells were constrained) and int_row_estimates.")
+@asset(
+    group_name="intermediate",
+    partitions_def=school_years,
+    backfill_policy=one_run,
+    deps=[stg_duo_cells, stg_location_totals],
+    description="Every accepted count cell with an estimate for masked cells and exact bounds (docs/masking.md); "
+    "also int_location_masking (per location: how its masked cells were constrained) and int_row_estimates.",
+)
 @each_school_year
 def int_cell_estimates(context: AssetExecutionContext, duckdb: DuckDBResource) -> MaterializeResult:
     year = context.partition_key
@@ -101,36 +106,51 @@ def int_cell_estimates(context: AssetExecutionContext, duckdb: DuckDBResource) -
         # worse (docs/masking.md), so it is not passed here
         build_cell_weights(con, "est_rows_geo", "est_cell_weights")
         # masked cells only: the int_cell_estimates model takes the unmasked ones from est_cells
-        estimate_masked_cells(con, "est_cells", "est_totals", "est_cell_estimates", masked_only=True,
-                              cell_weights="est_cell_weights")
+        estimate_masked_cells(
+            con, "est_cells", "est_totals", "est_cell_estimates", masked_only=True, cell_weights="est_cell_weights"
+        )
         locations = con.sql("select ? as school_year, * from est_cell_estimates_locations", params=[year]).pl()
         replace_partitions(con, {"int_location_masking": locations}, year)
-        n, _ = warehouse.run_models(con, [
-            ("intermediate/int_cell_estimates", None, None), ("intermediate/int_row_estimates", None, None)], year)
-        con.execute("drop table if exists est_cell_estimates; drop table if exists est_cell_estimates_locations; "
-                    "drop table if exists est_cell_weights; drop table if exists est_rows_geo")
-        methods = dict(con.execute(
-            "select method, count(*) from int_cell_estimates where school_year = ? and is_masked group by all", [year]
-        ).fetchall())
+        n, _ = warehouse.run_models(
+            con, [("intermediate/int_cell_estimates", None, None), ("intermediate/int_row_estimates", None, None)], year
+        )
+        con.execute(
+            "drop table if exists est_cell_estimates; drop table if exists est_cell_estimates_locations; "
+            "drop table if exists est_cell_weights; drop table if exists est_rows_geo"
+        )
+        methods = dict(
+            con.execute(
+                "select method, count(*) from int_cell_estimates where school_year = ? and is_masked group by all",
+                [year],
+            ).fetchall()
+        )
     return MaterializeResult(metadata={"cells": n, **{f"masked_{k}": v for k, v in methods.items()}})
 
 
-@asset_check(asset=int_cell_estimates, blocking=True,
-             description="Estimates lie within their bounds; masked cells within 1..4; exact cells unchanged.")
+@asset_check(
+    asset=int_cell_estimates,
+    blocking=True,
+    description="Estimates lie within their bounds; masked cells within 1..4; exact cells unchanged.",
+)
 @each_school_year
 def int_cell_estimates_valid(context, duckdb: DuckDBResource) -> AssetCheckResult:
     e = gxe()
     with duckdb.get_connection() as con:
-        outcome = run_suite(con, f"""
+        outcome = run_suite(
+            con,
+            f"""
             select students, students_low, students_high, is_masked,
                    students_low <= students + 1e-9 and students <= students_high + 1e-9 as within_bounds,
                    case when is_masked then students_low >= 1 and students_high <= 4
                         else students = value and students_low = value and students_high = value end as cell_rule
-            from int_cell_estimates where school_year = '{context.partition_key}'""", [
-            e.ExpectColumnValuesToBeInSet(column="within_bounds", value_set=[True]),
-            e.ExpectColumnValuesToBeInSet(column="cell_rule", value_set=[True]),
-            e.ExpectColumnValuesToNotBeNull(column="students"),
-        ], "int_cell_estimates")
+            from int_cell_estimates where school_year = '{context.partition_key}'""",
+            [
+                e.ExpectColumnValuesToBeInSet(column="within_bounds", value_set=[True]),
+                e.ExpectColumnValuesToBeInSet(column="cell_rule", value_set=[True]),
+                e.ExpectColumnValuesToNotBeNull(column="students"),
+            ],
+            "int_cell_estimates",
+        )
     return AssetCheckResult(passed=outcome.success, metadata=outcome.metadata())
 
 
@@ -140,10 +160,13 @@ def int_cell_estimates_prior_share(context, duckdb: DuckDBResource) -> AssetChec
     with duckdb.get_connection() as con:
         masked, prior = con.execute(
             """select count(*), count(*) filter (where method like 'prior%')
-               from int_cell_estimates where school_year = ? and is_masked""", [context.partition_key]).fetchall()[0]
+               from int_cell_estimates where school_year = ? and is_masked""",
+            [context.partition_key],
+        ).fetchall()[0]
     share = prior / masked if masked else 0.0
     return AssetCheckResult(
-        passed=share <= 0.25, severity=AssetCheckSeverity.WARN,
+        passed=share <= 0.25,
+        severity=AssetCheckSeverity.WARN,
         description=f"{prior} of {masked} masked cells ({share:.0%}) have no usable location total and use the prior",
         metadata={"masked_cells": masked, "prior_cells": prior, "prior_share": share},
     )

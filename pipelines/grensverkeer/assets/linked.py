@@ -23,9 +23,13 @@ def set_linked_variables(con, paths: ProjectPaths) -> None:
         con.execute(f"set variable {key} = ?::integer", [int(agreements[key])])
 
 
-@asset(group_name="raw", partitions_def=school_years, backfill_policy=one_run,
-       description="Linked files of INPUT/linked (schools, enrolments, support; CSV, Parquet or XLSX) read into "
-       "raw_linked_*; files with BSNs or otherwise unusable go to rejected_files before anything is written.")
+@asset(
+    group_name="raw",
+    partitions_def=school_years,
+    backfill_policy=one_run,
+    description="Linked files of INPUT/linked (schools, enrolments, support; CSV, Parquet or XLSX) read into "
+    "raw_linked_*; files with BSNs or otherwise unusable go to rejected_files before anything is written.",
+)
 @each_school_year
 def linked_raw_files(context: AssetExecutionContext, duckdb: DuckDBResource, paths: ProjectPaths) -> MaterializeResult:
     with duckdb.get_connection() as con:
@@ -35,16 +39,28 @@ def linked_raw_files(context: AssetExecutionContext, duckdb: DuckDBResource, pat
         con.execute("commit")
     for name, message in result.rejected:
         context.log.error(f"Rejected file {name}: {message}")
-    return MaterializeResult(metadata={
-        "files_loaded": len(result.loaded), "files_rejected": len(result.rejected), "synthetic": result.synthetic,
-        "rejected": "\n".join(f"{n}: {m}" for n, m in result.rejected) or "none"})
+    return MaterializeResult(
+        metadata={
+            "files_loaded": len(result.loaded),
+            "files_rejected": len(result.rejected),
+            "synthetic": result.synthetic,
+            "rejected": "\n".join(f"{n}: {m}" for n, m in result.rejected) or "none",
+        }
+    )
 
 
-@asset(group_name="staging", partitions_def=school_years, backfill_policy=one_run, deps=[linked_raw_files, reference_tables],
-       description="Linked schools, support episodes and the year's enrolments, checked; rows that cannot be "
-       "used are copied to rejected_rows (source 'linked').")
+@asset(
+    group_name="staging",
+    partitions_def=school_years,
+    backfill_policy=one_run,
+    deps=[linked_raw_files, reference_tables],
+    description="Linked schools, support episodes and the year's enrolments, checked; rows that cannot be "
+    "used are copied to rejected_rows (source 'linked').",
+)
 @each_school_year
-def stg_linked_records(context: AssetExecutionContext, duckdb: DuckDBResource, paths: ProjectPaths) -> MaterializeResult:
+def stg_linked_records(
+    context: AssetExecutionContext, duckdb: DuckDBResource, paths: ProjectPaths
+) -> MaterializeResult:
     year = context.partition_key
     with duckdb.get_connection() as con:
         set_linked_variables(con, paths)
@@ -52,48 +68,83 @@ def stg_linked_records(context: AssetExecutionContext, duckdb: DuckDBResource, p
         # Not tied to a school year: built again only when the support rows (with their source
         # label) or the reference tables changed since the last partition (or run) built it.
         support = warehouse.run_model_if_changed(
-            con, "staging/stg_linked_support",
-            inputs=["raw_linked_support", "ref_municipality_mergers", "ref_municipalities"])
-        warehouse.replace_rows(con, "staging/rejected_linked_reference_rows", "rejected_rows",
-                               "source = 'linked' and school_year is null")
-        enrolments, rejected = warehouse.run_models(con, [
-            ("staging/stg_linked_enrolments", None, None),
-            ("staging/rejected_linked_rows", "rejected_rows", "source = 'linked'"),
-        ], year)
-    return MaterializeResult(metadata={"schools": schools, "support_episodes": support, "enrolments": enrolments,
-                                       "rejected_enrolments": rejected})
+            con,
+            "staging/stg_linked_support",
+            inputs=["raw_linked_support", "ref_municipality_mergers", "ref_municipalities"],
+        )
+        warehouse.replace_rows(
+            con, "staging/rejected_linked_reference_rows", "rejected_rows", "source = 'linked' and school_year is null"
+        )
+        enrolments, rejected = warehouse.run_models(
+            con,
+            [
+                ("staging/stg_linked_enrolments", None, None),
+                ("staging/rejected_linked_rows", "rejected_rows", "source = 'linked'"),
+            ],
+            year,
+        )
+    return MaterializeResult(
+        metadata={
+            "schools": schools,
+            "support_episodes": support,
+            "enrolments": enrolments,
+            "rejected_enrolments": rejected,
+        }
+    )
 
 
-@asset_check(asset=stg_linked_records, blocking=True,
-             description="Accepted linked rows: codes valid, sector in the set, start <= end, one enrolment per pupil "
-             "per year, every enrolment's school known.")
+@asset_check(
+    asset=stg_linked_records,
+    blocking=True,
+    description="Accepted linked rows: codes valid, sector in the set, start <= end, one enrolment per pupil "
+    "per year, every enrolment's school known.",
+)
 @each_school_year
 def stg_linked_records_valid(context, duckdb: DuckDBResource) -> AssetCheckResult:
     e = gxe()
     year = context.partition_key
     with duckdb.get_connection() as con:
-        enrolments = run_suite(con, f"""
-            select * from stg_linked_enrolments where school_year = '{year}' and reason_code is null""", [
-            e.ExpectColumnValuesToBeUnique(column="student_id"),
-            e.ExpectColumnValuesToBeInSet(column="sector", value_set=SECTORS),
-            e.ExpectColumnValuesToMatchRegex(column="origin_code", regex=r"^GM\d{4}$"),
-            e.ExpectColumnValuesToMatchRegex(column="destination_code", regex=r"^GM\d{4}$"),
-            e.ExpectColumnValuesToNotBeNull(column="school_name"),
-        ], "stg_linked_enrolments")
-        support = run_suite(con, """
+        enrolments = run_suite(
+            con,
+            f"""
+            select * from stg_linked_enrolments where school_year = '{year}' and reason_code is null""",
+            [
+                e.ExpectColumnValuesToBeUnique(column="student_id"),
+                e.ExpectColumnValuesToBeInSet(column="sector", value_set=SECTORS),
+                e.ExpectColumnValuesToMatchRegex(column="origin_code", regex=r"^GM\d{4}$"),
+                e.ExpectColumnValuesToMatchRegex(column="destination_code", regex=r"^GM\d{4}$"),
+                e.ExpectColumnValuesToNotBeNull(column="school_name"),
+            ],
+            "stg_linked_enrolments",
+        )
+        support = run_suite(
+            con,
+            """
             select *, coalesce(end_date >= start_date, true) as start_before_end
-            from stg_linked_support where reason_code is null""", [
-            e.ExpectColumnValuesToBeInSet(column="support_domain", value_set=DOMAINS),
-            e.ExpectColumnValuesToMatchRegex(column="responsible_municipality_code", regex=r"^GM\d{4}$"),
-            e.ExpectColumnValuesToBeInSet(column="start_before_end", value_set=[True]),
-            e.ExpectColumnValuesToNotBeNull(column="student_id"),
-        ], "stg_linked_support")
-        schools = run_suite(con, "select * from stg_linked_schools where reason_code is null", [
-            e.ExpectColumnValuesToBeUnique(column="school_location_id"),
-            e.ExpectColumnValuesToBeInSet(column="sector", value_set=SECTORS),
-            e.ExpectColumnValuesToMatchRegex(column="municipality_code", regex=r"^GM\d{4}$"),
-        ], "stg_linked_schools")
+            from stg_linked_support where reason_code is null""",
+            [
+                e.ExpectColumnValuesToBeInSet(column="support_domain", value_set=DOMAINS),
+                e.ExpectColumnValuesToMatchRegex(column="responsible_municipality_code", regex=r"^GM\d{4}$"),
+                e.ExpectColumnValuesToBeInSet(column="start_before_end", value_set=[True]),
+                e.ExpectColumnValuesToNotBeNull(column="student_id"),
+            ],
+            "stg_linked_support",
+        )
+        schools = run_suite(
+            con,
+            "select * from stg_linked_schools where reason_code is null",
+            [
+                e.ExpectColumnValuesToBeUnique(column="school_location_id"),
+                e.ExpectColumnValuesToBeInSet(column="sector", value_set=SECTORS),
+                e.ExpectColumnValuesToMatchRegex(column="municipality_code", regex=r"^GM\d{4}$"),
+            ],
+            "stg_linked_schools",
+        )
     failed = enrolments.failed + support.failed + schools.failed
-    return AssetCheckResult(passed=not failed, metadata={
-        "expectations": enrolments.evaluated + support.evaluated + schools.evaluated,
-        "failures": "\n".join(failed) or "none"})
+    return AssetCheckResult(
+        passed=not failed,
+        metadata={
+            "expectations": enrolments.evaluated + support.evaluated + schools.evaluated,
+            "failures": "\n".join(failed) or "none",
+        },
+    )

@@ -13,14 +13,24 @@ from .marts import school_catchment
 from .staging import stg_location_totals
 from .support import agreement_needs, support_flows
 
-PUBLICATION_MODELS = ["publish/pub_school_catchment", "publish/pub_flows", "publish/pub_municipality_profile",
-                      "publish/pub_school_totals", "publish/pub_agreement_needs"]
+PUBLICATION_MODELS = [
+    "publish/pub_school_catchment",
+    "publish/pub_flows",
+    "publish/pub_municipality_profile",
+    "publish/pub_school_totals",
+    "publish/pub_agreement_needs",
+]
 
 
-@asset(group_name="publish", partitions_def=school_years, backfill_policy=one_run, deps=[school_catchment, support_flows, agreement_needs, stg_location_totals],
-       description="Publication marts (pub_school_catchment, pub_flows, pub_municipality_profile, pub_school_totals, "
-       "pub_agreement_needs): "
-       "one rounding rule for estimates, one name per municipality, one label per public cell.")
+@asset(
+    group_name="publish",
+    partitions_def=school_years,
+    backfill_policy=one_run,
+    deps=[school_catchment, support_flows, agreement_needs, stg_location_totals],
+    description="Publication marts (pub_school_catchment, pub_flows, pub_municipality_profile, pub_school_totals, "
+    "pub_agreement_needs): "
+    "one rounding rule for estimates, one name per municipality, one label per public cell.",
+)
 @each_school_year
 def publication(context: AssetExecutionContext, duckdb: DuckDBResource) -> MaterializeResult:
     with duckdb.get_connection() as con:
@@ -28,14 +38,18 @@ def publication(context: AssetExecutionContext, duckdb: DuckDBResource) -> Mater
     return MaterializeResult(metadata={m.split("/")[1]: n for m, n in zip(PUBLICATION_MODELS, counts)})
 
 
-@asset_check(asset=publication, blocking=True,
-             description="Published cells stay within their bounds, add up to DUO's exact location totals, and the "
-             "flows and profiles add up to the same pupils as the cells.")
+@asset_check(
+    asset=publication,
+    blocking=True,
+    description="Published cells stay within their bounds, add up to DUO's exact location totals, and the "
+    "flows and profiles add up to the same pupils as the cells.",
+)
 @each_school_year
 def publication_adds_up(context, duckdb: DuckDBResource) -> AssetCheckResult:
     year = context.partition_key
     with duckdb.get_connection() as con:
-        out_of_bounds, off_duo, cells, flows, residents, estimate = con.execute("""
+        out_of_bounds, off_duo, cells, flows, residents, estimate = con.execute(
+            """
             select
               (select count(*) from pub_school_catchment where school_year = $1
                  and not students between students_low and students_high),
@@ -50,7 +64,8 @@ def publication_adds_up(context, duckdb: DuckDBResource) -> AssetCheckResult:
                  join (select school_location_id, sum(students) as s from school_catchment
                        where school_year = $1 group by all) as c using (school_location_id)
                  where abs(p.s - c.s) >= 1)""",
-            [year]).fetchall()[0]
+            [year],
+        ).fetchall()[0]
     failed = []
     if out_of_bounds:
         failed.append(f"{out_of_bounds} published cells outside their bounds")
@@ -60,5 +75,7 @@ def publication_adds_up(context, duckdb: DuckDBResource) -> AssetCheckResult:
         failed.append(f"cells add up to {cells} pupils but flows to {flows}")
     if estimate:
         failed.append(f"{estimate} school locations whose rounded cells differ from their estimates by 1 or more")
-    return AssetCheckResult(passed=not failed, metadata={
-        "pupils": cells, "residents_in_profiles": residents, "failures": "\n".join(failed) or "none"})
+    return AssetCheckResult(
+        passed=not failed,
+        metadata={"pupils": cells, "residents_in_profiles": residents, "failures": "\n".join(failed) or "none"},
+    )

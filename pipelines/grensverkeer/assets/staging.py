@@ -15,7 +15,8 @@ ORIGIN_CODE = r"^(GM\d{4}|ONBEKEND|BUITENLAND)$"
 
 @asset(
     group_name="staging",
-    partitions_def=school_years, backfill_policy=one_run,
+    partitions_def=school_years,
+    backfill_policy=one_run,
     deps=[duo_raw_files, reference_tables, "stg_location_totals"],
     description="Every raw DUO pupil row of the year, typed, with home municipality mapped to its CBS code; "
     "rows that cannot be counted carry a reason and are copied to rejected_rows.",
@@ -24,18 +25,26 @@ ORIGIN_CODE = r"^(GM\d{4}|ONBEKEND|BUITENLAND)$"
 def stg_duo_rows(context: AssetExecutionContext, duckdb: DuckDBResource) -> MaterializeResult:
     year = context.partition_key
     with duckdb.get_connection() as con:
-        rows, rejected = warehouse.run_models(con, [
-            ("staging/stg_duo_rows", None, None),
-            ("staging/rejected_duo_rows", "rejected_rows", "source = 'duo'"),
-        ], year)
+        rows, rejected = warehouse.run_models(
+            con,
+            [
+                ("staging/stg_duo_rows", None, None),
+                ("staging/rejected_duo_rows", "rejected_rows", "source = 'duo'"),
+            ],
+            year,
+        )
         by_reason = con.execute(
             "select reason_code, count(*) from rejected_rows where school_year = ? and source = 'duo' group by all order by all",
             [year],
         ).fetchall()
-    return MaterializeResult(metadata={"rows": rows, "rejected_rows": rejected, "rejected_by_reason": str(dict(by_reason))})
+    return MaterializeResult(
+        metadata={"rows": rows, "rejected_rows": rejected, "rejected_by_reason": str(dict(by_reason))}
+    )
 
 
-@asset_check(asset=stg_duo_rows, blocking=True, description="Every raw row is staged once; accepted rows are well formed.")
+@asset_check(
+    asset=stg_duo_rows, blocking=True, description="Every raw row is staged once; accepted rows are well formed."
+)
 @each_school_year
 def stg_duo_rows_valid(context, duckdb: DuckDBResource) -> AssetCheckResult:
     year = context.partition_key if context.has_partition_key else None
@@ -43,20 +52,36 @@ def stg_duo_rows_valid(context, duckdb: DuckDBResource) -> AssetCheckResult:
     with duckdb.get_connection() as con:
         raw, staged = con.execute(
             """select (select count(*) from raw_rows where school_year = $1),
-                      (select count(*) from stg_duo_rows where school_year = $1)""", [year]).fetchall()[0]
-        outcome = run_suite(con, f"select * from stg_duo_rows where school_year = '{year}' and reason_code is null", [
-            e.ExpectColumnValuesToBeInSet(column="sector", value_set=SECTORS),
-            e.ExpectColumnValuesToMatchRegex(column="origin_code", regex=ORIGIN_CODE),
-            e.ExpectColumnValuesToMatchRegex(column="destination_code", regex=r"^GM\d{4}$"),
-            e.ExpectColumnValuesToMatchRegex(column="school_location_id", regex=r"^\d{2}[A-Z0-9]{2}\d{2}$"),
-            e.ExpectColumnValuesToNotBeNull(column="line"),
-        ], "stg_duo_rows")
+                      (select count(*) from stg_duo_rows where school_year = $1)""",
+            [year],
+        ).fetchall()[0]
+        outcome = run_suite(
+            con,
+            f"select * from stg_duo_rows where school_year = '{year}' and reason_code is null",
+            [
+                e.ExpectColumnValuesToBeInSet(column="sector", value_set=SECTORS),
+                e.ExpectColumnValuesToMatchRegex(column="origin_code", regex=ORIGIN_CODE),
+                e.ExpectColumnValuesToMatchRegex(column="destination_code", regex=r"^GM\d{4}$"),
+                e.ExpectColumnValuesToMatchRegex(column="school_location_id", regex=r"^\d{2}[A-Z0-9]{2}\d{2}$"),
+                e.ExpectColumnValuesToNotBeNull(column="line"),
+            ],
+            "stg_duo_rows",
+        )
     failed = outcome.failed + ([f"{raw} raw rows but {staged} staged rows"] if raw != staged else [])
-    return AssetCheckResult(passed=not failed, metadata={**outcome.metadata(), "raw_rows": raw, "staged_rows": staged,
-                                                         "failures": "\n".join(failed) or "none"})
+    return AssetCheckResult(
+        passed=not failed,
+        metadata={
+            **outcome.metadata(),
+            "raw_rows": raw,
+            "staged_rows": staged,
+            "failures": "\n".join(failed) or "none",
+        },
+    )
 
 
-@asset_check(asset=stg_duo_rows, description="Home municipality names that match no known municipality (counted as ONBEKEND).")
+@asset_check(
+    asset=stg_duo_rows, description="Home municipality names that match no known municipality (counted as ONBEKEND)."
+)
 @each_school_year
 def stg_duo_rows_unmatched_names(context, duckdb: DuckDBResource) -> AssetCheckResult:
     year = context.partition_key if context.has_partition_key else None
@@ -67,43 +92,69 @@ def stg_duo_rows_unmatched_names(context, duckdb: DuckDBResource) -> AssetCheckR
             where school_year = ? and reason_code is null and origin_match = 'unmatched'
               and name_key(home_municipality_name) not in ('ONBEKEND', '')
             group by all order by 2 desc
-            """, [year]).fetchall()
+            """,
+            [year],
+        ).fetchall()
     return AssetCheckResult(
         passed=not unmatched,
         severity=AssetCheckSeverity.WARN,
-        description=("Names counted as ONBEKEND (original kept in stg_duo_rows): "
-                     + ", ".join(f"{n!r} ({c} rows)" for n, c in unmatched)) if unmatched else "all names matched",
+        description=(
+            "Names counted as ONBEKEND (original kept in stg_duo_rows): "
+            + ", ".join(f"{n!r} ({c} rows)" for n, c in unmatched)
+        )
+        if unmatched
+        else "all names matched",
         metadata={"unmatched_names": len(unmatched)},
     )
 
 
-@asset(group_name="staging", partitions_def=school_years, backfill_policy=one_run, deps=[stg_duo_rows],
-       description="Count cells of accepted rows: value, or masked ('<5').")
+@asset(
+    group_name="staging",
+    partitions_def=school_years,
+    backfill_policy=one_run,
+    deps=[stg_duo_rows],
+    description="Count cells of accepted rows: value, or masked ('<5').",
+)
 @each_school_year
 def stg_duo_cells(context: AssetExecutionContext, duckdb: DuckDBResource) -> MaterializeResult:
     with duckdb.get_connection() as con:
         n = warehouse.run_model(con, "staging/stg_duo_cells", context.partition_key)
-        masked = con.execute("select count(*) from stg_duo_cells where school_year = ? and is_masked",
-                             [context.partition_key]).fetchall()[0][0]
+        masked = con.execute(
+            "select count(*) from stg_duo_cells where school_year = ? and is_masked", [context.partition_key]
+        ).fetchall()[0][0]
     return MaterializeResult(metadata={"cells": n, "masked_cells": masked})
 
 
-@asset_check(asset=stg_duo_cells, blocking=True, description="Unmasked counts are whole numbers >= 0; masked cells have no value.")
+@asset_check(
+    asset=stg_duo_cells,
+    blocking=True,
+    description="Unmasked counts are whole numbers >= 0; masked cells have no value.",
+)
 @each_school_year
 def stg_duo_cells_valid(context, duckdb: DuckDBResource) -> AssetCheckResult:
     e = gxe()
     with duckdb.get_connection() as con:
-        outcome = run_suite(con, f"""
+        outcome = run_suite(
+            con,
+            f"""
             select value, is_masked, (value is null) = is_masked as value_iff_unmasked
-            from stg_duo_cells where school_year = '{context.partition_key}'""", [
-            e.ExpectColumnValuesToBeBetween(column="value", min_value=0),
-            e.ExpectColumnValuesToBeInSet(column="value_iff_unmasked", value_set=[True]),
-        ], "stg_duo_cells")
+            from stg_duo_cells where school_year = '{context.partition_key}'""",
+            [
+                e.ExpectColumnValuesToBeBetween(column="value", min_value=0),
+                e.ExpectColumnValuesToBeInSet(column="value_iff_unmasked", value_set=[True]),
+            ],
+            "stg_duo_cells",
+        )
     return AssetCheckResult(passed=outcome.success, metadata=outcome.metadata())
 
 
-@asset(group_name="staging", partitions_def=school_years, backfill_policy=one_run, deps=[duo_raw_files],
-       description="DUO's pupil total per school location for the count year, as a range ('<5' = 1..4).")
+@asset(
+    group_name="staging",
+    partitions_def=school_years,
+    backfill_policy=one_run,
+    deps=[duo_raw_files],
+    description="DUO's pupil total per school location for the count year, as a range ('<5' = 1..4).",
+)
 @each_school_year
 def stg_location_totals(context: AssetExecutionContext, duckdb: DuckDBResource) -> MaterializeResult:
     with duckdb.get_connection() as con:

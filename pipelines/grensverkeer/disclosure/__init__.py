@@ -45,10 +45,36 @@ set-based polars or numpy; Python loops run over rounds, propagation sweeps and 
 """
 
 from .attack import attack, check_published
-from .policy import (PRIMARY, SECONDARY, SECONDARY_LABEL, SHOWN, SUPPRESSED, WITHHELD, WITHHELD_LABEL, ZERO,
-                     DisclosureError, DisclosureSettings, InconsistentPublication, explanation_nl)
+from .policy import (
+    PRIMARY,
+    SECONDARY,
+    SECONDARY_LABEL,
+    SHOWN,
+    SUPPRESSED,
+    WITHHELD,
+    WITHHELD_LABEL,
+    ZERO,
+    DisclosureError,
+    DisclosureSettings,
+    InconsistentPublication,
+    explanation_nl,
+)
 from .protect import protect
 
-__all__ = ["PRIMARY", "SECONDARY", "SECONDARY_LABEL", "SHOWN", "SUPPRESSED", "WITHHELD", "WITHHELD_LABEL", "ZERO",
-           "DisclosureError", "DisclosureSettings", "InconsistentPublication", "attack", "check_published",
-           "explanation_nl", "protect"]
+__all__ = [
+    "PRIMARY",
+    "SECONDARY",
+    "SECONDARY_LABEL",
+    "SHOWN",
+    "SUPPRESSED",
+    "WITHHELD",
+    "WITHHELD_LABEL",
+    "ZERO",
+    "DisclosureError",
+    "DisclosureSettings",
+    "InconsistentPublication",
+    "attack",
+    "check_published",
+    "explanation_nl",
+    "protect",
+]

@@ -6,11 +6,24 @@ import math
 
 import polars as pl
 
-from .policy import UNPUBLISHED_PREFIX, DisclosureSettings, EPS, InconsistentPublication, PRIMARY, SECONDARY, SECONDARY_LABEL, SHOWN, SUPPRESSED, WITHHELD, WITHHELD_LABEL, ZERO, _INF
-from .relations import _narrow, _relation_terms, _rhs, _stated
-from .propagation import _propagate
 from .lp import _lp_bounds, _scipy_available
-
+from .policy import (
+    _INF,
+    EPS,
+    PRIMARY,
+    SECONDARY,
+    SECONDARY_LABEL,
+    SHOWN,
+    SUPPRESSED,
+    UNPUBLISHED_PREFIX,
+    WITHHELD,
+    WITHHELD_LABEL,
+    ZERO,
+    DisclosureSettings,
+    InconsistentPublication,
+)
+from .propagation import _propagate
+from .relations import _narrow, _relation_terms, _rhs, _stated
 
 # ----------------------------------------------------------------------------- the attacker
 _METHODS = ("auto", "lp", "milp", "propagation")
@@ -36,8 +49,7 @@ def _local_conflicts(terms: pl.DataFrame, rhs: pl.DataFrame, priors: pl.DataFram
         pl.col("cmin").sum().alias("smin"), pl.col("cmax").sum().alias("smax")
     )
     return agg.join(rhs, on="relation_id").filter(
-        pl.col("rhs").is_not_null()
-        & ((pl.col("rhs") < pl.col("smin") - EPS) | (pl.col("rhs") > pl.col("smax") + EPS))
+        pl.col("rhs").is_not_null() & ((pl.col("rhs") < pl.col("smin") - EPS) | (pl.col("rhs") > pl.col("smax") + EPS))
     )
 
 
@@ -47,9 +59,9 @@ def _attack_core(
     """priors: cell_id, lo, hi, suppressed. Returns (cell_id, lo, hi, recovered) for every
     suppressed cell, in the order of priors, and plain-English inconsistencies."""
     problems: list[str] = []
-    for rid, smin, smax, r in _local_conflicts(terms, rhs, priors).select(
-        "relation_id", "smin", "smax", "rhs"
-    ).iter_rows():
+    for rid, smin, smax, r in (
+        _local_conflicts(terms, rhs, priors).select("relation_id", "smin", "smax", "rhs").iter_rows()
+    ):
         problems.append(
             f"relation {rid!r} cannot hold: with the published numbers its signed sum lies in "
             f"[{_fmt(smin)}, {_fmt(smax)}], but it must be {_fmt(r)}"
@@ -75,8 +87,7 @@ def _attack_core(
         lp, infeasible = _lp_bounds(terms, rhs, bounds, pending["cell_id"].to_list(), integer=method == "milp")
         for rel_ids in infeasible:
             problems.append(
-                "the published numbers contradict the relations jointly (relations involved: "
-                f"{rel_ids[:10]})"
+                f"the published numbers contradict the relations jointly (relations involved: {rel_ids[:10]})"
             )
         bounds = bounds.join(lp.rename({"lo": "lp_lo", "hi": "lp_hi"}), on="cell_id", how="left").select(
             "cell_id",
@@ -142,15 +153,22 @@ def _parse_published(published: pl.DataFrame, settings: DisclosureSettings) -> p
         shown_lo = pl.max_horizontal(floor_k, n - r // 2)
         shown_hi = n + (r - r // 2 - 1)
     return p.with_columns(
-        pl.when(pl.col("kind") == SHOWN).then(shown_lo)
-        .when(pl.col("kind") == ZERO).then(0.0)
-        .when(pl.col("kind") == PRIMARY).then(1.0)
-        .when(pl.col("kind") == SECONDARY).then(float(k))
+        pl.when(pl.col("kind") == SHOWN)
+        .then(shown_lo)
+        .when(pl.col("kind") == ZERO)
+        .then(0.0)
+        .when(pl.col("kind") == PRIMARY)
+        .then(1.0)
+        .when(pl.col("kind") == SECONDARY)
+        .then(float(k))
         .otherwise(0.0)  # invalid label: the attacker knows nothing about it
         .alias("lo"),
-        pl.when(pl.col("kind") == SHOWN).then(shown_hi)
-        .when(pl.col("kind") == ZERO).then(0.0)
-        .when(pl.col("kind").is_in([PRIMARY, WITHHELD])).then(float(k - 1))
+        pl.when(pl.col("kind") == SHOWN)
+        .then(shown_hi)
+        .when(pl.col("kind") == ZERO)
+        .then(0.0)
+        .when(pl.col("kind").is_in([PRIMARY, WITHHELD]))
+        .then(float(k - 1))
         .otherwise(_INF)
         .alias("hi"),
     )
@@ -203,7 +221,8 @@ def _published_system(
             f"it from) are ignored: {no_total[:10]}"
         )
     priors = _narrow(parsed, _stated(published)).with_columns(
-        pl.col("kind").is_in(list(SUPPRESSED)).alias("suppressed"))
+        pl.col("kind").is_in(list(SUPPRESSED)).alias("suppressed")
+    )
     return priors, terms, rhs, problems
 
 
@@ -238,9 +257,8 @@ def attack(
     out, inconsistent = _attack_core(priors, terms, rhs, used)
     if inconsistent:
         raise InconsistentPublication("; ".join(inconsistent))
-    return (
-        out.join(priors.select("cell_id", "label"), on="cell_id", how="left", maintain_order="left")
-        .select("cell_id", "label", "lo", "hi", "recovered", pl.lit(used).alias("method"))
+    return out.join(priors.select("cell_id", "label"), on="cell_id", how="left", maintain_order="left").select(
+        "cell_id", "label", "lo", "hi", "recovered", pl.lit(used).alias("method")
     )
 
 
@@ -262,29 +280,35 @@ def check_published(
     k, r = settings.k, settings.rounding
     # public cells (DUO open data, optional ``public`` column) are known to everyone: they may
     # show any count and are no target of the attack, only part of what the attacker knows
-    public = (set(published.filter(pl.col("public").cast(pl.String).str.to_lowercase() == "true")["cell_id"].to_list())
-              if "public" in published.columns else set())
+    public = (
+        set(published.filter(pl.col("public").cast(pl.String).str.to_lowercase() == "true")["cell_id"].to_list())
+        if "public" in published.columns
+        else set()
+    )
     priors, terms, rhs, problems = _published_system(published.drop("public", strict=False), relations, settings)
     for cid, label in priors.filter(pl.col("kind") == "invalid").select("cell_id", "label").iter_rows():
-        problems.append(
-            f"cell {cid!r} has label {label!r}, which is no count, '{settings.primary_label}', 'x' or '0'"
-        )
-    for cid, n in priors.filter(
-        (pl.col("kind") == SHOWN) & (pl.col("number") < k) & ~pl.col("cell_id").is_in(list(public))
-    ).select("cell_id", "number").iter_rows():
-        problems.append(
-            f"cell {cid!r} shows {n}: counts from 1 to {k - 1} must be shown as '{settings.primary_label}'"
-        )
+        problems.append(f"cell {cid!r} has label {label!r}, which is no count, '{settings.primary_label}', 'x' or '0'")
+    for cid, n in (
+        priors.filter((pl.col("kind") == SHOWN) & (pl.col("number") < k) & ~pl.col("cell_id").is_in(list(public)))
+        .select("cell_id", "number")
+        .iter_rows()
+    ):
+        problems.append(f"cell {cid!r} shows {n}: counts from 1 to {k - 1} must be shown as '{settings.primary_label}'")
     if r is not None and r > 1:
-        for cid, n in priors.filter(
-            (pl.col("kind") == SHOWN) & (pl.col("number") % r != 0) & ~pl.col("cell_id").is_in(list(public))
-        ).select("cell_id", "number").iter_rows():
+        for cid, n in (
+            priors.filter(
+                (pl.col("kind") == SHOWN) & (pl.col("number") % r != 0) & ~pl.col("cell_id").is_in(list(public))
+            )
+            .select("cell_id", "number")
+            .iter_rows()
+        ):
             problems.append(f"cell {cid!r} shows {n}, which is not rounded to a multiple of {r}")
     out, inconsistent = _attack_core(priors, terms, rhs, used)
     problems.extend(inconsistent)
     if not inconsistent:
         rec = out.filter(pl.col("recovered") & ~pl.col("cell_id").is_in(list(public))).join(
-            priors.select("cell_id", "label"), on="cell_id", how="left")
+            priors.select("cell_id", "label"), on="cell_id", how="left"
+        )
         for cid, label, lo in rec.select("cell_id", "label", "lo").iter_rows():
             problems.append(
                 f"suppressed cell {cid!r} (published as {label!r}) can be worked out from the published "

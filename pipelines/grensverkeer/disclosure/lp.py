@@ -9,8 +9,18 @@ import sys
 import numpy as np
 import polars as pl
 
-from .policy import DisclosureError, EPS, HOT_LP_VARIABLES, LP_GROUP_VARIABLES, MAX_LP_VARIABLES, MAX_TARGETED_SWEEPS, POOL_POINTS, WITNESS_SWEEPS, _BIG, _INF
-
+from .policy import (
+    _BIG,
+    _INF,
+    EPS,
+    HOT_LP_VARIABLES,
+    LP_GROUP_VARIABLES,
+    MAX_LP_VARIABLES,
+    MAX_TARGETED_SWEEPS,
+    POOL_POINTS,
+    WITNESS_SWEEPS,
+    DisclosureError,
+)
 
 # ----------------------------------------------------------------------------- LP attacker
 _highs_started = False
@@ -221,8 +231,10 @@ def _lp_bounds(
         .with_row_index("ri")
         .with_columns(pl.col("ri").cast(pl.Int64))
     )
-    ent = t.filter(~pl.col("fixed")).join(rows.select("relation_id", "ri"), on="relation_id").join(
-        var.select("cell_id", "vi"), on="cell_id"
+    ent = (
+        t.filter(~pl.col("fixed"))
+        .join(rows.select("relation_id", "ri"), on="relation_id")
+        .join(var.select("cell_id", "vi"), on="cell_id")
     )
     n_rows, n_vars = rows.height, var.height
     target_df = var.join(pl.DataFrame({"cell_id": targets}, schema={"cell_id": pl.String}), on="cell_id")
@@ -235,9 +247,7 @@ def _lp_bounds(
     A = coo_matrix((coef, (ri, vi)), shape=(n_rows, n_vars)).tocsr()
     rhs_vec = rows["b"].to_numpy()
     # bipartite graph rows + vars, to find independent blocks
-    graph = coo_matrix(
-        (np.ones(len(ri)), (ri, n_rows + vi)), shape=(n_rows + n_vars, n_rows + n_vars)
-    )
+    graph = coo_matrix((np.ones(len(ri)), (ri, n_rows + vi)), shape=(n_rows + n_vars, n_rows + n_vars))
     _, label = connected_components(graph, directed=False)
     row_label, var_label = label[:n_rows], label[n_rows:]
     lo_all = var["lo"].to_numpy().astype(float)
@@ -249,8 +259,12 @@ def _lp_bounds(
     if witness is not None:
         w_all = (
             var.select("cell_id")
-            .join(witness.select("cell_id", pl.col("value").cast(pl.Float64)), on="cell_id", how="left",
-                  maintain_order="left")["value"]
+            .join(
+                witness.select("cell_id", pl.col("value").cast(pl.Float64)),
+                on="cell_id",
+                how="left",
+                maintain_order="left",
+            )["value"]
             .fill_null(float("nan"))
             .to_numpy()
         )
@@ -272,8 +286,8 @@ def _lp_bounds(
 
     todo: list[dict] = []  # blocks to solve: cols, rws, targets (positions), cache key
     for comp in np.unique(var_label[target_vi]).tolist():
-        cols = var_order[var_start[comp]:var_start[comp + 1]]
-        rws = row_order[row_start[comp]:row_start[comp + 1]]
+        cols = var_order[var_start[comp] : var_start[comp + 1]]
+        rws = row_order[row_start[comp] : row_start[comp + 1]]
         if len(cols) > max_variables:
             raise DisclosureError(
                 f"{len(cols)} unknown numbers are linked by relations into one block; the LP "
@@ -281,12 +295,19 @@ def _lp_bounds(
                 "independent parts (or raise MAX_LP_VARIABLES)."
             )
         pos = {int(v): p for p, v in enumerate(cols)}
-        comp_targets = tgt_sorted[tgt_start[comp]:tgt_start[comp + 1]].tolist()
+        comp_targets = tgt_sorted[tgt_start[comp] : tgt_start[comp + 1]].tolist()
         tpos = [pos[v] for v in comp_targets]
         key = None
         if cache is not None:
-            key = (integer, tuple(ids_np[cols]), lo_all[cols].tobytes(), hi_all[cols].tobytes(),
-                   tuple(rel_np[rws]), rhs_vec[rws].tobytes(), tuple(tpos))
+            key = (
+                integer,
+                tuple(ids_np[cols]),
+                lo_all[cols].tobytes(),
+                hi_all[cols].tobytes(),
+                tuple(rel_np[rws]),
+                rhs_vec[rws].tobytes(),
+                tuple(tpos),
+            )
             if key in cache:
                 done_lo, done_hi, done_failed = cache[key]
                 out_lo.update(done_lo)
@@ -320,8 +341,10 @@ def _lp_bounds(
             lower, basic = hot._core.HighsBasisStatus.kLower, hot._core.HighsBasisStatus.kBasic
             known = sum(c in points.basis_col for c in ids_g.tolist())
             if known > n // 2:
-                hot.start_from([points.basis_col.get(c, lower) for c in ids_g.tolist()],
-                               [points.basis_row.get(r, basic) for r in rel_g.tolist()])
+                hot.start_from(
+                    [points.basis_col.get(c, lower) for c in ids_g.tolist()],
+                    [points.basis_row.get(r, basic) for r in rel_g.tolist()],
+                )
 
         def solve(c):
             res = solve_lp(c)
@@ -334,7 +357,9 @@ def _lp_bounds(
                 return hot.solve(c)
             if integer:
                 res = milp(
-                    c, integrality=np.ones(n), bounds=Bounds(lo, hi),
+                    c,
+                    integrality=np.ones(n),
+                    bounds=Bounds(lo, hi),
                     constraints=LinearConstraint(sub, b_sub, b_sub),
                 )
             else:
@@ -365,7 +390,7 @@ def _lp_bounds(
                 true_ok[s] = not bad_var[s].any()
             row_block = np.concatenate([np.full(len(bk["rws"]), i) for i, bk in enumerate(group)])
             for i in np.unique(row_block[resid]).tolist():
-                true_ok[offs[i]:offs[i + 1]] = False
+                true_ok[offs[i] : offs[i + 1]] = False
             note(x_true, true_ok)
 
         # earlier rounds' solutions, per block where they fit (as for the known point above)
@@ -478,8 +503,10 @@ def _lp_bounds(
         # One LP per target and direction still open, in cell_id order within each block;
         # the blocks of the group advance in step, one task each per joint LP.
         toffs = np.cumsum([0] + [len(bk["tpos"]) for bk in group])  # tpos is in block order
-        tasks = [[(p, sense) for p in tpos[toffs[i]:toffs[i + 1]].tolist() for sense in (1.0, -1.0)]
-                 for i in range(len(group))]
+        tasks = [
+            [(p, sense) for p in tpos[toffs[i] : toffs[i + 1]].tolist() for sense in (1.0, -1.0)]
+            for i in range(len(group))
+        ]
         ptr = [0] * len(group)
         while True:
             c = np.zeros(n)
@@ -503,9 +530,9 @@ def _lp_bounds(
             if use_duals:  # for the next round: the dual solution of each block's LP
                 y = hot.row_dual()
                 for i, p, sense in step:
-                    yb = y[row_offs[i]:row_offs[i + 1]]
+                    yb = y[row_offs[i] : row_offs[i + 1]]
                     nz = yb != 0
-                    points.duals[(ids_g[p], sense)] = (rel_g[row_offs[i]:row_offs[i + 1]][nz], yb[nz])
+                    points.duals[(ids_g[p], sense)] = (rel_g[row_offs[i] : row_offs[i + 1]][nz], yb[nz])
             cut = np.zeros(n, dtype=bool)
             for i, p, sense in step:
                 if sense > 0:

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-
-
-
 SHOWN, PRIMARY, SECONDARY, ZERO = "shown", "primary", "secondary", "zero"
 # A count below k that even '<5' would give away (every number around it is hidden already, e.g. four
 # cells of 1 under a total below 5: each is at least 1, so each is exactly 1). Printed as '.', which
@@ -60,8 +57,7 @@ class DisclosureSettings:
                 raise ValueError(f"rounding must be a positive whole number or None (got {r!r})")
             if self.k < r - r // 2:
                 raise ValueError(
-                    f"rounding to multiples of {r} would round a count of {self.k} to 0; "
-                    f"use rounding <= {2 * self.k}"
+                    f"rounding to multiples of {r} would round a count of {self.k} to 0; use rounding <= {2 * self.k}"
                 )
         if isinstance(self.max_rounds, bool) or not isinstance(self.max_rounds, int) or self.max_rounds < 1:
             raise ValueError(f"max_rounds must be a positive whole number (got {self.max_rounds!r})")
@@ -69,7 +65,6 @@ class DisclosureSettings:
     @property
     def primary_label(self) -> str:
         return f"<{self.k}"
-
 
 
 # ----------------------------------------------------------------------------- explanation

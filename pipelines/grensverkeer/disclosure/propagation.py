@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from .policy import EPS, PROPAGATION_MAX_SWEEPS, _INF
+from .policy import _INF, EPS, PROPAGATION_MAX_SWEEPS
 
 
 # ----------------------------------------------------------------------------- intervals
@@ -49,9 +49,7 @@ class _Terms:
         return np.ceil(np.where(pos, t_lo, -t_hi) - EPS), np.floor(np.where(pos, t_hi, -t_lo) + EPS)
 
 
-def _derive(
-    terms: pl.DataFrame, rhs: pl.DataFrame, bounds: pl.DataFrame, tm: _Terms | None = None
-) -> pl.DataFrame:
+def _derive(terms: pl.DataFrame, rhs: pl.DataFrame, bounds: pl.DataFrame, tm: _Terms | None = None) -> pl.DataFrame:
     """relation_id, cell_id, d_lo, d_hi: what each relation alone proves about each of its
     cells in ``bounds`` (cell_id, lo, hi), given the others' bounds (_Terms.derive).
     tm: the same terms and rhs already indexed, for the same cells (any order)."""
@@ -69,7 +67,10 @@ def _derive(
 
 
 def _propagate(
-    terms: pl.DataFrame, rhs: pl.DataFrame, bounds: pl.DataFrame, max_sweeps: int = PROPAGATION_MAX_SWEEPS,
+    terms: pl.DataFrame,
+    rhs: pl.DataFrame,
+    bounds: pl.DataFrame,
+    max_sweeps: int = PROPAGATION_MAX_SWEEPS,
     tm: _Terms | None = None,
 ) -> tuple[pl.DataFrame, list[str]]:
     """Interval propagation over all relations until nothing changes (or max_sweeps).
@@ -95,7 +96,8 @@ def _propagate(
         empty = new_lo > new_hi + EPS
         if empty.any():
             return b.with_columns(pl.Series("lo", new_lo), pl.Series("hi", new_hi)), b["cell_id"].filter(
-                pl.Series(empty)).to_list()
+                pl.Series(empty)
+            ).to_list()
         if np.array_equal(new_lo, lo) and np.array_equal(new_hi, hi):
             break
         lo, hi = new_lo, new_hi

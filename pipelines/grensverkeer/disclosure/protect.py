@@ -5,10 +5,27 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from .policy import UNPUBLISHED, UNPUBLISHED_PREFIX, DisclosureError, DisclosureSettings, EPS, MAX_HOPS, PERSISTENT_ROUNDS, PRIMARY, SECONDARY, SECONDARY_LABEL, SHOWN, SUPPRESSED, WITHHELD, WITHHELD_LABEL, ZERO, _INF
+from .lp import _lp_bounds, _PointPool, _scipy_available
+from .policy import (
+    _INF,
+    EPS,
+    MAX_HOPS,
+    PERSISTENT_ROUNDS,
+    PRIMARY,
+    SECONDARY,
+    SECONDARY_LABEL,
+    SHOWN,
+    SUPPRESSED,
+    UNPUBLISHED,
+    UNPUBLISHED_PREFIX,
+    WITHHELD,
+    WITHHELD_LABEL,
+    ZERO,
+    DisclosureError,
+    DisclosureSettings,
+)
+from .propagation import _derive, _propagate, _Terms
 from .relations import _narrow, _relation_terms, _rhs, _stated
-from .propagation import _Terms, _derive, _propagate
-from .lp import _PointPool, _lp_bounds, _scipy_available
 
 
 # ----------------------------------------------------------------------------- protect
@@ -17,13 +34,20 @@ def _exact_priors(st: pl.DataFrame, k: int) -> pl.DataFrame:
     v = pl.col("value").cast(pl.Float64)
     return st.select(
         "cell_id",
-        pl.when(pl.col("status") == PRIMARY).then(1.0)
-        .when(pl.col("status") == SECONDARY).then(float(k))
-        .when(pl.col("status").is_in([WITHHELD, UNPUBLISHED])).then(0.0)
-        .otherwise(v).alias("lo"),
-        pl.when(pl.col("status").is_in([PRIMARY, WITHHELD])).then(float(k - 1))
-        .when(pl.col("status").is_in([SECONDARY, UNPUBLISHED])).then(_INF)
-        .otherwise(v).alias("hi"),
+        pl.when(pl.col("status") == PRIMARY)
+        .then(1.0)
+        .when(pl.col("status") == SECONDARY)
+        .then(float(k))
+        .when(pl.col("status").is_in([WITHHELD, UNPUBLISHED]))
+        .then(0.0)
+        .otherwise(v)
+        .alias("lo"),
+        pl.when(pl.col("status").is_in([PRIMARY, WITHHELD]))
+        .then(float(k - 1))
+        .when(pl.col("status").is_in([SECONDARY, UNPUBLISHED]))
+        .then(_INF)
+        .otherwise(v)
+        .alias("hi"),
         pl.col("status").is_in(list(SUPPRESSED)).alias("suppressed"),
     )
 
@@ -39,7 +63,6 @@ def _components(terms: pl.DataFrame, cells: pl.DataFrame) -> pl.DataFrame:
     nodes = cells.select("cell_id").unique().sort("cell_id").with_row_index("ni")
     if nodes.height == 0 or not _scipy_available():
         return nodes.select("cell_id", pl.lit(0, dtype=pl.Int64).alias("comp"))
-    import numpy as np
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
@@ -94,9 +117,12 @@ def _choose_secondary(
     tired = pl.DataFrame(schema={"cell_id": pl.String, "comp": pl.Int64})
     if persistent is not None and persistent.height:
         tired_comps = (
-            pin.join(persistent, on="cell_id", how="semi").select("comp").unique()
+            pin.join(persistent, on="cell_id", how="semi")
+            .select("comp")
+            .unique()
             .join(pin.join(st.filter(pl.col("status") == PRIMARY), on="cell_id", how="semi"), on="comp", how="semi")
-            .select("comp").unique()
+            .select("comp")
+            .unique()
         )
         tired = pin.join(tired_comps, on="comp", how="semi")
         pin = pin.join(tired_comps, on="comp", how="anti")
@@ -244,10 +270,14 @@ def protect(
 
     st = values.with_columns(
         # a 'rest|' cell is never printed: the outsider knows only that it is a count (0 or more)
-        pl.when(pl.col("cell_id").str.starts_with(UNPUBLISHED_PREFIX)).then(pl.lit(UNPUBLISHED))
-        .when(pl.col("value") == 0).then(pl.lit(ZERO))
-        .when(pl.col("value") < k).then(pl.lit(PRIMARY))
-        .otherwise(pl.lit(SHOWN)).alias("status")
+        pl.when(pl.col("cell_id").str.starts_with(UNPUBLISHED_PREFIX))
+        .then(pl.lit(UNPUBLISHED))
+        .when(pl.col("value") == 0)
+        .then(pl.lit(ZERO))
+        .when(pl.col("value") < k)
+        .then(pl.lit(PRIMARY))
+        .otherwise(pl.lit(SHOWN))
+        .alias("status")
     )
     use_lp = _scipy_available()
     lp_cache: dict = {}  # blocks the LP has seen, across rounds (most blocks do not change)
@@ -260,7 +290,8 @@ def protect(
         # cell is shown exactly. Restricting to them keeps a round's work near the suppressed cells.
         active = terms.join(
             terms.join(priors.filter(pl.col("suppressed")), on="cell_id", how="semi").select("relation_id").unique(),
-            on="relation_id", how="semi",
+            on="relation_id",
+            how="semi",
         )
         in_active = priors.join(active.select("cell_id").unique(), on="cell_id", how="semi")
         # active and rhs indexed once a round, for propagation and for the choice of cells
@@ -272,8 +303,7 @@ def protect(
         pinned = supp_b.filter(pl.col("hi") - pl.col("lo") <= EPS)["cell_id"].sort().to_list()
         if not pinned and use_lp:
             open_ = supp_b["cell_id"].to_list()
-            lp, infeasible = _lp_bounds(active, rhs, bounds, open_, cache=lp_cache, witness=values,
-                                         points=lp_points)
+            lp, infeasible = _lp_bounds(active, rhs, bounds, open_, cache=lp_cache, witness=values, points=lp_points)
             if infeasible:  # pragma: no cover - the true values are a solution
                 raise RuntimeError(f"LP infeasible on true data: {infeasible[:3]}")
             pinned = lp.filter(pl.col("hi") - pl.col("lo") <= EPS)["cell_id"].sort().to_list()
@@ -308,36 +338,48 @@ def protect(
         if not new and withhold.len() == 0:  # pragma: no cover - every block gets a cell or is stuck
             raise RuntimeError(f"secondary suppression made no progress on {pinned[:10]}")
         st = st.with_columns(
-            pl.when(pl.col("cell_id").is_in(withhold.implode())).then(pl.lit(WITHHELD))
-            .when(pl.col("cell_id").is_in(new)).then(pl.lit(SECONDARY))
-            .otherwise(pl.col("status")).alias("status")
+            pl.when(pl.col("cell_id").is_in(withhold.implode()))
+            .then(pl.lit(WITHHELD))
+            .when(pl.col("cell_id").is_in(new))
+            .then(pl.lit(SECONDARY))
+            .otherwise(pl.col("status"))
+            .alias("status")
         )
         added_rounds += 1
 
     if stated is not None:
         # a statement next to a hidden count (a need level with its thresholds) that pins it on its
         # own cannot be repaired by hiding other numbers: the statement must not be published
-        self_pinned = _narrow(_exact_priors(st, k), stated).filter(
-            pl.col("suppressed") & (pl.col("hi") - pl.col("lo") <= EPS))["cell_id"].to_list()
+        self_pinned = (
+            _narrow(_exact_priors(st, k), stated)
+            .filter(pl.col("suppressed") & (pl.col("hi") - pl.col("lo") <= EPS))["cell_id"]
+            .to_list()
+        )
         if self_pinned:
             raise DisclosureError(
                 f"what is printed next to these hidden counts pins them on its own (thresholds of a need "
-                f"level?): {self_pinned[:10]}")
+                f"level?): {self_pinned[:10]}"
+            )
 
     r = settings.rounding
     v = pl.col("value")
     rounded = v if r is None or r == 1 else ((v + r // 2) // r) * r
     shown = (
-        pl.when(pl.col("status") == SHOWN).then(rounded)
-        .when(pl.col("status") == ZERO).then(pl.lit(0, dtype=pl.Int64))
+        pl.when(pl.col("status") == SHOWN)
+        .then(rounded)
+        .when(pl.col("status") == ZERO)
+        .then(pl.lit(0, dtype=pl.Int64))
         .otherwise(pl.lit(None, dtype=pl.Int64))
         .cast(pl.Int64)
         .alias("shown")
     )
     st = st.with_columns(shown).with_columns(
-        pl.when(pl.col("status") == PRIMARY).then(pl.lit(settings.primary_label))
-        .when(pl.col("status") == SECONDARY).then(pl.lit(SECONDARY_LABEL))
-        .when(pl.col("status") == WITHHELD).then(pl.lit(WITHHELD_LABEL))
+        pl.when(pl.col("status") == PRIMARY)
+        .then(pl.lit(settings.primary_label))
+        .when(pl.col("status") == SECONDARY)
+        .then(pl.lit(SECONDARY_LABEL))
+        .when(pl.col("status") == WITHHELD)
+        .then(pl.lit(WITHHELD_LABEL))
         .otherwise(pl.col("shown").cast(pl.String))
         .alias("label")
     )

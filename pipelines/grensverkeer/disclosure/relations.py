@@ -18,9 +18,7 @@ def _relation_terms(relations: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame
     if missing:
         raise ValueError(f"relations lacks column(s) {sorted(missing)}")
     known = (
-        pl.col("known_total").cast(pl.Float64)
-        if "known_total" in relations.columns
-        else pl.lit(None, dtype=pl.Float64)
+        pl.col("known_total").cast(pl.Float64) if "known_total" in relations.columns else pl.lit(None, dtype=pl.Float64)
     )
     r = relations.select(
         pl.col("relation_id").cast(pl.String),
@@ -52,9 +50,7 @@ def _relation_terms(relations: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame
             "a cell occurs twice in one relation (as two members, or as total and member): "
             f"{dup.select('relation_id', 'cell_id').unique(maintain_order=True).rows()[:10]}"
         )
-    rels = rels.select(
-        "relation_id", pl.col("total_id").is_not_null().alias("has_total"), "known_total"
-    )
+    rels = rels.select("relation_id", pl.col("total_id").is_not_null().alias("has_total"), "known_total")
     return terms, rels
 
 
@@ -65,8 +61,10 @@ def _rhs(rels: pl.DataFrame, terms: pl.DataFrame, values: pl.DataFrame | None) -
         true_sum = (
             terms.join(values.select("cell_id", pl.col("value").cast(pl.Float64)), on="cell_id", how="left")
             .group_by("relation_id")
-            .agg((pl.col("coef") * pl.col("value")).sum().alias("true_sum"),
-                 pl.col("value").is_null().any().alias("incomplete"))
+            .agg(
+                (pl.col("coef") * pl.col("value")).sum().alias("true_sum"),
+                pl.col("value").is_null().any().alias("incomplete"),
+            )
         )
         out = out.join(true_sum, on="relation_id", how="left").with_columns(
             pl.when(pl.col("incomplete")).then(None).otherwise(pl.col("true_sum")).alias("true_sum")
@@ -75,10 +73,7 @@ def _rhs(rels: pl.DataFrame, terms: pl.DataFrame, values: pl.DataFrame | None) -
         out = out.with_columns(pl.lit(None, dtype=pl.Float64).alias("true_sum"))
     return out.select(
         "relation_id",
-        pl.when(pl.col("has_total"))
-        .then(pl.lit(0.0))
-        .otherwise(pl.coalesce("known_total", "true_sum"))
-        .alias("rhs"),
+        pl.when(pl.col("has_total")).then(pl.lit(0.0)).otherwise(pl.coalesce("known_total", "true_sum")).alias("rhs"),
     )
 
 
@@ -95,9 +90,11 @@ def _stated(frame: pl.DataFrame) -> pl.DataFrame | None:
     return frame.select(
         pl.col("cell_id").cast(pl.String),
         (pl.col("stated_lo").cast(pl.Float64) if "stated_lo" in frame.columns else pl.lit(None, pl.Float64))
-        .fill_null(0.0).alias("stated_lo"),
+        .fill_null(0.0)
+        .alias("stated_lo"),
         (pl.col("stated_hi").cast(pl.Float64) if "stated_hi" in frame.columns else pl.lit(None, pl.Float64))
-        .fill_null(_INF).alias("stated_hi"),
+        .fill_null(_INF)
+        .alias("stated_hi"),
     ).unique(subset="cell_id", keep="first")
 
 
@@ -105,7 +102,11 @@ def _narrow(priors: pl.DataFrame, stated: pl.DataFrame | None) -> pl.DataFrame:
     """priors (cell_id, lo, hi, ...) narrowed by the statements about each cell."""
     if stated is None:
         return priors
-    return priors.join(stated, on="cell_id", how="left", maintain_order="left").with_columns(
-        pl.max_horizontal("lo", pl.col("stated_lo").fill_null(0.0)).alias("lo"),
-        pl.min_horizontal("hi", pl.col("stated_hi").fill_null(_INF)).alias("hi"),
-    ).drop(*STATED)
+    return (
+        priors.join(stated, on="cell_id", how="left", maintain_order="left")
+        .with_columns(
+            pl.max_horizontal("lo", pl.col("stated_lo").fill_null(0.0)).alias("lo"),
+            pl.min_horizontal("hi", pl.col("stated_hi").fill_null(_INF)).alias("hi"),
+        )
+        .drop(*STATED)
+    )

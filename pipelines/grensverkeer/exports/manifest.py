@@ -13,11 +13,11 @@ from .. import settings as project
 # whose rows were all rejected, or duplicates counted from another file, is not behind a number.
 _BEHIND = {
     "stg_duo_rows": "select file_name, count(*) as rows from stg_duo_rows "
-                    "where school_year = $year and reason_code is null group by file_name",
+    "where school_year = $year and reason_code is null group by file_name",
     "stg_location_totals": "select file_name, count(*) as rows from stg_location_totals "
-                           "where school_year = $year and reason_code is null group by file_name",
+    "where school_year = $year and reason_code is null group by file_name",
     "stg_linked_enrolments": "select file_name, count(*) as rows from stg_linked_enrolments "
-                             "where school_year = $year and reason_code is null group by file_name",
+    "where school_year = $year and reason_code is null group by file_name",
     # support episodes that overlap the school year, of pupils enrolled that year
     "stg_linked_support": """
         select s.file_name, count(*) as rows from stg_linked_support as s
@@ -41,13 +41,15 @@ def year_input_files(con: duckdb.DuckDBPyConnection, school_year: str) -> list[d
     """The input files with accepted rows behind the year's numbers: name, sha256 and kind of
     the version whose rows are in the warehouse (the last one loaded), and how many of its
     rows count for this year."""
-    present = {r[0] for r in con.execute(
-        "select table_name from duckdb_tables() where schema_name = 'main'").fetchall()}
+    present = {
+        r[0] for r in con.execute("select table_name from duckdb_tables() where schema_name = 'main'").fetchall()
+    }
     parts = [sql for table, sql in _BEHIND.items() if table in present]
     if not parts:
         return []
-    rows = con.execute(f"""
-        with behind as ({' union all '.join(f'({p})' for p in parts)}),
+    rows = con.execute(
+        f"""
+        with behind as ({" union all ".join(f"({p})" for p in parts)}),
         latest as (
             select file_name,
                    arg_max(sha256, seen_at) as sha256,
@@ -57,7 +59,9 @@ def year_input_files(con: duckdb.DuckDBPyConnection, school_year: str) -> list[d
         )
         select behind.file_name, latest.sha256, latest.kind, latest.size_bytes, sum(behind.rows)::bigint
         from behind join latest using (file_name)
-        group by all order by behind.file_name""", {"year": school_year}).fetchall()
+        group by all order by behind.file_name""",
+        {"year": school_year},
+    ).fetchall()
     keys = ["file", "sha256", "kind", "size_bytes", "rows_counted"]
     return [dict(zip(keys, r)) for r in rows]
 
@@ -65,16 +69,27 @@ def year_input_files(con: duckdb.DuckDBPyConnection, school_year: str) -> list[d
 def linked_sources(con: duckdb.DuckDBPyConnection, school_year: str) -> list[str]:
     """The sources of the accepted linked records behind the year (its enrolments and the
     support episodes of its pupils), as stored with each record when it was loaded."""
-    return [r[0] for r in con.execute("""
+    return [
+        r[0]
+        for r in con.execute(
+            """
         select source from stg_linked_enrolments where school_year = ? and reason_code is null
         union
         select source from int_pupil_support where school_year = ?
-        order by 1""", [school_year, school_year]).fetchall()]
+        order by 1""",
+            [school_year, school_year],
+        ).fetchall()
+    ]
 
 
 def git_commit() -> str:
     try:
-        return subprocess.run(["git", "-C", str(project.PROJECT_ROOT), "rev-parse", "HEAD"], capture_output=True,
-                              text=True, check=True, timeout=10).stdout.strip()
+        return subprocess.run(
+            ["git", "-C", str(project.PROJECT_ROOT), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "unknown"

@@ -30,10 +30,10 @@ def _statements(frame: pl.DataFrame, column: str) -> tuple[pl.Expr, pl.Expr]:
         needed = pl.col("Regel").str.extract(RULE, 1).cast(pl.Int64)
         attention = pl.col("Regel").str.extract(RULE, 2).cast(pl.Int64)
         level = pl.col("Niveau")
-        lo = (pl.when(level == "afspraak nodig").then(needed).when(level == "aandachtspunt").then(attention)
-              .otherwise(lo))
-        hi = (pl.when(level == "aandachtspunt").then(needed - 1).when(level == "geen").then(attention - 1)
-              .otherwise(hi))
+        lo = (
+            pl.when(level == "afspraak nodig").then(needed).when(level == "aandachtspunt").then(attention).otherwise(lo)
+        )
+        hi = pl.when(level == "aandachtspunt").then(needed - 1).when(level == "geen").then(attention - 1).otherwise(hi)
     for units in AT_LEAST_ONE_EACH.get(column, []):
         if units in frame.columns:
             lo = pl.max_horizontal(lo, pl.col(units).cast(pl.Int64, strict=False))
@@ -54,20 +54,39 @@ def read_export_folder(folder: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
         for column in spec["counts"]:
             lo, hi = _statements(frame, column)
             cells = frame.select(
-                _cell_id(slug, column, key).alias("cell_id"), pl.col(column).alias("label"),
-                pl.lit(column in public).alias("public"), lo.alias("stated_lo"), hi.alias("stated_hi"),
+                _cell_id(slug, column, key).alias("cell_id"),
+                pl.col(column).alias("label"),
+                pl.lit(column in public).alias("public"),
+                lo.alias("stated_lo"),
+                hi.alias("stated_hi"),
             ).filter(pl.col("label").is_not_null())
             labels.append(cells)
             total = spec.get("totals_before_suppression", {}).get(column)
             declared = f"manifest|{slug}|{column}" in relations["relation_id"].to_list()
             if total is not None and column not in public and cells.height and not declared:
                 # the manifest prints the column's total: one more sum the reader can use
-                extra.append(cells.select(
-                    pl.lit(f"manifest|{slug}|{column}").alias("relation_id"), pl.lit(None, dtype=pl.String).alias("total_id"),
-                    pl.col("cell_id").alias("member_id"), pl.lit(str(total)).alias("known_total")))
-    published = pl.concat(labels) if labels else pl.DataFrame(
-        schema={"cell_id": pl.String, "label": pl.String, "public": pl.Boolean, "stated_lo": pl.Int64,
-                "stated_hi": pl.Int64})
-    relations = pl.concat([relations.select("relation_id", "total_id", "member_id", "known_total"), *extra],
-                          how="vertical_relaxed")
+                extra.append(
+                    cells.select(
+                        pl.lit(f"manifest|{slug}|{column}").alias("relation_id"),
+                        pl.lit(None, dtype=pl.String).alias("total_id"),
+                        pl.col("cell_id").alias("member_id"),
+                        pl.lit(str(total)).alias("known_total"),
+                    )
+                )
+    published = (
+        pl.concat(labels)
+        if labels
+        else pl.DataFrame(
+            schema={
+                "cell_id": pl.String,
+                "label": pl.String,
+                "public": pl.Boolean,
+                "stated_lo": pl.Int64,
+                "stated_hi": pl.Int64,
+            }
+        )
+    )
+    relations = pl.concat(
+        [relations.select("relation_id", "total_id", "member_id", "known_total"), *extra], how="vertical_relaxed"
+    )
     return published, relations

@@ -37,28 +37,48 @@ class ExportTable:
     # pupil count beside them is shown, else they would bound a hidden count. column -> count column.
     shown_with: dict[str, str] = field(default_factory=dict)
 
-
     def cell_ids(self, column: str) -> pl.Expr:
-        return pl.concat_str([pl.lit(f"{self.slug}|{column}"), *[pl.col(k).cast(pl.String).fill_null("") for k in self.key]],
-                             separator="|")
+        return pl.concat_str(
+            [pl.lit(f"{self.slug}|{column}"), *[pl.col(k).cast(pl.String).fill_null("") for k in self.key]],
+            separator="|",
+        )
 
     def cells(self) -> pl.DataFrame:
         """cell_id, value, public, public_label (the label of a public cell; null for private ones)."""
         frames = []
         for c in self.counts:
-            label = (self.public_labels[c] if c in self.public and self.public_labels is not None
-                     else pl.Series(c, [None] * self.frame.height, dtype=pl.String))
+            label = (
+                self.public_labels[c]
+                if c in self.public and self.public_labels is not None
+                else pl.Series(c, [None] * self.frame.height, dtype=pl.String)
+            )
             has = self.stated is not None and f"{c}|lo" in self.stated.columns
             lo = self.stated[f"{c}|lo"] if has else pl.Series([None] * self.frame.height, dtype=pl.Int64)
             hi = self.stated[f"{c}|hi"] if has else pl.Series([None] * self.frame.height, dtype=pl.Int64)
-            frames.append(self.frame.select(
-                self.cell_ids(c).alias("cell_id"), pl.col(c).cast(pl.Int64).alias("value"),
-                pl.lit(c in self.public).alias("public"), label.cast(pl.String).alias("public_label"),
-                lo.cast(pl.Int64).alias("stated_lo"), hi.cast(pl.Int64).alias("stated_hi"))
-                .filter(pl.col("value").is_not_null()))
-        return pl.concat(frames) if frames else pl.DataFrame(
-            schema={"cell_id": pl.String, "value": pl.Int64, "public": pl.Boolean, "public_label": pl.String,
-                    "stated_lo": pl.Int64, "stated_hi": pl.Int64})
+            frames.append(
+                self.frame.select(
+                    self.cell_ids(c).alias("cell_id"),
+                    pl.col(c).cast(pl.Int64).alias("value"),
+                    pl.lit(c in self.public).alias("public"),
+                    label.cast(pl.String).alias("public_label"),
+                    lo.cast(pl.Int64).alias("stated_lo"),
+                    hi.cast(pl.Int64).alias("stated_hi"),
+                ).filter(pl.col("value").is_not_null())
+            )
+        return (
+            pl.concat(frames)
+            if frames
+            else pl.DataFrame(
+                schema={
+                    "cell_id": pl.String,
+                    "value": pl.Int64,
+                    "public": pl.Boolean,
+                    "public_label": pl.String,
+                    "stated_lo": pl.Int64,
+                    "stated_hi": pl.Int64,
+                }
+            )
+        )
 
 
 @dataclass
@@ -86,12 +106,16 @@ def _query(con: duckdb.DuckDBPyConnection, sql: str, params: list) -> pl.DataFra
 
 def _flows(con, year: str, region: list[str]) -> pl.DataFrame:
     """The published flows of the year (pub_flows) where the region is origin or destination."""
-    return _query(con, """
+    return _query(
+        con,
+        """
         select sector, origin_code, origin_name, destination_code, destination_name,
                students, students_low, students_high, estimated, is_public, label, source
         from pub_flows
         where school_year = ? and (origin_in_region or destination_in_region)
-        """, [year])
+        """,
+        [year],
+    )
 
 
 def _stromen(year: str, flows: pl.DataFrame) -> ExportTable:
@@ -111,24 +135,40 @@ def _stromen(year: str, flows: pl.DataFrame) -> ExportTable:
     )
     public = flows.height > 0 and bool(flows["is_public"].all())
     if not public:  # linked flows are exact: bounds equal to the count would print it a second time
-        frame = frame.with_columns(pl.lit(None, dtype=pl.Int64).alias("Ondergrens"),
-                                   pl.lit(None, dtype=pl.Int64).alias("Bovengrens"))
-    labels = flows.select(pl.col("label").alias("Leerlingen"), pl.col("students_low").cast(pl.String).alias("Ondergrens"),
-                          pl.col("students_high").cast(pl.String).alias("Bovengrens"))
-    return ExportTable("Stromen", "stromen", frame, ["Sector", "Woongemeente (code)", "Schoolgemeente (code)"],
-                       ["Leerlingen", "Ondergrens", "Bovengrens"],
-                       "Leerlingen per woongemeente en schoolgemeente, per sector (geschatte aantallen met onder- en bovengrens).",
-                       ["Leerlingen", "Ondergrens", "Bovengrens"] if public else [], labels if public else None)
+        frame = frame.with_columns(
+            pl.lit(None, dtype=pl.Int64).alias("Ondergrens"), pl.lit(None, dtype=pl.Int64).alias("Bovengrens")
+        )
+    labels = flows.select(
+        pl.col("label").alias("Leerlingen"),
+        pl.col("students_low").cast(pl.String).alias("Ondergrens"),
+        pl.col("students_high").cast(pl.String).alias("Bovengrens"),
+    )
+    return ExportTable(
+        "Stromen",
+        "stromen",
+        frame,
+        ["Sector", "Woongemeente (code)", "Schoolgemeente (code)"],
+        ["Leerlingen", "Ondergrens", "Bovengrens"],
+        "Leerlingen per woongemeente en schoolgemeente, per sector (geschatte aantallen met onder- en bovengrens).",
+        ["Leerlingen", "Ondergrens", "Bovengrens"] if public else [],
+        labels if public else None,
+    )
 
 
-FLOW_COLUMNS = {"residents_at_school": "Leerlingen woonachtig", "schooled_in_own": "Naar school in eigen gemeente",
-                "schooled_elsewhere": "Naar school elders", "incoming": "Instroom van elders"}
+FLOW_COLUMNS = {
+    "residents_at_school": "Leerlingen woonachtig",
+    "schooled_in_own": "Naar school in eigen gemeente",
+    "schooled_elsewhere": "Naar school elders",
+    "incoming": "Instroom van elders",
+}
 
 
 def _per_gemeente(con, year: str, region: Region) -> ExportTable:
     """Per region municipality and sector (and all sectors): the published profile
     (pub_municipality_profile, sums of the published flows) and its pupils with support."""
-    profile = _query(con, """
+    profile = _query(
+        con,
+        """
         select m.code, m.display_name as name, s.sector,
                p.residents_at_school, p.schooled_in_own, p.schooled_elsewhere, p.incoming,
                coalesce(p.is_public, true) as is_public
@@ -136,13 +176,20 @@ def _per_gemeente(con, year: str, region: Region) -> ExportTable:
         cross join (select distinct sector from pub_municipality_profile where school_year = $1) as s
         left join pub_municipality_profile as p
           on p.school_year = $1 and p.code = m.code and p.sector = s.sector
-        """, [year])
-    support = _query(con, """
+        """,
+        [year],
+    )
+    support = _query(
+        con,
+        """
         select code, 'ALLE' as sector, students_with_support as hulp, schooled_elsewhere as hulp_elders
-        from municipality_support_profile where school_year = ?""", [year])
+        from municipality_support_profile where school_year = ?""",
+        [year],
+    )
     profile = profile.join(support, on=["code", "sector"], how="left").with_columns(
         pl.col(*FLOW_COLUMNS).fill_null(0),
-        pl.when(pl.col("sector") == "ALLE").then(pl.lit(ALL_SECTORS)).otherwise(pl.col("sector")).alias("sector"))
+        pl.when(pl.col("sector") == "ALLE").then(pl.lit(ALL_SECTORS)).otherwise(pl.col("sector")).alias("sector"),
+    )
     profile = profile.sort("code", pl.col("sector") == ALL_SECTORS, "sector")
     frame = profile.select(
         pl.lit(year).alias("Schooljaar"),
@@ -155,21 +202,29 @@ def _per_gemeente(con, year: str, region: Region) -> ExportTable:
     )
     public = profile.height > 0 and bool(profile["is_public"].all())
     labels = frame.select(pl.col(nl).cast(pl.String) for nl in FLOW_COLUMNS.values())
-    return ExportTable("Per gemeente", "per_gemeente", frame, ["Gemeente (code)", "Sector"],
-                       [*FLOW_COLUMNS.values(), "Leerlingen met hulp lokaal team", "waarvan elders naar school"],
-                       "Per gemeente: waar de leerlingen die er wonen naar school gaan, wie er van elders komt, "
-                       "en de leerlingen met hulp van het lokale team.",
-                       list(FLOW_COLUMNS.values()) if public else [], labels if public else None)
+    return ExportTable(
+        "Per gemeente",
+        "per_gemeente",
+        frame,
+        ["Gemeente (code)", "Sector"],
+        [*FLOW_COLUMNS.values(), "Leerlingen met hulp lokaal team", "waarvan elders naar school"],
+        "Per gemeente: waar de leerlingen die er wonen naar school gaan, wie er van elders komt, "
+        "en de leerlingen met hulp van het lokale team.",
+        list(FLOW_COLUMNS.values()) if public else [],
+        labels if public else None,
+    )
 
 
 def _agreement_rows(con, year: str, level: str, columns: str, order: str, k: int = 5) -> pl.DataFrame:
     """Rows of agreement_needs of one level, for local teams or schools in the region."""
-    return _query(con, f"""
+    return _query(
+        con,
+        f"""
         select school_year as "Schooljaar",
                {columns},
                cast(students_with_support as bigint) as "Leerlingen met hulp lokaal team",
                cast(students_with_school_support as bigint) as "waarvan ook onderwijsondersteuning",
-               {'cast(schools as bigint) as "Aantal scholen",' if level == 'gemeentepaar' else ''}
+               {'cast(schools as bigint) as "Aantal scholen",' if level == "gemeentepaar" else ""}
                need_level as "Niveau",
                format('Afspraak nodig vanaf {{}} leerlingen, aandachtspunt vanaf {{}}.', threshold_needed, threshold_attention) as "Regel",
                source as "Bron",
@@ -194,7 +249,9 @@ def _agreement_rows(con, year: str, level: str, columns: str, order: str, k: int
                 and p.students_with_support >= {k}))
         order by case need_level when 'afspraak nodig' then 0 when 'aandachtspunt' then 1 else 2 end,
                  students_with_support desc, {order}
-        """, [year, level])
+        """,
+        [year, level],
+    )
 
 
 def _split_stated(rows: pl.DataFrame, column: str) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -207,39 +264,64 @@ SUPPORTED = "Leerlingen met hulp lokaal team"
 
 
 def _afspraken_gemeenten(con, year: str) -> ExportTable:
-    frame = _agreement_rows(con, year, "gemeentepaar", '''
+    frame = _agreement_rows(
+        con,
+        year,
+        "gemeentepaar",
+        '''
                local_team_municipality_code as "Lokaal team van (code)",
                local_team_municipality_name as "Lokaal team van",
                local_team as "Lokaal team",
                school_municipality_code as "Scholen in (code)",
-               school_municipality_name as "Scholen in"''', '"Lokaal team van (code)", "Scholen in (code)"')
+               school_municipality_name as "Scholen in"''',
+        '"Lokaal team van (code)", "Scholen in (code)"',
+    )
     frame, stated = _split_stated(frame, SUPPORTED)
-    return ExportTable("Afspraken gemeenten", "afspraken_gemeenten", frame, ["Lokaal team van (code)", "Scholen in (code)"],
-                       [SUPPORTED, "waarvan ook onderwijsondersteuning"],
-                       "Lokaal team van gemeente A met scholen in gemeente B: hoeveel leerlingen met hulp, en of een "
-                       "afspraak nodig is (het aantal scholen staat er alleen bij als het aantal leerlingen er staat).",
-                       stated=stated, shown_with={"Aantal scholen": SUPPORTED})
+    return ExportTable(
+        "Afspraken gemeenten",
+        "afspraken_gemeenten",
+        frame,
+        ["Lokaal team van (code)", "Scholen in (code)"],
+        [SUPPORTED, "waarvan ook onderwijsondersteuning"],
+        "Lokaal team van gemeente A met scholen in gemeente B: hoeveel leerlingen met hulp, en of een "
+        "afspraak nodig is (het aantal scholen staat er alleen bij als het aantal leerlingen er staat).",
+        stated=stated,
+        shown_with={"Aantal scholen": SUPPORTED},
+    )
 
 
 def _afspraken_scholen(con, year: str, k: int) -> ExportTable:
-    frame = _agreement_rows(con, year, "school", '''
+    frame = _agreement_rows(
+        con,
+        year,
+        "school",
+        '''
                school_location_id as "School (BRIN + vestiging)",
                school_name as "School",
                school_municipality_code as "Schoolgemeente (code)",
                school_municipality_name as "Schoolgemeente",
                local_team_municipality_code as "Lokaal team van (code)",
-               local_team_municipality_name as "Lokaal team van"''', '"School (BRIN + vestiging)", "Lokaal team van (code)"', k)
+               local_team_municipality_name as "Lokaal team van"''',
+        '"School (BRIN + vestiging)", "Lokaal team van (code)"',
+        k,
+    )
     frame, stated = _split_stated(frame, SUPPORTED)
-    return ExportTable("Afspraken scholen", "afspraken_scholen", frame,
-                       ["School (BRIN + vestiging)", "Lokaal team van (code)"],
-                       ["Leerlingen met hulp lokaal team", "waarvan ook onderwijsondersteuning"],
-                       "School met een lokaal team uit een andere gemeente: hoeveel leerlingen met hulp, en of een "
-                       "afspraak nodig is (combinaties onder de drempel voor 'aandachtspunt' staan er niet in).",
-                       stated=stated)
+    return ExportTable(
+        "Afspraken scholen",
+        "afspraken_scholen",
+        frame,
+        ["School (BRIN + vestiging)", "Lokaal team van (code)"],
+        ["Leerlingen met hulp lokaal team", "waarvan ook onderwijsondersteuning"],
+        "School met een lokaal team uit een andere gemeente: hoeveel leerlingen met hulp, en of een "
+        "afspraak nodig is (combinaties onder de drempel voor 'aandachtspunt' staan er niet in).",
+        stated=stated,
+    )
 
 
 def _per_school(con, year: str, region: list[str]) -> ExportTable:
-    frame = _query(con, """
+    frame = _query(
+        con,
+        """
         select school_year as "Schooljaar",
                school_location_id as "School (BRIN + vestiging)",
                school_name as "School",
@@ -252,16 +334,26 @@ def _per_school(con, year: str, region: list[str]) -> ExportTable:
         from school_coordination_load
         where school_year = ? and school_municipality_code in (select unnest(?::varchar[]))
         order by local_teams desc, students_with_support desc, "School (BRIN + vestiging)"
-        """, [year, region])
-    return ExportTable("Per school", "per_school", frame, ["School (BRIN + vestiging)"], [SUPPORTED],
-                       "Coördinatielast: met hoeveel lokale teams een school werkt voor leerlingen met hulp (alleen "
-                       "waar het aantal leerlingen er staat).",
-                       shown_with={"Aantal lokale teams": SUPPORTED, "waarvan uit andere gemeenten": SUPPORTED})
+        """,
+        [year, region],
+    )
+    return ExportTable(
+        "Per school",
+        "per_school",
+        frame,
+        ["School (BRIN + vestiging)"],
+        [SUPPORTED],
+        "Coördinatielast: met hoeveel lokale teams een school werkt voor leerlingen met hulp (alleen "
+        "waar het aantal leerlingen er staat).",
+        shown_with={"Aantal lokale teams": SUPPORTED, "waarvan uit andere gemeenten": SUPPORTED},
+    )
 
 
 def _scholen(con, year: str) -> ExportTable:
     """Every school location in the region with DUO's own pupil total (public, exact as DUO publishes it)."""
-    frame = _query(con, """
+    frame = _query(
+        con,
+        """
         select school_year as "Schooljaar",
                school_location_id as "School (BRIN + vestiging)",
                school_name as "School",
@@ -274,20 +366,35 @@ def _scholen(con, year: str) -> ExportTable:
         from pub_school_totals
         where school_year = ? and school_in_region
         order by "School (BRIN + vestiging)"
-        """, [year])
+        """,
+        [year],
+    )
     labels = frame.select(pl.col("label").alias("Leerlingen (DUO-totaal)"))
-    return ExportTable("Scholen", "scholen", frame.drop("label"), ["School (BRIN + vestiging)"],
-                       ["Leerlingen (DUO-totaal)"],
-                       "Elke school in de regio met het aantal leerlingen op 1 oktober zoals DUO het publiceert "
-                       "(open data, exact).", ["Leerlingen (DUO-totaal)"], labels)
+    return ExportTable(
+        "Scholen",
+        "scholen",
+        frame.drop("label"),
+        ["School (BRIN + vestiging)"],
+        ["Leerlingen (DUO-totaal)"],
+        "Elke school in de regio met het aantal leerlingen op 1 oktober zoals DUO het publiceert (open data, exact).",
+        ["Leerlingen (DUO-totaal)"],
+        labels,
+    )
 
 
 def _relations(bundle_tables: dict[str, ExportTable], region: Region) -> pl.DataFrame:
     """Which published counts add up to which: within and across the tables."""
-    stromen, gemeente, paren = bundle_tables["stromen"], bundle_tables["per_gemeente"], bundle_tables["afspraken_gemeenten"]
+    stromen, gemeente, paren = (
+        bundle_tables["stromen"],
+        bundle_tables["per_gemeente"],
+        bundle_tables["afspraken_gemeenten"],
+    )
     s = stromen.frame.select(
-        pl.col("Sector").alias("sector"), pl.col("Woongemeente (code)").alias("origin"),
-        pl.col("Schoolgemeente (code)").alias("destination"), stromen.cell_ids("Leerlingen").alias("member_id"))
+        pl.col("Sector").alias("sector"),
+        pl.col("Woongemeente (code)").alias("origin"),
+        pl.col("Schoolgemeente (code)").alias("destination"),
+        stromen.cell_ids("Leerlingen").alias("member_id"),
+    )
     in_region = pl.col("code").is_in(region.codes)
 
     def total(column: str, code: str | pl.Expr, sector: str | pl.Expr) -> pl.Expr:
@@ -296,51 +403,105 @@ def _relations(bundle_tables: dict[str, ExportTable], region: Region) -> pl.Data
         return pl.concat_str([pl.lit(f"per_gemeente|{column}"), code, sector], separator="|")
 
     parts = [
-        s.rename({"origin": "code"}).filter(in_region).select(
+        s.rename({"origin": "code"})
+        .filter(in_region)
+        .select(
             pl.concat_str([pl.lit("woon"), "code", "sector"], separator="|").alias("relation_id"),
-            total("Leerlingen woonachtig", "code", "sector").alias("total_id"), "member_id"),
-        s.rename({"origin": "code"}).filter(in_region & (pl.col("code") == pl.col("destination"))).select(
+            total("Leerlingen woonachtig", "code", "sector").alias("total_id"),
+            "member_id",
+        ),
+        s.rename({"origin": "code"})
+        .filter(in_region & (pl.col("code") == pl.col("destination")))
+        .select(
             pl.concat_str([pl.lit("eigen"), "code", "sector"], separator="|").alias("relation_id"),
-            total("Naar school in eigen gemeente", "code", "sector").alias("total_id"), "member_id"),
-        s.rename({"origin": "code"}).filter(in_region & (pl.col("code") != pl.col("destination"))).select(
+            total("Naar school in eigen gemeente", "code", "sector").alias("total_id"),
+            "member_id",
+        ),
+        s.rename({"origin": "code"})
+        .filter(in_region & (pl.col("code") != pl.col("destination")))
+        .select(
             pl.concat_str([pl.lit("elders"), "code", "sector"], separator="|").alias("relation_id"),
-            total("Naar school elders", "code", "sector").alias("total_id"), "member_id"),
-        s.rename({"destination": "code"}).filter(in_region & (pl.col("code") != pl.col("origin"))).select(
+            total("Naar school elders", "code", "sector").alias("total_id"),
+            "member_id",
+        ),
+        s.rename({"destination": "code"})
+        .filter(in_region & (pl.col("code") != pl.col("origin")))
+        .select(
             pl.concat_str([pl.lit("instroom"), "code", "sector"], separator="|").alias("relation_id"),
-            total("Instroom van elders", "code", "sector").alias("total_id"), "member_id"),
+            total("Instroom van elders", "code", "sector").alias("total_id"),
+            "member_id",
+        ),
     ]
     g = gemeente.frame.filter(pl.col("Sector") != ALL_SECTORS).select(
-        pl.col("Gemeente (code)").alias("code"), pl.col("Sector").alias("sector"))
-    for column in ("Leerlingen woonachtig", "Naar school in eigen gemeente", "Naar school elders", "Instroom van elders"):
-        parts.append(g.select(  # a sector's numbers add up to the 'Alle sectoren' row
-            pl.concat_str([pl.lit(f"alle|{column}"), "code"], separator="|").alias("relation_id"),
-            total(column, "code", pl.lit(ALL_SECTORS)).alias("total_id"),
-            total(column, "code", "sector").alias("member_id")))
+        pl.col("Gemeente (code)").alias("code"), pl.col("Sector").alias("sector")
+    )
+    for column in (
+        "Leerlingen woonachtig",
+        "Naar school in eigen gemeente",
+        "Naar school elders",
+        "Instroom van elders",
+    ):
+        parts.append(
+            g.select(  # a sector's numbers add up to the 'Alle sectoren' row
+                pl.concat_str([pl.lit(f"alle|{column}"), "code"], separator="|").alias("relation_id"),
+                total(column, "code", pl.lit(ALL_SECTORS)).alias("total_id"),
+                total(column, "code", "sector").alias("member_id"),
+            )
+        )
     gs = gemeente.frame.select(pl.col("Gemeente (code)").alias("code"), pl.col("Sector").alias("sector"))
-    parts.append(pl.concat([  # residents = own municipality + elsewhere
-        gs.select(pl.concat_str([pl.lit("split"), "code", "sector"], separator="|").alias("relation_id"),
-                  total("Leerlingen woonachtig", "code", "sector").alias("total_id"),
-                  total(column, "code", "sector").alias("member_id"))
-        for column in ("Naar school in eigen gemeente", "Naar school elders")]))
+    parts.append(
+        pl.concat(
+            [  # residents = own municipality + elsewhere
+                gs.select(
+                    pl.concat_str([pl.lit("split"), "code", "sector"], separator="|").alias("relation_id"),
+                    total("Leerlingen woonachtig", "code", "sector").alias("total_id"),
+                    total(column, "code", "sector").alias("member_id"),
+                )
+                for column in ("Naar school in eigen gemeente", "Naar school elders")
+            ]
+        )
+    )
     # Pupils with help from A's local team schooled elsewhere = the sum over A's municipality pairs.
-    p = paren.frame.select(pl.col("Lokaal team van (code)").alias("code"), paren.cell_ids("Leerlingen met hulp lokaal team").alias("member_id"))
-    supported = gemeente.frame.filter(pl.col("Sector") == ALL_SECTORS, pl.col("waarvan elders naar school").is_not_null())
-    parts.append(p.filter(pl.col("code").is_in(supported["Gemeente (code)"].to_list())).select(
-        pl.concat_str([pl.lit("hulp_elders"), "code"], separator="|").alias("relation_id"),
-        total("waarvan elders naar school", "code", pl.lit(ALL_SECTORS)).alias("total_id"), "member_id"))
+    p = paren.frame.select(
+        pl.col("Lokaal team van (code)").alias("code"),
+        paren.cell_ids("Leerlingen met hulp lokaal team").alias("member_id"),
+    )
+    supported = gemeente.frame.filter(
+        pl.col("Sector") == ALL_SECTORS, pl.col("waarvan elders naar school").is_not_null()
+    )
+    parts.append(
+        p.filter(pl.col("code").is_in(supported["Gemeente (code)"].to_list())).select(
+            pl.concat_str([pl.lit("hulp_elders"), "code"], separator="|").alias("relation_id"),
+            total("waarvan elders naar school", "code", pl.lit(ALL_SECTORS)).alias("total_id"),
+            "member_id",
+        )
+    )
     relations = pl.concat(parts)
     # Only relations whose cells are all published (a null count is not published).
     published = pl.concat([t.cells() for t in bundle_tables.values()])["cell_id"]
-    relations = relations.filter(pl.col("total_id").is_in(published.implode())
-                                 & pl.col("member_id").is_in(published.implode())).unique()
-    relations = pl.concat([relations, _pair_relations(paren, bundle_tables["afspraken_scholen"])[0].drop("known_total")])
+    relations = relations.filter(
+        pl.col("total_id").is_in(published.implode()) & pl.col("member_id").is_in(published.implode())
+    ).unique()
+    relations = pl.concat(
+        [relations, _pair_relations(paren, bundle_tables["afspraken_scholen"])[0].drop("known_total")]
+    )
     # manifest.json prints every count column's total: a sum every reader can use
-    manifest = [t.cells().filter(pl.col("cell_id").str.starts_with(f"{t.slug}|{c}|")).select(
-        pl.lit(f"manifest|{t.slug}|{c}").alias("relation_id"), pl.lit(None, dtype=pl.String).alias("total_id"),
-        pl.col("cell_id").alias("member_id"), pl.col("value").sum().alias("known_total"))
-        for t in bundle_tables.values() for c in t.counts if c not in t.public]
-    return pl.concat([relations.with_columns(pl.lit(None, dtype=pl.Int64).alias("known_total")), *manifest],
-                     how="vertical_relaxed").sort("relation_id", "member_id")
+    manifest = [
+        t.cells()
+        .filter(pl.col("cell_id").str.starts_with(f"{t.slug}|{c}|"))
+        .select(
+            pl.lit(f"manifest|{t.slug}|{c}").alias("relation_id"),
+            pl.lit(None, dtype=pl.String).alias("total_id"),
+            pl.col("cell_id").alias("member_id"),
+            pl.col("value").sum().alias("known_total"),
+        )
+        for t in bundle_tables.values()
+        for c in t.counts
+        if c not in t.public
+    ]
+    return pl.concat(
+        [relations.with_columns(pl.lit(None, dtype=pl.Int64).alias("known_total")), *manifest], how="vertical_relaxed"
+    ).sort("relation_id", "member_id")
 
 
 def _pair_relations(pairs: ExportTable, schools: ExportTable) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -348,19 +509,34 @@ def _pair_relations(pairs: ExportTable, schools: ExportTable) -> tuple[pl.DataFr
     'geen' at school level): relations and the rest cells, never printed."""
     key = ["Lokaal team van (code)", "Scholen in (code)"]
     listed = schools.frame.select(
-        pl.col("Lokaal team van (code)"), pl.col("Schoolgemeente (code)").alias("Scholen in (code)"),
-        schools.cell_ids(SUPPORTED).alias("member_id"), pl.col(SUPPORTED).alias("value"))
+        pl.col("Lokaal team van (code)"),
+        pl.col("Schoolgemeente (code)").alias("Scholen in (code)"),
+        schools.cell_ids(SUPPORTED).alias("member_id"),
+        pl.col(SUPPORTED).alias("value"),
+    )
     p = pairs.frame.select(*key, pairs.cell_ids(SUPPORTED).alias("total_id"), pl.col(SUPPORTED).alias("pair"))
     with_rows = p.join(listed, on=key)
-    rest = with_rows.group_by(*key, "total_id", "pair").agg(pl.col("value").sum()).select(
-        pl.concat_str([pl.lit("rest|afspraken"), *key], separator="|").alias("cell_id"),
-        (pl.col("pair") - pl.col("value")).cast(pl.Int64).alias("value"), pl.lit(False).alias("public"), "total_id")
+    rest = (
+        with_rows.group_by(*key, "total_id", "pair")
+        .agg(pl.col("value").sum())
+        .select(
+            pl.concat_str([pl.lit("rest|afspraken"), *key], separator="|").alias("cell_id"),
+            (pl.col("pair") - pl.col("value")).cast(pl.Int64).alias("value"),
+            pl.lit(False).alias("public"),
+            "total_id",
+        )
+    )
     relid = pl.concat_str([pl.lit("paar"), *[pl.col(k) for k in key]], separator="|")
-    rel = pl.concat([
-        with_rows.select(relid.alias("relation_id"), "total_id", "member_id"),
-        with_rows.unique(key).select(relid.alias("relation_id"), "total_id",
-                                     pl.concat_str([pl.lit("rest|afspraken"), *key], separator="|").alias("member_id")),
-    ]).with_columns(pl.lit(None, dtype=pl.Int64).alias("known_total"))
+    rel = pl.concat(
+        [
+            with_rows.select(relid.alias("relation_id"), "total_id", "member_id"),
+            with_rows.unique(key).select(
+                relid.alias("relation_id"),
+                "total_id",
+                pl.concat_str([pl.lit("rest|afspraken"), *key], separator="|").alias("member_id"),
+            ),
+        ]
+    ).with_columns(pl.lit(None, dtype=pl.Int64).alias("known_total"))
     return rel, rest.drop("total_id")
 
 
@@ -376,6 +552,8 @@ def build_export(con: duckdb.DuckDBPyConnection, school_year: str, region: Regio
     scholen = _scholen(con, school_year)
     if scholen.frame.height:  # a year with DUO files
         tables["scholen"] = scholen
-    sources = sorted({s for t in tables.values() if "Bron" in t.frame.columns for s in t.frame["Bron"].drop_nulls().unique()})
+    sources = sorted(
+        {s for t in tables.values() if "Bron" in t.frame.columns for s in t.frame["Bron"].drop_nulls().unique()}
+    )
     rest = _pair_relations(tables["afspraken_gemeenten"], tables["afspraken_scholen"])[1]
     return ExportBundle(school_year, list(tables.values()), _relations(tables, region), sources, rest)

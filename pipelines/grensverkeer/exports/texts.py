@@ -9,15 +9,16 @@ from .tables import ExportBundle
 
 SOURCE_NAMES = {
     "duo": "DUO open onderwijsdata: 'Leerlingen po per gemeente naar postcode leerling en leeftijd' en 'Historisch "
-           "overzicht aantal leerlingen per schoolvestiging', teldatum 1 oktober {year}.",
+    "overzicht aantal leerlingen per schoolvestiging', teldatum 1 oktober {year}.",
     "synthetic": "Synthetische demoset (gemaakt met `grensverkeer demo-data`): verzonnen leerlingen en hulptrajecten.",
     "linked": "Gekoppelde, gepseudonimiseerde registraties van inschrijvingen en hulp, aangeleverd onder een "
-              "gegevensdelingsovereenkomst; peildatum per schooljaar 1 augustus tot en met 31 juli.",
+    "gegevensdelingsovereenkomst; peildatum per schooljaar 1 augustus tot en met 31 juli.",
 }
 
 
-def toelichting_rows(bundle: ExportBundle, region: Region, disclosure: DisclosureSettings,
-                     linked_sources: list[str] | None = None) -> list[tuple[str, str]]:
+def toelichting_rows(
+    bundle: ExportBundle, region: Region, disclosure: DisclosureSettings, linked_sources: list[str] | None = None
+) -> list[tuple[str, str]]:
     """`linked_sources`: the sources of the year's linked records ('synthetic', 'linked'; empty
     when the year has none), so that a synthetic record warns even where no sheet shows it."""
     year = bundle.school_year
@@ -26,8 +27,11 @@ def toelichting_rows(bundle: ExportBundle, region: Region, disclosure: Disclosur
     if "synthetic" in sources:
         rows.append(("SYNTHETISCHE DEMO", texts_nl.SYNTHETIC_WARNING))
     rows += [
-        ("Wat is dit", f"Tabellen voor bestuurlijke afspraken tussen lokale teams en scholen in {region.name}, "
-                       f"schooljaar {year}. Gemaakt door grensverkeer; zie manifest.json voor de herkomst van elk getal."),
+        (
+            "Wat is dit",
+            f"Tabellen voor bestuurlijke afspraken tussen lokale teams en scholen in {region.name}, "
+            f"schooljaar {year}. Gemaakt door grensverkeer; zie manifest.json voor de herkomst van elk getal.",
+        ),
         ("Regio", ", ".join(region.members[c] for c in region.codes)),
     ]
     rows += [(f"Bron ({source})", SOURCE_NAMES[source].format(year=year[:4])) for source in sources]
@@ -39,9 +43,14 @@ def toelichting_rows(bundle: ExportBundle, region: Region, disclosure: Disclosur
         ("Geschatte aantallen (DUO)", texts_nl.MASKING),
     ]
     rows += [(f"Blad '{t.sheet}'", t.description) for t in bundle.tables]
-    rows.append(("Bestanden", "Dezelfde tabellen staan ook als CSV (UTF-8, puntkomma) en Parquet naast dit bestand; "
-                              "relaties.csv zegt welke getallen optellen tot welke andere. Namen komen uit aangeleverde "
-                              "bestanden: in de CSV-bestanden staat voor tekst die begint met =, +, -, @, een tab "
-                              "of een regeleinde een ' (zodat Excel er geen formule van maakt); in dit bestand en "
-                              "in Parquet staan de namen zoals aangeleverd."))
+    rows.append(
+        (
+            "Bestanden",
+            "Dezelfde tabellen staan ook als CSV (UTF-8, puntkomma) en Parquet naast dit bestand; "
+            "relaties.csv zegt welke getallen optellen tot welke andere. Namen komen uit aangeleverde "
+            "bestanden: in de CSV-bestanden staat voor tekst die begint met =, +, -, @, een tab "
+            "of een regeleinde een ' (zodat Excel er geen formule van maakt); in dit bestand en "
+            "in Parquet staan de namen zoals aangeleverd.",
+        )
+    )
     return rows

@@ -26,7 +26,9 @@ from .texts import toelichting_rows
 LABEL_SUFFIX = " (weergave)"
 
 
-def protected_tables(bundle: ExportBundle, disclosure: DisclosureSettings) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
+def protected_tables(
+    bundle: ExportBundle, disclosure: DisclosureSettings
+) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
     """Per table: the frame with every count column replaced by its label (text) and, for
     Parquet, its shown number; and the protected cells themselves. Public cells (DUO open
     data) keep the label of the publication marts; only private cells pass through protect,
@@ -37,12 +39,14 @@ def protected_tables(bundle: ExportBundle, disclosure: DisclosureSettings) -> tu
         frame = table.frame
         for column in table.counts:
             ids = table.cell_ids(column).alias("cell_id")
-            joined = frame.select(ids).join(cells.select("cell_id", "shown", "label"), on="cell_id", how="left",
-                                            maintain_order="left")
+            joined = frame.select(ids).join(
+                cells.select("cell_id", "shown", "label"), on="cell_id", how="left", maintain_order="left"
+            )
             frame = frame.with_columns(joined["shown"].alias(column), joined["label"].alias(column + LABEL_SUFFIX))
         for column, count in table.shown_with.items():  # a school count next to a hidden count would bound it
             frame = frame.with_columns(
-                pl.when(pl.col(count + LABEL_SUFFIX).str.contains(r"^\d+$")).then(pl.col(column)).alias(column))
+                pl.when(pl.col(count + LABEL_SUFFIX).str.contains(r"^\d+$")).then(pl.col(column)).alias(column)
+            )
         out[table.slug] = frame
     return out, cells
 
@@ -54,7 +58,8 @@ def private_part(bundle: ExportBundle) -> tuple[pl.DataFrame, pl.DataFrame]:
     ids = private["cell_id"].implode()
     # relations among private cells only (none of today's relations mixes public and private cells)
     private_rel = bundle.relations.group_by("relation_id").agg(
-        (pl.col("total_id").is_in(ids) & pl.col("member_id").is_in(ids)).all().alias("private"))
+        (pl.col("total_id").is_in(ids) & pl.col("member_id").is_in(ids)).all().alias("private")
+    )
     return private, bundle.relations.join(private_rel.filter("private").select("relation_id"), on="relation_id")
 
 
@@ -63,21 +68,28 @@ def protected_cells(bundle: ExportBundle, disclosure: DisclosureSettings) -> pl.
     all_cells = bundle.cells()
     # a public '<5' (an estimate of at most 4) is printed as '<5' everywhere, also in Excel and Parquet
     public = all_cells.filter(pl.col("public")).select(
-        "cell_id", "value", "public", pl.lit("public").alias("status"),
+        "cell_id",
+        "value",
+        "public",
+        pl.lit("public").alias("status"),
         pl.when(pl.col("public_label").str.contains(r"^\d+$")).then(pl.col("value")).alias("shown"),
-        pl.col("public_label").alias("label"))
+        pl.col("public_label").alias("label"),
+    )
     private = all_cells.filter(~pl.col("public")).select("cell_id", "value", "public", "stated_lo", "stated_hi")
     ids = private["cell_id"].implode()
     # relations among private cells only (none of today's relations mixes public and private cells)
     private_rel = bundle.relations.group_by("relation_id").agg(
-        (pl.col("total_id").is_in(ids) & pl.col("member_id").is_in(ids)).all().alias("private"))
+        (pl.col("total_id").is_in(ids) & pl.col("member_id").is_in(ids)).all().alias("private")
+    )
     relations = bundle.relations.join(private_rel.filter("private").select("relation_id"), on="relation_id")
     if bundle.private_labels is not None:  # decided with the site's cells (joint.py): one label per cell
         protected = private.join(bundle.private_labels, on="cell_id", how="left").select(
-            "cell_id", "value", "public", "status", "shown", "label")
+            "cell_id", "value", "public", "status", "shown", "label"
+        )
     else:
         protected = protect(private, relations, disclosure).select(
-            "cell_id", "value", "public", "status", "shown", "label")
+            "cell_id", "value", "public", "status", "shown", "label"
+        )
     return pl.concat([public, protected])
 
 
@@ -119,7 +131,9 @@ def _write_cell(sheet, row: int, col: int, value, text_fmt=None, number_fmt=None
         sheet.write_string(row, col, value if isinstance(value, str) else str(value), text_fmt)
 
 
-def _write_xlsx(frames: dict[str, pl.DataFrame], bundle: ExportBundle, toelichting: list[tuple[str, str]], path: Path) -> None:
+def _write_xlsx(
+    frames: dict[str, pl.DataFrame], bundle: ExportBundle, toelichting: list[tuple[str, str]], path: Path
+) -> None:
     book = xlsxwriter.Workbook(str(path), {"constant_memory": False, **XLSX_TEXT_OPTIONS})
     book.set_properties({"title": f"Grensverkeer afspraken {bundle.school_year}", "author": "grensverkeer"})
     bold = book.add_format({"bold": True, "bg_color": "#DDEBF7", "text_wrap": True, "valign": "top"})
@@ -147,8 +161,10 @@ def _write_xlsx(frames: dict[str, pl.DataFrame], bundle: ExportBundle, toelichti
             number_fmt = share if _is_share(column) else decimal if dtype.is_float() else whole
             if column in table.counts:
                 # A shown count is a number; a suppressed one its label ('<5', 'x').
-                values = [s if s is not None else label
-                          for s, label in zip(frame[column].to_list(), frame[column + LABEL_SUFFIX].to_list())]
+                values = [
+                    s if s is not None else label
+                    for s, label in zip(frame[column].to_list(), frame[column + LABEL_SUFFIX].to_list())
+                ]
                 for i, v in enumerate(values, start=1):
                     _write_cell(sheet, i, j, v, right, whole)
             else:
@@ -162,8 +178,14 @@ def _write_xlsx(frames: dict[str, pl.DataFrame], bundle: ExportBundle, toelichti
     book.close()
 
 
-def write_export(con: duckdb.DuckDBPyConnection, bundle: ExportBundle, region: Region, out_dir: Path,
-                 disclosure: DisclosureSettings, run_id: str) -> dict:
+def write_export(
+    con: duckdb.DuckDBPyConnection,
+    bundle: ExportBundle,
+    region: Region,
+    out_dir: Path,
+    disclosure: DisclosureSettings,
+    run_id: str,
+) -> dict:
     """Write everything for one school year into out_dir; return the manifest."""
     out_dir.mkdir(parents=True, exist_ok=True)
     frames, cells = protected_tables(bundle, disclosure)
@@ -207,6 +229,7 @@ def write_export(con: duckdb.DuckDBPyConnection, bundle: ExportBundle, region: R
         },
         "files": {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in files},
     }
-    (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n",
-                                           encoding="utf-8")
+    (out_dir / "manifest.json").write_text(
+        json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8"
+    )
     return manifest

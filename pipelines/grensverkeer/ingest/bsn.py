@@ -60,20 +60,55 @@ _WEIGHTS = (9, 8, 7, 6, 5, 4, 3, 2, -1)
 # ("leerlingnummer", "client_pseudoniem"); short ones only as a whole token or, for
 # id/nr, as the end of a token ("klantid", "dossiernr", "kind_id", "id").
 IDENTIFIER_WORDS = (
-    "ident", "bsn", "burgerservicenummer", "sofi", "pseudonym", "pseudoniem",
-    "student", "leerling", "pupil", "client", "klant", "persoon", "person",
-    "nummer", "number", "dossier", "kenmerk", "sleutel",
+    "ident",
+    "bsn",
+    "burgerservicenummer",
+    "sofi",
+    "pseudonym",
+    "pseudoniem",
+    "student",
+    "leerling",
+    "pupil",
+    "client",
+    "klant",
+    "persoon",
+    "person",
+    "nummer",
+    "number",
+    "dossier",
+    "kenmerk",
+    "sleutel",
 )
 IDENTIFIER_TOKENS = ("[a-z0-9]*id", "[a-z0-9]*nr", "no", "num", "key")
-IDENTIFIER_NAME = re.compile(
-    "|".join(IDENTIFIER_WORDS) + r"|(?:^|_)(?:" + "|".join(IDENTIFIER_TOKENS) + r")(?:_|$)"
-)
+IDENTIFIER_NAME = re.compile("|".join(IDENTIFIER_WORDS) + r"|(?:^|_)(?:" + "|".join(IDENTIFIER_TOKENS) + r")(?:_|$)")
 
 # Names that say a column is something else; never checked unless BSN-named.
 NON_IDENTIFIER_WORDS = (
-    "telefoon", "phone", "mobiel", "mobile", "gsm", "postcode", "postal", "iban", "rekening",
-    "account", "bank", "bedrag", "amount", "price", "prijs", "kosten", "cost", "kvk",
-    "datum", "jaar", "year", "aantal", "count", "huisnummer", "house_number",
+    "telefoon",
+    "phone",
+    "mobiel",
+    "mobile",
+    "gsm",
+    "postcode",
+    "postal",
+    "iban",
+    "rekening",
+    "account",
+    "bank",
+    "bedrag",
+    "amount",
+    "price",
+    "prijs",
+    "kosten",
+    "cost",
+    "kvk",
+    "datum",
+    "jaar",
+    "year",
+    "aantal",
+    "count",
+    "huisnummer",
+    "house_number",
 )
 NON_IDENTIFIER_TOKENS = ("tel", "fax", "zip", "pc4", "pc6", "btw", "vat", "eur", "euro", "date")
 NON_IDENTIFIER_NAME = re.compile(
@@ -125,9 +160,11 @@ def normalised_number(text: pl.Expr) -> pl.Expr:
     """Stripped text; when it is a number written with spaces, dots or dashes between the
     digits, the digits alone (`1234.56.782` → `123456782`); other text unchanged."""
     stripped = text.str.strip_chars()
-    return (pl.when(stripped.str.contains(_NUMBER_NOTATION))
-            .then(stripped.str.replace_all(_SEPARATORS, ""))
-            .otherwise(stripped))
+    return (
+        pl.when(stripped.str.contains(_NUMBER_NOTATION))
+        .then(stripped.str.replace_all(_SEPARATORS, ""))
+        .otherwise(stripped)
+    )
 
 
 def _is_bsn_shaped(text: pl.Expr) -> pl.Expr:
@@ -138,9 +175,7 @@ def _is_bsn_shaped(text: pl.Expr) -> pl.Expr:
 def _elfproef_of_digits(text: pl.Expr) -> pl.Expr:
     """The elfproef of text that is already known to be 8 or 9 digits."""
     padded = text.str.pad_start(9, "0")
-    total = pl.sum_horizontal(
-        [padded.str.slice(i, 1).cast(pl.Int64, strict=False) * w for i, w in enumerate(_WEIGHTS)]
-    )
+    total = pl.sum_horizontal([padded.str.slice(i, 1).cast(pl.Int64, strict=False) * w for i, w in enumerate(_WEIGHTS)])
     return ((total % 11 == 0) & (padded != "000000000")).fill_null(False)
 
 
@@ -165,7 +200,8 @@ def _as_text(name: str, dtype: pl.DataType) -> pl.Expr | None:
     if dtype.is_float() or isinstance(dtype, pl.Decimal):
         f = col.cast(pl.Float64)
         return pl.when(f.is_finite() & (f == f.round(0)) & (f.abs() < 1e15)).then(
-            f.cast(pl.Int64, strict=False).cast(pl.String))
+            f.cast(pl.Int64, strict=False).cast(pl.String)
+        )
     return None
 
 
@@ -213,19 +249,23 @@ def find_bsn_columns(frame: pl.DataFrame | pl.LazyFrame) -> list[BsnFinding]:
         # The elfproef's digit arithmetic runs only on the 8-9 digit values (their number is
         # `values_numeric`): a pseudonymised file has (nearly) none, and checking every value
         # took most of a national load.
-        shaped.append(lf.select(pl.lit(i).alias("column"), row.cast(pl.Int64).alias("row"),
-                                stripped.alias("written"))
-                      .filter(pl.col("written").str.contains(r"^[0-9][0-9 .\-\u00a0]{6,14}[0-9]$").fill_null(False))
-                      .with_columns(value=normalised_number(pl.col("written")))
-                      .filter(_is_bsn_shaped(pl.col("value"))))
+        shaped.append(
+            lf.select(pl.lit(i).alias("column"), row.cast(pl.Int64).alias("row"), stripped.alias("written"))
+            .filter(pl.col("written").str.contains(r"^[0-9][0-9 .\-\u00a0]{6,14}[0-9]$").fill_null(False))
+            .with_columns(value=normalised_number(pl.col("written")))
+            .filter(_is_bsn_shaped(pl.col("value")))
+        )
         if dtype == pl.String:
             texts.append(_text_runs(lf, i, name, row))
     if not candidates:
         return []
     stats = lf.select(counts).collect().row(0, named=True)
     whole = _per_column(pl.concat(shaped).with_columns(passes=_elfproef_of_digits(pl.col("value"))))
-    in_text = (_per_column(pl.concat(texts).with_columns(passes=_elfproef_of_digits(pl.col("value"))), text=True)
-               if texts else {})
+    in_text = (
+        _per_column(pl.concat(texts).with_columns(passes=_elfproef_of_digits(pl.col("value"))), text=True)
+        if texts
+        else {}
+    )
     findings = []
     for i, name in candidates:
         n = stats[f"n{i}"]
@@ -244,32 +284,44 @@ def _text_runs(lf: pl.LazyFrame, i: int, name: str, row: pl.Expr) -> pl.LazyFram
     text = pl.col("text")
     has_run = text.str.contains(r"\b[0-9](?:" + _SEPARATORS + r"?[0-9]){8}").fill_null(False)
     whole_number = text.str.strip_chars().str.contains(_NUMBER_NOTATION).fill_null(False)
-    return (lf.select(pl.lit(i).alias("column"), row.cast(pl.Int64).alias("row"), pl.col(name).alias("text"))
-            .filter(has_run & ~whole_number)  # a value that is a number is judged as a whole above
-            .with_columns(named=pl.col("text").str.contains(BSN_WORD_IN_TEXT),
-                          run=pl.concat_list(pl.col("text").str.extract_all(_RUN_WITH_SEPARATORS),
-                                             pl.col("text").str.extract_all(_PLAIN_NINE)).list.unique())
-            .explode("run")
-            .with_columns(written=pl.col("run"), value=pl.col("run").str.replace_all(_SEPARATORS, ""))
-            .filter(pl.col("value").str.len_chars() == 9)
-            .select("column", "row", "written", "value", "named"))
+    return (
+        lf.select(pl.lit(i).alias("column"), row.cast(pl.Int64).alias("row"), pl.col(name).alias("text"))
+        .filter(has_run & ~whole_number)  # a value that is a number is judged as a whole above
+        .with_columns(
+            named=pl.col("text").str.contains(BSN_WORD_IN_TEXT),
+            run=pl.concat_list(
+                pl.col("text").str.extract_all(_RUN_WITH_SEPARATORS), pl.col("text").str.extract_all(_PLAIN_NINE)
+            ).list.unique(),
+        )
+        .explode("run")
+        .with_columns(written=pl.col("run"), value=pl.col("run").str.replace_all(_SEPARATORS, ""))
+        .filter(pl.col("value").str.len_chars() == 9)
+        .select("column", "row", "written", "value", "named")
+    )
 
 
 def _per_column(candidates: pl.LazyFrame, text: bool = False) -> dict:
     """column -> (values with a candidate, values passing, first passing row, its notation[, named])."""
-    by_row = (candidates.group_by("column", "row")
-              .agg(passes=pl.col("passes").any(),
-                   written=pl.col("written").filter(pl.col("passes")).first(),
-                   named=(pl.col("passes") & pl.col("named")).any() if text else pl.lit(False)))
-    per = (by_row.sort("row")
-           .group_by("column")
-           .agg(d=pl.len(), p=pl.col("passes").sum(),
-                r=pl.col("row").filter(pl.col("passes")).min(),
-                ex=pl.col("written").filter(pl.col("passes")).first(),
-                named=pl.col("named").any())
-           .collect())
-    return {c: ((d, p, r, ex or "", named) if text else (d, p, r, ex or ""))
-            for c, d, p, r, ex, named in per.iter_rows()}
+    by_row = candidates.group_by("column", "row").agg(
+        passes=pl.col("passes").any(),
+        written=pl.col("written").filter(pl.col("passes")).first(),
+        named=(pl.col("passes") & pl.col("named")).any() if text else pl.lit(False),
+    )
+    per = (
+        by_row.sort("row")
+        .group_by("column")
+        .agg(
+            d=pl.len(),
+            p=pl.col("passes").sum(),
+            r=pl.col("row").filter(pl.col("passes")).min(),
+            ex=pl.col("written").filter(pl.col("passes")).first(),
+            named=pl.col("named").any(),
+        )
+        .collect()
+    )
+    return {
+        c: ((d, p, r, ex or "", named) if text else (d, p, r, ex or "")) for c, d, p, r, ex, named in per.iter_rows()
+    }
 
 
 def _flag_rule(name: str, checked: int, passing: int, numeric: int) -> str:
@@ -279,11 +331,15 @@ def _flag_rule(name: str, checked: int, passing: int, numeric: int) -> str:
         return "the column is named as a BSN column and holds values that pass the elfproef"
     if is_identifier_column(name):
         if passing / checked >= IDENTIFIER_MIN_SHARE:
-            return (f"at least {IDENTIFIER_MIN_SHARE:.0%} of the values of this identifier column "
-                    "are 9-digit numbers that pass the elfproef")
+            return (
+                f"at least {IDENTIFIER_MIN_SHARE:.0%} of the values of this identifier column "
+                "are 9-digit numbers that pass the elfproef"
+            )
         if passing >= PARTIAL_MIN_PASSING and passing / numeric >= PARTIAL_MIN_SHARE:
-            return ("most of the 8–9 digit numbers in this identifier column pass the elfproef "
-                    "(random numbers pass 1 time in 11)")
+            return (
+                "most of the 8–9 digit numbers in this identifier column pass the elfproef "
+                "(random numbers pass 1 time in 11)"
+            )
         return ""
     if checked >= OTHER_MIN_VALUES and passing / checked >= OTHER_MIN_SHARE:
         return f"at least {OTHER_MIN_SHARE:.0%} of the values are 9-digit numbers that pass the elfproef"
@@ -296,8 +352,10 @@ def _text_rule(passing: int, with_run: int, named: bool) -> str:
     if named:
         return "the text names a BSN next to a 9-digit number that passes the elfproef"
     if passing >= PARTIAL_MIN_PASSING and passing / with_run >= PARTIAL_MIN_SHARE:
-        return ("most of the 9-digit numbers written in this text column pass the elfproef "
-                "(random numbers pass 1 time in 11)")
+        return (
+            "most of the 9-digit numbers written in this text column pass the elfproef "
+            "(random numbers pass 1 time in 11)"
+        )
     return ""
 
 
@@ -307,13 +365,17 @@ def _text_rule(passing: int, with_run: int, named: bool) -> str:
 def bsn_refusal_message(file_name: str, findings: list[BsnFinding]) -> str:
     """Plain-English refusal naming the file, the columns, the first row, a masked example
     and the fix. Never quotes a value: the example has every digit replaced by 'x'."""
-    lines = [f"File {file_name} is refused: it contains citizen service numbers (BSN). "
-             "Nothing from this file has been loaded."]
+    lines = [
+        f"File {file_name} is refused: it contains citizen service numbers (BSN). "
+        "Nothing from this file has been loaded."
+    ]
     for f in findings:
         where = f" (first at data row {f.first_row})" if f.first_row is not None else ""
         example = f", written like '{f.example}'" if f.example else ""
-        lines.append(f"  - column '{f.column}': {f.values_passing} of {f.values_checked} non-empty values "
-                     f"are or hold 9-digit numbers that pass the elfproef{where}{example}; {f.rule}.")
+        lines.append(
+            f"  - column '{f.column}': {f.values_passing} of {f.values_checked} non-empty values "
+            f"are or hold 9-digit numbers that pass the elfproef{where}{example}; {f.rule}."
+        )
     cols = " ".join(f"--column {_shell_quote(f.column)}" for f in findings)
     src = _shell_quote(file_name)
     dst = _shell_quote(_pseudonymised_name(file_name))

@@ -47,7 +47,7 @@ def shown_name(name: str) -> str:
     """A stored name for a message: with the readable form when the name had to be escaped."""
     if not is_escaped(name):
         return name
-    return f"{name} (\"{readable_name(name)}\"; the file name is not valid UTF-8: rename the file to keep it readable)"
+    return f'{name} ("{readable_name(name)}"; the file name is not valid UTF-8: rename the file to keep it readable)'
 
 
 def listed(path: Path) -> bool:
@@ -62,8 +62,10 @@ def broken_link(path: Path) -> str | None:
             target = os.readlink(path)
         except OSError:
             target = "?"
-        return (f"the file is a symbolic link to {os.fsdecode(target)!s}, which does not exist: "
-                "copy the file itself into the input folder, or remove the link")
+        return (
+            f"the file is a symbolic link to {os.fsdecode(target)!s}, which does not exist: "
+            "copy the file itself into the input folder, or remove the link"
+        )
     return None
 
 

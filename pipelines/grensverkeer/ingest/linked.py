@@ -15,9 +15,9 @@ import duckdb
 import polars as pl
 
 from .bsn import bsn_refusal_message, find_bsn_columns, normalise_name
-from .tables import read_table
-from .load import _record_file, _reject_file, originals_of_copies, record_duplicate, school_year_of
 from .files import input_name, listed, size_of
+from .load import _record_file, _reject_file, originals_of_copies, record_duplicate, school_year_of
+from .tables import read_table
 from .text import FileRejected, sha256_of
 
 LINKED_DIR = "linked"
@@ -39,15 +39,27 @@ class LinkedKind:
         return self.required + self.optional
 
 
-SCHOOLS = LinkedKind("linked_schools", "raw_linked_schools", ("school_location_id", "municipality_code"),
-                     ("school_location_id", "school_name", "sector", "municipality_code"),
-                     ("latitude", "longitude", "swv_code"))
-ENROLMENTS = LinkedKind("linked_enrolments", "raw_linked_enrolments", ("student_id", "school_year"),
-                        ("school_year", "student_id", "school_location_id", "sector", "residence_municipality_code"),
-                        ("residence_postcode4", "birth_year"))
-SUPPORT = LinkedKind("linked_support", "raw_linked_support", ("student_id", "support_domain"),
-                     ("student_id", "support_domain", "support_type", "responsible_municipality_code", "start_date"),
-                     ("local_team", "end_date"))
+SCHOOLS = LinkedKind(
+    "linked_schools",
+    "raw_linked_schools",
+    ("school_location_id", "municipality_code"),
+    ("school_location_id", "school_name", "sector", "municipality_code"),
+    ("latitude", "longitude", "swv_code"),
+)
+ENROLMENTS = LinkedKind(
+    "linked_enrolments",
+    "raw_linked_enrolments",
+    ("student_id", "school_year"),
+    ("school_year", "student_id", "school_location_id", "sector", "residence_municipality_code"),
+    ("residence_postcode4", "birth_year"),
+)
+SUPPORT = LinkedKind(
+    "linked_support",
+    "raw_linked_support",
+    ("student_id", "support_domain"),
+    ("student_id", "support_domain", "support_type", "responsible_municipality_code", "start_date"),
+    ("local_team", "end_date"),
+)
 KINDS = (ENROLMENTS, SUPPORT, SCHOOLS)  # most specific signature first
 
 
@@ -90,30 +102,48 @@ def _read(path: Path, name: str, check_bsn: bool = True) -> tuple[LinkedKind, pl
     names = {c: normalise_name(c) for c in frame.columns if c != "_row"}
     clashes = sorted({n for n in names.values() if list(names.values()).count(n) > 1})
     if clashes:
-        raise FileRejected("duplicate_columns", f"two columns have the same name (ignoring case and punctuation): "
-                           f"{', '.join(clashes)}", line=1, column=", ".join(clashes))
+        raise FileRejected(
+            "duplicate_columns",
+            f"two columns have the same name (ignoring case and punctuation): {', '.join(clashes)}",
+            line=1,
+            column=", ".join(clashes),
+        )
     frame = frame.rename(names)
     present = set(frame.columns)
     kind = next((k for k in KINDS if all(s in present for s in k.signature)), None)
     if kind is None:
-        raise FileRejected("unknown_dataset", "the columns match none of the linked inputs (schools, enrolments, "
-                           "support; see docs/inputs.md)", line=1)
+        raise FileRejected(
+            "unknown_dataset",
+            "the columns match none of the linked inputs (schools, enrolments, support; see docs/inputs.md)",
+            line=1,
+        )
     missing = [c for c in kind.required if c not in present]
     if missing:
-        raise FileRejected("missing_columns", f"recognised as linked {kind.name.split('_')[1]}, but required columns "
-                           f"are missing: {', '.join(missing)}", line=1, column=", ".join(missing))
+        raise FileRejected(
+            "missing_columns",
+            f"recognised as linked {kind.name.split('_')[1]}, but required columns are missing: {', '.join(missing)}",
+            line=1,
+            column=", ".join(missing),
+        )
     findings = find_bsn_columns(frame) if check_bsn else []
     if findings:
-        raise FileRejected("bsn_found", bsn_refusal_message(name, findings), line=findings[0].first_row + 1,
-                           column=", ".join(f.column for f in findings))
-    columns = [pl.col(c).cast(pl.String) if c in present else pl.lit(None, dtype=pl.String).alias(c) for c in kind.columns]
+        raise FileRejected(
+            "bsn_found",
+            bsn_refusal_message(name, findings),
+            line=findings[0].first_row + 1,
+            column=", ".join(f.column for f in findings),
+        )
+    columns = [
+        pl.col(c).cast(pl.String) if c in present else pl.lit(None, dtype=pl.String).alias(c) for c in kind.columns
+    ]
     rows = frame.select(
         pl.lit(name).alias("file_name"),
         (pl.col("_row") + 1).cast(pl.Int64).alias("line"),
         *columns,
         # Only the contract's columns: anything else a supplier sent (names, addresses) stays out.
-        pl.concat_str([pl.col(c).cast(pl.String).fill_null("") for c in kind.columns if c in present],
-                      separator=";").alias("raw_text"),
+        pl.concat_str(
+            [pl.col(c).cast(pl.String).fill_null("") for c in kind.columns if c in present], separator=";"
+        ).alias("raw_text"),
     )
     return kind, rows
 
@@ -124,8 +154,10 @@ def _read(path: Path, name: str, check_bsn: bool = True) -> tuple[LinkedKind, pl
 _SEEN: dict[tuple[str, str], tuple[LinkedKind, list[int] | None]] = {}
 
 
-def linked_school_years(input_dir: Path, known: dict[tuple[str, str], tuple[str, list[int]]] | None = None,
-                        ) -> tuple[list[int], list[tuple[str, str]]]:
+def linked_school_years(
+    input_dir: Path,
+    known: dict[tuple[str, str], tuple[str, list[int]]] | None = None,
+) -> tuple[list[int], list[tuple[str, str]]]:
     """Count years of the linked enrolment files, and (file, message) for unusable files.
 
     `known` (`load.loaded_file_years`): files the warehouse loaded before with the same name
@@ -148,8 +180,9 @@ def linked_school_years(input_dir: Path, known: dict[tuple[str, str], tuple[str,
             continue
         file_years = None
         if kind is ENROLMENTS:
-            file_years = sorted(int(y) for y in rows.select(_count_year(pl.col("school_year"))).to_series()
-                                .drop_nulls().unique())
+            file_years = sorted(
+                int(y) for y in rows.select(_count_year(pl.col("school_year"))).to_series().drop_nulls().unique()
+            )
             years.update(file_years)
         if len(_SEEN) > 100_000:
             _SEEN.clear()
@@ -163,10 +196,14 @@ def load_linked(con: duckdb.DuckDBPyConnection, input_dir: Path, count_year: int
     shas = {path: sha256_of(path) for path in list_linked_files(input_dir)}
     originals = originals_of_copies(con, input_dir, shas)
     # Per file name, the version whose rows are in the raw tables: the last one loaded.
-    known = {(name, sha): (kind, years, latest) for name, sha, kind, years, latest in con.execute(
-        """select file_name, sha256, kind, count_years,
+    known = {
+        (name, sha): (kind, years, latest)
+        for name, sha, kind, years, latest in con.execute(
+            """select file_name, sha256, kind, count_years,
                   seen_at = max(seen_at) over (partition by file_name) as latest
-           from input_files where status = 'loaded'""").fetchall()}
+           from input_files where status = 'loaded'"""
+        ).fetchall()
+    }
     unchanged: list[str] = []  # loaded before with the same content: their rows are in the raw tables
     written: list[str] = []  # read now: old rows replaced by the new ones already
     for path, sha in shas.items():
@@ -204,8 +241,12 @@ def load_linked(con: duckdb.DuckDBPyConnection, input_dir: Path, count_year: int
             year = rows.select(_count_year(pl.col("school_year"))).to_series()
             dominant = year.drop_nulls().mode().sort()
             if dominant.is_empty():
-                err = FileRejected("invalid_school_year", "no row has a school year like 2024-2025 in school_year",
-                                   line=2, column="school_year")
+                err = FileRejected(
+                    "invalid_school_year",
+                    "no row has a school year like 2024-2025 in school_year",
+                    line=2,
+                    column="school_year",
+                )
                 _reject_file(con, name, sha, size, err)
                 result.rejected.append((name, err.message))
                 continue
@@ -234,15 +275,22 @@ def _source_of(con: duckdb.DuckDBPyConnection, name: str, loaded_before: bool, s
     'linked'. The same content loaded again keeps the label its records got the first time
     (a demo file stays synthetic when the SYNTHETIC marker is gone)."""
     if loaded_before:
-        stored = con.execute(" union all ".join(
-            f"select source from {k.table} where file_name = ?" for k in KINDS) + " limit 1", [name] * len(KINDS)).fetchall()
+        stored = con.execute(
+            " union all ".join(f"select source from {k.table} where file_name = ?" for k in KINDS) + " limit 1",
+            [name] * len(KINDS),
+        ).fetchall()
         if stored:
             return stored[0][0]
     return "synthetic" if synthetic_folder else "linked"
 
 
-def _replace_rows(con: duckdb.DuckDBPyConnection, names: list[str], school_year: str,
-                  kind: LinkedKind | None = None, rows: pl.DataFrame | None = None) -> None:
+def _replace_rows(
+    con: duckdb.DuckDBPyConnection,
+    names: list[str],
+    school_year: str,
+    kind: LinkedKind | None = None,
+    rows: pl.DataFrame | None = None,
+) -> None:
     """Remove the rows of these files from every linked raw table (enrolments: only this
     school year's; a file may have changed kind), then insert `rows` into `kind`'s table."""
     if names:
@@ -253,4 +301,3 @@ def _replace_rows(con: duckdb.DuckDBPyConnection, names: list[str], school_year:
     if kind is not None and rows is not None and rows.height:
         columns = ", ".join(rows.columns)
         con.execute(f"insert into {kind.table} ({columns}) select {columns} from rows")
-

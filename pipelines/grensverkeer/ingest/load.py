@@ -15,8 +15,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from .kinds import PO_LOCATION_TOTALS, FileKind, recognise
 from .files import input_name, listed, size_of
+from .kinds import PO_LOCATION_TOTALS, FileKind, recognise
 from .text import FileRejected, TextTable, read_text_table, sha256_of
 
 INPUT_SUFFIXES = {".csv", ".txt"}
@@ -40,7 +40,8 @@ class ScanResult:
 def list_input_files(input_dir: Path) -> list[Path]:
     """Every CSV under the folder, except linked (pupil-level) records, in a stable order."""
     files = [
-        p for p in input_dir.rglob("*")
+        p
+        for p in input_dir.rglob("*")
         if listed(p) and p.suffix.lower() in INPUT_SUFFIXES and "linked" not in p.relative_to(input_dir).parts[:-1]
     ]
     return sorted(files, key=lambda p: input_name(p, input_dir))
@@ -151,8 +152,9 @@ class FileFacts:
 
     def feeds(self, count_year: int) -> bool:
         """Whether the file has rows (or rows to reject) for this count year."""
-        return count_year in self.years or (self.kind is not PO_LOCATION_TOTALS and self.unreadable_dates
-                                            and self.dominant_year == count_year)
+        return count_year in self.years or (
+            self.kind is not PO_LOCATION_TOTALS and self.unreadable_dates and self.dominant_year == count_year
+        )
 
 
 def _single_municipality(p: ParsedFile) -> bool | None:
@@ -160,13 +162,23 @@ def _single_municipality(p: ParsedFile) -> bool | None:
     if "school_municipality_code" not in p.mapping or p.kind is PO_LOCATION_TOTALS:
         return None
     idx = p.table.header.index(p.mapping["school_municipality_code"])
-    return p.table.fields[f"f{idx}"].drop_nulls().str.strip_chars_start("0").n_unique() == 1  # 0503 = 503, but 0034 <> 0340
+    return (
+        p.table.fields[f"f{idx}"].drop_nulls().str.strip_chars_start("0").n_unique() == 1
+    )  # 0503 = 503, but 0034 <> 0340
 
 
 def file_facts(parsed: ParsedFile) -> FileFacts:
-    return FileFacts(parsed.kind, parsed.table.encoding, parsed.table.delimiter, parsed.table.lines.height,
-                     _file_years(parsed), parsed.mapping, _single_municipality(parsed),
-                     bool(parsed.count_years.null_count()), _dominant_year(parsed))
+    return FileFacts(
+        parsed.kind,
+        parsed.table.encoding,
+        parsed.table.delimiter,
+        parsed.table.lines.height,
+        _file_years(parsed),
+        parsed.mapping,
+        _single_municipality(parsed),
+        bool(parsed.count_years.null_count()),
+        _dominant_year(parsed),
+    )
 
 
 # Facts of files parsed by `discover_input`, by (absolute path, sha256): a run discovers the
@@ -186,8 +198,19 @@ def _row_frame(parsed: ParsedFile, count_year: int, priority: int) -> tuple[pl.D
     base = pl.concat([t.lines, t.fields, pl.DataFrame({"count_year": row_year})], how="horizontal").filter(
         pl.col("count_year") == count_year
     )
-    canonical = ["peildatum", "brin", "location_no", "school_municipality_code", "school_municipality_name",
-                 "school_name", "home_pc4", "home_municipality_code", "home_municipality_name", "soort", "total"]
+    canonical = [
+        "peildatum",
+        "brin",
+        "location_no",
+        "school_municipality_code",
+        "school_municipality_name",
+        "school_name",
+        "home_pc4",
+        "home_municipality_code",
+        "home_municipality_name",
+        "soort",
+        "total",
+    ]
     rows = base.select(
         pl.lit(parsed.name).alias("file_name"),
         pl.lit(parsed.kind.name).alias("kind"),
@@ -195,7 +218,9 @@ def _row_frame(parsed: ParsedFile, count_year: int, priority: int) -> tuple[pl.D
         pl.col("line").cast(pl.Int64),
         pl.col("n_fields"),
         pl.lit(len(t.header), dtype=pl.Int32).alias("expected_fields"),
-        pl.col("n_fields").replace_strict(header_by_index, default=None, return_dtype=pl.String).alias("first_missing_column"),
+        pl.col("n_fields")
+        .replace_strict(header_by_index, default=None, return_dtype=pl.String)
+        .alias("first_missing_column"),
         pl.lit(priority, dtype=pl.Int32).alias("file_priority"),
         *[
             (pl.col(col[parsed.mapping[c]]) if c in parsed.mapping else pl.lit(None, dtype=pl.String)).alias(c)
@@ -211,7 +236,9 @@ def _row_frame(parsed: ParsedFile, count_year: int, priority: int) -> tuple[pl.D
             pl.lit(parsed.name).alias("file_name"),
             pl.lit(school_year_of(count_year)).alias("school_year"),
             pl.col("line").cast(pl.Int64),
-            pl.col("cell_label").replace_strict({c: i for i, c in enumerate(parsed.cell_columns)}, return_dtype=pl.Int32).alias("cell_order"),
+            pl.col("cell_label")
+            .replace_strict({c: i for i, c in enumerate(parsed.cell_columns)}, return_dtype=pl.Int32)
+            .alias("cell_order"),
         )
         .select("file_name", "school_year", "line", "cell_label", "cell_order", "value_text")
     )
@@ -242,10 +269,22 @@ def _totals_frame(parsed: ParsedFile, count_year: int) -> pl.DataFrame | None:
     )
 
 
-def _record_file(con: duckdb.DuckDBPyConnection, name: str, sha: str, size: int, status: str, *,
-                 kind: str | None = None, encoding: str | None = None, delimiter: str | None = None,
-                 data_rows: int | None = None, years: list[int] | None = None, message: str | None = None,
-                 columns: dict[str, str] | None = None, single_school_municipality: bool | None = None) -> None:
+def _record_file(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    sha: str,
+    size: int,
+    status: str,
+    *,
+    kind: str | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    data_rows: int | None = None,
+    years: list[int] | None = None,
+    message: str | None = None,
+    columns: dict[str, str] | None = None,
+    single_school_municipality: bool | None = None,
+) -> None:
     con.execute(
         """
         insert or replace into input_files
@@ -253,7 +292,20 @@ def _record_file(con: duckdb.DuckDBPyConnection, name: str, sha: str, size: int,
              column_map, single_school_municipality, status, message, seen_at)
         values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())
         """,
-        [name, sha, size, kind, encoding, delimiter, data_rows, years, columns, single_school_municipality, status, message],
+        [
+            name,
+            sha,
+            size,
+            kind,
+            encoding,
+            delimiter,
+            data_rows,
+            years,
+            columns,
+            single_school_municipality,
+            status,
+            message,
+        ],
     )
 
 
@@ -263,10 +315,19 @@ def _record_files(con: duckdb.DuckDBPyConnection, records: list[dict]) -> None:
         return
     frame = pl.DataFrame(  # noqa: F841 (DuckDB reads it by name)
         [{**r, "column_map": [{"key": k, "value": v} for k, v in r["column_map"].items()]} for r in records],
-        schema={"file_name": pl.String, "sha256": pl.String, "size_bytes": pl.Int64, "kind": pl.String,
-                "encoding": pl.String, "delimiter": pl.String, "data_rows": pl.Int32, "count_years": pl.List(pl.Int32),
-                "column_map": pl.List(pl.Struct({"key": pl.String, "value": pl.String})),
-                "single_school_municipality": pl.Boolean})
+        schema={
+            "file_name": pl.String,
+            "sha256": pl.String,
+            "size_bytes": pl.Int64,
+            "kind": pl.String,
+            "encoding": pl.String,
+            "delimiter": pl.String,
+            "data_rows": pl.Int32,
+            "count_years": pl.List(pl.Int32),
+            "column_map": pl.List(pl.Struct({"key": pl.String, "value": pl.String})),
+            "single_school_municipality": pl.Boolean,
+        },
+    )
     con.execute(
         """
         insert or replace into input_files
@@ -328,10 +389,20 @@ def load_school_year(con: duckdb.DuckDBPyConnection, input_dir: Path, count_year
     known_files = loaded_file_years(con)
 
     def record(name: str, sha: str, size: int, facts: FileFacts) -> None:
-        records.append({"file_name": name, "sha256": sha, "size_bytes": size, "kind": facts.kind.name,
-                        "encoding": facts.encoding, "delimiter": facts.delimiter, "data_rows": facts.data_rows,
-                        "count_years": facts.years, "column_map": facts.mapping,
-                        "single_school_municipality": facts.single_school_municipality})
+        records.append(
+            {
+                "file_name": name,
+                "sha256": sha,
+                "size_bytes": size,
+                "kind": facts.kind.name,
+                "encoding": facts.encoding,
+                "delimiter": facts.delimiter,
+                "data_rows": facts.data_rows,
+                "count_years": facts.years,
+                "column_map": facts.mapping,
+                "single_school_municipality": facts.single_school_municipality,
+            }
+        )
 
     for path in paths:
         name = input_name(path, input_dir)
@@ -403,15 +474,23 @@ def discover_count_years(input_dir: Path, only: list[Path] | None = None) -> lis
 def loaded_file_years(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], tuple[str, list[int]]]:
     """(file name, sha256) -> (kind, count years) of the files a warehouse has loaded before
     (empty for a new warehouse)."""
-    if not con.execute("select 1 from duckdb_tables() where table_name = 'input_files' and schema_name = 'main'").fetchall():
+    if not con.execute(
+        "select 1 from duckdb_tables() where table_name = 'input_files' and schema_name = 'main'"
+    ).fetchall():
         return {}
-    return {(name, sha): (kind, years or []) for name, sha, kind, years in con.execute(
-        "select file_name, sha256, kind, count_years from input_files where status = 'loaded'").fetchall()}
+    return {
+        (name, sha): (kind, years or [])
+        for name, sha, kind, years in con.execute(
+            "select file_name, sha256, kind, count_years from input_files where status = 'loaded'"
+        ).fetchall()
+    }
 
 
-def discover_input(input_dir: Path, only: list[Path] | None = None,
-                   known: dict[tuple[str, str], tuple[str, list[int]]] | None = None,
-                   ) -> tuple[list[int], list[tuple[str, str]]]:
+def discover_input(
+    input_dir: Path,
+    only: list[Path] | None = None,
+    known: dict[tuple[str, str], tuple[str, list[int]]] | None = None,
+) -> tuple[list[int], list[tuple[str, str]]]:
     """Count years of the pupil files, and (file, message) for files that cannot be used.
 
     The messages matter when no year is found at all: then no partition runs, and this is

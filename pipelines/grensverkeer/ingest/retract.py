@@ -29,8 +29,14 @@ from .linked import list_linked_files
 from .load import list_input_files, school_year_of
 from .text import sha256_of
 
-RAW_TABLES = ("raw_rows", "raw_cells", "raw_location_totals",
-              "raw_linked_schools", "raw_linked_enrolments", "raw_linked_support")
+RAW_TABLES = (
+    "raw_rows",
+    "raw_cells",
+    "raw_location_totals",
+    "raw_linked_schools",
+    "raw_linked_enrolments",
+    "raw_linked_support",
+)
 # Not tied to one school year: their school_year-less rows are rebuilt from the raw tables.
 KEEP_TABLES = ("input_files", "rejected_files")
 
@@ -43,7 +49,9 @@ class Retraction:
 
 def folder_versions(input_dir: Path) -> list[tuple[str, str]]:
     """(stored name, sha256) of every file the loaders read in the folder."""
-    return [(input_name(p, input_dir), sha256_of(p)) for p in list_input_files(input_dir) + list_linked_files(input_dir)]
+    return [
+        (input_name(p, input_dir), sha256_of(p)) for p in list_input_files(input_dir) + list_linked_files(input_dir)
+    ]
 
 
 def retract_missing(con: duckdb.DuckDBPyConnection, input_dir: Path) -> Retraction:
@@ -63,7 +71,8 @@ def retract_missing(con: duckdb.DuckDBPyConnection, input_dir: Path) -> Retracti
         where f.status = 'loaded'
           and not exists (select 1 from gv_present p where p.file_name = f.file_name and p.sha256 = f.sha256)
         order by f.file_name
-        """).fetchall()
+        """
+    ).fetchall()
     if not gone:
         return result
     names = sorted({name for name, _ in gone})
@@ -75,19 +84,26 @@ def retract_missing(con: duckdb.DuckDBPyConnection, input_dir: Path) -> Retracti
         where status = 'loaded'
           and not exists (select 1 from gv_present p where p.file_name = input_files.file_name
                                                         and p.sha256 = input_files.sha256)
-        """)
+        """
+    )
     # Rows are kept per file name; the name's current version (if any) is read again.
     existing = {t for (t,) in con.execute("select table_name from duckdb_tables()").fetchall()}
     stored_years: set[str] = set()
     for table in RAW_TABLES:
         if table not in existing:
             continue
-        has_year = con.execute("select count(*) from duckdb_columns() where table_name = ? and column_name = "
-                               "'school_year'", [table]).fetchall()[0][0]
+        has_year = con.execute(
+            "select count(*) from duckdb_columns() where table_name = ? and column_name = 'school_year'", [table]
+        ).fetchall()[0][0]
         if has_year:
-            stored_years.update(y for (y,) in con.execute(
-                f"select distinct school_year from {table} where file_name in (select unnest(?::varchar[]))",
-                [names]).fetchall() if y)
+            stored_years.update(
+                y
+                for (y,) in con.execute(
+                    f"select distinct school_year from {table} where file_name in (select unnest(?::varchar[]))",
+                    [names],
+                ).fetchall()
+                if y
+            )
         con.execute(f"delete from {table} where file_name in (select unnest(?::varchar[]))", [names])
     # Files of the same name that are still there must be loaded again: forget their versions'
     # "loaded" state for the years the deleted rows covered, by letting the loader see them as new.
@@ -95,7 +111,9 @@ def retract_missing(con: duckdb.DuckDBPyConnection, input_dir: Path) -> Retracti
         """
         delete from input_files
         where status = 'loaded' and file_name in (select unnest(?::varchar[]))
-        """, [names])
+        """,
+        [names],
+    )
     result.files = names
     result.school_years = sorted(stored_years | {school_year_of(y) for y in years})
     return result
@@ -103,19 +121,26 @@ def retract_missing(con: duckdb.DuckDBPyConnection, input_dir: Path) -> Retracti
 
 def years_with_rows(con: duckdb.DuckDBPyConnection) -> set[str]:
     """School years that still have raw rows (DUO pupil rows or linked enrolments)."""
-    return {y for (y,) in con.execute(
-        "select distinct school_year from raw_rows union select distinct school_year from raw_linked_enrolments"
-    ).fetchall()}
+    return {
+        y
+        for (y,) in con.execute(
+            "select distinct school_year from raw_rows union select distinct school_year from raw_linked_enrolments"
+        ).fetchall()
+    }
 
 
 def purge_years(con: duckdb.DuckDBPyConnection, years: list[str], out_dir: Path) -> None:
     """Remove these school years from every table with a school_year column, and their exports."""
     if not years:
         return
-    tables = [t for (t,) in con.execute(
-        """select distinct c.table_name from duckdb_columns() c join duckdb_tables() t
+    tables = [
+        t
+        for (t,) in con.execute(
+            """select distinct c.table_name from duckdb_columns() c join duckdb_tables() t
                on t.table_name = c.table_name and t.schema_name = c.schema_name
-           where c.column_name = 'school_year' and t.schema_name = 'main'""").fetchall()]
+           where c.column_name = 'school_year' and t.schema_name = 'main'"""
+        ).fetchall()
+    ]
     for table in tables:
         if table not in KEEP_TABLES:
             con.execute(f"delete from {table} where school_year in (select unnest(?::varchar[]))", [years])

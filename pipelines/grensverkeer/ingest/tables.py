@@ -30,8 +30,9 @@ def file_kind(path: Path) -> str:
         return "parquet"
     if ext in EXCEL_EXTENSIONS:
         return "xlsx"
-    raise ValueError(f"{path.name}: unsupported file type '{path.suffix}' "
-                     "(use CSV (.csv), Parquet (.parquet) or Excel (.xlsx))")
+    raise ValueError(
+        f"{path.name}: unsupported file type '{path.suffix}' (use CSV (.csv), Parquet (.parquet) or Excel (.xlsx))"
+    )
 
 
 def decode_csv(path: Path) -> tuple[str, str]:
@@ -55,11 +56,11 @@ def sniff_delimiter(header_line: str) -> str:
 def read_csv_text(path: Path, text: str) -> tuple[pl.DataFrame, str]:
     delim = sniff_delimiter(text.split("\n", 1)[0])
     try:
-        frame = pl.read_csv(text.encode("utf-8"), separator=delim, infer_schema=False,
-                            raise_if_empty=True)
+        frame = pl.read_csv(text.encode("utf-8"), separator=delim, infer_schema=False, raise_if_empty=True)
     except Exception as exc:  # polars raises several kinds; never echo the data
-        raise ValueError(f"{path.name}: cannot read the file as CSV with delimiter '{delim}': "
-                         f"{first_line(exc)}") from None
+        raise ValueError(
+            f"{path.name}: cannot read the file as CSV with delimiter '{delim}': {first_line(exc)}"
+        ) from None
     return frame, delim
 
 

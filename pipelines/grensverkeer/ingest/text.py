@@ -21,7 +21,14 @@ import polars as pl
 class FileRejected(Exception):
     """The whole file cannot be used; `line` and `column` say where, when known."""
 
-    def __init__(self, reason_code: str, message: str, line: int | None = None, column: str | None = None, raw_text: str | None = None):
+    def __init__(
+        self,
+        reason_code: str,
+        message: str,
+        line: int | None = None,
+        column: str | None = None,
+        raw_text: str | None = None,
+    ):
         super().__init__(message)
         self.reason_code = reason_code
         self.message = message
@@ -93,7 +100,9 @@ def _sha256_uncached(path: Path) -> str:
 def decode(data: bytes) -> tuple[str, str]:
     """Return (text, encoding name). UTF-8 (with or without BOM) first, then cp1252."""
     if b"\x00" in data:
-        raise FileRejected("not_text", "this is not a text (CSV) file: it contains NUL bytes (is it an Excel or zip file?)")
+        raise FileRejected(
+            "not_text", "this is not a text (CSV) file: it contains NUL bytes (is it an Excel or zip file?)"
+        )
     if data.startswith(b"\xef\xbb\xbf"):
         try:
             return data[3:].decode("utf-8"), "utf-8-sig"
@@ -147,7 +156,11 @@ def read_text_table(path: Path) -> TextTable:
         .filter(pl.col("raw_line").str.strip_chars() != "")
         # Fields = delimiters outside quoted values + 1; a short row is a truncated row.
         .with_columns(
-            n_fields=pl.col("raw_line").str.replace_all(_QUOTED, "").str.count_matches(delimiter, literal=True).cast(pl.Int32) + 1
+            n_fields=pl.col("raw_line")
+            .str.replace_all(_QUOTED, "")
+            .str.count_matches(delimiter, literal=True)
+            .cast(pl.Int32)
+            + 1
         )
     )
     if table.height == 0:
@@ -168,7 +181,7 @@ def read_text_table(path: Path) -> TextTable:
     if fields.height != table.height:
         raise FileRejected(
             "unparseable",
-            "the CSV cannot be parsed line by line (is there an unbalanced quote \" or a line break inside a value?)",
+            'the CSV cannot be parsed line by line (is there an unbalanced quote " or a line break inside a value?)',
         )
     fields.columns = [f"f{i}" for i in range(fields.width)]
     fields = fields.with_columns(pl.all().str.strip_chars())

@@ -23,31 +23,50 @@ from ..disclosure import DisclosureSettings, explanation_nl
 from ..settings import PROJECT_ROOT, REFERENCE_DIR, Region
 from . import figures as F
 from .format import fmt, fnum, pct_label
-from .swv import SwvData, load_swv, swv_name
 from .publish import ALLE, BUITEN, OVERIG, REST, SECTOR_ORDER, Publication, build_publication
+from .swv import SwvData, load_swv, swv_name
 
 DASHBOARDS_DIR = PROJECT_ROOT / "dashboards"  # templates/ and static/ (found from the repository root)
-PAGES = [("index.html", "Overzicht"), ("veranderd.html", "Wat is er veranderd"), ("stromen.html", "Stromen"), ("kaart.html", "Kaart"),
-         ("afspraken.html", "Afspraken"), ("swv.html", "Samenwerkingsverbanden"), ("gemeenten.html", "Per gemeente"),
-         ("scholen.html", "Per school")]
-SOURCE_NL = {"duo": "DUO open data (telling 1 oktober)", "synthetic": "synthetische demo (verzonnen leerlingen)",
-             "linked": "gekoppelde, gepseudonimiseerde registraties"}
+PAGES = [
+    ("index.html", "Overzicht"),
+    ("veranderd.html", "Wat is er veranderd"),
+    ("stromen.html", "Stromen"),
+    ("kaart.html", "Kaart"),
+    ("afspraken.html", "Afspraken"),
+    ("swv.html", "Samenwerkingsverbanden"),
+    ("gemeenten.html", "Per gemeente"),
+    ("scholen.html", "Per school"),
+]
+SOURCE_NL = {
+    "duo": "DUO open data (telling 1 oktober)",
+    "synthetic": "synthetische demo (verzonnen leerlingen)",
+    "linked": "gekoppelde, gepseudonimiseerde registraties",
+}
 SOURCE_KORT = {"duo": "DUO", "synthetic": "synthetische demo", "linked": "registraties"}
-GE_UITLEG = ("Sommige getallen zijn opgeteld uit getoonde getallen (alle sectoren samen, naar school elders, de regio). "
-             "Is een deel daarvan verborgen, dan staat er '≥' (minstens): het kleinste getal dat het kan zijn, met 1 voor "
-             "elke '<5' en 5 voor elke 'x'. Staat er '–', dan is het niet te geven zonder een verborgen getal te verraden.")
+GE_UITLEG = (
+    "Sommige getallen zijn opgeteld uit getoonde getallen (alle sectoren samen, naar school elders, de regio). "
+    "Is een deel daarvan verborgen, dan staat er '≥' (minstens): het kleinste getal dat het kan zijn, met 1 voor "
+    "elke '<5' en 5 voor elke 'x'. Staat er '–', dan is het niet te geven zonder een verborgen getal te verraden."
+)
 CONFIG = {"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["sendDataToCloud"]}
 LEVEL_ORDER = {"afspraak nodig": 0, "aandachtspunt": 1, "geen": 2}
 LEVEL_CSS = {"afspraak nodig": "niveau-afspraak", "aandachtspunt": "niveau-aandacht", "geen": "niveau-geen"}
-EXPORT_FILES = [("Excel", "afspraken.xlsx"), ("stromen (CSV)", "stromen.csv"), ("afspraken (CSV)", "afspraken_gemeenten.csv"),
-                ("verantwoording", "manifest.json")]
+EXPORT_FILES = [
+    ("Excel", "afspraken.xlsx"),
+    ("stromen (CSV)", "stromen.csv"),
+    ("afspraken (CSV)", "afspraken_gemeenten.csv"),
+    ("verantwoording", "manifest.json"),
+]
 OUTSIDE_PARTNERS = 3  # outside-region school municipalities shown by name as columns of the agreement matrix
 
 
 def _json(obj) -> Markup:
     """JSON inside a <script>: '</' cannot end the script, so page text stays data."""
-    return Markup(json.dumps(obj, separators=(",", ":"), cls=plotly.utils.PlotlyJSONEncoder, ensure_ascii=False)
-                  .replace("</", "<\\/"))
+    return Markup(
+        json.dumps(obj, separators=(",", ":"), cls=plotly.utils.PlotlyJSONEncoder, ensure_ascii=False).replace(
+            "</", "<\\/"
+        )
+    )
 
 
 def municipality_names() -> dict[str, str]:
@@ -65,15 +84,31 @@ class Site:
         self.names = municipality_names() | pub.names
         self.exports_dir = exports_dir
         self.factsheets = False
-        self.env = Environment(loader=FileSystemLoader(DASHBOARDS_DIR / "templates"),
-                               autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
+        self.env = Environment(
+            loader=FileSystemLoader(DASHBOARDS_DIR / "templates"),
+            autoescape=select_autoescape(["html"]),
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
         self.env.filters.update(fmt=fmt, fnum=fnum)
         self.env.globals.update(
-            naam=self.name, sector_naam=lambda s: "Alle sectoren" if s == ALLE else s, members=set(self.region.members),
-            school_names=pub.school_names, region_name=self.region.name, nav=PAGES, bron_tekst=self.source_text, geen_registraties=self.no_linked,
+            naam=self.name,
+            sector_naam=lambda s: "Alle sectoren" if s == ALLE else s,
+            members=set(self.region.members),
+            school_names=pub.school_names,
+            region_name=self.region.name,
+            nav=PAGES,
+            bron_tekst=self.source_text,
+            geen_registraties=self.no_linked,
             is_duo=lambda Y: self.pub.years[Y].source == "duo",
-            texts={"rule": texts_nl.agreement_rule(self.region.agreements), "disclosure": explanation_nl(pub.settings),
-                   "masking": texts_nl.MASKING, "ge": GE_UITLEG, "communities": texts_nl.COMMUNITIES})
+            texts={
+                "rule": texts_nl.agreement_rule(self.region.agreements),
+                "disclosure": explanation_nl(pub.settings),
+                "masking": texts_nl.MASKING,
+                "ge": GE_UITLEG,
+                "communities": texts_nl.COMMUNITIES,
+            },
+        )
 
     # ------------------------------------------------------------------ helpers
     def name(self, code: str) -> str:
@@ -104,7 +139,8 @@ class Site:
         for Y in years:
             y = self.pub.years[Y]
             srcs = ({y.source} if "flows" in kinds else set()) | (
-                {s.strip() for s in (y.support_source or "").split(",")} if "support" in kinds else set())
+                {s.strip() for s in (y.support_source or "").split(",")} if "support" in kinds else set()
+            )
             if "synthetic" in srcs:
                 return True
         return False
@@ -119,25 +155,48 @@ class Site:
         """Links to the export files of each school year that exist next to the site (OUT/exports/<year>/)."""
         if self.exports_dir is None:
             return []
-        rel = Path("..") / self.exports_dir.relative_to(self.out.parent) if self.exports_dir.is_relative_to(
-            self.out.parent) else None
+        rel = (
+            Path("..") / self.exports_dir.relative_to(self.out.parent)
+            if self.exports_dir.is_relative_to(self.out.parent)
+            else None
+        )
         out = []
         for Y in reversed(self.years):
-            files = [(label, (rel / Y / f).as_posix()) for label, f in EXPORT_FILES
-                     if rel is not None and (self.exports_dir / Y / f).exists()]
+            files = [
+                (label, (rel / Y / f).as_posix())
+                for label, f in EXPORT_FILES
+                if rel is not None and (self.exports_dir / Y / f).exists()
+            ]
             if files:
                 out.append((Y, files))
         return out
 
-    def render(self, template: str, rel: str, title: str, *, figs: dict | None = None, flows: dict | None = None,
-               banner: bool = False, **ctx) -> None:
+    def render(
+        self,
+        template: str,
+        rel: str,
+        title: str,
+        *,
+        figs: dict | None = None,
+        flows: dict | None = None,
+        banner: bool = False,
+        **ctx,
+    ) -> None:
         prefix = "../" * rel.count("/")
         downloads = [(Y, [(n, prefix + h) for n, h in files]) for Y, files in self.downloads()]
         ctx.setdefault("years", self.years)
         doc = self.env.get_template(template).render(
-            rel=rel, prefix=prefix, title=title, banner=texts_nl.SYNTHETIC_WARNING if banner else None,
-            downloads=downloads, factsheets=self.factsheets, figs_json=_json(figs or {}),
-            flows_json=_json(flows or {}), config_json=_json(CONFIG), **ctx)
+            rel=rel,
+            prefix=prefix,
+            title=title,
+            banner=texts_nl.SYNTHETIC_WARNING if banner else None,
+            downloads=downloads,
+            factsheets=self.factsheets,
+            figs_json=_json(figs or {}),
+            flows_json=_json(flows or {}),
+            config_json=_json(CONFIG),
+            **ctx,
+        )
         path = self.out / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(doc, encoding="utf-8")
@@ -149,25 +208,50 @@ class Site:
         blocks = []
         for Y in reversed(self.years):
             y = P.years[Y]
-            rows = [{"sector": S, "woon": P.label(f"rwoon|{Y}|{S}"), "elders": P.label(f"relders|{Y}|{S}"),
-                     "share": pct_label(P.label(f"relders|{Y}|{S}"), P.label(f"rwoon|{Y}|{S}"))} for S in self.sectors(Y)]
-            blocks.append({
-                "year": Y, "total": P.label(f"tot|{Y}|{self.sectors(Y)[0]}"), "rows": rows,
-                "flow_source": self.source_short(y.source),
-                "support_source": self.source_short(y.support_source) if y.support_source else "geen gekoppelde registraties",
-                # no linked records this year: no count, not "0"
-                "needed_pairs": y.pairs.filter(pl.col("A").is_in(R) & pl.col("B").is_in(R)
-                                               & (pl.col("need_level") == "afspraak nodig")).height
-                if y.support_source else None,
-                "needed_schools": y.schools.filter(pl.col("B").is_in(R) & (pl.col("need_level") == "afspraak nodig"))[
-                    "school_location_id"].n_unique() if y.support_source else None,
-                "support_line": not y.support_source or (bool(y.pairs.height) and y.support_source != y.source)})
+            rows = [
+                {
+                    "sector": S,
+                    "woon": P.label(f"rwoon|{Y}|{S}"),
+                    "elders": P.label(f"relders|{Y}|{S}"),
+                    "share": pct_label(P.label(f"relders|{Y}|{S}"), P.label(f"rwoon|{Y}|{S}")),
+                }
+                for S in self.sectors(Y)
+            ]
+            blocks.append(
+                {
+                    "year": Y,
+                    "total": P.label(f"tot|{Y}|{self.sectors(Y)[0]}"),
+                    "rows": rows,
+                    "flow_source": self.source_short(y.source),
+                    "support_source": self.source_short(y.support_source)
+                    if y.support_source
+                    else "geen gekoppelde registraties",
+                    # no linked records this year: no count, not "0"
+                    "needed_pairs": y.pairs.filter(
+                        pl.col("A").is_in(R) & pl.col("B").is_in(R) & (pl.col("need_level") == "afspraak nodig")
+                    ).height
+                    if y.support_source
+                    else None,
+                    "needed_schools": y.schools.filter(
+                        pl.col("B").is_in(R) & (pl.col("need_level") == "afspraak nodig")
+                    )["school_location_id"].n_unique()
+                    if y.support_source
+                    else None,
+                    "support_line": not y.support_source or (bool(y.pairs.height) and y.support_source != y.source),
+                }
+            )
         by_src: dict[str, list[str]] = {}
         for Y in self.years:
             by_src.setdefault(self.source_short(P.years[Y].source), []).append(Y)
         mixed = "; ".join(f"{', '.join(ys)}: {src}" for src, ys in by_src.items()) if len(by_src) > 1 else ""
-        self.render("overzicht.html", "index.html", "Overzicht", blocks=blocks, mixed_sources=mixed,
-                    banner=self.synthetic(self.years))
+        self.render(
+            "overzicht.html",
+            "index.html",
+            "Overzicht",
+            blocks=blocks,
+            mixed_sources=mixed,
+            banner=self.synthetic(self.years),
+        )
 
     def stromen(self) -> None:
         P, R = self.pub, self.region.codes
@@ -178,19 +262,34 @@ class Site:
                 key = f"{Y}|{S}"
                 figs["sankey|" + key] = F.sankey(P, self.name, Y, S, G)
                 figs["matrix|" + key] = F.od_matrix(P, self.name, Y, S, G)
-                rows = [{"code": m, "woon": P.label(f"woon|{Y}|{S}|{m}"), "eigen": P.label(f"f|{Y}|{S}|{m}|{m}"),
-                         "elders": P.label(f"elders|{Y}|{S}|{m}"), "instroom": P.label(f"instroom|{Y}|{S}|{m}"),
-                         "netto": P.derived([f"instroom|{Y}|{S}|{m}"], [f"elders|{Y}|{S}|{m}"])} for m in R]
+                rows = [
+                    {
+                        "code": m,
+                        "woon": P.label(f"woon|{Y}|{S}|{m}"),
+                        "eigen": P.label(f"f|{Y}|{S}|{m}|{m}"),
+                        "elders": P.label(f"elders|{Y}|{S}|{m}"),
+                        "instroom": P.label(f"instroom|{Y}|{S}|{m}"),
+                        "netto": P.derived([f"instroom|{Y}|{S}|{m}"], [f"elders|{Y}|{S}|{m}"]),
+                    }
+                    for m in R
+                ]
                 pairs = []
                 for i, a in enumerate(R):
-                    for b in R[i + 1:]:
+                    for b in R[i + 1 :]:
                         ab, ba = P.shown(f"f|{Y}|{S}|{a}|{b}"), P.shown(f"f|{Y}|{S}|{b}|{a}")
                         if ab is not None and ba is not None and ab + ba > 0:
                             pairs.append({"total": ab + ba, "a": a, "b": b, "ab": ab, "ba": ba, "net": ab - ba})
                 pairs.sort(key=lambda p: (-p["total"], p["a"], p["b"]))
                 parts.append({"year": Y, "sector": S, "key": key, "rows": rows, "pairs": pairs[:15]})
-        self.render("stromen.html", "stromen.html", "Stromen", figs=figs, parts=parts,
-                    banner=self.synthetic(self.years, ("flows",)), **self.sector_controls())
+        self.render(
+            "stromen.html",
+            "stromen.html",
+            "Stromen",
+            figs=figs,
+            parts=parts,
+            banner=self.synthetic(self.years, ("flows",)),
+            **self.sector_controls(),
+        )
 
     def kaart(self) -> None:
         P, R = self.pub, self.region.codes
@@ -206,9 +305,17 @@ class Site:
                 if comm:
                     figs["deelregio|" + key] = comm
                 parts.append({"year": Y, "sector": S, "key": key, "community": bool(comm)})
-        self.render("kaart.html", "kaart.html", "Kaart", figs=figs, flows=flows, parts=parts,
-                    map_codes=R, banner=self.synthetic(self.years, ("flows",)),
-                    **self.sector_controls())
+        self.render(
+            "kaart.html",
+            "kaart.html",
+            "Kaart",
+            figs=figs,
+            flows=flows,
+            parts=parts,
+            map_codes=R,
+            banner=self.synthetic(self.years, ("flows",)),
+            **self.sector_controls(),
+        )
 
     def drawn(self, cell_id: str) -> int | None:
         """The size a figure may draw for a label: an exact count, or the least value of a '≥n' label; nothing for
@@ -220,7 +327,7 @@ class Site:
         return v if v is not None and v >= self.pub.settings.k else None
 
     def map_flows(self, Y: str, S: str):
-        P, D = self.pub, self.drawn
+        D = self.drawn
         places = self.region.codes + [BUITEN]
         fl = []
         for o in places:
@@ -231,8 +338,10 @@ class Site:
                 if v:
                     fl.append((v, o, d))
         fl.sort(key=lambda t: (-t[0], t[1], t[2]))
-        circles = {c: (D(f"f|{Y}|{S}|{c}|{c}"), D(f"elders|{Y}|{S}|{c}"), D(f"instroom|{Y}|{S}|{c}"))
-                   for c in self.region.codes}
+        circles = {
+            c: (D(f"f|{Y}|{S}|{c}|{c}"), D(f"elders|{Y}|{S}|{c}"), D(f"instroom|{Y}|{S}|{c}"))
+            for c in self.region.codes
+        }
         # 'Buiten de regio': outgoing = region pupils schooled outside, incoming = outside pupils schooled here
         circles[BUITEN] = (None, D(f"school|{Y}|{S}|{BUITEN}"), D(f"woon|{Y}|{S}|{BUITEN}"))
         return fl, circles
@@ -255,48 +364,95 @@ class Site:
         for Y in self.years:
             y = P.years[Y]
             pairs = y.pairs.with_columns(pl.col("need_level").replace_strict(LEVEL_ORDER, default=3).alias("o")).sort(
-                "o", "students", "A", "B", descending=[False, True, False, False])
+                "o", "students", "A", "B", descending=[False, True, False, False]
+            )
             # columns: the region, then the outside school municipalities its local teams work with most
-            outside = (pairs.filter(pl.col("A").is_in(R) & ~pl.col("B").is_in(R)).group_by("B")
-                       .agg(pl.col("students").sum()).sort("students", "B", descending=[True, False])["B"]
-                       .head(OUTSIDE_PARTNERS).to_list())
+            outside = (
+                pairs.filter(pl.col("A").is_in(R) & ~pl.col("B").is_in(R))
+                .group_by("B")
+                .agg(pl.col("students").sum())
+                .sort("students", "B", descending=[True, False])["B"]
+                .head(OUTSIDE_PARTNERS)
+                .to_list()
+            )
             columns = R + outside
             level = {(r["A"], r["B"]): r["need_level"] for r in pairs.iter_rows(named=True)}
-            matrix = [{"a": a, "cells": [
-                {"b": b, "level": level.get((a, b)) if a != b else None, "css": LEVEL_CSS.get(level.get((a, b)), ""),
-                 "label": P.label(f"pair|{Y}|{a}|{b}")} for b in columns]} for a in R]
-            sch = y.schools.filter(pl.col("need_level") != "geen").with_columns(
-                pl.col("need_level").replace_strict(LEVEL_ORDER, default=3).alias("o")).sort(
-                "o", "students", "school_location_id", descending=[False, True, False])
+            matrix = [
+                {
+                    "a": a,
+                    "cells": [
+                        {
+                            "b": b,
+                            "level": level.get((a, b)) if a != b else None,
+                            "css": LEVEL_CSS.get(level.get((a, b)), ""),
+                            "label": P.label(f"pair|{Y}|{a}|{b}"),
+                        }
+                        for b in columns
+                    ],
+                }
+                for a in R
+            ]
+            sch = (
+                y.schools.filter(pl.col("need_level") != "geen")
+                .with_columns(pl.col("need_level").replace_strict(LEVEL_ORDER, default=3).alias("o"))
+                .sort("o", "students", "school_location_id", descending=[False, True, False])
+            )
             by_pair: dict[tuple[str, str], list[dict]] = {}
             for r in sch.iter_rows(named=True):
-                by_pair.setdefault((r["A"], r["B"]), []).append({
-                    "level": r["need_level"], "sid": r["school_location_id"], "name": r["school_name"],
-                    "label": P.label(f"sch|{Y}|{r['A']}|{r['school_location_id']}")})
+                by_pair.setdefault((r["A"], r["B"]), []).append(
+                    {
+                        "level": r["need_level"],
+                        "sid": r["school_location_id"],
+                        "name": r["school_name"],
+                        "label": P.label(f"sch|{Y}|{r['A']}|{r['school_location_id']}"),
+                    }
+                )
             plist = []
             for r in pairs.iter_rows(named=True):
                 lab = P.label(f"pair|{Y}|{r['A']}|{r['B']}")
-                plist.append({"a": r["A"], "b": r["B"], "level": r["need_level"], "label": lab,
-                              "ook": P.label(f"ook|{Y}|{r['A']}|{r['B']}"),
-                              # the number of schools bounds the count: only next to a shown count
-                              "schools": r["schools"] if lab and lab.isdigit() else None,
-                              "rows": by_pair.get((r["A"], r["B"]), [])})
+                plist.append(
+                    {
+                        "a": r["A"],
+                        "b": r["B"],
+                        "level": r["need_level"],
+                        "label": lab,
+                        "ook": P.label(f"ook|{Y}|{r['A']}|{r['B']}"),
+                        # the number of schools bounds the count: only next to a shown count
+                        "schools": r["schools"] if lab and lab.isdigit() else None,
+                        "rows": by_pair.get((r["A"], r["B"]), []),
+                    }
+                )
             coord = []
             for r in y.coordination.sort("local_teams", "students", descending=True).iter_rows(named=True):
                 lab = P.label(f"coord|{Y}|{r['school_location_id']}")
                 shown = lab is not None and lab.isdigit()
-                coord.append({"sid": r["school_location_id"], "name": r["school_name"], "b": r["B"], "label": lab,
-                              "teams": str(r["local_teams"]) if shown else "–",
-                              "elsewhere": str(r["local_teams_elsewhere"]) if shown else "–"})
+                coord.append(
+                    {
+                        "sid": r["school_location_id"],
+                        "name": r["school_name"],
+                        "b": r["B"],
+                        "label": lab,
+                        "teams": str(r["local_teams"]) if shown else "–",
+                        "elsewhere": str(r["local_teams_elsewhere"]) if shown else "–",
+                    }
+                )
             groups = [{"a": a, "pairs": [p for p in plist if p["a"] == a]} for a in R]
             groups.append({"a": None, "pairs": [p for p in plist if p["a"] not in R]})
-            groups = [g | {"needed": sum(p["level"] == "afspraak nodig" for p in g["pairs"])} for g in groups if g["pairs"]]
+            groups = [
+                g | {"needed": sum(p["level"] == "afspraak nodig" for p in g["pairs"])} for g in groups if g["pairs"]
+            ]
             blocks.append({"year": Y, "columns": columns, "matrix": matrix, "groups": groups, "coordination": coord})
         in_pairs = {c for y in P.years.values() for c in y.pairs["A"].to_list()}
         in_pairs_b = {c for y in P.years.values() for c in y.pairs["B"].to_list()}
-        self.render("afspraken.html", "afspraken.html", "Afspraken", blocks=blocks,
-                    filter_a=sorted(in_pairs | set(R), key=self.name), filter_b=sorted(in_pairs_b | set(R), key=self.name),
-                    banner=self.synthetic(self.years, ("support",)))
+        self.render(
+            "afspraken.html",
+            "afspraken.html",
+            "Afspraken",
+            blocks=blocks,
+            filter_a=sorted(in_pairs | set(R), key=self.name),
+            filter_b=sorted(in_pairs_b | set(R), key=self.name),
+            banner=self.synthetic(self.years, ("support",)),
+        )
 
     def samenwerkingsverbanden(self, data: SwvData | None) -> None:
         """swv.html and one page per SWV with PC4 in the region (DUO years only)."""
@@ -306,24 +462,50 @@ class Site:
         codes = sorted(data.areas)
         self.env.globals["swv_naam"] = swv_name
         self.env.globals["gebied_namen"] = lambda x: ", ".join(
-            self.name(c) + (" (deels)" if (x, c) in data.split else "") for c in data.areas.get(x, []))
-        self.render("swv.html", "swv.html", "Samenwerkingsverbanden passend onderwijs", split=data.split,
-                    areas=[{"code": x, "name": swv_name(x), "members": data.areas[x]} for x in codes])
+            self.name(c) + (" (deels)" if (x, c) in data.split else "") for c in data.areas.get(x, [])
+        )
+        self.render(
+            "swv.html",
+            "swv.html",
+            "Samenwerkingsverbanden passend onderwijs",
+            split=data.split,
+            areas=[{"code": x, "name": swv_name(x), "members": data.areas[x]} for x in codes],
+        )
         for x in codes:
             sectors = data.sectors[x[:2]]
             parts = []
             for Y in data.years:
-                dests = [d for d in [*codes, "ANDER", "onbekend"] if d[:2] in (x[:2], "AN", "on")
-                         and any(f"swv|{Y}|{x}|{S}|{d}" in L for S in sectors)]
+                dests = [
+                    d
+                    for d in [*codes, "ANDER", "onbekend"]
+                    if d[:2] in (x[:2], "AN", "on") and any(f"swv|{Y}|{x}|{S}|{d}" in L for S in sectors)
+                ]
                 home = [{"code": d, "labels": [L.get(f"swv|{Y}|{x}|{S}|{d}") for S in sectors]} for d in dests]
-                teams = [{"code": o, "labels": [L.get(f"swvteam|{Y}|{x}|{S}|{o}") for S in sectors]}
-                         for o in data.origins.get((Y, x), [])]
-                parts.append({"year": Y, "home": home, "teams": teams,
-                              "home_total": [L.get(f"swvwoon|{Y}|{x}|{S}") for S in sectors],
-                              "team_total": [L.get(f"swvschool|{Y}|{x}|{S}") for S in sectors]})
-            self.render("swv_gebied.html", f"swv/{x}.html", f"Samenwerkingsverband {swv_name(x)}", code=x,
-                        gebied=data.areas[x], split=data.split, areas=set(codes), sectors=sectors, parts=parts,
-                        years=data.years)
+                teams = [
+                    {"code": o, "labels": [L.get(f"swvteam|{Y}|{x}|{S}|{o}") for S in sectors]}
+                    for o in data.origins.get((Y, x), [])
+                ]
+                parts.append(
+                    {
+                        "year": Y,
+                        "home": home,
+                        "teams": teams,
+                        "home_total": [L.get(f"swvwoon|{Y}|{x}|{S}") for S in sectors],
+                        "team_total": [L.get(f"swvschool|{Y}|{x}|{S}") for S in sectors],
+                    }
+                )
+            self.render(
+                "swv_gebied.html",
+                f"swv/{x}.html",
+                f"Samenwerkingsverband {swv_name(x)}",
+                code=x,
+                gebied=data.areas[x],
+                split=data.split,
+                areas=set(codes),
+                sectors=sectors,
+                parts=parts,
+                years=data.years,
+            )
 
     def veranderd(self) -> None:
         """The first and the last real (DUO) school year side by side; synthetic years are never joined to them."""
@@ -349,8 +531,18 @@ class Site:
                     cells.append((pct1(a), pct1(b)))
                     if a is not None and b is not None:
                         d = b - a
-                        changes.append({"code": c, "sector": S, "then": pct1(a), "now": pct1(b), "then_v": a, "now_v": b,
-                                        "diff_v": d, "diff": ("+" if d > 0 else "") + f"{d:.1f}".replace(".", ",")})
+                        changes.append(
+                            {
+                                "code": c,
+                                "sector": S,
+                                "then": pct1(a),
+                                "now": pct1(b),
+                                "then_v": a,
+                                "now_v": b,
+                                "diff_v": d,
+                                "diff": ("+" if d > 0 else "") + f"{d:.1f}".replace(".", ","),
+                            }
+                        )
                 rows.append({"code": c, "cells": cells})
             changes.sort(key=lambda r: -abs(r["diff_v"]))
             own = []
@@ -359,9 +551,19 @@ class Site:
                 for Y in (first, last):
                     inside = P.derived([f"rwoon|{Y}|{S}"], [f"f|{Y}|{S}|{c}|{BUITEN}" for c in R])
                     woon = P.shown(f"rwoon|{Y}|{S}")
-                    vals[Y] = (P.label(f"rwoon|{Y}|{S}"), pct1(100 * inside / woon) if inside is not None and woon else "–")
-                own.append({"sector": S, "woon_then": vals[first][0], "then": vals[first][1],
-                            "woon_now": vals[last][0], "now": vals[last][1]})
+                    vals[Y] = (
+                        P.label(f"rwoon|{Y}|{S}"),
+                        pct1(100 * inside / woon) if inside is not None and woon else "–",
+                    )
+                own.append(
+                    {
+                        "sector": S,
+                        "woon_then": vals[first][0],
+                        "then": vals[first][1],
+                        "woon_now": vals[last][0],
+                        "now": vals[last][1],
+                    }
+                )
             ctx |= {"sectors": sectors, "rows": rows, "largest": changes[:10], "own_region": own}
         self.render("veranderd.html", "veranderd.html", "Wat is er veranderd", **ctx)
 
@@ -375,33 +577,90 @@ class Site:
         parts = []
         for Y in self.years:
             y = P.years[Y]
-            rows = [{"sector": S, "woon": P.label(f"woon|{Y}|{S}|{c}"), "eigen": P.label(f"f|{Y}|{S}|{c}|{c}"),
-                     "elders": P.label(f"elders|{Y}|{S}|{c}"), "instroom": P.label(f"instroom|{Y}|{S}|{c}")}
-                    for S in self.sectors(Y)]
-            flows_out = [{"sector": S, "code": d, "label": P.label(f"f|{Y}|{S}|{c}|{d}"),
-                          "estimate": bool(P.label(f"lo|{Y}|{S}|{c}|{d}"))}
-                         for S in y.sectors for d in G if d != c and P.label(f"f|{Y}|{S}|{c}|{d}") not in (None, "0")]
-            flows_in = [{"sector": S, "code": o, "label": P.label(f"f|{Y}|{S}|{o}|{c}")}
-                        for S in y.sectors for o in G if o != c and P.label(f"f|{Y}|{S}|{o}|{c}") not in (None, "0")]
-            schools = [{"sid": r["school_location_id"], "name": r["school_name"], "sector": r["sector"],
-                        "label": P.label(f"st|{Y}|{r['sector']}|{r['school_location_id']}")}
-                       for r in y.catchment.filter(pl.col("d") == c).select("school_location_id", "school_name", "sector")
-                       .unique().sort("school_name", "sector").iter_rows(named=True)]
+            rows = [
+                {
+                    "sector": S,
+                    "woon": P.label(f"woon|{Y}|{S}|{c}"),
+                    "eigen": P.label(f"f|{Y}|{S}|{c}|{c}"),
+                    "elders": P.label(f"elders|{Y}|{S}|{c}"),
+                    "instroom": P.label(f"instroom|{Y}|{S}|{c}"),
+                }
+                for S in self.sectors(Y)
+            ]
+            flows_out = [
+                {
+                    "sector": S,
+                    "code": d,
+                    "label": P.label(f"f|{Y}|{S}|{c}|{d}"),
+                    "estimate": bool(P.label(f"lo|{Y}|{S}|{c}|{d}")),
+                }
+                for S in y.sectors
+                for d in G
+                if d != c and P.label(f"f|{Y}|{S}|{c}|{d}") not in (None, "0")
+            ]
+            flows_in = [
+                {"sector": S, "code": o, "label": P.label(f"f|{Y}|{S}|{o}|{c}")}
+                for S in y.sectors
+                for o in G
+                if o != c and P.label(f"f|{Y}|{S}|{o}|{c}") not in (None, "0")
+            ]
+            schools = [
+                {
+                    "sid": r["school_location_id"],
+                    "name": r["school_name"],
+                    "sector": r["sector"],
+                    "label": P.label(f"st|{Y}|{r['sector']}|{r['school_location_id']}"),
+                }
+                for r in y.catchment.filter(pl.col("d") == c)
+                .select("school_location_id", "school_name", "sector")
+                .unique()
+                .sort("school_name", "sector")
+                .iter_rows(named=True)
+            ]
             support = None
             if y.support_profile.filter(pl.col("A") == c).height:
                 sch = y.schools.filter((pl.col("A") == c) & (pl.col("B") != c) & (pl.col("need_level") != "geen")).sort(
-                    "B", "students", "school_location_id", descending=[False, True, False])
+                    "B", "students", "school_location_id", descending=[False, True, False]
+                )
                 support = {
-                    "hulp": P.label(f"mhulp|{Y}|{c}"), "elders": P.label(f"melders|{Y}|{c}"),
-                    "pairs": [{"level": r["need_level"], "b": r["B"], "label": P.label(f"pair|{Y}|{c}|{r['B']}")}
-                              for r in y.pairs.filter(pl.col("A") == c).sort("students", descending=True).iter_rows(named=True)],
-                    "schools": [{"level": r["need_level"], "b": r["B"], "sid": r["school_location_id"],
-                                 "name": r["school_name"], "label": P.label(f"sch|{Y}|{c}|{r['school_location_id']}")}
-                                for r in sch.iter_rows(named=True)]}
-            parts.append({"year": Y, "rows": rows, "flows_out": flows_out, "flows_in": flows_in, "schools": schools,
-                          "support": support})
-        self.render("gemeente.html", f"gemeente/{c}.html", self.name(c), figs={"trend": self.trend_fig(c)},
-                    parts=parts, code=c, banner=self.synthetic(self.years))
+                    "hulp": P.label(f"mhulp|{Y}|{c}"),
+                    "elders": P.label(f"melders|{Y}|{c}"),
+                    "pairs": [
+                        {"level": r["need_level"], "b": r["B"], "label": P.label(f"pair|{Y}|{c}|{r['B']}")}
+                        for r in y.pairs.filter(pl.col("A") == c)
+                        .sort("students", descending=True)
+                        .iter_rows(named=True)
+                    ],
+                    "schools": [
+                        {
+                            "level": r["need_level"],
+                            "b": r["B"],
+                            "sid": r["school_location_id"],
+                            "name": r["school_name"],
+                            "label": P.label(f"sch|{Y}|{c}|{r['school_location_id']}"),
+                        }
+                        for r in sch.iter_rows(named=True)
+                    ],
+                }
+            parts.append(
+                {
+                    "year": Y,
+                    "rows": rows,
+                    "flows_out": flows_out,
+                    "flows_in": flows_in,
+                    "schools": schools,
+                    "support": support,
+                }
+            )
+        self.render(
+            "gemeente.html",
+            f"gemeente/{c}.html",
+            self.name(c),
+            figs={"trend": self.trend_fig(c)},
+            parts=parts,
+            code=c,
+            banner=self.synthetic(self.years),
+        )
 
     def trend_fig(self, c: str) -> dict:
         """Residents schooled elsewhere per year, one line per sector and source: years from different sources are
@@ -420,16 +679,29 @@ class Site:
                 xs = [Y for Y in years if S in P.years[Y].sectors]
                 ys = [P.shown(f"elders|{Y}|{S}|{c}") for Y in xs]
                 name = S if len(by_src) == 1 else f"{S} ({src})"
-                fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines+markers", name=name, text=[fnum(v) for v in ys],
-                                         line=dict(dash="dot" if src == SOURCE_KORT["synthetic"] else "solid"),
-                                         hovertemplate=name + ", %{x}: %{text} naar school elders<extra></extra>"))
-        fig.update_layout(title=f"Inwoners van {self.name(c)} die elders naar school gaan, per jaar"
-                                + (" (echte DUO-tellingen; synthetische jaren staan er niet in)" if len(by_src) == 1
-                                   and SOURCE_KORT["duo"] in by_src else ", per bron"),
-                          margin=dict(l=40, r=10, t=50, b=40), yaxis=dict(title="leerlingen", separatethousands=True),
-                          xaxis=dict(type="category", categoryorder="array",
-                                     categoryarray=[Y for ys in by_src.values() for Y in ys]),
-                          separators=",.")
+                fig.add_trace(
+                    go.Scatter(
+                        x=xs,
+                        y=ys,
+                        mode="lines+markers",
+                        name=name,
+                        text=[fnum(v) for v in ys],
+                        line=dict(dash="dot" if src == SOURCE_KORT["synthetic"] else "solid"),
+                        hovertemplate=name + ", %{x}: %{text} naar school elders<extra></extra>",
+                    )
+                )
+        fig.update_layout(
+            title=f"Inwoners van {self.name(c)} die elders naar school gaan, per jaar"
+            + (
+                " (echte DUO-tellingen; synthetische jaren staan er niet in)"
+                if len(by_src) == 1 and SOURCE_KORT["duo"] in by_src
+                else ", per bron"
+            ),
+            margin=dict(l=40, r=10, t=50, b=40),
+            yaxis=dict(title="leerlingen", separatethousands=True),
+            xaxis=dict(type="category", categoryorder="array", categoryarray=[Y for ys in by_src.values() for Y in ys]),
+            separators=",.",
+        )
         return fig.to_plotly_json()
 
     def factsheets_all(self) -> None:
@@ -440,47 +712,86 @@ class Site:
     def factsheet(self, c: str) -> None:
         """One A4 page per municipality: headline figures of the latest real (DUO) year, its flow map, its
         agreement needs of the latest year with support records, the rules."""
-        P, R = self.pub, self.region.codes
+        P = self.pub
         duo = [Y for Y in self.years if P.years[Y].source == "duo"] or self.years
         Y = duo[-1]
         S0 = self.sectors(Y)[0]
-        head = {"woon": P.label(f"woon|{Y}|{S0}|{c}"), "elders": P.label(f"elders|{Y}|{S0}|{c}"),
-                "instroom": P.label(f"instroom|{Y}|{S0}|{c}"),
-                "share": pct_label(P.label(f"elders|{Y}|{S0}|{c}"), P.label(f"woon|{Y}|{S0}|{c}"))}
-        rows = [{"sector": S, "woon": P.label(f"woon|{Y}|{S}|{c}"), "eigen": P.label(f"f|{Y}|{S}|{c}|{c}"),
-                 "elders": P.label(f"elders|{Y}|{S}|{c}"), "instroom": P.label(f"instroom|{Y}|{S}|{c}"),
-                 "share": pct_label(P.label(f"elders|{Y}|{S}|{c}"), P.label(f"woon|{Y}|{S}|{c}"))} for S in self.sectors(Y)]
+        head = {
+            "woon": P.label(f"woon|{Y}|{S0}|{c}"),
+            "elders": P.label(f"elders|{Y}|{S0}|{c}"),
+            "instroom": P.label(f"instroom|{Y}|{S0}|{c}"),
+            "share": pct_label(P.label(f"elders|{Y}|{S0}|{c}"), P.label(f"woon|{Y}|{S0}|{c}")),
+        }
+        rows = [
+            {
+                "sector": S,
+                "woon": P.label(f"woon|{Y}|{S}|{c}"),
+                "eigen": P.label(f"f|{Y}|{S}|{c}|{c}"),
+                "elders": P.label(f"elders|{Y}|{S}|{c}"),
+                "instroom": P.label(f"instroom|{Y}|{S}|{c}"),
+                "share": pct_label(P.label(f"elders|{Y}|{S}|{c}"), P.label(f"woon|{Y}|{S}|{c}")),
+            }
+            for S in self.sectors(Y)
+        ]
         geo = F.MapGeometry(set(self.region.members))
         fl, circles = self.map_flows(Y, S0)
         mine = [t for t in fl if c in (t[1], t[2])][:10]
         fig, _ = F.flow_map(P, self.name, Y, S0, geo, mine, circles, self.map_scales()[S0])
         for t in fig["data"]:
             t["visible"] = True
-        fig["layout"].update(width=640, height=320, margin=dict(l=0, r=0, t=30, b=0),
-                             title=dict(text=f"Stromen van en naar {self.name(c)} ({F.sector_name(S0)}), {Y}"))
+        fig["layout"].update(
+            width=640,
+            height=320,
+            margin=dict(l=0, r=0, t=30, b=0),
+            title=dict(text=f"Stromen van en naar {self.name(c)} ({F.sector_name(S0)}), {Y}"),
+        )
         sup = [Y2 for Y2 in self.years if P.years[Y2].pairs.height]
         ctx = {"support_year": None, "pairs": [], "needed": 0, "more_pairs": 0}
         if sup:
             Ys = sup[-1]
-            pairs = P.years[Ys].pairs.filter((pl.col("A") == c) | (pl.col("B") == c)).with_columns(
-                pl.col("need_level").replace_strict(LEVEL_ORDER, default=3).alias("o")).sort(
-                "o", "students", "A", "B", descending=[False, True, False, False])
+            pairs = (
+                P.years[Ys]
+                .pairs.filter((pl.col("A") == c) | (pl.col("B") == c))
+                .with_columns(pl.col("need_level").replace_strict(LEVEL_ORDER, default=3).alias("o"))
+                .sort("o", "students", "A", "B", descending=[False, True, False, False])
+            )
             needed = pairs.filter(pl.col("need_level") == "afspraak nodig")
             top = needed.head(8)
-            ctx = {"support_year": Ys, "needed": needed.height, "more_pairs": pairs.height - top.height,
-                   "pairs": [{"level": r["need_level"], "a": r["A"], "b": r["B"],
-                              "label": P.label(f"pair|{Ys}|{r['A']}|{r['B']}")} for r in top.iter_rows(named=True)]}
-        self.render("factsheet.html", f"factsheet/{c}.html", f"Factsheet {self.name(c)}", figs={"kaart": fig},
-                    code=c, flow_year=Y, head=head, rows=rows,
-                    banner=self.synthetic([Y] + ([ctx["support_year"]] if ctx["support_year"] else [])), **ctx)
+            ctx = {
+                "support_year": Ys,
+                "needed": needed.height,
+                "more_pairs": pairs.height - top.height,
+                "pairs": [
+                    {
+                        "level": r["need_level"],
+                        "a": r["A"],
+                        "b": r["B"],
+                        "label": P.label(f"pair|{Ys}|{r['A']}|{r['B']}"),
+                    }
+                    for r in top.iter_rows(named=True)
+                ],
+            }
+        self.render(
+            "factsheet.html",
+            f"factsheet/{c}.html",
+            f"Factsheet {self.name(c)}",
+            figs={"kaart": fig},
+            code=c,
+            flow_year=Y,
+            head=head,
+            rows=rows,
+            banner=self.synthetic([Y] + ([ctx["support_year"]] if ctx["support_year"] else [])),
+            **ctx,
+        )
 
     def scholen(self) -> None:
         P = self.pub
         by_m: dict[str, list[str]] = {}
         for sid, m in P.school_municipality.items():
             by_m.setdefault(m, []).append(sid)
-        groups = [{"code": m, "schools": sorted(by_m.get(m, []), key=lambda s: P.school_names[s])}
-                  for m in self.region.codes]
+        groups = [
+            {"code": m, "schools": sorted(by_m.get(m, []), key=lambda s: P.school_names[s])} for m in self.region.codes
+        ]
         self.render("scholen.html", "scholen.html", "Per school", groups=groups)
         for sid in sorted(P.school_names):
             self.school(sid)
@@ -495,8 +806,11 @@ class Site:
             cat = y.catchment.filter(pl.col("school_location_id") == sid)
             catchments = []
             for S in sorted(cat["sector"].unique().to_list()):
-                rows = [{"code": o, "label": P.label(f"c|{Y}|{S}|{sid}|{o}")} for o in self.region.codes + [BUITEN, OVERIG]
-                        if P.label(f"c|{Y}|{S}|{sid}|{o}") is not None]
+                rows = [
+                    {"code": o, "label": P.label(f"c|{Y}|{S}|{sid}|{o}")}
+                    for o in self.region.codes + [BUITEN, OVERIG]
+                    if P.label(f"c|{Y}|{S}|{sid}|{o}") is not None
+                ]
                 catchments.append({"sector": S, "rows": rows, "total": P.label(f"st|{Y}|{S}|{sid}")})
             support = None
             coord = P.label(f"coord|{Y}|{sid}")
@@ -506,16 +820,39 @@ class Site:
                 coord_y.append(P.shown(f"coord|{Y}|{sid}"))
                 coord_t.append(fmt(coord))
                 sup = y.schools.filter((pl.col("school_location_id") == sid) & (pl.col("need_level") != "geen"))
-                support = {"label": coord, "teams": str(cr["local_teams"]) if coord.isdigit() else "–",
-                           "rows": [{"a": r["A"], "level": r["need_level"], "label": P.label(f"sch|{Y}|{r['A']}|{sid}")}
-                                    for r in sup.sort("students", descending=True).iter_rows(named=True)]}
+                support = {
+                    "label": coord,
+                    "teams": str(cr["local_teams"]) if coord.isdigit() else "–",
+                    "rows": [
+                        {"a": r["A"], "level": r["need_level"], "label": P.label(f"sch|{Y}|{r['A']}|{sid}")}
+                        for r in sup.sort("students", descending=True).iter_rows(named=True)
+                    ],
+                }
             parts.append({"year": Y, "catchments": catchments, "support": support})
-        trend = go.Figure(go.Bar(x=coord_x, y=coord_y, text=coord_t, textposition="outside",
-                                 hovertemplate="%{x}: %{text} leerlingen met hulp<extra></extra>"))
-        trend.update_layout(title="Leerlingen met jeugdhulp of jeugdbescherming per schooljaar (verborgen aantallen: geen staaf)",
-                            margin=dict(l=40, r=10, t=50, b=40), separators=",.")
-        self.render("school.html", f"school/{sid}.html", P.school_names[sid], figs={"trend": trend.to_plotly_json()},
-                    parts=parts, sid=sid, municipality=P.school_municipality[sid], banner=self.synthetic(self.years))
+        trend = go.Figure(
+            go.Bar(
+                x=coord_x,
+                y=coord_y,
+                text=coord_t,
+                textposition="outside",
+                hovertemplate="%{x}: %{text} leerlingen met hulp<extra></extra>",
+            )
+        )
+        trend.update_layout(
+            title="Leerlingen met jeugdhulp of jeugdbescherming per schooljaar (verborgen aantallen: geen staaf)",
+            margin=dict(l=40, r=10, t=50, b=40),
+            separators=",.",
+        )
+        self.render(
+            "school.html",
+            f"school/{sid}.html",
+            P.school_names[sid],
+            figs={"trend": trend.to_plotly_json()},
+            parts=parts,
+            sid=sid,
+            municipality=P.school_municipality[sid],
+            banner=self.synthetic(self.years),
+        )
 
     # ------------------------------------------------------------------ files
     def write_static(self) -> None:
@@ -532,9 +869,13 @@ class Site:
         """zoek.js: names of municipalities and schools with their page, for the search box (a script, not
         a fetch, so it works from file://)."""
         P = self.pub
-        entries = [[f"{self.name(c)} (gemeente)", f"gemeente/{c}.html"] for c in sorted(self.region.codes, key=self.name)]
-        entries += [[f"{P.school_names[s]}, {self.name(P.school_municipality[s])} ({s})", f"school/{s}.html"]
-                    for s in sorted(P.school_names, key=lambda s: (P.school_names[s], s))]
+        entries = [
+            [f"{self.name(c)} (gemeente)", f"gemeente/{c}.html"] for c in sorted(self.region.codes, key=self.name)
+        ]
+        entries += [
+            [f"{P.school_names[s]}, {self.name(P.school_municipality[s])} ({s})", f"school/{s}.html"]
+            for s in sorted(P.school_names, key=lambda s: (P.school_names[s], s))
+        ]
         path = self.out / "zoek.js"
         path.write_text("var ZOEK = " + json.dumps(entries, ensure_ascii=False) + ";\n", encoding="utf-8")
         self.files.append(path)
@@ -544,15 +885,23 @@ class Site:
         d = self.out / "data"
         d.mkdir(parents=True, exist_ok=True)
         pub = self.pub.cells.filter(~pl.col("cell_id").str.starts_with(REST + "|")).select(
-            "cell_id", "label", (pl.col("status") == "public").alias("public"),  # public: DUO open data
-            "stated_lo", "stated_hi")  # what the need level printed beside a count says about it
+            "cell_id",
+            "label",
+            (pl.col("status") == "public").alias("public"),  # public: DUO open data
+            "stated_lo",
+            "stated_hi",
+        )  # what the need level printed beside a count says about it
         pub.write_csv(d / "cijfers.csv")
         self.pub.relations.write_csv(d / "relaties.csv")
         self.files += [d / "cijfers.csv", d / "relaties.csv"]
 
 
-def build_site(con: duckdb.DuckDBPyConnection, out_dir: Path, region: Region,
-               disclosure_settings: DisclosureSettings = DisclosureSettings()) -> list[Path]:
+def build_site(
+    con: duckdb.DuckDBPyConnection,
+    out_dir: Path,
+    region: Region,
+    disclosure_settings: DisclosureSettings = DisclosureSettings(),
+) -> list[Path]:
     """Write OUT/site/: index.html and the other pages, plotly.min.js once; returns the files written."""
     out_dir = Path(out_dir)
     site = Site(build_publication(con, region, disclosure_settings), out_dir / "site", out_dir / "exports")

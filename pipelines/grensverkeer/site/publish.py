@@ -49,7 +49,9 @@ class YearData:
     pairs: pl.DataFrame  # A, B, a_name, b_name, local_team, students, ook, schools, need_level, thresholds, source
     schools: pl.DataFrame  # A, B, school_location_id, school_name, students, ook, need_level, thresholds, source
     support_profile: pl.DataFrame  # A, students, elsewhere, schools_elsewhere, municipalities_elsewhere, source
-    coordination: pl.DataFrame  # school_location_id, school_name, B, students, local_teams, local_teams_elsewhere, source
+    coordination: (
+        pl.DataFrame
+    )  # school_location_id, school_name, B, students, local_teams, local_teams_elsewhere, source
     support_source: str | None = None
     communities: pl.DataFrame | None = None  # sector, code, community (candidate sub-regions of the flow graph)
 
@@ -75,7 +77,7 @@ class Publication:
         vals = [self.shown(c) for c in [*plus, *minus]]
         if not vals or any(v is None for v in vals):
             return None
-        return sum(vals[: len(plus)]) - sum(vals[len(plus):])
+        return sum(vals[: len(plus)]) - sum(vals[len(plus) :])
 
     def shown(self, cell_id: str) -> int | None:
         """The number a reader sees (None when suppressed or not published)."""
@@ -92,72 +94,137 @@ def _q(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> 
 
 
 def years_in(con: duckdb.DuckDBPyConnection) -> list[str]:
-    return [r[0] for r in con.execute(
-        "select distinct school_year from pub_flows union select distinct school_year from support_flows "
-        "union select distinct school_year from agreement_needs order by 1").fetchall()]
+    return [
+        r[0]
+        for r in con.execute(
+            "select distinct school_year from pub_flows union select distinct school_year from support_flows "
+            "union select distinct school_year from agreement_needs order by 1"
+        ).fetchall()
+    ]
 
 
 def load_year(con: duckdb.DuckDBPyConnection, year: str, region: Region) -> YearData:
     R = region.codes
     # the published catchment cells: rounded once, in the publication layer (pub_school_catchment)
-    cat = _q(con, """
+    cat = _q(
+        con,
+        """
         select sector, school_location_id, school_name, school_municipality_code as d, origin_code as o,
                students, students_low as low, students_high as high
-        from pub_school_catchment where school_year = ?""", [year])
+        from pub_school_catchment where school_year = ?""",
+        [year],
+    )
     if cat.height:
         source = "duo"
-        cat = cat.with_columns(_group("o", R).alias("o"), _group("d", R).alias("d")).group_by(
-            "sector", "school_location_id", "school_name", "d", "o").agg(pl.col("students", "low", "high").sum())
+        cat = (
+            cat.with_columns(_group("o", R).alias("o"), _group("d", R).alias("d"))
+            .group_by("sector", "school_location_id", "school_name", "d", "o")
+            .agg(pl.col("students", "low", "high").sum())
+        )
         cat = cat.filter((pl.col("o") != BUITEN) | (pl.col("d") != BUITEN))
         flows = cat.group_by("sector", "o", "d").agg(pl.col("students", "low", "high").sum())
         catchment = cat.filter(pl.col("d") != BUITEN).sort("sector", "school_location_id", "o")
     else:
-        fl = _q(con, """
+        fl = _q(
+            con,
+            """
             select sector, origin_code as o, destination_code as d, students::bigint as students, source
-            from pub_flows where school_year = ?""", [year])
+            from pub_flows where school_year = ?""",
+            [year],
+        )
         source = "synthetic" if fl.height == 0 or (fl["source"] == "synthetic").any() else "linked"
-        flows = fl.with_columns(_group("o", R).alias("o"), _group("d", R).alias("d")).filter(
-            (pl.col("o") != BUITEN) | (pl.col("d") != BUITEN)).group_by("sector", "o", "d").agg(
-            pl.col("students").sum()).with_columns(low=pl.col("students"), high=pl.col("students"))
-        catchment = pl.DataFrame(schema={"sector": pl.String, "school_location_id": pl.String, "school_name": pl.String,
-                                         "d": pl.String, "o": pl.String, "students": pl.Int64, "low": pl.Int64,
-                                         "high": pl.Int64})
+        flows = (
+            fl.with_columns(_group("o", R).alias("o"), _group("d", R).alias("d"))
+            .filter((pl.col("o") != BUITEN) | (pl.col("d") != BUITEN))
+            .group_by("sector", "o", "d")
+            .agg(pl.col("students").sum())
+            .with_columns(low=pl.col("students"), high=pl.col("students"))
+        )
+        catchment = pl.DataFrame(
+            schema={
+                "sector": pl.String,
+                "school_location_id": pl.String,
+                "school_name": pl.String,
+                "d": pl.String,
+                "o": pl.String,
+                "students": pl.Int64,
+                "low": pl.Int64,
+                "high": pl.Int64,
+            }
+        )
     flows = flows.with_columns(pl.col("students", "low", "high").cast(pl.Int64)).sort("sector", "o", "d")
-    pairs = _q(con, """
+    pairs = _q(
+        con,
+        """
         select local_team_municipality_code as A, school_municipality_code as B,
                local_team_municipality_name as a_name, school_municipality_name as b_name, local_team,
                students_with_support::bigint as students, students_with_school_support::bigint as ook,
                schools::bigint as schools, need_level, threshold_needed, threshold_attention, source
         from agreement_needs where school_year = ? and level = 'gemeentepaar'
-          and (local_team_in_region or school_in_region) order by A, B""", [year])
-    schools = _q(con, """
+          and (local_team_in_region or school_in_region) order by A, B""",
+        [year],
+    )
+    schools = _q(
+        con,
+        """
         select a.local_team_municipality_code as A, a.school_municipality_code as B, a.school_location_id,
                a.school_name, a.students_with_support::bigint as students,
                a.students_with_school_support::bigint as ook, a.need_level, a.threshold_needed,
                a.threshold_attention, a.source, a.same_as_public
         from pub_agreement_needs a
         where a.school_year = ? and a.level = 'school' and (a.local_team_in_region or a.school_in_region)
-        order by A, school_location_id""", [year])
-    profile = _q(con, """
+        order by A, school_location_id""",
+        [year],
+    )
+    profile = _q(
+        con,
+        """
         select code as A, students_with_support::bigint as students, schooled_elsewhere::bigint as elsewhere,
                schools_elsewhere, municipalities_elsewhere, source
         from municipality_support_profile where school_year = ? and code in (select unnest(?::varchar[]))
-        order by A""", [year, R])
-    coord = _q(con, """
+        order by A""",
+        [year, R],
+    )
+    coord = _q(
+        con,
+        """
         select school_location_id, school_name, school_municipality_code as B,
                students_with_support::bigint as students, local_teams, local_teams_elsewhere, source
         from school_coordination_load where school_year = ? and school_municipality_code in (select unnest(?::varchar[]))
-        order by school_location_id""", [year, R])
+        order by school_location_id""",
+        [year, R],
+    )
     support_sources = sorted(set(pairs["source"].to_list()) | set(coord["source"].to_list()))
     # a community is a grouping of municipalities, no count: it needs no disclosure control
     # (the exports read a year before its graph exists: joint.py needs no communities)
-    has_graph = con.execute("select count(*) from duckdb_tables() where table_name = 'graph_node_metrics'").fetchall()[0][0]
-    communities = _q(con, """
+    has_graph = con.execute("select count(*) from duckdb_tables() where table_name = 'graph_node_metrics'").fetchall()[
+        0
+    ][0]
+    communities = (
+        _q(
+            con,
+            """
         select sector, code, community from graph_node_metrics
         where school_year = ? and community is not null and code in (select unnest(?::varchar[]))
-        order by sector, code""", [year, R]) if has_graph else None
-    return YearData(year, source, sorted(flows["sector"].unique().to_list(), key=_sector_order), flows, catchment,
-                    pairs, schools, profile, coord, ", ".join(support_sources) or None, communities)
+        order by sector, code""",
+            [year, R],
+        )
+        if has_graph
+        else None
+    )
+    return YearData(
+        year,
+        source,
+        sorted(flows["sector"].unique().to_list(), key=_sector_order),
+        flows,
+        catchment,
+        pairs,
+        schools,
+        profile,
+        coord,
+        ", ".join(support_sources) or None,
+        communities,
+    )
 
 
 SECTOR_ORDER = ["BO", "SBO", "SO", "VSO", "VO", "PRO", "MBO"]
@@ -171,7 +238,9 @@ def _cid(*parts: str) -> str:
     return "|".join(parts)
 
 
-def year_cells(y: YearData, region: Region, settings_k: int = 5, public: bool = False) -> tuple[pl.DataFrame, pl.DataFrame]:
+def year_cells(
+    y: YearData, region: Region, settings_k: int = 5, public: bool = False
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Cells (cell_id, value, is_estimate) and relations (relation_id, total_id, member_id) of one school year."""
     R = region.codes
     G = R + [BUITEN]
@@ -207,16 +276,29 @@ def year_cells(y: YearData, region: Region, settings_k: int = 5, public: bool = 
                     cell(_cid("hi", Y, S, o, d), r["high"], True)
         for o in G:
             members = [fcell[(o, d)] for d in G if (o, d) in fcell]
-            t = cell(_cid("woon", Y, S, o), sum(cells[m][0] for m in members), any(cells[m][1] for m in members),
-                     sum(highs[m] for m in members))
+            t = cell(
+                _cid("woon", Y, S, o),
+                sum(cells[m][0] for m in members),
+                any(cells[m][1] for m in members),
+                sum(highs[m] for m in members),
+            )
             rel(_cid("rij", Y, S, o), t, members)
         for d in G:
             members = [fcell[(o, d)] for o in G if (o, d) in fcell]
-            t = cell(_cid("school", Y, S, d), sum(cells[m][0] for m in members), any(cells[m][1] for m in members),
-                     sum(highs[m] for m in members))
+            t = cell(
+                _cid("school", Y, S, d),
+                sum(cells[m][0] for m in members),
+                any(cells[m][1] for m in members),
+                sum(highs[m] for m in members),
+            )
             rel(_cid("kolom", Y, S, d), t, members)
         rows = [_cid("woon", Y, S, o) for o in G]
-        tot = cell(_cid("tot", Y, S), sum(cells[m][0] for m in rows), any(cells[m][1] for m in rows), sum(highs[m] for m in rows))
+        tot = cell(
+            _cid("tot", Y, S),
+            sum(cells[m][0] for m in rows),
+            any(cells[m][1] for m in rows),
+            sum(highs[m] for m in rows),
+        )
         rel(_cid("totrij", Y, S), tot, [_cid("woon", Y, S, o) for o in G])
         rel(_cid("totkolom", Y, S), tot, [_cid("school", Y, S, d) for d in G])
     # Catchments of the schools in the region add up to the flows into their municipality. An origin with
@@ -232,10 +314,16 @@ def year_cells(y: YearData, region: Region, settings_k: int = 5, public: bool = 
         for r in y.catchment.iter_rows(named=True):
             if r["students"] < k:
                 rest[(r["sector"], r["o"], r["d"])] = rest.get((r["sector"], r["o"], r["d"]), 0) + r["students"]
-                other[(r["sector"], r["school_location_id"])] = other.get((r["sector"], r["school_location_id"]), 0) + r["students"]
+                other[(r["sector"], r["school_location_id"])] = (
+                    other.get((r["sector"], r["school_location_id"]), 0) + r["students"]
+                )
                 continue
-            c = cell(_cid("c", Y, r["sector"], r["school_location_id"], r["o"]), r["students"], r["low"] != r["high"],
-                     r["high"])
+            c = cell(
+                _cid("c", Y, r["sector"], r["school_location_id"], r["o"]),
+                r["students"],
+                r["low"] != r["high"],
+                r["high"],
+            )
             by_flow.setdefault((r["sector"], r["o"], r["d"]), []).append(c)
             by_school.setdefault((r["sector"], r["school_location_id"]), []).append(c)
         for (S, o, d), v in rest.items():
@@ -262,8 +350,7 @@ def year_cells(y: YearData, region: Region, settings_k: int = 5, public: bool = 
         # a pair of fewer than k pupils is not broken down by school: its need level ('geen' is
         # fewer than 3) and a school's 'aandachtspunt' (at least 2) would pin both counts
         # and a school row as large as DUO's public count of the same group is not published as such
-        if (r["need_level"] == "geen" or pair_value.get((r["A"], r["B"]), 0) < settings_k
-                or r["same_as_public"]):
+        if r["need_level"] == "geen" or pair_value.get((r["A"], r["B"]), 0) < settings_k or r["same_as_public"]:
             rest[(r["A"], r["B"])] = rest.get((r["A"], r["B"]), 0) + r["students"]
         else:
             c = cell(_cid("sch", Y, r["A"], r["school_location_id"]), r["students"])
@@ -283,16 +370,26 @@ def year_cells(y: YearData, region: Region, settings_k: int = 5, public: bool = 
     for r in y.coordination.iter_rows(named=True):
         cell(_cid("coord", Y, r["school_location_id"]), r["students"])
 
-    cf = pl.DataFrame({"cell_id": list(cells), "value": [v for v, _ in cells.values()],
-                       "is_estimate": [e for _, e in cells.values()], "high": list(highs.values())},
-                      schema={"cell_id": pl.String, "value": pl.Int64, "is_estimate": pl.Boolean, "high": pl.Int64})
+    cf = pl.DataFrame(
+        {
+            "cell_id": list(cells),
+            "value": [v for v, _ in cells.values()],
+            "is_estimate": [e for _, e in cells.values()],
+            "high": list(highs.values()),
+        },
+        schema={"cell_id": pl.String, "value": pl.Int64, "is_estimate": pl.Boolean, "high": pl.Int64},
+    )
     cf = cf.with_columns(
-        pl.col("cell_id").replace_strict({c: lo for c, (lo, _) in stated.items()}, default=None,
-                                         return_dtype=pl.Int64).alias("stated_lo"),
-        pl.col("cell_id").replace_strict({c: hi for c, (_, hi) in stated.items()}, default=None,
-                                         return_dtype=pl.Int64).alias("stated_hi"))
-    rf = pl.DataFrame(rels, schema={"relation_id": pl.String, "total_id": pl.String, "member_id": pl.String},
-                      orient="row").unique(maintain_order=True)
+        pl.col("cell_id")
+        .replace_strict({c: lo for c, (lo, _) in stated.items()}, default=None, return_dtype=pl.Int64)
+        .alias("stated_lo"),
+        pl.col("cell_id")
+        .replace_strict({c: hi for c, (_, hi) in stated.items()}, default=None, return_dtype=pl.Int64)
+        .alias("stated_hi"),
+    )
+    rf = pl.DataFrame(
+        rels, schema={"relation_id": pl.String, "total_id": pl.String, "member_id": pl.String}, orient="row"
+    ).unique(maintain_order=True)
     return cf, rf
 
 
@@ -312,9 +409,12 @@ FLOW_PREFIXES = ["f", "lo", "hi", "woon", "school", "tot", "c", "st"]  # + REST 
 def _block(col: str) -> pl.Expr:
     parts = pl.col(col).str.split("|")
     flow = parts.list.get(0).is_in(FLOW_PREFIXES) | ((parts.list.get(0) == REST) & (parts.list.len() == 5))
-    return (pl.when(flow)
-            .then(pl.concat_str([parts.list.get(1), parts.list.get(2)], separator="|"))
-            .otherwise(pl.concat_str([parts.list.get(1), pl.lit("afspraken")], separator="|")).alias("block"))
+    return (
+        pl.when(flow)
+        .then(pl.concat_str([parts.list.get(1), parts.list.get(2)], separator="|"))
+        .otherwise(pl.concat_str([parts.list.get(1), pl.lit("afspraken")], separator="|"))
+        .alias("block")
+    )
 
 
 def site_year_cells(y: YearData, region: Region, settings: DisclosureSettings) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -324,7 +424,8 @@ def site_year_cells(y: YearData, region: Region, settings: DisclosureSettings) -
     cf, rf = year_cells(y, region, settings.k, y.source == "duo")
     big_pairs = y.pairs.filter(pl.col("students") >= settings.k).select("A", "B")
     y.schools = y.schools.join(big_pairs, on=["A", "B"], how="semi", maintain_order="left").filter(
-        ~pl.col("same_as_public"))
+        ~pl.col("same_as_public")
+    )
     return cf.with_columns(_block("cell_id")), rf.with_columns(_block("total_id"))
 
 
@@ -336,8 +437,9 @@ def stored_private_labels(con: duckdb.DuckDBPyConnection, year: str) -> pl.DataF
     return stored if stored.height else None
 
 
-def build_publication(con: duckdb.DuckDBPyConnection, region: Region, settings: DisclosureSettings,
-                      years: list[str] | None = None) -> Publication:
+def build_publication(
+    con: duckdb.DuckDBPyConnection, region: Region, settings: DisclosureSettings, years: list[str] | None = None
+) -> Publication:
     years = years or years_in(con)
     data = {y: load_year(con, y, region) for y in years}
     names = {c: region.members[c] for c in region.codes} | {BUITEN: BUITEN_NAME}
@@ -367,8 +469,13 @@ def build_publication(con: duckdb.DuckDBPyConnection, region: Region, settings: 
                 # decided once for site and exports together (joint.py): one label per cell
                 outs.append(cells.join(stored, on="cell_id", how="left", maintain_order="left"))
                 continue
-            outs.append(protect(cells, rf.filter(pl.col("block") == block).drop("block"),
-                                replace(settings, max_rounds=max(settings.max_rounds, SITE_MAX_ROUNDS))))
+            outs.append(
+                protect(
+                    cells,
+                    rf.filter(pl.col("block") == block).drop("block"),
+                    replace(settings, max_rounds=max(settings.max_rounds, SITE_MAX_ROUNDS)),
+                )
+            )
         relations.append(rf.drop("block"))
     pub.cells = pl.concat(outs)
     pub.relations = pl.concat(relations)
@@ -383,15 +490,20 @@ DUO_MASK_BELOW = 5  # DUO prints cells of 1-4 pupils as '<5'
 def public_label(value: pl.Expr, is_estimate: pl.Expr, high: pl.Expr) -> pl.Expr:
     """The label of a public (DUO) figure, as the publication marts label it: the number, or '<5'
     for an estimate of at most 4 pupils (how DUO shows it)."""
-    return (pl.when(is_estimate & (high < DUO_MASK_BELOW)).then(pl.lit(f"<{DUO_MASK_BELOW}"))
-            .otherwise(value.cast(pl.String)))
+    return (
+        pl.when(is_estimate & (high < DUO_MASK_BELOW))
+        .then(pl.lit(f"<{DUO_MASK_BELOW}"))
+        .otherwise(value.cast(pl.String))
+    )
 
 
 def public_labels(cells: pl.DataFrame) -> pl.DataFrame:
     """Public cells are published as the data allow: no primary or secondary suppression."""
     return cells.with_columns(
-        pl.lit("public").alias("status"), pl.col("value").alias("shown"),
-        public_label(pl.col("value"), pl.col("is_estimate"), pl.col("high")).alias("label"))
+        pl.lit("public").alias("status"),
+        pl.col("value").alias("shown"),
+        public_label(pl.col("value"), pl.col("is_estimate"), pl.col("high")).alias("label"),
+    )
 
 
 def _sum_label(labels: list[str | None], k: int) -> str | None:
@@ -447,10 +559,12 @@ def derived_labels(pub: Publication) -> dict[str, str]:
         for S in sectors:
             for m in R:
                 # exact as a difference of shown numbers, else at least the sum of the other cells of the row/column
-                out[_cid("elders", Y, S, m)] = _diff_label(get(_cid("woon", Y, S, m)), get(_cid("f", Y, S, m, m))) or \
-                    _sum_label([get(_cid("f", Y, S, m, d)) for d in G if d != m], k)
-                out[_cid("instroom", Y, S, m)] = _diff_label(get(_cid("school", Y, S, m)), get(_cid("f", Y, S, m, m))) or \
-                    _sum_label([get(_cid("f", Y, S, o, m)) for o in G if o != m], k)
+                out[_cid("elders", Y, S, m)] = _diff_label(
+                    get(_cid("woon", Y, S, m)), get(_cid("f", Y, S, m, m))
+                ) or _sum_label([get(_cid("f", Y, S, m, d)) for d in G if d != m], k)
+                out[_cid("instroom", Y, S, m)] = _diff_label(
+                    get(_cid("school", Y, S, m)), get(_cid("f", Y, S, m, m))
+                ) or _sum_label([get(_cid("f", Y, S, o, m)) for o in G if o != m], k)
             out[_cid("rwoon", Y, S)] = _sum_label([get(_cid("woon", Y, S, m)) for m in R], k)
             out[_cid("relders", Y, S)] = _sum_label([get(_cid("elders", Y, S, m)) for m in R], k)
     return {c: lab for c, lab in out.items() if lab is not None}
@@ -462,38 +576,89 @@ def _public_derived(pub: Publication, Y: str, y: YearData, sectors: list[str]) -
     year_cells = pub.cells.filter(pl.col("cell_id").str.starts_with("f|" + Y + "|"))
     parts = year_cells["cell_id"].str.split("|")
     flows = year_cells.select(
-        parts.list.get(2).alias("S"), parts.list.get(3).alias("o"), parts.list.get(4).alias("d"),
-        "value", "is_estimate", "high")
+        parts.list.get(2).alias("S"),
+        parts.list.get(3).alias("o"),
+        parts.list.get(4).alias("d"),
+        "value",
+        "is_estimate",
+        "high",
+    )
     flows = pl.concat([flows, flows.with_columns(pl.lit(ALLE).alias("S"))]) if ALLE in sectors else flows
     flows = flows.filter(pl.col("S").is_in(sectors))
     agg = [pl.col("value").sum(), pl.col("is_estimate").any(), pl.col("high").sum()]
     groups = [
-        flows.filter(pl.col("S") == ALLE).group_by("S", "o", "d").agg(agg)
-        .select(pl.concat_str([pl.lit("f"), pl.lit(Y), "S", "o", "d"], separator="|").alias("cell_id"), "value",
-                "is_estimate", "high"),
+        flows.filter(pl.col("S") == ALLE)
+        .group_by("S", "o", "d")
+        .agg(agg)
+        .select(
+            pl.concat_str([pl.lit("f"), pl.lit(Y), "S", "o", "d"], separator="|").alias("cell_id"),
+            "value",
+            "is_estimate",
+            "high",
+        ),
     ]
     if ALLE in sectors:
         for prefix, key in (("woon", "o"), ("school", "d")):
-            groups.append(flows.filter(pl.col("S") == ALLE).group_by("S", key).agg(agg).select(
-                pl.concat_str([pl.lit(prefix), pl.lit(Y), "S", key], separator="|").alias("cell_id"),
-                "value", "is_estimate", "high"))
-        groups.append(flows.filter(pl.col("S") == ALLE).group_by("S").agg(agg).select(
-            pl.concat_str([pl.lit("tot"), pl.lit(Y), "S"], separator="|").alias("cell_id"), "value", "is_estimate",
-            "high"))
+            groups.append(
+                flows.filter(pl.col("S") == ALLE)
+                .group_by("S", key)
+                .agg(agg)
+                .select(
+                    pl.concat_str([pl.lit(prefix), pl.lit(Y), "S", key], separator="|").alias("cell_id"),
+                    "value",
+                    "is_estimate",
+                    "high",
+                )
+            )
+        groups.append(
+            flows.filter(pl.col("S") == ALLE)
+            .group_by("S")
+            .agg(agg)
+            .select(
+                pl.concat_str([pl.lit("tot"), pl.lit(Y), "S"], separator="|").alias("cell_id"),
+                "value",
+                "is_estimate",
+                "high",
+            )
+        )
     cross = flows.filter(pl.col("o") != pl.col("d"))
     for prefix, key in (("elders", "o"), ("instroom", "d")):
-        groups.append(cross.filter(pl.col(key).is_in(R)).group_by("S", key).agg(agg).select(
-            pl.concat_str([pl.lit(prefix), pl.lit(Y), "S", key], separator="|").alias("cell_id"), "value",
-            "is_estimate", "high"))
+        groups.append(
+            cross.filter(pl.col(key).is_in(R))
+            .group_by("S", key)
+            .agg(agg)
+            .select(
+                pl.concat_str([pl.lit(prefix), pl.lit(Y), "S", key], separator="|").alias("cell_id"),
+                "value",
+                "is_estimate",
+                "high",
+            )
+        )
     resident = flows.filter(pl.col("o").is_in(R))
-    groups.append(resident.group_by("S").agg(agg).select(
-        pl.concat_str([pl.lit("rwoon"), pl.lit(Y), "S"], separator="|").alias("cell_id"), "value", "is_estimate",
-        "high"))
-    groups.append(resident.filter(pl.col("o") != pl.col("d")).group_by("S").agg(agg).select(
-        pl.concat_str([pl.lit("relders"), pl.lit(Y), "S"], separator="|").alias("cell_id"), "value", "is_estimate",
-        "high"))
+    groups.append(
+        resident.group_by("S")
+        .agg(agg)
+        .select(
+            pl.concat_str([pl.lit("rwoon"), pl.lit(Y), "S"], separator="|").alias("cell_id"),
+            "value",
+            "is_estimate",
+            "high",
+        )
+    )
+    groups.append(
+        resident.filter(pl.col("o") != pl.col("d"))
+        .group_by("S")
+        .agg(agg)
+        .select(
+            pl.concat_str([pl.lit("relders"), pl.lit(Y), "S"], separator="|").alias("cell_id"),
+            "value",
+            "is_estimate",
+            "high",
+        )
+    )
     derived = pl.concat(groups).with_columns(
-        public_label(pl.col("value"), pl.col("is_estimate"), pl.col("high")).alias("label"))
+        public_label(pl.col("value"), pl.col("is_estimate"), pl.col("high")).alias("label")
+    )
     # municipalities without any pupils elsewhere / from elsewhere: 0, like the other public zeros
     zeros = {_cid(p, Y, S, m): "0" for p in ("elders", "instroom") for S in sectors for m in R}
     del G

@@ -58,36 +58,61 @@ def load_swv(con: duckdb.DuckDBPyConnection, region: Region, settings: Disclosur
         return None
     ours = set(areas)
     rows = rows.with_columns(
-        pl.when(pl.col("school_swv").is_in(ours) | (pl.col("school_swv") == "onbekend")).then(pl.col("school_swv"))
-        .otherwise(pl.lit(OTHER)).alias("school_swv"),
+        pl.when(pl.col("school_swv").is_in(ours) | (pl.col("school_swv") == "onbekend"))
+        .then(pl.col("school_swv"))
+        .otherwise(pl.lit(OTHER))
+        .alias("school_swv"),
         pl.when(pl.col("origin_code").is_in(R)).then(pl.col("origin_code")).otherwise(pl.lit("BUITEN")).alias("o"),
-        pl.col("students").round().cast(pl.Int64))
+        pl.col("students").round().cast(pl.Int64),
+    )
     cells, rels = [], []
     # where residents of an SWV area go to school: per year, SWV and sector, rows by the school's SWV
-    home = rows.filter(pl.col("home_swv").is_in(ours)).group_by("school_year", "home_swv", "sector", "school_swv").agg(
-        pl.col("students").sum(), pl.col("estimated").any())
-    home = home.with_columns(pl.format("swv|{}|{}|{}|{}", "school_year", "home_swv", "sector", "school_swv").alias("cell_id"),
-                             pl.format("swvwoon|{}|{}|{}", "school_year", "home_swv", "sector").alias("total_id"))
+    home = (
+        rows.filter(pl.col("home_swv").is_in(ours))
+        .group_by("school_year", "home_swv", "sector", "school_swv")
+        .agg(pl.col("students").sum(), pl.col("estimated").any())
+    )
+    home = home.with_columns(
+        pl.format("swv|{}|{}|{}|{}", "school_year", "home_swv", "sector", "school_swv").alias("cell_id"),
+        pl.format("swvwoon|{}|{}|{}", "school_year", "home_swv", "sector").alias("total_id"),
+    )
     # where the pupils of an SWV's schools live: rows by home municipality (their local team)
-    school = rows.filter(pl.col("school_swv").is_in(ours)).group_by("school_year", "school_swv", "sector", "o").agg(
-        pl.col("students").sum(), pl.col("estimated").any())
-    school = school.with_columns(pl.format("swvteam|{}|{}|{}|{}", "school_year", "school_swv", "sector", "o").alias("cell_id"),
-                                 pl.format("swvschool|{}|{}|{}", "school_year", "school_swv", "sector").alias("total_id"))
+    school = (
+        rows.filter(pl.col("school_swv").is_in(ours))
+        .group_by("school_year", "school_swv", "sector", "o")
+        .agg(pl.col("students").sum(), pl.col("estimated").any())
+    )
+    school = school.with_columns(
+        pl.format("swvteam|{}|{}|{}|{}", "school_year", "school_swv", "sector", "o").alias("cell_id"),
+        pl.format("swvschool|{}|{}|{}", "school_year", "school_swv", "sector").alias("total_id"),
+    )
     labels: dict[str, str] = {}
     for (year,), _ in rows.group_by("school_year", maintain_order=True):
         parts = [f.filter(pl.col("school_year") == year) for f in (home, school)]
-        members = pl.concat([p.select("cell_id", pl.col("students").alias("value"), pl.col("estimated").alias("is_estimate"))
-                             for p in parts])
-        totals = pl.concat([p.group_by("total_id").agg(pl.col("students").sum().alias("value"))
-                            for p in parts]).select(pl.col("total_id").alias("cell_id"), "value",
-                                                    pl.lit(False).alias("is_estimate"))
+        members = pl.concat(
+            [
+                p.select("cell_id", pl.col("students").alias("value"), pl.col("estimated").alias("is_estimate"))
+                for p in parts
+            ]
+        )
+        totals = pl.concat([p.group_by("total_id").agg(pl.col("students").sum().alias("value")) for p in parts]).select(
+            pl.col("total_id").alias("cell_id"), "value", pl.lit(False).alias("is_estimate")
+        )
         cells = pl.concat([members, totals])
-        rels = pl.concat([p.select(pl.col("total_id").alias("relation_id"), "total_id", pl.col("cell_id").alias("member_id"))
-                          for p in parts])
+        rels = pl.concat(
+            [
+                p.select(pl.col("total_id").alias("relation_id"), "total_id", pl.col("cell_id").alias("member_id"))
+                for p in parts
+            ]
+        )
         out = protect(cells, rels, settings)
         labels |= dict(zip(out["cell_id"].to_list(), out["label"].to_list()))
-    sectors = {"PO": [s for s in PO_SECTORS if s in rows["sector"].to_list()],
-               "VO": [s for s in ("VSO", "VO", "PRO") if s in rows["sector"].to_list()]}
-    origins = {(y, x): sorted(g["o"].unique().to_list(), key=lambda c: (c == "BUITEN", R.index(c) if c in R else 0))
-               for (y, x), g in school.group_by("school_year", "school_swv")}
+    sectors = {
+        "PO": [s for s in PO_SECTORS if s in rows["sector"].to_list()],
+        "VO": [s for s in ("VSO", "VO", "PRO") if s in rows["sector"].to_list()],
+    }
+    origins = {
+        (y, x): sorted(g["o"].unique().to_list(), key=lambda c: (c == "BUITEN", R.index(c) if c in R else 0))
+        for (y, x), g in school.group_by("school_year", "school_swv")
+    }
     return SwvData(areas, split, sorted(rows["school_year"].unique().to_list()), labels, sectors, origins)
