@@ -74,7 +74,7 @@ def test_no_count_from_1_to_4_anywhere(exports, year):
             assert not csv[column].drop_nulls().str.contains(SMALL.pattern).any(), (slug, column)
             assert not parquet[column].drop_nulls().is_between(1, 4).any(), (slug, column)
     book = openpyxl.load_workbook(folder / "afspraken.xlsx", read_only=True)
-    for sheet in SHEETS[1:]:
+    for sheet in [s for s in SHEETS[1:] if s in book.sheetnames]:  # no Scholen sheet without DUO
         rows = book[sheet].iter_rows(values_only=True)
         header = next(rows)
         counts = [
