@@ -154,15 +154,17 @@ def _run(args: argparse.Namespace) -> int:
         )
     # Rejections first, above the summary: a run that refused input must not look normal.
     # --quiet: the summary is still worked out (it finds the rejected files), not printed.
-    summary = io.StringIO()
+    summary, warnings = io.StringIO(), []
     with contextlib.redirect_stdout(summary):
-        rejected_files = print_summary(input_dir, settings.warehouse_path(), years, settings.out_dir())
+        rejected_files = print_summary(input_dir, settings.warehouse_path(), years, settings.out_dir(), warnings)
     if not years:
         print(f"grensverkeer: no DUO pupil files with a usable count date in {input_dir}", file=sys.stderr)
     for f in failures:
         print(f"grensverkeer: {f}", file=sys.stderr)
     for name, reason in rejected_files:
         print(f"grensverkeer: rejected file {shown_name(name)}: {reason}", file=sys.stderr)
+    for line in warnings:  # counted, but the user must know (printed with --quiet too)
+        print(f"grensverkeer: {line}", file=sys.stderr)
     sys.stderr.flush()
     if not args.quiet:
         sys.stdout.write(summary.getvalue())
