@@ -40,12 +40,13 @@ GOOD = {
 }
 
 
-def grensverkeer(root: Path, *args: str) -> subprocess.CompletedProcess:
+def grensverkeer(root: Path, *args: str, env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """The installed command, as a user starts it (stdout and stderr in one stream, in order)."""
     home = root / "dagster_home"
     home.mkdir(exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("GRENSVERKEER_")}
     env["DAGSTER_HOME"] = str(home)
+    env.update(env_extra or {})
     exe = Path(sys.executable).with_name("grensverkeer")
     return subprocess.run(
         [str(exe), *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, timeout=900
