@@ -14,9 +14,13 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 import pytest
+import scipy.optimize
 
-import grensverkeer.disclosure as D
-from grensverkeer.disclosure import DisclosureSettings, attack, check_published, protect
+from grensverkeer.disclosure import SUPPRESSED, DisclosureSettings, attack, check_published, protect
+from grensverkeer.disclosure import lp as LP
+from grensverkeer.disclosure.propagation import _propagate
+from grensverkeer.disclosure.protect import _exact_priors
+from grensverkeer.disclosure.relations import _relation_terms, _rhs
 
 
 def national_like(n: int = 60, seed: int = 6) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -128,59 +132,72 @@ def test_national_shaped_publication_is_deterministic(national):
     assert dict(zip(again["cell_id"], again["label"])) == labels
 
 
-@pytest.mark.xfail(
-    reason="known defect (session 6): the LP internals moved into grensverkeer.disclosure.lp; this test still patches the package",
-    strict=False,
-)
 def test_lp_attacker_gives_the_same_bounds_however_its_blocks_are_solved(national, monkeypatch):
     """Blocks solved together in groups or one by one, with a fresh linprog per LP or kept in
     HiGHS between solves: the same bounds (these only change how fast the attacker is)."""
     cells, relations, out = national
     published = out.select("cell_id", "label")
-    runs = []
-    for group, hot in ((1, 10**9), (D.LP_GROUP_VARIABLES, 10**9), (D.LP_GROUP_VARIABLES, 1), (1, 1)):
-        monkeypatch.setattr(D, "LP_GROUP_VARIABLES", group)
-        monkeypatch.setattr(D, "HOT_LP_VARIABLES", hot)
+    # the settings are read by grensverkeer.disclosure.lp, where the LPs are solved: count what they
+    # change (fresh linprog calls, blocks kept in HiGHS) so that a patch that misses them fails here
+    calls = {"linprog": 0, "hot": 0}
+    linprog, create = scipy.optimize.linprog, LP._HotLP.create.__func__
+
+    def counted_linprog(*args, **kwargs):
+        calls["linprog"] += 1
+        return linprog(*args, **kwargs)
+
+    def counted_create(cls, *args):
+        hot = create(cls, *args)
+        calls["hot"] += hot is not None
+        return hot
+
+    monkeypatch.setattr(scipy.optimize, "linprog", counted_linprog)
+    monkeypatch.setattr(LP._HotLP, "create", classmethod(counted_create))
+    runs, work = [], []
+    for group, hot in ((1, 10**9), (LP.LP_GROUP_VARIABLES, 10**9), (LP.LP_GROUP_VARIABLES, 1), (1, 1)):
+        monkeypatch.setattr(LP, "LP_GROUP_VARIABLES", group)
+        monkeypatch.setattr(LP, "HOT_LP_VARIABLES", hot)
+        calls.update(linprog=0, hot=0)
         runs.append(attack(published, relations).sort("cell_id"))
+        work.append((calls["linprog"], calls["hot"]))
     assert all(r.equals(runs[0]) for r in runs[1:])
     assert not runs[0]["recovered"].any()
+    (one_by_one, _), (grouped, no_hot), (_, hot_grouped), (_, hot_one_by_one) = work
+    assert one_by_one > grouped > 0 and no_hot == 0
+    assert hot_one_by_one > hot_grouped > 0
 
 
-@pytest.mark.xfail(
-    reason="known defect (session 6): the LP internals moved into grensverkeer.disclosure.lp; this test still patches the package",
-    strict=False,
-)
 def test_lp_attacker_gives_the_same_bounds_with_the_points_and_duals_of_earlier_rounds(national, monkeypatch):
     """protect hands the LP attacker the solutions and dual solutions of its earlier rounds
     (_PointPool): fewer LPs, the same bounds. Here: the protected publication, then one more
     cell suppressed at a time, each solved with the pool of the earlier ones and afresh.
     HOT_LP_VARIABLES = 1 keeps every block in HiGHS, where the dual solutions come from."""
     cells, relations, out = national
-    monkeypatch.setattr(D, "HOT_LP_VARIABLES", 1)
+    monkeypatch.setattr(LP, "HOT_LP_VARIABLES", 1)
     solves = []
-    solve = D._HotLP.solve
-    monkeypatch.setattr(D._HotLP, "solve", lambda self, c: solves.append(1) or solve(self, c))
-    terms, rels = D._relation_terms(relations)
+    solve = LP._HotLP.solve
+    monkeypatch.setattr(LP._HotLP, "solve", lambda self, c: solves.append(1) or solve(self, c))
+    terms, rels = _relation_terms(relations)
     values = cells.select("cell_id", "value")
-    rhs = D._rhs(rels, terms, values)
+    rhs = _rhs(rels, terms, values)
 
     def lp(st, points):
-        priors = D._exact_priors(st, 5)
+        priors = _exact_priors(st, 5)
         supp = priors.filter(pl.col("suppressed"))
         active = terms.join(
             terms.join(supp, on="cell_id", how="semi").select("relation_id").unique(), on="relation_id", how="semi"
         )
         in_active = priors.join(active.select("cell_id").unique(), on="cell_id", how="semi")
-        bounds, _ = D._propagate(active, rhs, in_active.select("cell_id", "lo", "hi"))
+        bounds, _ = _propagate(active, rhs, in_active.select("cell_id", "lo", "hi"))
         targets = bounds.join(supp, on="cell_id", how="semi")["cell_id"].to_list()
         solves.clear()
-        res, infeasible = D._lp_bounds(active, rhs, bounds, targets, witness=values, points=points)
+        res, infeasible = LP._lp_bounds(active, rhs, bounds, targets, witness=values, points=points)
         assert infeasible == []
         return res.sort("cell_id"), len(solves)
 
     st = out.select("cell_id", "value", "status")
     # shown cells next to a suppressed one: suppressing them changes the blocks the LP solves
-    supp_rel = terms.join(st.filter(pl.col("status").is_in(list(D.SUPPRESSED))), on="cell_id", how="semi")
+    supp_rel = terms.join(st.filter(pl.col("status").is_in(list(SUPPRESSED))), on="cell_id", how="semi")
     extra = (
         terms.join(supp_rel.select("relation_id").unique(), on="relation_id", how="semi")
         .join(st.filter(pl.col("status") == "shown"), on="cell_id")["cell_id"]
@@ -188,7 +205,7 @@ def test_lp_attacker_gives_the_same_bounds_with_the_points_and_duals_of_earlier_
         .sort()
         .to_list()
     )
-    pool = D._PointPool()
+    pool = LP._PointPool()
     lp(st, pool)
     n_pool = n_fresh = 0
     for cell in extra[:: max(1, len(extra) // 4)][:4]:

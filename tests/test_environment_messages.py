@@ -65,3 +65,83 @@ def test_unreadable_region_file(tmp_path):
     )
     _plain(done, str(region), "not valid")
     assert not (tmp_path / "w.duckdb").exists()
+
+
+REGION = F.REPO / "data" / "regions" / "haaglanden.toml"
+
+
+def _region_with(tmp_path, *replacements):
+    """The bundled region file with lines replaced, as an analyst edits it; and each new line's number."""
+    text = REGION.read_text(encoding="utf-8")
+    for old, new in replacements:
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    path = tmp_path / "regio.toml"
+    path.write_text(text, encoding="utf-8")
+    lines = text.splitlines()
+    return path, [lines.index(new) + 1 for _, new in replacements]
+
+
+def _run_with_region(tmp_path, region, **kw):
+    return grensverkeer(
+        tmp_path,
+        "run",
+        "--input",
+        str(_folder(tmp_path)),
+        "--warehouse",
+        str(tmp_path / "w.duckdb"),
+        "--out",
+        str(tmp_path / "o"),
+        "--region",
+        str(region),
+        **kw,
+    )
+
+
+def test_typos_in_the_region_file_are_refused_not_ignored(tmp_path):
+    # issue 14: `rouding = 5` left the counts unrounded, `pair_agreement_neded = 20` kept the threshold at 10
+    region, (threshold_line, rounding_line) = _region_with(
+        tmp_path,
+        ("pair_agreement_needed = 10   # 'afspraak nodig' from this many pupils", "pair_agreement_neded = 20"),
+        ("# rounding = 5", "rouding = 5"),
+    )
+    done = _run_with_region(tmp_path, region)
+    _plain(
+        done,
+        str(region),
+        "not valid",
+        f"line {threshold_line}: unknown key 'pair_agreement_neded' in [agreements]; did you mean 'pair_agreement_needed'?",
+        f"line {rounding_line}: unknown key 'rouding' in [disclosure]; did you mean 'rounding'? (allowed there: k, rounding)",
+    )
+    assert not (tmp_path / "w.duckdb").exists()
+
+
+def test_wrong_types_and_ranges_in_the_region_file_are_refused(tmp_path):
+    region, (k_line, attention_line, code_line) = _region_with(
+        tmp_path,
+        ("k = 5", 'k = "5"'),
+        ("pair_attention = 3           # 'aandachtspunt' from this many pupils; below: 'geen'", "pair_attention = 30"),
+        ('code = "GM0629"', 'code = "GM629"'),
+    )
+    done = _run_with_region(tmp_path, region)
+    _plain(
+        done,
+        str(region),
+        f"line {k_line}: k in [disclosure]: must be a whole number (got '5')",
+        f"line {attention_line}: in [agreements]: pair_attention (30) must not be above pair_agreement_needed (10)",
+        f"line {code_line}: code in [[municipality]] number 8: must be a CBS municipality code like GM0518",
+    )
+    assert not (tmp_path / "w.duckdb").exists()
+
+
+def test_unknown_environment_variable_is_refused_by_name(tmp_path):
+    # GRENSVERKEER_WAREHOUS would otherwise build the default warehouse without a word
+    done = _run_with_region(
+        tmp_path,
+        REGION,
+        env_extra={"GRENSVERKEER_WAREHOUS": str(tmp_path / "x.duckdb"), "GRENSVERKEER_DUCKDB_MEMORY_LIMIT": "veel"},
+    )
+    _plain(
+        done, "GRENSVERKEER_WAREHOUS", "did you mean GRENSVERKEER_WAREHOUSE?", "GRENSVERKEER_DUCKDB_MEMORY_LIMIT='veel'"
+    )
+    assert not (tmp_path / "w.duckdb").exists() and not (tmp_path / "x.duckdb").exists()

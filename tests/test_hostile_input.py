@@ -40,12 +40,13 @@ GOOD = {
 }
 
 
-def grensverkeer(root: Path, *args: str) -> subprocess.CompletedProcess:
+def grensverkeer(root: Path, *args: str, env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """The installed command, as a user starts it (stdout and stderr in one stream, in order)."""
     home = root / "dagster_home"
     home.mkdir(exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("GRENSVERKEER_")}
     env["DAGSTER_HOME"] = str(home)
+    env.update(env_extra or {})
     exe = Path(sys.executable).with_name("grensverkeer")
     return subprocess.run(
         [str(exe), *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, timeout=900
@@ -174,3 +175,71 @@ def test_rejections_are_said_first_above_the_summary(hostile):
     out = done.stdout
     assert out.index("rejected file weg.csv") < out.index(" files in ")  # the summary's first line
     assert out.index("rejected file nul.csv") < out.index("pupils counted")
+
+
+# --------------------------------------------------------------------------------------
+# An unknown home municipality name: counted as ONBEKEND, as DUO counts it, and said by name
+# --------------------------------------------------------------------------------------
+
+
+def _pupil_bounds(path: Path, lines: list[int] | None = None) -> tuple[int, int]:
+    """Pupils of the file (or of some of its lines) from its bytes: unmasked counts, plus 1 to 4 per '<5' cell."""
+    import csv
+
+    rows = list(csv.reader(path.read_text(encoding="utf-8-sig").splitlines(), delimiter=";"))
+    body = rows[1:] if lines is None else [rows[n - 1] for n in lines]
+    cells = [r[i] for r in body for i, h in enumerate(rows[0]) if h.startswith("LEEFTIJD_")]
+    unmasked, masked = sum(int(c) for c in cells if c.isdigit()), sum(c == "<5" for c in cells)
+    return unmasked + masked, unmasked + 4 * masked
+
+
+@pytest.fixture(scope="module")
+def atlantis(tmp_path_factory):
+    """The real Wassenaar file with GEMEENTENAAM_LEERLING 'Atlantis' on lines 2 and 3."""
+    root = tmp_path_factory.mktemp("atlantis")
+    folder = root / "in"
+    folder.mkdir()
+    lines = (DUO / "Wassenaar afgeschermd.csv").read_bytes().split(b"\n")
+    lines[1] = lines[1].replace(b'"Hillegom"', b'"Atlantis"', 1)
+    lines[2] = lines[2].replace(b'"Wassenaar";"03YS"', b'"Atlantis";"03YS"', 1)
+    assert lines[1].count(b"Atlantis") == lines[2].count(b"Atlantis") == 1
+    (folder / "Wassenaar.csv").write_bytes(b"\n".join(lines))
+    done = grensverkeer(
+        root, "run", "--input", str(folder), "--warehouse", str(root / "wh.duckdb"), "--out", str(root / "out")
+    )
+    return root, folder / "Wassenaar.csv", done
+
+
+def test_unknown_home_municipality_is_counted_and_named_in_the_output(atlantis):
+    root, path, done = atlantis
+    assert done.returncode == 0, done.stdout  # nothing was rejected
+    out = done.stdout
+    [warning] = [line for line in out.splitlines() if "Atlantis" in line and "warning" in line]
+    low, high = _pupil_bounds(path, [2, 3])
+    assert f"home municipality name 'Atlantis' (Wassenaar.csv lines 2, 3: {low}-{high} pupils)" in warning
+    assert "counted as ONBEKEND" in warning and "input_warnings" in warning
+    assert out.index(warning) < out.index(" files in ")  # said first, above the summary
+    assert f"{low}-{high} pupils counted as ONBEKEND" in out  # and in the summary
+
+
+def test_unknown_home_municipality_is_in_the_warehouse_and_its_pupils_count(atlantis):
+    root, path, _ = atlantis
+    con = duckdb.connect(str(root / "wh.duckdb"), read_only=True)
+    try:
+        warnings = con.execute(
+            "select file_name, line, column_name, warning_code, value, counted_as from input_warnings order by line"
+        ).fetchall()
+        onbekend = con.execute(
+            "select sum(students_low), sum(students_high) from municipality_flows where origin_code = 'ONBEKEND'"
+        ).fetchall()[0]
+        everyone = con.execute("select sum(students_low), sum(students_high) from municipality_flows").fetchall()[0]
+        rejected = con.execute("select count(*) from rejected_rows where reason_code <> 'duplicate_row'").fetchall()
+    finally:
+        con.close()
+    assert warnings == [
+        ("Wassenaar.csv", n, "GEMEENTENAAM_LEERLING", "unknown_home_municipality", "Atlantis", "ONBEKEND")
+        for n in (2, 3)
+    ]
+    assert onbekend == _pupil_bounds(path, [2, 3])  # the file has no other ONBEKEND rows
+    assert everyone == _pupil_bounds(path)  # every pupil of the file is counted
+    assert rejected == [(0,)]

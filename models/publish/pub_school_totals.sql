@@ -1,9 +1,12 @@
 -- pub_school_totals: per school location in the DUO files of the year, its published pupils
 -- (the sum of its published catchment cells) and DUO's own location total (public, exact as
 -- DUO publishes it; null when the location-totals file does not list the location).
--- `matches_duo` is checked: for a school in the region (its municipality's DUO file lists all
--- its pupils) the published cells add up to DUO's total. A school outside the region is in the
--- input only with the region's residents (the extract), so its cells are part of its total.
+-- `matches_duo` is checked: for a complete location (its municipality's DUO file lists all its
+-- pupils and none of its rows was rejected: int_location_masking.is_complete, the premise the
+-- estimator allocates the total on) the published cells add up to DUO's total. Otherwise its
+-- cells are only part of its total and cannot exceed it: a school outside the region is in the
+-- input only with the region's residents (the extract), and the pupils of a rejected row are in
+-- rejected_rows with their reason, not in a cell.
 
 with cells as (
     select school_location_id, any_value(school_name) as school_name,
@@ -21,6 +24,12 @@ duo_totals as (
     select school_location_id, total_low, total_high
     from stg_location_totals
     where school_year = getvariable('school_year') and reason_code is null
+),
+
+complete as (
+    select school_location_id, is_complete
+    from int_location_masking
+    where school_year = getvariable('school_year')
 )
 
 select
@@ -39,8 +48,9 @@ select
          else cast(cells.students as varchar) end as label,
     duo_totals.total_low is null
         or cells.students between duo_totals.total_low and duo_totals.total_high
-        or (not cells.school_in_region and cells.students <= duo_totals.total_high) as matches_duo,
+        or (not coalesce(complete.is_complete, false) and cells.students <= duo_totals.total_high) as matches_duo,
     'duo' as source
 from cells
 left join duo_totals using (school_location_id)
+left join complete using (school_location_id)
 order by cells.school_location_id

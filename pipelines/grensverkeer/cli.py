@@ -75,8 +75,13 @@ def _shown(path: Path) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    return _plainly(_run, args)
+
+
+def _plainly(command, args: argparse.Namespace) -> int:
+    """Run a command; the everyday failures around it are one sentence and exit code 3."""
     try:
-        return _run(args)
+        return command(args)
     except EnvironmentProblem as exc:
         print(f"grensverkeer: {exc}", file=sys.stderr)
         return EXIT_ENVIRONMENT
@@ -89,8 +94,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _check_region(region: Path) -> None:
+    from .region_schema import RegionFileError
+
     try:
         settings.load_region(region)
+    except RegionFileError as exc:  # every problem, each with its line, key and the allowed keys
+        raise EnvironmentProblem(f"the region file {region} is not valid: {exc.problems}") from None
     except FileNotFoundError:
         raise EnvironmentProblem(f"the region file {region} does not exist (pass one with --region)") from None
     except OSError as exc:
@@ -101,6 +110,9 @@ def _check_region(region: Path) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
+    problems = settings.environment_problems()
+    if problems:
+        raise EnvironmentProblem("; ".join(problems))
     _prepare_environment(args)
     input_dir = settings.input_dir()
     if not args.quiet:
@@ -142,15 +154,17 @@ def _run(args: argparse.Namespace) -> int:
         )
     # Rejections first, above the summary: a run that refused input must not look normal.
     # --quiet: the summary is still worked out (it finds the rejected files), not printed.
-    summary = io.StringIO()
+    summary, warnings = io.StringIO(), []
     with contextlib.redirect_stdout(summary):
-        rejected_files = print_summary(input_dir, settings.warehouse_path(), years, settings.out_dir())
+        rejected_files = print_summary(input_dir, settings.warehouse_path(), years, settings.out_dir(), warnings)
     if not years:
         print(f"grensverkeer: no DUO pupil files with a usable count date in {input_dir}", file=sys.stderr)
     for f in failures:
         print(f"grensverkeer: {f}", file=sys.stderr)
     for name, reason in rejected_files:
         print(f"grensverkeer: rejected file {shown_name(name)}: {reason}", file=sys.stderr)
+    for line in warnings:  # counted, but the user must know (printed with --quiet too)
+        print(f"grensverkeer: {line}", file=sys.stderr)
     sys.stderr.flush()
     if not args.quiet:
         sys.stdout.write(summary.getvalue())
@@ -159,7 +173,15 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def export(args: argparse.Namespace) -> int:
+    return _plainly(_export, args)
+
+
+def _export(args: argparse.Namespace) -> int:
+    problems = settings.environment_problems()
+    if problems:
+        raise EnvironmentProblem("; ".join(problems))
     _prepare_environment(args)
+    _check_region(settings.region_file())
     from dagster import DagsterInstance
 
     from .runner import run_exports

@@ -141,7 +141,7 @@ def _execute(
         result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=run_config, tags=tags or {})
     finally:
         follow(None)
-    if os.environ.get("GRENSVERKEER_TIMINGS"):
+    if os.environ.get(settings.ENV_TIMINGS):
         _print_step_timings(instance, result.run_id)
     return result
 

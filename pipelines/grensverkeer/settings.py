@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +28,36 @@ ENV_DUCKDB_MEMORY = "GRENSVERKEER_DUCKDB_MEMORY_LIMIT"
 # DuckDB's default is 80% of the machine's memory, which it fills as a cache; capped, it
 # spills to disk instead (docs/performance.md: peak memory at national scale).
 DEFAULT_DUCKDB_MEMORY = "2GB"
+ENV_TIMINGS = "GRENSVERKEER_TIMINGS"  # runner.py: per-step wall times
+ENV_PSEUDONYM_KEY = "GRENSVERKEER_PSEUDONYM_KEY"  # ingest/bsn.py: the supplier's pseudonymisation key
+KNOWN_ENV = (ENV_INPUT, ENV_WAREHOUSE, ENV_OUT, ENV_REGION, ENV_DUCKDB_MEMORY, ENV_TIMINGS, ENV_PSEUDONYM_KEY)
+
+
+def environment_problems(environ: dict[str, str] | None = None) -> list[str]:
+    """What is wrong with the GRENSVERKEER_* environment variables, one sentence each: a name
+    the program does not read (a typo would otherwise be ignored, like GRENSVERKEER_WAREHOUS
+    silently building the default warehouse) and a memory limit DuckDB cannot parse."""
+    import difflib
+
+    environ = os.environ if environ is None else environ
+    problems = []
+    for name in sorted(n for n in environ if n.startswith("GRENSVERKEER_") and n not in KNOWN_ENV):
+        close = difflib.get_close_matches(name, KNOWN_ENV, n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]}? " if close else ""
+        problems.append(
+            f"the environment variable {name} is not one grensverkeer reads ({hint}known: {', '.join(KNOWN_ENV)})"
+        )
+    if environ.get(ENV_DUCKDB_MEMORY):
+        import duckdb
+
+        try:
+            duckdb.connect(":memory:", config={"memory_limit": environ[ENV_DUCKDB_MEMORY]}).close()
+        except duckdb.Error as exc:
+            problems.append(
+                f"the environment variable {ENV_DUCKDB_MEMORY}={environ[ENV_DUCKDB_MEMORY]!r} is not a memory "
+                f"size DuckDB understands, like 2GB or 500MiB ({str(exc).splitlines()[0]})"
+            )
+    return problems
 
 
 def duckdb_config() -> dict[str, str]:
@@ -54,6 +83,7 @@ def region_file() -> Path:
     return Path(os.environ.get(ENV_REGION) or DEFAULT_REGION_FILE).resolve()
 
 
+DOMAINS = ("jeugdhulp", "jeugdbescherming", "onderwijsondersteuning", "leerplicht")
 DEFAULT_AGREEMENTS = {
     "domains": ["jeugdhulp", "jeugdbescherming"],
     "pair_agreement_needed": 10,
@@ -80,29 +110,19 @@ class Region:
 
 
 def load_region(path: Path | None = None) -> Region:
+    """The region file, validated strictly (region_schema.py): a typo in a key, a wrong type or a
+    value out of range is a RegionFileError naming the file, the line and the key, never ignored."""
+    from .region_schema import parse_region
+
     path = path or region_file()
     with open(path, "rb") as fh:
-        cfg = tomllib.load(fh)
-    members = {m["code"]: m.get("display_name", m["code"]) for m in cfg["municipality"]}
-    subregions = {m["code"]: m["subregion"] for m in cfg["municipality"] if m.get("subregion")}
-    agreements = {**DEFAULT_AGREEMENTS, **cfg.get("agreements", {})}
-    unknown = set(agreements["domains"]) - {"jeugdhulp", "jeugdbescherming", "onderwijsondersteuning", "leerplicht"}
-    if unknown or not agreements["domains"]:
-        raise ValueError(
-            f"{path}: [agreements] domains must be some of jeugdhulp, jeugdbescherming, "
-            f"onderwijsondersteuning, leerplicht; got {sorted(unknown) or 'none'}"
-        )
-    if not (
-        agreements["pair_agreement_needed"] >= agreements["pair_attention"] >= 1
-        and agreements["school_agreement_needed"] >= agreements["school_attention"] >= 1
-    ):
-        raise ValueError(f"{path}: [agreements] thresholds must satisfy needed >= attention >= 1")
-    disclosure = {k: v for k, v in cfg.get("disclosure", {}).items() if k in ("k", "rounding")}
+        raw = fh.read()
+    cfg = parse_region(path, raw)
     return Region(
-        name=cfg["name"],
-        slug=cfg["slug"],
-        members=members,
-        subregions=subregions,
-        agreements=agreements,
-        disclosure=disclosure,
+        name=cfg.name,
+        slug=cfg.slug,
+        members={m.code: m.display_name or m.code for m in cfg.municipality},
+        subregions={m.code: m.subregion for m in cfg.municipality if m.subregion},
+        agreements=cfg.agreements.model_dump(),
+        disclosure=cfg.disclosure.model_dump(exclude_unset=True) if cfg.disclosure else {},
     )

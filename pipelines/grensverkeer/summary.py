@@ -13,6 +13,38 @@ from .ingest.load import list_input_files
 from .ingest.text import sha256_of
 
 SHOW_REJECTED = 10
+SHOW_WARNINGS = 10
+
+
+def _unknown_names(con: duckdb.DuckDBPyConnection, years: list[str]) -> list[tuple]:
+    """(year, name, file, rows, pupils low, high) of the home municipality names counted as ONBEKEND."""
+    if not con.execute("select 1 from duckdb_tables() where table_name = 'input_warnings'").fetchall():
+        return []
+    return con.execute(
+        """select school_year, value, file_name, count(*), sum(students_low), sum(students_high),
+                  list(line order by line)
+           from input_warnings
+           where school_year in (select unnest(?::varchar[])) and warning_code = 'unknown_home_municipality'
+           group by all order by school_year, 4 desc, value, file_name""",
+        [years],
+    ).fetchall()
+
+
+def _warning_lines(unknown: list[tuple]) -> list[str]:
+    from .assets.staging import describe_unmatched
+
+    lines = [
+        f"warning: {year}: home municipality name {describe_unmatched(*u)} matches no municipality and is "
+        "counted as ONBEKEND (input_warnings): correct the name in the file, or add the spelling to "
+        "VARIANTS in data/reference/build_reference.py"
+        for year, *u in unknown[:SHOW_WARNINGS]
+    ]
+    if len(unknown) > SHOW_WARNINGS:
+        lines.append(
+            f"warning: ... and {len(unknown) - SHOW_WARNINGS} more unknown home municipality names: "
+            "query input_warnings in the warehouse"
+        )
+    return lines
 
 
 def _print_rejected_rows(con: duckdb.DuckDBPyConnection, year: str) -> None:
@@ -59,8 +91,11 @@ def _print_linked(con: duckdb.DuckDBPyConnection, year: str) -> None:
     )
 
 
-def print_summary(input_dir: Path, warehouse: Path, years: list[str], out_dir: Path) -> list[tuple[str, str]]:
-    """Print what this run read and counted; return the files of the input folder that were rejected."""
+def print_summary(
+    input_dir: Path, warehouse: Path, years: list[str], out_dir: Path, warnings: list[str] | None = None
+) -> list[tuple[str, str]]:
+    """Print what this run read and counted; return the files of the input folder that were rejected.
+    The warnings for the reader (unknown home municipality names) are appended to `warnings`."""
     current = [
         (input_name(p, input_dir), sha256_of(p)) for p in list_input_files(input_dir) + list_linked_files(input_dir)
     ]
@@ -88,6 +123,9 @@ def print_summary(input_dir: Path, warehouse: Path, years: list[str], out_dir: P
         for name, _ in current:
             if is_escaped(name):
                 print(f"  note: file {shown_name(name)}")
+        unknown = _unknown_names(con, years)
+        if warnings is not None:
+            warnings += _warning_lines(unknown)
         for year in years:
             rows = con.execute(
                 """
@@ -117,6 +155,14 @@ def print_summary(input_dir: Path, warehouse: Path, years: list[str], out_dir: P
                 print(
                     f"  {year} DUO: {pupils[0]:,} pupils counted (bounds {pupils[1]:,}-{pupils[2]:,}), "
                     f"{pupils[3] or 0:,} schooled outside their home municipality"
+                )
+            names = [u for u in unknown if u[0] == year]
+            if names:
+                low, high = sum(u[4] for u in names), sum(u[5] for u in names)
+                pupils = f"{low:,}" if low == high else f"{low:,}-{high:,}"
+                print(
+                    f"  {year} DUO: {len({u[1] for u in names})} home municipality name(s) match no municipality: "
+                    f"{pupils} pupils counted as ONBEKEND (listed above; input_warnings)"
                 )
             _print_linked(con, year)
             _print_rejected_rows(con, year)

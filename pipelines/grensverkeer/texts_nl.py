@@ -15,12 +15,32 @@ MASKING = (
     "meer, en hoe verder de woonwijk (postcode) van de school ligt, hoe kleiner het vakje waarschijnlijk is; een enkele "
     "leerling uit een verre buurt telt als ongeveer 1. Samen tellen de schattingen van een vestiging altijd op tot het "
     "echte totaal. Bij elk geschat aantal geven we ook het kleinst en grootst mogelijke aantal (onder- en bovengrens), "
-    "zodat zichtbaar is hoe zeker het getal is. Hoe goed is dat? DUO publiceerde de telling van 2017-2018 nog zonder "
-    '"<5". Toen we die echte aantallen van de negen Haaglanden-gemeenten verborgen zoals DUO dat nu doet en opnieuw '
-    "schatten, weken de geschatte stromen tussen gemeenten samen 2,7% af van de echte (3,0% als ook de leerlingen op "
-    "scholen buiten de regio meetellen), en lag het echte aantal altijd tussen de onder- en bovengrens. De aantallen "
-    "van 2017-2018 zelf zijn exact; die van 2024-2025 zijn schattingen."
+    "zodat zichtbaar is hoe zeker het getal is. Hoe goed is dat? We hebben het gemeten op DUO's oudere telling van "
+    '1 oktober 2017, die nog zonder "<5" verscheen: toen we die echte aantallen van de negen Haaglanden-gemeenten '
+    "verborgen zoals DUO dat nu doet en opnieuw schatten, weken de geschatte stromen tussen gemeenten samen 2,7% af "
+    "van de echte (3,0% als ook de leerlingen op scholen buiten de regio meetellen), en lag het echte aantal altijd "
+    "tussen de onder- en bovengrens."
 )
+
+
+def _years(years: list[str]) -> str:
+    years = sorted(years)
+    return years[0] if len(years) == 1 else ", ".join(years[:-1]) + " en " + years[-1]
+
+
+def masking(exact_years: list[str], estimated_years: list[str]) -> str:
+    """MASKING followed by which of the published DUO school years are exact and which hold
+    estimates: only years that are published (a year gone from the input folder is not named)."""
+    parts = []
+    if exact_years:
+        parts.append(f"De DUO-aantallen van {_years(exact_years)} zijn exact")
+    if estimated_years:
+        parts.append(
+            f"die van {_years(estimated_years)} bevatten schattingen"
+            if parts
+            else f"De DUO-aantallen van {_years(estimated_years)} bevatten schattingen"
+        )
+    return MASKING + (" " + "; ".join(parts) + "." if parts else "")
 
 
 def agreement_rule(rules: dict) -> str:

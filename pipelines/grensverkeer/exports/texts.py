@@ -16,6 +16,15 @@ SOURCE_NAMES = {
 }
 
 
+def _masking(bundle: ExportBundle) -> str:
+    """The estimation text, naming this export's school year exact or estimated when it has DUO flows."""
+    if "duo" not in bundle.sources:
+        return texts_nl.masking([], [])
+    estimated = (bundle.table("stromen").frame["Geschat"] == "ja").any()
+    year = [bundle.school_year]
+    return texts_nl.masking([], year) if estimated else texts_nl.masking(year, [])
+
+
 def toelichting_rows(
     bundle: ExportBundle, region: Region, disclosure: DisclosureSettings, linked_sources: list[str] | None = None
 ) -> list[tuple[str, str]]:
@@ -40,7 +49,7 @@ def toelichting_rows(
     rows += [
         ("Wanneer is een afspraak nodig", texts_nl.agreement_rule(region.agreements)),
         ("Bescherming kleine aantallen", explanation_nl(disclosure)),
-        ("Geschatte aantallen (DUO)", texts_nl.MASKING),
+        ("Geschatte aantallen (DUO)", _masking(bundle)),
     ]
     rows += [(f"Blad '{t.sheet}'", t.description) for t in bundle.tables]
     rows.append(

@@ -41,7 +41,7 @@ from pathlib import Path
 
 import polars as pl
 
-KEY_ENV = "GRENSVERKEER_PSEUDONYM_KEY"
+from ..settings import ENV_PSEUDONYM_KEY as KEY_ENV
 
 IDENTIFIER_MIN_SHARE = 0.5
 PARTIAL_MIN_PASSING = 3

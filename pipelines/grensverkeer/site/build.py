@@ -120,13 +120,20 @@ class Site:
             texts={
                 "rule": texts_nl.agreement_rule(self.region.agreements),
                 "disclosure": explanation_nl(pub.settings),
-                "masking": texts_nl.MASKING,
+                "masking": self.masking_text(),
                 "ge": GE_UITLEG,
                 "communities": texts_nl.COMMUNITIES,
             },
         )
 
     # ------------------------------------------------------------------ helpers
+    def masking_text(self) -> str:
+        """How masked DUO cells are estimated, naming the published DUO years exact or estimated:
+        only the years of this publication (a year gone from the input folder is not named)."""
+        duo = {Y: y for Y, y in self.pub.years.items() if y.source == "duo"}
+        estimated = [Y for Y, y in duo.items() if (y.catchment["low"] < y.catchment["high"]).any()]
+        return texts_nl.masking([Y for Y in duo if Y not in estimated], estimated)
+
     def name(self, code: str) -> str:
         return self.names.get(code, code)
 
