@@ -91,9 +91,10 @@ def _print_linked(con: duckdb.DuckDBPyConnection, year: str) -> None:
     ).fetchall()[0][0]
     label = " (SYNTHETIC DEMO, not real pupils)" if synthetic else ""
     needs = con.execute(
-        """select count(*) filter (where level = 'gemeentepaar' and need_level = 'afspraak nodig'),
-                  count(*) filter (where level = 'school' and need_level = 'afspraak nodig')
-           from agreement_needs where school_year = ? and (local_team_in_region or school_in_region)""",
+        # the printed levels (pub_agreement_needs), as the site and the exports count them
+        """select count(*) filter (where level = 'gemeentepaar' and published_need_level = 'afspraak nodig'),
+                  count(*) filter (where level = 'school' and published_need_level = 'afspraak nodig')
+           from pub_agreement_needs where school_year = ? and (local_team_in_region or school_in_region)""",
         [year],
     ).fetchall()[0]
     print(
