@@ -23,11 +23,6 @@ import pytest
 import fixtures as F
 import test_linked_handworked as H
 
-pytestmark = pytest.mark.xfail(
-    reason="known regression (session 6): on the tiny hand-worked linked fixtures the new joint protection (need levels, school counts and manifest totals as known relations) raises DisclosureError ('can be worked out whatever else is suppressed'); see the closing note / issue 13",
-    strict=False,
-)
-
 EXCEL_STUDENTS = {"P01", "P02", "P05", "P18"}
 TIMESTAMP_STUDENTS = {"P20"}
 

@@ -101,10 +101,6 @@ def test_pseudonymise_command_outputs_no_bsn(run):
     assert _ids(root / "enrolments-again.csv") == ids
 
 
-@pytest.mark.xfail(
-    reason="known regression (session 6): on the tiny hand-worked linked fixtures the new joint protection (need levels, school counts and manifest totals as known relations) raises DisclosureError ('can be worked out whatever else is suppressed'); see the closing note / issue 13",
-    strict=False,
-)
 def test_pseudonymised_files_are_accepted(run):
     r, _, _ = run
     assert r.outcome.failures == []

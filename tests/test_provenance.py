@@ -129,10 +129,6 @@ def test_a_year_without_linked_records_says_so(duo_alone, capsys):
     assert 'Gemeenteparen met "afspraak nodig" – Bron: geen gekoppelde registraties' in _text(site / "index.html")
 
 
-@pytest.mark.xfail(
-    reason="known regression (session 6): on the tiny hand-worked linked fixtures the new joint protection (need levels, school counts and manifest totals as known relations) raises DisclosureError ('can be worked out whatever else is suppressed'); see the closing note / issue 13",
-    strict=False,
-)
 def test_the_same_demo_files_stay_synthetic_when_the_marker_is_gone(tmp_path):
     """The label is given when a file's records are loaded: the hand-worked files loaded from a
     folder with the SYNTHETIC marker, then the marker deleted and the same files run again

@@ -3,6 +3,9 @@
 -- of pupils from that municipality at that school (all of them get youth care) is not published as
 -- such: `same_as_public` marks it, and site and exports leave it out of the school listing (it is
 -- part of the pair's unpublished rest). docs/disclosure.md.
+-- The printed need level: a hidden count (below k) gets its level grouped with a neighbour where
+-- the level alone would leave one possible count (pub_need_levels, disclosure/need_levels.py);
+-- stated_lo/stated_hi are the counts that printed level allows, for the disclosure check.
 
 with needs as (
     select * from agreement_needs where school_year = getvariable('school_year')
@@ -13,13 +16,24 @@ public_groups as (
     from pub_school_catchment
     where school_year = getvariable('school_year')
     group by all
+),
+
+levels as (
+    select level, need_level, hidden, published_need_level, stated_lo, stated_hi, k from pub_need_levels
 )
 
 select
     needs.*,
+    levels.published_need_level,
+    levels.stated_lo,
+    levels.stated_hi,
     cast(public_groups.students as bigint) as public_group_students,
     coalesce(needs.level = 'school' and needs.students_with_support >= public_groups.students, false) as same_as_public
 from needs
+join levels
+  on levels.level = needs.level
+ and levels.need_level = needs.need_level
+ and levels.hidden = (needs.students_with_support < levels.k)
 left join public_groups
   on needs.level = 'school'
  and public_groups.school_location_id = needs.school_location_id

@@ -156,18 +156,23 @@ def _run(args: argparse.Namespace) -> int:
     # --quiet: the summary is still worked out (it finds the rejected files), not printed.
     summary = io.StringIO()
     with contextlib.redirect_stdout(summary):
-        rejected_files = print_summary(input_dir, settings.warehouse_path(), years, settings.out_dir())
+        found = print_summary(input_dir, settings.warehouse_path(), years, settings.out_dir())
     if not years:
         print(f"grensverkeer: no DUO pupil files with a usable count date in {input_dir}", file=sys.stderr)
     for f in failures:
         print(f"grensverkeer: {f}", file=sys.stderr)
-    for name, reason in rejected_files:
+    for name, reason in found.rejected_files:
         print(f"grensverkeer: rejected file {shown_name(name)}: {reason}", file=sys.stderr)
+    for line in found.rejected_row_lines:
+        print(f"grensverkeer: {line}", file=sys.stderr)
+    for line in found.warnings:  # counted, but the user must know (printed with --quiet too)
+        print(f"grensverkeer: {line}", file=sys.stderr)
     sys.stderr.flush()
     if not args.quiet:
         sys.stdout.write(summary.getvalue())
     progress.line(f"grensverkeer: done in {time.perf_counter() - started:.1f} s")
-    return EXIT_REJECTED if failures or rejected_files or not years else EXIT_CLEAN
+    rejected = failures or found.rejected_files or found.rejected_rows or not years
+    return EXIT_REJECTED if rejected else EXIT_CLEAN
 
 
 def export(args: argparse.Namespace) -> int:

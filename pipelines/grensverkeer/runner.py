@@ -51,6 +51,13 @@ def _failures(result) -> list[str]:
             err = ev.event_specific_data.error
             if err and "DagsterAssetCheckFailedError" in (err.cls_name or ""):
                 continue  # already told as a failed check
+            # Dagster wraps the step's own error: say what went wrong, not that an op raised
+            while (
+                err is not None
+                and err.cause is not None
+                and "DagsterExecutionStepExecutionError" in (err.cls_name or "")
+            ):
+                err = err.cause
             out.append(f"step {ev.step_key} failed: {err.message.strip() if err else 'unknown error'}")
     return out
 

@@ -8,7 +8,9 @@ from dagster import AssetCheckResult, AssetExecutionContext, MaterializeResult, 
 from dagster_duckdb import DuckDBResource
 
 from .. import warehouse
+from ..disclosure.need_levels import published_need_levels
 from ..partitions import each_school_year, one_run, school_years
+from ..resources import ProjectPaths
 from .marts import school_catchment
 from .staging import stg_location_totals
 from .support import agreement_needs, support_flows
@@ -32,10 +34,26 @@ PUBLICATION_MODELS = [
     "one rounding rule for estimates, one name per municipality, one label per public cell.",
 )
 @each_school_year
-def publication(context: AssetExecutionContext, duckdb: DuckDBResource) -> MaterializeResult:
+def publication(context: AssetExecutionContext, duckdb: DuckDBResource, paths: ProjectPaths) -> MaterializeResult:
     with duckdb.get_connection() as con:
+        write_need_levels(con, paths)
         counts = warehouse.run_models(con, [(m, None, None) for m in PUBLICATION_MODELS], context.partition_key)
     return MaterializeResult(metadata={m.split("/")[1]: n for m, n in zip(PUBLICATION_MODELS, counts)})
+
+
+def write_need_levels(con, paths: ProjectPaths) -> None:
+    """pub_need_levels: the need level printed for each true level, for shown and hidden counts."""
+    a = paths.region().agreements
+    levels = published_need_levels(
+        paths.disclosure().k,
+        {
+            "gemeentepaar": (a["pair_agreement_needed"], a["pair_attention"]),
+            "school": (a["school_agreement_needed"], a["school_attention"]),
+        },
+    )
+    con.register("need_levels_frame", levels)
+    con.execute("create or replace table pub_need_levels as select * from need_levels_frame")
+    con.unregister("need_levels_frame")
 
 
 @asset_check(

@@ -86,6 +86,8 @@ def explanation_nl(settings: DisclosureSettings = DisclosureSettings()) -> str:
         "uit een andere tabel, uit het niveau van een afspraak met zijn drempels of uit het aantal scholen of "
         "lokale teams, verbergen we zo nodig ook andere getallen (daar staat een 'x', het teken dat het CBS "
         "gebruikt voor 'geheim') en staat het aantal scholen of lokale teams alleen naast een zichtbaar aantal.",
+        f"Naast een verborgen aantal ('<{k}') staat een niveau dat alleen dan precies één aantal zou "
+        "laten samen met het niveau ernaast, bijvoorbeeld 'aandachtspunt of afspraak nodig'.",
         "De zichtbare getallen in een rij of kolom tellen daardoor niet altijd op tot het totaal.",
         "Voor alles wat we publiceren rekent een controleprogramma na dat geen enkel verborgen getal uit wat "
         "een lezer ziet (alle tabellen, niveaus, drempels, aantallen scholen en de openbare DUO-cijfers) tot "

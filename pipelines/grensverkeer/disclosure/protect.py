@@ -27,8 +27,22 @@ from .policy import (
 from .propagation import _derive, _propagate, _Terms
 from .relations import _narrow, _relation_terms, _rhs, _stated
 
-
 # ----------------------------------------------------------------------------- protect
+# Internal status of a secondary cell that can be worked out whatever else is hidden: printed like a
+# shown cell and never chosen for suppression again (protect returns it as 'shown').
+REVEALED = "revealed"
+
+
+def _release(st: pl.DataFrame, cells: pl.Series) -> pl.DataFrame:
+    """Mark secondary cells as printed after all (REVEALED)."""
+    return st.with_columns(
+        pl.when(pl.col("cell_id").is_in(cells.implode()))
+        .then(pl.lit(REVEALED))
+        .otherwise(pl.col("status"))
+        .alias("status")
+    )
+
+
 def _exact_priors(st: pl.DataFrame, k: int) -> pl.DataFrame:
     """What the outsider knows about each cell before rounding: shown values exactly."""
     v = pl.col("value").cast(pl.Float64)
@@ -320,22 +334,37 @@ def protect(
             .select("cell_id", (pl.col("rounds").fill_null(0) + 1).alias("rounds"))
         )
         persistent = pinned_for.filter(pl.col("rounds") > PERSISTENT_ROUNDS).select("cell_id")
+        # A hidden count of k or more that stays pinned round after round protects nothing and is no
+        # small count: it is printed (the reader learns nothing new) and never chosen again. Pinned
+        # counts of k or more are given time first: suppression around the small ones usually frees them.
+        worked_out = st.join(persistent, on="cell_id", how="semi").filter(pl.col("status") == SECONDARY)["cell_id"]
+        if worked_out.len():
+            st = _release(st, worked_out)
+            pinned = sorted(set(pinned) - set(worked_out.to_list()))
+            persistent = persistent.join(worked_out.to_frame(), on="cell_id", how="anti")
+            if not pinned:
+                added_rounds += 1
+                continue
         new, stuck = _choose_secondary(terms, active, rhs, st, priors, bounds, pinned, persistent, tm)
-        withhold = pl.Series("cell_id", [], dtype=pl.String)
+        withhold = released = pl.Series("cell_id", [], dtype=pl.String)
         if stuck.height:
             # nothing left to hide around them: print the pinned small counts as '.' (0 to k-1)
             stuck = stuck.join(st.select("cell_id", "status"), on="cell_id")
             hopeless = stuck.join(
                 stuck.filter(pl.col("status") == PRIMARY).select("comp").unique(), on="comp", how="anti"
             )
-            if hopeless.height:
+            # counts of k or more that nothing can free are printed (as above); small ones cannot be helped
+            released = hopeless.filter(pl.col("status") == SECONDARY)["cell_id"]
+            small = hopeless.filter(pl.col("status") != SECONDARY)
+            if small.height:
                 raise DisclosureError(
                     "these suppressed cells can be worked out whatever else is suppressed (every number "
                     "they are related to is suppressed already or zero, or a relation without total "
-                    f"fixes them): {hopeless['cell_id'].sort().to_list()[:10]}"
+                    f"fixes them): {small['cell_id'].sort().to_list()[:10]}"
                 )
+            st = _release(st, released)
             withhold = stuck.filter(pl.col("status") == PRIMARY)["cell_id"]
-        if not new and withhold.len() == 0:  # pragma: no cover - every block gets a cell or is stuck
+        if not new and withhold.len() == 0 and released.len() == 0:  # pragma: no cover
             raise RuntimeError(f"secondary suppression made no progress on {pinned[:10]}")
         st = st.with_columns(
             pl.when(pl.col("cell_id").is_in(withhold.implode()))
@@ -361,6 +390,7 @@ def protect(
                 f"level?): {self_pinned[:10]}"
             )
 
+    st = st.with_columns(pl.col("status").replace(REVEALED, SHOWN))
     r = settings.rounding
     v = pl.col("value")
     rounded = v if r is None or r == 1 else ((v + r // 2) // r) * r

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import polars as pl
 
+from .tables import column_total_id
+
 RULE = r"Afspraak nodig vanaf (\d+) leerlingen, aandachtspunt vanaf (\d+)\."
 NEED_COUNT = "Leerlingen met hulp lokaal team"  # the count a need level ('Niveau') is decided on
 # count column -> columns of the same row that count units with at least one of those pupils each
@@ -62,9 +64,19 @@ def read_export_folder(folder: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
             ).filter(pl.col("label").is_not_null())
             labels.append(cells)
             total = spec.get("totals_before_suppression", {}).get(column)
-            declared = f"manifest|{slug}|{column}" in relations["relation_id"].to_list()
-            if total is not None and column not in public and cells.height and not declared:
-                # the manifest prints the column's total: one more sum the reader can use
+            if total is None or column in public or not cells.height:
+                continue
+            total_id = column_total_id(slug, column)
+            if total_id in relations["total_id"].to_list():
+                # the manifest prints the column's protected total, a cell of relation manifest|slug|column
+                labels.append(
+                    pl.DataFrame(
+                        {"cell_id": [total_id], "label": [str(total)], "public": [False]},
+                        schema={"cell_id": pl.String, "label": pl.String, "public": pl.Boolean},
+                    )
+                )
+            elif f"manifest|{slug}|{column}" not in relations["relation_id"].to_list():
+                # an export written before totals were cells: the total is one more sum the reader can use
                 extra.append(
                     cells.select(
                         pl.lit(f"manifest|{slug}|{column}").alias("relation_id"),
@@ -74,7 +86,7 @@ def read_export_folder(folder: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
                     )
                 )
     published = (
-        pl.concat(labels)
+        pl.concat(labels, how="diagonal_relaxed")
         if labels
         else pl.DataFrame(
             schema={

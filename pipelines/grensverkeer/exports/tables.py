@@ -91,10 +91,12 @@ class ExportBundle:
     unpublished: pl.DataFrame | None = None
     # labels of the private cells decided together with the site's (joint.py); None: protect alone
     private_labels: pl.DataFrame | None = None
+    # the total of each private count column, printed in manifest.json: a cell like any other
+    column_totals: pl.DataFrame | None = None
 
     def cells(self) -> pl.DataFrame:
-        cells = pl.concat([t.cells() for t in self.tables])
-        return cells if self.unpublished is None else pl.concat([cells, self.unpublished], how="diagonal_relaxed")
+        extra = [f for f in (self.unpublished, self.column_totals) if f is not None]
+        return pl.concat([*(t.cells() for t in self.tables), *extra], how="diagonal_relaxed")
 
     def table(self, slug: str) -> ExportTable:
         return next(t for t in self.tables if t.slug == slug)
@@ -225,20 +227,19 @@ def _agreement_rows(con, year: str, level: str, columns: str, order: str, k: int
                cast(students_with_support as bigint) as "Leerlingen met hulp lokaal team",
                cast(students_with_school_support as bigint) as "waarvan ook onderwijsondersteuning",
                {'cast(schools as bigint) as "Aantal scholen",' if level == "gemeentepaar" else ""}
-               need_level as "Niveau",
+               published_need_level as "Niveau",
                format('Afspraak nodig vanaf {{}} leerlingen, aandachtspunt vanaf {{}}.', threshold_needed, threshold_attention) as "Regel",
                source as "Bron",
-               -- what the need level says about the count (docs/disclosure.md): not written, used by protect
-               case need_level when 'geen' then 0 when 'aandachtspunt' then threshold_attention
-                    else threshold_needed end as "_stated_lo",
-               case need_level when 'geen' then threshold_attention - 1 when 'aandachtspunt' then threshold_needed - 1
-                    end as "_stated_hi"
+               -- what the printed level says about the count (disclosure/need_levels.py): not written, used by protect
+               stated_lo as "_stated_lo",
+               stated_hi as "_stated_hi"
         from pub_agreement_needs as agreement_needs
         where school_year = ? and level = ? and (local_team_in_region or school_in_region)
           -- attribute disclosure: not as many as DUO's public count of the same group (docs/disclosure.md)
           and not same_as_public
-          -- 'geen' is left out at school level: with the default thresholds it would mean exactly one pupil.
-          and (level = 'gemeentepaar' or need_level <> 'geen')
+          -- 'geen' is left out at school level (a school with fewer pupils than 'aandachtspunt' needs no
+          -- agreement of its own): by the printed level, so leaving a row out says no more than the label
+          and (level = 'gemeentepaar' or published_need_level <> 'geen')
           -- a pair of fewer than k pupils is not broken down by school: its need level with a school's
           -- 'aandachtspunt' (at least 2 pupils) would pin both counts (docs/disclosure.md)
           and (level = 'gemeentepaar' or exists (
@@ -247,7 +248,8 @@ def _agreement_rows(con, year: str, level: str, columns: str, order: str, k: int
                 and p.local_team_municipality_code = agreement_needs.local_team_municipality_code
                 and p.school_municipality_code = agreement_needs.school_municipality_code
                 and p.students_with_support >= {k}))
-        order by case need_level when 'afspraak nodig' then 0 when 'aandachtspunt' then 1 else 2 end,
+        order by case published_need_level when 'afspraak nodig' then 0 when 'aandachtspunt of afspraak nodig' then 1
+                 when 'aandachtspunt' then 2 when 'geen' then 4 else 3 end,
                  students_with_support desc, {order}
         """,
         [year, level],
@@ -485,23 +487,52 @@ def _relations(bundle_tables: dict[str, ExportTable], region: Region) -> pl.Data
     relations = pl.concat(
         [relations, _pair_relations(paren, bundle_tables["afspraken_scholen"])[0].drop("known_total")]
     )
-    # manifest.json prints every count column's total: a sum every reader can use
-    manifest = [
-        t.cells()
-        .filter(pl.col("cell_id").str.starts_with(f"{t.slug}|{c}|"))
-        .select(
-            pl.lit(f"manifest|{t.slug}|{c}").alias("relation_id"),
-            pl.lit(None, dtype=pl.String).alias("total_id"),
-            pl.col("cell_id").alias("member_id"),
-            pl.col("value").sum().alias("known_total"),
-        )
-        for t in bundle_tables.values()
-        for c in t.counts
-        if c not in t.public
-    ]
-    return pl.concat(
-        [relations.with_columns(pl.lit(None, dtype=pl.Int64).alias("known_total")), *manifest], how="vertical_relaxed"
-    ).sort("relation_id", "member_id")
+    return relations.with_columns(pl.lit(None, dtype=pl.Int64).alias("known_total"))
+
+
+TOTAL_PREFIX = "totaal|"
+
+
+def column_total_id(slug: str, column: str) -> str:
+    """The cell id of a count column's total in manifest.json."""
+    return f"{TOTAL_PREFIX}{slug}|{column}"
+
+
+def _column_totals(bundle_tables: dict[str, ExportTable]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """manifest.json prints the total of every count column. A private column's total is a cell that
+    protect decides on like any other (on tiny data it can give the cells away), with the relation
+    total = sum of the column; public columns' totals are DUO's and need no protection."""
+    cells, relations = [], []
+    for t in bundle_tables.values():
+        for c in t.counts:
+            if c in t.public:
+                continue
+            members = t.cells().filter(
+                pl.col("cell_id").str.starts_with(f"{t.slug}|{c}|") & pl.col("value").is_not_null()
+            )
+            if members.height == 0:
+                continue
+            total = column_total_id(t.slug, c)
+            cells.append(
+                pl.DataFrame(
+                    {"cell_id": [total], "value": [int(members["value"].sum())], "public": [False]},
+                    schema={"cell_id": pl.String, "value": pl.Int64, "public": pl.Boolean},
+                )
+            )
+            relations.append(
+                members.select(
+                    pl.lit(f"manifest|{t.slug}|{c}").alias("relation_id"),
+                    pl.lit(total).alias("total_id"),
+                    pl.col("cell_id").alias("member_id"),
+                    pl.lit(None, dtype=pl.Int64).alias("known_total"),
+                )
+            )
+    cell_schema = {"cell_id": pl.String, "value": pl.Int64, "public": pl.Boolean}
+    rel_schema = {"relation_id": pl.String, "total_id": pl.String, "member_id": pl.String, "known_total": pl.Int64}
+    return (
+        pl.concat(cells) if cells else pl.DataFrame(schema=cell_schema),
+        pl.concat(relations) if relations else pl.DataFrame(schema=rel_schema),
+    )
 
 
 def _pair_relations(pairs: ExportTable, schools: ExportTable) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -556,4 +587,6 @@ def build_export(con: duckdb.DuckDBPyConnection, school_year: str, region: Regio
         {s for t in tables.values() if "Bron" in t.frame.columns for s in t.frame["Bron"].drop_nulls().unique()}
     )
     rest = _pair_relations(tables["afspraken_gemeenten"], tables["afspraken_scholen"])[1]
-    return ExportBundle(school_year, list(tables.values()), _relations(tables, region), sources, rest)
+    totals, total_relations = _column_totals(tables)
+    relations = pl.concat([_relations(tables, region), total_relations]).sort("relation_id", "member_id")
+    return ExportBundle(school_year, list(tables.values()), relations, sources, rest, column_totals=totals)

@@ -20,7 +20,7 @@ from ..disclosure import DisclosureSettings, protect
 from ..settings import Region
 from .manifest import git_commit, linked_sources, year_input_files
 from .safe_text import XLSX_TEXT_OPTIONS, neutralise_frame
-from .tables import ExportBundle, ExportTable
+from .tables import ExportBundle, ExportTable, column_total_id
 from .texts import toelichting_rows
 
 LABEL_SUFFIX = " (weergave)"
@@ -75,13 +75,7 @@ def protected_cells(bundle: ExportBundle, disclosure: DisclosureSettings) -> pl.
         pl.when(pl.col("public_label").str.contains(r"^\d+$")).then(pl.col("value")).alias("shown"),
         pl.col("public_label").alias("label"),
     )
-    private = all_cells.filter(~pl.col("public")).select("cell_id", "value", "public", "stated_lo", "stated_hi")
-    ids = private["cell_id"].implode()
-    # relations among private cells only (none of today's relations mixes public and private cells)
-    private_rel = bundle.relations.group_by("relation_id").agg(
-        (pl.col("total_id").is_in(ids) & pl.col("member_id").is_in(ids)).all().alias("private")
-    )
-    relations = bundle.relations.join(private_rel.filter("private").select("relation_id"), on="relation_id")
+    private, relations = private_part(bundle)
     if bundle.private_labels is not None:  # decided with the site's cells (joint.py): one label per cell
         protected = private.join(bundle.private_labels, on="cell_id", how="left").select(
             "cell_id", "value", "public", "status", "shown", "label"
@@ -178,6 +172,15 @@ def _write_xlsx(
     book.close()
 
 
+def _column_total(table: ExportTable, column: str, cells: pl.DataFrame) -> int | str:
+    if column in table.public:
+        return int(table.frame[column].sum() or 0)
+    label = cells.filter(pl.col("cell_id") == column_total_id(table.slug, column))["label"]
+    if label.len() == 0:  # an empty column
+        return 0
+    return int(label[0]) if label[0].isdigit() else label[0]
+
+
 def write_export(
     con: duckdb.DuckDBPyConnection,
     bundle: ExportBundle,
@@ -223,7 +226,8 @@ def write_export(
                 "key": t.key,
                 "counts": t.counts,
                 "public_counts": t.public,
-                "totals_before_suppression": {c: int(t.frame[c].sum() or 0) for c in t.counts},
+                # public columns: DUO's total; private ones: the total's protected label (a number when safe)
+                "totals_before_suppression": {c: _column_total(t, c, cells) for c in t.counts},
             }
             for t in bundle.tables
         },

@@ -49,8 +49,24 @@ GE_UITLEG = (
     "elke '<5' en 5 voor elke 'x'. Staat er '–', dan is het niet te geven zonder een verborgen getal te verraden."
 )
 CONFIG = {"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["sendDataToCloud"]}
-LEVEL_ORDER = {"afspraak nodig": 0, "aandachtspunt": 1, "geen": 2}
-LEVEL_CSS = {"afspraak nodig": "niveau-afspraak", "aandachtspunt": "niveau-aandacht", "geen": "niveau-geen"}
+# grouped levels are printed next to hidden counts (disclosure/need_levels.py); they sort and colour
+# by the lowest level they hold, so a possible agreement is never shown as more certain than it is
+LEVEL_ORDER = {
+    "afspraak nodig": 0,
+    "aandachtspunt of afspraak nodig": 1,
+    "aandachtspunt": 2,
+    "geen, aandachtspunt of afspraak nodig": 3,
+    "geen of aandachtspunt": 3,
+    "geen": 4,
+}
+LEVEL_CSS = {
+    "afspraak nodig": "niveau-afspraak",
+    "aandachtspunt of afspraak nodig": "niveau-aandacht",
+    "aandachtspunt": "niveau-aandacht",
+    "geen, aandachtspunt of afspraak nodig": "niveau-geen",
+    "geen of aandachtspunt": "niveau-geen",
+    "geen": "niveau-geen",
+}
 EXPORT_FILES = [
     ("Excel", "afspraken.xlsx"),
     ("stromen (CSV)", "stromen.csv"),
@@ -370,7 +386,7 @@ class Site:
         blocks = []
         for Y in self.years:
             y = P.years[Y]
-            pairs = y.pairs.with_columns(pl.col("need_level").replace_strict(LEVEL_ORDER, default=3).alias("o")).sort(
+            pairs = y.pairs.with_columns(pl.col("need_level").replace_strict(LEVEL_ORDER, default=5).alias("o")).sort(
                 "o", "students", "A", "B", descending=[False, True, False, False]
             )
             # columns: the region, then the outside school municipalities its local teams work with most
@@ -401,7 +417,7 @@ class Site:
             ]
             sch = (
                 y.schools.filter(pl.col("need_level") != "geen")
-                .with_columns(pl.col("need_level").replace_strict(LEVEL_ORDER, default=3).alias("o"))
+                .with_columns(pl.col("need_level").replace_strict(LEVEL_ORDER, default=5).alias("o"))
                 .sort("o", "students", "school_location_id", descending=[False, True, False])
             )
             by_pair: dict[tuple[str, str], list[dict]] = {}
@@ -759,7 +775,7 @@ class Site:
             pairs = (
                 P.years[Ys]
                 .pairs.filter((pl.col("A") == c) | (pl.col("B") == c))
-                .with_columns(pl.col("need_level").replace_strict(LEVEL_ORDER, default=3).alias("o"))
+                .with_columns(pl.col("need_level").replace_strict(LEVEL_ORDER, default=5).alias("o"))
                 .sort("o", "students", "A", "B", descending=[False, True, False, False])
             )
             needed = pairs.filter(pl.col("need_level") == "afspraak nodig")

@@ -159,8 +159,9 @@ def load_year(con: duckdb.DuckDBPyConnection, year: str, region: Region) -> Year
         select local_team_municipality_code as A, school_municipality_code as B,
                local_team_municipality_name as a_name, school_municipality_name as b_name, local_team,
                students_with_support::bigint as students, students_with_school_support::bigint as ook,
-               schools::bigint as schools, need_level, threshold_needed, threshold_attention, source
-        from agreement_needs where school_year = ? and level = 'gemeentepaar'
+               schools::bigint as schools, published_need_level as need_level, stated_lo, stated_hi,
+               threshold_needed, threshold_attention, source
+        from pub_agreement_needs where school_year = ? and level = 'gemeentepaar'
           and (local_team_in_region or school_in_region) order by A, B""",
         [year],
     )
@@ -169,7 +170,8 @@ def load_year(con: duckdb.DuckDBPyConnection, year: str, region: Region) -> Year
         """
         select a.local_team_municipality_code as A, a.school_municipality_code as B, a.school_location_id,
                a.school_name, a.students_with_support::bigint as students,
-               a.students_with_school_support::bigint as ook, a.need_level, a.threshold_needed,
+               a.students_with_school_support::bigint as ook, a.published_need_level as need_level,
+               a.stated_lo, a.stated_hi, a.threshold_needed,
                a.threshold_attention, a.source, a.same_as_public
         from pub_agreement_needs a
         where a.school_year = ? and a.level = 'school' and (a.local_team_in_region or a.school_in_region)
@@ -339,7 +341,7 @@ def year_cells(
 
     # agreement needs: a pair is the sum of its schools; a local team's pupils elsewhere the sum of its pairs
     for r in y.pairs.iter_rows(named=True):
-        stated[cell(_cid("pair", Y, r["A"], r["B"]), r["students"])] = need_bounds(r)
+        stated[cell(_cid("pair", Y, r["A"], r["B"]), r["students"])] = (r["stated_lo"], r["stated_hi"])
         cell(_cid("ook", Y, r["A"], r["B"]), r["ook"])  # only at pair level: per school it would pin cells
     # School rows below 'aandachtspunt' are not published (at school level 'geen' means exactly one pupil);
     # per pair they are one unpublished rest cell, so the relation pair = sum of its schools stays declared.
@@ -354,7 +356,7 @@ def year_cells(
             rest[(r["A"], r["B"])] = rest.get((r["A"], r["B"]), 0) + r["students"]
         else:
             c = cell(_cid("sch", Y, r["A"], r["school_location_id"]), r["students"])
-            stated[c] = need_bounds(r)
+            stated[c] = (r["stated_lo"], r["stated_hi"])
             pair_members.setdefault((r["A"], r["B"]), []).append(c)
     for (A, B), v in rest.items():
         pair_members.setdefault((A, B), []).append(cell(_cid(REST, Y, A, B), v))
@@ -391,16 +393,6 @@ def year_cells(
         rels, schema={"relation_id": pl.String, "total_id": pl.String, "member_id": pl.String}, orient="row"
     ).unique(maintain_order=True)
     return cf, rf
-
-
-def need_bounds(row: dict) -> tuple[int | None, int | None]:
-    """The counts a need level allows, with its printed thresholds (docs/disclosure.md)."""
-    level, needed, attention = row["need_level"], row["threshold_needed"], row["threshold_attention"]
-    if level == "afspraak nodig":
-        return needed, None
-    if level == "aandachtspunt":
-        return attention, needed - 1
-    return 0, attention - 1
 
 
 FLOW_PREFIXES = ["f", "lo", "hi", "woon", "school", "tot", "c", "st"]  # + REST cells with 5 parts

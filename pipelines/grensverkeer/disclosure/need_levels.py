@@ -1,0 +1,75 @@
+"""need_levels: the need level printed next to a count, so that level and '<k' never pin the count.
+
+A need level with its printed thresholds says which counts are possible ('aandachtspunt' from 2,
+'afspraak nodig' from 4: aandachtspunt is 2 or 3). Next to '<5' (1 to 4) a level whose range holds
+one count of 1..k-1 gives that count away ('afspraak nodig' + '<5' = 4). So for hidden counts
+(below k) the levels are grouped: a level that leaves one possible hidden count is printed
+together with its neighbour ('aandachtspunt of afspraak nodig': 2 to 4). The grouping depends
+only on k and the thresholds, never on the count itself, so the printed label says no more than
+its range. Shown counts keep their plain level. docs/disclosure.md, "Need levels".
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+LEVELS = ("geen", "aandachtspunt", "afspraak nodig")  # in order of the counts they cover
+
+
+def _bands(attention: int, needed: int) -> list[tuple[str, int, int | None]]:
+    """(level, lo, hi) of each level; hi None is no upper bound. 'geen' starts at 0."""
+    bands = [("geen", 0, attention - 1), ("aandachtspunt", attention, needed - 1), ("afspraak nodig", needed, None)]
+    return [b for b in bands if b[2] is None or b[2] >= b[1]]
+
+
+def _hidden_count(lo: int, hi: int | None, k: int) -> int:
+    """How many of the hidden counts 1..k-1 lie in lo..hi."""
+    top = k - 1 if hi is None else min(hi, k - 1)
+    return max(0, top - max(lo, 1) + 1)
+
+
+def label_nl(levels: list[str]) -> str:
+    """'aandachtspunt of afspraak nodig', 'geen, aandachtspunt of afspraak nodig'."""
+    return levels[0] if len(levels) == 1 else ", ".join(levels[:-1]) + " of " + levels[-1]
+
+
+def hidden_groups(k: int, attention: int, needed: int) -> list[list[tuple[str, int, int | None]]]:
+    """The levels that occur below k, grouped from low to high so that every group leaves at least
+    two possible hidden counts; a last group that leaves one joins the group before it."""
+    bands = [b for b in _bands(attention, needed) if _hidden_count(b[1], b[2], k) > 0]
+    groups: list[list] = []
+    current: list = []
+    for band in bands:
+        current.append(band)
+        if _hidden_count(current[0][1], current[-1][2], k) >= 2:
+            groups.append(current)
+            current = []
+    if current:
+        if groups:
+            groups[-1].extend(current)
+        else:  # only when k - 1 < 2, which DisclosureSettings refuses
+            groups.append(current)
+    return groups
+
+
+def published_need_levels(k: int, thresholds: dict[str, tuple[int, int]]) -> pl.DataFrame:
+    """level, need_level, hidden, published_need_level, stated_lo, stated_hi, k for each agreement
+    level (thresholds: level -> (needed, attention)). hidden: the row applies to counts below k.
+    stated_lo/stated_hi: the counts the printed label allows (null: no upper bound)."""
+    rows = []
+    for level, (needed, attention) in thresholds.items():
+        for name, lo, hi in _bands(attention, needed):
+            rows.append((level, name, False, name, lo, hi))
+        for group in hidden_groups(k, attention, needed):
+            label = label_nl([name for name, _, _ in group])
+            for name, _, _ in group:
+                rows.append((level, name, True, label, group[0][1], group[-1][2]))
+    schema = {
+        "level": pl.String,
+        "need_level": pl.String,
+        "hidden": pl.Boolean,
+        "published_need_level": pl.String,
+        "stated_lo": pl.Int64,
+        "stated_hi": pl.Int64,
+    }
+    return pl.DataFrame(rows, schema=schema, orient="row").with_columns(pl.lit(k, dtype=pl.Int64).alias("k"))
