@@ -11,6 +11,7 @@
     dubbele-kop.csv                  the real Westland file with its header line repeated inside
     lang-veld.csv                    the real Zoetermeer file with one field of a million characters
     tikfout.csv                      the real Pijnacker-Nootdorp file with PEILDATUM 20421001 on line 2
+    aanhalingsteken.csv              the real Leidschendam-Voorburg file with a closing quote missing on line 5
 
 One bad file never stops the good ones: every good file loads and counts as in a run on the
 good files alone; every bad one is refused by name; exit code 1; no traceback.
@@ -74,6 +75,10 @@ def _write_folder(folder: Path, outside: Path) -> None:
     pijnacker = (DUO / "Pijnacker-Nootdorp afgeschermd.csv").read_bytes().split(b"\n")
     pijnacker[1] = pijnacker[1].replace(b"20241001", b"20421001", 1)
     (folder / "tikfout.csv").write_bytes(b"\n".join(pijnacker))
+    leidschendam = (DUO / "Leidschendam-Voorburg afgeschermd.csv").read_bytes().split(b"\n")
+    leidschendam[4] = leidschendam[4].replace(b'"Bo";', b'"Bo;', 1)
+    assert leidschendam[4].count(b'"') % 2 == 1
+    (folder / "aanhalingsteken.csv").write_bytes(b"\n".join(leidschendam))
 
 
 @pytest.fixture(scope="module")
@@ -131,6 +136,7 @@ def test_name_that_is_not_utf8_is_stored_escaped_and_shown_readably(hostile):
         ("weg.csv", "symbolic link to"),
         ("alleen-bom.csv", "empty"),
         ("nul.csv", "NUL bytes"),
+        ("aanhalingsteken.csv", "line 5 has an odd number of quotes"),
     ],
 )
 def test_bad_files_refused_by_name(hostile, name, reason):
@@ -243,3 +249,60 @@ def test_unknown_home_municipality_is_in_the_warehouse_and_its_pupils_count(atla
     assert onbekend == _pupil_bounds(path, [2, 3])  # the file has no other ONBEKEND rows
     assert everyone == _pupil_bounds(path)  # every pupil of the file is counted
     assert rejected == [(0,)]
+
+
+# --------------------------------------------------------------------------------------
+# Files cut off (an interrupted download or copy): the last line is a rejected row, exit 1
+# --------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def cut_off(tmp_path_factory):
+    """Two real files whose last line is cut: inside a quoted value (Midden-Delfland, in the
+    school name) and at a field boundary (Wassenaar, after the 20th value). Nothing else is wrong."""
+    root = tmp_path_factory.mktemp("cut_off")
+    folder = root / "in"
+    folder.mkdir()
+    cuts = {}
+    for name, original, inside_quote in (
+        ("Midden-Delfland afgekapt.csv", "Midden-Delfland afgeschermd.csv", True),
+        ("Wassenaar afgekapt.csv", "Wassenaar afgeschermd.csv", False),
+    ):
+        raw = (DUO / original).read_bytes().rstrip(b"\r\n")
+        start = raw.rfind(b"\n") + 1
+        last = raw[start:].decode("utf-8")
+        fields = last.split('";"')
+        keep = 8 if inside_quote else 20  # whole fields kept; the school name is field 8 (0-based 7)
+        cut = '";"'.join(fields[:keep]) + ('";"' + fields[keep][:4] if inside_quote else '"')
+        (folder / name).write_bytes(raw[:start] + cut.encode("utf-8"))
+        header = raw.split(b"\n", 1)[0].decode("utf-8-sig").strip().strip('"').split('";"')
+        cuts[name] = (raw.count(b"\n") + 1, header[keep], F.data_rows_in(DUO / original))
+    done = grensverkeer(
+        root, "run", "--input", str(folder), "--warehouse", str(root / "wh.duckdb"), "--out", str(root / "out")
+    )
+    return root, cuts, done
+
+
+def test_a_cut_off_last_line_is_a_rejected_row_with_line_column_and_advice(cut_off):
+    root, cuts, done = cut_off
+    assert "Traceback" not in done.stdout and "column number" not in done.stdout, done.stdout
+    for name, (last_line, column, rows) in cuts.items():
+        assert _q(root, "select status from input_files where file_name = ?", [name]) == [("loaded",)], name
+        [(line, col, code, reason)] = _q(
+            root, "select line, column_name, reason_code, reason from rejected_rows where file_name = ?", [name]
+        )
+        assert (line, col, code) == (last_line, column, "truncated_row"), reason
+        assert "(the last line of the file)" in reason and "download or export" in reason
+        if name.startswith("Midden-Delfland"):
+            assert f"ends inside the quoted value of {column}" in reason and "cut off" in reason
+        accepted = _q(root, "select count(*) from stg_duo_rows where file_name = ? and reason_code is null", [name])
+        assert accepted == [(rows - 1,)], name  # every line before the cut still counts
+
+
+def test_a_cut_off_row_makes_the_exit_code_1_and_is_said_first(cut_off):
+    _, cuts, done = cut_off
+    assert done.returncode == 1, done.stdout
+    out = done.stdout
+    for name, (last_line, column, _) in cuts.items():
+        said = f"rejected row: {name} line {last_line}, column {column}: truncated row"
+        assert said in out and out.index(said) < out.index(" files in "), out

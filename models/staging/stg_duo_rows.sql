@@ -59,8 +59,15 @@ typed as (
         cp.reason_code as cell_reason,
         cs.unmasked_sum,
         cs.masked_cells,
-        f.column_map
+        f.column_map,
+        raw.line = fl.last_line as is_last_line
     from raw
+    -- the last line of files with a short row (a file cut off ends in one), over all its years
+    left join (
+        select file_name, max(line) as last_line from raw_rows
+        where file_name in (select file_name from raw where n_fields < expected_fields)
+        group by file_name
+    ) as fl using (file_name)
     left join cell_problems as cp using (file_name, line)
     left join cell_sums as cs using (file_name, line)
     left join files as f using (file_name)
@@ -125,7 +132,18 @@ described as (
             else cell_column
         end as problem_column,
         case problem
-            when 'truncated_row' then format('truncated row: {} of {} fields, {} and later columns are missing', n_fields, expected_fields, first_missing_column)
+            -- a line that ends inside a quoted value was cut off there (ingest/text.py reads it one field short)
+            when 'truncated_row' then case
+                when regexp_matches(regexp_replace(raw_line, '"([^"]|"")*"', '', 'g'), '(^|[;,])\s*"[^"]*$')
+                then format('truncated row: the line ends inside the quoted value of {}, after {} of {} fields{}: '
+                            'the file looks cut off (an interrupted download or copy); download or export it again',
+                            first_missing_column, n_fields, expected_fields,
+                            case when is_last_line then ' (the last line of the file)' else '' end)
+                else format('truncated row: {} of {} fields, {} and later columns are missing{}: correct the line, '
+                            'or download or export the file again if it was cut off',
+                            n_fields, expected_fields, first_missing_column,
+                            case when is_last_line then ' (the last line of the file)' else '' end)
+            end
             when 'too_many_fields' then format('row has {} fields, the header has {}', n_fields, expected_fields)
             when 'invalid_count_date' then format('count date {} is not a date like 20241001', peildatum)
             when 'implausible_count_date' then format('count date {} is not in school year {} like the other rows of the file, '

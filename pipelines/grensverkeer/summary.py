@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -47,19 +48,30 @@ def _warning_lines(unknown: list[tuple]) -> list[str]:
     return lines
 
 
-def _print_rejected_rows(con: duckdb.DuckDBPyConnection, year: str) -> None:
-    """The first rejected rows of the year, each with file, line, column and reason."""
+def _rejected_rows(con: duckdb.DuckDBPyConnection, years: list[str]) -> tuple[int, list[str]]:
+    """How many rows of these years (and of the linked files without a year) are not counted
+    for a problem in the row, and the first of them in words: file, line, column, reason.
+    A duplicate_row is counted once from its other copy: not a rejection."""
+    if not con.execute("select 1 from duckdb_tables() where table_name = 'rejected_rows'").fetchall():
+        return 0, []
     rows = con.execute(
         """select file_name, line, column_name, reason, count(*) over () as n
            from rejected_rows
-           where (school_year = ? or school_year is null) and reason_code not in ('duplicate_row')
+           where (school_year in (select unnest(?::varchar[])) or school_year is null)
+             and reason_code <> 'duplicate_row'
            order by file_name, line limit ?""",
-        [year, SHOW_REJECTED],
+        [years, SHOW_REJECTED],
     ).fetchall()
-    for file_name, line, column, reason, _ in rows:
-        print(f"    rejected: {file_name} line {line}" + (f", column {column}" if column else "") + f": {reason}")
-    if rows and rows[0][4] > SHOW_REJECTED:
-        print(f"    ... and {rows[0][4] - SHOW_REJECTED} more rejected rows: query rejected_rows in the warehouse")
+    from .ingest.files import shown_name
+
+    lines = [
+        f"rejected row: {shown_name(file_name)} line {line}" + (f", column {column}" if column else "") + f": {reason}"
+        for file_name, line, column, reason, _ in rows
+    ]
+    total = rows[0][4] if rows else 0
+    if total > SHOW_REJECTED:
+        lines.append(f"... and {total - SHOW_REJECTED} more rejected rows: query rejected_rows in the warehouse")
+    return total, lines
 
 
 def _print_linked(con: duckdb.DuckDBPyConnection, year: str) -> None:
@@ -91,17 +103,25 @@ def _print_linked(con: duckdb.DuckDBPyConnection, year: str) -> None:
     )
 
 
-def print_summary(
-    input_dir: Path, warehouse: Path, years: list[str], out_dir: Path, warnings: list[str] | None = None
-) -> list[tuple[str, str]]:
-    """Print what this run read and counted; return the files of the input folder that were rejected.
-    The warnings for the reader (unknown home municipality names) are appended to `warnings`."""
+@dataclass
+class Findings:
+    """What the run must say before its summary, and what sets its exit code."""
+
+    rejected_files: list[tuple[str, str]] = field(default_factory=list)  # (stored name, reason)
+    rejected_rows: int = 0  # rows not counted for a problem in the row (duplicates are counted once)
+    rejected_row_lines: list[str] = field(default_factory=list)  # the first of them, in words
+    warnings: list[str] = field(default_factory=list)  # counted, but the user must know (unknown names)
+
+
+def print_summary(input_dir: Path, warehouse: Path, years: list[str], out_dir: Path) -> Findings:
+    """Print what this run read and counted; return what was rejected or needs a warning."""
+    findings = Findings()
     current = [
         (input_name(p, input_dir), sha256_of(p)) for p in list_input_files(input_dir) + list_linked_files(input_dir)
     ]
     if not warehouse.exists():
         print("No warehouse was written.")
-        return []
+        return findings
     con = duckdb.connect(str(warehouse), config=settings.duckdb_config())
     try:
         con.execute("create temp table current_files (file_name varchar, sha256 varchar)")
@@ -111,12 +131,13 @@ def print_summary(
             select f.status, count(*) from current_files c join input_files f using (file_name, sha256) group by all
             """
         ).fetchall()
-        rejected = con.execute(
+        findings.rejected_files = con.execute(
             """
             select r.file_name, r.reason from current_files c join rejected_files r using (file_name, sha256)
             where r.reason_code <> 'duplicate_file' order by r.file_name
             """
         ).fetchall()
+        findings.rejected_rows, findings.rejected_row_lines = _rejected_rows(con, years)
         print(
             f"\ngrensverkeer: {len(current)} files in {input_dir}: " + ", ".join(f"{n} {s}" for s, n in sorted(status))
         )
@@ -124,8 +145,7 @@ def print_summary(
             if is_escaped(name):
                 print(f"  note: file {shown_name(name)}")
         unknown = _unknown_names(con, years)
-        if warnings is not None:
-            warnings += _warning_lines(unknown)
+        findings.warnings = _warning_lines(unknown)
         for year in years:
             rows = con.execute(
                 """
@@ -165,10 +185,9 @@ def print_summary(
                     f"{pupils} pupils counted as ONBEKEND (listed above; input_warnings)"
                 )
             _print_linked(con, year)
-            _print_rejected_rows(con, year)
     except duckdb.CatalogException:
         print("The run stopped before the warehouse tables were written.")
-        rejected = []
+        findings = Findings()
     finally:
         con.close()
     print(f"  warehouse: {warehouse}\n  output: {out_dir}")
@@ -177,4 +196,4 @@ def print_summary(
     for year in years:
         if (out_dir / "exports" / year / "afspraken.xlsx").exists():
             print(f"  export {year}: {out_dir / 'exports' / year / 'afspraken.xlsx'}")
-    return rejected
+    return findings

@@ -165,7 +165,18 @@ def read_text_table(path: Path) -> TextTable:
     )
     if table.height == 0:
         raise FileRejected("no_rows", "the file has a header but no data rows", line=1)
-    body = "\n".join(table["raw_line"].to_list())
+    parsed_lines = table["raw_line"].to_list()
+    if _ends_inside_quote(parsed_lines[-1], delimiter):
+        # The file was cut off inside a quoted value (an interrupted download or copy): the
+        # last line is read with the quote closed, and counted as one field short, so that it
+        # is a truncated row (file, line, the cut column) and the lines before it still load.
+        parsed_lines[-1] += '"'
+        table = table.with_columns(
+            n_fields=pl.when(pl.int_range(pl.len()) == pl.len() - 1)
+            .then(pl.col("n_fields") - 1)
+            .otherwise(pl.col("n_fields"))
+        )
+    body = "\n".join(parsed_lines)
     try:
         fields = pl.read_csv(
             io.StringIO(body),
@@ -177,15 +188,40 @@ def read_text_table(path: Path) -> TextTable:
             truncate_ragged_lines=True,
         )
     except pl.exceptions.PolarsError as exc:
-        raise FileRejected("unparseable", f"the CSV cannot be parsed: {str(exc).splitlines()[0]}") from None
+        raise _unparseable(table, parsed_lines, str(exc).splitlines()[0]) from None
     if fields.height != table.height:
-        raise FileRejected(
-            "unparseable",
-            'the CSV cannot be parsed line by line (is there an unbalanced quote " or a line break inside a value?)',
-        )
+        raise _unparseable(table, parsed_lines, None)
     fields.columns = [f"f{i}" for i in range(fields.width)]
     fields = fields.with_columns(pl.all().str.strip_chars())
     return TextTable(encoding=encoding, delimiter=delimiter, header=header, lines=table, fields=fields)
+
+
+def _ends_inside_quote(line: str, delimiter: str) -> bool:
+    """Whether a quoted value is opened on this line and not closed: what is left after the
+    complete quoted values are taken out has a quote at the start of a field."""
+    rest = re.sub(_QUOTED, "", line)
+    return re.search(rf'(^|{re.escape(delimiter)})\s*"[^"]*$', rest) is not None
+
+
+def _unparseable(table: pl.DataFrame, lines: list[str], detail: str | None) -> FileRejected:
+    """The file cannot be split into fields: name the first line with an odd number of quotes (a
+    quoted value opened and not closed on it), and say what to do."""
+    numbers = table["line"].to_list()
+    bad = next((n for n, line in zip(numbers, lines) if line.count('"') % 2), None)
+    if bad is not None:
+        return FileRejected(
+            "unparseable",
+            f'line {bad} has an odd number of quotes ("): a quoted value is not closed on that line, so the lines after it '
+            'cannot be told apart: a quote inside a value must be written twice (""), and a value must not '
+            "hold a line break; correct that line, or export the file again",
+            line=bad,
+        )
+    return FileRejected(
+        "unparseable",
+        "the CSV cannot be split into fields line by line"
+        + (f" ({detail})" if detail else "")
+        + '; check the quotes (") and delimiters, or export the file again',
+    )
 
 
 def normalise_column_name(name: str) -> str:
