@@ -34,7 +34,13 @@ def _prepare_environment(args: argparse.Namespace) -> None:
     if getattr(args, "region", None):
         os.environ[settings.ENV_REGION] = str(Path(args.region).resolve())
     home = Path(os.environ.get("DAGSTER_HOME") or dagster_home_for(settings.warehouse_path())).resolve()
-    home.mkdir(parents=True, exist_ok=True)
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # e.g. --warehouse some-file/w.duckdb
+        raise EnvironmentProblem(
+            f"the folder {home} for the run history of the warehouse cannot be created: {exc.strerror or exc} "
+            "(is a part of the path a file? pass another --warehouse, or set DAGSTER_HOME)"
+        ) from None
     if not (home / "dagster.yaml").exists() or home == (settings.PROJECT_ROOT / ".dagster").resolve():
         shutil.copyfile(settings.PROJECT_ROOT / "dagster.yaml", home / "dagster.yaml")
     os.environ["DAGSTER_HOME"] = str(home)
@@ -59,12 +65,25 @@ def _environment_message(exc: BaseException, warehouse: Path) -> str | None:
             f"the warehouse {warehouse} is in use by another program (another grensverkeer run, or a DuckDB "
             "session that has it open): close that first, or wait for the run to finish, then run again"
         )
-    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC or "No space left on device" in text:
-        return (
-            f"the disk is full while writing the warehouse {warehouse} or the output: free some space and "
-            "run again (nothing of this run was published)"
-        )
+    # the error itself or what caused it (SQLAlchemy wraps sqlite's, Dagster a step's)
+    chain, cause = [], exc
+    while cause is not None and len(chain) < 10:
+        chain.append(cause)
+        cause = cause.__cause__ or cause.__context__
+    if any(isinstance(e, OSError) and e.errno == errno.ENOSPC for e in chain) or _disk_full(text):
+        return DISK_FULL.format(warehouse=warehouse)
     return None
+
+
+DISK_FULL = (
+    "the disk is full while writing the warehouse {warehouse}, its run history or the output: free some space "
+    "and run again (what this run did not finish is not published)"
+)
+
+
+def _disk_full(text: str) -> bool:
+    """Whether an error message says the disk is full (OSError, DuckDB, sqlite under Dagster's run history)."""
+    return any(s in text for s in ("No space left on device", "[Errno 28]", "database or disk is full"))
 
 
 def _shown(path: Path) -> str:
@@ -108,6 +127,23 @@ def _check_region(region: Path) -> None:
         raise EnvironmentProblem(f"the region file {region} is not valid: {str(exc).splitlines()[0]}") from None
 
 
+def _check_outputs(warehouse: Path, out_dir: Path) -> None:
+    """The warehouse must be a file and the output a folder that can be made, before anything runs."""
+    if warehouse.is_dir():
+        raise EnvironmentProblem(
+            f"the warehouse {warehouse} is a folder: pass a file with --warehouse, e.g. {warehouse / 'warehouse.duckdb'}"
+        )
+    if out_dir.exists() and not out_dir.is_dir():
+        raise EnvironmentProblem(f"the output folder {out_dir} is a file, not a folder (pass a folder with --out)")
+    for folder, what in ((warehouse.parent, "the folder of the warehouse"), (out_dir, "the output folder")):
+        if folder.exists() and not folder.is_dir():
+            raise EnvironmentProblem(f"{what} {folder} is a file, not a folder")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise EnvironmentProblem(f"{what} {folder} cannot be created: {exc.strerror or exc}") from None
+
+
 def _run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     problems = settings.environment_problems()
@@ -124,9 +160,12 @@ def _run(args: argparse.Namespace) -> int:
     from .runner import run_pipeline
     from .summary import print_summary
 
+    if input_dir.exists() and not input_dir.is_dir():
+        raise EnvironmentProblem(f"the input folder {input_dir} is a file, not a folder (pass a folder with --input)")
     if not input_dir.is_dir():
         raise EnvironmentProblem(f"the input folder {input_dir} does not exist (pass one with --input)")
     _check_region(settings.region_file())
+    _check_outputs(settings.warehouse_path(), settings.out_dir())
     progress = Progress(quiet=args.quiet)
     progress.line(f"grensverkeer: loaded in {time.perf_counter() - started:.1f} s; reading the input folder ...")
     paths = (input_dir, settings.warehouse_path(), settings.out_dir(), settings.region_file())
@@ -147,6 +186,8 @@ def _run(args: argparse.Namespace) -> int:
         with DagsterInstance.get() as instance:
             outcome = run_pipeline(*paths, instance=instance, only_years=args.school_year or None, progress=progress)
     years, failures = outcome.school_years, outcome.failures
+    if any(_disk_full(f) for f in failures):  # a step that could not write: not the input's fault
+        raise EnvironmentProblem(DISK_FULL.format(warehouse=settings.warehouse_path()))
     for name in outcome.retracted:
         print(
             f"grensverkeer: file {shown_name(name)} is no longer in the input folder (removed or replaced): "
