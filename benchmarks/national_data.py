@@ -47,6 +47,7 @@ import duckdb
 
 from grensverkeer import settings
 from grensverkeer.demo import ID_SALT
+from grensverkeer.ingest.kinds import PO_AGE_LABELS, PO_PC4_HEADER
 from grensverkeer.ingest.linked import SYNTHETIC_MARKER
 
 PUPILS_PER_YEAR = 2_600_000  # at scale 1
@@ -68,23 +69,8 @@ OWN_SHARE = 0.85  # pupils at the nearest municipality with a school of their se
 NEIGHBOURS = 5
 OTHER_TEAM_SHARE = 0.05
 TOTALS_FILE = "06.-historisch-overzicht-aantal-leerlingen-per-schoolvestiging.csv"
-PO_HEAD_COLUMNS = [
-    "PEILDATUM",
-    "GEMEENTENUMMER",
-    "GEMEENTENAAM",
-    "POSTCODE_LEERLING",
-    "GEMEENTENAAM_LEERLING",
-    "INSTELLINGSCODE",
-    "VESTIGINGSCODE",
-    "INSTELLINGSNAAM_VESTIGING",
-    "POSTCODE_VESTIGING",
-    "PLAATSNAAM",
-    "PROVINCIE",
-    "SOORT_PO",
-    "DENOMINATIE_VESTIGING",
-    "BEVOEGD_GEZAG_NUMMER",
-]
-AGE_LABELS = ["JONGER", *[str(a) for a in range(4, 25)], "OUDER"]
+PO_HEAD_COLUMNS = list(PO_PC4_HEADER)
+AGE_LABELS = PO_AGE_LABELS
 
 
 @dataclass

@@ -5,7 +5,9 @@ header of either generation, and choose encoding, delimiter, quoting and line en
 The per-location totals file holds the true sums, so the estimator's constraints are
 exact and every expected flow in the tests can be worked out by hand.
 
-The builders import nothing from the pipeline: they describe DUO's formats independently.
+The builders describe DUO's formats independently of the loader's recognition (ingest/kinds.py
+aliases); the one thing they take from the pipeline is DUO's current PO header (PO_PC4_HEADER,
+PO_AGE_LABELS), which tests/test_ingest_units.py holds to the header of the real bundled files.
 `run` materialises the real Dagster assets on a folder; `rows_accounted` checks the
 bookkeeping invariant (every input row accepted, duplicate or rejected) per file.
 """
@@ -20,27 +22,14 @@ from pathlib import Path
 
 import duckdb
 
+from grensverkeer.ingest.kinds import PO_AGE_LABELS, PO_PC4_HEADER
+
 REPO = Path(__file__).resolve().parents[1]
 
-AGE_LABELS = ["JONGER", *[str(a) for a in range(4, 25)], "OUDER"]
+AGE_LABELS = list(PO_AGE_LABELS)
 PO_AGE_COLUMNS = [f"LEEFTIJD_{a}" for a in AGE_LABELS]
 
-PO_NEW_HEAD = [
-    "PEILDATUM",
-    "GEMEENTENUMMER",
-    "GEMEENTENAAM",
-    "POSTCODE_LEERLING",
-    "GEMEENTENAAM_LEERLING",
-    "INSTELLINGSCODE",
-    "VESTIGINGSCODE",
-    "INSTELLINGSNAAM_VESTIGING",
-    "POSTCODE_VESTIGING",
-    "PLAATSNAAM",
-    "PROVINCIE",
-    "SOORT_PO",
-    "DENOMINATIE_VESTIGING",
-    "BEVOEGD_GEZAG_NUMMER",
-]
+PO_NEW_HEAD = list(PO_PC4_HEADER)
 PO_OLD_HEAD = [
     h.replace("INSTELLINGSCODE", "BRIN_NUMMER").replace("VESTIGINGSCODE", "VESTIGINGSNUMMER") for h in PO_NEW_HEAD
 ]

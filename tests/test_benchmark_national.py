@@ -95,10 +95,6 @@ def test_pandas_and_the_floor_give_the_warehouse_totals(bench):
     assert sum(warehouse_students.values()) == bench["generated"]["counts"]["enrolments"]
 
 
-@pytest.mark.xfail(
-    reason="known regression (session 6): the added-year run also recomputes 2016-2017 (the location-totals year) after one-run-per-build and retraction were merged",
-    strict=False,
-)
 def test_an_added_school_year_recomputes_only_that_year(bench):
     inc = bench["incremental"]
     assert inc["school_years"] == ["2017-2018"]

@@ -3,9 +3,12 @@ is wrong and what to do, exit code 3, no traceback. `grensverkeer run` as a sepa
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
 
 import duckdb
+import pytest
 
 import fixtures as F
 from test_hostile_input import grensverkeer
@@ -145,3 +148,86 @@ def test_unknown_environment_variable_is_refused_by_name(tmp_path):
         done, "GRENSVERKEER_WAREHOUS", "did you mean GRENSVERKEER_WAREHOUSE?", "GRENSVERKEER_DUCKDB_MEMORY_LIMIT='veel'"
     )
     assert not (tmp_path / "w.duckdb").exists() and not (tmp_path / "x.duckdb").exists()
+
+
+@pytest.mark.parametrize(
+    "case, said",
+    [
+        ("input is a file", "is a file, not a folder (pass a folder with --input)"),
+        ("output is a file", "is a file, not a folder (pass a folder with --out)"),
+        ("warehouse is a folder", "is a folder: pass a file with --warehouse"),
+        ("warehouse under a file", "the folder of the warehouse"),
+    ],
+)
+def test_input_output_and_warehouse_paths_that_cannot_be_used(tmp_path, case, said):
+    a_file = tmp_path / "bestand"
+    a_file.write_text("x", encoding="utf-8")
+    paths = {"input": _folder(tmp_path), "warehouse": tmp_path / "w.duckdb", "out": tmp_path / "o"}
+    named = {  # the option changed, its value, and the path the message must name
+        "input is a file": ("input", a_file, a_file),
+        "output is a file": ("out", a_file, a_file),
+        "warehouse is a folder": ("warehouse", tmp_path / "map", tmp_path / "map"),
+        "warehouse under a file": ("warehouse", a_file / "w.duckdb", a_file),
+    }
+    option, value, shown = named[case]
+    (tmp_path / "map").mkdir()
+    paths[option] = value
+    done = grensverkeer(
+        tmp_path,
+        "run",
+        "--input",
+        str(paths["input"]),
+        "--warehouse",
+        str(paths["warehouse"]),
+        "--out",
+        str(paths["out"]),
+    )
+    _plain(done, said, str(shown))
+    assert not (tmp_path / "w.duckdb").exists()
+
+
+def test_a_full_disk_is_one_sentence(tmp_path):
+    """A 2 MB disk (tmpfs) for the warehouse: needs root to mount, skipped elsewhere."""
+    small = tmp_path / "klein"
+    small.mkdir()
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(small)]).returncode:
+        pytest.skip("cannot mount a small tmpfs here")
+    try:
+        done = grensverkeer(
+            tmp_path,
+            "run",
+            "--input",
+            str(_folder(tmp_path)),
+            "--warehouse",
+            str(small / "w.duckdb"),
+            "--out",
+            str(tmp_path / "o"),
+        )
+    finally:
+        subprocess.run(["umount", str(small)], check=True)
+    _plain(done, "the disk is full", str(small / "w.duckdb"), "free some space")
+
+
+def test_run_takes_its_folders_as_arguments_not_through_the_environment(tmp_path, monkeypatch):
+    """`run` passes --input/--warehouse/--out/--region on as arguments: the process environment
+    is left as it was (only DAGSTER_HOME, which is how Dagster finds its instance)."""
+    from grensverkeer import settings
+    from grensverkeer.cli import main
+
+    for var in settings.KNOWN_ENV:
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
+    code = main(
+        [
+            "run",
+            "--quiet",
+            "--input",
+            str(tmp_path / "nergens"),
+            "--warehouse",
+            str(tmp_path / "w.duckdb"),
+            "--out",
+            str(tmp_path / "o"),
+        ]
+    )
+    assert code == 3
+    assert not [var for var in settings.KNOWN_ENV if var in os.environ]

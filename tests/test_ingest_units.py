@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 
 import fixtures as F
-from grensverkeer.ingest.kinds import PO_LOCATION_TOTALS, PO_PC4, VO_PC4, recognise
+from grensverkeer.ingest.kinds import PO_AGE_LABELS, PO_LOCATION_TOTALS, PO_PC4, PO_PC4_HEADER, VO_PC4, recognise
 from grensverkeer.ingest.load import _years_from_peildatum, parse_file
 from grensverkeer.ingest.text import FileRejected, decode, normalise_column_name, read_text_table
 
@@ -172,6 +172,16 @@ def test_count_date_to_first_year_of_school_year(value, year):
 )
 def test_dataset_is_recognised_by_header(header, kind):
     assert recognise(header) is kind
+
+
+@pytest.mark.parametrize("path", sorted((F.REPO / "data" / "inputs" / "duo").glob("* afgeschermd.csv")), ids=str)
+def test_the_po_header_is_that_of_duos_real_2024_files(path):
+    """PO_PC4_HEADER and PO_AGE_LABELS (what fixtures and the benchmark write) are DUO's own header."""
+    header = read_text_table(path).header
+    assert [normalise_column_name(h) for h in header] == [
+        *PO_PC4_HEADER,
+        *(f"LEEFTIJD_{a}" for a in PO_AGE_LABELS),
+    ]
 
 
 def test_file_name_does_not_decide_the_kind(tmp_path):

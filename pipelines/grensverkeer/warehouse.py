@@ -49,6 +49,11 @@ def _ensure_table(con: duckdb.DuckDBPyConnection, table: str, sql: str) -> None:
         raise RuntimeError(OLDER_WAREHOUSE.format(table=table))
 
 
+def set_school_year(con: duckdb.DuckDBPyConnection, school_year: str | None) -> None:
+    """The variables the models read (school_year, reference_dir), for running a model's SQL by hand."""
+    _set_variables(con, school_year)
+
+
 def _set_variables(con: duckdb.DuckDBPyConnection, school_year: str | None) -> None:
     con.execute("set variable school_year = ?", [school_year])
     con.execute("set variable reference_dir = ?", [str(REFERENCE_DIR)])

@@ -98,6 +98,28 @@ PO_LOCATION_TOTALS = FileKind(
 
 KINDS = (PO_PC4, VO_PC4, PO_LOCATION_TOTALS)
 
+# DUO's header of PO_PC4 as published from 2024 (INSTELLINGSCODE/VESTIGINGSCODE; the older
+# generation says BRIN_NUMMER/VESTIGINGSNUMMER): the identifying columns in DUO's order, then
+# one LEEFTIJD_<label> count column per age label. The loader reads any order and generation
+# (`resolve`); test fixtures and the national benchmark write their files with this one.
+PO_PC4_HEADER = (
+    "PEILDATUM",
+    "GEMEENTENUMMER",
+    "GEMEENTENAAM",
+    "POSTCODE_LEERLING",
+    "GEMEENTENAAM_LEERLING",
+    "INSTELLINGSCODE",
+    "VESTIGINGSCODE",
+    "INSTELLINGSNAAM_VESTIGING",
+    "POSTCODE_VESTIGING",
+    "PLAATSNAAM",
+    "PROVINCIE",
+    "SOORT_PO",
+    "DENOMINATIE_VESTIGING",
+    "BEVOEGD_GEZAG_NUMMER",
+)
+PO_AGE_LABELS = ("JONGER", *(str(a) for a in range(4, 25)), "OUDER")
+
 
 def _score(kind: FileKind, norm: set[str]) -> int:
     known = {a for aliases in {**kind.required, **kind.optional}.values() for a in aliases}

@@ -13,6 +13,13 @@ file versions in input_files (name + sha256) with the input folder:
   table with a school_year column and from OUT/exports/<year>/ (the site is rebuilt from
   the warehouse after the run).
 
+DUO's location-totals file ('historisch overzicht') holds a column per count year, and each
+year DUO publishes it again with one column more under the same name. A new version that
+gives a year the same location totals as the old one (`_same_totals_years`) does not touch
+that year: its raw and staged rows are taken from the new version at once (the folder is the
+truth, down to the line numbers), and only the years whose totals changed, or that are new,
+are computed again. Adding a school year stays that one year's work.
+
 Set-based: one anti-join of input_files with the folder's (name, sha256) list.
 """
 
@@ -24,10 +31,12 @@ from pathlib import Path
 
 import duckdb
 
+from .. import warehouse
 from .files import input_name
+from .kinds import PO_LOCATION_TOTALS
 from .linked import list_linked_files
-from .load import list_input_files, school_year_of
-from .text import sha256_of
+from .load import _totals_frame, list_input_files, parse_file, school_year_of
+from .text import FileRejected, sha256_of
 
 RAW_TABLES = (
     "raw_rows",
@@ -49,9 +58,77 @@ class Retraction:
 
 def folder_versions(input_dir: Path) -> list[tuple[str, str]]:
     """(stored name, sha256) of every file the loaders read in the folder."""
-    return [
-        (input_name(p, input_dir), sha256_of(p)) for p in list_input_files(input_dir) + list_linked_files(input_dir)
-    ]
+    return [(name, sha) for name, (_, sha) in _folder_files(input_dir).items()]
+
+
+def _folder_files(input_dir: Path) -> dict[str, tuple[Path, str]]:
+    """stored name -> (path, sha256) of every file the loaders read in the folder."""
+    return {
+        input_name(p, input_dir): (p, sha256_of(p)) for p in list_input_files(input_dir) + list_linked_files(input_dir)
+    }
+
+
+# What a location-totals row means for its year (stg_location_totals without where it stands in
+# the file). A row without a total and without a problem says nothing, nor does a total of 0 for
+# a location with no pupil rows that year (DUO lists a location opened later with 0 for the
+# years before it): those are left out.
+_TOTALS_MEANING = """
+    select school_location_id, soort, municipality_code, school_name, total_low, total_high, reason_code
+    from {source}
+    where school_year = getvariable('school_year') and file_name = $1
+      and (reason_code is not null
+           or total_high > 0
+           or (total_high = 0 and school_location_id in (
+                 select school_location_id from stg_duo_rows where school_year = getvariable('school_year'))))
+"""
+
+
+def _same_totals_years(
+    con: duckdb.DuckDBPyConnection,
+    replaced: dict[str, Path],
+    years: dict[str, set[str]],
+    fed: dict[str, set[str]],
+) -> set[tuple[str, str]]:
+    """(name, school year) of location-totals files replaced under the same name whose new
+    version gives that year the same totals as the old one. Their raw rows (already deleted
+    with the old version's) are loaded from the new version and their staged rows rebuilt
+    from them, so nothing of the old version is left; the year need not be computed again.
+    A row with a problem (reason_code) in either version counts as a change: rejected_rows
+    name its line, which the downstream tables must be rebuilt with. A year of the file's
+    columns that no run loaded (`years` but not `fed`: not a school year of the warehouse)
+    held nothing of the old version and gets nothing of the new one."""
+    tables = {t for (t,) in con.execute("select table_name from duckdb_tables()").fetchall()}
+    if not {"stg_location_totals", "stg_duo_rows"} <= tables:
+        return set()
+    same = set()
+    staged = f"({warehouse.model_sql('staging/stg_location_totals')}\n)"  # the model's rows, computed now
+    for name, path in sorted(replaced.items()):
+        try:
+            parsed = parse_file(path, name, sha256_of(path))
+        except FileRejected:
+            continue  # the run rejects it with its reason; every year it fed is touched
+        if parsed.kind is not PO_LOCATION_TOTALS:
+            continue
+        same |= {(name, year) for year in years.get(name, set()) - fed.get(name, set())}
+        for year in sorted(fed.get(name, ())):
+            frame = _totals_frame(parsed, int(year[:4]))  # noqa: F841 (DuckDB reads it by name)
+            if frame is None:
+                continue  # the new version has no column for the year any more
+            warehouse.set_school_year(con, year)
+            old = con.execute(
+                f"select * from ({_TOTALS_MEANING.format(source='stg_location_totals')}) order by all", [name]
+            ).fetchall()
+            con.execute("insert into raw_location_totals by name select * from frame")
+            new = con.execute(
+                f"select * from ({_TOTALS_MEANING.format(source=staged)}) order by all", [name]
+            ).fetchall()
+            if old != new or any(r[-1] is not None for r in old):
+                con.execute("delete from raw_location_totals where school_year = ? and file_name = ?", [year, name])
+                continue
+            con.execute("delete from stg_location_totals where school_year = ? and file_name = ?", [year, name])
+            con.execute(f"insert into stg_location_totals by name select * from {staged} where file_name = ?", [name])
+            same.add((name, year))
+    return same
 
 
 def retract_missing(con: duckdb.DuckDBPyConnection, input_dir: Path) -> Retraction:
@@ -60,7 +137,8 @@ def retract_missing(con: duckdb.DuckDBPyConnection, input_dir: Path) -> Retracti
     if not con.execute("select 1 from duckdb_tables() where table_name = 'input_files'").fetchall():
         return result  # a new warehouse: nothing loaded before
     con.execute("alter table input_files add column if not exists retracted_at timestamp")
-    present = folder_versions(input_dir)
+    files = _folder_files(input_dir)
+    present = [(name, sha) for name, (_, sha) in files.items()]
     con.execute("create or replace temp table gv_present (file_name varchar, sha256 varchar)")
     if present:
         con.executemany("insert into gv_present values (?, ?)", present)
@@ -76,7 +154,6 @@ def retract_missing(con: duckdb.DuckDBPyConnection, input_dir: Path) -> Retracti
     if not gone:
         return result
     names = sorted({name for name, _ in gone})
-    years = sorted({y for _, ys in gone for y in (ys or [])})
     con.execute(
         """
         update input_files set status = 'retracted', retracted_at = now(),
@@ -88,7 +165,10 @@ def retract_missing(con: duckdb.DuckDBPyConnection, input_dir: Path) -> Retracti
     )
     # Rows are kept per file name; the name's current version (if any) is read again.
     existing = {t for (t,) in con.execute("select table_name from duckdb_tables()").fetchall()}
-    stored_years: set[str] = set()
+    years_of: dict[str, set[str]] = {}  # name -> school years its rows belonged to
+    fed: dict[str, set[str]] = {}  # name -> school years of its rows in a raw table with a school_year
+    for name, ys in gone:
+        years_of.setdefault(name, set()).update(school_year_of(y) for y in ys or [])
     for table in RAW_TABLES:
         if table not in existing:
             continue
@@ -96,15 +176,17 @@ def retract_missing(con: duckdb.DuckDBPyConnection, input_dir: Path) -> Retracti
             "select count(*) from duckdb_columns() where table_name = ? and column_name = 'school_year'", [table]
         ).fetchall()[0][0]
         if has_year:
-            stored_years.update(
-                y
-                for (y,) in con.execute(
-                    f"select distinct school_year from {table} where file_name in (select unnest(?::varchar[]))",
-                    [names],
-                ).fetchall()
-                if y
-            )
+            for name, y in con.execute(
+                f"select distinct file_name, school_year from {table} where file_name in (select unnest(?::varchar[]))",
+                [names],
+            ).fetchall():
+                if y:
+                    years_of.setdefault(name, set()).add(y)
+                    fed.setdefault(name, set()).add(y)
         con.execute(f"delete from {table} where file_name in (select unnest(?::varchar[]))", [names])
+    # A location-totals file replaced under its name: the years it gives the same totals stay as they are.
+    replaced = {name: files[name][0] for name in names if name in files}
+    same = _same_totals_years(con, replaced, years_of, fed)
     # Files of the same name that are still there must be loaded again: forget their versions'
     # "loaded" state for the years the deleted rows covered, by letting the loader see them as new.
     con.execute(
@@ -115,7 +197,7 @@ def retract_missing(con: duckdb.DuckDBPyConnection, input_dir: Path) -> Retracti
         [names],
     )
     result.files = names
-    result.school_years = sorted(stored_years | {school_year_of(y) for y in years})
+    result.school_years = sorted({y for name, ys in years_of.items() for y in ys if (name, y) not in same})
     return result
 
 

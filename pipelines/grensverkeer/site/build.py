@@ -22,6 +22,7 @@ from .. import texts_nl
 from ..disclosure import DisclosureSettings, explanation_nl
 from ..settings import PROJECT_ROOT, REFERENCE_DIR, Region
 from . import figures as F
+from . import spec
 from .format import fmt, fnum, pct_label
 from .publish import ALLE, BUITEN, OVERIG, REST, SECTOR_ORDER, Publication, build_publication
 from .swv import SwvData, load_swv, swv_name
@@ -688,22 +689,21 @@ class Site:
     def trend_fig(self, c: str) -> dict:
         """Residents schooled elsewhere per year, one line per sector and source: years from different sources are
         never joined into one trend."""
-        import plotly.graph_objects as go
-
         P = self.pub
         by_src: dict[str, list[str]] = {}
         for Y in self.years:
             by_src.setdefault(self.source_short(P.years[Y].source), []).append(Y)
         if len(by_src.get(SOURCE_KORT["duo"], [])) > 1:  # two real years: the trend is the real one only
             by_src = {SOURCE_KORT["duo"]: by_src[SOURCE_KORT["duo"]]}
-        fig = go.Figure()
+        data = []
         for src, years in by_src.items():
             for S in sorted({s for Y in years for s in P.years[Y].sectors}, key=SECTOR_ORDER.index):
                 xs = [Y for Y in years if S in P.years[Y].sectors]
                 ys = [P.shown(f"elders|{Y}|{S}|{c}") for Y in xs]
                 name = S if len(by_src) == 1 else f"{S} ({src})"
-                fig.add_trace(
-                    go.Scatter(
+                data.append(
+                    spec.trace(
+                        "scatter",
                         x=xs,
                         y=ys,
                         mode="lines+markers",
@@ -713,19 +713,21 @@ class Site:
                         hovertemplate=name + ", %{x}: %{text} naar school elders<extra></extra>",
                     )
                 )
-        fig.update_layout(
-            title=f"Inwoners van {self.name(c)} die elders naar school gaan, per jaar"
-            + (
-                " (echte DUO-tellingen; synthetische jaren staan er niet in)"
-                if len(by_src) == 1 and SOURCE_KORT["duo"] in by_src
-                else ", per bron"
+        return spec.figure(
+            data,
+            title=spec.title(
+                f"Inwoners van {self.name(c)} die elders naar school gaan, per jaar"
+                + (
+                    " (echte DUO-tellingen; synthetische jaren staan er niet in)"
+                    if len(by_src) == 1 and SOURCE_KORT["duo"] in by_src
+                    else ", per bron"
+                )
             ),
             margin=dict(l=40, r=10, t=50, b=40),
-            yaxis=dict(title="leerlingen", separatethousands=True),
+            yaxis=dict(title=spec.title("leerlingen"), separatethousands=True),
             xaxis=dict(type="category", categoryorder="array", categoryarray=[Y for ys in by_src.values() for Y in ys]),
             separators=",.",
         )
-        return fig.to_plotly_json()
 
     def factsheets_all(self) -> None:
         self.factsheets = True
@@ -819,14 +821,28 @@ class Site:
         for sid in sorted(P.school_names):
             self.school(sid)
 
-    def school(self, sid: str) -> None:
-        import plotly.graph_objects as go
+    def _by_school(self, Y: str) -> dict[str, dict[str, pl.DataFrame]]:
+        """The year's catchment, coördinatielast and school rows split by school once (not filtered per page)."""
+        cache = self.__dict__.setdefault("_school_parts", {})
+        if Y not in cache:
+            y = self.pub.years[Y]
+            cache[Y] = {
+                name: {k[0]: part for k, part in frame.partition_by("school_location_id", as_dict=True).items()}
+                for name, frame in (
+                    ("catchment", y.catchment),
+                    ("coordination", y.coordination),
+                    ("schools", y.schools),
+                )
+            }
+        return cache[Y]
 
+    def school(self, sid: str) -> None:
         P = self.pub
         parts, coord_x, coord_y, coord_t = [], [], [], []
         for Y in self.years:
             y = P.years[Y]
-            cat = y.catchment.filter(pl.col("school_location_id") == sid)
+            by = self._by_school(Y)
+            cat = by["catchment"].get(sid, y.catchment.clear())
             catchments = []
             for S in sorted(cat["sector"].unique().to_list()):
                 rows = [
@@ -838,11 +854,11 @@ class Site:
             support = None
             coord = P.label(f"coord|{Y}|{sid}")
             if coord is not None:
-                cr = y.coordination.filter(pl.col("school_location_id") == sid).row(0, named=True)
+                cr = by["coordination"][sid].row(0, named=True)
                 coord_x.append(Y)
                 coord_y.append(P.shown(f"coord|{Y}|{sid}"))
                 coord_t.append(fmt(coord))
-                sup = y.schools.filter((pl.col("school_location_id") == sid) & (pl.col("need_level") != "geen"))
+                sup = by["schools"].get(sid, y.schools.clear()).filter(pl.col("need_level") != "geen")
                 support = {
                     "label": coord,
                     "teams": str(cr["local_teams"]) if coord.isdigit() else "–",
@@ -852,17 +868,20 @@ class Site:
                     ],
                 }
             parts.append({"year": Y, "catchments": catchments, "support": support})
-        trend = go.Figure(
-            go.Bar(
-                x=coord_x,
-                y=coord_y,
-                text=coord_t,
-                textposition="outside",
-                hovertemplate="%{x}: %{text} leerlingen met hulp<extra></extra>",
-            )
-        )
-        trend.update_layout(
-            title="Leerlingen met jeugdhulp of jeugdbescherming per schooljaar (verborgen aantallen: geen staaf)",
+        trend = spec.figure(
+            [
+                spec.trace(
+                    "bar",
+                    x=coord_x,
+                    y=coord_y,
+                    text=coord_t,
+                    textposition="outside",
+                    hovertemplate="%{x}: %{text} leerlingen met hulp<extra></extra>",
+                )
+            ],
+            title=spec.title(
+                "Leerlingen met jeugdhulp of jeugdbescherming per schooljaar (verborgen aantallen: geen staaf)"
+            ),
             margin=dict(l=40, r=10, t=50, b=40),
             separators=",.",
         )
@@ -870,7 +889,7 @@ class Site:
             "school.html",
             f"school/{sid}.html",
             P.school_names[sid],
-            figs={"trend": trend.to_plotly_json()},
+            figs={"trend": trend},
             parts=parts,
             sid=sid,
             municipality=P.school_municipality[sid],

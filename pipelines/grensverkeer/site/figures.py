@@ -9,11 +9,10 @@ from __future__ import annotations
 import json
 import math
 
-import plotly.graph_objects as go
-
 from ..settings import REFERENCE_DIR
 from .format import fmt, fnum, pct_label
 from .publish import BUITEN, Publication, least
+from .spec import figure, title, trace
 
 NODE_COLORS = [
     "rgb(31,119,180)",
@@ -62,42 +61,46 @@ def sankey(P: Publication, name, Y: str, S: str, G: list[str]) -> dict:
     node_hover = [f"{name(c)}: {fmt(P.label(f'woon|{Y}|{S}|{c}'))} leerlingen wonen hier" for c in G] + [
         f"{name(c)}: {fmt(P.label(f'school|{Y}|{S}|{c}'))} leerlingen gaan hier naar school" for c in G
     ]
-    fig = go.Figure(
-        go.Sankey(
-            arrangement="snap",
-            node=dict(
-                label=[f"{name(c)} (woont)" for c in G] + [f"{name(c)} (school)" for c in G],
-                pad=12,
-                customdata=node_hover,
-                hovertemplate="%{customdata}<extra></extra>",
-                color=[NODE_COLORS[i % len(NODE_COLORS)] for i in range(len(G))] * 2,
-            ),
-            link=dict(
-                source=src,
-                target=tgt,
-                value=val,
-                color=colors,
-                customdata=hover,
-                hovertemplate="%{customdata}<extra></extra>",
-            ),
-        )
-    )
+    annotations = []
     if hidden:
-        fig.add_annotation(
-            text=f"{hidden} kleine of verborgen stromen ('<5', 'x') zijn niet getekend",
-            x=0.5,
-            y=-0.02,
-            xref="paper",
-            yref="paper",
-            showarrow=False,
-            font=dict(size=11, color="#444"),
+        annotations.append(
+            dict(
+                text=f"{hidden} kleine of verborgen stromen ('<5', 'x') zijn niet getekend",
+                x=0.5,
+                y=-0.02,
+                xref="paper",
+                yref="paper",
+                showarrow=False,
+                font=dict(size=11, color="#444"),
+            )
         )
-    fig.update_layout(
-        title=f"Leerlingen ({sector_name(S)}) {Y}: woongemeente (links) → schoolgemeente (rechts)",
+    return figure(
+        [
+            trace(
+                "sankey",
+                arrangement="snap",
+                node=dict(
+                    label=[f"{name(c)} (woont)" for c in G] + [f"{name(c)} (school)" for c in G],
+                    pad=12,
+                    customdata=node_hover,
+                    hovertemplate="%{customdata}<extra></extra>",
+                    color=[NODE_COLORS[i % len(NODE_COLORS)] for i in range(len(G))] * 2,
+                ),
+                link=dict(
+                    source=src,
+                    target=tgt,
+                    value=val,
+                    color=colors,
+                    customdata=hover,
+                    hovertemplate="%{customdata}<extra></extra>",
+                ),
+            )
+        ],
+        title=title(f"Leerlingen ({sector_name(S)}) {Y}: woongemeente (links) → schoolgemeente (rechts)"),
         margin=dict(l=10, r=10, t=50, b=30),
         font=dict(size=12),
+        annotations=annotations,
     )
-    return fig.to_plotly_json()
 
 
 def od_matrix(P: Publication, name, Y: str, S: str, G: list[str]) -> dict:
@@ -126,29 +129,31 @@ def od_matrix(P: Publication, name, Y: str, S: str, G: list[str]) -> dict:
         text.append(tr)
         hover.append(hr)
     names = [name(c) for c in G] + ["Totaal"]
-    fig = go.Figure(
-        go.Heatmap(
-            z=z,
-            x=names,
-            y=names,
-            text=text,
-            texttemplate="%{text}",
-            customdata=hover,
-            hovertemplate="%{customdata}<extra></extra>",
-            colorscale="Blues",
-            showscale=False,
-            xgap=1,
-            ygap=1,
-        )
-    )
-    fig.update_layout(
-        title=f"Herkomst (rij: woongemeente) × bestemming (kolom: schoolgemeente), {sector_name(S)} {Y} — * = geschat",
+    return figure(
+        [
+            trace(
+                "heatmap",
+                z=z,
+                x=names,
+                y=names,
+                text=text,
+                texttemplate="%{text}",
+                customdata=hover,
+                hovertemplate="%{customdata}<extra></extra>",
+                colorscale="Blues",
+                showscale=False,
+                xgap=1,
+                ygap=1,
+            )
+        ],
+        title=title(
+            f"Herkomst (rij: woongemeente) × bestemming (kolom: schoolgemeente), {sector_name(S)} {Y} — * = geschat",
+            y=0.98,
+        ),
         yaxis=dict(autorange="reversed"),
         xaxis=dict(side="top"),
         margin=dict(l=10, r=10, t=130, b=10),
-        title_y=0.98,
     )
-    return fig.to_plotly_json()
 
 
 class MapGeometry:
@@ -200,11 +205,12 @@ def flow_map(
     areas compare between years. ``flows`` are (shown pupils, origin, destination), largest first."""
     vmax, cmax = scale
     cent = geo.cent
-    fig = go.Figure()
+    data: list[dict] = []
     for c, rings in geo.xy.items():
         for ring in rings:
-            fig.add_trace(
-                go.Scatter(
+            data.append(
+                trace(
+                    "scatter",
                     x=[p[0] for p in ring],
                     y=[p[1] for p in ring],
                     mode="lines",
@@ -227,8 +233,9 @@ def flow_map(
         xs = [cent[c][0] + dx for c in places]
         ys = [cent[c][1] - (0.006 if dx else 0.0) for c in places]
         vals = [circles[c][i] for c in places]
-        fig.add_trace(
-            go.Scatter(
+        data.append(
+            trace(
+                "scatter",
                 x=xs,
                 y=ys,
                 mode="markers",
@@ -251,8 +258,9 @@ def flow_map(
                 ],
             )
         )
-    fig.add_trace(
-        go.Scatter(
+    data.append(
+        trace(
+            "scatter",
             x=[cent[c][0] for c in places],
             y=[cent[c][1] + 0.012 for c in places],
             mode="text",
@@ -262,13 +270,14 @@ def flow_map(
             textfont=dict(size=11, color="#1b1b1b"),
         )
     )
-    start = len(fig.data)
+    start = len(data)
     od = []
     for v, o, d in flows:
         xs, ys, ang = _curve(*cent[o], *cent[d])
         lab = fmt(P.label(f"f|{Y}|{S}|{o}|{d}")) if P.label(f"f|{Y}|{S}|{o}|{d}") else fnum(v)
-        fig.add_trace(
-            go.Scatter(
+        data.append(
+            trace(
+                "scatter",
                 x=xs,
                 y=ys,
                 mode="lines+markers",
@@ -282,16 +291,16 @@ def flow_map(
         )
         od.append([o, d])
     x0, x1, y0, y1 = geo.box
-    fig.update_layout(
-        title=f"Waar leerlingen ({sector_name(S)}) naar school gaan, {Y}",
+    layout = dict(
+        title=title(f"Waar leerlingen ({sector_name(S)}) naar school gaan, {Y}"),
         plot_bgcolor="white",
         xaxis=dict(visible=False, range=[x0 - 0.05, x1 + 0.09]),
         yaxis=dict(visible=False, scaleanchor="x", range=[y0 - 0.02, y1 + 0.04]),
         margin=dict(l=10, r=10, t=50, b=10),
         hovermode="closest",
-        legend=dict(title="Cirkels", orientation="h", y=-0.02),
+        legend=dict(title=title("Cirkels"), orientation="h", y=-0.02),
     )
-    return fig.to_plotly_json(), {"start": start, "count": len(od), "od": od}
+    return figure(data, **layout), {"start": start, "count": len(od), "od": od}
 
 
 def community_map(P: Publication, name, Y: str, S: str, geo: MapGeometry) -> dict | None:
@@ -305,13 +314,14 @@ def community_map(P: Publication, name, Y: str, S: str, geo: MapGeometry) -> dic
     if not of:
         return None
     colors = [c for c in NODE_COLORS if c != "rgb(127,127,127)"]  # grey means 'not assigned'
-    fig = go.Figure()
+    data: list[dict] = []
     shown: set[int] = set()
     for c, rings in geo.xy.items():
         n = of.get(c)
         for ring in rings:
-            fig.add_trace(
-                go.Scatter(
+            data.append(
+                trace(
+                    "scatter",
                     x=[p[0] for p in ring],
                     y=[p[1] for p in ring],
                     mode="lines",
@@ -328,8 +338,9 @@ def community_map(P: Publication, name, Y: str, S: str, geo: MapGeometry) -> dic
             )
             if n:
                 shown.add(n)
-    fig.add_trace(
-        go.Scatter(
+    data.append(
+        trace(
+            "scatter",
             x=[geo.cent[c][0] for c in geo.xy],
             y=[geo.cent[c][1] for c in geo.xy],
             mode="text",
@@ -339,12 +350,12 @@ def community_map(P: Publication, name, Y: str, S: str, geo: MapGeometry) -> dic
             textfont=dict(size=11),
         )
     )
-    fig.update_layout(
-        title=f"Kandidaat-deelregio's ({sector_name(S)}), {Y}",
+    return figure(
+        data,
+        title=title(f"Kandidaat-deelregio's ({sector_name(S)}), {Y}"),
         plot_bgcolor="white",
         xaxis=dict(visible=False),
         yaxis=dict(visible=False, scaleanchor="x"),
         margin=dict(l=10, r=10, t=50, b=10),
-        legend=dict(title="Deelregio"),
+        legend=dict(title=title("Deelregio")),
     )
-    return fig.to_plotly_json()
