@@ -28,18 +28,8 @@ from pathlib import Path
 
 from grensverkeer import estimate as est
 from grensverkeer import geography, warehouse
+from grensverkeer.settings import BUNDLED_MUNICIPALITY_FILES
 
-REGION_FILES_2017 = [
-    "s-Gravenhage",
-    "Delft",
-    "Leidschendam-Voorburg",
-    "Midden-Delfland",
-    "Pijnacker-Nootdorp",
-    "Rijswijk",
-    "Wassenaar",
-    "Westland",
-    "Zoetermeer",
-]
 REGION_CODES = {"518", "503", "1916", "1842", "1926", "603", "629", "1783", "637"}
 EXTRACT_2017 = "HAAGLANDEN-FILTERED_03.-*2017-2018*.csv"
 TOTALS = "06.-historisch-overzicht-aantal-leerlingen-per-schoolvestiging.csv"
@@ -85,8 +75,8 @@ def write_cases(duo: Path, folder: Path) -> dict[str, Path]:
     for kind in ("masked", "truth"):
         d = folder / kind
         d.mkdir(parents=True)
-        for name in REGION_FILES_2017:
-            rewrite_as_duo_today(duo / f"{name}.csv", d / f"{name} afgeschermd.csv", mask=kind == "masked")
+        for name in BUNDLED_MUNICIPALITY_FILES["2017-2018"]:
+            rewrite_as_duo_today(duo / name, d / f"{Path(name).stem} afgeschermd.csv", mask=kind == "masked")
         rewrite_as_duo_today(
             extract,
             d / "outside.csv",

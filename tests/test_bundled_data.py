@@ -14,35 +14,25 @@ import polars as pl
 import pytest
 
 import fixtures as F
+from grensverkeer.settings import BUNDLED_DUO_DIR, BUNDLED_MUNICIPALITY_FILES
 
 YEAR = "2024-2025"
 OLD_YEAR = "2017-2018"  # DUO's last unmasked edition that is bundled: exact counts
 DUO_YEARS = [OLD_YEAR, YEAR]
 INPUTS = F.REPO / "data" / "inputs"
-DUO = INPUTS / "duo"
+DUO = BUNDLED_DUO_DIR
 REGION = [m["code"] for m in tomllib.loads((F.REPO / "data/regions/haaglanden.toml").read_text())["municipality"]]
-REGION_NAMES = [
-    "'s-Gravenhage",
-    "Delft",
-    "Leidschendam-Voorburg",
-    "Midden-Delfland",
-    "Pijnacker-Nootdorp",
-    "Rijswijk",
-    "Wassenaar",
-    "Westland",
-    "Zoetermeer",
-]
 # per DUO year: the nine per-municipality files, the HAAGLANDEN-FILTERED extract, the columns
 # that identify a school location and the year column of the location totals file
 EDITIONS = {
     YEAR: {
-        "files": sorted(DUO.glob("* afgeschermd.csv")),
+        "files": sorted(DUO / name for name in BUNDLED_MUNICIPALITY_FILES[YEAR]),
         "extract": next(DUO.glob("HAAGLANDEN-FILTERED_leerlingen-*20241001*.csv")),
         "location": ["INSTELLINGSCODE", "VESTIGINGSCODE"],
         "totals": "LEERLINGEN_2024",
     },
     OLD_YEAR: {
-        "files": sorted(DUO / f"{n.removeprefix(chr(39))}.csv" for n in REGION_NAMES),
+        "files": sorted(DUO / name for name in BUNDLED_MUNICIPALITY_FILES[OLD_YEAR]),
         "extract": next(DUO.glob("HAAGLANDEN-FILTERED_03.-*2017-2018*.csv")),
         "location": ["BRIN_NUMMER", "VESTIGINGSNUMMER"],
         "totals": "LEERLINGEN_2017",

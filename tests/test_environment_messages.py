@@ -206,3 +206,28 @@ def test_a_full_disk_is_one_sentence(tmp_path):
     finally:
         subprocess.run(["umount", str(small)], check=True)
     _plain(done, "the disk is full", str(small / "w.duckdb"), "free some space")
+
+
+def test_run_takes_its_folders_as_arguments_not_through_the_environment(tmp_path, monkeypatch):
+    """`run` passes --input/--warehouse/--out/--region on as arguments: the process environment
+    is left as it was (only DAGSTER_HOME, which is how Dagster finds its instance)."""
+    from grensverkeer import settings
+    from grensverkeer.cli import main
+
+    for var in settings.KNOWN_ENV:
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
+    code = main(
+        [
+            "run",
+            "--quiet",
+            "--input",
+            str(tmp_path / "nergens"),
+            "--warehouse",
+            str(tmp_path / "w.duckdb"),
+            "--out",
+            str(tmp_path / "o"),
+        ]
+    )
+    assert code == 3
+    assert not [var for var in settings.KNOWN_ENV if var in os.environ]

@@ -9,6 +9,7 @@ import os
 import shutil
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import settings
@@ -23,17 +24,32 @@ def dagster_home_for(warehouse: Path) -> Path:
     return Path(str(Path(warehouse).resolve()) + ".dagster")
 
 
-def _prepare_environment(args: argparse.Namespace) -> None:
-    """Point Dagster and the code location at the chosen folders (via environment variables)."""
-    if getattr(args, "input", None):
-        os.environ[settings.ENV_INPUT] = str(Path(args.input).resolve())
-    if getattr(args, "warehouse", None):
-        os.environ[settings.ENV_WAREHOUSE] = str(Path(args.warehouse).resolve())
-    if getattr(args, "out", None):
-        os.environ[settings.ENV_OUT] = str(Path(args.out).resolve())
-    if getattr(args, "region", None):
-        os.environ[settings.ENV_REGION] = str(Path(args.region).resolve())
-    home = Path(os.environ.get("DAGSTER_HOME") or dagster_home_for(settings.warehouse_path())).resolve()
+@dataclass(frozen=True)
+class Paths:
+    """The folders and files of one command: from its options, else GRENSVERKEER_*, else the defaults."""
+
+    input_dir: Path
+    warehouse: Path
+    out_dir: Path
+    region: Path
+
+
+def _paths(args: argparse.Namespace) -> Paths:
+    def chosen(option: str, default) -> Path:
+        value = getattr(args, option, None)
+        return Path(value).resolve() if value else default()
+
+    return Paths(
+        chosen("input", settings.input_dir),
+        chosen("warehouse", settings.warehouse_path),
+        chosen("out", settings.out_dir),
+        chosen("region", settings.region_file),
+    )
+
+
+def _use_dagster_home(warehouse: Path) -> None:
+    """Point Dagster at the instance of the warehouse (DAGSTER_HOME is how Dagster finds it)."""
+    home = Path(os.environ.get("DAGSTER_HOME") or dagster_home_for(warehouse)).resolve()
     try:
         home.mkdir(parents=True, exist_ok=True)
     except OSError as exc:  # e.g. --warehouse some-file/w.duckdb
@@ -44,6 +60,21 @@ def _prepare_environment(args: argparse.Namespace) -> None:
     if not (home / "dagster.yaml").exists() or home == (settings.PROJECT_ROOT / ".dagster").resolve():
         shutil.copyfile(settings.PROJECT_ROOT / "dagster.yaml", home / "dagster.yaml")
     os.environ["DAGSTER_HOME"] = str(home)
+
+
+def _prepare_environment(args: argparse.Namespace) -> None:
+    """For `ui`: the Dagster code location it starts in another process finds the chosen
+    folders in environment variables. `run` and `export` pass them as arguments."""
+    paths = _paths(args)
+    for var, option, value in (
+        (settings.ENV_INPUT, "input", paths.input_dir),
+        (settings.ENV_WAREHOUSE, "warehouse", paths.warehouse),
+        (settings.ENV_OUT, "out", paths.out_dir),
+        (settings.ENV_REGION, "region", paths.region),
+    ):
+        if getattr(args, option, None):
+            os.environ[var] = str(value)
+    _use_dagster_home(paths.warehouse)
 
 
 EXIT_CLEAN, EXIT_REJECTED, EXIT_USAGE, EXIT_ENVIRONMENT = 0, 1, 2, 3  # README "Exit codes"
@@ -105,7 +136,7 @@ def _plainly(command, args: argparse.Namespace) -> int:
         print(f"grensverkeer: {exc}", file=sys.stderr)
         return EXIT_ENVIRONMENT
     except Exception as exc:
-        message = _environment_message(exc, settings.warehouse_path())
+        message = _environment_message(exc, _paths(args).warehouse)
         if message is None:
             raise
         print(f"grensverkeer: {message}", file=sys.stderr)
@@ -149,10 +180,11 @@ def _run(args: argparse.Namespace) -> int:
     problems = settings.environment_problems()
     if problems:
         raise EnvironmentProblem("; ".join(problems))
-    _prepare_environment(args)
-    input_dir = settings.input_dir()
+    paths = _paths(args)
+    _use_dagster_home(paths.warehouse)
+    input_dir = paths.input_dir
     if not args.quiet:
-        print(f"grensverkeer: warehouse {_shown(settings.warehouse_path())}, input {_shown(input_dir)}", flush=True)
+        print(f"grensverkeer: warehouse {_shown(paths.warehouse)}, input {_shown(input_dir)}", flush=True)
     from dagster import DagsterInstance
 
     from .ingest.files import shown_name
@@ -164,16 +196,16 @@ def _run(args: argparse.Namespace) -> int:
         raise EnvironmentProblem(f"the input folder {input_dir} is a file, not a folder (pass a folder with --input)")
     if not input_dir.is_dir():
         raise EnvironmentProblem(f"the input folder {input_dir} does not exist (pass one with --input)")
-    _check_region(settings.region_file())
-    _check_outputs(settings.warehouse_path(), settings.out_dir())
+    _check_region(paths.region)
+    _check_outputs(paths.warehouse, paths.out_dir)
     progress = Progress(quiet=args.quiet)
     progress.line(f"grensverkeer: loaded in {time.perf_counter() - started:.1f} s; reading the input folder ...")
-    paths = (input_dir, settings.warehouse_path(), settings.out_dir(), settings.region_file())
+    where = (input_dir, paths.warehouse, paths.out_dir, paths.region)
     if args.no_run_history:
         # An in-memory instance (a little faster); only the school-year partitions are recorded
         # in DAGSTER_HOME, for the sensor and the nightly schedule.
         with DagsterInstance.ephemeral() as instance:
-            outcome = run_pipeline(*paths, instance=instance, only_years=args.school_year or None, progress=progress)
+            outcome = run_pipeline(*where, instance=instance, only_years=args.school_year or None, progress=progress)
         if outcome.school_years:
             from .partitions import school_years
 
@@ -184,10 +216,10 @@ def _run(args: argparse.Namespace) -> int:
         # The run, its events and materialisations are recorded in DAGSTER_HOME: every
         # `grensverkeer run` shows in `grensverkeer ui`.
         with DagsterInstance.get() as instance:
-            outcome = run_pipeline(*paths, instance=instance, only_years=args.school_year or None, progress=progress)
+            outcome = run_pipeline(*where, instance=instance, only_years=args.school_year or None, progress=progress)
     years, failures = outcome.school_years, outcome.failures
     if any(_disk_full(f) for f in failures):  # a step that could not write: not the input's fault
-        raise EnvironmentProblem(DISK_FULL.format(warehouse=settings.warehouse_path()))
+        raise EnvironmentProblem(DISK_FULL.format(warehouse=paths.warehouse))
     for name in outcome.retracted:
         print(
             f"grensverkeer: file {shown_name(name)} is no longer in the input folder (removed or replaced): "
@@ -197,7 +229,7 @@ def _run(args: argparse.Namespace) -> int:
     # --quiet: the summary is still worked out (it finds the rejected files), not printed.
     summary = io.StringIO()
     with contextlib.redirect_stdout(summary):
-        found = print_summary(input_dir, settings.warehouse_path(), years, settings.out_dir())
+        found = print_summary(input_dir, paths.warehouse, years, paths.out_dir)
     if not years:
         print(f"grensverkeer: no DUO pupil files with a usable count date in {input_dir}", file=sys.stderr)
     for f in failures:
@@ -224,25 +256,26 @@ def _export(args: argparse.Namespace) -> int:
     problems = settings.environment_problems()
     if problems:
         raise EnvironmentProblem("; ".join(problems))
-    _prepare_environment(args)
-    _check_region(settings.region_file())
+    paths = _paths(args)
+    _use_dagster_home(paths.warehouse)
+    _check_region(paths.region)
     from dagster import DagsterInstance
 
     from .runner import run_exports
 
-    warehouse = settings.warehouse_path()
+    warehouse = paths.warehouse
     if not warehouse.exists():
         print(f"grensverkeer: no warehouse at {warehouse}: run `grensverkeer run` first", file=sys.stderr)
         return 2
     outcome = run_exports(
         warehouse,
-        settings.out_dir(),
-        settings.region_file(),
+        paths.out_dir,
+        paths.region,
         instance=DagsterInstance.get(),
         only_years=args.school_year or None,
     )
     for year in outcome.school_years:
-        print(f"grensverkeer: exports for {year} in {settings.out_dir() / 'exports' / year}")
+        print(f"grensverkeer: exports for {year} in {paths.out_dir / 'exports' / year}")
     for f in outcome.failures:
         print(f"grensverkeer: {f}", file=sys.stderr)
     return 1 if outcome.failures or not outcome.school_years else 0

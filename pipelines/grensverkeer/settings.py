@@ -17,6 +17,27 @@ DEFAULT_WAREHOUSE = DATA_DIR / "warehouse.duckdb"
 DEFAULT_OUT_DIR = PROJECT_ROOT / "build"
 DEFAULT_REGION_FILE = DATA_DIR / "regions" / "haaglanden.toml"
 
+# The real DUO files bundled in data/inputs/duo (data/README.md): one per Haaglanden municipality
+# and count year, named by DUO's municipality name (GEMEENTENAAM): 2017-2018 '<name>.csv'
+# (without the leading apostrophe of 's-Gravenhage), 2024-2025 '<name> afgeschermd.csv'.
+# The pipeline reads whatever the folder holds; tests and benchmarks name these files.
+BUNDLED_DUO_DIR = DEFAULT_INPUT_DIR / "duo"
+_BUNDLED_MUNICIPALITIES = (
+    "'s-Gravenhage",
+    "Delft",
+    "Leidschendam-Voorburg",
+    "Midden-Delfland",
+    "Pijnacker-Nootdorp",
+    "Rijswijk",
+    "Wassenaar",
+    "Westland",
+    "Zoetermeer",
+)
+BUNDLED_MUNICIPALITY_FILES = {
+    "2017-2018": tuple(f"{name.removeprefix(chr(39))}.csv" for name in _BUNDLED_MUNICIPALITIES),
+    "2024-2025": tuple(f"{name} afgeschermd.csv" for name in _BUNDLED_MUNICIPALITIES),
+}
+
 # Environment variables let Dagster (UI, sensor, schedule) use the same paths as the CLI.
 ENV_INPUT = "GRENSVERKEER_INPUT"
 ENV_WAREHOUSE = "GRENSVERKEER_WAREHOUSE"

@@ -10,7 +10,7 @@ from .raw import duo_raw_files
 from .reference import reference_tables
 
 SECTORS = ["BO", "SBO", "SO", "VSO", "VO", "PRO", "MBO"]
-ORIGIN_CODE = r"^(GM\d{4}|ONBEKEND|BUITENLAND)$"
+ORIGIN_CODE = r"^(?:GM\d{4}|ONBEKEND|BUITENLAND)$"  # no capture group: pandas warns about one
 
 
 @asset(

@@ -210,55 +210,19 @@ def _lp_bounds(
     witness, and every solution of this call is added to the pool. A block that such a
     point fits skips the fixed sweeps (it is feasible, and the point already did their job).
     """
-    import numpy as np
-    from scipy.optimize import Bounds, LinearConstraint, linprog, milp
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
-    b = bounds.sort("cell_id").with_columns((pl.col("hi") - pl.col("lo") <= EPS).alias("fixed"))
-    var = b.filter(~pl.col("fixed")).with_row_index("vi").with_columns(pl.col("vi").cast(pl.Int64))
-    t = terms.join(rhs.filter(pl.col("rhs").is_not_null()), on="relation_id").join(
-        b.select("cell_id", "lo", "fixed"), on="cell_id"
-    )
-    rows = (
-        t.group_by("relation_id")
-        .agg(
-            (pl.col("rhs").first() - (pl.col("coef") * pl.col("lo")).filter(pl.col("fixed")).sum()).alias("b"),
-            (~pl.col("fixed")).any().alias("has_var"),
-        )
-        .filter(pl.col("has_var"))
-        .sort("relation_id")
-        .with_row_index("ri")
-        .with_columns(pl.col("ri").cast(pl.Int64))
-    )
+    b = bounds.sort("cell_id")
+    ids = b["cell_id"].to_numpy().astype(object)
+    rel = rhs.sort("relation_id")
+    rel_ids = rel["relation_id"].to_numpy().astype(object)
     ent = (
-        t.filter(~pl.col("fixed"))
-        .join(rows.select("relation_id", "ri"), on="relation_id")
-        .join(var.select("cell_id", "vi"), on="cell_id")
+        terms.join(rel.select("relation_id").with_row_index("tr"), on="relation_id")
+        .join(b.select("cell_id").with_row_index("tc"), on="cell_id")
+        .select("tr", "tc", "coef")
     )
-    n_rows, n_vars = rows.height, var.height
-    target_df = var.join(pl.DataFrame({"cell_id": targets}, schema={"cell_id": pl.String}), on="cell_id")
-    if n_vars == 0 or target_df.height == 0:
-        return pl.DataFrame(schema={"cell_id": pl.String, "lo": pl.Float64, "hi": pl.Float64}), []
-
-    ri = ent["ri"].to_numpy()
-    vi = ent["vi"].to_numpy()
-    coef = ent["coef"].to_numpy()
-    A = coo_matrix((coef, (ri, vi)), shape=(n_rows, n_vars)).tocsr()
-    rhs_vec = rows["b"].to_numpy()
-    # bipartite graph rows + vars, to find independent blocks
-    graph = coo_matrix((np.ones(len(ri)), (ri, n_rows + vi)), shape=(n_rows + n_vars, n_rows + n_vars))
-    _, label = connected_components(graph, directed=False)
-    row_label, var_label = label[:n_rows], label[n_rows:]
-    lo_all = var["lo"].to_numpy().astype(float)
-    hi_all = np.minimum(var["hi"].to_numpy().astype(float), _BIG)
-    ids = var["cell_id"].to_list()
-    ids_np = np.array(ids, dtype=object)
-    pool_pos = points.positions(ids) if points is not None else None
-    w_all = None
+    w = None
     if witness is not None:
-        w_all = (
-            var.select("cell_id")
+        w = (
+            b.select("cell_id")
             .join(
                 witness.select("cell_id", pl.col("value").cast(pl.Float64)),
                 on="cell_id",
@@ -268,12 +232,103 @@ def _lp_bounds(
             .fill_null(float("nan"))
             .to_numpy()
         )
-    rel_np = rows["relation_id"].to_numpy().astype(object)
+    index = {c: i for i, c in enumerate(ids.tolist())}
+    tgt = np.fromiter((index[c] for c in targets if c in index), dtype=np.int64)
+    res_ids, res_lo, res_hi, infeasible = _lp_core(
+        ids,
+        np.arange(len(ids), dtype=np.int64),
+        b["lo"].cast(pl.Float64).to_numpy(),
+        b["hi"].cast(pl.Float64).to_numpy(),
+        rel_ids,
+        rel["rhs"].cast(pl.Float64).fill_null(float("nan")).to_numpy(),
+        ent["tr"].cast(pl.Int64).to_numpy(),
+        ent["tc"].cast(pl.Int64).to_numpy(),
+        ent["coef"].cast(pl.Float64).to_numpy(),
+        tgt,
+        integer=integer,
+        max_variables=max_variables,
+        cache=cache,
+        witness=w,
+        points=points,
+    )
+    res_df = pl.DataFrame(
+        {"cell_id": res_ids, "lo": res_lo, "hi": res_hi},
+        schema={"cell_id": pl.String, "lo": pl.Float64, "hi": pl.Float64},
+    )
+    return res_df, infeasible
+
+
+def _lp_core(
+    ids: np.ndarray,
+    cells: np.ndarray,
+    lo_cell: np.ndarray,
+    hi_cell: np.ndarray,
+    rel_ids: np.ndarray,
+    rhs_rel: np.ndarray,
+    tr: np.ndarray,
+    tc: np.ndarray,
+    tcoef: np.ndarray,
+    targets: np.ndarray,
+    integer: bool = False,
+    max_variables: int = MAX_LP_VARIABLES,
+    cache: dict | None = None,
+    witness: np.ndarray | None = None,
+    points: _PointPool | None = None,
+) -> tuple[list[str], list[float], list[float], list[list[str]]]:
+    """_lp_bounds on positions (protect calls it every round without building frames).
+
+    ids: the cell ids in cell_id order (position = index); cells: the positions that bounds
+    covers, ascending; lo_cell, hi_cell: bounds per position (read at ``cells`` only);
+    rel_ids: relation ids in relation_id order, rhs_rel their right-hand sides (NaN: none);
+    tr, tc, tcoef: one entry per term (relation position, cell position, coefficient);
+    targets: positions; witness: a known value per position (NaN: none). Returns the ids,
+    lo and hi of the targets that are unknowns, and the relation ids of infeasible blocks.
+    """
+    from scipy.optimize import Bounds, LinearConstraint, linprog, milp
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    n_cell, n_rel = len(ids), len(rel_ids)
+    in_b = np.zeros(n_cell, dtype=bool)
+    in_b[cells] = True
+    fixed_cell = hi_cell - lo_cell <= EPS
+    var_cells = cells[~fixed_cell[cells]]  # unknowns, in cell_id order
+    vpos = np.full(n_cell, -1, dtype=np.int64)
+    vpos[var_cells] = np.arange(len(var_cells))
+    keep = in_b[tc] & ~np.isnan(rhs_rel[tr])
+    tr, tc, tcoef = tr[keep], tc[keep], tcoef[keep]
+    fixed_t = fixed_cell[tc]
+    # right-hand side minus the constants; relations with an unknown, in relation_id order
+    b_rel = rhs_rel - np.bincount(tr[fixed_t], tcoef[fixed_t] * lo_cell[tc[fixed_t]], minlength=n_rel)
+    row_rels = np.flatnonzero(np.bincount(tr[~fixed_t], minlength=n_rel) > 0)
+    rpos = np.full(n_rel, -1, dtype=np.int64)
+    rpos[row_rels] = np.arange(len(row_rels))
+    n_rows, n_vars = len(row_rels), len(var_cells)
+    target_vi = np.unique(vpos[targets]) if len(targets) else np.zeros(0, dtype=np.int64)
+    target_vi = target_vi[target_vi >= 0]
+    if n_vars == 0 or len(target_vi) == 0:
+        return [], [], [], []
+
+    ri = rpos[tr[~fixed_t]]
+    vi = vpos[tc[~fixed_t]]
+    coef = tcoef[~fixed_t]
+    A = coo_matrix((coef, (ri, vi)), shape=(n_rows, n_vars)).tocsr()
+    rhs_vec = b_rel[row_rels]
+    # bipartite graph rows + vars, to find independent blocks
+    graph = coo_matrix((np.ones(len(ri)), (ri, n_rows + vi)), shape=(n_rows + n_vars, n_rows + n_vars))
+    _, label = connected_components(graph, directed=False)
+    row_label, var_label = label[:n_rows], label[n_rows:]
+    lo_all = lo_cell[var_cells].astype(float)
+    hi_all = np.minimum(hi_cell[var_cells].astype(float), _BIG)
+    ids_np = ids[var_cells]
+    ids = ids_np.tolist()
+    pool_pos = points.positions(ids) if points is not None else None
+    w_all = None if witness is None else witness[var_cells].astype(float)
+    rel_np = rel_ids[row_rels]
 
     out_lo: dict[str, float] = {}
     out_hi: dict[str, float] = {}
     infeasible: list[list[str]] = []
-    target_vi = target_df.sort("cell_id")["vi"].to_numpy()
     # members of each block, in index order, without a scan of all unknowns per block
     n_labels = int(label.max()) + 1
     var_order = np.argsort(var_label, kind="stable")
@@ -313,7 +368,7 @@ def _lp_bounds(
                 out_lo.update(done_lo)
                 out_hi.update(done_hi)
                 if done_failed:
-                    infeasible.append(rows["relation_id"].gather(rws).to_list())
+                    infeasible.append(rel_np[rws].tolist())
                 continue
         todo.append({"cols": cols, "rws": rws, "tpos": np.array(tpos, dtype=np.int64), "key": key})
 
@@ -587,7 +642,7 @@ def _lp_bounds(
                 if len(group) > 1 and run([bk]):
                     finished.append(bk)
                 else:
-                    infeasible.append(rows["relation_id"].gather(bk["rws"]).to_list())
+                    infeasible.append(rel_np[bk["rws"]].tolist())
                     if bk["key"] is not None:
                         cache[bk["key"]] = ({}, {}, True)
         for bk in finished:
@@ -595,8 +650,4 @@ def _lp_bounds(
                 ids_b = ids_np[bk["cols"]]
                 done = [ids_b[q] for q in bk["tpos"].tolist()]
                 cache[bk["key"]] = ({c: out_lo[c] for c in done}, {c: out_hi[c] for c in done}, False)
-    res_df = pl.DataFrame(
-        {"cell_id": list(out_lo), "lo": list(out_lo.values()), "hi": [out_hi[c] for c in out_lo]},
-        schema={"cell_id": pl.String, "lo": pl.Float64, "hi": pl.Float64},
-    )
-    return res_df, infeasible
+    return list(out_lo), list(out_lo.values()), [out_hi[c] for c in out_lo], infeasible

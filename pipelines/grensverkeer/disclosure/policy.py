@@ -24,7 +24,8 @@ MAX_HOPS = 8  # how far protect looks for a cell to suppress next to a pinned ce
 PERSISTENT_ROUNDS = 10  # a group pinned this many rounds in a row has its '<k' cells withheld
 WITNESS_SWEEPS = 4  # random-sign LPs per block before the per-cell LPs (speed only)
 MAX_TARGETED_SWEEPS = 80  # LPs per block that push all cells short of their bound at once (speed only)
-HOT_LP_VARIABLES = 500  # blocks (or groups) from this many unknowns keep their LP in HiGHS between solves
+HOT_LP_VARIABLES = 1  # blocks (or groups) from this many unknowns keep their LP in HiGHS between solves
+# (1: all of them; a fresh scipy linprog per LP costs ~6 ms of wrapper, 10x a warm HiGHS solve)
 LP_GROUP_VARIABLES = 2_000  # small blocks are solved together in groups of up to this many unknowns
 POOL_POINTS = 200  # LP solutions protect keeps for its next rounds (speed only)
 _BIG = 1e9  # stands in for "no upper bound" in the LPs (avoids unbounded LP statuses)
