@@ -160,15 +160,18 @@ create table if not exists staged_duo_files (
     unreadable_dates boolean,
     dominant_year integer,
     pending_years integer[],
+    cell_columns varchar[],              -- the count columns, in the order of staged_duo_rows.cell_values
     reason_code varchar,                 -- a rejected file: why, and where
     message varchar,
     line integer,
     column_name varchar,
     raw_text varchar
 );
-create table if not exists staged_duo_rows as select * exclude (file_priority) from raw_rows where false;
-create table if not exists staged_duo_cells as select * from raw_cells where false;
-create table if not exists staged_duo_totals as select * from raw_location_totals where false;
+create table if not exists staged_duo_rows as
+    select * exclude (file_priority), cast(null as varchar[]) as cell_values from raw_rows where false;
+create table if not exists staged_duo_totals as
+    select * exclude (school_year, column_name, value_text), cast(null as varchar[]) as cell_values
+    from raw_location_totals where false;
 
 -- Linked files as discovery read them (after the BSN check: nothing of a refused file is
 -- staged, only why it was refused), with their rows; `load_linked` copies them into the raw
@@ -184,7 +187,8 @@ create table if not exists staged_linked_files (
     reason_code varchar,
     message varchar,
     line integer,
-    column_name varchar
+    column_name varchar,
+    raw_columns varchar[]                -- the contract's columns the file has: a row's raw_text, made when copied
 );
 create table if not exists staged_linked_schools as select * exclude (source) from raw_linked_schools where false;
 create table if not exists staged_linked_enrolments as select * exclude (source) from raw_linked_enrolments where false;

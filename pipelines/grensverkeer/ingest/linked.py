@@ -140,12 +140,23 @@ def _read(path: Path, name: str, check_bsn: bool = True) -> tuple[LinkedKind, pl
         pl.lit(name).alias("file_name"),
         (pl.col("_row") + 1).cast(pl.Int64).alias("line"),
         *columns,
-        # Only the contract's columns: anything else a supplier sent (names, addresses) stays out.
-        pl.concat_str(
-            [pl.col(c).cast(pl.String).fill_null("") for c in kind.columns if c in present], separator=";"
-        ).alias("raw_text"),
     )
-    return kind, rows
+    return kind, rows, _raw_columns(kind, present)
+
+
+def _raw_columns(kind: LinkedKind, present: set[str] | list[str]) -> list[str]:
+    """The columns a row's raw text is made of: the contract's columns the file has. Anything
+    else a supplier sent (names, addresses) stays out."""
+    return [c for c in kind.columns if c in present]
+
+
+def _raw_text_sql(kind: LinkedKind, columns: list[str]) -> str:
+    """A row's raw text (its contract columns as read, joined by ';'), made by DuckDB when the
+    staged rows are copied into the raw table, so that it is not written twice."""
+    if not columns:
+        return "''"
+    as_read = {"school_year": "school_year_text"} if kind is ENROLMENTS else {}  # before normalising
+    return "concat_ws(';', " + ", ".join(f"coalesce({as_read.get(c, c)}, '')" for c in columns) + ")"
 
 
 def _staged_table(kind: LinkedKind) -> str:
@@ -154,14 +165,15 @@ def _staged_table(kind: LinkedKind) -> str:
 
 def _read_for_staging(
     path: Path, name: str, check_bsn: bool
-) -> tuple[LinkedKind | None, pl.DataFrame | None, list[int] | None, FileRejected | None]:
-    """(kind, rows, school years of an enrolments file, why the file cannot be used)."""
+) -> tuple[LinkedKind | None, pl.DataFrame | None, list[int] | None, FileRejected | None, list[str]]:
+    """(kind, rows, school years of an enrolments file, why the file cannot be used, the
+    columns of its raw text)."""
     try:
-        kind, rows = _read(path, name, check_bsn=check_bsn)
+        kind, rows, raw_columns = _read(path, name, check_bsn=check_bsn)
     except FileRejected as err:
-        return None, None, None, err
+        return None, None, None, err, []
     if kind is not ENROLMENTS:
-        return kind, rows, None, None
+        return kind, rows, None, None, raw_columns
     year = rows.select(_count_year(pl.col("school_year"))).to_series()
     dominant = year.drop_nulls().mode().sort()
     if dominant.is_empty():
@@ -171,13 +183,13 @@ def _read_for_staging(
             line=2,
             column="school_year",
         )
-        return kind, None, None, err
+        return kind, None, None, err, []
     # Rows with an unreadable school year stay with the file's main year, to be rejected there.
     row_year = year.fill_null(int(dominant[0]))
     rows = rows.with_columns(
         school_year_text=pl.col("school_year"), school_year=pl.format("{}-{}", row_year, row_year + 1)
     )
-    return kind, rows, sorted(int(y) for y in year.drop_nulls().unique()), None
+    return kind, rows, sorted(int(y) for y in year.drop_nulls().unique()), None, raw_columns
 
 
 def stage_linked_file(
@@ -187,14 +199,14 @@ def stage_linked_file(
     school year) in the warehouse. Nothing of a file that cannot be used is staged (not even
     its name: a refused file reaches no table but rejected_files and input_files); its
     error is returned."""
-    kind, rows, years, err = _read_for_staging(path, name, check_bsn)
+    kind, rows, years, err, raw_columns = _read_for_staging(path, name, check_bsn)
     con.execute("delete from staged_linked_files where file_name = ?", [name])
     for k in KINDS:
         con.execute(f"delete from {_staged_table(k)} where file_name = ?", [name])
     if err is not None:
         return err
     con.execute(
-        "insert into staged_linked_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "insert into staged_linked_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             name,
             sha,
@@ -207,6 +219,7 @@ def stage_linked_file(
             err.message if err else None,
             err.line if err else None,
             err.column if err else None,
+            raw_columns,
         ],
     )
     if rows.height:
@@ -217,16 +230,16 @@ def stage_linked_file(
 def _staged(con: duckdb.DuckDBPyConnection, name: str) -> tuple | None:
     """(sha256, kind or None, years, pending years, pending, FileRejected or None) of a staged file."""
     row = con.execute(
-        "select sha256, status, kind, count_years, pending_years, pending, reason_code, message, line, column_name "
-        "from staged_linked_files where file_name = ?",
+        "select sha256, status, kind, count_years, pending_years, pending, reason_code, message, line, column_name, "
+        "raw_columns from staged_linked_files where file_name = ?",
         [name],
     ).fetchone()
     if row is None:
         return None
-    sha, status, kind, years, pending_years, pending, code, message, line, column = row
+    sha, status, kind, years, pending_years, pending, code, message, line, column, raw_columns = row
     kinds = {k.name: k for k in KINDS}
     err = FileRejected(code, message, line=line, column=column) if status == "rejected" else None
-    return sha, kinds.get(kind), years, pending_years or [], pending, err
+    return sha, kinds.get(kind), years, pending_years or [], pending, err, raw_columns or []
 
 
 def linked_school_years(
@@ -262,7 +275,7 @@ def linked_school_years(
                 staged = _staged(con, name)
             kind, file_years = (staged[1], staged[2]) if err is None else (None, None)
         else:
-            kind, _, file_years, err = _read_for_staging(path, name, check_bsn=True)
+            kind, _, file_years, err, _ = _read_for_staging(path, name, check_bsn=True)
         if err is not None:
             problems.append((name, err.message))
         elif kind is ENROLMENTS:
@@ -332,7 +345,7 @@ def load_linked(con: duckdb.DuckDBPyConnection, input_dir: Path, count_year: int
             _reject_file(con, name, sha, size, err)
             result.rejected.append((name, err.message))
             continue
-        _, kind, years, _, _, _ = staged
+        _, kind, years, _, _, _, raw_columns = staged
         if kind is ENROLMENTS and count_year not in years:
             # Read and checked for BSNs in this run; no rows of this year.
             _record_file(con, name, sha, size, "loaded", kind=ENROLMENTS.name, data_rows=0, years=years)
@@ -344,8 +357,8 @@ def load_linked(con: duckdb.DuckDBPyConnection, input_dir: Path, count_year: int
         source = _source_of(con, name, before is not None, result.synthetic)
         _replace_rows(con, [name], result.school_year)
         con.execute(
-            f"insert into {kind.table} by name select *, ? as source from {_staged_table(kind)} "
-            f"where file_name = ? {scope}",
+            f"insert into {kind.table} by name select * replace ({_raw_text_sql(kind, raw_columns)} as raw_text), "
+            f"? as source from {_staged_table(kind)} where file_name = ? {scope}",
             [source, *params],
         )
         # Copied: these staged rows are not needed again.

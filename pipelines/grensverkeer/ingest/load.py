@@ -198,8 +198,8 @@ _CANONICAL = [
 ]
 
 
-def _row_frame(parsed: ParsedFile, facts: FileFacts) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Rows and long-format count cells of one pupil file, for every count year it holds."""
+def _row_frame(parsed: ParsedFile, facts: FileFacts) -> pl.DataFrame:
+    """The rows of one pupil file, with their count cells as a list, for every count year it holds."""
     t = parsed.table
     col = {h: f"f{i}" for i, h in enumerate(t.header)}
     # Rows with an unreadable count date stay with the file's main year, to be rejected there.
@@ -224,21 +224,11 @@ def _row_frame(parsed: ParsedFile, facts: FileFacts) -> tuple[pl.DataFrame, pl.D
             for c in _CANONICAL
         ],
         pl.col("raw_line"),
+        # The count cells stay in their row (in the order of `cell_columns`) until a year's rows
+        # are copied into raw_cells: one list per row is far less to write than one row per cell.
+        pl.concat_list([pl.col(col[c]) for c in parsed.cell_columns]).alias("cell_values"),
     )
-    cells = (
-        base.select(["line", "school_year", *[col[c] for c in parsed.cell_columns]])
-        .rename({col[c]: c for c in parsed.cell_columns})
-        .unpivot(index=["line", "school_year"], variable_name="cell_label", value_name="value_text")
-        .with_columns(
-            pl.lit(parsed.name).alias("file_name"),
-            pl.col("line").cast(pl.Int64),
-            pl.col("cell_label")
-            .replace_strict({c: i for i, c in enumerate(parsed.cell_columns)}, return_dtype=pl.Int32)
-            .alias("cell_order"),
-        )
-        .select("file_name", "school_year", "line", "cell_label", "cell_order", "value_text")
-    )
-    return rows, cells
+    return rows
 
 
 def _totals_frame(parsed: ParsedFile, count_year: int) -> pl.DataFrame | None:
@@ -262,6 +252,27 @@ def _totals_frame(parsed: ParsedFile, count_year: int) -> pl.DataFrame | None:
         pl.lit(column).alias("column_name"),
         pl.col(col[column]).alias("value_text"),
         pl.col("raw_line"),
+    )
+
+
+def _totals_wide(parsed: ParsedFile) -> pl.DataFrame:
+    """The location totals file with the counts of every year as a list per row (in the order
+    of `cell_columns`); a year's column is taken out when that year is copied to raw_location_totals."""
+    t = parsed.table
+    col = {h: f"f{i}" for i, h in enumerate(t.header)}
+    get = lambda c: pl.col(col[parsed.mapping[c]]) if c in parsed.mapping else pl.lit(None, dtype=pl.String)  # noqa: E731
+    return pl.concat([t.lines, t.fields], how="horizontal").select(
+        pl.lit(parsed.name).alias("file_name"),
+        pl.col("line").cast(pl.Int64),
+        pl.col("n_fields"),
+        pl.lit(len(t.header), dtype=pl.Int32).alias("expected_fields"),
+        get("location_code").alias("location_code"),
+        get("brin").alias("brin"),
+        get("soort").alias("soort"),
+        get("school_municipality_code").alias("school_municipality_code"),
+        get("school_name").alias("school_name"),
+        pl.col("raw_line"),
+        pl.concat_list([pl.col(col[c]) for c in parsed.cell_columns]).alias("cell_values"),
     )
 
 
@@ -389,7 +400,7 @@ class _Parsed:
     size: int
     facts: FileFacts | None = None
     rows: pl.DataFrame | None = None
-    cells: pl.DataFrame | None = None
+    cell_columns: list[str] | None = None
     totals: pl.DataFrame | None = None
     error: FileRejected | None = None
 
@@ -410,11 +421,11 @@ def _parse_for_staging(path: Path, name: str, sha: str) -> _Parsed:
         out.error = err
         return out
     out.facts = file_facts(parsed)
+    out.cell_columns = parsed.cell_columns
     if parsed.kind is PO_LOCATION_TOTALS:
-        frames = [f for y in out.facts.years if (f := _totals_frame(parsed, y)) is not None]
-        out.totals = pl.concat(frames, how="vertical_relaxed") if frames else None
+        out.totals = _totals_wide(parsed)
     else:
-        out.rows, out.cells = _row_frame(parsed, out.facts)
+        out.rows = _row_frame(parsed, out.facts)
     return out
 
 
@@ -435,6 +446,7 @@ def _facts_row(p: _Parsed) -> dict:
         "unreadable_dates": f.unreadable_dates if f else None,
         "dominant_year": f.dominant_year if f else None,
         "pending_years": p.pending,
+        "cell_columns": p.cell_columns,
         "reason_code": e.reason_code if e else None,
         "message": e.message if e else None,
         "line": e.line if e else None,
@@ -458,6 +470,7 @@ _FACTS_SCHEMA = {
     "unreadable_dates": pl.Boolean,
     "dominant_year": pl.Int32,
     "pending_years": pl.List(pl.Int32),
+    "cell_columns": pl.List(pl.String),
     "reason_code": pl.String,
     "message": pl.String,
     "line": pl.Int32,
@@ -471,11 +484,13 @@ def _write_staged(con: duckdb.DuckDBPyConnection, batch: list[_Parsed]) -> None:
     if not batch:
         return
     names = [p.name for p in batch]
-    for table in ("staged_duo_files", "staged_duo_rows", "staged_duo_cells", "staged_duo_totals"):
+    for table in ("staged_duo_files", "staged_duo_rows", "staged_duo_totals"):
         con.execute(f"delete from {table} where file_name in (select unnest(?::varchar[]))", [names])
     facts = pl.DataFrame([_facts_row(p) for p in batch], schema=_FACTS_SCHEMA)  # noqa: F841 (read by DuckDB)
-    con.execute("insert into staged_duo_files select * replace (map_from_entries(column_map) as column_map) from facts")
-    for table, attr in (("staged_duo_rows", "rows"), ("staged_duo_cells", "cells"), ("staged_duo_totals", "totals")):
+    con.execute(
+        "insert into staged_duo_files by name select * replace (map_from_entries(column_map) as column_map) from facts"
+    )
+    for table, attr in (("staged_duo_rows", "rows"), ("staged_duo_totals", "totals")):
         frames = [getattr(p, attr) for p in batch if getattr(p, attr) is not None]
         if frames:
             frame = pl.concat(frames, how="vertical_relaxed")  # noqa: F841 (read by DuckDB)
@@ -516,7 +531,7 @@ def stage_files(
     with ThreadPoolExecutor(max_workers=_STAGE_WORKERS) as pool:  # Polars parses without the GIL
         for parsed in pool.map(lambda f: _parse_for_staging(*f), todo):
             batch.append(parsed)
-            cells += parsed.cells.height if parsed.cells is not None else 0
+            cells += parsed.rows.height * len(parsed.cell_columns) if parsed.rows is not None else 0
             if cells >= _FLUSH_CELLS:
                 _write_staged(con, batch)
                 batch, cells = [], 0
@@ -604,7 +619,7 @@ def load_school_year(con: duckdb.DuckDBPyConnection, input_dir: Path, count_year
         con.execute(
             """
             insert into raw_rows by name
-            select s.*, p.file_priority
+            select s.* exclude (cell_values), p.file_priority
             from staged_duo_rows s
             join (select file_name, (row_number() over (order by not coalesce(single_school_municipality, false),
                                                                  file_name) - 1)::integer as file_priority
@@ -613,14 +628,31 @@ def load_school_year(con: duckdb.DuckDBPyConnection, input_dir: Path, count_year
             """,
             [loaded, year],
         )
-        for staged_table, raw in (("staged_duo_cells", "raw_cells"), ("staged_duo_totals", "raw_location_totals")):
-            con.execute(
-                f"insert into {raw} by name select * from {staged_table} "
-                "where school_year = ? and file_name in (select unnest(?::varchar[]))",
-                [year, loaded],
-            )
-        # Copied: this year's staged rows are not needed again.
-        for table in ("staged_duo_rows", "staged_duo_cells", "staged_duo_totals"):
+        con.execute(
+            """
+            insert into raw_cells (file_name, school_year, line, cell_label, cell_order, value_text)
+            select file_name, school_year, line, cell_columns[i], (i - 1)::integer, cell_values[i]
+            from (select s.file_name, s.school_year, s.line, s.cell_values, f.cell_columns,
+                         unnest(range(1, len(s.cell_values) + 1)) as i
+                  from staged_duo_rows s join staged_duo_files f using (file_name)
+                  where s.school_year = ? and s.file_name in (select unnest(?::varchar[])))
+            """,
+            [year, loaded],
+        )
+        for name, columns in con.execute(
+            "select file_name, cell_columns from staged_duo_files where kind = ? and file_name in "
+            "(select unnest(?::varchar[]))",
+            [PO_LOCATION_TOTALS.name, loaded],
+        ).fetchall():
+            i = next((i for i, c in enumerate(columns) if c.endswith(str(count_year))), None)
+            if i is not None:
+                con.execute(
+                    "insert into raw_location_totals by name select * exclude (cell_values), ? as school_year, "
+                    "? as column_name, cell_values[?] as value_text from staged_duo_totals where file_name = ?",
+                    [year, columns[i], i + 1, name],
+                )
+        # Copied: this year's staged rows are not needed again (the totals of other years stay).
+        for table in ("staged_duo_rows",):
             con.execute(
                 f"delete from {table} where school_year = ? and file_name in (select unnest(?::varchar[]))",
                 [year, loaded],
@@ -693,7 +725,7 @@ def discover_input(
                 {"file_name": [n for _, n, _ in todo], "sha256": [s for _, _, s in todo]},
                 schema={"file_name": pl.String, "sha256": pl.String},
             )
-            for table in ("staged_duo_rows", "staged_duo_cells", "staged_duo_totals", "staged_duo_files"):
+            for table in ("staged_duo_rows", "staged_duo_totals", "staged_duo_files"):
                 con.execute(
                     f"delete from {table} where file_name not in (select file_name from staged_duo_files "
                     "semi join present using (file_name, sha256))"
