@@ -214,7 +214,7 @@ def _run_pipeline(
     site: bool = True,
     progress: Progress | None = None,
 ) -> RunOutcome:
-    import_in_background("great_expectations", "plotly.graph_objects", "networkx")
+    import_in_background("great_expectations", "networkx")
     defs = _definitions(input_dir, warehouse, out_dir, region_file)
     instance = instance or DagsterInstance.ephemeral()
     run_config = log_config if log_config is not None else QUIET

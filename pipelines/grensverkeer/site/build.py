@@ -8,6 +8,7 @@ dashboards/README.md.
 
 from __future__ import annotations
 
+import importlib.resources
 import json
 import shutil
 from pathlib import Path
@@ -900,7 +901,8 @@ class Site:
     def write_static(self) -> None:
         """plotly.min.js once at the root, and dashboards/static/ (CSS, JS) as OUT/site/static/."""
         js = self.out / "plotly.min.js"
-        js.write_text(plotly.offline.get_plotlyjs(), encoding="utf-8")
+        # plotly's own copy of plotly.js (what plotly.offline.get_plotlyjs returns, without importing plotly.io)
+        shutil.copyfile(importlib.resources.files("plotly") / "package_data" / "plotly.min.js", js)
         self.files.append(js)
         static = self.out / "static"
         shutil.rmtree(static, ignore_errors=True)
