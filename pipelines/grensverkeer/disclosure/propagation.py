@@ -36,9 +36,10 @@ class _Terms:
         tm.n_rel = n_rel if len(r) else 0
         return tm
 
-    def derive(self, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def derive(self, lo: np.ndarray, hi: np.ndarray, idx: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """What each relation alone proves about each of its cells (d_lo, d_hi per term), given
-        the others' bounds lo, hi (per position in ``cells``).
+        the others' bounds lo, hi (per position in ``cells``). idx: only these terms (every
+        term of each of their relations; the same values as for all terms, in the same order).
 
         For ``sum(coef * x) = rhs``: coef_i * x_i = rhs - sum_{j != i} coef_j * x_j, so x_i
         lies in an interval computed from the other cells' [lo, hi]; counts are integers,
@@ -47,6 +48,8 @@ class _Terms:
         sums are exact whatever their order.
         """
         r, ci, pos, rhs = self.r, self.ci, self.pos, self.rhs
+        if idx is not None:
+            r, ci, pos, rhs = r[idx], ci[idx], pos[idx], rhs[idx]
         cmin = np.where(pos, lo[ci], -hi[ci])
         cmax = np.where(pos, hi[ci], -lo[ci])
         min_inf, max_inf = np.isinf(cmin), np.isinf(cmax)
@@ -116,17 +119,26 @@ def _sweep(
     cells whose emptiness counts (default all)."""
     if tm.n_rel == 0:
         return lo, hi, None
+    # Jacobi sweeps: each derives from the bounds of the sweep before. A relation none of whose
+    # cells changed in the last sweep derives what it derived then, which the bounds hold
+    # already: only the relations of changed cells are derived again (the same sweeps, cheaper).
+    idx = None
     for _ in range(max_sweeps):
-        d_lo, d_hi = tm.derive(lo, hi)
+        d_lo, d_hi = tm.derive(lo, hi, idx)
+        ci = tm.ci if idx is None else tm.ci[idx]
         new_lo, new_hi = lo.copy(), hi.copy()
-        np.maximum.at(new_lo, tm.ci, d_lo)
-        np.minimum.at(new_hi, tm.ci, d_hi)
+        np.maximum.at(new_lo, ci, d_lo)
+        np.minimum.at(new_hi, ci, d_hi)
         empty = new_lo > new_hi + EPS
         if check is not None:
             empty &= check
         if empty.any():
             return new_lo, new_hi, empty
-        if np.array_equal(new_lo, lo) and np.array_equal(new_hi, hi):
+        changed = (new_lo != lo) | (new_hi != hi)
+        if not changed.any():
             break
         lo, hi = new_lo, new_hi
+        dirty = np.zeros(tm.n_rel, dtype=bool)
+        dirty[tm.r[changed[tm.ci]]] = True
+        idx = np.flatnonzero(dirty[tm.r])
     return lo, hi, None
