@@ -19,6 +19,8 @@ Cell ids (Y = school year, S = sector or ALLE, o/d = municipality code or BUITEN
   schools in B / of which also education support); ``sch|Y|A|school`` / ``sook|Y|A|school``.
 * ``mhulp|Y|A`` / ``melders|Y|A`` pupils with support of A's local team / of which at school
   elsewhere; ``coord|Y|school`` pupils with support at a school (coördinatielast).
+* ``swvpaar|Y|A|X`` (derived, not a cell) pupils with support of A's local team at the listed schools
+  in the area of SWV X: the sum of A's published ``sch`` labels there (_swv_labels).
 """
 
 from __future__ import annotations
@@ -54,6 +56,8 @@ class YearData:
     )  # school_location_id, school_name, B, students, local_teams, local_teams_elsewhere, source
     support_source: str | None = None
     communities: pl.DataFrame | None = None  # sector, code, community (candidate sub-regions of the flow graph)
+    # school_location_id -> its SWV passend onderwijs, for the SWVs with a PC4 in the region only
+    school_swv: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -226,7 +230,37 @@ def load_year(con: duckdb.DuckDBPyConnection, year: str, region: Region) -> Year
         coord,
         ", ".join(support_sources) or None,
         communities,
+        school_swv_map(con, R),
     )
+
+
+def _has_tables(con: duckdb.DuckDBPyConnection, *names: str) -> bool:
+    found = con.execute(
+        "select count(distinct table_name) from duckdb_tables() where table_name in (select unnest(?::varchar[]))",
+        [list(names)],
+    ).fetchall()[0][0]
+    return found == len(names)
+
+
+def school_swv_map(con: duckdb.DuckDBPyConnection, region_codes: list[str]) -> dict[str, str]:
+    """school_location_id -> the SWV of its PC4 (PO for BO/SBO/SO, VO otherwise; ref_school_locations and
+    ref_swv_pc4), for the SWVs with a PC4 in the region. A school missing from DUO's address list has none."""
+    if not _has_tables(con, "ref_swv_pc4", "ref_school_locations"):
+        return {}
+    rows = con.execute(
+        """
+        with ours as (
+            select po_swv as swv from ref_swv_pc4 where municipality_code in (select unnest(?::varchar[]))
+            union select vo_swv from ref_swv_pc4 where municipality_code in (select unnest(?::varchar[]))
+        )
+        select s.school_location_id,
+               case when s.sector in ('BO', 'SBO', 'SO') then a.po_swv else a.vo_swv end as swv
+        from ref_school_locations as s
+        join ref_swv_pc4 as a on a.pc4 = left(s.postcode, 4)
+        where (case when s.sector in ('BO', 'SBO', 'SO') then a.po_swv else a.vo_swv end) in (select swv from ours)""",
+        [region_codes, region_codes],
+    ).fetchall()
+    return dict(rows)
 
 
 SECTOR_ORDER = ["BO", "SBO", "SO", "VSO", "VO", "PRO", "MBO"]
@@ -536,6 +570,7 @@ def derived_labels(pub: Publication) -> dict[str, str]:
 
     for Y, y in pub.years.items():
         sectors = y.sectors + ([ALLE] if len(y.sectors) > 1 else [])
+        out |= _swv_labels(pub, Y, y)
         if y.source == "duo":
             out |= _public_derived(pub, Y, y, sectors)
             continue
@@ -560,6 +595,43 @@ def derived_labels(pub: Publication) -> dict[str, str]:
             out[_cid("rwoon", Y, S)] = _sum_label([get(_cid("woon", Y, S, m)) for m in R], k)
             out[_cid("relders", Y, S)] = _sum_label([get(_cid("elders", Y, S, m)) for m in R], k)
     return {c: lab for c, lab in out.items() if lab is not None}
+
+
+def _swv_labels(pub: Publication, Y: str, y: YearData) -> dict[str, str]:
+    """Local team A x SWV X: the sum of the published school rows (sch) of A at schools in X's area, made of
+    published labels only (a school's SWV follows from its public address). Exact when every part is shown
+    and each of A's pairs is publicly complete (the pair's label equals the sum of its listed schools, so
+    no unlisted school row of A, which could lie in X, exists); otherwise the least it can be ('≥N')."""
+    L, k = pub.labels, pub.settings.k
+    if not y.school_swv:
+        return {}
+    listed: dict[tuple[str, str], list[str]] = {}  # (A, B) -> published sch cells
+    by_swv: dict[tuple[str, str], list[str]] = {}  # (A, X) -> published sch cells
+    for A, B, sid in y.schools.select("A", "B", "school_location_id").iter_rows():
+        c = _cid("sch", Y, A, sid)
+        if c not in L:
+            continue
+        listed.setdefault((A, B), []).append(c)
+        if sid in y.school_swv:
+            by_swv.setdefault((A, y.school_swv[sid]), []).append(c)
+    complete: dict[str, bool] = {}
+    for A, B in y.pairs.select("A", "B").iter_rows():
+        parts = [L.get(c) for c in listed.get((A, B), [])]
+        pair = L.get(_cid("pair", Y, A, B))
+        whole = (
+            pair is not None
+            and pair.isdigit()
+            and all(p.isdigit() for p in parts)
+            and sum(map(int, parts)) == int(pair)
+        )
+        complete[A] = complete.get(A, True) and whole
+    out = {}
+    for (A, X), members in by_swv.items():
+        lab = _sum_label([L[c] for c in members], k)
+        if lab.isdigit() and not complete.get(A, False):
+            lab = f"≥{lab}"
+        out[_cid("swvpaar", Y, A, X)] = lab
+    return out
 
 
 def _public_derived(pub: Publication, Y: str, y: YearData, sectors: list[str]) -> dict[str, str]:
