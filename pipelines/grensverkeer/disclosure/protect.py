@@ -364,7 +364,7 @@ def protect(
     has_rhs = ~np.isnan(pb.rhs[pb.tr])
     use_lp = _scipy_available()
     lp_cache: dict = {}  # blocks the LP has seen, across rounds (most blocks do not change)
-    lp_points = _PointPool()  # LP solutions, across rounds (most still fit the next round)
+    lp_points = _PointPool(keyed=True)  # LP solutions, across rounds (most still fit the next round)
     added_rounds = 0
     pinned_for = np.zeros(pb.n, dtype=np.int64)  # consecutive rounds pinned
     while True:
