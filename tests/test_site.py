@@ -452,3 +452,56 @@ def test_a_page_per_swv_of_the_region(site, bundled):
         assert "Met welke lokale teams de scholen in dit gebied werken" in text
     index = (root / "swv.html").read_text(encoding="utf-8")
     assert index.count('href="swv/') == len(swvs)
+
+
+def test_swv_pages_show_agreement_needs_local_team_by_swv(site, bundled):
+    """Each SWV page lists the local teams whose pupils with support go to its schools. The counts are sums of
+    published school rows only (no new private number): exact where nothing of the team is hidden, otherwise
+    the least they can be; the true count never falls below."""
+    root, _ = site
+    from grensverkeer.site.format import fmt
+    from grensverkeer.site.publish import build_publication
+
+    con = duckdb.connect(str(bundled.warehouse), read_only=True)
+    try:
+        pub = build_publication(con, load_region(), DisclosureSettings())
+        raw = pl.DataFrame(
+            con.execute(
+                """select a.school_year, a.local_team_municipality_code as A, a.school_location_id,
+                          a.students_with_support as n
+                   from agreement_needs a where a.level = 'school'
+                     and (a.local_team_in_region or a.school_in_region)"""
+            ).fetchall(),
+            schema=["year", "A", "sid", "n"],
+            orient="row",
+        )
+    finally:
+        con.close()
+    swv = {c: lab for c, lab in pub.labels.items() if c.startswith("swvpaar|")}
+    assert not set(swv) & set(pub.cells["cell_id"].to_list())  # derived from labels, not a private cell
+    for c, lab in swv.items():
+        _, Y, A, X = c.split("|")
+        of = pub.years[Y].school_swv
+        n = raw.filter(
+            (pl.col("year") == Y) & (pl.col("A") == A) & pl.col("sid").is_in([s for s, x in of.items() if x == X])
+        )["n"].sum()
+        assert lab not in {"1", "2", "3", "4"}, c
+        if lab.isdigit():
+            assert int(lab) == n, (c, lab, n)
+        else:
+            assert lab.startswith("≥") and int(lab[1:]) <= n, (c, lab, n)
+    assert len(swv) > 20  # bundled: every team has unlisted rows ('geen'), so all are least values
+    text = (root / "swv" / "PO2815.html").read_text(encoding="utf-8")
+    assert "Afspraken lokaal team × samenwerkingsverband" in text
+    body = text.split("Afspraken lokaal team × samenwerkingsverband", 1)[1]
+    latest = max(Y for Y, y in pub.years.items() if y.school_swv and y.schools.height)
+    shown = 0
+    for c, lab in swv.items():
+        _, Y, A, X = c.split("|")
+        if X == "PO2815" and Y == latest:
+            cell = f'</td><td class="n">{fmt(lab)}</td>'
+            assert re.search(rf"{re.escape(A)}\.html\">[^<]+</a>{re.escape(cell)}", body) or (
+                A not in pub.region.members and cell in body
+            ), (A, lab)
+            shown += 1
+    assert shown > 0

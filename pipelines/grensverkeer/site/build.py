@@ -25,7 +25,7 @@ from ..settings import PROJECT_ROOT, REFERENCE_DIR, Region
 from . import figures as F
 from . import spec
 from .format import fmt, fnum, pct_label
-from .publish import ALLE, BUITEN, OVERIG, REST, SECTOR_ORDER, Publication, build_publication
+from .publish import ALLE, BUITEN, OVERIG, REST, SECTOR_ORDER, Publication, build_publication, least
 from .swv import SwvData, load_swv, swv_name
 
 DASHBOARDS_DIR = PROJECT_ROOT / "dashboards"  # templates/ and static/ (found from the repository root)
@@ -76,6 +76,11 @@ EXPORT_FILES = [
     ("verantwoording", "manifest.json"),
 ]
 OUTSIDE_PARTNERS = 3  # outside-region school municipalities shown by name as columns of the agreement matrix
+
+
+def least_value(label: str) -> int:
+    """The least count a label stands for ('x' as 0 here: for sorting only)."""
+    return least(label, 0) if label not in ("x", ".") else 0
 
 
 def _json(obj) -> Markup:
@@ -519,6 +524,7 @@ class Site:
                         "team_total": [L.get(f"swvschool|{Y}|{x}|{S}") for S in sectors],
                     }
                 )
+            needs = self.swv_needs(x)
             self.render(
                 "swv_gebied.html",
                 f"swv/{x}.html",
@@ -530,7 +536,35 @@ class Site:
                 sectors=sectors,
                 parts=parts,
                 years=data.years,
+                needs=needs,
+                banner=self.synthetic([n["year"] for n in needs], ("support",)),
             )
+
+    def swv_needs(self, x: str) -> list[dict]:
+        """Per school year with linked records: the local teams whose pupils with support go to school (in
+        another municipality) in the area of SWV x, with the published count (swvpaar), and the municipalities
+        of the listed schools (rows already on Afspraken; a school's SWV follows from its public address)."""
+        P, out = self.pub, []
+        for Y in self.years:
+            y = P.years[Y]
+            prefix = f"swvpaar|{Y}|"
+            teams = [c.split("|")[2] for c in P.labels if c.startswith(prefix) and c.endswith(f"|{x}")]
+            if not teams:
+                continue
+            listed = y.schools.filter(
+                pl.col("school_location_id").replace_strict(y.school_swv, default="", return_dtype=pl.String) == x
+            )
+            rows = [
+                {
+                    "a": a,
+                    "label": P.label(f"swvpaar|{Y}|{a}|{x}"),
+                    "b": sorted(set(listed.filter(pl.col("A") == a)["B"].to_list()), key=self.name),
+                }
+                for a in teams
+            ]
+            rows.sort(key=lambda r: (-least_value(r["label"]), self.name(r["a"])))
+            out.append({"year": Y, "rows": rows})
+        return out
 
     def veranderd(self) -> None:
         """The first and the last real (DUO) school year side by side; synthetic years are never joined to them."""
@@ -868,7 +902,20 @@ class Site:
                         for r in sup.sort("students", descending=True).iter_rows(named=True)
                     ],
                 }
-            parts.append({"year": Y, "catchments": catchments, "support": support})
+            # DUO's own total of the location (as the export's Scholen sheet); the tables add up to less when
+            # a row of the school was rejected (its pupils are in the rejected rows, with the reason)
+            duo = P.label(f"duo|{Y}|{sid}")
+            in_cells = sum(P.shown(f"st|{Y}|{c['sector']}|{sid}") or 0 for c in catchments)
+            missing = P.shown(f"duo|{Y}|{sid}") - in_cells if duo is not None and duo.isdigit() else 0
+            parts.append(
+                {
+                    "year": Y,
+                    "catchments": catchments,
+                    "support": support,
+                    "duo": duo,
+                    "in_cells": str(in_cells) if missing > 0 else None,
+                }
+            )
         trend = spec.figure(
             [
                 spec.trace(

@@ -14,11 +14,14 @@ Cell ids (Y = school year, S = sector or ALLE, o/d = municipality code or BUITEN
   ``rwoon|Y|S`` / ``relders|Y|S`` the same summed over the region (headline figures); those, and
   every cell of sector ALLE, are derived from published labels after protection (derived_labels);
   ``lo|..``/``hi|..`` bounds of an estimated flow (DUO cells that were ``<5``).
-* ``c|Y|S|school|o`` catchment of a school in the region; ``st|Y|S|school`` its total.
+* ``c|Y|S|school|o`` catchment of a school in the region; ``st|Y|S|school`` its total (the sum of its
+  published cells); ``duo|Y|school`` DUO's own total of the location (pub_school_totals, all sectors).
 * ``pair|Y|A|B`` / ``ook|Y|A|B`` agreement pair (pupils with support of A's local team at
   schools in B / of which also education support); ``sch|Y|A|school`` / ``sook|Y|A|school``.
 * ``mhulp|Y|A`` / ``melders|Y|A`` pupils with support of A's local team / of which at school
   elsewhere; ``coord|Y|school`` pupils with support at a school (coördinatielast).
+* ``swvpaar|Y|A|X`` (derived, not a cell) pupils with support of A's local team at the listed schools
+  in the area of SWV X: the sum of A's published ``sch`` labels there (_swv_labels).
 """
 
 from __future__ import annotations
@@ -54,6 +57,10 @@ class YearData:
     )  # school_location_id, school_name, B, students, local_teams, local_teams_elsewhere, source
     support_source: str | None = None
     communities: pl.DataFrame | None = None  # sector, code, community (candidate sub-regions of the flow graph)
+    # school_location_id -> its SWV passend onderwijs, for the SWVs with a PC4 in the region only
+    school_swv: dict[str, str] = field(default_factory=dict)
+    # school_location_id, value, high, is_estimate: DUO's own location total (pub_school_totals), region schools
+    school_totals: pl.DataFrame | None = None
 
 
 @dataclass
@@ -226,7 +233,48 @@ def load_year(con: duckdb.DuckDBPyConnection, year: str, region: Region) -> Year
         coord,
         ", ".join(support_sources) or None,
         communities,
+        school_swv_map(con, R),
+        school_totals=_q(
+            con,
+            """
+            select school_location_id, coalesce(duo_total_low, students)::bigint as value,
+                   coalesce(duo_total_high, students)::bigint as high,
+                   coalesce(duo_total_low <> duo_total_high, false) as is_estimate, label
+            from pub_school_totals where school_year = ? and school_in_region order by school_location_id""",
+            [year],
+        )
+        if source == "duo"
+        else None,
     )
+
+
+def _has_tables(con: duckdb.DuckDBPyConnection, *names: str) -> bool:
+    found = con.execute(
+        "select count(distinct table_name) from duckdb_tables() where table_name in (select unnest(?::varchar[]))",
+        [list(names)],
+    ).fetchall()[0][0]
+    return found == len(names)
+
+
+def school_swv_map(con: duckdb.DuckDBPyConnection, region_codes: list[str]) -> dict[str, str]:
+    """school_location_id -> the SWV of its PC4 (PO for BO/SBO/SO, VO otherwise; ref_school_locations and
+    ref_swv_pc4), for the SWVs with a PC4 in the region. A school missing from DUO's address list has none."""
+    if not _has_tables(con, "ref_swv_pc4", "ref_school_locations"):
+        return {}
+    rows = con.execute(
+        """
+        with ours as (
+            select po_swv as swv from ref_swv_pc4 where municipality_code in (select unnest(?::varchar[]))
+            union select vo_swv from ref_swv_pc4 where municipality_code in (select unnest(?::varchar[]))
+        )
+        select s.school_location_id,
+               case when s.sector in ('BO', 'SBO', 'SO') then a.po_swv else a.vo_swv end as swv
+        from ref_school_locations as s
+        join ref_swv_pc4 as a on a.pc4 = left(s.postcode, 4)
+        where (case when s.sector in ('BO', 'SBO', 'SO') then a.po_swv else a.vo_swv end) in (select swv from ours)""",
+        [region_codes, region_codes],
+    ).fetchall()
+    return dict(rows)
 
 
 SECTOR_ORDER = ["BO", "SBO", "SO", "VSO", "VO", "PRO", "MBO"]
@@ -339,6 +387,13 @@ def year_cells(
             t = cell(_cid("st", Y, S, school), sum(cells[m][0] for m in members))
             rel(_cid("st", Y, S, school), t, members)
 
+    # DUO's own total of each school location in the region (public, exact as DUO publishes it): what the
+    # school page prints as the school's pupils, like the export's Scholen sheet (pub_school_totals). The
+    # sector totals above are the sums of the published cells: less when a row of the school was rejected.
+    if public and y.school_totals is not None:
+        for sid, v, high, est in y.school_totals.select("school_location_id", "value", "high", "is_estimate").rows():
+            cell(_cid("duo", Y, sid), v, est, high)
+
     # agreement needs: a pair is the sum of its schools; a local team's pupils elsewhere the sum of its pairs
     for r in y.pairs.iter_rows(named=True):
         stated[cell(_cid("pair", Y, r["A"], r["B"]), r["students"])] = (r["stated_lo"], r["stated_hi"])
@@ -402,7 +457,9 @@ def _block(col: str) -> pl.Expr:
     parts = pl.col(col).str.split("|")
     flow = parts.list.get(0).is_in(FLOW_PREFIXES) | ((parts.list.get(0) == REST) & (parts.list.len() == 5))
     return (
-        pl.when(flow)
+        pl.when(parts.list.get(0) == "duo")
+        .then(pl.concat_str([parts.list.get(1), pl.lit("duo")], separator="|"))
+        .when(flow)
         .then(pl.concat_str([parts.list.get(1), parts.list.get(2)], separator="|"))
         .otherwise(pl.concat_str([parts.list.get(1), pl.lit("afspraken")], separator="|"))
         .alias("block")
@@ -536,6 +593,7 @@ def derived_labels(pub: Publication) -> dict[str, str]:
 
     for Y, y in pub.years.items():
         sectors = y.sectors + ([ALLE] if len(y.sectors) > 1 else [])
+        out |= _swv_labels(pub, Y, y)
         if y.source == "duo":
             out |= _public_derived(pub, Y, y, sectors)
             continue
@@ -560,6 +618,43 @@ def derived_labels(pub: Publication) -> dict[str, str]:
             out[_cid("rwoon", Y, S)] = _sum_label([get(_cid("woon", Y, S, m)) for m in R], k)
             out[_cid("relders", Y, S)] = _sum_label([get(_cid("elders", Y, S, m)) for m in R], k)
     return {c: lab for c, lab in out.items() if lab is not None}
+
+
+def _swv_labels(pub: Publication, Y: str, y: YearData) -> dict[str, str]:
+    """Local team A x SWV X: the sum of the published school rows (sch) of A at schools in X's area, made of
+    published labels only (a school's SWV follows from its public address). Exact when every part is shown
+    and each of A's pairs is publicly complete (the pair's label equals the sum of its listed schools, so
+    no unlisted school row of A, which could lie in X, exists); otherwise the least it can be ('≥N')."""
+    L, k = pub.labels, pub.settings.k
+    if not y.school_swv:
+        return {}
+    listed: dict[tuple[str, str], list[str]] = {}  # (A, B) -> published sch cells
+    by_swv: dict[tuple[str, str], list[str]] = {}  # (A, X) -> published sch cells
+    for A, B, sid in y.schools.select("A", "B", "school_location_id").iter_rows():
+        c = _cid("sch", Y, A, sid)
+        if c not in L:
+            continue
+        listed.setdefault((A, B), []).append(c)
+        if sid in y.school_swv:
+            by_swv.setdefault((A, y.school_swv[sid]), []).append(c)
+    complete: dict[str, bool] = {}
+    for A, B in y.pairs.select("A", "B").iter_rows():
+        parts = [L.get(c) for c in listed.get((A, B), [])]
+        pair = L.get(_cid("pair", Y, A, B))
+        whole = (
+            pair is not None
+            and pair.isdigit()
+            and all(p.isdigit() for p in parts)
+            and sum(map(int, parts)) == int(pair)
+        )
+        complete[A] = complete.get(A, True) and whole
+    out = {}
+    for (A, X), members in by_swv.items():
+        lab = _sum_label([L[c] for c in members], k)
+        if lab.isdigit() and not complete.get(A, False):
+            lab = f"≥{lab}"
+        out[_cid("swvpaar", Y, A, X)] = lab
+    return out
 
 
 def _public_derived(pub: Publication, Y: str, y: YearData, sectors: list[str]) -> dict[str, str]:
