@@ -902,7 +902,20 @@ class Site:
                         for r in sup.sort("students", descending=True).iter_rows(named=True)
                     ],
                 }
-            parts.append({"year": Y, "catchments": catchments, "support": support})
+            # DUO's own total of the location (as the export's Scholen sheet); the tables add up to less when
+            # a row of the school was rejected (its pupils are in the rejected rows, with the reason)
+            duo = P.label(f"duo|{Y}|{sid}")
+            in_cells = sum(P.shown(f"st|{Y}|{c['sector']}|{sid}") or 0 for c in catchments)
+            missing = P.shown(f"duo|{Y}|{sid}") - in_cells if duo is not None and duo.isdigit() else 0
+            parts.append(
+                {
+                    "year": Y,
+                    "catchments": catchments,
+                    "support": support,
+                    "duo": duo,
+                    "in_cells": str(in_cells) if missing > 0 else None,
+                }
+            )
         trend = spec.figure(
             [
                 spec.trace(

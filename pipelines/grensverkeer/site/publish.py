@@ -14,7 +14,8 @@ Cell ids (Y = school year, S = sector or ALLE, o/d = municipality code or BUITEN
   ``rwoon|Y|S`` / ``relders|Y|S`` the same summed over the region (headline figures); those, and
   every cell of sector ALLE, are derived from published labels after protection (derived_labels);
   ``lo|..``/``hi|..`` bounds of an estimated flow (DUO cells that were ``<5``).
-* ``c|Y|S|school|o`` catchment of a school in the region; ``st|Y|S|school`` its total.
+* ``c|Y|S|school|o`` catchment of a school in the region; ``st|Y|S|school`` its total (the sum of its
+  published cells); ``duo|Y|school`` DUO's own total of the location (pub_school_totals, all sectors).
 * ``pair|Y|A|B`` / ``ook|Y|A|B`` agreement pair (pupils with support of A's local team at
   schools in B / of which also education support); ``sch|Y|A|school`` / ``sook|Y|A|school``.
 * ``mhulp|Y|A`` / ``melders|Y|A`` pupils with support of A's local team / of which at school
@@ -58,6 +59,8 @@ class YearData:
     communities: pl.DataFrame | None = None  # sector, code, community (candidate sub-regions of the flow graph)
     # school_location_id -> its SWV passend onderwijs, for the SWVs with a PC4 in the region only
     school_swv: dict[str, str] = field(default_factory=dict)
+    # school_location_id, value, high, is_estimate: DUO's own location total (pub_school_totals), region schools
+    school_totals: pl.DataFrame | None = None
 
 
 @dataclass
@@ -231,6 +234,17 @@ def load_year(con: duckdb.DuckDBPyConnection, year: str, region: Region) -> Year
         ", ".join(support_sources) or None,
         communities,
         school_swv_map(con, R),
+        school_totals=_q(
+            con,
+            """
+            select school_location_id, coalesce(duo_total_low, students)::bigint as value,
+                   coalesce(duo_total_high, students)::bigint as high,
+                   coalesce(duo_total_low <> duo_total_high, false) as is_estimate, label
+            from pub_school_totals where school_year = ? and school_in_region order by school_location_id""",
+            [year],
+        )
+        if source == "duo"
+        else None,
     )
 
 
@@ -373,6 +387,13 @@ def year_cells(
             t = cell(_cid("st", Y, S, school), sum(cells[m][0] for m in members))
             rel(_cid("st", Y, S, school), t, members)
 
+    # DUO's own total of each school location in the region (public, exact as DUO publishes it): what the
+    # school page prints as the school's pupils, like the export's Scholen sheet (pub_school_totals). The
+    # sector totals above are the sums of the published cells: less when a row of the school was rejected.
+    if public and y.school_totals is not None:
+        for sid, v, high, est in y.school_totals.select("school_location_id", "value", "high", "is_estimate").rows():
+            cell(_cid("duo", Y, sid), v, est, high)
+
     # agreement needs: a pair is the sum of its schools; a local team's pupils elsewhere the sum of its pairs
     for r in y.pairs.iter_rows(named=True):
         stated[cell(_cid("pair", Y, r["A"], r["B"]), r["students"])] = (r["stated_lo"], r["stated_hi"])
@@ -436,7 +457,9 @@ def _block(col: str) -> pl.Expr:
     parts = pl.col(col).str.split("|")
     flow = parts.list.get(0).is_in(FLOW_PREFIXES) | ((parts.list.get(0) == REST) & (parts.list.len() == 5))
     return (
-        pl.when(flow)
+        pl.when(parts.list.get(0) == "duo")
+        .then(pl.concat_str([parts.list.get(1), pl.lit("duo")], separator="|"))
+        .when(flow)
         .then(pl.concat_str([parts.list.get(1), parts.list.get(2)], separator="|"))
         .otherwise(pl.concat_str([parts.list.get(1), pl.lit("afspraken")], separator="|"))
         .alias("block")
