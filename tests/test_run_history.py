@@ -27,8 +27,9 @@ def _instance(home, yaml: str) -> dg.DagsterInstance:
 
 def test_runs_are_recorded_and_readable_by_dagsters_own_storage(tmp_path):
     home = tmp_path / "home"
-    job = dg.Definitions(assets=[upstream, downstream], jobs=[dg.define_asset_job("j")]).resolve_job_def("j")
     with _instance(home, _instance_yaml("telemetry:\n  enabled: false\n", home)) as instance:
+        # resolved once the instance exists: Dagster's definitions look up the current instance
+        job = dg.Definitions(assets=[upstream, downstream], jobs=[dg.define_asset_job("j")]).resolve_job_def("j")
         assert isinstance(instance.event_log_storage, RunHistoryEventLog)
         run_id = job.execute_in_process(instance=instance).run_id
         ours = [r.event_log_entry.dagster_event_type for r in instance.get_records_for_run(run_id).records]
