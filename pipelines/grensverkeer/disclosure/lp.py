@@ -494,6 +494,7 @@ def _lp_core(
             note(res.x)
         use_duals = points is not None and hot is not None
         row_at: dict = {}
+        sub_t: list = []  # sub transposed, once, for the reduced costs of the certificates
 
         def certified(p: int, sense: float) -> bool:
             """The LP of p in this direction, answered without solving it: its dual solution from
@@ -507,11 +508,12 @@ def _lp_core(
             v = float(round(seen))
             if not row_at:
                 row_at.update((r, q) for q, r in enumerate(rel_g.tolist()))
+                sub_t.append(sub.T.tocsr())
             rel_ids, y_old = cert
             at = np.fromiter((row_at.get(r, -1) for r in rel_ids.tolist()), dtype=np.int64, count=len(rel_ids))
             y = np.zeros(len(b_sub))
             y[at[at >= 0]] = y_old[at >= 0]
-            d = -(sub.T @ y)  # reduced costs of the objective sense * x_p
+            d = -(sub_t[0] @ y)  # reduced costs of the objective sense * x_p
             d[p] += sense
             unbounded = hi >= _BIG / 2
             if (unbounded & (d < -1e-9)).any():  # the bound would be -inf

@@ -113,19 +113,29 @@ def _sweep(
     hi: np.ndarray,
     max_sweeps: int = PROPAGATION_MAX_SWEEPS,
     check: np.ndarray | None = None,
+    derived: dict | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """The sweeps of _propagate on arrays (per position of tm's cells): the tightened lo, hi
     and, when an interval became empty, the mask of those cells (None otherwise). check: the
-    cells whose emptiness counts (default all)."""
+    cells whose emptiness counts (default all). derived (a dict to fill, optional): "first",
+    tm.derive of the bounds given, and, when the sweeps reached a fixed point, "last",
+    tm.derive of the bounds returned (protect reuses them instead of deriving again)."""
     if tm.n_rel == 0:
         return lo, hi, None
     # Jacobi sweeps: each derives from the bounds of the sweep before. A relation none of whose
     # cells changed in the last sweep derives what it derived then, which the bounds hold
     # already: only the relations of changed cells are derived again (the same sweeps, cheaper).
     idx = None
+    all_lo = all_hi = None  # what every term derives from the current bounds
     for _ in range(max_sweeps):
         d_lo, d_hi = tm.derive(lo, hi, idx)
         ci = tm.ci if idx is None else tm.ci[idx]
+        if derived is not None:
+            if idx is None:
+                derived["first"] = (d_lo, d_hi)
+                all_lo, all_hi = d_lo.copy(), d_hi.copy()
+            else:
+                all_lo[idx], all_hi[idx] = d_lo, d_hi
         new_lo, new_hi = lo.copy(), hi.copy()
         np.maximum.at(new_lo, ci, d_lo)
         np.minimum.at(new_hi, ci, d_hi)
@@ -136,6 +146,8 @@ def _sweep(
             return new_lo, new_hi, empty
         changed = (new_lo != lo) | (new_hi != hi)
         if not changed.any():
+            if derived is not None:
+                derived["last"] = (all_lo, all_hi)
             break
         lo, hi = new_lo, new_hi
         dirty = np.zeros(tm.n_rel, dtype=bool)

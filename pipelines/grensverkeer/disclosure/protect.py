@@ -164,13 +164,15 @@ def _choose_secondary(
     pinned: np.ndarray,
     persistent: np.ndarray,
     tm: _Terms,
+    derived: dict | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Cells to suppress next so that the pinned cells get room to move.
 
     act: mask of the terms whose relation has a suppressed cell (the active relations);
     p_lo, p_hi: the priors of the round; b_lo, b_hi: the proven bounds (propagation);
     pinned: positions (ascending); persistent: mask of the cells pinned for more than
-    PERSISTENT_ROUNDS rounds in a row; tm: the active relations with a right-hand side.
+    PERSISTENT_ROUNDS rounds in a row; tm: the active relations with a right-hand side;
+    derived: tm.derive of the priors ("first") and of the bounds ("last"), if known (_sweep).
     A relation "pins" a cell when, given the other cells' current proven bounds, it leaves
     that cell one possible value. Works per group of pinned cells (_components: pinned
     cells that share a relation), all groups in the same round: groups with a root cause
@@ -213,8 +215,10 @@ def _choose_secondary(
     cand_rel = np.zeros(n_rel, dtype=bool)
     cand_rel[cand_r] = True
 
-    def pinning(lo: np.ndarray, hi: np.ndarray, cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        d_lo, d_hi = tm.derive(lo, hi)
+    known = derived or {}
+
+    def pinning(lo: np.ndarray, hi: np.ndarray, cells: np.ndarray, key: str) -> tuple[np.ndarray, np.ndarray]:
+        d_lo, d_hi = known[key] if key in known else tm.derive(lo, hi)
         ci = tm.ci
         hit = (
             cells[ci]
@@ -227,11 +231,11 @@ def _choose_secondary(
     # (one suppressed cell; '<5' cells whose residual leaves one possibility). A cell
     # pinned only through a chain is usually freed once the root is fixed, so in a group
     # with a root, chains wait. Other groups: relations that pin a cell given the proven bounds.
-    root_r, root_c = pinning(p_lo, p_hi, pin)
+    root_r, root_c = pinning(p_lo, p_hi, pin, "first")
     root_comp = np.zeros(n + 1, dtype=bool)
     root_comp[comp[root_c]] = True
     rest = pin & ~root_comp[comp]
-    chain_r, chain_c = pinning(b_lo, b_hi, rest)
+    chain_r, chain_c = pinning(b_lo, b_hi, rest, "last")
     fixed_comp = root_comp.copy()
     fixed_comp[comp[chain_c]] = True
     todo = rest.copy()
@@ -379,7 +383,8 @@ def protect(
         # active relations with a right-hand side, indexed once a round (propagation, choice of cells)
         sel = act & has_rhs
         tm = _Terms.of_positions(pb.tr[sel], pb.tc[sel], pb.coef[sel], pb.rhs[pb.tr[sel]], pb.n_rel)
-        b_lo, b_hi, empty = _sweep(tm, p_lo.copy(), p_hi.copy(), check=in_active)
+        derived: dict = {}  # what the relations derive from the priors and from the bounds
+        b_lo, b_hi, empty = _sweep(tm, p_lo.copy(), p_hi.copy(), check=in_active, derived=derived)
         if empty is not None:  # cannot happen: the true values satisfy every relation
             raise RuntimeError(f"interval propagation found no value for {pb.ids[empty & in_active].tolist()[:10]}")
         open_mask = supp & in_active
@@ -426,7 +431,9 @@ def protect(
             if not len(pinned):
                 added_rounds += 1
                 continue
-        new, stuck, stuck_comp = _choose_secondary(pb, status, act, p_lo, p_hi, b_lo, b_hi, pinned, persistent, tm)
+        new, stuck, stuck_comp = _choose_secondary(
+            pb, status, act, p_lo, p_hi, b_lo, b_hi, pinned, persistent, tm, derived
+        )
         withhold = np.zeros(pb.n, dtype=bool)
         released = np.zeros(pb.n, dtype=bool)
         if len(stuck):
