@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from html.parser import HTMLParser
 from pathlib import Path
 
 import duckdb
@@ -505,3 +506,49 @@ def test_swv_pages_show_agreement_needs_local_team_by_swv(site, bundled):
             ), (A, lab)
             shown += 1
     assert shown > 0
+
+
+def test_outside_partners_are_named_points_on_the_map(site):
+    """In a DUO year the region's largest outside partners (Rotterdam, Lansingerland, ...) are points of their own,
+    by name, with their flows; the other outside municipalities are 'Overig buiten de regio'."""
+    root, _ = site
+    html = (root / "kaart.html").read_text(encoding="utf-8")
+    flows = json.loads(re.search(r"var FLOWS = (\{.*?\});", html, re.S).group(1).replace("<\\/", "</"))
+    od = {tuple(p) for p in flows["kaart|2024-2025|ALLE"]["od"]}
+    ends = {c for p in od for c in p}
+    assert {"GM0599", "GM1621"} <= ends  # Rotterdam, Lansingerland
+    texts = " ".join(figure_texts(html))
+    assert "Rotterdam" in texts and "Lansingerland" in texts and "Overig buiten de regio" in texts
+    assert any(t.startswith("Rotterdam → ") for t in figure_texts(html))
+
+
+class _Text(HTMLParser):
+    """The text a reader sees: text nodes outside script and style."""
+
+    def __init__(self):
+        super().__init__()
+        self.skip, self.parts = 0, []
+
+    def handle_starttag(self, tag, attrs):
+        self.skip += tag in ("script", "style")
+
+    def handle_endtag(self, tag):
+        self.skip -= tag in ("script", "style")
+
+    def handle_data(self, data):
+        if not self.skip:
+            self.parts.append(data)
+
+
+def test_no_page_shows_a_municipality_code_as_its_name(site):
+    """Over every page: no municipality code in the text a reader sees, nor in a figure's texts."""
+    root, _ = site
+    pages = sorted(root.rglob("*.html"))
+    assert len(pages) > 100
+    code = re.compile(r"\bGM\d{4}\b")
+    for f in pages:
+        html = f.read_text(encoding="utf-8")
+        parser = _Text()
+        parser.feed(html)
+        seen = code.findall(" ".join(parser.parts)) + [t for t in figure_texts(html) if code.search(t)]
+        assert seen == [], (f.relative_to(root), seen[:3])

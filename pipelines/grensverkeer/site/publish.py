@@ -14,6 +14,8 @@ Cell ids (Y = school year, S = sector or ALLE, o/d = municipality code or BUITEN
   ``rwoon|Y|S`` / ``relders|Y|S`` the same summed over the region (headline figures); those, and
   every cell of sector ALLE, are derived from published labels after protection (derived_labels);
   ``lo|..``/``hi|..`` bounds of an estimated flow (DUO cells that were ``<5``).
+* ``fb|Y|S|o|d`` (DUO years) a flow between a region member and a named outside partner (or BUITEN: the
+  other outside municipalities), for the map.
 * ``c|Y|S|school|o`` catchment of a school in the region; ``st|Y|S|school`` its total (the sum of its
   published cells); ``duo|Y|school`` DUO's own total of the location (pub_school_totals, all sectors).
 * ``pair|Y|A|B`` / ``ook|Y|A|B`` agreement pair (pupils with support of A's local team at
@@ -40,6 +42,8 @@ ALLE = "ALLE"
 SITE_MAX_ROUNDS = 400  # the catchment tables of many schools need more rounds than an export
 OVERIG = "OVERIG"  # origins with fewer than k pupils at one school, together
 REST = "rest"  # cells protect needs but the site does not print
+NAMED_OUTSIDE = 5  # outside municipalities shown by name on the map (DUO years), the largest partners ...
+NAMED_OUTSIDE_MIN = 20  # ... that exchange at least this many pupils with the region in the year
 
 
 @dataclass
@@ -57,6 +61,10 @@ class YearData:
     )  # school_location_id, school_name, B, students, local_teams, local_teams_elsewhere, source
     support_source: str | None = None
     communities: pl.DataFrame | None = None  # sector, code, community (candidate sub-regions of the flow graph)
+    # DUO years: the region's largest outside partners by name, and the flows between them and the region
+    # (sector, o, d, students, low, high; the other outside municipalities together as BUITEN)
+    named_outside: list[str] = field(default_factory=list)
+    outside: pl.DataFrame | None = None
     # school_location_id -> its SWV passend onderwijs, for the SWVs with a PC4 in the region only
     school_swv: dict[str, str] = field(default_factory=dict)
     # school_location_id, value, high, is_estimate: DUO's own location total (pub_school_totals), region schools
@@ -121,8 +129,35 @@ def load_year(con: duckdb.DuckDBPyConnection, year: str, region: Region) -> Year
         from pub_school_catchment where school_year = ?""",
         [year],
     )
+    named: list[str] = []
+    outside = None
     if cat.height:
         source = "duo"
+        # DUO's figures are public per municipality: the largest outside partners are named on the map
+        across = cat.filter(pl.col("o").is_in(R) ^ pl.col("d").is_in(R)).with_columns(
+            pl.when(pl.col("o").is_in(R)).then(pl.col("d")).otherwise(pl.col("o")).alias("x")
+        )
+        top = (
+            across.filter(pl.col("x").str.contains(r"^GM\d{4}$"))
+            .group_by("x")
+            .agg(pl.col("students").sum())
+            .filter(pl.col("students") >= NAMED_OUTSIDE_MIN)
+            .sort("students", "x", descending=[True, False])
+        )
+        named = top["x"].head(NAMED_OUTSIDE).to_list()
+        keep = R + named
+        outside = (
+            across.with_columns(
+                pl.when(pl.col(c).is_in(keep)).then(pl.col(c)).otherwise(pl.lit(BUITEN)).alias(c) for c in ("o", "d")
+            )
+            .group_by("sector", "o", "d")
+            .agg(pl.col("students", "low", "high").sum())
+            .with_columns(pl.col("students", "low", "high").cast(pl.Int64))
+        )
+        if outside["sector"].n_unique() > 1:  # 'Alle sectoren' on the map, like the derived ALLE flows
+            everything = outside.group_by("o", "d").agg(pl.col("students", "low", "high").sum())
+            outside = pl.concat([outside, everything.with_columns(pl.lit(ALLE).alias("sector"))], how="diagonal")
+        outside = outside.sort("sector", "o", "d")
         cat = (
             cat.with_columns(_group("o", R).alias("o"), _group("d", R).alias("d"))
             .group_by("sector", "school_location_id", "school_name", "d", "o")
@@ -233,6 +268,8 @@ def load_year(con: duckdb.DuckDBPyConnection, year: str, region: Region) -> Year
         coord,
         ", ".join(support_sources) or None,
         communities,
+        named,
+        outside,
         school_swv_map(con, R),
         school_totals=_q(
             con,
@@ -351,6 +388,12 @@ def year_cells(
         )
         rel(_cid("totrij", Y, S), tot, [_cid("woon", Y, S, o) for o in G])
         rel(_cid("totkolom", Y, S), tot, [_cid("school", Y, S, d) for d in G])
+    # DUO years: flows between the region and its named outside partners (fb|Y|S|o|x, public, like DUO's
+    # figures), the other outside municipalities together (fb|..|BUITEN): the map's named points.
+    if public and y.outside is not None:
+        for r in y.outside.iter_rows(named=True):
+            cell(_cid("fb", Y, r["sector"], r["o"], r["d"]), r["students"], r["low"] != r["high"], r["high"])
+
     # Catchments of the schools in the region add up to the flows into their municipality. An origin with
     # fewer than k pupils at a school is not listed on its own but in "overige herkomst" (OVERIG) of that
     # school: listing four schools with '<5' pupils each from a flow of 4 would give away that each has 1.
@@ -450,7 +493,7 @@ def year_cells(
     return cf, rf
 
 
-FLOW_PREFIXES = ["f", "lo", "hi", "woon", "school", "tot", "c", "st"]  # + REST cells with 5 parts
+FLOW_PREFIXES = ["f", "lo", "hi", "woon", "school", "tot", "c", "st", "fb"]  # + REST cells with 5 parts
 
 
 def _block(col: str) -> pl.Expr:
