@@ -380,7 +380,7 @@ def same_work(warehouse: Path, inputs: Path, region: Path, out: Path) -> dict:
 
     from grensverkeer import settings
     from grensverkeer import warehouse as wh
-    from grensverkeer.assets.linked import set_linked_variables
+    from grensverkeer.defs.linked import set_linked_variables
     from grensverkeer.resources import ProjectPaths
 
     copy = out / "same-work.duckdb"

@@ -172,3 +172,25 @@ def test_every_input_row_is_accounted_for(bad):
     )[0]
     assert (accepted, rejected) == (n_input - 7, 7)
     assert bad.query("select sum(input_rows) from municipality_flows") == [(accepted,)]
+
+
+def test_a_school_with_a_rejected_row_shows_duo_total_on_its_page_as_in_the_export(bad):
+    """One truth: De Flûte (Westland) lost a row (total_mismatch), so its published cells add up to less than
+    DUO's location total; its page prints DUO's total, as the export's Scholen sheet does, and says why the
+    tables hold fewer pupils."""
+    import polars as pl
+
+    sid = "05XZ00"
+    [(duo, cells)] = bad.query(
+        "select duo_total_low, students from pub_school_totals where school_year = ? and school_location_id = ?",
+        [YEAR, sid],
+    )
+    assert duo == 59 and cells < duo
+    page = (bad.out_dir / "site" / "school" / f"{sid}.html").read_text(encoding="utf-8")
+    assert f"volgens DUO (alle sectoren): <b>{duo}</b>" in page
+    assert f"In de tabellen hieronder staan er {cells}:" in page and "afgewezen" in page
+    assert "<b>Totaal in deze tabel</b>" in page
+    scholen = pl.read_csv(bad.out_dir / "exports" / YEAR / "scholen.csv", separator=";", infer_schema=False)
+    assert scholen.filter(pl.col("School (BRIN + vestiging)") == sid)["Leerlingen (DUO-totaal)"].to_list() == [str(duo)]
+    site = pl.read_csv(bad.out_dir / "site" / "data" / "cijfers.csv", infer_schema=False)
+    assert site.filter(pl.col("cell_id") == f"duo|{YEAR}|{sid}")["label"].to_list() == [str(duo)]

@@ -20,7 +20,7 @@ from dagster import (
 
 from grensverkeer import settings, warehouse
 from grensverkeer.definitions import defs
-from grensverkeer.jobs import input_folder_sensor, nightly_schedule
+from grensverkeer.defs.jobs import input_folder_sensor, nightly_schedule
 from grensverkeer.partitions import merge_results, school_years, year_blocks
 
 BUNDLED = settings.DEFAULT_INPUT_DIR / "duo"
@@ -162,3 +162,31 @@ def test_dagster_yaml_turns_telemetry_off_and_serialises_runs():
     assert "max_concurrent_runs: 1" in text
     assert "/.dagster/" in (settings.PROJECT_ROOT / ".gitignore").read_text()
     assert Path(settings.DEFAULT_WAREHOUSE).parent == settings.DATA_DIR
+
+
+_LOAD_FOLDER = """
+import json, dagster as dg
+from grensverkeer.settings import PROJECT_ROOT
+d = dg.load_from_defs_folder(path_within_project=PROJECT_ROOT)
+g = d.resolve_asset_graph()
+print(json.dumps({"assets": sorted(k.to_user_string() for k in g.get_all_asset_keys()),
+                  "checks": sorted(k.to_user_string() for k in g.asset_check_keys),
+                  "jobs": sorted(j.name for j in d.jobs), "resources": sorted(d.resources)}))
+"""
+
+
+def test_the_defs_folder_holds_the_same_definitions():
+    """Dagster's project layout ([tool.dg] in pyproject.toml, what `dg dev` loads) finds the code
+    location's assets, checks, jobs and resources in the defs/ package. In a child process:
+    load_from_defs_folder leaves a process-wide load context behind."""
+    import json
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", _LOAD_FOLDER], capture_output=True, text=True, check=True).stdout
+    folder = json.loads(out.strip().splitlines()[-1])
+    g = defs.resolve_asset_graph()
+    assert folder["assets"] == sorted(k.to_user_string() for k in g.get_all_asset_keys())
+    assert folder["checks"] == sorted(k.to_user_string() for k in g.asset_check_keys)
+    assert folder["jobs"] == sorted(j.name for j in defs.jobs)
+    assert folder["resources"] == sorted(defs.resources) == ["duckdb", "paths"]

@@ -56,16 +56,7 @@ def test_missing_input_folder(tmp_path):
 def test_unreadable_region_file(tmp_path):
     region = tmp_path / "regio.toml"
     region.write_text('name = "Haaglanden\nslug = ', encoding="utf-8")
-    done = grensverkeer(
-        tmp_path,
-        "run",
-        "--input",
-        str(_folder(tmp_path)),
-        "--warehouse",
-        str(tmp_path / "w.duckdb"),
-        "--region",
-        str(region),
-    )
+    done = _run_with_region(tmp_path, region)
     _plain(done, str(region), "not valid")
     assert not (tmp_path / "w.duckdb").exists()
 

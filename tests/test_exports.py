@@ -9,7 +9,7 @@ import openpyxl
 import polars as pl
 import pytest
 
-from grensverkeer.assets.exports import check_export_folder
+from grensverkeer.defs.exports import check_export_folder
 from grensverkeer.disclosure import DisclosureSettings, attack, check_published
 
 YEARS = ["2022-2023", "2023-2024", "2024-2025"]

@@ -11,7 +11,7 @@ import openpyxl
 import polars as pl
 import pytest
 
-from grensverkeer.assets.exports import check_export_folder
+from grensverkeer.defs.exports import check_export_folder
 from grensverkeer.disclosure import DisclosureSettings
 from grensverkeer.summary import print_summary
 

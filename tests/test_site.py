@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from html.parser import HTMLParser
 from pathlib import Path
 
 import duckdb
@@ -452,3 +453,102 @@ def test_a_page_per_swv_of_the_region(site, bundled):
         assert "Met welke lokale teams de scholen in dit gebied werken" in text
     index = (root / "swv.html").read_text(encoding="utf-8")
     assert index.count('href="swv/') == len(swvs)
+
+
+def test_swv_pages_show_agreement_needs_local_team_by_swv(site, bundled):
+    """Each SWV page lists the local teams whose pupils with support go to its schools. The counts are sums of
+    published school rows only (no new private number): exact where nothing of the team is hidden, otherwise
+    the least they can be; the true count never falls below."""
+    root, _ = site
+    from grensverkeer.site.format import fmt
+    from grensverkeer.site.publish import build_publication
+
+    con = duckdb.connect(str(bundled.warehouse), read_only=True)
+    try:
+        pub = build_publication(con, load_region(), DisclosureSettings())
+        raw = pl.DataFrame(
+            con.execute(
+                """select a.school_year, a.local_team_municipality_code as A, a.school_location_id,
+                          a.students_with_support as n
+                   from agreement_needs a where a.level = 'school'
+                     and (a.local_team_in_region or a.school_in_region)"""
+            ).fetchall(),
+            schema=["year", "A", "sid", "n"],
+            orient="row",
+        )
+    finally:
+        con.close()
+    swv = {c: lab for c, lab in pub.labels.items() if c.startswith("swvpaar|")}
+    assert not set(swv) & set(pub.cells["cell_id"].to_list())  # derived from labels, not a private cell
+    for c, lab in swv.items():
+        _, Y, A, X = c.split("|")
+        of = pub.years[Y].school_swv
+        n = raw.filter(
+            (pl.col("year") == Y) & (pl.col("A") == A) & pl.col("sid").is_in([s for s, x in of.items() if x == X])
+        )["n"].sum()
+        assert lab not in {"1", "2", "3", "4"}, c
+        if lab.isdigit():
+            assert int(lab) == n, (c, lab, n)
+        else:
+            assert lab.startswith("≥") and int(lab[1:]) <= n, (c, lab, n)
+    assert len(swv) > 20  # bundled: every team has unlisted rows ('geen'), so all are least values
+    text = (root / "swv" / "PO2815.html").read_text(encoding="utf-8")
+    assert "Afspraken lokaal team × samenwerkingsverband" in text
+    body = text.split("Afspraken lokaal team × samenwerkingsverband", 1)[1]
+    latest = max(Y for Y, y in pub.years.items() if y.school_swv and y.schools.height)
+    shown = 0
+    for c, lab in swv.items():
+        _, Y, A, X = c.split("|")
+        if X == "PO2815" and Y == latest:
+            cell = f'</td><td class="n">{fmt(lab)}</td>'
+            assert re.search(rf"{re.escape(A)}\.html\">[^<]+</a>{re.escape(cell)}", body) or (
+                A not in pub.region.members and cell in body
+            ), (A, lab)
+            shown += 1
+    assert shown > 0
+
+
+def test_outside_partners_are_named_points_on_the_map(site):
+    """In a DUO year the region's largest outside partners (Rotterdam, Lansingerland, ...) are points of their own,
+    by name, with their flows; the other outside municipalities are 'Overig buiten de regio'."""
+    root, _ = site
+    html = (root / "kaart.html").read_text(encoding="utf-8")
+    flows = json.loads(re.search(r"var FLOWS = (\{.*?\});", html, re.S).group(1).replace("<\\/", "</"))
+    od = {tuple(p) for p in flows["kaart|2024-2025|ALLE"]["od"]}
+    ends = {c for p in od for c in p}
+    assert {"GM0599", "GM1621"} <= ends  # Rotterdam, Lansingerland
+    texts = " ".join(figure_texts(html))
+    assert "Rotterdam" in texts and "Lansingerland" in texts and "Overig buiten de regio" in texts
+    assert any(t.startswith("Rotterdam → ") for t in figure_texts(html))
+
+
+class _Text(HTMLParser):
+    """The text a reader sees: text nodes outside script and style."""
+
+    def __init__(self):
+        super().__init__()
+        self.skip, self.parts = 0, []
+
+    def handle_starttag(self, tag, attrs):
+        self.skip += tag in ("script", "style")
+
+    def handle_endtag(self, tag):
+        self.skip -= tag in ("script", "style")
+
+    def handle_data(self, data):
+        if not self.skip:
+            self.parts.append(data)
+
+
+def test_no_page_shows_a_municipality_code_as_its_name(site):
+    """Over every page: no municipality code in the text a reader sees, nor in a figure's texts."""
+    root, _ = site
+    pages = sorted(root.rglob("*.html"))
+    assert len(pages) > 100
+    code = re.compile(r"\bGM\d{4}\b")
+    for f in pages:
+        html = f.read_text(encoding="utf-8")
+        parser = _Text()
+        parser.feed(html)
+        seen = code.findall(" ".join(parser.parts)) + [t for t in figure_texts(html) if code.search(t)]
+        assert seen == [], (f.relative_to(root), seen[:3])

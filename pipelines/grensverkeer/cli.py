@@ -6,7 +6,6 @@ import argparse
 import contextlib
 import io
 import os
-import shutil
 import sys
 import time
 from dataclasses import dataclass
@@ -47,6 +46,19 @@ def _paths(args: argparse.Namespace) -> Paths:
     )
 
 
+def _instance_yaml(project_yaml: str, home: Path) -> str:
+    """dagster.yaml for the instance in `home`: the project's settings plus this event log, whose
+    folder is where Dagster's own SQLite storage keeps it (history/runs/ under DAGSTER_HOME)."""
+    runs = (home / "history" / "runs").as_posix()
+    return (
+        project_yaml.rstrip()
+        + "\n\n# Added by grensverkeer: the run history's event log with its connections kept open "
+        "(grensverkeer/run_history.py).\n"
+        f"event_log_storage:\n  module: grensverkeer.run_history\n  class: RunHistoryEventLog\n"
+        f'  config:\n    base_dir: "{runs}"\n'
+    )
+
+
 def _use_dagster_home(warehouse: Path) -> None:
     """Point Dagster at the instance of the warehouse (DAGSTER_HOME is how Dagster finds it)."""
     home = Path(os.environ.get("DAGSTER_HOME") or dagster_home_for(warehouse)).resolve()
@@ -58,7 +70,8 @@ def _use_dagster_home(warehouse: Path) -> None:
             "(is a part of the path a file? pass another --warehouse, or set DAGSTER_HOME)"
         ) from None
     if not (home / "dagster.yaml").exists() or home == (settings.PROJECT_ROOT / ".dagster").resolve():
-        shutil.copyfile(settings.PROJECT_ROOT / "dagster.yaml", home / "dagster.yaml")
+        project_yaml = (settings.PROJECT_ROOT / "dagster.yaml").read_text(encoding="utf-8")
+        (home / "dagster.yaml").write_text(_instance_yaml(project_yaml, home), encoding="utf-8")
     os.environ["DAGSTER_HOME"] = str(home)
 
 

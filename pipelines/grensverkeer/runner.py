@@ -108,7 +108,7 @@ def _definitions(input_dir: Path, warehouse: Path, out_dir: Path, region_file: P
     from dagster import AssetSelection, define_asset_job
 
     from .definitions import defs as code_location
-    from .jobs import BUILD_GROUPS
+    from .defs.jobs import BUILD_GROUPS
 
     # Only here (not in the code location): the national benchmark builds without the site.
     without_site = define_asset_job("build_without_site", AssetSelection.groups(*BUILD_GROUPS[:-1]))

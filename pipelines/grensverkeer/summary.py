@@ -32,7 +32,7 @@ def _unknown_names(con: duckdb.DuckDBPyConnection, years: list[str]) -> list[tup
 
 
 def _warning_lines(unknown: list[tuple]) -> list[str]:
-    from .assets.staging import describe_unmatched
+    from .defs.staging import describe_unmatched
 
     lines = [
         f"warning: {year}: home municipality name {describe_unmatched(*u)} matches no municipality and is "

@@ -25,7 +25,7 @@ Rules (docs/disclosure.md explains them in full):
   attacker can pin no suppressed cell to one value. Each round: interval propagation over
   all relations finds the pinned cells (a relation with one suppressed cell, two ``<5``
   cells whose residual is 2 or 8, chains through several relations); when it finds none,
-  linear programming over all relations jointly (``scipy.optimize.linprog``, HiGHS) has
+  linear programming over all relations jointly (HiGHS through ``highspy``) has
   the last word. Pinned cells that share relations form a group; groups are fixed side
   by side in the same round. Every relation that pins a cell on its own gets one more
   suppressed cell: its best shown non-zero cell (fixes most pinning relations at once,
@@ -41,7 +41,8 @@ The attacker knows exactly what is published and the relations, plus the rules: 
 means 1..k-1, ``0`` means 0, ``x`` means a count of at least k (zeros are never suppressed
 and 1..k-1 are always ``<k``), and a rounded number n means the interval of counts that
 round to n. It also knows counts are integers. Everything outside the per-cell LP calls is
-set-based polars or numpy; Python loops run over rounds, propagation sweeps and LP calls only.
+set-based polars or numpy (protect's rounds: numpy on integer positions, protect._Problem);
+Python loops run over rounds, propagation sweeps, search hops and LP calls only.
 """
 
 from .attack import attack, check_published

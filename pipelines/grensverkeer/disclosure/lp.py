@@ -135,7 +135,10 @@ class _PointPool:
     checks every point against the current block before it uses it.
     """
 
-    def __init__(self, limit: int = POOL_POINTS):
+    def __init__(self, limit: int = POOL_POINTS, keyed: bool = False):
+        # keyed: the caller gives each cell a fixed position of its own (protect: its position in
+        # cell_id order), used as is; otherwise positions are handed out per cell_id
+        self.keyed = keyed
         self._index: dict[str, int] = {}  # cell_id -> position in the stored points
         self._points: list[np.ndarray] = []
         self._limit = limit
@@ -150,7 +153,7 @@ class _PointPool:
         return np.fromiter((idx.setdefault(c, len(idx)) for c in ids), dtype=np.int64, count=len(ids))
 
     def add(self, pos: np.ndarray, x: np.ndarray) -> None:
-        p = np.full(len(self._index), np.nan)
+        p = np.full(max(len(self._index), int(pos.max()) + 1 if len(pos) else 0), np.nan)
         p[pos] = x
         self._points.append(p)
         if len(self._points) > self._limit:
@@ -322,7 +325,9 @@ def _lp_core(
     hi_all = np.minimum(hi_cell[var_cells].astype(float), _BIG)
     ids_np = ids[var_cells]
     ids = ids_np.tolist()
-    pool_pos = points.positions(ids) if points is not None else None
+    pool_pos = None
+    if points is not None:
+        pool_pos = var_cells if points.keyed else points.positions(ids)
     w_all = None if witness is None else witness[var_cells].astype(float)
     rel_np = rel_ids[row_rels]
 
@@ -349,9 +354,8 @@ def _lp_core(
                 f"attacker handles at most {max_variables}. Split the publication into smaller "
                 "independent parts (or raise MAX_LP_VARIABLES)."
             )
-        pos = {int(v): p for p, v in enumerate(cols)}
-        comp_targets = tgt_sorted[tgt_start[comp] : tgt_start[comp + 1]].tolist()
-        tpos = [pos[v] for v in comp_targets]
+        comp_targets = tgt_sorted[tgt_start[comp] : tgt_start[comp + 1]]
+        tpos = np.searchsorted(cols, comp_targets).tolist()  # cols is ascending
         key = None
         if cache is not None:
             key = (
@@ -490,6 +494,7 @@ def _lp_core(
             note(res.x)
         use_duals = points is not None and hot is not None
         row_at: dict = {}
+        sub_t: list = []  # sub transposed, once, for the reduced costs of the certificates
 
         def certified(p: int, sense: float) -> bool:
             """The LP of p in this direction, answered without solving it: its dual solution from
@@ -503,11 +508,12 @@ def _lp_core(
             v = float(round(seen))
             if not row_at:
                 row_at.update((r, q) for q, r in enumerate(rel_g.tolist()))
+                sub_t.append(sub.T.tocsr())
             rel_ids, y_old = cert
             at = np.fromiter((row_at.get(r, -1) for r in rel_ids.tolist()), dtype=np.int64, count=len(rel_ids))
             y = np.zeros(len(b_sub))
             y[at[at >= 0]] = y_old[at >= 0]
-            d = -(sub.T @ y)  # reduced costs of the objective sense * x_p
+            d = -(sub_t[0] @ y)  # reduced costs of the objective sense * x_p
             d[p] += sense
             unbounded = hi >= _BIG / 2
             if (unbounded & (d < -1e-9)).any():  # the bound would be -inf
@@ -525,10 +531,10 @@ def _lp_core(
             return True
 
         if use_duals:  # first the LPs that an earlier round's dual solution answers
-            for p in tpos.tolist():
-                for sense, reached in ((1.0, reach_lo), (-1.0, reach_hi)):
-                    if not reached[p]:
-                        certified(p, sense)
+            # (target by target, minimum then maximum; a call changes only its own reach flag)
+            still_open = np.column_stack([~reach_lo[tpos], ~reach_hi[tpos]]).ravel()
+            for j in np.flatnonzero(still_open).tolist():
+                certified(int(tpos[j // 2]), 1.0 if j % 2 == 0 else -1.0)
 
         # Then sweeps that push every cell still short of its bound towards it, all at once (one
         # direction at random when both are open; a random part of them when they block each
@@ -558,22 +564,30 @@ def _lp_core(
         # One LP per target and direction still open, in cell_id order within each block;
         # the blocks of the group advance in step, one task each per joint LP.
         toffs = np.cumsum([0] + [len(bk["tpos"]) for bk in group])  # tpos is in block order
-        tasks = [
-            [(p, sense) for p in tpos[toffs[i] : toffs[i + 1]].tolist() for sense in (1.0, -1.0)]
-            for i in range(len(group))
-        ]
+        task_p = [np.repeat(tpos[toffs[i] : toffs[i + 1]], 2) for i in range(len(group))]
+        n_tasks = [len(tp) for tp in task_p]
+        minimise = np.tile([True, False], max(n_tasks, default=0))  # the task's direction, by position
         ptr = [0] * len(group)
+
+        def next_task(i: int) -> int:
+            """Position of block i's next task from ptr[i] that is neither reached nor answered by
+            a certificate (those are passed, in order); n_tasks[i] when there is none. Only a
+            task's own flag changes on the way, so one mask serves the whole scan."""
+            tp, lo_side = task_p[i][ptr[i] :], minimise[ptr[i] : n_tasks[i]]
+            todo = np.flatnonzero(np.where(lo_side, ~reach_lo[tp], ~reach_hi[tp]))
+            for j in todo.tolist():
+                if not (use_duals and certified(int(tp[j]), 1.0 if lo_side[j] else -1.0)):
+                    return ptr[i] + j
+            return n_tasks[i]
+
         while True:
             c = np.zeros(n)
             step = []
             for i in range(len(group)):
-                while ptr[i] < len(tasks[i]):
-                    p, sense = tasks[i][ptr[i]]
-                    if not (reach_lo[p] if sense > 0 else reach_hi[p]) and not (use_duals and certified(p, sense)):
-                        break
-                    ptr[i] += 1
-                if ptr[i] < len(tasks[i]):
-                    p, sense = tasks[i][ptr[i]]
+                if ptr[i] < n_tasks[i]:
+                    ptr[i] = next_task(i)
+                if ptr[i] < n_tasks[i]:
+                    p, sense = int(task_p[i][ptr[i]]), 1.0 if minimise[ptr[i]] else -1.0
                     c[p] = sense
                     step.append((i, p, sense))
                     ptr[i] += 1

@@ -26,9 +26,20 @@ class _Terms:
         self.rhs = self.t["rhs"].to_numpy()
         self.n_rel = int(self.r.max()) + 1 if len(self.r) else 0
 
-    def derive(self, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    @classmethod
+    def of_positions(cls, r: np.ndarray, ci: np.ndarray, coef: np.ndarray, rhs: np.ndarray, n_rel: int) -> _Terms:
+        """The same from positions (protect): r relation, ci cell (position in the bound
+        arrays), coef and rhs per term; every term's relation has a right-hand side."""
+        tm = cls.__new__(cls)
+        tm.cells, tm.t = None, None
+        tm.r, tm.ci, tm.pos, tm.rhs = r, ci, coef > 0, rhs
+        tm.n_rel = n_rel if len(r) else 0
+        return tm
+
+    def derive(self, lo: np.ndarray, hi: np.ndarray, idx: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """What each relation alone proves about each of its cells (d_lo, d_hi per term), given
-        the others' bounds lo, hi (per position in ``cells``).
+        the others' bounds lo, hi (per position in ``cells``). idx: only these terms (every
+        term of each of their relations; the same values as for all terms, in the same order).
 
         For ``sum(coef * x) = rhs``: coef_i * x_i = rhs - sum_{j != i} coef_j * x_j, so x_i
         lies in an interval computed from the other cells' [lo, hi]; counts are integers,
@@ -37,6 +48,8 @@ class _Terms:
         sums are exact whatever their order.
         """
         r, ci, pos, rhs = self.r, self.ci, self.pos, self.rhs
+        if idx is not None:
+            r, ci, pos, rhs = r[idx], ci[idx], pos[idx], rhs[idx]
         cmin = np.where(pos, lo[ci], -hi[ci])
         cmax = np.where(pos, hi[ci], -lo[ci])
         min_inf, max_inf = np.isinf(cmin), np.isinf(cmax)
@@ -53,7 +66,7 @@ def _derive(terms: pl.DataFrame, rhs: pl.DataFrame, bounds: pl.DataFrame, tm: _T
     """relation_id, cell_id, d_lo, d_hi: what each relation alone proves about each of its
     cells in ``bounds`` (cell_id, lo, hi), given the others' bounds (_Terms.derive).
     tm: the same terms and rhs already indexed, for the same cells (any order)."""
-    if tm is not None and not tm.cells.equals(bounds["cell_id"]):
+    if tm is not None and (tm.cells is None or not tm.cells.equals(bounds["cell_id"])):
         # the same cells in another order: put bounds in tm's order; other cells: index anew
         aligned = tm.cells.to_frame().join(bounds, on="cell_id", how="left", maintain_order="left")
         if tm.cells.len() == bounds.height and not aligned["lo"].null_count():
@@ -88,17 +101,56 @@ def _propagate(
         tm = _Terms(terms, rhs, b["cell_id"])
     if tm.n_rel == 0:
         return b, []
+    lo, hi, empty = _sweep(tm, lo, hi, max_sweeps)
+    if empty is not None:
+        return b.with_columns(pl.Series("lo", lo), pl.Series("hi", hi)), b["cell_id"].filter(pl.Series(empty)).to_list()
+    return b.with_columns(pl.Series("lo", lo), pl.Series("hi", hi)), []
+
+
+def _sweep(
+    tm: _Terms,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    max_sweeps: int = PROPAGATION_MAX_SWEEPS,
+    check: np.ndarray | None = None,
+    derived: dict | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """The sweeps of _propagate on arrays (per position of tm's cells): the tightened lo, hi
+    and, when an interval became empty, the mask of those cells (None otherwise). check: the
+    cells whose emptiness counts (default all). derived (a dict to fill, optional): "first",
+    tm.derive of the bounds given, and, when the sweeps reached a fixed point, "last",
+    tm.derive of the bounds returned (protect reuses them instead of deriving again)."""
+    if tm.n_rel == 0:
+        return lo, hi, None
+    # Jacobi sweeps: each derives from the bounds of the sweep before. A relation none of whose
+    # cells changed in the last sweep derives what it derived then, which the bounds hold
+    # already: only the relations of changed cells are derived again (the same sweeps, cheaper).
+    idx = None
+    all_lo = all_hi = None  # what every term derives from the current bounds
     for _ in range(max_sweeps):
-        d_lo, d_hi = tm.derive(lo, hi)
+        d_lo, d_hi = tm.derive(lo, hi, idx)
+        ci = tm.ci if idx is None else tm.ci[idx]
+        if derived is not None:
+            if idx is None:
+                derived["first"] = (d_lo, d_hi)
+                all_lo, all_hi = d_lo.copy(), d_hi.copy()
+            else:
+                all_lo[idx], all_hi[idx] = d_lo, d_hi
         new_lo, new_hi = lo.copy(), hi.copy()
-        np.maximum.at(new_lo, tm.ci, d_lo)
-        np.minimum.at(new_hi, tm.ci, d_hi)
+        np.maximum.at(new_lo, ci, d_lo)
+        np.minimum.at(new_hi, ci, d_hi)
         empty = new_lo > new_hi + EPS
+        if check is not None:
+            empty &= check
         if empty.any():
-            return b.with_columns(pl.Series("lo", new_lo), pl.Series("hi", new_hi)), b["cell_id"].filter(
-                pl.Series(empty)
-            ).to_list()
-        if np.array_equal(new_lo, lo) and np.array_equal(new_hi, hi):
+            return new_lo, new_hi, empty
+        changed = (new_lo != lo) | (new_hi != hi)
+        if not changed.any():
+            if derived is not None:
+                derived["last"] = (all_lo, all_hi)
             break
         lo, hi = new_lo, new_hi
-    return b.with_columns(pl.Series("lo", lo), pl.Series("hi", hi)), []
+        dirty = np.zeros(tm.n_rel, dtype=bool)
+        dirty[tm.r[changed[tm.ci]]] = True
+        idx = np.flatnonzero(dirty[tm.r])
+    return lo, hi, None

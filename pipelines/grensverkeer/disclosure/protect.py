@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from .lp import _lp_bounds, _PointPool, _scipy_available
+from .lp import _lp_core, _PointPool, _scipy_available
 from .policy import (
     _INF,
     EPS,
@@ -24,8 +24,8 @@ from .policy import (
     DisclosureError,
     DisclosureSettings,
 )
-from .propagation import _derive, _propagate, _Terms
-from .relations import _narrow, _relation_terms, _rhs, _stated
+from .propagation import _sweep, _Terms
+from .relations import _relation_terms, _rhs, _stated
 
 # ----------------------------------------------------------------------------- protect
 # Internal status of a secondary cell that can be worked out whatever else is hidden: printed like a
@@ -33,14 +33,9 @@ from .relations import _narrow, _relation_terms, _rhs, _stated
 REVEALED = "revealed"
 
 
-def _release(st: pl.DataFrame, cells: pl.Series) -> pl.DataFrame:
-    """Mark secondary cells as printed after all (REVEALED)."""
-    return st.with_columns(
-        pl.when(pl.col("cell_id").is_in(cells.implode()))
-        .then(pl.lit(REVEALED))
-        .otherwise(pl.col("status"))
-        .alias("status")
-    )
+# Status codes of the arrays protect works on (one per cell); _STATUS_NAMES[code] is the status.
+_SHOWN, _PRIMARY, _SECONDARY, _WITHHELD, _ZERO, _UNPUBLISHED, _REVEALED = range(7)
+_STATUS_NAMES = (SHOWN, PRIMARY, SECONDARY, WITHHELD, ZERO, UNPUBLISHED, REVEALED)
 
 
 def _exact_priors(st: pl.DataFrame, k: int) -> pl.DataFrame:
@@ -66,172 +61,256 @@ def _exact_priors(st: pl.DataFrame, k: int) -> pl.DataFrame:
     )
 
 
-def _components(terms: pl.DataFrame, cells: pl.DataFrame) -> pl.DataFrame:
-    """cell_id, comp: the connected groups of ``cells``, two cells being linked when they share a relation.
+def _is_suppressed(status: np.ndarray) -> np.ndarray:
+    return (status == _PRIMARY) | (status == _SECONDARY) | (status == _WITHHELD)
 
-    protect calls it with the pinned cells: a group is one problem (a chain from a root
-    cause, or a combination of relations), and groups that share no relation are fixed in
-    the same round. Labels are only group keys. Without scipy every cell is in group 0
-    (one problem per round, as before).
+
+def _ranges(indptr: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each key, the positions indptr[key] .. indptr[key + 1] - 1: (which key, position)."""
+    counts = indptr[keys + 1] - indptr[keys]
+    which = np.repeat(np.arange(len(keys)), counts)
+    starts = np.repeat(indptr[keys] - np.cumsum(counts) + counts, counts)
+    return which, starts + np.arange(counts.sum())
+
+
+class _Problem:
+    """One protect call on positions: cells in cell_id order (position = rank of the id),
+    relations in relation_id order, one entry per term (relation, cell, coefficient).
+    Everything protect does per round is numpy on these arrays (a few ms a round where
+    polars frames of the same tiny sizes cost ~40 ms)."""
+
+    def __init__(self, values: pl.DataFrame, stated: pl.DataFrame | None, terms: pl.DataFrame, rhs: pl.DataFrame):
+        ix = values.select("cell_id", "value").with_row_index("inp").sort("cell_id")
+        self.ids = ix["cell_id"].to_numpy().astype(object)
+        self.inp = ix["inp"].cast(pl.Int64).to_numpy()  # input position of each cell
+        self.value_int = ix["value"].to_numpy()
+        self.value = ix["value"].cast(pl.Float64).to_numpy()
+        # a 'rest|' cell is never printed: the outsider knows only that it is a count (0 or more)
+        self.unpublished = ix["cell_id"].str.starts_with(UNPUBLISHED_PREFIX).to_numpy()
+        self.n = len(self.ids)
+        self.st_lo, self.st_hi = np.zeros(self.n), np.full(self.n, _INF)
+        self.stated = stated is not None
+        if stated is not None:
+            s = ix.select("cell_id").join(stated, on="cell_id", how="left", maintain_order="left")
+            self.st_lo = s["stated_lo"].fill_null(0.0).to_numpy()
+            self.st_hi = s["stated_hi"].fill_null(_INF).to_numpy()
+        rel = rhs.sort("relation_id")
+        self.rel_ids = rel["relation_id"].to_numpy().astype(object)
+        self.rhs = rel["rhs"].cast(pl.Float64).fill_null(float("nan")).to_numpy()
+        self.n_rel = len(self.rel_ids)
+        t = (
+            terms.join(rel.select("relation_id").with_row_index("tr"), on="relation_id")
+            .join(ix.select("cell_id").with_row_index("tc"), on="cell_id")
+            .sort("tr", "tc")
+        )
+        self.tr = t["tr"].cast(pl.Int64).to_numpy()
+        self.tc = t["tc"].cast(pl.Int64).to_numpy()
+        self.coef = t["coef"].cast(pl.Float64).to_numpy()
+        self.n_terms_of = np.bincount(self.tc, minlength=self.n)  # relations of each cell
+
+    def priors(self, status: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """_exact_priors narrowed by the statements (_narrow), per position."""
+        lo = np.select(
+            [status == _PRIMARY, status == _SECONDARY, (status == _WITHHELD) | (status == _UNPUBLISHED)],
+            [1.0, float(k), 0.0],
+            self.value,
+        )
+        hi = np.select(
+            [(status == _PRIMARY) | (status == _WITHHELD), (status == _SECONDARY) | (status == _UNPUBLISHED)],
+            [float(k - 1), _INF],
+            self.value,
+        )
+        if self.stated:
+            lo, hi = np.maximum(lo, self.st_lo), np.minimum(hi, self.st_hi)
+        return lo, hi
+
+
+def _components(pinned: np.ndarray, act_r: np.ndarray, act_c: np.ndarray, n: int, n_rel: int) -> np.ndarray:
+    """comp per position (-1: not pinned): the connected groups of the pinned cells, two
+    cells being linked when they share a relation (act_r, act_c: the terms of the relations
+    with a suppressed cell).
+
+    A group is one problem (a chain from a root cause, or a combination of relations), and
+    groups that share no relation are fixed in the same round. Labels are only group keys.
+    Without scipy every cell is in group 0 (one problem per round, as before).
     """
-    nodes = cells.select("cell_id").unique().sort("cell_id").with_row_index("ni")
-    if nodes.height == 0 or not _scipy_available():
-        return nodes.select("cell_id", pl.lit(0, dtype=pl.Int64).alias("comp"))
+    comp = np.full(n, -1, dtype=np.int64)
+    if len(pinned) == 0:
+        return comp
+    if not _scipy_available():
+        comp[pinned] = 0
+        return comp
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
-    edges = terms.join(nodes, on="cell_id").select("relation_id", "ni")
-    rel_ix = edges.select("relation_id").unique().sort("relation_id").with_row_index("ri")
-    edges = edges.join(rel_ix, on="relation_id")
-    n, m = nodes.height, rel_ix.height
-    graph = coo_matrix(
-        (np.ones(edges.height), (edges["ni"].to_numpy(), n + edges["ri"].to_numpy())), shape=(n + m, n + m)
-    )
+    node = np.full(n, -1, dtype=np.int64)
+    node[pinned] = np.arange(len(pinned))
+    e = node[act_c] >= 0
+    p = len(pinned)
+    graph = coo_matrix((np.ones(int(e.sum())), (node[act_c[e]], p + act_r[e])), shape=(p + n_rel, p + n_rel))
     _, label = connected_components(graph, directed=False)
-    return nodes.select("cell_id", pl.Series("comp", label[:n].astype(np.int64)))
+    comp[pinned] = np.unique(label[:p], return_inverse=True)[1]  # 0 .. groups - 1
+    return comp
 
 
 def _choose_secondary(
-    terms: pl.DataFrame,
-    active: pl.DataFrame,
-    rhs: pl.DataFrame,
-    st: pl.DataFrame,
-    priors: pl.DataFrame,
-    bounds: pl.DataFrame,
-    pinned: list[str],
-    persistent: pl.DataFrame | None = None,
-    tm: _Terms | None = None,
-) -> tuple[list[str], pl.DataFrame]:
+    pb: _Problem,
+    status: np.ndarray,
+    act: np.ndarray,
+    p_lo: np.ndarray,
+    p_hi: np.ndarray,
+    b_lo: np.ndarray,
+    b_hi: np.ndarray,
+    pinned: np.ndarray,
+    persistent: np.ndarray,
+    tm: _Terms,
+    derived: dict | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Cells to suppress next so that the pinned cells get room to move.
 
-    terms: all relations; active: the relations with a suppressed cell (bounds covers
-    their cells). A relation "pins" a cell when, given the other cells' current proven
-    bounds, it leaves that cell one possible value. Works per group of pinned cells
-    (_components: pinned cells that share a relation), all groups in the same round: groups
-    with a root cause (a relation that pins a cell from the published numbers alone) get one
-    more suppressed cell per such relation, the best shown non-zero cell in it; their cells
-    pinned only through a chain wait a round. In the other groups every relation that pins a
-    cell given the proven bounds gets one, and cells pinned by a combination of relations
-    (found by the LP) get ONE cell per group, next to as many of them as possible; if there
-    is none, the search widens to relations linked to them through suppressed cells.
-    Ranking: resolves most pinning relations at once, then is already in most relations
-    with a suppression, then smallest value, then cell_id.
+    act: mask of the terms whose relation has a suppressed cell (the active relations);
+    p_lo, p_hi: the priors of the round; b_lo, b_hi: the proven bounds (propagation);
+    pinned: positions (ascending); persistent: mask of the cells pinned for more than
+    PERSISTENT_ROUNDS rounds in a row; tm: the active relations with a right-hand side;
+    derived: tm.derive of the priors ("first") and of the bounds ("last"), if known (_sweep).
+    A relation "pins" a cell when, given the other cells' current proven bounds, it leaves
+    that cell one possible value. Works per group of pinned cells (_components: pinned
+    cells that share a relation), all groups in the same round: groups with a root cause
+    (a relation that pins a cell from the published numbers alone) get one more suppressed
+    cell per such relation, the best shown non-zero cell in it; their cells pinned only
+    through a chain wait a round. In the other groups every relation that pins a cell given
+    the proven bounds gets one, and cells pinned by a combination of relations (found by
+    the LP) get ONE cell per group, next to as many of them as possible; if there is none,
+    the search widens to relations linked to them through suppressed cells. Ranking:
+    resolves most pinning relations at once, then is already in most relations with a
+    suppression, then smallest value, then cell_id.
 
-    tm: active and rhs indexed for the cells of bounds (protect builds it once a round).
-    persistent: cells pinned for more than PERSISTENT_ROUNDS rounds in a row. Returns the
-    cells to suppress and the pinned cells (cell_id, comp) of groups that are given up on:
-    no shown non-zero cell within MAX_HOPS, or persistent with a '<k' cell among them.
+    Returns the cells to suppress (positions, ascending) and the pinned cells (positions,
+    ascending, with their group) of groups that are given up on: no shown non-zero cell
+    within MAX_HOPS, or persistent with a '<k' cell among them.
     """
-    supp_cells = st.filter(pl.col("status").is_in(list(SUPPRESSED))).select("cell_id")
-    pin = _components(active, pl.DataFrame({"cell_id": pinned}, schema={"cell_id": pl.String}))
+    n, n_rel = pb.n, pb.n_rel
+    act_r, act_c = pb.tr[act], pb.tc[act]
+    supp = _is_suppressed(status)
+    comp = _components(pinned, act_r, act_c, n, n_rel)
+    pin = np.zeros(n, dtype=bool)
+    pin[pinned] = True
     # A group that stays pinned round after round although cells are suppressed around it is
     # held by small counts among themselves (equalities between '<5' cells in tiny
     # municipalities); suppressing ever more distant cells does not free it. Its '<5' cells
     # are withheld instead, like a group with nothing left around it.
-    tired = pl.DataFrame(schema={"cell_id": pl.String, "comp": pl.Int64})
-    if persistent is not None and persistent.height:
-        tired_comps = (
-            pin.join(persistent, on="cell_id", how="semi")
-            .select("comp")
-            .unique()
-            .join(pin.join(st.filter(pl.col("status") == PRIMARY), on="cell_id", how="semi"), on="comp", how="semi")
-            .select("comp")
-            .unique()
-        )
-        tired = pin.join(tired_comps, on="comp", how="semi")
-        pin = pin.join(tired_comps, on="comp", how="anti")
-    comp = pin
-    own = priors.select("cell_id", pl.col("lo").alias("p_lo"), pl.col("hi").alias("p_hi"))
-    cand = active.join(
-        st.filter((pl.col("status") == SHOWN) & (pl.col("value") > 0)).select("cell_id", "value"), on="cell_id"
-    ).select("relation_id", pl.col("cell_id").alias("cand"), "value")
-    cand_rels = cand.select("relation_id").unique()
+    tired = np.zeros(n, dtype=bool)
+    if persistent.any():
+        n_comp = int(comp.max()) + 1
+        has_persistent = np.zeros(n_comp, dtype=bool)
+        has_persistent[comp[pin & persistent]] = True
+        has_primary = np.zeros(n_comp, dtype=bool)
+        has_primary[comp[pin & (status == _PRIMARY)]] = True
+        tired = pin & (has_persistent & has_primary)[np.maximum(comp, 0)]
+        pin &= ~tired
 
-    def pinning(b: pl.DataFrame, cells: pl.DataFrame) -> pl.DataFrame:
-        d = _derive(active, rhs, b, tm).join(cells, on="cell_id", how="semi").join(own, on="cell_id")
-        return (
-            d.filter(pl.max_horizontal("d_lo", "p_lo") >= pl.min_horizontal("d_hi", "p_hi") - EPS)
-            .select("relation_id", "cell_id")
-            .join(cand_rels, on="relation_id", how="semi")  # only relations where a cell can be added
-            .join(comp, on="cell_id")
+    # candidates: shown non-zero cells of the active relations (one row per term)
+    is_cand_t = (status[act_c] == _SHOWN) & (pb.value[act_c] > 0)
+    cand_r, cand_c = act_r[is_cand_t], act_c[is_cand_t]  # ordered by relation
+    cand_rel = np.zeros(n_rel, dtype=bool)
+    cand_rel[cand_r] = True
+
+    known = derived or {}
+
+    def pinning(lo: np.ndarray, hi: np.ndarray, cells: np.ndarray, key: str) -> tuple[np.ndarray, np.ndarray]:
+        d_lo, d_hi = known[key] if key in known else tm.derive(lo, hi)
+        ci = tm.ci
+        hit = (
+            cells[ci]
+            & (np.maximum(d_lo, p_lo[ci]) >= np.minimum(d_hi, p_hi[ci]) - EPS)
+            & cand_rel[tm.r]  # only relations where a cell can be added
         )
+        return tm.r[hit], ci[hit]
 
     # Root causes first: relations that pin a cell on their own, from what is published
     # (one suppressed cell; '<5' cells whose residual leaves one possibility). A cell
-    # pinned only through a chain is usually freed once the root is fixed, so in a block
-    # with a root, chains wait. Other blocks: relations that pin a cell given the proven bounds.
-    root = pinning(priors.join(bounds.select("cell_id"), on="cell_id", how="semi").select("cell_id", "lo", "hi"), pin)
-    rest = pin.join(root.select("comp").unique(), on="comp", how="anti")
-    chain = pinning(bounds, rest)
-    pin_rel = pl.concat([root, chain])
-    fixed_comps = pin_rel.select("comp").unique()
-    todo = rest.join(chain.select("cell_id").unique(), on="cell_id", how="anti")
+    # pinned only through a chain is usually freed once the root is fixed, so in a group
+    # with a root, chains wait. Other groups: relations that pin a cell given the proven bounds.
+    root_r, root_c = pinning(p_lo, p_hi, pin, "first")
+    root_comp = np.zeros(n + 1, dtype=bool)
+    root_comp[comp[root_c]] = True
+    rest = pin & ~root_comp[comp]
+    chain_r, chain_c = pinning(b_lo, b_hi, rest, "last")
+    fixed_comp = root_comp.copy()
+    fixed_comp[comp[chain_c]] = True
+    todo = rest.copy()
+    todo[chain_c] = False
 
-    rel_with_supp = active.join(supp_cells, on="cell_id", how="semi").select("relation_id").unique()
-    problem_rels = pin_rel.select("relation_id").unique()
-    rank = (
-        terms.select("relation_id", pl.col("cell_id").alias("cand"))
-        .join(cand.select("cand").unique(), on="cand", how="semi")
-        .join(problem_rels.with_columns(pl.lit(1).alias("in_problem")), on="relation_id", how="left")
-        .join(rel_with_supp.with_columns(pl.lit(1).alias("in_supp")), on="relation_id", how="left")
-        .group_by("cand")
-        .agg(
-            pl.col("in_problem").fill_null(0).sum().alias("n_problem"),
-            pl.col("in_supp").fill_null(0).sum().alias("n_supp"),
-            pl.len().alias("n_rel"),
-        )
-        # relations of the candidate that have no suppressed cell yet: suppressing it there
-        # pins it, so each one is a new problem (a chain) for the next round
-        .with_columns((pl.col("n_rel") - pl.col("n_supp")).alias("n_new"))
-    )
-    cand = cand.join(rank, on="cand", how="left")
-    order = dict(by=["n_problem", "n_new", "value", "cand"], descending=[True, False, False, False])
+    problem_rel = np.zeros(n_rel, dtype=bool)
+    problem_rel[root_r] = True
+    problem_rel[chain_r] = True
+    rel_with_supp = np.zeros(n_rel, dtype=bool)
+    rel_with_supp[act_r[supp[act_c]]] = True
+    # ranking of each cell (over all its relations): relations it would fix, and relations of
+    # the candidate that have no suppressed cell yet: suppressing it there pins it, so each
+    # one is a new problem (a chain) for the next round
+    n_problem = np.bincount(pb.tc, problem_rel[pb.tr], minlength=n).astype(np.int64)
+    n_new = pb.n_terms_of - np.bincount(pb.tc, rel_with_supp[pb.tr], minlength=n).astype(np.int64)
+    value = pb.value
 
-    chosen_rel = (
-        cand.join(problem_rels, on="relation_id", how="semi")
-        .sort("relation_id", *order["by"], descending=[False, *order["descending"]])
-        .unique(subset="relation_id", keep="first", maintain_order=True)
-    )
-    chosen = set(chosen_rel["cand"].to_list())
+    def best_of(group: np.ndarray, cand: np.ndarray, extra: list | None = None) -> np.ndarray:
+        """Per group key, the position in cand of its best candidate."""
+        keys = [cand, value[cand], n_new[cand], -n_problem[cand], *(extra or []), group]
+        order = np.lexsort(keys)
+        first = np.ones(len(order), dtype=bool)
+        first[1:] = group[order][1:] != group[order][:-1]
+        return order[first]
 
-    # Cells pinned by a combination of relations: ONE cell per block and round (the LP checks
+    chosen = np.zeros(n, dtype=bool)
+    in_problem = problem_rel[cand_r]
+    if in_problem.any():
+        pr, pc = cand_r[in_problem], cand_c[in_problem]
+        chosen[pc[best_of(pr, pc)]] = True
+
+    # Cells pinned by a combination of relations: ONE cell per group and round (the LP checks
     # again before the next), because one suppression usually frees the whole combination.
     # The cell is the best shown non-zero cell in a relation of the pinned cells (most
     # pinned cells reached, then the ranking above); if there is none, the search widens
     # to relations linked to them through suppressed cells.
-    visited = active.join(todo, on="cell_id").select(pl.col("cell_id").alias("origin"), "comp", "relation_id")
+    rel_ptr = np.searchsorted(act_r, np.arange(n_rel + 1))  # act terms by relation (act_r is sorted)
+    by_cell = np.argsort(act_c, kind="stable")
+    cell_ptr = np.searchsorted(act_c[by_cell], np.arange(n + 1))
+    cand_ptr = np.searchsorted(cand_r, np.arange(n_rel + 1))
+    t_todo = todo[act_c]
+    visited = np.unique(act_c[t_todo] * n_rel + act_r[t_todo])  # (origin, relation) pairs
     frontier = visited
-    found = []
+    found = np.zeros(n + 1, dtype=bool)
     for _ in range(MAX_HOPS):
-        if frontier.height == 0:
+        if len(frontier) == 0:
             break
-        pool = frontier.join(cand, on="relation_id")
-        if pool.height:
-            best = (
-                pool.group_by("comp", "cand", "value", "n_problem", "n_new")
-                .agg(pl.col("origin").n_unique().alias("n_cover"))
-                .sort(["comp", "n_cover", *order["by"]], descending=[False, True, *order["descending"]])
-                .unique(subset="comp", keep="first", maintain_order=True)
-            )
-            chosen.update(best["cand"].to_list())
-            found.append(best.select("comp"))
-            frontier = frontier.join(best, on="comp", how="anti")
+        origin, rel = frontier // n_rel, frontier % n_rel
+        which, pos = _ranges(cand_ptr, rel)
+        if len(pos):
+            o, c = origin[which], cand_c[pos]
+            pair = np.unique(comp[o] * (n + 1) * n + c * n + o)  # (group, candidate, origin)
+            gc, n_cover = np.unique(pair // n, return_counts=True)
+            g, c = gc // (n + 1), gc % (n + 1)
+            best = best_of(g, c, [-n_cover])
+            chosen[c[best]] = True
+            found[g[best]] = True
+            frontier = frontier[~found[comp[origin]]]
+            origin, rel = frontier // n_rel, frontier % n_rel
         # widen: suppressed cells of the frontier relations, and their relations
-        nxt = (
-            frontier.join(active.select("relation_id", "cell_id"), on="relation_id")
-            .join(supp_cells, on="cell_id", how="semi")
-            .join(active.select(pl.col("cell_id"), pl.col("relation_id").alias("next_rel")), on="cell_id")
-            .select("origin", "comp", pl.col("next_rel").alias("relation_id"))
-            .unique()
-            .join(visited, on=["origin", "comp", "relation_id"], how="anti")
-        )
-        visited = pl.concat([visited, nxt])
+        which, pos = _ranges(rel_ptr, rel)
+        o, cell = origin[which], act_c[pos]
+        keep = supp[cell]
+        o, cell = o[keep], cell[keep]
+        which, pos = _ranges(cell_ptr, cell)
+        nxt = np.unique(o[which] * n_rel + act_r[by_cell[pos]])
+        nxt = nxt[~np.isin(nxt, visited)]
+        visited = np.union1d(visited, nxt)
         frontier = nxt
     # Groups with no shown non-zero cell within MAX_HOPS: every number around them is hidden
     # already, so no further suppression will help them (they are withheld or refused now
     # rather than after every other group is done, which took hundreds of rounds nationally).
-    stuck = pl.concat([tired, todo.join(pl.concat([fixed_comps, *found]), on="comp", how="anti").select(tired.columns)])
-    return sorted(chosen), stuck.sort("cell_id")
+    stuck = tired | (todo & ~(fixed_comp | found)[comp])
+    stuck_pos = np.flatnonzero(stuck)
+    return np.flatnonzero(chosen), stuck_pos, comp[stuck_pos]
 
 
 def protect(
@@ -282,115 +361,121 @@ def protect(
             f"known_total wrong): {check['relation_id'].sort().to_list()[:10]}"
         )
 
-    st = values.with_columns(
-        # a 'rest|' cell is never printed: the outsider knows only that it is a count (0 or more)
-        pl.when(pl.col("cell_id").str.starts_with(UNPUBLISHED_PREFIX))
-        .then(pl.lit(UNPUBLISHED))
-        .when(pl.col("value") == 0)
-        .then(pl.lit(ZERO))
-        .when(pl.col("value") < k)
-        .then(pl.lit(PRIMARY))
-        .otherwise(pl.lit(SHOWN))
-        .alias("status")
+    pb = _Problem(values, stated, terms, rhs)
+    status = np.select([pb.unpublished, pb.value == 0, pb.value < k], [_UNPUBLISHED, _ZERO, _PRIMARY], _SHOWN).astype(
+        np.int8
     )
+    has_rhs = ~np.isnan(pb.rhs[pb.tr])
     use_lp = _scipy_available()
     lp_cache: dict = {}  # blocks the LP has seen, across rounds (most blocks do not change)
-    lp_points = _PointPool()  # LP solutions, across rounds (most still fit the next round)
+    lp_points = _PointPool(keyed=True)  # LP solutions, across rounds (most still fit the next round)
     added_rounds = 0
-    pinned_for = pl.DataFrame(schema={"cell_id": pl.String, "rounds": pl.Int64})  # consecutive rounds pinned
+    pinned_for = np.zeros(pb.n, dtype=np.int64)  # consecutive rounds pinned
     while True:
-        priors = _narrow(_exact_priors(st, k), stated)
+        p_lo, p_hi = pb.priors(status, k)
+        supp = _is_suppressed(status)
         # Only relations with a suppressed cell can tell the attacker anything: in the others every
         # cell is shown exactly. Restricting to them keeps a round's work near the suppressed cells.
-        active = terms.join(
-            terms.join(priors.filter(pl.col("suppressed")), on="cell_id", how="semi").select("relation_id").unique(),
-            on="relation_id",
-            how="semi",
-        )
-        in_active = priors.join(active.select("cell_id").unique(), on="cell_id", how="semi")
-        # active and rhs indexed once a round, for propagation and for the choice of cells
-        tm = _Terms(active, rhs, in_active["cell_id"])
-        bounds, empty = _propagate(active, rhs, in_active.select("cell_id", "lo", "hi"), tm=tm)
-        if empty:  # cannot happen: the true values satisfy every relation
-            raise RuntimeError(f"interval propagation found no value for {empty[:10]}")
-        supp_b = bounds.join(priors.filter(pl.col("suppressed")).select("cell_id"), on="cell_id", how="semi")
-        pinned = supp_b.filter(pl.col("hi") - pl.col("lo") <= EPS)["cell_id"].sort().to_list()
-        if not pinned and use_lp:
-            open_ = supp_b["cell_id"].to_list()
-            lp, infeasible = _lp_bounds(active, rhs, bounds, open_, cache=lp_cache, witness=values, points=lp_points)
+        act_rel = np.bincount(pb.tr, supp[pb.tc], minlength=pb.n_rel) > 0
+        act = act_rel[pb.tr]
+        in_active = np.zeros(pb.n, dtype=bool)
+        in_active[pb.tc[act]] = True
+        # active relations with a right-hand side, indexed once a round (propagation, choice of cells)
+        sel = act & has_rhs
+        tm = _Terms.of_positions(pb.tr[sel], pb.tc[sel], pb.coef[sel], pb.rhs[pb.tr[sel]], pb.n_rel)
+        derived: dict = {}  # what the relations derive from the priors and from the bounds
+        b_lo, b_hi, empty = _sweep(tm, p_lo.copy(), p_hi.copy(), check=in_active, derived=derived)
+        if empty is not None:  # cannot happen: the true values satisfy every relation
+            raise RuntimeError(f"interval propagation found no value for {pb.ids[empty & in_active].tolist()[:10]}")
+        open_mask = supp & in_active
+        pinned = np.flatnonzero(open_mask & (b_hi - b_lo <= EPS))
+        if not len(pinned) and use_lp:
+            res_ids, res_lo, res_hi, infeasible = _lp_core(
+                pb.ids,
+                np.flatnonzero(in_active),
+                b_lo,
+                b_hi,
+                pb.rel_ids,
+                pb.rhs,
+                pb.tr[act],
+                pb.tc[act],
+                pb.coef[act],
+                np.flatnonzero(open_mask),
+                cache=lp_cache,
+                witness=pb.value,
+                points=lp_points,
+            )
             if infeasible:  # pragma: no cover - the true values are a solution
                 raise RuntimeError(f"LP infeasible on true data: {infeasible[:3]}")
-            pinned = lp.filter(pl.col("hi") - pl.col("lo") <= EPS)["cell_id"].sort().to_list()
-        if not pinned:
+            tight = np.asarray(res_hi, dtype=float) - np.asarray(res_lo, dtype=float) <= EPS
+            pinned = np.sort(np.searchsorted(pb.ids, np.asarray(res_ids, dtype=object)[tight]))
+        if not len(pinned):
             break
         if added_rounds >= settings.max_rounds:
             raise DisclosureError(
                 f"after {settings.max_rounds} rounds of secondary suppression these cells can "
-                f"still be worked out: {pinned[:10]}; raise max_rounds"
+                f"still be worked out: {pb.ids[pinned[:10]].tolist()}; raise max_rounds"
             )
-        pinned_for = (
-            pl.DataFrame({"cell_id": pinned}, schema={"cell_id": pl.String})
-            .join(pinned_for, on="cell_id", how="left")
-            .select("cell_id", (pl.col("rounds").fill_null(0) + 1).alias("rounds"))
-        )
-        persistent = pinned_for.filter(pl.col("rounds") > PERSISTENT_ROUNDS).select("cell_id")
+        is_pinned = np.zeros(pb.n, dtype=bool)
+        is_pinned[pinned] = True
+        pinned_for = np.where(is_pinned, pinned_for + 1, 0)
+        persistent = pinned_for > PERSISTENT_ROUNDS
         # A hidden count of k or more that stays pinned round after round protects nothing and is no
         # small count: it is printed (the reader learns nothing new) and never chosen again. Pinned
         # counts of k or more are given time first: suppression around the small ones usually frees them.
-        worked_out = st.join(persistent, on="cell_id", how="semi").filter(pl.col("status") == SECONDARY)["cell_id"]
-        if worked_out.len():
-            st = _release(st, worked_out)
-            pinned = sorted(set(pinned) - set(worked_out.to_list()))
-            persistent = persistent.join(worked_out.to_frame(), on="cell_id", how="anti")
-            if not pinned:
+        worked_out = persistent & (status == _SECONDARY)
+        if worked_out.any():
+            status[worked_out] = _REVEALED
+            pinned = pinned[~worked_out[pinned]]
+            persistent &= ~worked_out
+            if not len(pinned):
                 added_rounds += 1
                 continue
-        new, stuck = _choose_secondary(terms, active, rhs, st, priors, bounds, pinned, persistent, tm)
-        withhold = released = pl.Series("cell_id", [], dtype=pl.String)
-        if stuck.height:
+        new, stuck, stuck_comp = _choose_secondary(
+            pb, status, act, p_lo, p_hi, b_lo, b_hi, pinned, persistent, tm, derived
+        )
+        withhold = np.zeros(pb.n, dtype=bool)
+        released = np.zeros(pb.n, dtype=bool)
+        if len(stuck):
             # nothing left to hide around them: print the pinned small counts as '.' (0 to k-1)
-            stuck = stuck.join(st.select("cell_id", "status"), on="cell_id")
-            hopeless = stuck.join(
-                stuck.filter(pl.col("status") == PRIMARY).select("comp").unique(), on="comp", how="anti"
-            )
+            s_status = status[stuck]
+            primary_comps = np.unique(stuck_comp[s_status == _PRIMARY])
+            hopeless = ~np.isin(stuck_comp, primary_comps)
             # counts of k or more that nothing can free are printed (as above); small ones cannot be helped
-            released = hopeless.filter(pl.col("status") == SECONDARY)["cell_id"]
-            small = hopeless.filter(pl.col("status") != SECONDARY)
-            if small.height:
+            small = stuck[hopeless & (s_status != _SECONDARY)]
+            if len(small):
                 raise DisclosureError(
                     "these suppressed cells can be worked out whatever else is suppressed (every number "
                     "they are related to is suppressed already or zero, or a relation without total "
-                    f"fixes them): {small['cell_id'].sort().to_list()[:10]}"
+                    f"fixes them): {pb.ids[small[:10]].tolist()}"
                 )
-            st = _release(st, released)
-            withhold = stuck.filter(pl.col("status") == PRIMARY)["cell_id"]
-        if not new and withhold.len() == 0 and released.len() == 0:  # pragma: no cover
-            raise RuntimeError(f"secondary suppression made no progress on {pinned[:10]}")
-        st = st.with_columns(
-            pl.when(pl.col("cell_id").is_in(withhold.implode()))
-            .then(pl.lit(WITHHELD))
-            .when(pl.col("cell_id").is_in(new))
-            .then(pl.lit(SECONDARY))
-            .otherwise(pl.col("status"))
-            .alias("status")
-        )
+            released[stuck[hopeless & (s_status == _SECONDARY)]] = True
+            withhold[stuck[s_status == _PRIMARY]] = True
+            status[released] = _REVEALED
+        if not len(new) and not withhold.any() and not released.any():  # pragma: no cover
+            raise RuntimeError(f"secondary suppression made no progress on {pb.ids[pinned[:10]].tolist()}")
+        status[new] = _SECONDARY
+        status[withhold] = _WITHHELD
         added_rounds += 1
 
     if stated is not None:
         # a statement next to a hidden count (a need level with its thresholds) that pins it on its
         # own cannot be repaired by hiding other numbers: the statement must not be published
-        self_pinned = (
-            _narrow(_exact_priors(st, k), stated)
-            .filter(pl.col("suppressed") & (pl.col("hi") - pl.col("lo") <= EPS))["cell_id"]
-            .to_list()
-        )
-        if self_pinned:
+        p_lo, p_hi = pb.priors(status, k)
+        self_pinned = np.flatnonzero(_is_suppressed(status) & (p_hi - p_lo <= EPS))
+        if len(self_pinned):
+            in_input_order = self_pinned[np.argsort(pb.inp[self_pinned])]
             raise DisclosureError(
                 f"what is printed next to these hidden counts pins them on its own (thresholds of a need "
-                f"level?): {self_pinned[:10]}"
+                f"level?): {pb.ids[in_input_order[:10]].tolist()}"
             )
 
-    st = st.with_columns(pl.col("status").replace(REVEALED, SHOWN))
+    status[status == _REVEALED] = _SHOWN
+    names = np.array(_STATUS_NAMES, dtype=object)[status]
+    st = pl.DataFrame(
+        {"cell_id": pb.ids.tolist(), "value": pb.value_int, "status": names.tolist()},
+        schema={"cell_id": pl.String, "value": pl.Int64, "status": pl.String},
+    )
     r = settings.rounding
     v = pl.col("value")
     rounded = v if r is None or r == 1 else ((v + r // 2) // r) * r

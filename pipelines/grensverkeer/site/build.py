@@ -25,7 +25,7 @@ from ..settings import PROJECT_ROOT, REFERENCE_DIR, Region
 from . import figures as F
 from . import spec
 from .format import fmt, fnum, pct_label
-from .publish import ALLE, BUITEN, OVERIG, REST, SECTOR_ORDER, Publication, build_publication
+from .publish import ALLE, BUITEN, OVERIG, REST, SECTOR_ORDER, Publication, build_publication, least
 from .swv import SwvData, load_swv, swv_name
 
 DASHBOARDS_DIR = PROJECT_ROOT / "dashboards"  # templates/ and static/ (found from the repository root)
@@ -76,6 +76,18 @@ EXPORT_FILES = [
     ("verantwoording", "manifest.json"),
 ]
 OUTSIDE_PARTNERS = 3  # outside-region school municipalities shown by name as columns of the agreement matrix
+
+
+def least_value(label: str) -> int:
+    """The least count a label stands for ('x' as 0 here: for sorting only)."""
+    return least(label, 0) if label not in ("x", ".") else 0
+
+
+def least_drawn(labels: list[str | None], k: int) -> int | None:
+    """The size a circle may draw for a sum of published labels: the least it can be (exact when every part
+    is shown, as drawn() does for a '≥n' label); nothing below k."""
+    v = sum(least(lab, k) for lab in labels if lab is not None)
+    return v if v >= k else None
 
 
 def _json(obj) -> Markup:
@@ -318,14 +330,14 @@ class Site:
 
     def kaart(self) -> None:
         P, R = self.pub, self.region.codes
-        geo = F.MapGeometry(set(self.region.members))
+        geo = F.MapGeometry(set(self.region.members), self.map_extra())
         figs, flows, parts = {}, {}, []
         scales = self.map_scales()
         for Y in self.years:
             for S in self.sectors(Y):
                 key = f"kaart|{Y}|{S}"
                 fl, circles = self.map_flows(Y, S)
-                figs[key], flows[key] = F.flow_map(P, self.name, Y, S, geo, fl, circles, scales[S])
+                figs[key], flows[key] = F.flow_map(P, self.map_name(Y), Y, S, geo, fl, circles, scales[S])
                 comm = F.community_map(P, self.name, Y, S, geo)
                 if comm:
                     figs["deelregio|" + key] = comm
@@ -352,24 +364,44 @@ class Site:
         return v if v is not None and v >= self.pub.settings.k else None
 
     def map_flows(self, Y: str, S: str):
-        D = self.drawn
-        places = self.region.codes + [BUITEN]
+        """Shown flows (pupils, origin, destination), largest first, and per place its circles (own, outgoing,
+        incoming). In a DUO year the region's largest outside partners are places of their own, by name
+        (fb cells); 'Buiten de regio' is then the other outside municipalities."""
+        D, R = self.drawn, self.region.codes
+        named = self.pub.years[Y].named_outside
         fl = []
-        for o in places:
-            for d in places:
-                if o == d or (o == BUITEN and d == BUITEN):
-                    continue
-                v = D(f"f|{Y}|{S}|{o}|{d}")
+        for o in R:
+            for d in R:
+                v = D(f"f|{Y}|{S}|{o}|{d}") if o != d else None
                 if v:
                     fl.append((v, o, d))
+        outside = [*named, BUITEN]
+        for c in R:
+            for x in outside:
+                for o, d in ((c, x), (x, c)):
+                    v = D(f"fb|{Y}|{S}|{o}|{d}") if named else D(f"f|{Y}|{S}|{o}|{d}")
+                    if v:
+                        fl.append((v, o, d))
         fl.sort(key=lambda t: (-t[0], t[1], t[2]))
-        circles = {
-            c: (D(f"f|{Y}|{S}|{c}|{c}"), D(f"elders|{Y}|{S}|{c}"), D(f"instroom|{Y}|{S}|{c}"))
-            for c in self.region.codes
-        }
-        # 'Buiten de regio': outgoing = region pupils schooled outside, incoming = outside pupils schooled here
-        circles[BUITEN] = (None, D(f"school|{Y}|{S}|{BUITEN}"), D(f"woon|{Y}|{S}|{BUITEN}"))
+        circles = {c: (D(f"f|{Y}|{S}|{c}|{c}"), D(f"elders|{Y}|{S}|{c}"), D(f"instroom|{Y}|{S}|{c}")) for c in R}
+        if not named:
+            # 'Buiten de regio': outgoing = region pupils schooled outside, incoming = outside pupils schooled here
+            circles[BUITEN] = (None, D(f"school|{Y}|{S}|{BUITEN}"), D(f"woon|{Y}|{S}|{BUITEN}"))
+            return fl, circles
+        P, k = self.pub, self.pub.settings.k
+        for x in outside:
+            into = least_drawn([P.label(f"fb|{Y}|{S}|{c}|{x}") for c in R], k)
+            out_of = least_drawn([P.label(f"fb|{Y}|{S}|{x}|{c}") for c in R], k)
+            circles[x] = (None, into, out_of)
         return fl, circles
+
+    def map_name(self, Y: str):
+        """Names on the map of year Y: 'Buiten de regio' is 'overig' when outside partners have their own point."""
+        named = self.pub.years[Y].named_outside
+        return lambda c: "Overig buiten de regio" if c == BUITEN and named else self.name(c)
+
+    def map_extra(self) -> set[str]:
+        return {x for y in self.pub.years.values() for x in y.named_outside}
 
     def map_scales(self) -> dict[str, tuple[float, float]]:
         """Per sector the largest flow and the largest circle over every school year: one scale for all years."""
@@ -519,6 +551,7 @@ class Site:
                         "team_total": [L.get(f"swvschool|{Y}|{x}|{S}") for S in sectors],
                     }
                 )
+            needs = self.swv_needs(x)
             self.render(
                 "swv_gebied.html",
                 f"swv/{x}.html",
@@ -530,7 +563,35 @@ class Site:
                 sectors=sectors,
                 parts=parts,
                 years=data.years,
+                needs=needs,
+                banner=self.synthetic([n["year"] for n in needs], ("support",)),
             )
+
+    def swv_needs(self, x: str) -> list[dict]:
+        """Per school year with linked records: the local teams whose pupils with support go to school (in
+        another municipality) in the area of SWV x, with the published count (swvpaar), and the municipalities
+        of the listed schools (rows already on Afspraken; a school's SWV follows from its public address)."""
+        P, out = self.pub, []
+        for Y in self.years:
+            y = P.years[Y]
+            prefix = f"swvpaar|{Y}|"
+            teams = [c.split("|")[2] for c in P.labels if c.startswith(prefix) and c.endswith(f"|{x}")]
+            if not teams:
+                continue
+            listed = y.schools.filter(
+                pl.col("school_location_id").replace_strict(y.school_swv, default="", return_dtype=pl.String) == x
+            )
+            rows = [
+                {
+                    "a": a,
+                    "label": P.label(f"swvpaar|{Y}|{a}|{x}"),
+                    "b": sorted(set(listed.filter(pl.col("A") == a)["B"].to_list()), key=self.name),
+                }
+                for a in teams
+            ]
+            rows.sort(key=lambda r: (-least_value(r["label"]), self.name(r["a"])))
+            out.append({"year": Y, "rows": rows})
+        return out
 
     def veranderd(self) -> None:
         """The first and the last real (DUO) school year side by side; synthetic years are never joined to them."""
@@ -759,10 +820,10 @@ class Site:
             }
             for S in self.sectors(Y)
         ]
-        geo = F.MapGeometry(set(self.region.members))
+        geo = F.MapGeometry(set(self.region.members), self.map_extra())
         fl, circles = self.map_flows(Y, S0)
         mine = [t for t in fl if c in (t[1], t[2])][:10]
-        fig, _ = F.flow_map(P, self.name, Y, S0, geo, mine, circles, self.map_scales()[S0])
+        fig, _ = F.flow_map(P, self.map_name(Y), Y, S0, geo, mine, circles, self.map_scales()[S0])
         for t in fig["data"]:
             t["visible"] = True
         fig["layout"].update(
@@ -868,7 +929,20 @@ class Site:
                         for r in sup.sort("students", descending=True).iter_rows(named=True)
                     ],
                 }
-            parts.append({"year": Y, "catchments": catchments, "support": support})
+            # DUO's own total of the location (as the export's Scholen sheet); the tables add up to less when
+            # a row of the school was rejected (its pupils are in the rejected rows, with the reason)
+            duo = P.label(f"duo|{Y}|{sid}")
+            in_cells = sum(P.shown(f"st|{Y}|{c['sector']}|{sid}") or 0 for c in catchments)
+            missing = P.shown(f"duo|{Y}|{sid}") - in_cells if duo is not None and duo.isdigit() else 0
+            parts.append(
+                {
+                    "year": Y,
+                    "catchments": catchments,
+                    "support": support,
+                    "duo": duo,
+                    "in_cells": str(in_cells) if missing > 0 else None,
+                }
+            )
         trend = spec.figure(
             [
                 spec.trace(

@@ -160,23 +160,26 @@ class MapGeometry:
     """Municipality outlines of the region (CBS/PDOK, data/reference) in a local equal-aspect projection, with a
     centre per municipality and a place for 'Buiten de regio'."""
 
-    def __init__(self, members: set[str]):
+    def __init__(self, members: set[str], outside: set[str] = frozenset()):
         gj = json.loads((REFERENCE_DIR / "gemeenten_2025.geojson").read_text(encoding="utf-8"))
         coslat = math.cos(math.radians(52.05))
         self.xy: dict[str, list[list[tuple[float, float]]]] = {}
+        far: dict[str, list[list[tuple[float, float]]]] = {}  # named outside partners: a point, no outline
         for f in gj["features"]:
             code = f["properties"].get("statcode")
-            if code not in members:
+            if code not in members and code not in outside:
                 continue
             geom = f["geometry"]
             polys = geom["coordinates"] if geom["type"] == "MultiPolygon" else [geom["coordinates"]]
-            self.xy[code] = [[(lon * coslat, lat) for lon, lat in poly[0]] for poly in polys]
+            (self.xy if code in members else far)[code] = [
+                [(lon * coslat, lat) for lon, lat in poly[0]] for poly in polys
+            ]
         self.cent: dict[str, tuple[float, float]] = {}
-        for c, rings in self.xy.items():
+        for c, rings in [*self.xy.items(), *far.items()]:
             ring = max(rings, key=len)
             self.cent[c] = (sum(p[0] for p in ring) / len(ring), sum(p[1] for p in ring) / len(ring))
-        allx = [p[0] for rings in self.xy.values() for r in rings for p in r]
-        ally = [p[1] for rings in self.xy.values() for r in rings for p in r]
+        allx = [p[0] for rings in self.xy.values() for r in rings for p in r] + [self.cent[c][0] for c in far]
+        ally = [p[1] for rings in self.xy.values() for r in rings for p in r] + [self.cent[c][1] for c in far]
         self.box = (min(allx), max(allx), min(ally), max(ally))
         self.cent[BUITEN] = (max(allx) + 0.03, max(ally) - 0.02)
 

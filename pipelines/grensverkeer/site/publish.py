@@ -14,11 +14,16 @@ Cell ids (Y = school year, S = sector or ALLE, o/d = municipality code or BUITEN
   ``rwoon|Y|S`` / ``relders|Y|S`` the same summed over the region (headline figures); those, and
   every cell of sector ALLE, are derived from published labels after protection (derived_labels);
   ``lo|..``/``hi|..`` bounds of an estimated flow (DUO cells that were ``<5``).
-* ``c|Y|S|school|o`` catchment of a school in the region; ``st|Y|S|school`` its total.
+* ``fb|Y|S|o|d`` (DUO years) a flow between a region member and a named outside partner (or BUITEN: the
+  other outside municipalities), for the map.
+* ``c|Y|S|school|o`` catchment of a school in the region; ``st|Y|S|school`` its total (the sum of its
+  published cells); ``duo|Y|school`` DUO's own total of the location (pub_school_totals, all sectors).
 * ``pair|Y|A|B`` / ``ook|Y|A|B`` agreement pair (pupils with support of A's local team at
   schools in B / of which also education support); ``sch|Y|A|school`` / ``sook|Y|A|school``.
 * ``mhulp|Y|A`` / ``melders|Y|A`` pupils with support of A's local team / of which at school
   elsewhere; ``coord|Y|school`` pupils with support at a school (coördinatielast).
+* ``swvpaar|Y|A|X`` (derived, not a cell) pupils with support of A's local team at the listed schools
+  in the area of SWV X: the sum of A's published ``sch`` labels there (_swv_labels).
 """
 
 from __future__ import annotations
@@ -37,6 +42,8 @@ ALLE = "ALLE"
 SITE_MAX_ROUNDS = 400  # the catchment tables of many schools need more rounds than an export
 OVERIG = "OVERIG"  # origins with fewer than k pupils at one school, together
 REST = "rest"  # cells protect needs but the site does not print
+NAMED_OUTSIDE = 5  # outside municipalities shown by name on the map (DUO years), the largest partners ...
+NAMED_OUTSIDE_MIN = 20  # ... that exchange at least this many pupils with the region in the year
 
 
 @dataclass
@@ -54,6 +61,14 @@ class YearData:
     )  # school_location_id, school_name, B, students, local_teams, local_teams_elsewhere, source
     support_source: str | None = None
     communities: pl.DataFrame | None = None  # sector, code, community (candidate sub-regions of the flow graph)
+    # DUO years: the region's largest outside partners by name, and the flows between them and the region
+    # (sector, o, d, students, low, high; the other outside municipalities together as BUITEN)
+    named_outside: list[str] = field(default_factory=list)
+    outside: pl.DataFrame | None = None
+    # school_location_id -> its SWV passend onderwijs, for the SWVs with a PC4 in the region only
+    school_swv: dict[str, str] = field(default_factory=dict)
+    # school_location_id, value, high, is_estimate: DUO's own location total (pub_school_totals), region schools
+    school_totals: pl.DataFrame | None = None
 
 
 @dataclass
@@ -114,8 +129,35 @@ def load_year(con: duckdb.DuckDBPyConnection, year: str, region: Region) -> Year
         from pub_school_catchment where school_year = ?""",
         [year],
     )
+    named: list[str] = []
+    outside = None
     if cat.height:
         source = "duo"
+        # DUO's figures are public per municipality: the largest outside partners are named on the map
+        across = cat.filter(pl.col("o").is_in(R) ^ pl.col("d").is_in(R)).with_columns(
+            pl.when(pl.col("o").is_in(R)).then(pl.col("d")).otherwise(pl.col("o")).alias("x")
+        )
+        top = (
+            across.filter(pl.col("x").str.contains(r"^GM\d{4}$"))
+            .group_by("x")
+            .agg(pl.col("students").sum())
+            .filter(pl.col("students") >= NAMED_OUTSIDE_MIN)
+            .sort("students", "x", descending=[True, False])
+        )
+        named = top["x"].head(NAMED_OUTSIDE).to_list()
+        keep = R + named
+        outside = (
+            across.with_columns(
+                pl.when(pl.col(c).is_in(keep)).then(pl.col(c)).otherwise(pl.lit(BUITEN)).alias(c) for c in ("o", "d")
+            )
+            .group_by("sector", "o", "d")
+            .agg(pl.col("students", "low", "high").sum())
+            .with_columns(pl.col("students", "low", "high").cast(pl.Int64))
+        )
+        if outside["sector"].n_unique() > 1:  # 'Alle sectoren' on the map, like the derived ALLE flows
+            everything = outside.group_by("o", "d").agg(pl.col("students", "low", "high").sum())
+            outside = pl.concat([outside, everything.with_columns(pl.lit(ALLE).alias("sector"))], how="diagonal")
+        outside = outside.sort("sector", "o", "d")
         cat = (
             cat.with_columns(_group("o", R).alias("o"), _group("d", R).alias("d"))
             .group_by("sector", "school_location_id", "school_name", "d", "o")
@@ -226,7 +268,50 @@ def load_year(con: duckdb.DuckDBPyConnection, year: str, region: Region) -> Year
         coord,
         ", ".join(support_sources) or None,
         communities,
+        named,
+        outside,
+        school_swv_map(con, R),
+        school_totals=_q(
+            con,
+            """
+            select school_location_id, coalesce(duo_total_low, students)::bigint as value,
+                   coalesce(duo_total_high, students)::bigint as high,
+                   coalesce(duo_total_low <> duo_total_high, false) as is_estimate, label
+            from pub_school_totals where school_year = ? and school_in_region order by school_location_id""",
+            [year],
+        )
+        if source == "duo"
+        else None,
     )
+
+
+def _has_tables(con: duckdb.DuckDBPyConnection, *names: str) -> bool:
+    found = con.execute(
+        "select count(distinct table_name) from duckdb_tables() where table_name in (select unnest(?::varchar[]))",
+        [list(names)],
+    ).fetchall()[0][0]
+    return found == len(names)
+
+
+def school_swv_map(con: duckdb.DuckDBPyConnection, region_codes: list[str]) -> dict[str, str]:
+    """school_location_id -> the SWV of its PC4 (PO for BO/SBO/SO, VO otherwise; ref_school_locations and
+    ref_swv_pc4), for the SWVs with a PC4 in the region. A school missing from DUO's address list has none."""
+    if not _has_tables(con, "ref_swv_pc4", "ref_school_locations"):
+        return {}
+    rows = con.execute(
+        """
+        with ours as (
+            select po_swv as swv from ref_swv_pc4 where municipality_code in (select unnest(?::varchar[]))
+            union select vo_swv from ref_swv_pc4 where municipality_code in (select unnest(?::varchar[]))
+        )
+        select s.school_location_id,
+               case when s.sector in ('BO', 'SBO', 'SO') then a.po_swv else a.vo_swv end as swv
+        from ref_school_locations as s
+        join ref_swv_pc4 as a on a.pc4 = left(s.postcode, 4)
+        where (case when s.sector in ('BO', 'SBO', 'SO') then a.po_swv else a.vo_swv end) in (select swv from ours)""",
+        [region_codes, region_codes],
+    ).fetchall()
+    return dict(rows)
 
 
 SECTOR_ORDER = ["BO", "SBO", "SO", "VSO", "VO", "PRO", "MBO"]
@@ -303,6 +388,12 @@ def year_cells(
         )
         rel(_cid("totrij", Y, S), tot, [_cid("woon", Y, S, o) for o in G])
         rel(_cid("totkolom", Y, S), tot, [_cid("school", Y, S, d) for d in G])
+    # DUO years: flows between the region and its named outside partners (fb|Y|S|o|x, public, like DUO's
+    # figures), the other outside municipalities together (fb|..|BUITEN): the map's named points.
+    if public and y.outside is not None:
+        for r in y.outside.iter_rows(named=True):
+            cell(_cid("fb", Y, r["sector"], r["o"], r["d"]), r["students"], r["low"] != r["high"], r["high"])
+
     # Catchments of the schools in the region add up to the flows into their municipality. An origin with
     # fewer than k pupils at a school is not listed on its own but in "overige herkomst" (OVERIG) of that
     # school: listing four schools with '<5' pupils each from a flow of 4 would give away that each has 1.
@@ -338,6 +429,13 @@ def year_cells(
             # a school's total is DUO's exact location total (pub_school_totals checks it): a number, never '<5'
             t = cell(_cid("st", Y, S, school), sum(cells[m][0] for m in members))
             rel(_cid("st", Y, S, school), t, members)
+
+    # DUO's own total of each school location in the region (public, exact as DUO publishes it): what the
+    # school page prints as the school's pupils, like the export's Scholen sheet (pub_school_totals). The
+    # sector totals above are the sums of the published cells: less when a row of the school was rejected.
+    if public and y.school_totals is not None:
+        for sid, v, high, est in y.school_totals.select("school_location_id", "value", "high", "is_estimate").rows():
+            cell(_cid("duo", Y, sid), v, est, high)
 
     # agreement needs: a pair is the sum of its schools; a local team's pupils elsewhere the sum of its pairs
     for r in y.pairs.iter_rows(named=True):
@@ -395,14 +493,16 @@ def year_cells(
     return cf, rf
 
 
-FLOW_PREFIXES = ["f", "lo", "hi", "woon", "school", "tot", "c", "st"]  # + REST cells with 5 parts
+FLOW_PREFIXES = ["f", "lo", "hi", "woon", "school", "tot", "c", "st", "fb"]  # + REST cells with 5 parts
 
 
 def _block(col: str) -> pl.Expr:
     parts = pl.col(col).str.split("|")
     flow = parts.list.get(0).is_in(FLOW_PREFIXES) | ((parts.list.get(0) == REST) & (parts.list.len() == 5))
     return (
-        pl.when(flow)
+        pl.when(parts.list.get(0) == "duo")
+        .then(pl.concat_str([parts.list.get(1), pl.lit("duo")], separator="|"))
+        .when(flow)
         .then(pl.concat_str([parts.list.get(1), parts.list.get(2)], separator="|"))
         .otherwise(pl.concat_str([parts.list.get(1), pl.lit("afspraken")], separator="|"))
         .alias("block")
@@ -536,6 +636,7 @@ def derived_labels(pub: Publication) -> dict[str, str]:
 
     for Y, y in pub.years.items():
         sectors = y.sectors + ([ALLE] if len(y.sectors) > 1 else [])
+        out |= _swv_labels(pub, Y, y)
         if y.source == "duo":
             out |= _public_derived(pub, Y, y, sectors)
             continue
@@ -560,6 +661,43 @@ def derived_labels(pub: Publication) -> dict[str, str]:
             out[_cid("rwoon", Y, S)] = _sum_label([get(_cid("woon", Y, S, m)) for m in R], k)
             out[_cid("relders", Y, S)] = _sum_label([get(_cid("elders", Y, S, m)) for m in R], k)
     return {c: lab for c, lab in out.items() if lab is not None}
+
+
+def _swv_labels(pub: Publication, Y: str, y: YearData) -> dict[str, str]:
+    """Local team A x SWV X: the sum of the published school rows (sch) of A at schools in X's area, made of
+    published labels only (a school's SWV follows from its public address). Exact when every part is shown
+    and each of A's pairs is publicly complete (the pair's label equals the sum of its listed schools, so
+    no unlisted school row of A, which could lie in X, exists); otherwise the least it can be ('≥N')."""
+    L, k = pub.labels, pub.settings.k
+    if not y.school_swv:
+        return {}
+    listed: dict[tuple[str, str], list[str]] = {}  # (A, B) -> published sch cells
+    by_swv: dict[tuple[str, str], list[str]] = {}  # (A, X) -> published sch cells
+    for A, B, sid in y.schools.select("A", "B", "school_location_id").iter_rows():
+        c = _cid("sch", Y, A, sid)
+        if c not in L:
+            continue
+        listed.setdefault((A, B), []).append(c)
+        if sid in y.school_swv:
+            by_swv.setdefault((A, y.school_swv[sid]), []).append(c)
+    complete: dict[str, bool] = {}
+    for A, B in y.pairs.select("A", "B").iter_rows():
+        parts = [L.get(c) for c in listed.get((A, B), [])]
+        pair = L.get(_cid("pair", Y, A, B))
+        whole = (
+            pair is not None
+            and pair.isdigit()
+            and all(p.isdigit() for p in parts)
+            and sum(map(int, parts)) == int(pair)
+        )
+        complete[A] = complete.get(A, True) and whole
+    out = {}
+    for (A, X), members in by_swv.items():
+        lab = _sum_label([L[c] for c in members], k)
+        if lab.isdigit() and not complete.get(A, False):
+            lab = f"≥{lab}"
+        out[_cid("swvpaar", Y, A, X)] = lab
+    return out
 
 
 def _public_derived(pub: Publication, Y: str, y: YearData, sectors: list[str]) -> dict[str, str]:

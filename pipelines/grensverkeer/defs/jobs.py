@@ -24,11 +24,11 @@ from dagster import (
     sensor,
 )
 
-from . import settings
-from .ingest.files import input_name
-from .ingest.linked import linked_school_years, list_linked_files
-from .ingest.load import discover_count_years, list_input_files, school_year_of
-from .partitions import range_tags, school_years, warehouse_school_years, year_blocks
+from .. import settings
+from ..ingest.files import input_name
+from ..ingest.linked import linked_school_years, list_linked_files
+from ..ingest.load import discover_count_years, list_input_files, school_year_of
+from ..partitions import range_tags, school_years, warehouse_school_years, year_blocks
 
 SCHOOL_YEAR_GROUPS = ("raw", "staging", "intermediate", "marts", "publish", "graph", "exports")
 BUILD_GROUPS = ("reference", *SCHOOL_YEAR_GROUPS, "dashboards")  # the site (dashboards) last
