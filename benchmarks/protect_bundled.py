@@ -56,12 +56,12 @@ def capture(work: Path) -> None:
         cells.write_parquet(d / "cells.parquet")
         relations.write_parquet(d / "relations.parquet")
         (d / "settings.json").write_text(json.dumps(asdict(settings)))
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.thread_time()
         out = original(cells, relations, settings)
-        seconds = time.perf_counter() - started
+        seconds, cpu = time.perf_counter() - started, time.thread_time() - started_cpu
         out.select(RESULT_COLUMNS).write_parquet(d / "baseline.parquet")
         caller = sys._getframe(1).f_globals.get("__name__", "?")
-        calls.append({"call": n, "caller": caller, "cells": cells.height, "seconds": seconds})
+        calls.append({"call": n, "caller": caller, "cells": cells.height, "seconds": seconds, "cpu": cpu})
         return out
 
     for name in CALLERS:
@@ -71,8 +71,11 @@ def capture(work: Path) -> None:
         rc = cli.main(["run", "--warehouse", f"{tmp}/w.duckdb", "--out", f"{tmp}/out", "--no-run-history"])
         wall = time.perf_counter() - started
     (work / "capture.json").write_text(json.dumps({"exit": rc, "wall": wall, "calls": calls}, indent=1))
-    total = sum(c["seconds"] for c in calls)
-    print(f"captured {len(calls)} protect calls in {work}: {total:.2f} s in protect, build {wall:.1f} s (exit {rc})")
+    total, cpu = sum(c["seconds"] for c in calls), sum(c["cpu"] for c in calls)
+    print(
+        f"captured {len(calls)} protect calls in {work}: {total:.2f} s in protect ({cpu:.2f} s CPU of its "
+        f"thread), build {wall:.1f} s (exit {rc})"
+    )
 
 
 def measure(work: Path, save_baseline: bool, repeat: int) -> int:
