@@ -197,6 +197,8 @@ def test_pages_in_browser(site, browser, bundled):
     shots.mkdir(parents=True, exist_ok=True)
     pages = (
         [root / p for p in TOP]
+        + [root / "veranderd.html"]
+        + sorted(p for p in (root / "swv").glob("*.html") if p.name != "PO2815.html")
         + sorted((root / "gemeente").glob("*.html"))
         + sorted((root / "school").glob("*.html"))[:5]
     )
@@ -552,3 +554,98 @@ def test_no_page_shows_a_municipality_code_as_its_name(site):
         parser.feed(html)
         seen = code.findall(" ".join(parser.parts)) + [t for t in figure_texts(html) if code.search(t)]
         assert seen == [], (f.relative_to(root), seen[:3])
+
+
+def _tab_to(page, selector: str, limit: int = 300) -> bool:
+    """Press Tab from the top of the page until the element matching selector has the focus."""
+    page.evaluate("() => { document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0); }")
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate(f"() => document.activeElement && document.activeElement.matches({json.dumps(selector)})"):
+            return True
+    return False
+
+
+def test_matrix_and_map_controls_work_from_the_keyboard(site, browser):
+    """The agreement matrix and the map controls are reached with Tab and work with Enter, Space and the arrows."""
+    root, _ = site
+    page, errors, outside = _open(browser, root / "afspraken.html")
+    year = page.input_value("#kies-jaar")
+    first = "div[data-groep]:not(.verborgen) td[data-cel] button"
+    assert _tab_to(page, first)
+    westland_delft = page.locator("div[data-groep]:not(.verborgen) td[data-cel='GM1783>GM0503'] button")
+    westland_delft.focus()
+    page.keyboard.press("Enter")
+    pair = page.locator(f"details.paar[data-jaar='{year}'][data-a='GM1783'][data-b='GM0503']")
+    assert pair.get_attribute("open") is not None and pair.is_visible()
+    other = page.locator("div[data-groep]:not(.verborgen) td[data-cel] button").nth(1)
+    a, b = other.evaluate("e => e.closest('td').getAttribute('data-cel')").split(">")
+    other.focus()
+    page.keyboard.press(" ")
+    assert (
+        page.locator(f"details.paar[data-jaar='{year}'][data-a='{a}'][data-b='{b}']").get_attribute("open") is not None
+    )
+    assert errors == [] and outside == []
+    page.close()
+
+    page, errors, outside = _open(browser, root / "kaart.html")
+    fig = "[data-groep]:not(.verborgen) .fig"
+    shown = lambda: page.evaluate(  # noqa: E731
+        f"() => {{ const d = document.querySelector('{fig}'), i = FLOWS[d.getAttribute('data-fig')];"
+        " return i.od.filter((_, n) => d.data[i.start + n].visible !== false).length; }"
+    )
+    for control in ("#kies-jaar", "#kies-sector", "#kies-gemeente", "#kies-richting", "#kies-topn"):
+        assert _tab_to(page, control), control
+    assert _tab_to(page, "#kies-topn")
+    before = shown()
+    page.keyboard.press("ArrowDown")  # top-N: the next choice
+    assert page.input_value("#kies-topn") != "10" or shown() != before
+    assert _tab_to(page, "#kies-gemeente")
+    page.keyboard.press("ArrowDown")  # a municipality chosen with the keyboard
+    chosen = page.evaluate(
+        "() => Array.from(document.querySelector('#kies-gemeente').selectedOptions).map(o => o.value)"
+    )
+    assert len(chosen) == 1
+    assert _tab_to(page, "#kies-richting")
+    page.keyboard.press("ArrowDown")  # 'all' -> the next direction
+    assert page.input_value("#kies-richting") != "alle"
+    assert errors == [] and outside == []
+    page.close()
+
+
+CONTRAST = """() => {
+  const lum = c => { const v = c.match(/[\\d.]+/g).slice(0, 3).map(Number).map(x => x / 255)
+      .map(x => x <= 0.03928 ? x / 12.92 : Math.pow((x + 0.055) / 1.055, 2.4));
+    return 0.2126 * v[0] + 0.7152 * v[1] + 0.0722 * v[2]; };
+  const bg = el => { for (let e = el; e; e = e.parentElement) { const c = getComputedStyle(e).backgroundColor;
+      const a = c.match(/[\\d.]+/g); if (a && (a.length < 4 || Number(a[3]) > 0.9)) return c; } return 'rgb(255, 255, 255)'; };
+  const out = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    const el = n.parentElement;
+    if (!n.textContent.trim() || !el || el.closest('svg, script, style, .verborgen, [hidden]')) continue;
+    const st = getComputedStyle(el);
+    if (st.visibility === 'hidden' || st.display === 'none' || !el.getClientRects().length) continue;
+    const l1 = lum(st.color), l2 = lum(bg(el)), ratio = (Math.max(l1, l2) + 0.05) / (Math.min(l1, l2) + 0.05);
+    const size = parseFloat(st.fontSize), bold = Number(st.fontWeight) >= 700;
+    const need = size >= 24 || (bold && size >= 18.66) ? 3 : 4.5;
+    if (ratio < need) out.push([n.textContent.trim().slice(0, 30), st.color, bg(el), ratio.toFixed(2)]);
+  }
+  return out;
+}"""
+
+
+@pytest.mark.parametrize(
+    "name", ["index.html", "afspraken.html", "kaart.html", "veranderd.html", "swv/PO2815.html", "gemeente/GM1783.html"]
+)
+def test_text_and_level_colours_pass_wcag_aa_contrast(site, browser, name):
+    """Every visible text (the need-level colours of the matrix included) against its background: at least
+    4.5:1, 3:1 for large text (WCAG 2.1 AA)."""
+    root, _ = site
+    page, errors, outside = _open(browser, root / name)
+    page.evaluate("() => document.querySelectorAll('details').forEach(d => d.open = true)")
+    if name == "afspraken.html":
+        assert page.locator("td.niveau-afspraak, td.niveau-aandacht, td.niveau-geen").count() > 0
+    assert page.evaluate(CONTRAST) == []
+    assert errors == [] and outside == []
+    page.close()
