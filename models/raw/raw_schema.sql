@@ -138,3 +138,58 @@ create table if not exists raw_linked_support (
     raw_text varchar,
     source varchar not null              -- synthetic | linked: set when the file was loaded
 );
+
+-- DUO files as they were parsed, once per run, by the discovery of school years (or by the
+-- first load that needs them): what the file is and its rows of every count year, so that
+-- `load_school_year` copies a year's rows from here instead of parsing the file again, and a
+-- file of several years is parsed once. A year's staged rows are removed when they are copied
+-- into the raw tables (`pending_years` lists the years still staged); a new version of a file
+-- replaces its staged rows (ingest/load.py, `stage_files`).
+create table if not exists staged_duo_files (
+    file_name varchar primary key,
+    sha256 varchar not null,
+    size_bytes bigint,
+    status varchar not null,             -- parsed | rejected
+    kind varchar,
+    encoding varchar,
+    delimiter varchar,
+    data_rows integer,
+    count_years integer[],
+    column_map map(varchar, varchar),
+    single_school_municipality boolean,
+    unreadable_dates boolean,
+    dominant_year integer,
+    pending_years integer[],
+    cell_columns varchar[],              -- the count columns, in the order of staged_duo_rows.cell_values
+    reason_code varchar,                 -- a rejected file: why, and where
+    message varchar,
+    line integer,
+    column_name varchar,
+    raw_text varchar
+);
+create table if not exists staged_duo_rows as
+    select * exclude (file_priority), cast(null as varchar[]) as cell_values from raw_rows where false;
+create table if not exists staged_duo_totals as
+    select * exclude (school_year, column_name, value_text), cast(null as varchar[]) as cell_values
+    from raw_location_totals where false;
+
+-- Linked files as discovery read them (after the BSN check: nothing of a refused file is
+-- staged, only why it was refused), with their rows; `load_linked` copies them into the raw
+-- tables, an enrolments file one school year at a time, and removes what it copied.
+create table if not exists staged_linked_files (
+    file_name varchar primary key,
+    sha256 varchar not null,
+    status varchar not null,             -- read | rejected
+    kind varchar,
+    count_years integer[],               -- an enrolments file: its school years
+    pending_years integer[],             -- an enrolments file: years whose rows are still staged
+    pending boolean,                     -- schools, support: rows still staged
+    reason_code varchar,
+    message varchar,
+    line integer,
+    column_name varchar,
+    raw_columns varchar[]                -- the contract's columns the file has: a row's raw_text, made when copied
+);
+create table if not exists staged_linked_schools as select * exclude (source) from raw_linked_schools where false;
+create table if not exists staged_linked_enrolments as select * exclude (source) from raw_linked_enrolments where false;
+create table if not exists staged_linked_support as select * exclude (source) from raw_linked_support where false;

@@ -196,7 +196,7 @@ def run_pipeline(
             only_years = None  # the touched years must be recomputed too: recompute every year
         known = loaded_file_years(con)  # files loaded before are not parsed again to find their years
         outcome = _run_pipeline(
-            input_dir, warehouse, out_dir, region_file, instance, log_config, only_years, known, site, progress
+            input_dir, warehouse, out_dir, region_file, instance, log_config, only_years, known, site, progress, con
         )
         outcome.retracted = retraction.files
         return outcome
@@ -213,13 +213,20 @@ def _run_pipeline(
     known: dict | None = None,
     site: bool = True,
     progress: Progress | None = None,
+    con=None,
 ) -> RunOutcome:
     import_in_background("great_expectations", "networkx")
     defs = _definitions(input_dir, warehouse, out_dir, region_file)
     instance = instance or DagsterInstance.ephemeral()
     run_config = log_config if log_config is not None else QUIET
-    count_years, problems = discover_input(input_dir, known=known)
-    linked_years, linked_problems = linked_school_years(input_dir, known=known)
+    if con is not None:
+        from .warehouse import setup
+
+        setup(con)
+    # Each DUO file is parsed here once, and staged in the warehouse with its rows of every
+    # year: the loads of this run copy them from there instead of parsing the file again.
+    count_years, problems = discover_input(input_dir, known=known, con=con)
+    linked_years, linked_problems = linked_school_years(input_dir, known=known, con=con)
     count_years, problems = sorted(set(count_years) | set(linked_years)), problems + linked_problems
     found = [school_year_of(y) for y in count_years]
     outcome = RunOutcome([y for y in found if only_years is None or y in only_years])

@@ -140,58 +140,161 @@ def _read(path: Path, name: str, check_bsn: bool = True) -> tuple[LinkedKind, pl
         pl.lit(name).alias("file_name"),
         (pl.col("_row") + 1).cast(pl.Int64).alias("line"),
         *columns,
-        # Only the contract's columns: anything else a supplier sent (names, addresses) stays out.
-        pl.concat_str(
-            [pl.col(c).cast(pl.String).fill_null("") for c in kind.columns if c in present], separator=";"
-        ).alias("raw_text"),
     )
-    return kind, rows
+    return kind, rows, _raw_columns(kind, present)
 
 
-# Files read (and checked for BSNs) by `linked_school_years` in this process, by (absolute
-# path, sha256) -> (kind, count years of an enrolments file): the first school year's load
-# need not read the files of other years again, nor check a file for BSNs twice.
-_SEEN: dict[tuple[str, str], tuple[LinkedKind, list[int] | None]] = {}
+def _raw_columns(kind: LinkedKind, present: set[str] | list[str]) -> list[str]:
+    """The columns a row's raw text is made of: the contract's columns the file has. Anything
+    else a supplier sent (names, addresses) stays out."""
+    return [c for c in kind.columns if c in present]
+
+
+def _raw_text_sql(kind: LinkedKind, columns: list[str]) -> str:
+    """A row's raw text (its contract columns as read, joined by ';'), made by DuckDB when the
+    staged rows are copied into the raw table, so that it is not written twice."""
+    if not columns:
+        return "''"
+    as_read = {"school_year": "school_year_text"} if kind is ENROLMENTS else {}  # before normalising
+    return "concat_ws(';', " + ", ".join(f"coalesce({as_read.get(c, c)}, '')" for c in columns) + ")"
+
+
+def _staged_table(kind: LinkedKind) -> str:
+    return "staged_" + kind.table.removeprefix("raw_")
+
+
+def _read_for_staging(
+    path: Path, name: str, check_bsn: bool
+) -> tuple[LinkedKind | None, pl.DataFrame | None, list[int] | None, FileRejected | None, list[str]]:
+    """(kind, rows, school years of an enrolments file, why the file cannot be used, the
+    columns of its raw text)."""
+    try:
+        kind, rows, raw_columns = _read(path, name, check_bsn=check_bsn)
+    except FileRejected as err:
+        return None, None, None, err, []
+    if kind is not ENROLMENTS:
+        return kind, rows, None, None, raw_columns
+    year = rows.select(_count_year(pl.col("school_year"))).to_series()
+    dominant = year.drop_nulls().mode().sort()
+    if dominant.is_empty():
+        err = FileRejected(
+            "invalid_school_year",
+            "no row has a school year like 2024-2025 in school_year",
+            line=2,
+            column="school_year",
+        )
+        return kind, None, None, err, []
+    # Rows with an unreadable school year stay with the file's main year, to be rejected there.
+    row_year = year.fill_null(int(dominant[0]))
+    rows = rows.with_columns(
+        school_year_text=pl.col("school_year"), school_year=pl.format("{}-{}", row_year, row_year + 1)
+    )
+    return kind, rows, sorted(int(y) for y in year.drop_nulls().unique()), None, raw_columns
+
+
+def stage_linked_file(
+    con: duckdb.DuckDBPyConnection, path: Path, name: str, sha: str, check_bsn: bool = True
+) -> FileRejected | None:
+    """Read a linked file once (BSN check first) and stage what it is and its rows (every
+    school year) in the warehouse. Nothing of a file that cannot be used is staged (not even
+    its name: a refused file reaches no table but rejected_files and input_files); its
+    error is returned."""
+    kind, rows, years, err, raw_columns = _read_for_staging(path, name, check_bsn)
+    con.execute("delete from staged_linked_files where file_name = ?", [name])
+    for k in KINDS:
+        con.execute(f"delete from {_staged_table(k)} where file_name = ?", [name])
+    if err is not None:
+        return err
+    con.execute(
+        "insert into staged_linked_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            name,
+            sha,
+            "rejected" if err else "read",
+            kind.name if kind and not err else None,
+            years,
+            years,
+            err is None,
+            err.reason_code if err else None,
+            err.message if err else None,
+            err.line if err else None,
+            err.column if err else None,
+            raw_columns,
+        ],
+    )
+    if rows.height:
+        con.execute(f"insert into {_staged_table(kind)} by name select * from rows")
+    return None
+
+
+def _staged(con: duckdb.DuckDBPyConnection, name: str) -> tuple | None:
+    """(sha256, kind or None, years, pending years, pending, FileRejected or None) of a staged file."""
+    row = con.execute(
+        "select sha256, status, kind, count_years, pending_years, pending, reason_code, message, line, column_name, "
+        "raw_columns from staged_linked_files where file_name = ?",
+        [name],
+    ).fetchone()
+    if row is None:
+        return None
+    sha, status, kind, years, pending_years, pending, code, message, line, column, raw_columns = row
+    kinds = {k.name: k for k in KINDS}
+    err = FileRejected(code, message, line=line, column=column) if status == "rejected" else None
+    return sha, kinds.get(kind), years, pending_years or [], pending, err, raw_columns or []
 
 
 def linked_school_years(
     input_dir: Path,
     known: dict[tuple[str, str], tuple[str, list[int]]] | None = None,
+    con: duckdb.DuckDBPyConnection | None = None,
 ) -> tuple[list[int], list[tuple[str, str]]]:
     """Count years of the linked enrolment files, and (file, message) for unusable files.
 
     `known` (`load.loaded_file_years`): files the warehouse loaded before with the same name
     and content (so already checked for BSNs) are not read again; their recorded years count.
+    `con` (a warehouse): each file read here is staged in it with its rows (`stage_linked_file`),
+    so that the loads of this run copy them instead of reading the file again.
     """
     years: set[int] = set()
     problems: list[tuple[str, str]] = []
     known = known or {}
+    present: list[str] = []
     for path in list_linked_files(input_dir):
         name = input_name(path, input_dir)
-        before = known.get((name, sha256_of(path)))
+        sha = sha256_of(path)
+        before = known.get((name, sha))
         if before is not None:
             if before[0] == ENROLMENTS.name:
                 years.update(before[1] or [])
             continue
-        try:
-            kind, rows = _read(path, name)  # a refused file (BSNs) must not open a school year
-        except FileRejected as err:
+        present.append(name)
+        if con is not None:
+            staged = _staged(con, name)
+            err = None
+            if staged is None or staged[0] != sha:
+                err = stage_linked_file(con, path, name, sha)  # a refused file (BSNs) must not open a school year
+                staged = _staged(con, name)
+            kind, file_years = (staged[1], staged[2]) if err is None else (None, None)
+        else:
+            kind, _, file_years, err, _ = _read_for_staging(path, name, check_bsn=True)
+        if err is not None:
             problems.append((name, err.message))
-            continue
-        file_years = None
-        if kind is ENROLMENTS:
-            file_years = sorted(
-                int(y) for y in rows.select(_count_year(pl.col("school_year"))).to_series().drop_nulls().unique()
-            )
-            years.update(file_years)
-        if len(_SEEN) > 100_000:
-            _SEEN.clear()
-        _SEEN[(str(path.resolve()), sha256_of(path))] = (kind, file_years)
+        elif kind is ENROLMENTS:
+            years.update(file_years or [])
+    if con is not None:  # staged files no longer in the folder (or loaded before) go
+        gone = [
+            n for (n,) in con.execute("select file_name from staged_linked_files").fetchall() if n not in set(present)
+        ]
+        if gone:
+            for table in ["staged_linked_files", *(_staged_table(k) for k in KINDS)]:
+                con.execute(f"delete from {table} where file_name in (select unnest(?::varchar[]))", [gone])
     return sorted(years), problems
 
 
 def load_linked(con: duckdb.DuckDBPyConnection, input_dir: Path, count_year: int) -> LinkedScan:
-    """(Re)load the linked files; enrolments only for the given school year."""
+    """(Re)load the linked files; enrolments only for the given school year.
+
+    The rows come from the staging tables: a file the discovery of this run read is not read
+    again, and an enrolments file of several years is read once for all of them."""
     result = LinkedScan(school_year_of(count_year), synthetic=is_synthetic(input_dir))
     shas = {path: sha256_of(path) for path in list_linked_files(input_dir)}
     originals = originals_of_copies(con, input_dir, shas)
@@ -205,7 +308,7 @@ def load_linked(con: duckdb.DuckDBPyConnection, input_dir: Path, count_year: int
         ).fetchall()
     }
     unchanged: list[str] = []  # loaded before with the same content: their rows are in the raw tables
-    written: list[str] = []  # read now: old rows replaced by the new ones already
+    written: list[str] = []  # copied now: old rows replaced by the new ones already
     for path, sha in shas.items():
         name = input_name(path, input_dir)
         size = size_of(path)
@@ -213,7 +316,6 @@ def load_linked(con: duckdb.DuckDBPyConnection, input_dir: Path, count_year: int
             record_duplicate(con, name, sha, size, originals[path])
             continue
         before = known.get((name, sha))
-        seen = _SEEN.get((str(path.resolve()), sha))
         if before and before[0] == ENROLMENTS.name and count_year not in (before[1] or []):
             # An enrolments file of other years, loaded before as it is: nothing to read for this
             # year (its rows of this year, from an other version, are removed below).
@@ -223,45 +325,52 @@ def load_linked(con: duckdb.DuckDBPyConnection, input_dir: Path, count_year: int
             unchanged.append(name)
             result.loaded.append(name)
             continue
-        if before is None and seen and seen[0] is ENROLMENTS and count_year not in seen[1]:
-            # Read and checked for BSNs by linked_school_years in this run; no rows of this year.
-            _record_file(con, name, sha, size, "loaded", kind=ENROLMENTS.name, data_rows=0, years=seen[1])
-            result.loaded.append(name)
-            continue
-        # The same content was checked for BSNs when it loaded before (or in this run): no need to again.
-        checked = before is not None or seen is not None
-        try:
-            kind, rows = _read(path, name, check_bsn=not checked)
-        except FileRejected as err:
+        staged = _staged(con, name)
+        current = staged is not None and staged[0] == sha
+        if (
+            not current
+            or staged[5] is None
+            and (
+                (staged[1] is ENROLMENTS and count_year in (staged[2] or []) and count_year not in staged[3])
+                or (staged[1] is not ENROLMENTS and not staged[4])
+            )
+        ):
+            # Not staged by this run's discovery, or its rows were copied out before: read it now.
+            # The same content was checked for BSNs when it loaded before (or was staged): not again.
+            err = stage_linked_file(con, path, name, sha, check_bsn=before is None and not current)
+            staged = _staged(con, name)
+        else:
+            err = None
+        if err is not None:
             _reject_file(con, name, sha, size, err)
             result.rejected.append((name, err.message))
             continue
-        years = None
+        _, kind, years, _, _, _, raw_columns = staged
+        if kind is ENROLMENTS and count_year not in years:
+            # Read and checked for BSNs in this run; no rows of this year.
+            _record_file(con, name, sha, size, "loaded", kind=ENROLMENTS.name, data_rows=0, years=years)
+            result.loaded.append(name)
+            continue
+        scope, params = ("and school_year = ?", [name, result.school_year]) if kind is ENROLMENTS else ("", [name])
+        n = con.execute(f"select count(*) from {_staged_table(kind)} where file_name = ? {scope}", params).fetchone()[0]
+        _record_file(con, name, sha, size, "loaded", kind=kind.name, data_rows=n, years=years)
+        source = _source_of(con, name, before is not None, result.synthetic)
+        _replace_rows(con, [name], result.school_year)
+        con.execute(
+            f"insert into {kind.table} by name select * replace ({_raw_text_sql(kind, raw_columns)} as raw_text), "
+            f"? as source from {_staged_table(kind)} where file_name = ? {scope}",
+            [source, *params],
+        )
+        # Copied: these staged rows are not needed again.
+        con.execute(f"delete from {_staged_table(kind)} where file_name = ? {scope}", params)
         if kind is ENROLMENTS:
-            year = rows.select(_count_year(pl.col("school_year"))).to_series()
-            dominant = year.drop_nulls().mode().sort()
-            if dominant.is_empty():
-                err = FileRejected(
-                    "invalid_school_year",
-                    "no row has a school year like 2024-2025 in school_year",
-                    line=2,
-                    column="school_year",
-                )
-                _reject_file(con, name, sha, size, err)
-                result.rejected.append((name, err.message))
-                continue
-            years = sorted(int(y) for y in year.drop_nulls().unique())
-            # Rows with an unreadable school year stay with the file's main year, to be rejected there.
-            row_year = year.fill_null(int(dominant[0]))
-            rows = rows.with_columns(
-                school_year_text=pl.col("school_year"),
-                school_year=pl.format("{}-{}", row_year, row_year + 1),
-            ).filter(pl.col("school_year") == result.school_year)
-        _record_file(con, name, sha, size, "loaded", kind=kind.name, data_rows=rows.height, years=years)
-        rows = rows.with_columns(source=pl.lit(_source_of(con, name, before is not None, result.synthetic)))
-        # Written at once, so that only one file's rows are held in memory (nationally the
-        # support and enrolment files together pushed the first partition past 4 GB).
-        _replace_rows(con, [name], result.school_year, kind, rows)
+            con.execute(
+                "update staged_linked_files set pending_years = list_filter(pending_years, lambda y: y <> ?) "
+                "where file_name = ?",
+                [count_year, name],
+            )
+        else:
+            con.execute("update staged_linked_files set pending = false where file_name = ?", [name])
         written.append(name)
         result.loaded.append(name)
 

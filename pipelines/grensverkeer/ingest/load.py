@@ -8,7 +8,9 @@ file never removes what an earlier version loaded.
 
 from __future__ import annotations
 
+import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,7 +18,7 @@ import duckdb
 import polars as pl
 
 from .files import input_name, listed, size_of
-from .kinds import PO_LOCATION_TOTALS, FileKind, recognise
+from .kinds import KINDS, PO_LOCATION_TOTALS, FileKind, recognise
 from .text import FileRejected, TextTable, read_text_table, sha256_of
 
 INPUT_SUFFIXES = {".csv", ".txt"}
@@ -181,68 +183,52 @@ def file_facts(parsed: ParsedFile) -> FileFacts:
     )
 
 
-# Facts of files parsed by `discover_input`, by (absolute path, sha256): a run discovers the
-# school years first, so the first year's load need not parse the files of other years again.
-_FACTS_CACHE: dict[tuple[str, str], FileFacts] = {}
-_FACTS_CACHE_MAX = 100_000
+_CANONICAL = [
+    "peildatum",
+    "brin",
+    "location_no",
+    "school_municipality_code",
+    "school_municipality_name",
+    "school_name",
+    "home_pc4",
+    "home_municipality_code",
+    "home_municipality_name",
+    "soort",
+    "total",
+]
 
 
-def _row_frame(parsed: ParsedFile, count_year: int, priority: int) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Rows and long-format count cells of one file for one count year."""
+def _row_frame(parsed: ParsedFile, facts: FileFacts) -> pl.DataFrame:
+    """The rows of one pupil file, with their count cells as a list, for every count year it holds."""
     t = parsed.table
     col = {h: f"f{i}" for i, h in enumerate(t.header)}
-    dominant = _dominant_year(parsed)
     # Rows with an unreadable count date stay with the file's main year, to be rejected there.
-    row_year = parsed.count_years.fill_null(dominant if dominant is not None else count_year)
+    row_year = parsed.count_years.fill_null(facts.dominant_year)
     header_by_index = {i: h for i, h in enumerate(t.header)}
-    base = pl.concat([t.lines, t.fields, pl.DataFrame({"count_year": row_year})], how="horizontal").filter(
-        pl.col("count_year") == count_year
+    base = pl.concat([t.lines, t.fields, pl.DataFrame({"count_year": row_year})], how="horizontal").with_columns(
+        school_year=pl.format("{}-{}", pl.col("count_year"), pl.col("count_year") + 1)
     )
-    canonical = [
-        "peildatum",
-        "brin",
-        "location_no",
-        "school_municipality_code",
-        "school_municipality_name",
-        "school_name",
-        "home_pc4",
-        "home_municipality_code",
-        "home_municipality_name",
-        "soort",
-        "total",
-    ]
     rows = base.select(
         pl.lit(parsed.name).alias("file_name"),
         pl.lit(parsed.kind.name).alias("kind"),
-        pl.lit(school_year_of(count_year)).alias("school_year"),
+        pl.col("school_year"),
         pl.col("line").cast(pl.Int64),
         pl.col("n_fields"),
         pl.lit(len(t.header), dtype=pl.Int32).alias("expected_fields"),
         pl.col("n_fields")
         .replace_strict(header_by_index, default=None, return_dtype=pl.String)
         .alias("first_missing_column"),
-        pl.lit(priority, dtype=pl.Int32).alias("file_priority"),
+        pl.lit(facts.single_school_municipality, dtype=pl.Boolean).alias("single_school_municipality"),
         *[
             (pl.col(col[parsed.mapping[c]]) if c in parsed.mapping else pl.lit(None, dtype=pl.String)).alias(c)
-            for c in canonical
+            for c in _CANONICAL
         ],
         pl.col("raw_line"),
+        # The count cells stay in their row (in the order of `cell_columns`) until a year's rows
+        # are copied into raw_cells: one list per row is far less to write than one row per cell.
+        pl.concat_list([pl.col(col[c]) for c in parsed.cell_columns]).alias("cell_values"),
     )
-    cells = (
-        base.select(["line", *[col[c] for c in parsed.cell_columns]])
-        .rename({col[c]: c for c in parsed.cell_columns})
-        .unpivot(index="line", variable_name="cell_label", value_name="value_text")
-        .with_columns(
-            pl.lit(parsed.name).alias("file_name"),
-            pl.lit(school_year_of(count_year)).alias("school_year"),
-            pl.col("line").cast(pl.Int64),
-            pl.col("cell_label")
-            .replace_strict({c: i for i, c in enumerate(parsed.cell_columns)}, return_dtype=pl.Int32)
-            .alias("cell_order"),
-        )
-        .select("file_name", "school_year", "line", "cell_label", "cell_order", "value_text")
-    )
-    return rows, cells
+    return rows
 
 
 def _totals_frame(parsed: ParsedFile, count_year: int) -> pl.DataFrame | None:
@@ -266,6 +252,27 @@ def _totals_frame(parsed: ParsedFile, count_year: int) -> pl.DataFrame | None:
         pl.lit(column).alias("column_name"),
         pl.col(col[column]).alias("value_text"),
         pl.col("raw_line"),
+    )
+
+
+def _totals_wide(parsed: ParsedFile) -> pl.DataFrame:
+    """The location totals file with the counts of every year as a list per row (in the order
+    of `cell_columns`); a year's column is taken out when that year is copied to raw_location_totals."""
+    t = parsed.table
+    col = {h: f"f{i}" for i, h in enumerate(t.header)}
+    get = lambda c: pl.col(col[parsed.mapping[c]]) if c in parsed.mapping else pl.lit(None, dtype=pl.String)  # noqa: E731
+    return pl.concat([t.lines, t.fields], how="horizontal").select(
+        pl.lit(parsed.name).alias("file_name"),
+        pl.col("line").cast(pl.Int64),
+        pl.col("n_fields"),
+        pl.lit(len(t.header), dtype=pl.Int32).alias("expected_fields"),
+        get("location_code").alias("location_code"),
+        get("brin").alias("brin"),
+        get("soort").alias("soort"),
+        get("school_municipality_code").alias("school_municipality_code"),
+        get("school_name").alias("school_name"),
+        pl.col("raw_line"),
+        pl.concat_list([pl.col(col[c]) for c in parsed.cell_columns]).alias("cell_values"),
     )
 
 
@@ -378,22 +385,215 @@ def record_duplicate(con: duckdb.DuckDBPyConnection, name: str, sha: str, size: 
     _record_file(con, name, sha, size, "duplicate", message=err.message)
 
 
+# --- Staging: each file parsed once per run --------------------------------------------
+
+_STAGE_WORKERS = max(1, min(4, os.cpu_count() or 1))
+_FLUSH_CELLS = 2_000_000  # staged cells held in memory before they are written
+
+
+@dataclass
+class _Parsed:
+    """One file as staging parsed it: its facts and its rows of every count year, or why not."""
+
+    name: str
+    sha: str
+    size: int
+    facts: FileFacts | None = None
+    rows: pl.DataFrame | None = None
+    cell_columns: list[str] | None = None
+    totals: pl.DataFrame | None = None
+    error: FileRejected | None = None
+
+    @property
+    def pending(self) -> list[int]:
+        if self.facts is None:
+            return []
+        if self.facts.kind is PO_LOCATION_TOTALS:
+            return self.facts.years
+        return sorted(set(self.facts.years) | ({self.facts.dominant_year} if self.facts.unreadable_dates else set()))
+
+
+def _parse_for_staging(path: Path, name: str, sha: str) -> _Parsed:
+    out = _Parsed(name, sha, size_of(path))
+    try:
+        parsed = parse_file(path, name, sha)
+    except FileRejected as err:
+        out.error = err
+        return out
+    out.facts = file_facts(parsed)
+    out.cell_columns = parsed.cell_columns
+    if parsed.kind is PO_LOCATION_TOTALS:
+        out.totals = _totals_wide(parsed)
+    else:
+        out.rows = _row_frame(parsed, out.facts)
+    return out
+
+
+def _facts_row(p: _Parsed) -> dict:
+    f, e = p.facts, p.error
+    return {
+        "file_name": p.name,
+        "sha256": p.sha,
+        "size_bytes": p.size,
+        "status": "parsed" if f is not None else "rejected",
+        "kind": f.kind.name if f else None,
+        "encoding": f.encoding if f else None,
+        "delimiter": f.delimiter if f else None,
+        "data_rows": f.data_rows if f else None,
+        "count_years": f.years if f else None,
+        "column_map": [{"key": k, "value": v} for k, v in f.mapping.items()] if f else None,
+        "single_school_municipality": f.single_school_municipality if f else None,
+        "unreadable_dates": f.unreadable_dates if f else None,
+        "dominant_year": f.dominant_year if f else None,
+        "pending_years": p.pending,
+        "cell_columns": p.cell_columns,
+        "reason_code": e.reason_code if e else None,
+        "message": e.message if e else None,
+        "line": e.line if e else None,
+        "column_name": e.column if e else None,
+        "raw_text": e.raw_text if e else None,
+    }
+
+
+_FACTS_SCHEMA = {
+    "file_name": pl.String,
+    "sha256": pl.String,
+    "size_bytes": pl.Int64,
+    "status": pl.String,
+    "kind": pl.String,
+    "encoding": pl.String,
+    "delimiter": pl.String,
+    "data_rows": pl.Int32,
+    "count_years": pl.List(pl.Int32),
+    "column_map": pl.List(pl.Struct({"key": pl.String, "value": pl.String})),
+    "single_school_municipality": pl.Boolean,
+    "unreadable_dates": pl.Boolean,
+    "dominant_year": pl.Int32,
+    "pending_years": pl.List(pl.Int32),
+    "cell_columns": pl.List(pl.String),
+    "reason_code": pl.String,
+    "message": pl.String,
+    "line": pl.Int32,
+    "column_name": pl.String,
+    "raw_text": pl.String,
+}
+
+
+def _write_staged(con: duckdb.DuckDBPyConnection, batch: list[_Parsed]) -> None:
+    """Write parsed files into the staging tables in bulk (one statement per table)."""
+    if not batch:
+        return
+    names = [p.name for p in batch]
+    for table in ("staged_duo_files", "staged_duo_rows", "staged_duo_totals"):
+        con.execute(f"delete from {table} where file_name in (select unnest(?::varchar[]))", [names])
+    facts = pl.DataFrame([_facts_row(p) for p in batch], schema=_FACTS_SCHEMA)  # noqa: F841 (read by DuckDB)
+    con.execute(
+        "insert into staged_duo_files by name select * replace (map_from_entries(column_map) as column_map) from facts"
+    )
+    for table, attr in (("staged_duo_rows", "rows"), ("staged_duo_totals", "totals")):
+        frames = [getattr(p, attr) for p in batch if getattr(p, attr) is not None]
+        if frames:
+            frame = pl.concat(frames, how="vertical_relaxed")  # noqa: F841 (read by DuckDB)
+            columns = ", ".join(frame.columns)
+            con.execute(f"insert into {table} ({columns}) select {columns} from frame")
+
+
+def stage_files(
+    con: duckdb.DuckDBPyConnection, files: list[tuple[Path, str, str]], need_year: int | None = None
+) -> None:
+    """Parse the files (path, name, sha256) that are not staged yet with this content, in
+    parallel, and write what they are and their rows of every year into the staging tables.
+
+    With `need_year`: a staged file that feeds that year but whose rows of it were copied out
+    already (an earlier run) is parsed again."""
+    staged = {
+        name: (sha, status, pending or [], kind, years or [], unreadable, dominant)
+        for name, sha, status, pending, kind, years, unreadable, dominant in con.execute(
+            "select file_name, sha256, status, pending_years, kind, count_years, unreadable_dates, dominant_year "
+            "from staged_duo_files"
+        ).fetchall()
+    }
+
+    def current(name: str, sha: str) -> bool:
+        row = staged.get(name)
+        if row is None or row[0] != sha:
+            return False
+        if need_year is None or row[1] != "parsed" or need_year in row[2]:
+            return True
+        feeds = need_year in row[4] or (row[3] != PO_LOCATION_TOTALS.name and row[5] and row[6] == need_year)
+        return not feeds
+
+    todo = [(path, name, sha) for path, name, sha in files if not current(name, sha)]
+    if not todo:
+        return
+    batch: list[_Parsed] = []
+    cells = 0
+    with ThreadPoolExecutor(max_workers=_STAGE_WORKERS) as pool:  # Polars parses without the GIL
+        for parsed in pool.map(lambda f: _parse_for_staging(*f), todo):
+            batch.append(parsed)
+            cells += parsed.rows.height * len(parsed.cell_columns) if parsed.rows is not None else 0
+            if cells >= _FLUSH_CELLS:
+                _write_staged(con, batch)
+                batch, cells = [], 0
+    _write_staged(con, batch)
+
+
+def _staged_facts(con: duckdb.DuckDBPyConnection, names: list[str]) -> dict[str, tuple]:
+    kinds = {k.name: k for k in KINDS}
+    out = {}
+    for row in con.execute(
+        """select file_name, sha256, status, kind, encoding, delimiter, data_rows, count_years,
+                  column_map, single_school_municipality, unreadable_dates, dominant_year,
+                  reason_code, message, line, column_name, raw_text
+           from staged_duo_files where file_name in (select unnest(?::varchar[]))""",
+        [names],
+    ).fetchall():
+        name, sha, status, kind, enc, delim, n, years, cmap, single, unreadable, dominant = row[:12]
+        if status == "parsed":
+            facts = FileFacts(kinds[kind], enc, delim, n, list(years or []), dict(cmap), single, unreadable, dominant)
+            out[name] = (sha, facts, None)
+        else:
+            out[name] = (sha, None, FileRejected(row[12], row[13], line=row[14], column=row[15], raw_text=row[16]))
+    return out
+
+
 def load_school_year(con: duckdb.DuckDBPyConnection, input_dir: Path, count_year: int) -> ScanResult:
-    """(Re)load the rows of one school year from every usable file in `input_dir`."""
+    """(Re)load the rows of one school year from every usable file in `input_dir`.
+
+    The rows come from the staging tables (`stage_files`): a file the discovery of this run
+    parsed is not parsed again, and a file of several years is parsed once for all of them."""
     result = ScanResult(school_year_of(count_year))
     paths = list_input_files(input_dir)
     shas = {path: sha256_of(path) for path in paths}
     originals = originals_of_copies(con, input_dir, shas)
-    parsed_files: list[ParsedFile] = []
-    records: list[dict] = []  # input_files rows of the usable files, written in one statement
     known_files = loaded_file_years(con)
-
-    def record(name: str, sha: str, size: int, facts: FileFacts) -> None:
+    wanted: list[tuple[Path, str, str]] = []
+    for path in paths:
+        name = input_name(path, input_dir)
+        sha = shas[path]
+        if path in originals:
+            record_duplicate(con, name, sha, size_of(path), originals[path])
+            result.duplicates.append((name, originals[path]))
+            continue
+        known = known_files.get((name, sha))
+        if known and count_year not in known[1]:
+            result.skipped.append(name)
+            continue
+        wanted.append((path, name, sha))
+    stage_files(con, wanted, need_year=count_year)
+    staged = _staged_facts(con, [name for _, name, _ in wanted])
+    records: list[dict] = []  # input_files rows of the usable files, written in one statement
+    for path, name, sha in wanted:
+        _, facts, error = staged[name]
+        if error is not None:
+            _reject_file(con, name, sha, size_of(path), error)
+            result.rejected.append((name, error.message))
+            continue
         records.append(
             {
                 "file_name": name,
                 "sha256": sha,
-                "size_bytes": size,
+                "size_bytes": size_of(path),
                 "kind": facts.kind.name,
                 "encoding": facts.encoding,
                 "delimiter": facts.delimiter,
@@ -403,66 +603,65 @@ def load_school_year(con: duckdb.DuckDBPyConnection, input_dir: Path, count_year
                 "single_school_municipality": facts.single_school_municipality,
             }
         )
-
-    for path in paths:
-        name = input_name(path, input_dir)
-        sha = shas[path]
-        size = size_of(path)
-        if path in originals:
-            record_duplicate(con, name, sha, size, originals[path])
-            result.duplicates.append((name, originals[path]))
-            continue
-        known = known_files.get((name, sha))
-        if known and count_year not in known[1]:
-            result.skipped.append(name)
-            continue
-        facts = _FACTS_CACHE.get((str(path.resolve()), sha))
-        if facts is not None and not facts.feeds(count_year):
-            # Discovered in this run: usable, and no rows for this year. Recorded as parsing would.
-            record(name, sha, size, facts)
-            result.skipped.append(name)
-            continue
-        try:
-            parsed = parse_file(path, name, sha)
-        except FileRejected as err:
-            _reject_file(con, name, sha, size, err)
-            result.rejected.append((name, err.message))
-            continue
-        parsed_files.append(parsed)
-
-    # Files that hold a single school municipality are DUO's per-municipality files: complete
-    # for their school locations. They win over extracts when the same row is in both.
-    facts_of = {p.name: file_facts(p) for p in parsed_files}
-    order = sorted(parsed_files, key=lambda p: (not facts_of[p.name].single_school_municipality, p.name))
-    rows, cells, totals = [], [], []
-    for priority, parsed in enumerate(order):
-        facts = facts_of[parsed.name]
-        record(parsed.name, parsed.sha256, parsed.size, facts)
-        if not facts.feeds(count_year):
-            result.skipped.append(parsed.name)
-            continue
-        if parsed.kind is PO_LOCATION_TOTALS:
-            frame = _totals_frame(parsed, count_year)
-            if frame is not None:
-                totals.append(frame)
-        else:
-            r, c = _row_frame(parsed, count_year, priority)
-            rows.append(r.with_columns(pl.lit(facts.single_school_municipality).alias("single_school_municipality")))
-            cells.append(c)
-        result.loaded.append(parsed.name)
+        (result.loaded if facts.feeds(count_year) else result.skipped).append(name)
     _record_files(con, records)
 
-    # Replace this year's rows of every file that loaded now; other files' rows stay.
-    for table, frames in (("raw_rows", rows), ("raw_cells", cells), ("raw_location_totals", totals)):
-        if result.loaded:
+    # Replace this year's rows of every file that loaded now; other files' rows stay. Files
+    # that hold a single school municipality are DUO's per-municipality files: complete for
+    # their school locations. They win over extracts when the same row is in both.
+    year, loaded = result.school_year, result.loaded
+    if loaded:
+        for table in ("raw_rows", "raw_cells", "raw_location_totals"):
             con.execute(
                 f"delete from {table} where school_year = ? and file_name in (select unnest(?::varchar[]))",
-                [result.school_year, result.loaded],
+                [year, loaded],
             )
-        if frames:
-            frame = pl.concat(frames, how="vertical_relaxed")  # noqa: F841 (DuckDB reads it by name)
-            columns = ", ".join(frame.columns)
-            con.execute(f"insert into {table} ({columns}) select {columns} from frame")
+        con.execute(
+            """
+            insert into raw_rows by name
+            select s.* exclude (cell_values), p.file_priority
+            from staged_duo_rows s
+            join (select file_name, (row_number() over (order by not coalesce(single_school_municipality, false),
+                                                                 file_name) - 1)::integer as file_priority
+                  from staged_duo_files where file_name in (select unnest(?::varchar[]))) p using (file_name)
+            where s.school_year = ?
+            """,
+            [loaded, year],
+        )
+        con.execute(
+            """
+            insert into raw_cells (file_name, school_year, line, cell_label, cell_order, value_text)
+            select file_name, school_year, line, cell_columns[i], (i - 1)::integer, cell_values[i]
+            from (select s.file_name, s.school_year, s.line, s.cell_values, f.cell_columns,
+                         unnest(range(1, len(s.cell_values) + 1)) as i
+                  from staged_duo_rows s join staged_duo_files f using (file_name)
+                  where s.school_year = ? and s.file_name in (select unnest(?::varchar[])))
+            """,
+            [year, loaded],
+        )
+        for name, columns in con.execute(
+            "select file_name, cell_columns from staged_duo_files where kind = ? and file_name in "
+            "(select unnest(?::varchar[]))",
+            [PO_LOCATION_TOTALS.name, loaded],
+        ).fetchall():
+            i = next((i for i, c in enumerate(columns) if c.endswith(str(count_year))), None)
+            if i is not None:
+                con.execute(
+                    "insert into raw_location_totals by name select * exclude (cell_values), ? as school_year, "
+                    "? as column_name, cell_values[?] as value_text from staged_duo_totals where file_name = ?",
+                    [year, columns[i], i + 1, name],
+                )
+        # Copied: this year's staged rows are not needed again (the totals of other years stay).
+        for table in ("staged_duo_rows",):
+            con.execute(
+                f"delete from {table} where school_year = ? and file_name in (select unnest(?::varchar[]))",
+                [year, loaded],
+            )
+        con.execute(
+            "update staged_duo_files set pending_years = list_filter(pending_years, lambda y: y <> ?) "
+            "where file_name in (select unnest(?::varchar[]))",
+            [count_year, loaded],
+        )
     return result
 
 
@@ -490,6 +689,7 @@ def discover_input(
     input_dir: Path,
     only: list[Path] | None = None,
     known: dict[tuple[str, str], tuple[str, list[int]]] | None = None,
+    con: duckdb.DuckDBPyConnection | None = None,
 ) -> tuple[list[int], list[tuple[str, str]]]:
     """Count years of the pupil files, and (file, message) for files that cannot be used.
 
@@ -499,10 +699,15 @@ def discover_input(
     `known` (from `loaded_file_years`): files the warehouse loaded before with the same name
     and content are not parsed again; their recorded count years are used, as the loader
     itself does when it skips them for a year they have no rows for.
+
+    `con` (a warehouse): the files parsed here are staged in it (`stage_files`), with their
+    rows of every year, so that the loads of this run do not parse them again. Without it
+    (the sensor's look at a folder) nothing is written.
     """
     years: set[int] = set()
     problems: list[tuple[str, str]] = []
     known = known or {}
+    todo: list[tuple[Path, str, str]] = []
     for path in only if only is not None else list_input_files(input_dir):
         name = input_name(path, input_dir)
         sha = sha256_of(path)
@@ -513,17 +718,33 @@ def discover_input(
                 if not found:
                     problems.append((name, "no row has a readable count date (PEILDATUM)"))
             continue
-        try:
-            parsed = parse_file(path, name, sha)
-        except FileRejected as err:
-            problems.append((name, err.message))
-            continue
-        if len(_FACTS_CACHE) >= _FACTS_CACHE_MAX:
-            _FACTS_CACHE.clear()
-        _FACTS_CACHE[(str(path.resolve()), sha)] = file_facts(parsed)
-        if parsed.kind is not PO_LOCATION_TOTALS:
-            found = _file_years(parsed)
-            years.update(found)
-            if not found:
+        todo.append((path, name, sha))
+    if con is not None:
+        if only is None:  # staged versions of files no longer in the folder (or changed) go
+            present = pl.DataFrame(  # noqa: F841 (read by DuckDB)
+                {"file_name": [n for _, n, _ in todo], "sha256": [s for _, _, s in todo]},
+                schema={"file_name": pl.String, "sha256": pl.String},
+            )
+            for table in ("staged_duo_rows", "staged_duo_totals", "staged_duo_files"):
+                con.execute(
+                    f"delete from {table} where file_name not in (select file_name from staged_duo_files "
+                    "semi join present using (file_name, sha256))"
+                )
+        stage_files(con, todo)
+        staged = _staged_facts(con, [n for _, n, _ in todo])
+        outcomes = [(name, staged[name][1], staged[name][2]) for _, name, _ in todo]
+    else:
+        outcomes = []
+        for path, name, sha in todo:
+            try:
+                outcomes.append((name, file_facts(parse_file(path, name, sha)), None))
+            except FileRejected as err:
+                outcomes.append((name, None, err))
+    for name, facts, error in outcomes:
+        if error is not None:
+            problems.append((name, error.message))
+        elif facts.kind is not PO_LOCATION_TOTALS:
+            years.update(facts.years)
+            if not facts.years:
                 problems.append((name, "no row has a readable count date (PEILDATUM)"))
     return sorted(years), problems
