@@ -82,12 +82,37 @@ class DisclosureConfig(_Table):
         return self
 
 
+class AreaConfig(_Table):
+    """An area of postcodes (PC4) instead of, or besides, a list of municipalities: the legal area of a
+    samenwerkingsverband passend onderwijs (`swv = "PO2815"`, data/reference/swv_pc4.csv) or a list of PC4s.
+    The region is then the municipalities those PC4s lie in (docs/regions.md)."""
+
+    swv: str | None = Field(None, pattern=r"^(PO|VO)\d{4}$")
+    pc4: list[str] | None = Field(None, min_length=1)
+
+    @model_validator(mode="after")
+    def _one_of(self) -> AreaConfig:
+        if (self.swv is None) == (self.pc4 is None):
+            raise ValueError("give either swv (like 'PO2815') or pc4 (a list of 4-digit postcodes), not both or none")
+        bad = [p for p in self.pc4 or [] if not re.fullmatch(r"\d{4}", p)]
+        if bad:
+            raise ValueError(f"pc4 must list 4-digit postcodes like '2611', got {bad[:5]}")
+        return self
+
+
 class RegionConfig(_Table):
     name: str = Field(min_length=1)
     slug: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
-    municipality: list[MunicipalityConfig] = Field(min_length=1)
+    municipality: list[MunicipalityConfig] = Field(default_factory=list)
+    area: AreaConfig | None = None
     agreements: AgreementsConfig = Field(default_factory=AgreementsConfig)
     disclosure: DisclosureConfig | None = None
+
+    @model_validator(mode="after")
+    def _members_or_area(self) -> RegionConfig:
+        if not self.municipality and self.area is None:
+            raise ValueError("the region needs at least one [[municipality]] or an [area]")
+        return self
 
 
 def _reference_codes() -> set[str]:
@@ -116,6 +141,7 @@ _TABLES: dict[tuple, type[BaseModel]] = {
     (): RegionConfig,
     ("municipality",): MunicipalityConfig,
     ("agreements",): AgreementsConfig,
+    ("area",): AreaConfig,
     ("disclosure",): DisclosureConfig,
 }
 _KEY = re.compile(r'^\s*("[^"]*"|\'[^\']*\'|[A-Za-z0-9_-]+)\s*=')
@@ -211,6 +237,20 @@ def parse_region(path: Path, raw: bytes) -> RegionConfig:
         problems = [_describe(e, lines) for e in exc.errors(include_url=False)]
         raise RegionFileError(path, "; ".join(problems)) from None
     problems = _code_problems(region, _key_lines(text))
+    if region.area is not None and not area_pc4(region.area):
+        what = f"swv {region.area.swv!r}" if region.area.swv else "pc4"
+        problems.append(f"in [area]: {what} matches no postcode in data/reference/swv_pc4.csv (see data/README.md)")
     if problems:
         raise RegionFileError(path, "; ".join(problems))
     return region
+
+
+def area_pc4(area: AreaConfig) -> dict[str, tuple[str, str]]:
+    """PC4 -> (municipality code, name) of an [area], from data/reference/swv_pc4.csv (today's municipalities)."""
+    wanted = set(area.pc4 or [])
+    with open(settings.REFERENCE_DIR / "swv_pc4.csv", encoding="utf-8", newline="") as fh:
+        return {
+            row["pc4"]: (row["municipality_code"], row["municipality_name"])
+            for row in csv.DictReader(fh)
+            if row["pc4"] in wanted or area.swv in (row["po_swv"], row["vo_swv"])
+        }

@@ -124,6 +124,9 @@ class Region:
     subregions: dict[str, str] = field(default_factory=dict)  # CBS code -> subregion
     agreements: dict = field(default_factory=lambda: dict(DEFAULT_AGREEMENTS))  # thresholds, docs/agreements.md
     disclosure: dict = field(default_factory=dict)  # k, rounding: docs/disclosure.md
+    # [area] (docs/regions.md): the PC4s of the area, and the members that lie only partly in it
+    pc4: list[str] = field(default_factory=list)
+    partial: set[str] = field(default_factory=set)
 
     @property
     def codes(self) -> list[str]:
@@ -133,17 +136,49 @@ class Region:
 def load_region(path: Path | None = None) -> Region:
     """The region file, validated strictly (region_schema.py): a typo in a key, a wrong type or a
     value out of range is a RegionFileError naming the file, the line and the key, never ignored."""
-    from .region_schema import parse_region
+    from .region_schema import area_pc4, parse_region
 
     path = path or region_file()
     with open(path, "rb") as fh:
         raw = fh.read()
     cfg = parse_region(path, raw)
+    members = {m.code: m.display_name or m.code for m in cfg.municipality}
+    pc4: list[str] = []
+    partial: set[str] = set()
+    if cfg.area is not None:
+        # an area of PC4s is run as the municipalities it lies in: flows, local teams and agreements are
+        # per municipality (the unit DUO and the local teams use); members only partly inside are marked
+        inside = area_pc4(cfg.area)
+        pc4 = sorted(inside)
+        cbs = _cbs_names()  # CBS names ('s-Gravenhage); a [[municipality]] with display_name overrides them
+        for code, name in sorted(set(inside.values())):
+            members.setdefault(code, cbs.get(code, name))
+        counts = _pc4_per_municipality()
+        partial = {c for c in {c for c, _ in inside.values()} if sum(v[0] == c for v in inside.values()) < counts[c]}
     return Region(
         name=cfg.name,
         slug=cfg.slug,
-        members={m.code: m.display_name or m.code for m in cfg.municipality},
+        members=members,
         subregions={m.code: m.subregion for m in cfg.municipality if m.subregion},
         agreements=cfg.agreements.model_dump(),
         disclosure=cfg.disclosure.model_dump(exclude_unset=True) if cfg.disclosure else {},
+        pc4=pc4,
+        partial=partial,
     )
+
+
+def _cbs_names() -> dict[str, str]:
+    import csv
+
+    with open(REFERENCE_DIR / "municipalities.csv", encoding="utf-8", newline="") as fh:
+        return {row["code"]: row["name"] for row in csv.DictReader(fh)}
+
+
+def _pc4_per_municipality() -> dict[str, int]:
+    import csv
+
+    with open(REFERENCE_DIR / "swv_pc4.csv", encoding="utf-8", newline="") as fh:
+        out: dict[str, int] = {}
+        for row in csv.DictReader(fh):
+            out[row["municipality_code"]] = out.get(row["municipality_code"], 0) + 1
+        return out
