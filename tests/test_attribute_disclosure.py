@@ -1,0 +1,124 @@
+"""Attribute disclosure (docs/disclosure.md): a private count that equals, or is bounded to, DUO's
+public count of the same group ("all pupils from A at school S get youth care") is not published
+as such. One run through `grensverkeer run` on a year with both DUO files and linked records:
+
+    DUO 2024-2025 (PO, Delft file + location totals), exact (no cell below 5):
+      11AA00 Delftse Noordschool:  6 from Den Haag (2491), 5 from Rijswijk (2282), 10 from Delft
+      11AA01 Delftse Zuidschool:  20 from Den Haag (2491), 15 from Delft
+    Linked 2024-2025, every pupil below with jeugdhulp of the local team of their municipality:
+      Den Haag at 11AA00: 6 (= DUO's 6: all of them)         -> school row not published
+      Den Haag at 11AA01: 5 (of DUO's 20)                    -> school row published (control)
+      Rijswijk at 11AA00: 5 (= DUO's 5: all of them)         -> school row not published
+    Pairs (local team A x schools in Delft) against DUO's public count of pupils from A in Delft:
+      Den Haag -> Delft: 11 of 26                            -> published as a number
+      Rijswijk -> Delft:  5 of 5 (all of them)               -> hidden ('x'), not printed
+Region Delft/Den Haag/Rijswijk; thresholds pair 4/2, school 3/2; k = 5.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+import fixtures as F
+
+Y = F.Y2024
+DE, DH, RW = "GM0503", "GM0518", "GM0603"
+NOORD = F.School("11AA", "00", "Delftse Noordschool", "0503", "Delft", "2611AA", "DELFT")
+ZUID = F.School("11AA", "01", "Delftse Zuidschool", "0503", "Delft", "2612AA", "DELFT")
+DUO_ROWS = [
+    F.PoRow(NOORD, "2491", "'s-Gravenhage", "Bo", {"6": 6}),
+    F.PoRow(NOORD, "2282", "Rijswijk", "Bo", {"7": 5}),
+    F.PoRow(NOORD, "2611", "Delft", "Bo", {"5": 10}),
+    F.PoRow(ZUID, "2491", "'s-Gravenhage", "Bo", {"7": 20}),
+    F.PoRow(ZUID, "2611", "Delft", "Bo", {"4": 15}),
+]
+# (school, residence = responsible municipality, pupils with jeugdhulp)
+LINKED_GROUPS = [("11AA00", DH, 6), ("11AA01", DH, 5), ("11AA00", RW, 5)]
+TEAMS = {DH: "Jeugdteam Den Haag", RW: "Jeugdteam Rijswijk"}
+PC4 = {DH: "2491", RW: "2282"}
+
+
+def _write_input(folder):
+    F.write_po(folder / "2024" / "Delft.csv", DUO_ROWS)
+    F.write_totals(folder / "totals" / "locaties.csv", {s: {2024: n} for s, n in F.location_totals(DUO_ROWS).items()})
+    linked = folder / "linked"
+    F.write_linked(
+        linked / "schools.csv",
+        F.LINKED_SCHOOLS_HEAD,
+        [["11AA00", NOORD.name, "BO", DE], ["11AA01", ZUID.name, "BO", DE]],
+    )
+    enrolments, support = [], []
+    for school, municipality, n in LINKED_GROUPS:
+        for i in range(n):
+            pupil = f"{school}-{municipality}-{i}"
+            enrolments.append([Y, pupil, school, "BO", municipality, PC4[municipality], 2016])
+            support.append([pupil, "jeugdhulp", "ambulant", municipality, TEAMS[municipality], "2024-09-01", None])
+    F.write_linked(linked / "enrolments.csv", F.LINKED_ENROLMENTS_HEAD, enrolments)
+    F.write_linked(linked / "support.csv", F.LINKED_SUPPORT_HEAD, support)
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("attribute_disclosure")
+    folder, wh, out = root / "in", root / "warehouse.duckdb", root / "out"
+    _write_input(folder)
+    region = F.write_linked_region(root / "region.toml", F.LINKED_MEMBERS, pair=F.LINKED_PAIR, school=F.LINKED_SCHOOL)
+    code, output = F.cli_main(
+        root, ["run", "--input", str(folder), "--warehouse", str(wh), "--out", str(out), "--region", str(region)]
+    )
+    return F.Run(folder, wh, out, None, []), code, output
+
+
+def _site(r) -> dict[str, str]:
+    cells = pl.read_csv(r.out_dir / "site" / "data" / "cijfers.csv", infer_schema=False)
+    return dict(zip(cells["cell_id"].to_list(), cells["label"].to_list()))
+
+
+def _export(r, name) -> pl.DataFrame:
+    return pl.read_csv(r.out_dir / "exports" / Y / f"{name}.csv", separator=";", infer_schema=False)
+
+
+def test_the_run_passes_its_blocking_checks(run):
+    r, code, output = run
+    assert code == 0, output
+    assert "failed" not in output, output
+
+
+def test_the_fixture_is_what_the_docstring_says(run):
+    r, _, _ = run
+    public = dict(
+        (
+            ((s, o), n)
+            for s, o, n in r.query(
+                "select school_location_id, origin_code, sum(students) from pub_school_catchment "
+                "where school_year = ? group by all",
+                [Y],
+            )
+        )
+    )
+    assert public[("11AA00", DH)] == 6 and public[("11AA00", RW)] == 5 and public[("11AA01", DH)] == 20
+    needs = {
+        (t, s): (n, same)
+        for t, s, n, same in r.query(
+            "select local_team_municipality_code, school_location_id, students_with_support, same_as_public "
+            "from pub_agreement_needs where school_year = ? and level = 'school'",
+            [Y],
+        )
+    }
+    assert needs == {(DH, "11AA00"): (6, True), (DH, "11AA01"): (5, False), (RW, "11AA00"): (5, True)}
+
+
+def test_a_school_row_as_large_as_the_public_group_is_not_in_the_export(run):
+    r, _, _ = run
+    rows = _export(r, "afspraken_scholen")
+    listed = set(zip(rows["Lokaal team van (code)"].to_list(), rows["School (BRIN + vestiging)"].to_list()))
+    assert listed == {(DH, "11AA01")}, rows  # the control row only
+
+
+def test_a_school_row_as_large_as_the_public_group_is_not_on_the_site(run):
+    r, _, _ = run
+    site = _site(r)
+    assert f"sch|{Y}|{DH}|11AA01" in site  # the control row is listed
+    assert f"sch|{Y}|{DH}|11AA00" not in site
+    assert f"sch|{Y}|{RW}|11AA00" not in site
