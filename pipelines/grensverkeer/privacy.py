@@ -13,7 +13,6 @@ their names are re-exported here for callers of the old place.
 from __future__ import annotations
 
 import argparse
-import codecs
 import hashlib
 import os
 import sys
@@ -41,6 +40,8 @@ from .ingest.tables import (  # noqa: F401 (re-exported)
     EXCEL_EXTENSIONS,
     PARQUET_EXTENSIONS,
     read_table,
+    streamed_encoding,
+    streamed_first_line,
 )
 from .ingest.tables import decode_csv as _decode_csv
 from .ingest.tables import file_kind as _kind
@@ -157,42 +158,6 @@ def _text_sql(name: str, duck_type: str) -> str:
     return f"trim(CAST({c} AS VARCHAR), {ws})"
 
 
-def _csv_encoding(path: Path) -> str:
-    """'utf-8' (BOM or not), 'latin-1' (cp1252 without bytes 0x80–0x9F: the same text), or
-    'cp1252' (needs Python to decode). Scans the file in 1 MB blocks."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    utf8 = True
-    c1 = False
-    c1_bytes = bytes(range(0x80, 0xA0))
-    keep_c1 = bytes(b for b in range(256) if b not in c1_bytes)
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            if utf8:
-                try:
-                    decoder.decode(block)
-                except UnicodeDecodeError:
-                    utf8 = False
-            if not c1 and block.translate(None, keep_c1):
-                c1 = True
-            if not utf8 and c1:
-                break
-    if utf8:
-        try:
-            decoder.decode(b"", final=True)
-            return "utf-8"
-        except UnicodeDecodeError:
-            pass
-    return "cp1252" if c1 else "latin-1"
-
-
-def _first_line_of_file(path: Path, encoding: str) -> str:
-    with open(path, "rb") as fh:
-        head = fh.read(1 << 16)
-    if head.startswith(codecs.BOM_UTF8):
-        head = head[3:]
-    return head.split(b"\n", 1)[0].decode("utf-8" if encoding == "utf-8" else "cp1252", errors="replace")
-
-
 def pseudonymise_file(src: Path, dst: Path, columns: list[str], key: bytes) -> int:
     """Write `src` to `dst` with every column in `columns` replaced by its pseudonym; return
     the number of rows written.
@@ -232,8 +197,8 @@ def pseudonymise_file(src: Path, dst: Path, columns: list[str], key: bytes) -> i
         if src_kind == "csv":
             if src.stat().st_size == 0:
                 raise ValueError(f"{src.name}: the file is empty")
-            encoding = _csv_encoding(src)
-            delim = _sniff_delimiter(_first_line_of_file(src, encoding))
+            encoding = streamed_encoding(src)
+            delim = _sniff_delimiter(streamed_first_line(src, encoding))
             if encoding == "cp1252":
                 text, _ = _decode_csv(src)
                 frame, delim = _read_csv_text(src, text)

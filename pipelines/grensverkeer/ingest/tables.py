@@ -7,6 +7,7 @@ alone (Excel for Mac "CSV (Macintosh)") are all read.
 
 from __future__ import annotations
 
+import codecs
 import re
 from pathlib import Path
 
@@ -100,3 +101,39 @@ def first_line(exc: BaseException) -> str:
     """The first line of an error message: DuckDB and Polars append the offending data below it."""
     text = str(exc).strip().splitlines()
     return (text[0] if text else type(exc).__name__)[:300]
+
+
+def streamed_encoding(path: Path) -> str:
+    """For files too large to decode whole (the pseudonymise command streams them): 'utf-8' (BOM or not), 'latin-1' (cp1252 without bytes 0x80–0x9F: the same text), or
+    'cp1252' (needs Python to decode). Scans the file in 1 MB blocks."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    utf8 = True
+    c1 = False
+    c1_bytes = bytes(range(0x80, 0xA0))
+    keep_c1 = bytes(b for b in range(256) if b not in c1_bytes)
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            if utf8:
+                try:
+                    decoder.decode(block)
+                except UnicodeDecodeError:
+                    utf8 = False
+            if not c1 and block.translate(None, keep_c1):
+                c1 = True
+            if not utf8 and c1:
+                break
+    if utf8:
+        try:
+            decoder.decode(b"", final=True)
+            return "utf-8"
+        except UnicodeDecodeError:
+            pass
+    return "cp1252" if c1 else "latin-1"
+
+
+def streamed_first_line(path: Path, encoding: str) -> str:
+    with open(path, "rb") as fh:
+        head = fh.read(1 << 16)
+    if head.startswith(codecs.BOM_UTF8):
+        head = head[3:]
+    return head.split(b"\n", 1)[0].decode("utf-8" if encoding == "utf-8" else "cp1252", errors="replace")
