@@ -21,6 +21,8 @@ import polars as pl
 import pytest
 
 import fixtures as F
+from grensverkeer.disclosure import DisclosureError, DisclosureSettings, attack, protect
+from grensverkeer.disclosure.policy import SECONDARY_LABEL
 
 Y = F.Y2024
 DE, DH, RW = "GM0503", "GM0518", "GM0603"
@@ -122,3 +124,86 @@ def test_a_school_row_as_large_as_the_public_group_is_not_on_the_site(run):
     assert f"sch|{Y}|{DH}|11AA01" in site  # the control row is listed
     assert f"sch|{Y}|{DH}|11AA00" not in site
     assert f"sch|{Y}|{RW}|11AA00" not in site
+
+
+def test_the_pair_as_large_as_the_public_flow_is_marked(run):
+    r, _, _ = run
+    pairs = dict(
+        ((a, b), (n, same))
+        for a, b, n, same in r.query(
+            "select local_team_municipality_code, school_municipality_code, students_with_support, same_as_public "
+            "from pub_agreement_needs where school_year = ? and level = 'gemeentepaar'",
+            [Y],
+        )
+    )
+    assert pairs == {(DH, DE): (11, False), (RW, DE): (5, True)}
+    public = dict(
+        ((o, d), n)
+        for o, d, n in r.query(
+            "select origin_code, destination_code, sum(students) from pub_flows where school_year = ? and is_public "
+            "group by all",
+            [Y],
+        )
+    )
+    assert public[(DH, DE)] == 26 and public[(RW, DE)] == 5
+
+
+def test_a_pair_as_large_as_the_public_flow_is_hidden_on_the_site_and_in_the_export(run):
+    r, _, _ = run
+    site = _site(r)
+    assert site[f"pair|{Y}|{RW}|{DE}"] == SECONDARY_LABEL
+    assert site[f"pair|{Y}|{DH}|{DE}"] == "11"  # not as large as DUO's 26: a number
+    rows = _export(r, "afspraken_gemeenten")
+    by_pair = dict(
+        zip(
+            zip(rows["Lokaal team van (code)"].to_list(), rows["Scholen in (code)"].to_list()),
+            rows["Leerlingen met hulp lokaal team"].to_list(),
+        )
+    )
+    assert by_pair == {(DH, DE): "11", (RW, DE): SECONDARY_LABEL}
+    # the number of schools beside it is not printed either (each has at least one of the pupils)
+    schools = rows.filter(pl.col("Lokaal team van (code)") == RW)["Aantal scholen"].to_list()
+    assert schools in ([None], [""]), schools
+
+
+# ------------------------------------------------------------------ protect's `hidden` flag
+
+
+def _cells(values: dict[str, int], hidden: set[str]) -> pl.DataFrame:
+    return pl.DataFrame(
+        {"cell_id": list(values), "value": list(values.values()), "hidden": [c in hidden for c in values]}
+    )
+
+
+def _rels(total: str | None, members: list[str]) -> pl.DataFrame:
+    return pl.DataFrame(
+        {"relation_id": ["r"] * len(members), "total_id": [total] * len(members), "member_id": members},
+        schema={"relation_id": pl.String, "total_id": pl.String, "member_id": pl.String},
+    )
+
+
+def test_a_hidden_cell_is_suppressed_and_protected_by_a_second_one():
+    cells, rels = _cells({"a": 10, "b": 7, "T": 17}, {"a"}), _rels("T", ["a", "b"])
+    out = protect(cells, rels)
+    labels = dict(zip(out["cell_id"].to_list(), out["label"].to_list()))
+    assert labels["a"] == SECONDARY_LABEL
+    assert SECONDARY_LABEL in (labels["b"], labels["T"])  # else T - b gives a away
+    assert not attack(out, rels).filter(pl.col("cell_id") == "a")["recovered"].any()
+    # without the flag nothing is hidden: every count is k or more
+    plain = protect(cells.drop("hidden"), rels)
+    assert set(plain["label"].to_list()) == {"10", "7", "17"}
+
+
+def test_a_hidden_cell_below_k_is_a_small_count_as_usual():
+    out = protect(_cells({"a": 3, "b": 12, "T": 15}, {"a"}), _rels("T", ["a", "b"]))
+    assert out.filter(pl.col("cell_id") == "a")["label"].to_list() == [DisclosureSettings().primary_label]
+
+
+def test_a_hidden_cell_that_cannot_be_kept_from_being_worked_out_is_refused_not_printed():
+    # the outsider knows the sum and a is its only non-zero member: protect would print a (nothing can
+    # free it, and it is no small count); a hidden cell must never be printed
+    cells = _cells({"a": 10, "b": 0}, {"a"})
+    rels = _rels(None, ["a", "b"]).with_columns(pl.lit(10).alias("known_total"))
+    with pytest.raises(DisclosureError, match="'a'"):
+        protect(cells, rels)
+    assert protect(cells.drop("hidden"), rels)["label"].to_list() == ["10", "0"]

@@ -2,7 +2,11 @@
 -- Attribute disclosure: a school row whose pupils with support are as many as DUO's public count
 -- of pupils from that municipality at that school (all of them get youth care) is not published as
 -- such: `same_as_public` marks it, and site and exports leave it out of the school listing (it is
--- part of the pair's unpublished rest). docs/disclosure.md.
+-- part of the pair's unpublished rest). A municipality pair likewise: pupils with support of the local
+-- team of A at all schools in B at least DUO's public count of pupils living in A schooled in B (all
+-- sectors; pub_flows of a DUO year is the sum of these catchment cells): `same_as_public` marks it and
+-- site and exports pass it to protect as `hidden` (shown as a secondary suppression, 'x', when it is k
+-- or more; below k it is '<5' anyway). docs/disclosure.md, "Attribute disclosure".
 -- The printed need level: a hidden count (below k) gets its level grouped with a neighbour where
 -- the level alone would leave one possible count (pub_need_levels, disclosure/need_levels.py);
 -- stated_lo/stated_hi are the counts that printed level allows, for the disclosure check.
@@ -18,6 +22,13 @@ public_groups as (
     group by all
 ),
 
+public_pairs as (
+    select origin_code, school_municipality_code, sum(students) as students
+    from pub_school_catchment
+    where school_year = getvariable('school_year')
+    group by all
+),
+
 levels as (
     select level, need_level, hidden, published_need_level, stated_lo, stated_hi, k from pub_need_levels
 )
@@ -27,8 +38,10 @@ select
     levels.published_need_level,
     levels.stated_lo,
     levels.stated_hi,
-    cast(public_groups.students as bigint) as public_group_students,
-    coalesce(needs.level = 'school' and needs.students_with_support >= public_groups.students, false) as same_as_public
+    cast(coalesce(public_groups.students, public_pairs.students) as bigint) as public_group_students,
+    coalesce(needs.level = 'school' and needs.students_with_support >= public_groups.students, false)
+        or coalesce(needs.level = 'gemeentepaar' and needs.students_with_support >= public_pairs.students, false)
+        as same_as_public
 from needs
 join levels
   on levels.level = needs.level
@@ -38,5 +51,9 @@ left join public_groups
   on needs.level = 'school'
  and public_groups.school_location_id = needs.school_location_id
  and public_groups.origin_code = needs.local_team_municipality_code
+left join public_pairs
+  on needs.level = 'gemeentepaar'
+ and public_pairs.origin_code = needs.local_team_municipality_code
+ and public_pairs.school_municipality_code = needs.school_municipality_code
 order by needs.level, needs.students_with_support desc, needs.local_team_municipality_code,
          needs.school_municipality_code, needs.school_location_id

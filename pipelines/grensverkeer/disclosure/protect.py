@@ -320,7 +320,8 @@ def protect(
 ) -> pl.DataFrame:
     """Decide for every published number whether and how it is shown.
 
-    cells: cell_id, value (int >= 0), optionally is_estimate; relations: relation_id,
+    cells: cell_id, value (int >= 0), optionally is_estimate and hidden (bool: never printed, suppressed
+    as secondary when k or more; a DisclosureError if it cannot be kept from being worked out); relations: relation_id,
     total_id, member_id (and optionally known_total for relations without a total).
     Returns the cells (all input columns, input order) plus status ('shown' | 'primary'
     | 'secondary' | 'withheld' | 'zero'), shown (Int64, null when suppressed; rounded when rounding is
@@ -365,6 +366,19 @@ def protect(
     status = np.select([pb.unpublished, pb.value == 0, pb.value < k], [_UNPUBLISHED, _ZERO, _PRIMARY], _SHOWN).astype(
         np.int8
     )
+    # cells flagged `hidden` (attribute disclosure: a private count as large as the public count of the
+    # same group, docs/disclosure.md) are never printed: they start as secondary when k or more (below k
+    # they are primary anyway) and are never revealed; one that stays pinned is a DisclosureError
+    forced = np.zeros(pb.n, dtype=bool)
+    if "hidden" in base.columns:
+        flags = pl.DataFrame({"cell_id": pb.ids.tolist()}, schema={"cell_id": pl.String}).join(
+            base.select("cell_id", pl.col("hidden").cast(pl.Boolean).fill_null(False)),
+            on="cell_id",
+            how="left",
+            maintain_order="left",
+        )
+        forced = flags["hidden"].fill_null(False).to_numpy() & (status != _UNPUBLISHED)
+        status[forced & (status == _SHOWN)] = _SECONDARY
     has_rhs = ~np.isnan(pb.rhs[pb.tr])
     use_lp = _scipy_available()
     lp_cache: dict = {}  # blocks the LP has seen, across rounds (most blocks do not change)
@@ -423,7 +437,7 @@ def protect(
         # A hidden count of k or more that stays pinned round after round protects nothing and is no
         # small count: it is printed (the reader learns nothing new) and never chosen again. Pinned
         # counts of k or more are given time first: suppression around the small ones usually frees them.
-        worked_out = persistent & (status == _SECONDARY)
+        worked_out = persistent & (status == _SECONDARY) & ~forced
         if worked_out.any():
             status[worked_out] = _REVEALED
             pinned = pinned[~worked_out[pinned]]
@@ -448,6 +462,12 @@ def protect(
                     "these suppressed cells can be worked out whatever else is suppressed (every number "
                     "they are related to is suppressed already or zero, or a relation without total "
                     f"fixes them): {pb.ids[small[:10]].tolist()}"
+                )
+            never = stuck[hopeless & forced[stuck]]
+            if len(never):
+                raise DisclosureError(
+                    "these cells must not be printed (attribute disclosure: as large as the public count of "
+                    f"the same group) but can be worked out whatever else is suppressed: {pb.ids[never[:10]].tolist()}"
                 )
             released[stuck[hopeless & (s_status == _SECONDARY)]] = True
             withhold[stuck[s_status == _PRIMARY]] = True

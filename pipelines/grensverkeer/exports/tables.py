@@ -36,6 +36,9 @@ class ExportTable:
     # Counts of schools or local teams (each with at least one of the pupils): printed only where the
     # pupil count beside them is shown, else they would bound a hidden count. column -> count column.
     shown_with: dict[str, str] = field(default_factory=dict)
+    # Attribute disclosure: count column -> one bool per row of frame, true where the count is as large as
+    # DUO's public count of the same group; protect never prints such a cell (docs/disclosure.md).
+    hidden: dict[str, pl.Series] = field(default_factory=dict)
 
     def cell_ids(self, column: str) -> pl.Expr:
         return pl.concat_str(
@@ -55,6 +58,7 @@ class ExportTable:
             has = self.stated is not None and f"{c}|lo" in self.stated.columns
             lo = self.stated[f"{c}|lo"] if has else pl.Series([None] * self.frame.height, dtype=pl.Int64)
             hi = self.stated[f"{c}|hi"] if has else pl.Series([None] * self.frame.height, dtype=pl.Int64)
+            flag = self.hidden.get(c, pl.Series([False] * self.frame.height, dtype=pl.Boolean))
             frames.append(
                 self.frame.select(
                     self.cell_ids(c).alias("cell_id"),
@@ -63,6 +67,7 @@ class ExportTable:
                     label.cast(pl.String).alias("public_label"),
                     lo.cast(pl.Int64).alias("stated_lo"),
                     hi.cast(pl.Int64).alias("stated_hi"),
+                    flag.cast(pl.Boolean).alias("hidden"),
                 ).filter(pl.col("value").is_not_null())
             )
         return (
@@ -76,6 +81,7 @@ class ExportTable:
                     "public_label": pl.String,
                     "stated_lo": pl.Int64,
                     "stated_hi": pl.Int64,
+                    "hidden": pl.Boolean,
                 }
             )
         )
@@ -232,11 +238,14 @@ def _agreement_rows(con, year: str, level: str, columns: str, order: str, k: int
                source as "Bron",
                -- what the printed level says about the count (disclosure/need_levels.py): not written, used by protect
                stated_lo as "_stated_lo",
-               stated_hi as "_stated_hi"
+               stated_hi as "_stated_hi",
+               -- attribute disclosure (a pair as large as DUO's public count): not written, used by protect
+               same_as_public as "_hidden"
         from pub_agreement_needs as agreement_needs
         where school_year = ? and level = ? and (local_team_in_region or school_in_region)
-          -- attribute disclosure: not as many as DUO's public count of the same group (docs/disclosure.md)
-          and not same_as_public
+          -- attribute disclosure: a school row as many as DUO's public count of the same group is left out
+          -- (a pair's is listed and hidden by protect, "_hidden"; docs/disclosure.md)
+          and not (level = 'school' and same_as_public)
           -- 'geen' is left out at school level (a school with fewer pupils than 'aandachtspunt' needs no
           -- agreement of its own): by the printed level, so leaving a row out says no more than the label
           and (level = 'gemeentepaar' or published_need_level <> 'geen')
@@ -259,7 +268,7 @@ def _agreement_rows(con, year: str, level: str, columns: str, order: str, k: int
 def _split_stated(rows: pl.DataFrame, column: str) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The rows without the need-level bounds, and the bounds as the stated frame of `column`."""
     stated = rows.select(pl.col("_stated_lo").alias(f"{column}|lo"), pl.col("_stated_hi").alias(f"{column}|hi"))
-    return rows.drop("_stated_lo", "_stated_hi"), stated
+    return rows.drop("_stated_lo", "_stated_hi", "_hidden"), stated
 
 
 SUPPORTED = "Leerlingen met hulp lokaal team"
@@ -278,6 +287,7 @@ def _afspraken_gemeenten(con, year: str) -> ExportTable:
                school_municipality_name as "Scholen in"''',
         '"Lokaal team van (code)", "Scholen in (code)"',
     )
+    hidden = frame["_hidden"].fill_null(False)
     frame, stated = _split_stated(frame, SUPPORTED)
     return ExportTable(
         "Afspraken gemeenten",
@@ -289,6 +299,7 @@ def _afspraken_gemeenten(con, year: str) -> ExportTable:
         "afspraak nodig is (het aantal scholen staat er alleen bij als het aantal leerlingen er staat).",
         stated=stated,
         shown_with={"Aantal scholen": SUPPORTED},
+        hidden={SUPPORTED: hidden},
     )
 
 

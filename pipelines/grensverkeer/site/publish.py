@@ -202,7 +202,7 @@ def load_year(con: duckdb.DuckDBPyConnection, year: str, region: Region) -> Year
                local_team_municipality_name as a_name, school_municipality_name as b_name, local_team,
                students_with_support::bigint as students, students_with_school_support::bigint as ook,
                schools::bigint as schools, published_need_level as need_level, stated_lo, stated_hi,
-               threshold_needed, threshold_attention, source
+               threshold_needed, threshold_attention, source, same_as_public
         from pub_agreement_needs where school_year = ? and level = 'gemeentepaar'
           and (local_team_in_region or school_in_region) order by A, B""",
         [year],
@@ -438,8 +438,11 @@ def year_cells(
             cell(_cid("duo", Y, sid), v, est, high)
 
     # agreement needs: a pair is the sum of its schools; a local team's pupils elsewhere the sum of its pairs
+    hidden: set[str] = set()  # attribute disclosure: as large as DUO's public count of the same group
     for r in y.pairs.iter_rows(named=True):
         stated[cell(_cid("pair", Y, r["A"], r["B"]), r["students"])] = (r["stated_lo"], r["stated_hi"])
+        if r.get("same_as_public"):
+            hidden.add(_cid("pair", Y, r["A"], r["B"]))
         cell(_cid("ook", Y, r["A"], r["B"]), r["ook"])  # only at pair level: per school it would pin cells
     # School rows below 'aandachtspunt' are not published (at school level 'geen' means exactly one pupil);
     # per pair they are one unpublished rest cell, so the relation pair = sum of its schools stays declared.
@@ -476,8 +479,15 @@ def year_cells(
             "value": [v for v, _ in cells.values()],
             "is_estimate": [e for _, e in cells.values()],
             "high": list(highs.values()),
+            "hidden": [c in hidden for c in cells],
         },
-        schema={"cell_id": pl.String, "value": pl.Int64, "is_estimate": pl.Boolean, "high": pl.Int64},
+        schema={
+            "cell_id": pl.String,
+            "value": pl.Int64,
+            "is_estimate": pl.Boolean,
+            "high": pl.Int64,
+            "hidden": pl.Boolean,
+        },
     )
     cf = cf.with_columns(
         pl.col("cell_id")
