@@ -9,8 +9,10 @@ as such. One run through `grensverkeer run` on a year with both DUO files and li
       Den Haag at 11AA00: 6 (= DUO's 6: all of them)         -> school row not published
       Den Haag at 11AA01: 5 (of DUO's 20)                    -> school row published (control)
       Rijswijk at 11AA00: 5 (= DUO's 5: all of them)         -> school row not published
+      Den Haag at 11AA02: 30, a VO school DUO's PO files do not cover -> published
     Pairs (local team A x schools in Delft) against DUO's public count of pupils from A in Delft:
-      Den Haag -> Delft: 11 of 26                            -> published as a number
+      Den Haag -> Delft: 41, of which 11 at schools DUO covers (26 pupils): DUO's count is of another
+                         group (without the VO school), so 41 >= 26 says nothing -> a number
       Rijswijk -> Delft:  5 of 5 (all of them)               -> hidden ('x'), not printed
 Region Delft/Den Haag/Rijswijk; thresholds pair 4/2, school 3/2; k = 5.
 """
@@ -36,7 +38,8 @@ DUO_ROWS = [
     F.PoRow(ZUID, "2611", "Delft", "Bo", {"4": 15}),
 ]
 # (school, residence = responsible municipality, pupils with jeugdhulp)
-LINKED_GROUPS = [("11AA00", DH, 6), ("11AA01", DH, 5), ("11AA00", RW, 5)]
+LINKED_GROUPS = [("11AA00", DH, 6), ("11AA01", DH, 5), ("11AA00", RW, 5), ("11AA02", DH, 30)]
+SECTOR = {"11AA02": "VO"}
 TEAMS = {DH: "Jeugdteam Den Haag", RW: "Jeugdteam Rijswijk"}
 PC4 = {DH: "2491", RW: "2282"}
 
@@ -48,13 +51,13 @@ def _write_input(folder):
     F.write_linked(
         linked / "schools.csv",
         F.LINKED_SCHOOLS_HEAD,
-        [["11AA00", NOORD.name, "BO", DE], ["11AA01", ZUID.name, "BO", DE]],
+        [["11AA00", NOORD.name, "BO", DE], ["11AA01", ZUID.name, "BO", DE], ["11AA02", "Delfts Lyceum", "VO", DE]],
     )
     enrolments, support = [], []
     for school, municipality, n in LINKED_GROUPS:
         for i in range(n):
             pupil = f"{school}-{municipality}-{i}"
-            enrolments.append([Y, pupil, school, "BO", municipality, PC4[municipality], 2016])
+            enrolments.append([Y, pupil, school, SECTOR.get(school, "BO"), municipality, PC4[municipality], 2010])
             support.append([pupil, "jeugdhulp", "ambulant", municipality, TEAMS[municipality], "2024-09-01", None])
     F.write_linked(linked / "enrolments.csv", F.LINKED_ENROLMENTS_HEAD, enrolments)
     F.write_linked(linked / "support.csv", F.LINKED_SUPPORT_HEAD, support)
@@ -108,20 +111,25 @@ def test_the_fixture_is_what_the_docstring_says(run):
             [Y],
         )
     }
-    assert needs == {(DH, "11AA00"): (6, True), (DH, "11AA01"): (5, False), (RW, "11AA00"): (5, True)}
+    assert needs == {
+        (DH, "11AA00"): (6, True),
+        (DH, "11AA01"): (5, False),
+        (RW, "11AA00"): (5, True),
+        (DH, "11AA02"): (30, False),
+    }
 
 
 def test_a_school_row_as_large_as_the_public_group_is_not_in_the_export(run):
     r, _, _ = run
     rows = _export(r, "afspraken_scholen")
     listed = set(zip(rows["Lokaal team van (code)"].to_list(), rows["School (BRIN + vestiging)"].to_list()))
-    assert listed == {(DH, "11AA01")}, rows  # the control row only
+    assert listed == {(DH, "11AA01"), (DH, "11AA02")}, rows  # the control rows only
 
 
 def test_a_school_row_as_large_as_the_public_group_is_not_on_the_site(run):
     r, _, _ = run
     site = _site(r)
-    assert f"sch|{Y}|{DH}|11AA01" in site  # the control row is listed
+    assert f"sch|{Y}|{DH}|11AA01" in site and f"sch|{Y}|{DH}|11AA02" in site  # the control rows are listed
     assert f"sch|{Y}|{DH}|11AA00" not in site
     assert f"sch|{Y}|{RW}|11AA00" not in site
 
@@ -136,7 +144,7 @@ def test_the_pair_as_large_as_the_public_flow_is_marked(run):
             [Y],
         )
     )
-    assert pairs == {(DH, DE): (11, False), (RW, DE): (5, True)}
+    assert pairs == {(DH, DE): (41, False), (RW, DE): (5, True)}
     public = dict(
         ((o, d), n)
         for o, d, n in r.query(
@@ -152,7 +160,7 @@ def test_a_pair_as_large_as_the_public_flow_is_hidden_on_the_site_and_in_the_exp
     r, _, _ = run
     site = _site(r)
     assert site[f"pair|{Y}|{RW}|{DE}"] == SECONDARY_LABEL
-    assert site[f"pair|{Y}|{DH}|{DE}"] == "11"  # not as large as DUO's 26: a number
+    assert site[f"pair|{Y}|{DH}|{DE}"] == "41"  # partly at a school DUO does not cover: a number
     rows = _export(r, "afspraken_gemeenten")
     by_pair = dict(
         zip(
@@ -160,7 +168,7 @@ def test_a_pair_as_large_as_the_public_flow_is_hidden_on_the_site_and_in_the_exp
             rows["Leerlingen met hulp lokaal team"].to_list(),
         )
     )
-    assert by_pair == {(DH, DE): "11", (RW, DE): SECONDARY_LABEL}
+    assert by_pair == {(DH, DE): "41", (RW, DE): SECONDARY_LABEL}
     # the number of schools beside it is not printed either (each has at least one of the pupils)
     schools = rows.filter(pl.col("Lokaal team van (code)") == RW)["Aantal scholen"].to_list()
     assert schools in ([None], [""]), schools

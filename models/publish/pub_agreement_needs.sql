@@ -4,7 +4,8 @@
 -- such: `same_as_public` marks it, and site and exports leave it out of the school listing (it is
 -- part of the pair's unpublished rest). A municipality pair likewise: pupils with support of the local
 -- team of A at all schools in B at least DUO's public count of pupils living in A schooled in B (all
--- sectors; pub_flows of a DUO year is the sum of these catchment cells): `same_as_public` marks it and
+-- sectors; pub_flows of a DUO year is the sum of these catchment cells; only where DUO covers every
+-- school of the pair): `same_as_public` marks it and
 -- site and exports pass it to protect as `hidden` (shown as a secondary suppression, 'x', when it is k
 -- or more; below k it is '<5' anyway). docs/disclosure.md, "Attribute disclosure".
 -- The printed need level: a hidden count (below k) gets its level grouped with a neighbour where
@@ -29,6 +30,16 @@ public_pairs as (
     group by all
 ),
 
+-- a pair is compared with DUO's count only where DUO covers every school of it (linked records can hold
+-- sectors DUO's files of the year do not, VO in the demo: then the two counts are of different groups)
+covered_pairs as (
+    select local_team_municipality_code, school_municipality_code,
+           bool_and(school_location_id in (select school_location_id from public_groups)) as covered
+    from needs
+    where level = 'school'
+    group by all
+),
+
 levels as (
     select level, need_level, hidden, published_need_level, stated_lo, stated_hi, k from pub_need_levels
 )
@@ -40,7 +51,11 @@ select
     levels.stated_hi,
     cast(coalesce(public_groups.students, public_pairs.students) as bigint) as public_group_students,
     coalesce(needs.level = 'school' and needs.students_with_support >= public_groups.students, false)
-        or coalesce(needs.level = 'gemeentepaar' and needs.students_with_support >= public_pairs.students, false)
+        or coalesce(
+            needs.level = 'gemeentepaar' and covered_pairs.covered
+            and needs.students_with_support >= public_pairs.students,
+            false
+        )
         as same_as_public
 from needs
 join levels
@@ -55,5 +70,9 @@ left join public_pairs
   on needs.level = 'gemeentepaar'
  and public_pairs.origin_code = needs.local_team_municipality_code
  and public_pairs.school_municipality_code = needs.school_municipality_code
+left join covered_pairs
+  on needs.level = 'gemeentepaar'
+ and covered_pairs.local_team_municipality_code = needs.local_team_municipality_code
+ and covered_pairs.school_municipality_code = needs.school_municipality_code
 order by needs.level, needs.students_with_support desc, needs.local_team_municipality_code,
          needs.school_municipality_code, needs.school_location_id
