@@ -5,7 +5,8 @@
 -- part of the pair's unpublished rest). A municipality pair likewise: pupils with support of the local
 -- team of A at all schools in B at least DUO's public count of pupils living in A schooled in B (all
 -- sectors; pub_flows of a DUO year is the sum of these catchment cells; only where DUO covers every
--- school of the pair): `same_as_public` marks it and
+-- school of the pair): `same_as_public` marks it; a pair with a school row left out as above is marked
+-- `hides_public_school` (the row would follow from the pair minus its listed rows); for either flag
 -- site and exports pass it to protect as `hidden` (shown as a secondary suppression, 'x', when it is k
 -- or more; below k it is '<5' anyway). docs/disclosure.md, "Attribute disclosure".
 -- The printed need level: a hidden count (below k) gets its level grouped with a neighbour where
@@ -40,6 +41,17 @@ covered_pairs as (
     group by all
 ),
 
+-- pairs with such a school row: the row left out is the pair minus its listed rows, so the pair's own
+-- count must not be printed either (else the rest, and with it the school row, follows by subtraction)
+pairs_with_public_school as (
+    select distinct needs.local_team_municipality_code, needs.school_municipality_code
+    from needs
+    join public_groups
+      on public_groups.school_location_id = needs.school_location_id
+     and public_groups.origin_code = needs.local_team_municipality_code
+    where needs.level = 'school' and needs.students_with_support >= public_groups.students
+),
+
 levels as (
     select level, need_level, hidden, published_need_level, stated_lo, stated_hi, k from pub_need_levels
 )
@@ -56,7 +68,10 @@ select
             and needs.students_with_support >= public_pairs.students,
             false
         )
-        as same_as_public
+        as same_as_public,
+    -- a pair with a school row left out as same_as_public: printed hidden too (site and exports)
+    (needs.level = 'gemeentepaar' and pairs_with_public_school.local_team_municipality_code is not null)
+        as hides_public_school
 from needs
 join levels
   on levels.level = needs.level
@@ -70,6 +85,10 @@ left join public_pairs
   on needs.level = 'gemeentepaar'
  and public_pairs.origin_code = needs.local_team_municipality_code
  and public_pairs.school_municipality_code = needs.school_municipality_code
+left join pairs_with_public_school
+  on needs.level = 'gemeentepaar'
+ and pairs_with_public_school.local_team_municipality_code = needs.local_team_municipality_code
+ and pairs_with_public_school.school_municipality_code = needs.school_municipality_code
 left join covered_pairs
   on needs.level = 'gemeentepaar'
  and covered_pairs.local_team_municipality_code = needs.local_team_municipality_code

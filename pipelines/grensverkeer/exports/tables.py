@@ -240,7 +240,7 @@ def _agreement_rows(con, year: str, level: str, columns: str, order: str, k: int
                stated_lo as "_stated_lo",
                stated_hi as "_stated_hi",
                -- attribute disclosure (a pair as large as DUO's public count): not written, used by protect
-               same_as_public as "_hidden"
+               (same_as_public or coalesce(hides_public_school, false)) as "_hidden"
         from pub_agreement_needs as agreement_needs
         where school_year = ? and level = ? and (local_team_in_region or school_in_region)
           -- attribute disclosure: a school row as many as DUO's public count of the same group is left out
