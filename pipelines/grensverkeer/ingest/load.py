@@ -232,26 +232,16 @@ def _row_frame(parsed: ParsedFile, facts: FileFacts) -> pl.DataFrame:
 
 
 def _totals_frame(parsed: ParsedFile, count_year: int) -> pl.DataFrame | None:
-    t = parsed.table
-    col = {h: f"f{i}" for i, h in enumerate(t.header)}
+    """One count year of the location totals file, as rows of raw_location_totals (None when the file
+    has no column for it); ingest/retract.py compares a republished file's years with these."""
     column = next((c for c in parsed.cell_columns if c.endswith(str(count_year))), None)
     if column is None:
         return None
-    get = lambda c: pl.col(col[parsed.mapping[c]]) if c in parsed.mapping else pl.lit(None, dtype=pl.String)  # noqa: E731
-    return pl.concat([t.lines, t.fields], how="horizontal").select(
-        pl.lit(parsed.name).alias("file_name"),
+    return _totals_wide(parsed).select(
+        pl.exclude("cell_values"),
         pl.lit(school_year_of(count_year)).alias("school_year"),
-        pl.col("line").cast(pl.Int64),
-        pl.col("n_fields"),
-        pl.lit(len(t.header), dtype=pl.Int32).alias("expected_fields"),
-        get("location_code").alias("location_code"),
-        get("brin").alias("brin"),
-        get("soort").alias("soort"),
-        get("school_municipality_code").alias("school_municipality_code"),
-        get("school_name").alias("school_name"),
         pl.lit(column).alias("column_name"),
-        pl.col(col[column]).alias("value_text"),
-        pl.col("raw_line"),
+        pl.col("cell_values").list.get(parsed.cell_columns.index(column)).alias("value_text"),
     )
 
 
