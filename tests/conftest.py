@@ -9,13 +9,19 @@ import fixtures as F
 # `make test-fast` runs the unit tests and one small pipeline run (test_pipeline_baseline.py);
 # these modules, and every test on the bundled run, are `slow` and left to `make test`.
 SLOW_MODULES = {
+    "test_attribute_disclosure",
     "test_bad_input",
     "test_benchmark_national",
     "test_dialects",
+    "test_hostile_input",
     "test_linked_formats",
     "test_linked_handworked",
     "test_linked_pseudonymise",
+    "test_provenance",
+    "test_region_area",
     "test_reruns",
+    "test_retraction",
+    "test_totals_republished",
     "test_untrusted_text",
 }
 
