@@ -54,3 +54,17 @@ def test_no_printed_level_pins_a_hidden_count(k, attention, needed):
 
 def test_groups_follow_the_order_of_the_levels():
     assert [[b[0] for b in g] for g in hidden_groups(5, 3, 4)] == [["geen"], ["aandachtspunt", "afspraak nodig"]]
+
+
+def test_a_level_left_out_of_the_listing_is_not_grouped():
+    """School rows of level 'geen' are never listed: the default school rule (2 and 5) then prints
+    'aandachtspunt' (2-4) as it is next to '<5', and the fixture rule (2 and 3) groups only the levels
+    that are listed."""
+    default = published_need_levels(5, {"school": (5, 2)}, unlisted={"school": frozenset({"geen"})})
+    hidden = {r["need_level"]: r["published_need_level"] for r in default.filter("hidden").iter_rows(named=True)}
+    assert hidden == {"geen": "geen", "aandachtspunt": "aandachtspunt"}
+    fixture = published_need_levels(5, {"school": (3, 2)}, unlisted={"school": frozenset({"geen"})})
+    rows = {r["need_level"]: r for r in fixture.filter("hidden").iter_rows(named=True)}
+    assert rows["aandachtspunt"]["published_need_level"] == "aandachtspunt of afspraak nodig"
+    assert rows["afspraak nodig"]["published_need_level"] == "aandachtspunt of afspraak nodig"
+    assert (rows["aandachtspunt"]["stated_lo"], rows["aandachtspunt"]["stated_hi"]) == (2, None)

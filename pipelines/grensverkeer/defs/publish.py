@@ -50,6 +50,8 @@ def write_need_levels(con, paths: ProjectPaths) -> None:
             "gemeentepaar": (a["pair_agreement_needed"], a["pair_attention"]),
             "school": (a["school_agreement_needed"], a["school_attention"]),
         },
+        # school rows of level 'geen' are left out of the listings (site and exports): never printed
+        unlisted={"school": frozenset({"geen"})},
     )
     con.register("need_levels_frame", levels)
     con.execute("create or replace table pub_need_levels as select * from need_levels_frame")

@@ -33,10 +33,13 @@ def label_nl(levels: list[str]) -> str:
     return levels[0] if len(levels) == 1 else ", ".join(levels[:-1]) + " of " + levels[-1]
 
 
-def hidden_groups(k: int, attention: int, needed: int) -> list[list[tuple[str, int, int | None]]]:
+def hidden_groups(
+    k: int, attention: int, needed: int, unlisted: frozenset[str] = frozenset()
+) -> list[list[tuple[str, int, int | None]]]:
     """The levels that occur below k, grouped from low to high so that every group leaves at least
-    two possible hidden counts; a last group that leaves one joins the group before it."""
-    bands = [b for b in _bands(attention, needed) if _hidden_count(b[1], b[2], k) > 0]
+    two possible hidden counts; a last group that leaves one joins the group before it. Levels in
+    `unlisted` are never printed (their rows are left out of the listing): they are not grouped."""
+    bands = [b for b in _bands(attention, needed) if _hidden_count(b[1], b[2], k) > 0 and b[0] not in unlisted]
     groups: list[list] = []
     current: list = []
     for band in bands:
@@ -52,15 +55,22 @@ def hidden_groups(k: int, attention: int, needed: int) -> list[list[tuple[str, i
     return groups
 
 
-def published_need_levels(k: int, thresholds: dict[str, tuple[int, int]]) -> pl.DataFrame:
+def published_need_levels(
+    k: int, thresholds: dict[str, tuple[int, int]], unlisted: dict[str, frozenset[str]] | None = None
+) -> pl.DataFrame:
     """level, need_level, hidden, published_need_level, stated_lo, stated_hi, k for each agreement
     level (thresholds: level -> (needed, attention)). hidden: the row applies to counts below k.
-    stated_lo/stated_hi: the counts the printed label allows (null: no upper bound)."""
+    stated_lo/stated_hi: the counts the printed label allows (null: no upper bound). unlisted:
+    level -> the need levels whose rows are left out of the listing (school rows with 'geen'): they
+    keep their own name (the rows are never printed) and are not grouped with the others."""
     rows = []
     for level, (needed, attention) in thresholds.items():
+        left_out = (unlisted or {}).get(level, frozenset())
         for name, lo, hi in _bands(attention, needed):
             rows.append((level, name, False, name, lo, hi))
-        for group in hidden_groups(k, attention, needed):
+            if name in left_out and _hidden_count(lo, hi, k) > 0:
+                rows.append((level, name, True, name, lo, hi))
+        for group in hidden_groups(k, attention, needed, left_out):
             label = label_nl([name for name, _, _ in group])
             for name, _, _ in group:
                 rows.append((level, name, True, label, group[0][1], group[-1][2]))
