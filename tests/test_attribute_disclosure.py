@@ -173,6 +173,8 @@ def test_a_pair_as_large_as_the_public_flow_is_hidden_on_the_site_and_in_the_exp
         )
     )
     assert by_pair == {(DH, DE): SECONDARY_LABEL, (RW, DE): SECONDARY_LABEL}
+    # and no need level, whose threshold would narrow the hidden count
+    assert set(rows["Niveau"].to_list()) == {"niet getoond"}
     # the number of schools beside it is not printed either (each has at least one of the pupils)
     schools = rows.filter(pl.col("Lokaal team van (code)") == RW)["Aantal scholen"].to_list()
     assert schools in ([None], [""]), schools

@@ -54,44 +54,58 @@ pairs_with_public_school as (
 
 levels as (
     select level, need_level, hidden, published_need_level, stated_lo, stated_hi, k from pub_need_levels
+),
+
+marked as (
+    select
+        needs.*,
+        levels.published_need_level,
+        levels.stated_lo,
+        levels.stated_hi,
+        cast(coalesce(public_groups.students, public_pairs.students) as bigint) as public_group_students,
+        coalesce(needs.level = 'school' and needs.students_with_support >= public_groups.students, false)
+            or coalesce(
+                needs.level = 'gemeentepaar' and covered_pairs.covered
+                and needs.students_with_support >= public_pairs.students,
+                false
+            )
+            as same_as_public,
+        -- a pair with a school row left out as same_as_public: printed hidden too (site and exports)
+        (needs.level = 'gemeentepaar' and pairs_with_public_school.local_team_municipality_code is not null)
+            as hides_public_school
+    from needs
+    join levels
+      on levels.level = needs.level
+     and levels.need_level = needs.need_level
+     and levels.hidden = (needs.students_with_support < levels.k)
+    left join public_groups
+      on needs.level = 'school'
+     and public_groups.school_location_id = needs.school_location_id
+     and public_groups.origin_code = needs.local_team_municipality_code
+    left join public_pairs
+      on needs.level = 'gemeentepaar'
+     and public_pairs.origin_code = needs.local_team_municipality_code
+     and public_pairs.school_municipality_code = needs.school_municipality_code
+    left join pairs_with_public_school
+      on needs.level = 'gemeentepaar'
+     and pairs_with_public_school.local_team_municipality_code = needs.local_team_municipality_code
+     and pairs_with_public_school.school_municipality_code = needs.school_municipality_code
+    left join covered_pairs
+      on needs.level = 'gemeentepaar'
+     and covered_pairs.local_team_municipality_code = needs.local_team_municipality_code
+     and covered_pairs.school_municipality_code = needs.school_municipality_code
 )
 
-select
-    needs.*,
-    levels.published_need_level,
-    levels.stated_lo,
-    levels.stated_hi,
-    cast(coalesce(public_groups.students, public_pairs.students) as bigint) as public_group_students,
-    coalesce(needs.level = 'school' and needs.students_with_support >= public_groups.students, false)
-        or coalesce(
-            needs.level = 'gemeentepaar' and covered_pairs.covered
-            and needs.students_with_support >= public_pairs.students,
-            false
-        )
-        as same_as_public,
-    -- a pair with a school row left out as same_as_public: printed hidden too (site and exports)
-    (needs.level = 'gemeentepaar' and pairs_with_public_school.local_team_municipality_code is not null)
-        as hides_public_school
-from needs
-join levels
-  on levels.level = needs.level
- and levels.need_level = needs.need_level
- and levels.hidden = (needs.students_with_support < levels.k)
-left join public_groups
-  on needs.level = 'school'
- and public_groups.school_location_id = needs.school_location_id
- and public_groups.origin_code = needs.local_team_municipality_code
-left join public_pairs
-  on needs.level = 'gemeentepaar'
- and public_pairs.origin_code = needs.local_team_municipality_code
- and public_pairs.school_municipality_code = needs.school_municipality_code
-left join pairs_with_public_school
-  on needs.level = 'gemeentepaar'
- and pairs_with_public_school.local_team_municipality_code = needs.local_team_municipality_code
- and pairs_with_public_school.school_municipality_code = needs.school_municipality_code
-left join covered_pairs
-  on needs.level = 'gemeentepaar'
- and covered_pairs.local_team_municipality_code = needs.local_team_municipality_code
- and covered_pairs.school_municipality_code = needs.school_municipality_code
-order by needs.level, needs.students_with_support desc, needs.local_team_municipality_code,
-         needs.school_municipality_code, needs.school_location_id
+-- a pair hidden for attribute disclosure prints no need level either: the level with its threshold
+-- would narrow the hidden count (docs/disclosure.md, "Attribute disclosure")
+select * replace (
+    case when level = 'gemeentepaar' and (same_as_public or hides_public_school) then 'niet getoond'
+         else published_need_level end as published_need_level,
+    case when level = 'gemeentepaar' and (same_as_public or hides_public_school) then null
+         else stated_lo end as stated_lo,
+    case when level = 'gemeentepaar' and (same_as_public or hides_public_school) then null
+         else stated_hi end as stated_hi
+)
+from marked
+order by level, students_with_support desc, local_team_municipality_code,
+         school_municipality_code, school_location_id

@@ -88,7 +88,9 @@ def explanation_nl(settings: DisclosureSettings = DisclosureSettings()) -> str:
         "lokale teams, verbergen we zo nodig ook andere getallen (daar staat een 'x', het teken dat het CBS "
         "gebruikt voor 'geheim') en staat het aantal scholen of lokale teams alleen naast een zichtbaar aantal.",
         f"Naast een verborgen aantal ('<{k}') staat een niveau dat alleen dan precies één aantal zou "
-        "laten samen met het niveau ernaast, bijvoorbeeld 'aandachtspunt of afspraak nodig'.",
+        "laten samen met het niveau ernaast, bijvoorbeeld 'aandachtspunt of afspraak nodig'; krijgen evenveel "
+        "leerlingen uit een gemeente hulp als DUO er op een school of in een schoolgemeente telt, dan staat "
+        "die school niet in de lijst en staat bij dat gemeentepaar 'x' met niveau 'niet getoond'.",
         "De zichtbare getallen in een rij of kolom tellen daardoor niet altijd op tot het totaal.",
         "Voor alles wat we publiceren rekent een controleprogramma na dat geen enkel verborgen getal uit wat "
         "een lezer ziet (alle tabellen, niveaus, drempels, aantallen scholen en de openbare DUO-cijfers) tot "

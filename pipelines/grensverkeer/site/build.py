@@ -60,6 +60,7 @@ LEVEL_ORDER = {
     "geen, aandachtspunt of afspraak nodig": 3,
     "geen of aandachtspunt": 3,
     "geen": 4,
+    "niet getoond": 5,  # a pair hidden for attribute disclosure (docs/disclosure.md)
 }
 LEVEL_CSS = {
     "afspraak nodig": "niveau-afspraak",
