@@ -68,3 +68,17 @@ def test_a_level_left_out_of_the_listing_is_not_grouped():
     assert rows["aandachtspunt"]["published_need_level"] == "aandachtspunt of afspraak nodig"
     assert rows["afspraak nodig"]["published_need_level"] == "aandachtspunt of afspraak nodig"
     assert (rows["aandachtspunt"]["stated_lo"], rows["aandachtspunt"]["stated_hi"]) == (2, None)
+
+
+def test_printed_levels_sort_most_needed_first_and_colour_by_their_lowest_level():
+    from grensverkeer.disclosure.need_levels import NOT_SHOWN, level_rank, lowest_level
+
+    order = [
+        "afspraak nodig",
+        "aandachtspunt of afspraak nodig",
+        "aandachtspunt",
+        "geen, aandachtspunt of afspraak nodig",
+    ]
+    order += ["geen of aandachtspunt", "geen", NOT_SHOWN]
+    assert sorted(order, key=level_rank) == order
+    assert lowest_level("aandachtspunt of afspraak nodig") == "aandachtspunt" and lowest_level(NOT_SHOWN) is None

@@ -53,7 +53,8 @@ pairs_with_public_school as (
 ),
 
 levels as (
-    select level, need_level, hidden, published_need_level, stated_lo, stated_hi, k from pub_need_levels
+    select level, need_level, hidden, published_need_level, stated_lo, stated_hi, level_rank, k
+    from pub_need_levels
 ),
 
 marked as (
@@ -62,6 +63,7 @@ marked as (
         levels.published_need_level,
         levels.stated_lo,
         levels.stated_hi,
+        levels.level_rank,
         cast(coalesce(public_groups.students, public_pairs.students) as bigint) as public_group_students,
         coalesce(needs.level = 'school' and needs.students_with_support >= public_groups.students, false)
             or coalesce(
@@ -96,16 +98,18 @@ marked as (
      and covered_pairs.school_municipality_code = needs.school_municipality_code
 )
 
--- a pair hidden for attribute disclosure prints no need level either: the level with its threshold
--- would narrow the hidden count (docs/disclosure.md, "Attribute disclosure")
+-- count_hidden: the pair's count is never printed (attribute disclosure: site and exports pass it to
+-- protect as `hidden`), and neither is its need level, whose threshold would narrow the count
+-- (docs/disclosure.md, "Attribute disclosure"); rank 9 sorts 'niet getoond' last (need_levels.level_rank)
 select * replace (
-    case when level = 'gemeentepaar' and (same_as_public or hides_public_school) then 'niet getoond'
-         else published_need_level end as published_need_level,
-    case when level = 'gemeentepaar' and (same_as_public or hides_public_school) then null
-         else stated_lo end as stated_lo,
-    case when level = 'gemeentepaar' and (same_as_public or hides_public_school) then null
-         else stated_hi end as stated_hi
+    case when count_hidden then 'niet getoond' else published_need_level end as published_need_level,
+    case when count_hidden then null else stated_lo end as stated_lo,
+    case when count_hidden then null else stated_hi end as stated_hi,
+    case when count_hidden then 9 else level_rank end as level_rank
 )
-from marked
+from (
+    select *, level = 'gemeentepaar' and (same_as_public or hides_public_school) as count_hidden
+    from marked
+)
 order by level, students_with_support desc, local_team_municipality_code,
          school_municipality_code, school_location_id

@@ -14,6 +14,22 @@ from __future__ import annotations
 import polars as pl
 
 LEVELS = ("geen", "aandachtspunt", "afspraak nodig")  # in order of the counts they cover
+NOT_SHOWN = "niet getoond"  # the level of a pair hidden for attribute disclosure (pub_agreement_needs)
+
+
+def level_rank(label: str) -> int:
+    """Sort key of a printed level, most needed first: 'afspraak nodig' 0, 'aandachtspunt of afspraak
+    nodig' 3, 'aandachtspunt' 4, ..., 'geen' 8, 'niet getoond' last. A grouped level sorts by the
+    lowest level it holds, then the highest, so a possible agreement never ranks as a certain one."""
+    if label == NOT_SHOWN:
+        return 3 * len(LEVELS)
+    ranks = [len(LEVELS) - 1 - LEVELS.index(name) for name in label.replace(", ", " of ").split(" of ")]
+    return len(LEVELS) * max(ranks) + min(ranks)
+
+
+def lowest_level(label: str) -> str | None:
+    """The lowest of the levels a printed (grouped) level holds; None for 'niet getoond'."""
+    return None if label == NOT_SHOWN else label.replace(", ", " of ").split(" of ")[0]
 
 
 def _bands(attention: int, needed: int) -> list[tuple[str, int, int | None]]:
@@ -58,8 +74,8 @@ def hidden_groups(
 def published_need_levels(
     k: int, thresholds: dict[str, tuple[int, int]], unlisted: dict[str, frozenset[str]] | None = None
 ) -> pl.DataFrame:
-    """level, need_level, hidden, published_need_level, stated_lo, stated_hi, k for each agreement
-    level (thresholds: level -> (needed, attention)). hidden: the row applies to counts below k.
+    """level, need_level, hidden, published_need_level, stated_lo, stated_hi, level_rank, k for each
+    agreement level (thresholds: level -> (needed, attention)). hidden: the row applies to counts below k.
     stated_lo/stated_hi: the counts the printed label allows (null: no upper bound). unlisted:
     level -> the need levels whose rows are left out of the listing (school rows with 'geen'): they
     keep their own name (the rows are never printed) and are not grouped with the others."""
@@ -82,4 +98,6 @@ def published_need_levels(
         "stated_lo": pl.Int64,
         "stated_hi": pl.Int64,
     }
+    rows = [(*r, level_rank(r[3])) for r in rows]
+    schema["level_rank"] = pl.Int64
     return pl.DataFrame(rows, schema=schema, orient="row").with_columns(pl.lit(k, dtype=pl.Int64).alias("k"))

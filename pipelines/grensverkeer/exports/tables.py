@@ -240,7 +240,7 @@ def _agreement_rows(con, year: str, level: str, columns: str, order: str, k: int
                stated_lo as "_stated_lo",
                stated_hi as "_stated_hi",
                -- attribute disclosure (a pair as large as DUO's public count): not written, used by protect
-               (same_as_public or coalesce(hides_public_school, false)) as "_hidden"
+               count_hidden as "_hidden"
         from pub_agreement_needs as agreement_needs
         where school_year = ? and level = ? and (local_team_in_region or school_in_region)
           -- attribute disclosure: a school row as many as DUO's public count of the same group is left out
@@ -257,9 +257,7 @@ def _agreement_rows(con, year: str, level: str, columns: str, order: str, k: int
                 and p.local_team_municipality_code = agreement_needs.local_team_municipality_code
                 and p.school_municipality_code = agreement_needs.school_municipality_code
                 and p.students_with_support >= {k}))
-        order by case published_need_level when 'afspraak nodig' then 0 when 'aandachtspunt of afspraak nodig' then 1
-                 when 'aandachtspunt' then 2 when 'geen' then 4 else 3 end,
-                 students_with_support desc, {order}
+        order by level_rank, students_with_support desc, {order}
         """,
         [year, level],
     )

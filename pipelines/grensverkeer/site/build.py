@@ -21,6 +21,7 @@ from markupsafe import Markup
 
 from .. import texts_nl
 from ..disclosure import DisclosureSettings, explanation_nl
+from ..disclosure.need_levels import lowest_level
 from ..settings import PROJECT_ROOT, REFERENCE_DIR, Region
 from . import figures as F
 from . import spec
@@ -51,25 +52,16 @@ GE_UITLEG = (
     "elke '<5' en 5 voor elke 'x'. Staat er '–', dan is het niet te geven zonder een verborgen getal te verraden."
 )
 CONFIG = {"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["sendDataToCloud"]}
-# grouped levels are printed next to hidden counts (disclosure/need_levels.py); they sort and colour
-# by the lowest level they hold, so a possible agreement is never shown as more certain than it is
-LEVEL_ORDER = {
-    "afspraak nodig": 0,
-    "aandachtspunt of afspraak nodig": 1,
-    "aandachtspunt": 2,
-    "geen, aandachtspunt of afspraak nodig": 3,
-    "geen of aandachtspunt": 3,
-    "geen": 4,
-    "niet getoond": 5,  # a pair hidden for attribute disclosure (docs/disclosure.md)
-}
-LEVEL_CSS = {
-    "afspraak nodig": "niveau-afspraak",
-    "aandachtspunt of afspraak nodig": "niveau-aandacht",
-    "aandachtspunt": "niveau-aandacht",
-    "geen, aandachtspunt of afspraak nodig": "niveau-geen",
-    "geen of aandachtspunt": "niveau-geen",
-    "geen": "niveau-geen",
-}
+# need levels sort by pub_agreement_needs.level_rank; a grouped level (printed next to hidden counts,
+# disclosure/need_levels.py) is coloured by the lowest level it holds, so a possible agreement is never
+# shown as more certain than it is
+LEVEL_CSS = {"afspraak nodig": "niveau-afspraak", "aandachtspunt": "niveau-aandacht", "geen": "niveau-geen"}
+
+
+def level_css(label: str | None) -> str:
+    return LEVEL_CSS.get(lowest_level(label), "") if label else ""
+
+
 EXPORT_FILES = [
     ("Excel", "afspraken.xlsx"),
     ("stromen (CSV)", "stromen.csv"),
@@ -421,9 +413,7 @@ class Site:
         blocks = []
         for Y in self.years:
             y = P.years[Y]
-            pairs = y.pairs.with_columns(pl.col("need_level").replace_strict(LEVEL_ORDER, default=5).alias("o")).sort(
-                "o", "students", "A", "B", descending=[False, True, False, False]
-            )
+            pairs = y.pairs.sort("level_rank", "students", "A", "B", descending=[False, True, False, False])
             # columns: the region, then the outside school municipalities its local teams work with most
             outside = (
                 pairs.filter(pl.col("A").is_in(R) & ~pl.col("B").is_in(R))
@@ -442,7 +432,7 @@ class Site:
                         {
                             "b": b,
                             "level": level.get((a, b)) if a != b else None,
-                            "css": LEVEL_CSS.get(level.get((a, b)), ""),
+                            "css": level_css(level.get((a, b))),
                             "label": P.label(f"pair|{Y}|{a}|{b}"),
                         }
                         for b in columns
@@ -450,10 +440,8 @@ class Site:
                 }
                 for a in R
             ]
-            sch = (
-                y.schools.filter(pl.col("need_level") != "geen")
-                .with_columns(pl.col("need_level").replace_strict(LEVEL_ORDER, default=5).alias("o"))
-                .sort("o", "students", "school_location_id", descending=[False, True, False])
+            sch = y.schools.filter(pl.col("need_level") != "geen").sort(
+                "level_rank", "students", "school_location_id", descending=[False, True, False]
             )
             by_pair: dict[tuple[str, str], list[dict]] = {}
             for r in sch.iter_rows(named=True):
@@ -840,8 +828,7 @@ class Site:
             pairs = (
                 P.years[Ys]
                 .pairs.filter((pl.col("A") == c) | (pl.col("B") == c))
-                .with_columns(pl.col("need_level").replace_strict(LEVEL_ORDER, default=5).alias("o"))
-                .sort("o", "students", "A", "B", descending=[False, True, False, False])
+                .sort("level_rank", "students", "A", "B", descending=[False, True, False, False])
             )
             needed = pairs.filter(pl.col("need_level") == "afspraak nodig")
             top = needed.head(8)

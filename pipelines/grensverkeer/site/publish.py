@@ -202,7 +202,7 @@ def load_year(con: duckdb.DuckDBPyConnection, year: str, region: Region) -> Year
                local_team_municipality_name as a_name, school_municipality_name as b_name, local_team,
                students_with_support::bigint as students, students_with_school_support::bigint as ook,
                schools::bigint as schools, published_need_level as need_level, stated_lo, stated_hi,
-               threshold_needed, threshold_attention, source, same_as_public, hides_public_school
+               threshold_needed, threshold_attention, source, level_rank, count_hidden
         from pub_agreement_needs where school_year = ? and level = 'gemeentepaar'
           and (local_team_in_region or school_in_region) order by A, B""",
         [year],
@@ -214,7 +214,7 @@ def load_year(con: duckdb.DuckDBPyConnection, year: str, region: Region) -> Year
                a.school_name, a.students_with_support::bigint as students,
                a.students_with_school_support::bigint as ook, a.published_need_level as need_level,
                a.stated_lo, a.stated_hi, a.threshold_needed,
-               a.threshold_attention, a.source, a.same_as_public
+               a.threshold_attention, a.source, a.level_rank, a.same_as_public
         from pub_agreement_needs a
         where a.school_year = ? and a.level = 'school' and (a.local_team_in_region or a.school_in_region)
         order by A, school_location_id""",
@@ -441,7 +441,7 @@ def year_cells(
     hidden: set[str] = set()  # attribute disclosure: as large as DUO's public count of the same group
     for r in y.pairs.iter_rows(named=True):
         stated[cell(_cid("pair", Y, r["A"], r["B"]), r["students"])] = (r["stated_lo"], r["stated_hi"])
-        if r.get("same_as_public") or r.get("hides_public_school"):
+        if r["count_hidden"]:
             hidden.add(_cid("pair", Y, r["A"], r["B"]))
         cell(_cid("ook", Y, r["A"], r["B"]), r["ook"])  # only at pair level: per school it would pin cells
     # School rows below 'aandachtspunt' are not published (at school level 'geen' means exactly one pupil);
