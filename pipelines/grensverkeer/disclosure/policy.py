@@ -9,7 +9,13 @@ SHOWN, PRIMARY, SECONDARY, ZERO = "shown", "primary", "secondary", "zero"
 # cells of 1 under a total below 5: each is at least 1, so each is exactly 1). Printed as '.', which
 # says 0 to k-1: zero is no longer excluded, so nothing is pinned.
 WITHHELD = "withheld"
-SUPPRESSED = (PRIMARY, SECONDARY, WITHHELD)
+# A count that must not be published at all (attribute disclosure: as large as DUO's public count of the
+# same group, docs/disclosure.md), whatever its size: printed as 'niet getoond', which says only that the
+# row has at least one pupil. Not 'x' (k or more) and not '<5' (1 to 4): either would bound it, and with
+# DUO's public count as the upper bound a count of exactly k would follow from 'x'.
+HIDDEN = "hidden"  # status of a cell flagged `hidden` (protect)
+HIDDEN_LABEL = "niet getoond"
+SUPPRESSED = (PRIMARY, SECONDARY, WITHHELD, HIDDEN)
 SECONDARY_LABEL = "x"
 # A cell whose id starts with this is declared in a relation but never printed (the sum of rows left
 # out below a threshold): the attacker knows only that it is a count >= 0.
