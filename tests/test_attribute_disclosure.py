@@ -27,7 +27,6 @@ import pytest
 
 import fixtures as F
 from grensverkeer.disclosure import HIDDEN_LABEL, DisclosureError, DisclosureSettings, attack, protect
-from grensverkeer.disclosure.policy import SECONDARY_LABEL
 from grensverkeer.joint import read_published_year
 
 Y = F.Y2024

@@ -189,5 +189,8 @@ def test_xlsx_reads_back_with_dutch_sheets_headers_and_numbers(exports):
         for column in spec["counts"]:
             j = header.index(column)
             values = [row[j] for row in sheet.iter_rows(min_row=2, values_only=True)]
-            assert all(v is None or isinstance(v, int) or v in ("<5", "x", ".", "niet getoond") for v in values), (slug, column)
+            assert all(v is None or isinstance(v, int) or v in ("<5", "x", ".", "niet getoond") for v in values), (
+                slug,
+                column,
+            )
             assert any(isinstance(v, int) for v in values) or not values
