@@ -17,6 +17,8 @@ as such. One run through `grensverkeer run` on a year with both DUO files and li
                          (hides_public_school) -> 'niet getoond'
       Rijswijk -> Delft:  5 of 5 (all of them)               -> 'niet getoond'; not 'x' ("5 or more"), which with
                          DUO's 5 as the upper bound would say exactly 5
+    Coördinatielast (per school, all local teams) against DUO's total of the school:
+      11AA03 Delftse Westschool: 5 pupils, all from Delft, all 5 with jeugdhulp -> 'niet getoond'
 Region Delft/Den Haag/Rijswijk; thresholds pair 4/2, school 3/2; k = 5.
 """
 
@@ -33,18 +35,20 @@ Y = F.Y2024
 DE, DH, RW = "GM0503", "GM0518", "GM0603"
 NOORD = F.School("11AA", "00", "Delftse Noordschool", "0503", "Delft", "2611AA", "DELFT")
 ZUID = F.School("11AA", "01", "Delftse Zuidschool", "0503", "Delft", "2612AA", "DELFT")
+WEST = F.School("11AA", "03", "Delftse Westschool", "0503", "Delft", "2613AA", "DELFT")
 DUO_ROWS = [
     F.PoRow(NOORD, "2491", "'s-Gravenhage", "Bo", {"6": 6}),
     F.PoRow(NOORD, "2282", "Rijswijk", "Bo", {"7": 5}),
     F.PoRow(NOORD, "2611", "Delft", "Bo", {"5": 10}),
     F.PoRow(ZUID, "2491", "'s-Gravenhage", "Bo", {"7": 20}),
     F.PoRow(ZUID, "2611", "Delft", "Bo", {"4": 15}),
+    F.PoRow(WEST, "2611", "Delft", "Bo", {"8": 5}),
 ]
 # (school, residence = responsible municipality, pupils with jeugdhulp)
-LINKED_GROUPS = [("11AA00", DH, 6), ("11AA01", DH, 5), ("11AA00", RW, 5), ("11AA02", DH, 30)]
+LINKED_GROUPS = [("11AA00", DH, 6), ("11AA01", DH, 5), ("11AA00", RW, 5), ("11AA02", DH, 30), ("11AA03", DE, 5)]
 SECTOR = {"11AA02": "VO"}
-TEAMS = {DH: "Jeugdteam Den Haag", RW: "Jeugdteam Rijswijk"}
-PC4 = {DH: "2491", RW: "2282"}
+TEAMS = {DH: "Jeugdteam Den Haag", RW: "Jeugdteam Rijswijk", DE: "Jeugdteam Delft"}
+PC4 = {DH: "2491", RW: "2282", DE: "2611"}
 
 
 def _write_input(folder):
@@ -54,7 +58,12 @@ def _write_input(folder):
     F.write_linked(
         linked / "schools.csv",
         F.LINKED_SCHOOLS_HEAD,
-        [["11AA00", NOORD.name, "BO", DE], ["11AA01", ZUID.name, "BO", DE], ["11AA02", "Delfts Lyceum", "VO", DE]],
+        [
+            ["11AA00", NOORD.name, "BO", DE],
+            ["11AA01", ZUID.name, "BO", DE],
+            ["11AA02", "Delfts Lyceum", "VO", DE],
+            ["11AA03", WEST.name, "BO", DE],
+        ],
     )
     enrolments, support = [], []
     for school, municipality, n in LINKED_GROUPS:
@@ -218,6 +227,18 @@ def test_pupils_schooled_elsewhere_are_declared_a_part_of_the_local_teams_pupils
         f"melders|{Y}|{RW}",
         f"rest|{Y}|{RW}|eigen",
     }
+
+
+def test_a_school_whose_every_pupil_gets_youth_care_prints_no_count(run):
+    r, _, _ = run
+    flags = dict(
+        r.query("select school_location_id, same_as_public from pub_school_coordination where school_year = ?", [Y])
+    )
+    assert flags == {"11AA00": False, "11AA01": False, "11AA02": False, "11AA03": True}
+    assert _site(r)[f"coord|{Y}|11AA03"] == HIDDEN_LABEL
+    rows = _export(r, "per_school").filter(pl.col("School (BRIN + vestiging)") == "11AA03")
+    assert rows["Leerlingen met hulp lokaal team"].to_list() == [HIDDEN_LABEL]
+    assert rows["Aantal lokale teams"].to_list() in ([None], [""])  # 'one local team' would bound it too
 
 
 # ------------------------------------------------------------------ protect's `hidden` flag

@@ -97,7 +97,8 @@ def explanation_nl(settings: DisclosureSettings = DisclosureSettings()) -> str:
         "laten samen met het niveau ernaast, bijvoorbeeld 'aandachtspunt of afspraak nodig'; krijgen evenveel "
         "leerlingen uit een gemeente hulp als DUO er op een school of in een schoolgemeente telt, dan staat "
         "die school niet in de lijst en staat bij dat gemeentepaar 'niet getoond' als aantal en als niveau: "
-        "het kan elk aantal vanaf 1 zijn, ook als een getal ernaast om die reden verborgen is.",
+        "het kan elk aantal vanaf 1 zijn, ook als een getal ernaast om die reden verborgen is; zo ook bij een "
+        "school waar evenveel leerlingen hulp krijgen als DUO er in totaal telt.",
         "De zichtbare getallen in een rij of kolom tellen daardoor niet altijd op tot het totaal.",
         "Voor alles wat we publiceren rekent een controleprogramma na dat geen enkel verborgen getal uit wat "
         "een lezer ziet (alle tabellen, niveaus, drempels, aantallen scholen en de openbare DUO-cijfers) tot "

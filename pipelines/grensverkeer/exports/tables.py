@@ -349,13 +349,18 @@ def _per_school(con, year: str, region: list[str]) -> ExportTable:
                cast(students_with_support as bigint) as "Leerlingen met hulp lokaal team",
                cast(local_teams as bigint) as "Aantal lokale teams",
                cast(local_teams_elsewhere as bigint) as "waarvan uit andere gemeenten",
-               source as "Bron"
-        from school_coordination_load
+               source as "Bron",
+               -- attribute disclosure (as many as DUO's total of the school): not written, used by protect
+               same_as_public as "_hidden",
+               case when same_as_public then public_high end as "_hidden_hi"
+        from pub_school_coordination
         where school_year = ? and school_municipality_code in (select unnest(?::varchar[]))
         order by local_teams desc, students_with_support desc, "School (BRIN + vestiging)"
         """,
         [year, region],
     )
+    hidden, hidden_hi = frame["_hidden"].fill_null(False), frame["_hidden_hi"]
+    frame = frame.drop("_hidden", "_hidden_hi")
     return ExportTable(
         "Per school",
         "per_school",
@@ -365,6 +370,8 @@ def _per_school(con, year: str, region: list[str]) -> ExportTable:
         "Coördinatielast: met hoeveel lokale teams een school werkt voor leerlingen met hulp (alleen "
         "waar het aantal leerlingen er staat).",
         shown_with={"Aantal lokale teams": SUPPORTED, "waarvan uit andere gemeenten": SUPPORTED},
+        hidden={SUPPORTED: hidden},
+        hidden_hi={SUPPORTED: hidden_hi},
     )
 
 

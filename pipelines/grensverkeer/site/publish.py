@@ -234,8 +234,9 @@ def load_year(con: duckdb.DuckDBPyConnection, year: str, region: Region) -> Year
         con,
         """
         select school_location_id, school_name, school_municipality_code as B,
-               students_with_support::bigint as students, local_teams, local_teams_elsewhere, source
-        from school_coordination_load where school_year = ? and school_municipality_code in (select unnest(?::varchar[]))
+               students_with_support::bigint as students, local_teams, local_teams_elsewhere, source,
+               same_as_public, public_high
+        from pub_school_coordination where school_year = ? and school_municipality_code in (select unnest(?::varchar[]))
         order by school_location_id""",
         [year, R],
     )
@@ -485,7 +486,9 @@ def year_cells(
         if members:
             rel(_cid("hulpelders", Y, r["A"]), e, members)
     for r in y.coordination.iter_rows(named=True):
-        cell(_cid("coord", Y, r["school_location_id"]), r["students"])
+        c = cell(_cid("coord", Y, r["school_location_id"]), r["students"])
+        if r["same_as_public"]:  # as many pupils with support as DUO counts at the school: not shown
+            hidden[c] = r["public_high"]
 
     cf = pl.DataFrame(
         {
