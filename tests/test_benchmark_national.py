@@ -16,6 +16,7 @@ import pytest
 from grensverkeer.settings import PROJECT_ROOT
 
 sys.path.insert(0, str(PROJECT_ROOT))
+from benchmarks.cell_estimates import one_run  # noqa: E402
 from benchmarks.national import report, run_benchmark  # noqa: E402
 
 SCALE = 0.001  # ~1,300 pupils per school year (small cohorts of small municipalities round to none)
@@ -23,7 +24,8 @@ SCALE = 0.001  # ~1,300 pupils per school year (small cohorts of small municipal
 
 @pytest.fixture(scope="module")
 def bench(tmp_path_factory):
-    return run_benchmark(SCALE, tmp_path_factory.mktemp("bench"), n_years=1, log=lambda *a: None)
+    work = tmp_path_factory.mktemp("bench")
+    return run_benchmark(SCALE, work, n_years=1, log=lambda *a: None) | {"work": work}
 
 
 def test_every_stage_runs_and_is_reported(bench):
@@ -105,3 +107,36 @@ def test_an_added_school_year_recomputes_only_that_year(bench):
         assert any(y[0] == "2017-2018" for y in after[table]), table
     per_year = bench["facts_after"]["rows_per_year"]["stg_linked_enrolments"]
     assert per_year["2017-2018"] == bench["generated"]["extra_counts"]["enrolments"]
+
+
+def test_cell_estimates_with_and_without_the_weights(bench, tmp_path):
+    """benchmarks/cell_estimates.py runs the int_cell_estimates step on a copy of the built
+    warehouse with and without the distance weights: the same cells and bounds, and every
+    location with a usable total adds up to the same remainder either way."""
+    import shutil
+
+    import duckdb
+
+    found = {}
+    for variant in ("weights", "none"):
+        copy = tmp_path / f"{variant}.duckdb"
+        shutil.copyfile(bench["work"] / "warehouse.duckdb", copy)
+        years = one_run(copy, variant)
+        assert sorted(years) == ["2016-2017", "2017-2018"]
+        assert all(y["wall"] > 0 and y["cpu"] > 0 and y["masked"] > 0 for y in years.values())
+        con = duckdb.connect(str(copy), read_only=True)
+        cells = con.execute(
+            "select school_year, file_name, line, cell_label, students_low, students_high, method, students "
+            "from int_cell_estimates order by all"
+        ).fetchall()
+        sums = con.execute(
+            "select school_year, school_location_id, estimated_masked_sum from int_location_masking "
+            "where status = 'location_total' order by all"
+        ).fetchall()
+        con.close()
+        found[variant] = years, cells, sums
+    (w_years, w_cells, w_sums), (n_years, n_cells, n_sums) = found["weights"], found["none"]
+    assert [c[:7] for c in w_cells] == [c[:7] for c in n_cells]  # cells, bounds and methods
+    assert w_sums and [s[:2] for s in w_sums] == [s[:2] for s in n_sums]
+    assert all(a[2] == pytest.approx(b[2], abs=1e-6) for a, b in zip(w_sums, n_sums))
+    assert {y: v["cells"] for y, v in w_years.items()} == {y: v["cells"] for y, v in n_years.items()}
