@@ -90,6 +90,7 @@ def test_pandas_and_the_floor_give_the_warehouse_totals(bench):
     warehouse_students = {y: n for y, d, n, _ in bench["facts"]["support_flow_totals"] if d == "totaal"}
     warehouse_support = {f"{y}|{d}": s for y, d, _, s in bench["facts"]["support_flow_totals"]}
     for name in ("pandas", "floor", "same_work"):
+        assert 0 < bench[name]["cpu_seconds"], name
         assert bench[name]["students"] == warehouse_students, name
         assert {k: v for k, v in bench[name]["with_support"].items() if v} == {
             k: v for k, v in warehouse_support.items() if v
