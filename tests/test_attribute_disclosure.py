@@ -14,8 +14,11 @@ as such. One run through `grensverkeer run` on a year with both DUO files and li
       Den Haag -> Delft: 41, of which 11 at schools DUO covers (26 pupils): DUO's count is of another
                          group (without the VO school), so 41 >= 26 says nothing (not same_as_public);
                          but its 11AA00 row is left out, and 41 - 5 - 30 would give that row away
-                         (hides_public_school) -> hidden ('x'), not printed
-      Rijswijk -> Delft:  5 of 5 (all of them)               -> hidden ('x'), not printed
+                         (hides_public_school) -> 'niet getoond'
+      Rijswijk -> Delft:  5 of 5 (all of them)               -> 'niet getoond'; not 'x' ("5 or more"), which with
+                         DUO's 5 as the upper bound would say exactly 5
+    Coördinatielast (per school, all local teams) against DUO's total of the school:
+      11AA03 Delftse Westschool: 5 pupils, all from Delft, all 5 with jeugdhulp -> 'niet getoond'
 Region Delft/Den Haag/Rijswijk; thresholds pair 4/2, school 3/2; k = 5.
 """
 
@@ -25,25 +28,27 @@ import polars as pl
 import pytest
 
 import fixtures as F
-from grensverkeer.disclosure import DisclosureError, DisclosureSettings, attack, protect
-from grensverkeer.disclosure.policy import SECONDARY_LABEL
+from grensverkeer.disclosure import HIDDEN_LABEL, DisclosureError, DisclosureSettings, attack, protect
+from grensverkeer.joint import read_published_year
 
 Y = F.Y2024
 DE, DH, RW = "GM0503", "GM0518", "GM0603"
 NOORD = F.School("11AA", "00", "Delftse Noordschool", "0503", "Delft", "2611AA", "DELFT")
 ZUID = F.School("11AA", "01", "Delftse Zuidschool", "0503", "Delft", "2612AA", "DELFT")
+WEST = F.School("11AA", "03", "Delftse Westschool", "0503", "Delft", "2613AA", "DELFT")
 DUO_ROWS = [
     F.PoRow(NOORD, "2491", "'s-Gravenhage", "Bo", {"6": 6}),
     F.PoRow(NOORD, "2282", "Rijswijk", "Bo", {"7": 5}),
     F.PoRow(NOORD, "2611", "Delft", "Bo", {"5": 10}),
     F.PoRow(ZUID, "2491", "'s-Gravenhage", "Bo", {"7": 20}),
     F.PoRow(ZUID, "2611", "Delft", "Bo", {"4": 15}),
+    F.PoRow(WEST, "2611", "Delft", "Bo", {"8": 5}),
 ]
 # (school, residence = responsible municipality, pupils with jeugdhulp)
-LINKED_GROUPS = [("11AA00", DH, 6), ("11AA01", DH, 5), ("11AA00", RW, 5), ("11AA02", DH, 30)]
+LINKED_GROUPS = [("11AA00", DH, 6), ("11AA01", DH, 5), ("11AA00", RW, 5), ("11AA02", DH, 30), ("11AA03", DE, 5)]
 SECTOR = {"11AA02": "VO"}
-TEAMS = {DH: "Jeugdteam Den Haag", RW: "Jeugdteam Rijswijk"}
-PC4 = {DH: "2491", RW: "2282"}
+TEAMS = {DH: "Jeugdteam Den Haag", RW: "Jeugdteam Rijswijk", DE: "Jeugdteam Delft"}
+PC4 = {DH: "2491", RW: "2282", DE: "2611"}
 
 
 def _write_input(folder):
@@ -53,7 +58,12 @@ def _write_input(folder):
     F.write_linked(
         linked / "schools.csv",
         F.LINKED_SCHOOLS_HEAD,
-        [["11AA00", NOORD.name, "BO", DE], ["11AA01", ZUID.name, "BO", DE], ["11AA02", "Delfts Lyceum", "VO", DE]],
+        [
+            ["11AA00", NOORD.name, "BO", DE],
+            ["11AA01", ZUID.name, "BO", DE],
+            ["11AA02", "Delfts Lyceum", "VO", DE],
+            ["11AA03", WEST.name, "BO", DE],
+        ],
     )
     enrolments, support = [], []
     for school, municipality, n in LINKED_GROUPS:
@@ -161,10 +171,13 @@ def test_the_pair_as_large_as_the_public_flow_is_marked(run):
 def test_a_pair_as_large_as_the_public_flow_is_hidden_on_the_site_and_in_the_export(run):
     r, _, _ = run
     site = _site(r)
-    assert site[f"pair|{Y}|{RW}|{DE}"] == SECONDARY_LABEL
+    assert site[f"pair|{Y}|{RW}|{DE}"] == HIDDEN_LABEL
     # not as large as DUO's count (partly at a school DUO does not cover), but 41 minus its listed rows would
     # be the 11AA00 row left out: hidden too
-    assert site[f"pair|{Y}|{DH}|{DE}"] == SECONDARY_LABEL
+    assert site[f"pair|{Y}|{DH}|{DE}"] == HIDDEN_LABEL
+    # Rijswijk's local team has no other pair: its pupils schooled elsewhere are that pair, so they say
+    # nothing of its size either ('x' would say 5 or more)
+    assert site[f"melders|{Y}|{RW}"] == HIDDEN_LABEL
     rows = _export(r, "afspraken_gemeenten")
     by_pair = dict(
         zip(
@@ -172,12 +185,60 @@ def test_a_pair_as_large_as_the_public_flow_is_hidden_on_the_site_and_in_the_exp
             rows["Leerlingen met hulp lokaal team"].to_list(),
         )
     )
-    assert by_pair == {(DH, DE): SECONDARY_LABEL, (RW, DE): SECONDARY_LABEL}
+    assert by_pair == {(DH, DE): HIDDEN_LABEL, (RW, DE): HIDDEN_LABEL}
     # and no need level, whose threshold would narrow the hidden count
     assert set(rows["Niveau"].to_list()) == {"niet getoond"}
     # the number of schools beside it is not printed either (each has at least one of the pupils)
     schools = rows.filter(pl.col("Lokaal team van (code)") == RW)["Aantal scholen"].to_list()
     assert schools in ([None], [""]), schools
+
+
+def test_a_reader_who_takes_duos_count_as_the_upper_bound_cannot_pin_the_hidden_pair(run):
+    """An independent attack on the written site and export files of the year, with one assumption more
+    than the built-in check declares: pupils with youth care from Rijswijk at schools in Delft are no more
+    than DUO's 5 pupils from Rijswijk in Delft. Before, 'x' ("5 or more") with that bound gave exactly 5."""
+    r, _, _ = run
+    published, relations = read_published_year(r.out_dir, Y)
+    rw_pair = [f"pair|{Y}|{RW}|{DE}", f"{Y}|afspraken_gemeenten|Leerlingen met hulp lokaal team|{RW}|{DE}"]
+    assert set(rw_pair) <= set(published["cell_id"].to_list())
+    published = published.with_columns(
+        pl.when(pl.col("cell_id").is_in(rw_pair)).then(pl.lit("5")).otherwise(pl.col("stated_hi")).alias("stated_hi")
+    )
+    out = attack(published, relations, DisclosureSettings(k=5))
+    pair = out.filter(pl.col("cell_id").is_in(rw_pair))
+    assert pair.height == 2 and not pair["recovered"].any(), pair
+    assert (pair["lo"] < 5).all(), pair  # the reader cannot tell that all 5 get youth care
+    assert not out["recovered"].any(), out.filter(pl.col("recovered"))
+
+
+def test_pupils_schooled_elsewhere_are_declared_a_part_of_the_local_teams_pupils(run):
+    """'waarvan' columns are parts of the count beside them (a reader knows part <= whole): declared as
+    whole = part + rest in relaties.csv (site and export), so protect and the attacker use it."""
+    r, _, _ = run
+    rel = pl.read_csv(r.out_dir / "exports" / Y / "relaties.csv", separator=";", infer_schema=False)
+    waarvan = rel.filter(pl.col("relation_id").str.starts_with("waarvan|"))
+    total = f"per_gemeente|Leerlingen met hulp lokaal team|{RW}|Alle sectoren"
+    assert set(waarvan.filter(pl.col("total_id") == total)["member_id"].to_list()) == {
+        f"per_gemeente|waarvan elders naar school|{RW}|Alle sectoren",
+        f"rest|per_gemeente|waarvan elders naar school|{RW}|Alle sectoren",
+    }
+    site = pl.read_csv(r.out_dir / "site" / "data" / "relaties.csv", infer_schema=False)
+    assert set(site.filter(pl.col("relation_id") == f"waarvan|{Y}|elders|{RW}")["member_id"].to_list()) == {
+        f"melders|{Y}|{RW}",
+        f"rest|{Y}|{RW}|eigen",
+    }
+
+
+def test_a_school_whose_every_pupil_gets_youth_care_prints_no_count(run):
+    r, _, _ = run
+    flags = dict(
+        r.query("select school_location_id, same_as_public from pub_school_coordination where school_year = ?", [Y])
+    )
+    assert flags == {"11AA00": False, "11AA01": False, "11AA02": False, "11AA03": True}
+    assert _site(r)[f"coord|{Y}|11AA03"] == HIDDEN_LABEL
+    rows = _export(r, "per_school").filter(pl.col("School (BRIN + vestiging)") == "11AA03")
+    assert rows["Leerlingen met hulp lokaal team"].to_list() == [HIDDEN_LABEL]
+    assert rows["Aantal lokale teams"].to_list() in ([None], [""])  # 'one local team' would bound it too
 
 
 # ------------------------------------------------------------------ protect's `hidden` flag
@@ -200,17 +261,43 @@ def test_a_hidden_cell_is_suppressed_and_protected_by_a_second_one():
     cells, rels = _cells({"a": 10, "b": 7, "T": 17}, {"a"}), _rels("T", ["a", "b"])
     out = protect(cells, rels)
     labels = dict(zip(out["cell_id"].to_list(), out["label"].to_list()))
-    assert labels["a"] == SECONDARY_LABEL
-    assert SECONDARY_LABEL in (labels["b"], labels["T"])  # else T - b gives a away
+    assert labels["a"] == HIDDEN_LABEL
+    # else T - b gives a away; and that one says nothing of its size either ('x' would bound a)
+    assert HIDDEN_LABEL in (labels["b"], labels["T"])
     assert not attack(out, rels).filter(pl.col("cell_id") == "a")["recovered"].any()
     # without the flag nothing is hidden: every count is k or more
     plain = protect(cells.drop("hidden"), rels)
     assert set(plain["label"].to_list()) == {"10", "7", "17"}
 
 
-def test_a_hidden_cell_below_k_is_a_small_count_as_usual():
+def test_a_hidden_cell_below_k_is_not_shown_either():
+    # '<5' would say 1 to 4: with the public count as upper bound that can pin it as well
     out = protect(_cells({"a": 3, "b": 12, "T": 15}, {"a"}), _rels("T", ["a", "b"]))
-    assert out.filter(pl.col("cell_id") == "a")["label"].to_list() == [DisclosureSettings().primary_label]
+    assert out.filter(pl.col("cell_id") == "a")["label"].to_list() == [HIDDEN_LABEL]
+    assert not attack(out, _rels("T", ["a", "b"]))["recovered"].any()
+
+
+def test_the_upper_bound_a_reader_may_assume_is_protected_against():
+    # a = 5 pupils with youth care of a group of 5 (DUO): T = a + b. With T and b shown, a = 5 follows; with
+    # only a hidden, the reader still knows a <= 5 and a = T - b: protect hides b or T as well
+    cells = _cells({"a": 5, "b": 7, "T": 12}, {"a"}).with_columns(
+        pl.when(pl.col("cell_id") == "a").then(5).alias("hidden_hi")
+    )
+    rels = _rels("T", ["a", "b"])
+    out = protect(cells, rels)
+    seen = out.with_columns(pl.when(pl.col("cell_id") == "a").then(5).alias("stated_hi"))
+    found = attack(seen, rels)
+    assert not found["recovered"].any(), found
+    assert found.filter(pl.col("cell_id") == "a")["lo"].item() < 5
+
+
+def test_a_hidden_cell_pinned_by_the_public_bound_alone_is_refused():
+    # a listed row has a pupil (1 or more); DUO counts 1 in the group: the listing alone says all of them
+    cells = _cells({"a": 1, "b": 7, "T": 8}, {"a"}).with_columns(
+        pl.when(pl.col("cell_id") == "a").then(1).alias("hidden_hi")
+    )
+    with pytest.raises(DisclosureError, match="'a'"):
+        protect(cells, _rels("T", ["a", "b"]))
 
 
 def test_a_hidden_cell_that_cannot_be_kept_from_being_worked_out_is_refused_not_printed():

@@ -7,8 +7,8 @@
 -- sectors; pub_flows of a DUO year is the sum of these catchment cells; only where DUO covers every
 -- school of the pair): `same_as_public` marks it; a pair with a school row left out as above is marked
 -- `hides_public_school` (the row would follow from the pair minus its listed rows); for either flag
--- site and exports pass it to protect as `hidden` (shown as a secondary suppression, 'x', when it is k
--- or more; below k it is '<5' anyway). docs/disclosure.md, "Attribute disclosure".
+-- site and exports pass it to protect as `hidden` (printed 'niet getoond' whatever its size: '<5' or 'x'
+-- would bound it). docs/disclosure.md, "Attribute disclosure".
 -- The printed need level: a hidden count (below k) gets its level grouped with a neighbour where
 -- the level alone would leave one possible count (pub_need_levels, disclosure/need_levels.py);
 -- stated_lo/stated_hi are the counts that printed level allows, for the disclosure check.
@@ -18,14 +18,14 @@ with needs as (
 ),
 
 public_groups as (
-    select school_location_id, origin_code, sum(students) as students
+    select school_location_id, origin_code, sum(students) as students, sum(students_high) as students_high
     from pub_school_catchment
     where school_year = getvariable('school_year')
     group by all
 ),
 
 public_pairs as (
-    select origin_code, school_municipality_code, sum(students) as students
+    select origin_code, school_municipality_code, sum(students) as students, sum(students_high) as students_high
     from pub_school_catchment
     where school_year = getvariable('school_year')
     group by all
@@ -65,6 +65,9 @@ marked as (
         levels.stated_hi,
         levels.level_rank,
         cast(coalesce(public_groups.students, public_pairs.students) as bigint) as public_group_students,
+        -- the most DUO's published bounds allow for the group: what a reader may take as the upper bound of a
+        -- hidden count (protect's `hidden_hi`: a hidden pair cannot be pinned even under that assumption)
+        cast(coalesce(public_groups.students_high, public_pairs.students_high) as bigint) as public_group_high,
         coalesce(needs.level = 'school' and needs.students_with_support >= public_groups.students, false)
             or coalesce(
                 needs.level = 'gemeentepaar' and covered_pairs.covered

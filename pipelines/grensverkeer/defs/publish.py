@@ -13,7 +13,7 @@ from ..partitions import each_school_year, one_run, school_years
 from ..resources import ProjectPaths
 from .marts import school_catchment
 from .staging import stg_location_totals
-from .support import agreement_needs, support_flows
+from .support import agreement_needs, school_coordination_load, support_flows
 
 PUBLICATION_MODELS = [
     "publish/pub_school_catchment",
@@ -21,6 +21,7 @@ PUBLICATION_MODELS = [
     "publish/pub_municipality_profile",
     "publish/pub_school_totals",
     "publish/pub_agreement_needs",
+    "publish/pub_school_coordination",
 ]
 
 
@@ -28,9 +29,9 @@ PUBLICATION_MODELS = [
     group_name="publish",
     partitions_def=school_years,
     backfill_policy=one_run,
-    deps=[school_catchment, support_flows, agreement_needs, stg_location_totals],
+    deps=[school_catchment, support_flows, agreement_needs, school_coordination_load, stg_location_totals],
     description="Publication marts (pub_school_catchment, pub_flows, pub_municipality_profile, pub_school_totals, "
-    "pub_agreement_needs): "
+    "pub_agreement_needs, pub_school_coordination): "
     "one rounding rule for estimates, one name per municipality, one label per public cell.",
 )
 @each_school_year

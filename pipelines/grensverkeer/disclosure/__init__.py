@@ -47,6 +47,8 @@ Python loops run over rounds, propagation sweeps, search hops and LP calls only.
 
 from .attack import attack, check_published
 from .policy import (
+    HIDDEN,
+    HIDDEN_LABEL,
     PRIMARY,
     SECONDARY,
     SECONDARY_LABEL,
@@ -63,6 +65,8 @@ from .policy import (
 from .protect import protect
 
 __all__ = [
+    "HIDDEN",
+    "HIDDEN_LABEL",
     "PRIMARY",
     "SECONDARY",
     "SECONDARY_LABEL",

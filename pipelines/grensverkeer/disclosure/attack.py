@@ -10,6 +10,8 @@ from .lp import _lp_bounds, _scipy_available
 from .policy import (
     _INF,
     EPS,
+    HIDDEN,
+    HIDDEN_LABEL,
     PRIMARY,
     SECONDARY,
     SECONDARY_LABEL,
@@ -116,7 +118,8 @@ def _fmt(x: float | None) -> str:
 
 
 def _parse_published(published: pl.DataFrame, settings: DisclosureSettings) -> pl.DataFrame:
-    """cell_id, label, kind ('shown'|'primary'|'secondary'|'zero'|'invalid'), number, lo, hi."""
+    """cell_id, label, kind ('shown'|'primary'|'secondary'|'withheld'|'hidden'|'zero'|'invalid'), number,
+    lo, hi."""
     missing = {"cell_id", "label"} - set(published.columns)
     if missing:
         raise ValueError(f"published lacks column(s) {sorted(missing)}")
@@ -138,6 +141,8 @@ def _parse_published(published: pl.DataFrame, settings: DisclosureSettings) -> p
         .then(pl.lit(SECONDARY))
         .when(pl.col("label") == WITHHELD_LABEL)
         .then(pl.lit(WITHHELD))
+        .when(pl.col("label") == HIDDEN_LABEL)
+        .then(pl.lit(HIDDEN))
         .when(pl.col("number") == 0)
         .then(pl.lit(ZERO))
         .when(pl.col("number") > 0)
@@ -157,7 +162,7 @@ def _parse_published(published: pl.DataFrame, settings: DisclosureSettings) -> p
         .then(shown_lo)
         .when(pl.col("kind") == ZERO)
         .then(0.0)
-        .when(pl.col("kind") == PRIMARY)
+        .when(pl.col("kind").is_in([PRIMARY, HIDDEN]))  # 'niet getoond': a listed row, so 1 or more
         .then(1.0)
         .when(pl.col("kind") == SECONDARY)
         .then(float(k))
@@ -253,7 +258,9 @@ def attack(
     priors, terms, rhs, problems = _published_system(published, relations, settings)
     bad = priors.filter(pl.col("kind") == "invalid")["cell_id"].to_list()
     if bad:
-        raise ValueError(f"labels that are no count, '{settings.primary_label}', 'x' or '0': cells {bad[:10]}")
+        raise ValueError(
+            f"labels that are no count, '{settings.primary_label}', 'x', '.', '{HIDDEN_LABEL}' or '0': cells {bad[:10]}"
+        )
     out, inconsistent = _attack_core(priors, terms, rhs, used)
     if inconsistent:
         raise InconsistentPublication("; ".join(inconsistent))
@@ -287,7 +294,10 @@ def check_published(
     )
     priors, terms, rhs, problems = _published_system(published.drop("public", strict=False), relations, settings)
     for cid, label in priors.filter(pl.col("kind") == "invalid").select("cell_id", "label").iter_rows():
-        problems.append(f"cell {cid!r} has label {label!r}, which is no count, '{settings.primary_label}', 'x' or '0'")
+        problems.append(
+            f"cell {cid!r} has label {label!r}, which is no count, '{settings.primary_label}', 'x', '.', "
+            f"'{HIDDEN_LABEL}' or '0'"
+        )
     for cid, n in (
         priors.filter((pl.col("kind") == SHOWN) & (pl.col("number") < k) & ~pl.col("cell_id").is_in(list(public)))
         .select("cell_id", "number")

@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import polars as pl
 
+from .policy import HIDDEN_LABEL
+
 LEVELS = ("geen", "aandachtspunt", "afspraak nodig")  # in order of the counts they cover
-NOT_SHOWN = "niet getoond"  # the level of a pair hidden for attribute disclosure (pub_agreement_needs)
+# the level of a pair hidden for attribute disclosure (pub_agreement_needs): as its count, not shown
+NOT_SHOWN = HIDDEN_LABEL
 
 
 def level_rank(label: str) -> int:

@@ -9,7 +9,13 @@ SHOWN, PRIMARY, SECONDARY, ZERO = "shown", "primary", "secondary", "zero"
 # cells of 1 under a total below 5: each is at least 1, so each is exactly 1). Printed as '.', which
 # says 0 to k-1: zero is no longer excluded, so nothing is pinned.
 WITHHELD = "withheld"
-SUPPRESSED = (PRIMARY, SECONDARY, WITHHELD)
+# A count that must not be published at all (attribute disclosure: as large as DUO's public count of the
+# same group, docs/disclosure.md), whatever its size: printed as 'niet getoond', which says only that the
+# row has at least one pupil. Not 'x' (k or more) and not '<5' (1 to 4): either would bound it, and with
+# DUO's public count as the upper bound a count of exactly k would follow from 'x'.
+HIDDEN = "hidden"  # status of a cell flagged `hidden` (protect)
+HIDDEN_LABEL = "niet getoond"
+SUPPRESSED = (PRIMARY, SECONDARY, WITHHELD, HIDDEN)
 SECONDARY_LABEL = "x"
 # A cell whose id starts with this is declared in a relation but never printed (the sum of rows left
 # out below a threshold): the attacker knows only that it is a count >= 0.
@@ -90,7 +96,9 @@ def explanation_nl(settings: DisclosureSettings = DisclosureSettings()) -> str:
         f"Naast een verborgen aantal ('<{k}') staat een niveau dat alleen dan precies één aantal zou "
         "laten samen met het niveau ernaast, bijvoorbeeld 'aandachtspunt of afspraak nodig'; krijgen evenveel "
         "leerlingen uit een gemeente hulp als DUO er op een school of in een schoolgemeente telt, dan staat "
-        "die school niet in de lijst en staat bij dat gemeentepaar 'x' met niveau 'niet getoond'.",
+        "die school niet in de lijst en staat bij dat gemeentepaar 'niet getoond' als aantal en als niveau: "
+        "het kan elk aantal vanaf 1 zijn, ook als een getal ernaast om die reden verborgen is; zo ook bij een "
+        "school waar evenveel leerlingen hulp krijgen als DUO er in totaal telt.",
         "De zichtbare getallen in een rij of kolom tellen daardoor niet altijd op tot het totaal.",
         "Voor alles wat we publiceren rekent een controleprogramma na dat geen enkel verborgen getal uit wat "
         "een lezer ziet (alle tabellen, niveaus, drempels, aantallen scholen en de openbare DUO-cijfers) tot "

@@ -9,6 +9,8 @@ from .lp import _lp_core, _PointPool, _scipy_available
 from .policy import (
     _INF,
     EPS,
+    HIDDEN,
+    HIDDEN_LABEL,
     MAX_HOPS,
     PERSISTENT_ROUNDS,
     PRIMARY,
@@ -34,8 +36,8 @@ REVEALED = "revealed"
 
 
 # Status codes of the arrays protect works on (one per cell); _STATUS_NAMES[code] is the status.
-_SHOWN, _PRIMARY, _SECONDARY, _WITHHELD, _ZERO, _UNPUBLISHED, _REVEALED = range(7)
-_STATUS_NAMES = (SHOWN, PRIMARY, SECONDARY, WITHHELD, ZERO, UNPUBLISHED, REVEALED)
+_SHOWN, _PRIMARY, _SECONDARY, _WITHHELD, _ZERO, _UNPUBLISHED, _REVEALED, _HIDDEN = range(8)
+_STATUS_NAMES = (SHOWN, PRIMARY, SECONDARY, WITHHELD, ZERO, UNPUBLISHED, REVEALED, HIDDEN)
 
 
 def _exact_priors(st: pl.DataFrame, k: int) -> pl.DataFrame:
@@ -43,7 +45,7 @@ def _exact_priors(st: pl.DataFrame, k: int) -> pl.DataFrame:
     v = pl.col("value").cast(pl.Float64)
     return st.select(
         "cell_id",
-        pl.when(pl.col("status") == PRIMARY)
+        pl.when(pl.col("status").is_in([PRIMARY, HIDDEN]))
         .then(1.0)
         .when(pl.col("status") == SECONDARY)
         .then(float(k))
@@ -53,7 +55,7 @@ def _exact_priors(st: pl.DataFrame, k: int) -> pl.DataFrame:
         .alias("lo"),
         pl.when(pl.col("status").is_in([PRIMARY, WITHHELD]))
         .then(float(k - 1))
-        .when(pl.col("status").is_in([SECONDARY, UNPUBLISHED]))
+        .when(pl.col("status").is_in([SECONDARY, UNPUBLISHED, HIDDEN]))
         .then(_INF)
         .otherwise(v)
         .alias("hi"),
@@ -62,7 +64,7 @@ def _exact_priors(st: pl.DataFrame, k: int) -> pl.DataFrame:
 
 
 def _is_suppressed(status: np.ndarray) -> np.ndarray:
-    return (status == _PRIMARY) | (status == _SECONDARY) | (status == _WITHHELD)
+    return (status == _PRIMARY) | (status == _SECONDARY) | (status == _WITHHELD) | (status == _HIDDEN)
 
 
 def _ranges(indptr: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -111,12 +113,19 @@ class _Problem:
     def priors(self, status: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """_exact_priors narrowed by the statements (_narrow), per position."""
         lo = np.select(
-            [status == _PRIMARY, status == _SECONDARY, (status == _WITHHELD) | (status == _UNPUBLISHED)],
+            [
+                (status == _PRIMARY) | (status == _HIDDEN),
+                status == _SECONDARY,
+                (status == _WITHHELD) | (status == _UNPUBLISHED),
+            ],
             [1.0, float(k), 0.0],
             self.value,
         )
         hi = np.select(
-            [(status == _PRIMARY) | (status == _WITHHELD), (status == _SECONDARY) | (status == _UNPUBLISHED)],
+            [
+                (status == _PRIMARY) | (status == _WITHHELD),
+                (status == _SECONDARY) | (status == _UNPUBLISHED) | (status == _HIDDEN),
+            ],
             [float(k - 1), _INF],
             self.value,
         )
@@ -320,11 +329,14 @@ def protect(
 ) -> pl.DataFrame:
     """Decide for every published number whether and how it is shown.
 
-    cells: cell_id, value (int >= 0), optionally is_estimate and hidden (bool: never printed, suppressed
-    as secondary when k or more; a DisclosureError if it cannot be kept from being worked out); relations: relation_id,
-    total_id, member_id (and optionally known_total for relations without a total).
+    cells: cell_id, value (int >= 0), optionally is_estimate, hidden (bool: never printed, whatever its
+    size: status 'hidden', label 'niet getoond', "1 or more"; a DisclosureError if it cannot be kept from
+    being worked out) and hidden_hi (what a reader may assume as the upper bound of a hidden cell: the
+    public count of its group); relations: relation_id, total_id, member_id (and optionally known_total
+    for relations without a total).
     Returns the cells (all input columns, input order) plus status ('shown' | 'primary'
-    | 'secondary' | 'withheld' | 'zero'), shown (Int64, null when suppressed; rounded when rounding is
+    | 'secondary' | 'withheld' | 'hidden' | 'zero'; a cell suppressed in a relation with a `hidden` cell
+    is 'hidden' too, so no 'x' bounds it), shown (Int64, null when suppressed; rounded when rounding is
     set) and label (the text to print). Deterministic. Raises DisclosureError when no
     amount of suppression protects a cell (only possible with relations without total),
     or after settings.max_rounds rounds.
@@ -367,8 +379,10 @@ def protect(
         np.int8
     )
     # cells flagged `hidden` (attribute disclosure: a private count as large as the public count of the
-    # same group, docs/disclosure.md) are never printed: they start as secondary when k or more (below k
-    # they are primary anyway) and are never revealed; one that stays pinned is a DisclosureError
+    # same group, docs/disclosure.md) are never printed, whatever their size: 'niet getoond' says only that
+    # the count is 1 or more (a listed row has a pupil), where '<5' or 'x' would bound it (with the public
+    # count as upper bound, 'x' of a group of exactly k would pin it). Never revealed; one that stays
+    # pinned is a DisclosureError
     forced = np.zeros(pb.n, dtype=bool)
     if "hidden" in base.columns:
         flags = pl.DataFrame({"cell_id": pb.ids.tolist()}, schema={"cell_id": pl.String}).join(
@@ -377,8 +391,22 @@ def protect(
             how="left",
             maintain_order="left",
         )
-        forced = flags["hidden"].fill_null(False).to_numpy() & (status != _UNPUBLISHED)
-        status[forced & (status == _SHOWN)] = _SECONDARY
+        forced = flags["hidden"].fill_null(False).to_numpy() & (status != _UNPUBLISHED) & (status != _ZERO)
+        status[forced] = _HIDDEN
+        if "hidden_hi" in base.columns:
+            # what a reader may assume of a hidden count: at most the public count of its group (DUO's upper
+            # bound; pupils with youth care among the pupils DUO counts). Never below the true count, so the
+            # assumption only makes the attacker stronger where it does not hold (the synthetic demo).
+            bound = (
+                pl.DataFrame({"cell_id": pb.ids.tolist()}, schema={"cell_id": pl.String})
+                .join(base.select("cell_id", pl.col("hidden_hi").cast(pl.Float64)), on="cell_id", how="left")
+                .get_column("hidden_hi")
+                .fill_null(_INF)
+                .to_numpy()
+            )
+            bound = np.where(forced, np.maximum(bound, pb.value), _INF)
+            pb.st_hi = np.minimum(pb.st_hi, bound)
+            pb.stated = True
     has_rhs = ~np.isnan(pb.rhs[pb.tr])
     use_lp = _scipy_available()
     lp_cache: dict = {}  # blocks the LP has seen, across rounds (most blocks do not change)
@@ -437,7 +465,7 @@ def protect(
         # A hidden count of k or more that stays pinned round after round protects nothing and is no
         # small count: it is printed (the reader learns nothing new) and never chosen again. Pinned
         # counts of k or more are given time first: suppression around the small ones usually frees them.
-        worked_out = persistent & (status == _SECONDARY) & ~forced
+        worked_out = persistent & ((status == _SECONDARY) | (status == _HIDDEN)) & ~forced
         if worked_out.any():
             status[worked_out] = _REVEALED
             pinned = pinned[~worked_out[pinned]]
@@ -455,26 +483,34 @@ def protect(
             s_status = status[stuck]
             primary_comps = np.unique(stuck_comp[s_status == _PRIMARY])
             hopeless = ~np.isin(stuck_comp, primary_comps)
-            # counts of k or more that nothing can free are printed (as above); small ones cannot be helped
-            small = stuck[hopeless & (s_status != _SECONDARY)]
-            if len(small):
-                raise DisclosureError(
-                    "these suppressed cells can be worked out whatever else is suppressed (every number "
-                    "they are related to is suppressed already or zero, or a relation without total "
-                    f"fixes them): {pb.ids[small[:10]].tolist()}"
-                )
             never = stuck[hopeless & forced[stuck]]
             if len(never):
                 raise DisclosureError(
                     "these cells must not be printed (attribute disclosure: as large as the public count of "
                     f"the same group) but can be worked out whatever else is suppressed: {pb.ids[never[:10]].tolist()}"
                 )
-            released[stuck[hopeless & (s_status == _SECONDARY)]] = True
+            # counts of k or more that nothing can free are printed (as above); small ones cannot be helped
+            small = stuck[hopeless & (s_status != _SECONDARY) & (s_status != _HIDDEN)]
+            if len(small):
+                raise DisclosureError(
+                    "these suppressed cells can be worked out whatever else is suppressed (every number "
+                    "they are related to is suppressed already or zero, or a relation without total "
+                    f"fixes them): {pb.ids[small[:10]].tolist()}"
+                )
+            released[stuck[hopeless & ((s_status == _SECONDARY) | (s_status == _HIDDEN)) & ~forced[stuck]]] = True
             withhold[stuck[s_status == _PRIMARY]] = True
             status[released] = _REVEALED
         if not len(new) and not withhold.any() and not released.any():  # pragma: no cover
             raise RuntimeError(f"secondary suppression made no progress on {pb.ids[pinned[:10]].tolist()}")
         status[new] = _SECONDARY
+        # a cell hidden to protect a `hidden` one says nothing of its size either: 'x' (k or more) next to it
+        # would bound it from below (a local team's only pair and its total 'waarvan elders': the pair is k
+        # or more, and with DUO's count k as the upper bound exactly k)
+        near = np.zeros(pb.n_rel, dtype=bool)
+        near[pb.tr[forced[pb.tc]]] = True
+        near_cell = np.zeros(pb.n, dtype=bool)
+        near_cell[pb.tc[near[pb.tr]]] = True
+        status[new[near_cell[new]]] = _HIDDEN
         status[withhold] = _WITHHELD
         added_rounds += 1
 
@@ -515,6 +551,8 @@ def protect(
         .then(pl.lit(SECONDARY_LABEL))
         .when(pl.col("status") == WITHHELD)
         .then(pl.lit(WITHHELD_LABEL))
+        .when(pl.col("status") == HIDDEN)
+        .then(pl.lit(HIDDEN_LABEL))
         .otherwise(pl.col("shown").cast(pl.String))
         .alias("label")
     )

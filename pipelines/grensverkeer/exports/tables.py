@@ -39,6 +39,8 @@ class ExportTable:
     # Attribute disclosure: count column -> one bool per row of frame, true where the count is as large as
     # DUO's public count of the same group; protect never prints such a cell (docs/disclosure.md).
     hidden: dict[str, pl.Series] = field(default_factory=dict)
+    # ... and DUO's upper bound of that public count (what a reader may assume of the hidden one)
+    hidden_hi: dict[str, pl.Series] = field(default_factory=dict)
 
     def cell_ids(self, column: str) -> pl.Expr:
         return pl.concat_str(
@@ -59,6 +61,7 @@ class ExportTable:
             lo = self.stated[f"{c}|lo"] if has else pl.Series([None] * self.frame.height, dtype=pl.Int64)
             hi = self.stated[f"{c}|hi"] if has else pl.Series([None] * self.frame.height, dtype=pl.Int64)
             flag = self.hidden.get(c, pl.Series([False] * self.frame.height, dtype=pl.Boolean))
+            bound = self.hidden_hi.get(c, pl.Series([None] * self.frame.height, dtype=pl.Int64))
             frames.append(
                 self.frame.select(
                     self.cell_ids(c).alias("cell_id"),
@@ -68,6 +71,7 @@ class ExportTable:
                     lo.cast(pl.Int64).alias("stated_lo"),
                     hi.cast(pl.Int64).alias("stated_hi"),
                     flag.cast(pl.Boolean).alias("hidden"),
+                    bound.cast(pl.Int64).alias("hidden_hi"),
                 ).filter(pl.col("value").is_not_null())
             )
         return (
@@ -82,6 +86,7 @@ class ExportTable:
                     "stated_lo": pl.Int64,
                     "stated_hi": pl.Int64,
                     "hidden": pl.Boolean,
+                    "hidden_hi": pl.Int64,
                 }
             )
         )
@@ -240,23 +245,25 @@ def _agreement_rows(con, year: str, level: str, columns: str, order: str, k: int
                stated_lo as "_stated_lo",
                stated_hi as "_stated_hi",
                -- attribute disclosure (a pair as large as DUO's public count): not written, used by protect
-               count_hidden as "_hidden"
+               count_hidden as "_hidden",
+               case when count_hidden then public_group_high end as "_hidden_hi"
         from pub_agreement_needs as agreement_needs
         where school_year = ? and level = ? and (local_team_in_region or school_in_region)
           -- attribute disclosure: a school row as many as DUO's public count of the same group is left out
-          -- (a pair's is listed and hidden by protect, "_hidden"; docs/disclosure.md)
+          -- (a pair's is listed as 'niet getoond' by protect, "_hidden"; docs/disclosure.md)
           and not (level = 'school' and same_as_public)
           -- 'geen' is left out at school level (a school with fewer pupils than 'aandachtspunt' needs no
           -- agreement of its own): by the printed level, so leaving a row out says no more than the label
           and (level = 'gemeentepaar' or published_need_level <> 'geen')
           -- a pair of fewer than k pupils is not broken down by school: its need level with a school's
-          -- 'aandachtspunt' (at least 2 pupils) would pin both counts (docs/disclosure.md)
+          -- 'aandachtspunt' (at least 2 pupils) would pin both counts (docs/disclosure.md); a hidden pair
+          -- prints no level and is broken down whatever its size (else the listing would say it is k or more)
           and (level = 'gemeentepaar' or exists (
               select 1 from pub_agreement_needs as p
               where p.school_year = agreement_needs.school_year and p.level = 'gemeentepaar'
                 and p.local_team_municipality_code = agreement_needs.local_team_municipality_code
                 and p.school_municipality_code = agreement_needs.school_municipality_code
-                and p.students_with_support >= {k}))
+                and (p.students_with_support >= {k} or p.count_hidden)))
         order by level_rank, students_with_support desc, {order}
         """,
         [year, level],
@@ -266,7 +273,7 @@ def _agreement_rows(con, year: str, level: str, columns: str, order: str, k: int
 def _split_stated(rows: pl.DataFrame, column: str) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The rows without the need-level bounds, and the bounds as the stated frame of `column`."""
     stated = rows.select(pl.col("_stated_lo").alias(f"{column}|lo"), pl.col("_stated_hi").alias(f"{column}|hi"))
-    return rows.drop("_stated_lo", "_stated_hi", "_hidden"), stated
+    return rows.drop("_stated_lo", "_stated_hi", "_hidden", "_hidden_hi"), stated
 
 
 SUPPORTED = "Leerlingen met hulp lokaal team"
@@ -285,7 +292,7 @@ def _afspraken_gemeenten(con, year: str) -> ExportTable:
                school_municipality_name as "Scholen in"''',
         '"Lokaal team van (code)", "Scholen in (code)"',
     )
-    hidden = frame["_hidden"].fill_null(False)
+    hidden, hidden_hi = frame["_hidden"].fill_null(False), frame["_hidden_hi"]
     frame, stated = _split_stated(frame, SUPPORTED)
     return ExportTable(
         "Afspraken gemeenten",
@@ -298,6 +305,7 @@ def _afspraken_gemeenten(con, year: str) -> ExportTable:
         stated=stated,
         shown_with={"Aantal scholen": SUPPORTED},
         hidden={SUPPORTED: hidden},
+        hidden_hi={SUPPORTED: hidden_hi},
     )
 
 
@@ -341,13 +349,18 @@ def _per_school(con, year: str, region: list[str]) -> ExportTable:
                cast(students_with_support as bigint) as "Leerlingen met hulp lokaal team",
                cast(local_teams as bigint) as "Aantal lokale teams",
                cast(local_teams_elsewhere as bigint) as "waarvan uit andere gemeenten",
-               source as "Bron"
-        from school_coordination_load
+               source as "Bron",
+               -- attribute disclosure (as many as DUO's total of the school): not written, used by protect
+               same_as_public as "_hidden",
+               case when same_as_public then public_high end as "_hidden_hi"
+        from pub_school_coordination
         where school_year = ? and school_municipality_code in (select unnest(?::varchar[]))
         order by local_teams desc, students_with_support desc, "School (BRIN + vestiging)"
         """,
         [year, region],
     )
+    hidden, hidden_hi = frame["_hidden"].fill_null(False), frame["_hidden_hi"]
+    frame = frame.drop("_hidden", "_hidden_hi")
     return ExportTable(
         "Per school",
         "per_school",
@@ -357,6 +370,8 @@ def _per_school(con, year: str, region: list[str]) -> ExportTable:
         "Coördinatielast: met hoeveel lokale teams een school werkt voor leerlingen met hulp (alleen "
         "waar het aantal leerlingen er staat).",
         shown_with={"Aantal lokale teams": SUPPORTED, "waarvan uit andere gemeenten": SUPPORTED},
+        hidden={SUPPORTED: hidden},
+        hidden_hi={SUPPORTED: hidden_hi},
     )
 
 
@@ -580,6 +595,50 @@ def _pair_relations(pairs: ExportTable, schools: ExportTable) -> tuple[pl.DataFr
     return rel, rest.drop("total_id")
 
 
+# "waarvan" columns: a part of the count beside it (table -> (part column, whole column)). A reader knows
+# part <= whole; declared as whole = part + rest (a 'rest|' cell, never printed), so protect and the
+# attacker use it too (a hidden part next to a small whole would otherwise be bounded by it).
+PARTS = {
+    "afspraken_gemeenten": ("waarvan ook onderwijsondersteuning", SUPPORTED),
+    "afspraken_scholen": ("waarvan ook onderwijsondersteuning", SUPPORTED),
+    "per_gemeente": ("waarvan elders naar school", SUPPORTED),
+}
+
+
+def _part_relations(bundle_tables: dict[str, ExportTable]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Relations whole = part + rest for every row with both counts, and the rest cells."""
+    rels, rests = [], []
+    for slug, (part, whole) in PARTS.items():
+        t = bundle_tables.get(slug)
+        if t is None:
+            continue
+        rows = t.frame.select(
+            t.cell_ids(whole).alias("total_id"),
+            t.cell_ids(part).alias("member_id"),
+            pl.concat_str(
+                [pl.lit(f"rest|{slug}|{part}"), *[pl.col(k).cast(pl.String).fill_null("") for k in t.key]],
+                separator="|",
+            ).alias("rest_id"),
+            (pl.col(whole) - pl.col(part)).cast(pl.Int64).alias("value"),
+        ).filter(pl.col("value").is_not_null())
+        relation_id = pl.concat_str([pl.lit("waarvan|"), pl.col("member_id")])
+        rels.append(
+            pl.concat(
+                [
+                    rows.select(relation_id.alias("relation_id"), "total_id", "member_id"),
+                    rows.select(relation_id.alias("relation_id"), "total_id", pl.col("rest_id").alias("member_id")),
+                ]
+            )
+        )
+        rests.append(rows.select(pl.col("rest_id").alias("cell_id"), "value", pl.lit(False).alias("public")))
+    rel_schema = {"relation_id": pl.String, "total_id": pl.String, "member_id": pl.String}
+    cell_schema = {"cell_id": pl.String, "value": pl.Int64, "public": pl.Boolean}
+    return (
+        pl.concat(rels) if rels else pl.DataFrame(schema=rel_schema),
+        pl.concat(rests) if rests else pl.DataFrame(schema=cell_schema),
+    )
+
+
 def build_export(con: duckdb.DuckDBPyConnection, school_year: str, region: Region) -> ExportBundle:
     flows = _flows(con, school_year, region.codes)
     tables = {
@@ -596,6 +655,11 @@ def build_export(con: duckdb.DuckDBPyConnection, school_year: str, region: Regio
         {s for t in tables.values() if "Bron" in t.frame.columns for s in t.frame["Bron"].drop_nulls().unique()}
     )
     rest = _pair_relations(tables["afspraken_gemeenten"], tables["afspraken_scholen"])[1]
+    part_relations, part_rest = _part_relations(tables)
+    rest = pl.concat([rest, part_rest])
     totals, total_relations = _column_totals(tables)
-    relations = pl.concat([_relations(tables, region), total_relations]).sort("relation_id", "member_id")
+    part_relations = part_relations.with_columns(pl.lit(None, dtype=pl.Int64).alias("known_total"))
+    relations = pl.concat([_relations(tables, region), total_relations, part_relations]).sort(
+        "relation_id", "member_id"
+    )
     return ExportBundle(school_year, list(tables.values()), relations, sources, rest, column_totals=totals)

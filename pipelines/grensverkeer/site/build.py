@@ -49,7 +49,8 @@ SOURCE_KORT = {"duo": "DUO", "synthetic": "synthetische demo", "linked": "regist
 GE_UITLEG = (
     "Sommige getallen zijn opgeteld uit getoonde getallen (alle sectoren samen, naar school elders, de regio). "
     "Is een deel daarvan verborgen, dan staat er '≥' (minstens): het kleinste getal dat het kan zijn, met 1 voor "
-    "elke '<5' en 5 voor elke 'x'. Staat er '–', dan is het niet te geven zonder een verborgen getal te verraden."
+    "elke '<5' of 'niet getoond' en 5 voor elke 'x'. Staat er '–', dan is het niet te geven zonder een verborgen "
+    "getal te verraden."
 )
 CONFIG = {"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["sendDataToCloud"]}
 # need levels sort by pub_agreement_needs.level_rank; a grouped level (printed next to hidden counts,

@@ -202,7 +202,8 @@ def load_year(con: duckdb.DuckDBPyConnection, year: str, region: Region) -> Year
                local_team_municipality_name as a_name, school_municipality_name as b_name, local_team,
                students_with_support::bigint as students, students_with_school_support::bigint as ook,
                schools::bigint as schools, published_need_level as need_level, stated_lo, stated_hi,
-               threshold_needed, threshold_attention, source, level_rank, count_hidden
+               threshold_needed, threshold_attention, source, level_rank, count_hidden,
+               public_group_high::bigint as public_high
         from pub_agreement_needs where school_year = ? and level = 'gemeentepaar'
           and (local_team_in_region or school_in_region) order by A, B""",
         [year],
@@ -233,8 +234,9 @@ def load_year(con: duckdb.DuckDBPyConnection, year: str, region: Region) -> Year
         con,
         """
         select school_location_id, school_name, school_municipality_code as B,
-               students_with_support::bigint as students, local_teams, local_teams_elsewhere, source
-        from school_coordination_load where school_year = ? and school_municipality_code in (select unnest(?::varchar[]))
+               students_with_support::bigint as students, local_teams, local_teams_elsewhere, source,
+               same_as_public, public_high
+        from pub_school_coordination where school_year = ? and school_municipality_code in (select unnest(?::varchar[]))
         order by school_location_id""",
         [year, R],
     )
@@ -438,22 +440,29 @@ def year_cells(
             cell(_cid("duo", Y, sid), v, est, high)
 
     # agreement needs: a pair is the sum of its schools; a local team's pupils elsewhere the sum of its pairs
-    hidden: set[str] = set()  # attribute disclosure: as large as DUO's public count of the same group
+    # attribute disclosure: as large as DUO's public count of the same group; cell -> DUO's upper bound
+    hidden: dict[str, int | None] = {}
     for r in y.pairs.iter_rows(named=True):
         stated[cell(_cid("pair", Y, r["A"], r["B"]), r["students"])] = (r["stated_lo"], r["stated_hi"])
         if r["count_hidden"]:
-            hidden.add(_cid("pair", Y, r["A"], r["B"]))
-        cell(_cid("ook", Y, r["A"], r["B"]), r["ook"])  # only at pair level: per school it would pin cells
+            hidden[_cid("pair", Y, r["A"], r["B"])] = r["public_high"]
+        ook = cell(_cid("ook", Y, r["A"], r["B"]), r["ook"])  # only at pair level: per school it would pin cells
+        # 'ook' is a part of the pair ("waarvan"): pair = ook + rest, so protect knows what a reader knows
+        rest_ook = cell(_cid(REST, Y, r["A"], f"ook:{r['B']}"), r["students"] - r["ook"])
+        rel(_cid("waarvan", Y, "ook", r["A"], r["B"]), _cid("pair", Y, r["A"], r["B"]), [ook, rest_ook])
     # School rows below 'aandachtspunt' are not published (at school level 'geen' means exactly one pupil);
     # per pair they are one unpublished rest cell, so the relation pair = sum of its schools stays declared.
     pair_members: dict[tuple, list[str]] = {}
     rest: dict[tuple, int] = {}
-    pair_value = {(r["A"], r["B"]): r["students"] for r in y.pairs.iter_rows(named=True)}
+    broken_down = {  # pairs listed by school (as the export's afspraken_scholen)
+        (r["A"], r["B"]) for r in y.pairs.iter_rows(named=True) if r["students"] >= settings_k or r["count_hidden"]
+    }
     for r in y.schools.iter_rows(named=True):
         # a pair of fewer than k pupils is not broken down by school: its need level ('geen' is
-        # fewer than 3) and a school's 'aandachtspunt' (at least 2) would pin both counts
-        # and a school row as large as DUO's public count of the same group is not published as such
-        if r["need_level"] == "geen" or pair_value.get((r["A"], r["B"]), 0) < settings_k or r["same_as_public"]:
+        # fewer than 3) and a school's 'aandachtspunt' (at least 2) would pin both counts; a hidden
+        # pair prints no level, and is broken down whatever its size (else the listing would say it is k
+        # or more); and a school row as large as DUO's public count of the same group is not published
+        if r["need_level"] == "geen" or (r["A"], r["B"]) not in broken_down or r["same_as_public"]:
             rest[(r["A"], r["B"])] = rest.get((r["A"], r["B"]), 0) + r["students"]
         else:
             c = cell(_cid("sch", Y, r["A"], r["school_location_id"]), r["students"])
@@ -465,13 +474,21 @@ def year_cells(
         if _cid("pair", Y, A, B) in cells:
             rel(_cid("paar", Y, A, B), _cid("pair", Y, A, B), members)
     for r in y.support_profile.iter_rows(named=True):
-        cell(_cid("mhulp", Y, r["A"]), r["students"])
+        m = cell(_cid("mhulp", Y, r["A"]), r["students"])
         e = cell(_cid("melders", Y, r["A"]), r["elsewhere"])
+        # pupils schooled elsewhere are a part of the local team's pupils: mhulp = melders + rest
+        rel(
+            _cid("waarvan", Y, "elders", r["A"]),
+            m,
+            [e, cell(_cid(REST, Y, r["A"], "eigen"), r["students"] - r["elsewhere"])],
+        )
         members = [_cid("pair", Y, r["A"], B) for B in y.pairs.filter(pl.col("A") == r["A"])["B"].to_list()]
         if members:
             rel(_cid("hulpelders", Y, r["A"]), e, members)
     for r in y.coordination.iter_rows(named=True):
-        cell(_cid("coord", Y, r["school_location_id"]), r["students"])
+        c = cell(_cid("coord", Y, r["school_location_id"]), r["students"])
+        if r["same_as_public"]:  # as many pupils with support as DUO counts at the school: not shown
+            hidden[c] = r["public_high"]
 
     cf = pl.DataFrame(
         {
@@ -480,6 +497,7 @@ def year_cells(
             "is_estimate": [e for _, e in cells.values()],
             "high": list(highs.values()),
             "hidden": [c in hidden for c in cells],
+            "hidden_hi": [hidden.get(c) for c in cells],
         },
         schema={
             "cell_id": pl.String,
@@ -487,6 +505,7 @@ def year_cells(
             "is_estimate": pl.Boolean,
             "high": pl.Int64,
             "hidden": pl.Boolean,
+            "hidden_hi": pl.Int64,
         },
     )
     cf = cf.with_columns(
@@ -524,7 +543,7 @@ def site_year_cells(y: YearData, region: Region, settings: DisclosureSettings) -
     one for the agreement tables: protected independently, same result, faster). Drops from
     y.schools the rows the pages do not list (year_cells counts them in the pair's rest cell)."""
     cf, rf = year_cells(y, region, settings.k, y.source == "duo")
-    big_pairs = y.pairs.filter(pl.col("students") >= settings.k).select("A", "B")
+    big_pairs = y.pairs.filter((pl.col("students") >= settings.k) | pl.col("count_hidden")).select("A", "B")
     y.schools = y.schools.join(big_pairs, on=["A", "B"], how="semi", maintain_order="left").filter(
         ~pl.col("same_as_public")
     )
@@ -626,7 +645,8 @@ def least(label: str, k: int) -> int:
         return int(label[1:])
     if label == ".":
         return 0  # withheld: 0 to k-1
-    return k if label == "x" else 1  # secondary suppression never hides a count below k; '<5' is 1-4
+    # secondary suppression never hides a count below k; '<5' is 1-4; 'niet getoond' a listed row: 1 or more
+    return k if label == "x" else 1
 
 
 def _diff_label(plus: str | None, minus: str | None) -> str | None:
