@@ -132,6 +132,12 @@ def peak_rss_self() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
+def cpu_self() -> float:
+    """CPU seconds (user + system) of this process so far, DuckDB's and Polars' threads included."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
 # --------------------------------------------------------------------------------------
 # inputs
 # --------------------------------------------------------------------------------------
@@ -287,7 +293,7 @@ def warehouse_facts(warehouse: Path) -> dict:
 
 def pandas_baseline(inputs: Path) -> dict:
     """What an analyst would write: read the Parquet files, merge, filter, group by."""
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), cpu_self()
     import pandas as pd
 
     linked = inputs / "linked"
@@ -317,11 +323,12 @@ def pandas_baseline(inputs: Path) -> dict:
         .rename("students_with_support")
         .reset_index()
     )
-    seconds = time.perf_counter() - t0
+    seconds, cpu = time.perf_counter() - t0, cpu_self() - c0
     totals = supported.groupby(["school_year", "support_domain"])["students_with_support"].sum()
     students = flows.groupby("school_year")["students"].sum()
     return {
         "seconds": seconds,
+        "cpu_seconds": cpu,
         "peak_rss": peak_rss_self(),
         "input_rows": len(enrolments) + len(support),
         "flows": len(flows),
@@ -355,17 +362,23 @@ from supported group by grouping sets ((school_year, sector, residence_municipal
 
 def duckdb_floor(inputs: Path) -> dict:
     """The same flows and support counts as one DuckDB query straight over the Parquet files."""
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), cpu_self()
     import duckdb
     import polars as pl
 
     con = duckdb.connect()
     result = con.sql(FLOOR_SQL.format(linked=(inputs / "linked").as_posix())).pl()
-    seconds = time.perf_counter() - t0
+    seconds, cpu = time.perf_counter() - t0, cpu_self() - c0
     totals = result.group_by("school_year", "measure").agg(pl.col("n").sum())
     students = {y: int(n) for y, m, n in totals.iter_rows() if m == "students"}
     with_support = {f"{y}|{m or 'totaal'}": int(n) for y, m, n in totals.iter_rows() if m != "students"}
-    return {"seconds": seconds, "peak_rss": peak_rss_self(), "students": students, "with_support": with_support}
+    return {
+        "seconds": seconds,
+        "cpu_seconds": cpu,
+        "peak_rss": peak_rss_self(),
+        "students": students,
+        "with_support": with_support,
+    }
 
 
 SAME_WORK_MODELS = [("intermediate/int_pupil_support", None, None), ("marts/support_flows", None, None)]
@@ -394,10 +407,10 @@ def same_work(warehouse: Path, inputs: Path, region: Path, out: Path) -> dict:
         paths = ProjectPaths(input_dir=str(inputs), out_dir=str(out), region_file=str(region))
         set_linked_variables(con, paths)  # the source label and thresholds, as the asset sets them (not timed)
         con.execute("select count(*) from stg_linked_enrolments").fetchall()
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), cpu_self()
         for year in years:
             wh.run_models(con, SAME_WORK_MODELS, year)
-        seconds = time.perf_counter() - t0
+        seconds, cpu = time.perf_counter() - t0, cpu_self() - c0
         totals = con.execute("""select school_year, support_domain, sum(students)::bigint, sum(students_with_support)::bigint
                                 from support_flows group by all order by all""").fetchall()
     finally:
@@ -405,6 +418,7 @@ def same_work(warehouse: Path, inputs: Path, region: Path, out: Path) -> dict:
         copy.unlink(missing_ok=True)
     return {
         "seconds": seconds,
+        "cpu_seconds": cpu,
         "peak_rss": peak_rss_self(),
         "school_years": years,
         "students": {y: n for y, d, n, _ in totals if d == "totaal"},
@@ -611,15 +625,17 @@ def report(r: dict) -> str:
         p, f = r["pandas"], r["floor"]
         lines += [
             "",
-            f"{'pandas baseline (flows+support)':32} {p['seconds']:8.1f} {_gb(p['peak_rss']):>10}",
-            f"{'DuckDB floor (one query)':32} {f['seconds']:8.1f} {_gb(f['peak_rss']):>10}",
+            f"{'pandas baseline (flows+support)':32} {p['seconds']:8.1f} {_gb(p['peak_rss']):>10}"
+            f"   CPU {p['cpu_seconds']:.1f} s",
+            f"{'DuckDB floor (one query)':32} {f['seconds']:8.1f} {_gb(f['peak_rss']):>10}   CPU {f['cpu_seconds']:.1f} s",
             f"full build / pandas: {full['wall_seconds'] / p['seconds']:.2f}; "
             f"full build / floor: {full['wall_seconds'] / f['seconds']:.1f}",
         ]
     if "same_work" in r:
         w, p, f = r["same_work"], r["pandas"], r["floor"]
         lines += [
-            f"{'same work: pipeline flows+support':32} {w['seconds']:8.1f} {_gb(w['peak_rss']):>10}",
+            f"{'same work: pipeline flows+support':32} {w['seconds']:8.1f} {_gb(w['peak_rss']):>10}"
+            f"   CPU {w['cpu_seconds']:.1f} s",
             f"same work / floor: {w['seconds'] / f['seconds']:.2f}; "
             f"pandas / same work: {p['seconds'] / w['seconds']:.1f}x",
         ]

@@ -16,6 +16,7 @@ import pytest
 from grensverkeer.settings import PROJECT_ROOT
 
 sys.path.insert(0, str(PROJECT_ROOT))
+from benchmarks.cell_estimates import one_run  # noqa: E402
 from benchmarks.national import report, run_benchmark  # noqa: E402
 
 SCALE = 0.001  # ~1,300 pupils per school year (small cohorts of small municipalities round to none)
@@ -23,7 +24,8 @@ SCALE = 0.001  # ~1,300 pupils per school year (small cohorts of small municipal
 
 @pytest.fixture(scope="module")
 def bench(tmp_path_factory):
-    return run_benchmark(SCALE, tmp_path_factory.mktemp("bench"), n_years=1, log=lambda *a: None)
+    work = tmp_path_factory.mktemp("bench")
+    return run_benchmark(SCALE, work, n_years=1, log=lambda *a: None) | {"work": work}
 
 
 def test_every_stage_runs_and_is_reported(bench):
@@ -88,6 +90,7 @@ def test_pandas_and_the_floor_give_the_warehouse_totals(bench):
     warehouse_students = {y: n for y, d, n, _ in bench["facts"]["support_flow_totals"] if d == "totaal"}
     warehouse_support = {f"{y}|{d}": s for y, d, _, s in bench["facts"]["support_flow_totals"]}
     for name in ("pandas", "floor", "same_work"):
+        assert 0 < bench[name]["cpu_seconds"], name
         assert bench[name]["students"] == warehouse_students, name
         assert {k: v for k, v in bench[name]["with_support"].items() if v} == {
             k: v for k, v in warehouse_support.items() if v
@@ -105,3 +108,37 @@ def test_an_added_school_year_recomputes_only_that_year(bench):
         assert any(y[0] == "2017-2018" for y in after[table]), table
     per_year = bench["facts_after"]["rows_per_year"]["stg_linked_enrolments"]
     assert per_year["2017-2018"] == bench["generated"]["extra_counts"]["enrolments"]
+
+
+def test_cell_estimates_with_and_without_the_weights(bench, tmp_path):
+    """benchmarks/cell_estimates.py runs the int_cell_estimates step on a copy of the built
+    warehouse with and without the distance weights: the same cells, bounds and methods, the
+    estimates of a location with a usable total inside its remainder either way, and the
+    weights move some estimates."""
+    import shutil
+
+    import duckdb
+
+    found = {}
+    for variant in ("weights", "none"):
+        copy = tmp_path / f"{variant}.duckdb"
+        shutil.copyfile(bench["work"] / "warehouse.duckdb", copy)
+        years = one_run(copy, variant)
+        assert sorted(years) == ["2016-2017", "2017-2018"]
+        assert all(y["wall"] > 0 and y["cpu"] > 0 and y["masked"] > 0 for y in years.values())
+        con = duckdb.connect(str(copy), read_only=True)
+        cells = con.execute(
+            "select school_year, file_name, line, cell_label, students_low, students_high, method, students "
+            "from int_cell_estimates order by all"
+        ).fetchall()
+        outside = con.execute(
+            "select count(*) from int_location_masking where status = 'location_total' and not "
+            "estimated_masked_sum between remainder_low - 1e-6 and remainder_high + 1e-6"
+        ).fetchall()[0][0]
+        con.close()
+        assert outside == 0, variant
+        found[variant] = years, cells
+    (w_years, w_cells), (n_years, n_cells) = found["weights"], found["none"]
+    assert [c[:7] for c in w_cells] == [c[:7] for c in n_cells]  # cells, bounds and methods
+    assert any(a[7] != b[7] for a, b in zip(w_cells, n_cells))
+    assert {y: v["cells"] for y, v in w_years.items()} == {y: v["cells"] for y, v in n_years.items()}

@@ -2,29 +2,28 @@
 -- est_cells (a view of this school year's staged cells with their ids) and
 -- est_cell_estimates (the estimates of the masked cells only) are the estimator's inputs and
 -- output (see pipelines/grensverkeer/estimate.py and docs/masking.md). An unmasked cell is
--- exact: its estimate and both bounds are its value.
+-- exact: its estimate and both bounds are its value. The unmasked cells (about six in seven)
+-- are read as they are; only the masked ones are joined to their estimates.
 
-with cells as (
-    select cell_id, school_year, file_name, line, school_location_id, sector, age as cell_label, value, is_masked
-    from est_cells
+with unmasked as (
+    select
+        school_year, file_name, line, school_location_id, sector, cell_label, value, is_masked,
+        cast(value as double) as students, value as students_low, value as students_high, 'exact' as method
+    from stg_duo_cells
+    where school_year = getvariable('school_year') and not is_masked
 ),
 
-masked_estimates as (
-    select cell_id, students, students_low, students_high, method from est_cell_estimates
+masked as (
+    select
+        cells.school_year, cells.file_name, cells.line, cells.school_location_id, cells.sector,
+        cells.age as cell_label, cells.value, cells.is_masked,
+        masked_estimates.students, masked_estimates.students_low, masked_estimates.students_high,
+        masked_estimates.method
+    from est_cells as cells
+    left join est_cell_estimates as masked_estimates using (cell_id)
+    where cells.is_masked
 )
 
-select
-    cells.school_year,
-    cells.file_name,
-    cells.line,
-    cells.school_location_id,
-    cells.sector,
-    cells.cell_label,
-    cells.value,
-    cells.is_masked,
-    case when cells.is_masked then masked_estimates.students else cast(cells.value as double) end as students,
-    case when cells.is_masked then masked_estimates.students_low else cells.value end as students_low,
-    case when cells.is_masked then masked_estimates.students_high else cells.value end as students_high,
-    case when cells.is_masked then masked_estimates.method else 'exact' end as method
-from cells
-left join masked_estimates using (cell_id)
+select * from unmasked
+union all
+select * from masked

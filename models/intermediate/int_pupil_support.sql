@@ -1,6 +1,10 @@
 -- int_pupil_support: every accepted enrolment of the school year with each support episode
 -- of that pupil that overlaps the school year (1 August - 31 July), one row per pupil,
 -- domain and responsible local team.
+--
+-- A pupil has one accepted enrolment per school year (stg_linked_enrolments), so the
+-- episodes are first reduced to one row per pupil, domain and team (filtered to the year and
+-- grouped on the smaller side, before the join); the join then gives each row once.
 
 with enrolments as (
     select school_year, student_id, school_location_id, school_name, sector, origin_code, destination_code, source
@@ -15,9 +19,18 @@ school_year_window as (
 ),
 
 episodes as (
-    select student_id, support_domain, responsible_municipality_code, local_team, start_date, end_date, source
+    select
+        student_id,
+        support_domain,
+        responsible_municipality_code,
+        local_team,
+        bool_or(source = 'synthetic') as synthetic
     from stg_linked_support
+    cross join school_year_window
     where reason_code is null
+      and start_date <= school_year_window.year_end
+      and coalesce(end_date, date '9999-12-31') >= school_year_window.year_start
+    group by student_id, support_domain, responsible_municipality_code, local_team
 )
 
 select
@@ -31,10 +44,7 @@ select
     episodes.support_domain,
     episodes.responsible_municipality_code,
     episodes.local_team,
-    linked_source_of(either_source(enrolments.source, episodes.source)) as source
+    -- linked_source_of(either_source(enrolment, episode)) over the pupil's episodes of the team
+    case when enrolments.source = 'synthetic' or episodes.synthetic then 'synthetic' else 'linked' end as source
 from enrolments
 join episodes using (student_id)
-cross join school_year_window
-where episodes.start_date <= school_year_window.year_end
-  and coalesce(episodes.end_date, date '9999-12-31') >= school_year_window.year_start
-group by all

@@ -1,38 +1,46 @@
 -- support_flows: pupils of the linked records per school year, sector, home municipality
 -- (origin) and school municipality (destination), and how many of them had support in a
 -- domain that year. support_domain 'totaal' counts pupils with support in any domain.
+--
+-- int_pupil_support carries each pupil's one enrolment of the year (sector, origin,
+-- destination), so the pupils with support are counted there, without joining the
+-- enrolments again.
 
-with enrolments as (
-    select student_id, sector, origin_code, destination_code, source
+with flows as (
+    select sector, origin_code, destination_code, count(*) as students, linked_source_of(source) as source
     from stg_linked_enrolments
     where school_year = getvariable('school_year') and reason_code is null
+    group by all
 ),
 
-supported as (
-    select distinct student_id, support_domain, source
-    from int_pupil_support where school_year = getvariable('school_year')
-    union
-    select distinct student_id, 'totaal', source
-    from int_pupil_support where school_year = getvariable('school_year')
-),
-
-domains as (
-    select unnest(['jeugdhulp', 'jeugdbescherming', 'onderwijsondersteuning', 'leerplicht', 'totaal']) as support_domain
-),
-
-flows as (
-    select sector, origin_code, destination_code, count(*) as students, linked_source_of(source) as source
-    from enrolments
+-- one row per pupil, flow and domain (a pupil can have support from several teams in a domain)
+pupil_domains as (
+    select
+        sector, origin_code, destination_code, support_domain, student_id,
+        bool_or(source = 'synthetic') as synthetic
+    from int_pupil_support
+    where school_year = getvariable('school_year')
     group by all
 ),
 
 with_support as (
-    select enrolments.sector, enrolments.origin_code, enrolments.destination_code, supported.support_domain,
-           count(distinct enrolments.student_id) as students_with_support,
-           linked_source_of(supported.source) as source
-    from enrolments
-    join supported using (student_id)
+    select
+        sector, origin_code, destination_code, support_domain,
+        count(*) as students_with_support,
+        case when bool_or(synthetic) then 'synthetic' else 'linked' end as source
+    from pupil_domains
     group by all
+    union all
+    select
+        sector, origin_code, destination_code, 'totaal',
+        count(distinct student_id),
+        case when bool_or(synthetic) then 'synthetic' else 'linked' end
+    from pupil_domains
+    group by all
+),
+
+domains as (
+    select unnest(['jeugdhulp', 'jeugdbescherming', 'onderwijsondersteuning', 'leerplicht', 'totaal']) as support_domain
 )
 
 select

@@ -274,6 +274,22 @@ def _run(con, cells, totals, out, allocation, prior, masked_only, cell_weights, 
         prior = PRIOR_DEFAULT if p is None else min(max(p, lo_mask), hi_mask)
     prior = float(prior)
 
+    # Cell weights (poisson only) are joined once, here: each cell of the working table
+    # carries its weight `w` (and `catch`, whether an earlier year's catchment went into it,
+    # when any did) through the rounds, instead of a join in every round.
+    weighted = bool(cell_weights) and allocation == "poisson"
+    use_catchment = (
+        weighted
+        and _has_column(con, cell_weights, "catchment")
+        and bool(_scalar(con, f"SELECT bool_or(catchment) FROM {cell_weights}"))
+    )
+    weight_cols = weight_join = ""
+    if weighted:
+        key = _weight_key(con, cell_weights)
+        weight_cols = ", coalesce(cw.weight, 1) AS w" + (
+            ", coalesce(cw.catchment, false) AS catch" if use_catchment else ""
+        )
+        weight_join = f" LEFT JOIN {cell_weights} cw ON cw.{key} = c.{key}"
     # Working table: masked cells and non-zero unmasked cells (zeros add nothing).
     # Starting values: the location's average masked cell where the total is usable,
     # the prior elsewhere.
@@ -282,8 +298,8 @@ def _run(con, cells, totals, out, allocation, prior, masked_only, cell_weights, 
         SELECT c.cell_id, l.loc, c.row_id, c.age, c.is_masked,
             CASE WHEN NOT c.is_masked THEN c.value::DOUBLE
                  WHEN l.status = 'location_total' THEN (l.s_low + l.s_high) / 2.0 / l.m
-                 ELSE least(greatest({prior}, {lo_mask}), {hi_mask}) END AS x
-        FROM {cells_typed} c JOIN {l_} l ON l.loc_name IS NOT DISTINCT FROM c.loc_name
+                 ELSE least(greatest({prior}, {lo_mask}), {hi_mask}) END AS x{weight_cols}
+        FROM {cells_typed} c JOIN {l_} l ON l.loc_name IS NOT DISTINCT FROM c.loc_name{weight_join}
         WHERE c.is_masked OR c.value <> 0"""
     )
 
@@ -301,7 +317,7 @@ def _run(con, cells, totals, out, allocation, prior, masked_only, cell_weights, 
             FROM {x_} x JOIN {l_} l USING (loc) LEFT JOIN {th_} t USING (loc)"""
         )
     else:
-        _poisson_allocation(con, l_, x_, lam_, th_, prior, cell_weights)
+        _poisson_allocation(con, l_, x_, lam_, th_, prior, weighted, use_catchment)
 
     # Exact sums: move the small residual of each location onto its cells in
     # proportion to their room inside [1, 4] and clip to the exact bounds. Then count
@@ -312,20 +328,13 @@ def _run(con, cells, totals, out, allocation, prior, masked_only, cell_weights, 
     # order).
     scale = 10**_DECIMALS
     # an estimate that used an earlier unmasked year's catchment says so in its method
-    use_catchment = bool(cell_weights) and allocation == "poisson" and _has_column(con, cell_weights, "catchment")
-    catchment_suffix = " || CASE WHEN cw.catchment THEN '+catchment' ELSE '' END" if use_catchment else ""
-    catchment_join = ""
-    if use_catchment:
-        key = _weight_key(con, cell_weights)
-        catchment_join = (
-            f" LEFT JOIN {cell_weights} cw ON cw.cell_id = r.cell_id"
-            if key == "cell_id"
-            else f" JOIN {x_} xr ON xr.cell_id = r.cell_id LEFT JOIN {cell_weights} cw ON cw.row_id = xr.row_id"
-        )
+    catch = ", x.catch" if use_catchment else ""
+    catch_r = ", r.catch" if use_catchment else ""
+    catchment_suffix = " || CASE WHEN r.catch THEN '+catchment' ELSE '' END" if use_catchment else ""
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {e_} AS
         WITH m AS (
-            SELECT x.cell_id, x.loc, x.x, t.target,
+            SELECT x.cell_id, x.loc, x.x, t.target{catch},
                    sum(x.x) OVER (PARTITION BY x.loc) AS s
             FROM {x_} x JOIN {th_} t USING (loc) WHERE x.is_masked
         ), r AS (
@@ -339,7 +348,7 @@ def _run(con, cells, totals, out, allocation, prior, masked_only, cell_weights, 
                    status
             FROM {l_} WHERE m > 0
         ), nano AS (
-            SELECT r.cell_id, r.loc, b.cell_low, b.cell_high,
+            SELECT r.cell_id, r.loc, b.cell_low, b.cell_high{catch_r},
                    round(least(greatest(
                        r.x + coalesce(r.resid * r.room
                                       / nullif(sum(r.room) OVER (PARTITION BY r.loc), 0), 0),
@@ -363,7 +372,7 @@ def _run(con, cells, totals, out, allocation, prior, masked_only, cell_weights, 
                              WHEN 'partial' THEN 'prior_partial'
                              WHEN 'no_total' THEN 'prior_no_total'
                              ELSE 'prior_inconsistent' END{catchment_suffix} AS method
-        FROM ranked r JOIN b USING (loc){catchment_join}"""
+        FROM ranked r JOIN b USING (loc)"""
     )
     if masked_only:
         con.execute(
@@ -403,19 +412,17 @@ def _run(con, cells, totals, out, allocation, prior, masked_only, cell_weights, 
     )
 
 
-def _poisson_allocation(con, l_, x_, lam_, th_, prior: float, cell_weights: str | None = None) -> None:
+def _poisson_allocation(con, l_, x_, lam_, th_, prior: float, weighted: bool = False, catchment: bool = False) -> None:
     """Replace the masked x in `x_` by truncated-Poisson estimates tilted per location.
 
     A fixed number of outer rounds (re-fit the independence model) and of safeguarded
     Newton steps on log(theta); each step is one statement over all locations at once.
+    weighted: `x_` has each cell's weight `w` (and `catch` with catchment), kept every round.
     """
     g_free = _g_sql("lam")
     k = float(_AGE_PRIOR_PUPILS)
-    wexpr = " * coalesce(w.weight, 1)" if cell_weights else ""
-    wjoin = ""
-    if cell_weights:
-        key = _weight_key(con, cell_weights)
-        wjoin = f" LEFT JOIN {cell_weights} w ON w.{key} = x.{key}"
+    wexpr = " * x.w" if weighted else ""
+    keep = (", w" if weighted else "") + (", catch" if catchment else "")
     for _ in range(_OUTER_ITERATIONS):
         # independence model of the location table: row total x column total / total
         con.execute(
@@ -429,7 +436,7 @@ def _poisson_allocation(con, l_, x_, lam_, th_, prior: float, cell_weights: str 
                    least(greatest(r.r * (c.c + {k} * a.share) / (n.n + {k}){wexpr}, 1e-12),
                          {_LAMBDA_CAP}) AS lam
             FROM {x_} x JOIN r USING (loc, row_id) JOIN c USING (loc, age) JOIN n USING (loc)
-            JOIN a USING (age){wjoin}
+            JOIN a USING (age)
             WHERE x.is_masked"""
         )
         # target per location: the untilted sum, clipped into [s_low, s_high]
@@ -483,7 +490,7 @@ def _poisson_allocation(con, l_, x_, lam_, th_, prior: float, cell_weights: str 
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE {x_} AS
             SELECT cell_id, loc, row_id, age, is_masked,
-                   CASE WHEN is_masked THEN {_g_sql("mu")} ELSE x END AS x
+                   CASE WHEN is_masked THEN {_g_sql("mu")} ELSE x END AS x{keep}
             FROM (
                 SELECT x.*, CASE WHEN t.target = t.free THEN 1 ELSE exp(t.t) END * z.lam AS mu
                 FROM {x_} x

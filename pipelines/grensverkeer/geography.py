@@ -55,7 +55,7 @@ def build_cell_weights(
     catchment_power: float | None = None,
     catchment_pseudo: float = 1.0,
 ) -> None:
-    """Write `out` (<key> BIGINT, weight DOUBLE, km DOUBLE, catchment BOOLEAN).
+    """Write `out`, a temporary table (<key> BIGINT, weight DOUBLE, km DOUBLE, catchment BOOLEAN).
 
     masked:  one row per masked cell (cell_id) or per DUO row (row_id; all its cells alike),
              with school_location_id, home_pc4, sector.
@@ -91,7 +91,7 @@ def build_cell_weights(
         else "row_id"
     )
     con.execute(
-        f"""CREATE OR REPLACE TABLE {out} AS
+        f"""CREATE OR REPLACE TEMP TABLE {out} AS
         WITH school_points AS (
             SELECT school_location_id, latitude, longitude FROM {schools}
             WHERE latitude IS NOT NULL AND longitude IS NOT NULL

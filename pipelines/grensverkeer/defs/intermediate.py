@@ -99,32 +99,40 @@ where r.school_year = getvariable('school_year') and r.reason_code is null;
 def int_cell_estimates(context: AssetExecutionContext, duckdb: DuckDBResource) -> MaterializeResult:
     year = context.partition_key
     with duckdb.get_connection() as con:
-        con.execute("set variable school_year = ?", [year])
-        con.execute(ESTIMATOR_INPUTS)
+        n, methods = estimate_school_year(con, year)
+    return MaterializeResult(metadata={"cells": n, **{f"masked_{k}": v for k, v in methods.items()}})
+
+
+def estimate_school_year(con, year: str, *, geography: bool = True) -> tuple[int, dict[str, int]]:
+    """int_cell_estimates, int_location_masking and int_row_estimates of one school year; returns
+    the number of cells and the masked cells per method. geography=False leaves out the distance
+    weights (the estimator as it was before them: benchmarks/cell_estimates.py compares the two)."""
+    con.execute("set variable school_year = ?", [year])
+    con.execute(ESTIMATOR_INPUTS)
+    weights = None
+    if geography:
         con.execute(GEOGRAPHY_INPUTS)
         # distance decay only: an earlier unmasked year's catchment made the one real check
         # worse (docs/masking.md), so it is not passed here
         build_cell_weights(con, "est_rows_geo", "est_cell_weights")
-        # masked cells only: the int_cell_estimates model takes the unmasked ones from est_cells
-        estimate_masked_cells(
-            con, "est_cells", "est_totals", "est_cell_estimates", masked_only=True, cell_weights="est_cell_weights"
-        )
-        locations = con.sql("select ? as school_year, * from est_cell_estimates_locations", params=[year]).pl()
-        replace_partitions(con, {"int_location_masking": locations}, year)
-        n, _ = warehouse.run_models(
-            con, [("intermediate/int_cell_estimates", None, None), ("intermediate/int_row_estimates", None, None)], year
-        )
+        weights = "est_cell_weights"
+    # masked cells only: the int_cell_estimates model takes the unmasked ones from est_cells
+    estimate_masked_cells(con, "est_cells", "est_totals", "est_cell_estimates", masked_only=True, cell_weights=weights)
+    locations = con.sql("select ? as school_year, * from est_cell_estimates_locations", params=[year]).pl()
+    replace_partitions(con, {"int_location_masking": locations}, year)
+    n, _ = warehouse.run_models(
+        con, [("intermediate/int_cell_estimates", None, None), ("intermediate/int_row_estimates", None, None)], year
+    )
+    con.execute(
+        "drop table if exists est_cell_estimates; drop table if exists est_cell_estimates_locations; "
+        "drop table if exists est_cell_weights; drop table if exists est_rows_geo"
+    )
+    methods = dict(
         con.execute(
-            "drop table if exists est_cell_estimates; drop table if exists est_cell_estimates_locations; "
-            "drop table if exists est_cell_weights; drop table if exists est_rows_geo"
-        )
-        methods = dict(
-            con.execute(
-                "select method, count(*) from int_cell_estimates where school_year = ? and is_masked group by all",
-                [year],
-            ).fetchall()
-        )
-    return MaterializeResult(metadata={"cells": n, **{f"masked_{k}": v for k, v in methods.items()}})
+            "select method, count(*) from int_cell_estimates where school_year = ? and is_masked group by all", [year]
+        ).fetchall()
+    )
+    return n, methods
 
 
 @asset_check(
