@@ -635,7 +635,5 @@ def build_export(con: duckdb.DuckDBPyConnection, school_year: str, region: Regio
     omitted = _omitted_pairs(con, school_year)
     rest = pl.concat([rest, part_rest, omitted.select("cell_id", "value", pl.lit(False).alias("public"))])
     part_relations = part_relations.with_columns(pl.lit(None, dtype=pl.Int64).alias("known_total"))
-    relations = pl.concat([_relations(tables, region, omitted), part_relations]).sort(
-        "relation_id", "member_id"
-    )
+    relations = pl.concat([_relations(tables, region, omitted), part_relations]).sort("relation_id", "member_id")
     return ExportBundle(school_year, list(tables.values()), relations, sources, rest)
