@@ -14,6 +14,7 @@ SLOW_MODULES = {
     "test_benchmark_national",
     "test_dialects",
     "test_hostile_input",
+    "test_ui",
     "test_linked_formats",
     "test_linked_handworked",
     "test_linked_pseudonymise",

@@ -167,7 +167,7 @@ def test_dagster_yaml_turns_telemetry_off_and_serialises_runs():
 _LOAD_FOLDER = """
 import json, dagster as dg
 from grensverkeer.settings import PROJECT_ROOT
-d = dg.load_from_defs_folder(path_within_project=PROJECT_ROOT)
+d = dg.load_from_defs_folder(path_within_project=PROJECT_ROOT / "pipelines")
 g = d.resolve_asset_graph()
 print(json.dumps({"assets": sorted(k.to_user_string() for k in g.get_all_asset_keys()),
                   "checks": sorted(k.to_user_string() for k in g.asset_check_keys),
@@ -176,7 +176,7 @@ print(json.dumps({"assets": sorted(k.to_user_string() for k in g.get_all_asset_k
 
 
 def test_the_defs_folder_holds_the_same_definitions():
-    """Dagster's project layout ([tool.dg] in pyproject.toml, what `dg dev` loads) finds the code
+    """Dagster's project layout (pipelines/dg.toml, what `dg dev` loads) finds the code
     location's assets, checks, jobs and resources in the defs/ package. In a child process:
     load_from_defs_folder leaves a process-wide load context behind."""
     import json

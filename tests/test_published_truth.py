@@ -179,3 +179,33 @@ def test_the_check_over_the_written_files_blocks_a_planted_pin(run, tmp_path):
     path.write_bytes(b"\xef\xbb\xbf" + planted.write_csv(separator=";").encode("utf-8"))
     problems = check_export_folder(folder, _Paths())
     assert any("can be worked out" in p and "it must be 2" in p for p in problems), problems
+
+
+def test_no_private_cell_pinned_even_with_duos_count_as_the_upper_bound_of_a_hidden_one(run):
+    """An independent attack on everything written for 2024-2025 (site and export together), with one
+    assumption more than the blocking check declares: a hidden count (attribute disclosure) is at most
+    DUO's count of its group (docs/disclosure.md, "Attribute disclosure")."""
+    from grensverkeer.disclosure import attack
+    from grensverkeer.joint import read_published_year
+
+    year = "2024-2025"
+    published, relations = read_published_year(run.out_dir, year)
+    bounds = run.query(
+        "select local_team_municipality_code, school_municipality_code, "
+        "greatest(public_group_high, students_with_support) from pub_agreement_needs "
+        "where school_year = ? and level = 'gemeentepaar' and count_hidden and not omitted",
+        [year],
+    )
+    assert len(bounds) > 0  # not vacuous: the bundled demo has hidden pairs
+    column = "Leerlingen met hulp lokaal team"
+    ids = {}
+    for a, b, high in bounds:
+        ids[f"pair|{year}|{a}|{b}"] = str(high)
+        ids[f"{year}|afspraken_gemeenten|{column}|{a}|{b}"] = str(high)
+    assumed = published.with_columns(
+        pl.col("cell_id").replace_strict(ids, default=None).fill_null(pl.col("stated_hi")).alias("stated_hi")
+    )
+    found = attack(assumed, relations, DisclosureSettings())
+    public = assumed.filter(pl.col("public") == "true")["cell_id"].implode()
+    assert found.filter(pl.col("cell_id").is_in(list(ids))).height == len(ids)
+    assert found.filter(pl.col("recovered") & ~pl.col("cell_id").is_in(public)).height == 0

@@ -104,12 +104,16 @@ marked as (
 -- count_hidden: the pair's count is never printed (attribute disclosure: site and exports pass it to
 -- protect as `hidden`), and neither is its need level, whose threshold would narrow the count
 -- (docs/disclosure.md, "Attribute disclosure"); rank 9 sorts 'niet getoond' last (need_levels.level_rank)
+-- omitted: a hidden pair whose group DUO counts at most 1 pupil: listing the pair at all ("at least one
+-- pupil with youth care") says that pupil gets it, so the pair is not listed (site and exports count it
+-- in an unpublished rest of the local team's pupils schooled elsewhere), nor are its school rows
 select * replace (
     case when count_hidden then 'niet getoond' else published_need_level end as published_need_level,
     case when count_hidden then null else stated_lo end as stated_lo,
     case when count_hidden then null else stated_hi end as stated_hi,
     case when count_hidden then 9 else level_rank end as level_rank
-)
+),
+    coalesce(count_hidden and public_group_high <= 1, false) as omitted
 from (
     select *, level = 'gemeentepaar' and (same_as_public or hides_public_school) as count_hidden
     from marked

@@ -34,7 +34,11 @@ select
     coordination.source,
     cast(public_totals.students as bigint) as public_students,
     cast(public_totals.students_high as bigint) as public_high,
-    coalesce(coordination.students_with_support >= public_totals.students, false) as same_as_public
+    coalesce(coordination.students_with_support >= public_totals.students, false) as same_as_public,
+    -- a school DUO counts at most 1 pupil at: listing it ("at least one pupil with support") says that pupil
+    -- gets support, so it is not listed at all (docs/disclosure.md)
+    coalesce(coordination.students_with_support >= public_totals.students and public_totals.students_high <= 1, false)
+        as omitted
 from coordination
 left join public_totals on public_totals.school_location_id = coordination.school_location_id
 order by coordination.local_teams desc, coordination.students_with_support desc, coordination.school_location_id

@@ -295,10 +295,13 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def ui(args: argparse.Namespace) -> int:
+    """Dagster's UI through `dg dev`, Dagster's project CLI: it reads the project from
+    pipelines/dg.toml (the package and its defs/ folder) and serves the code location."""
     _prepare_environment(args)
-    dagster = Path(sys.executable).with_name("dagster")
-    cmd = [str(dagster), "dev", "-m", "grensverkeer.definitions", "-p", str(args.port)]
+    dg = Path(sys.executable).with_name("dg")
+    cmd = [str(dg), "dev", "-p", str(args.port)]
     print(f"Dagster UI on http://localhost:{args.port} (DAGSTER_HOME={os.environ['DAGSTER_HOME']})")
+    os.chdir(settings.PROJECT_ROOT / "pipelines")  # where dg.toml is
     os.execv(cmd[0], cmd)
     return 0  # not reached
 

@@ -2,8 +2,9 @@
 
 Definitions live in the `defs/` package, one module per domain, each with the checks of its assets
 beside them; jobs, the sensor and the schedule in defs/jobs.py; the resources in defs/resources.py
-(from grensverkeer/resources.py). pyproject.toml's [tool.dg] names the package, so Dagster's
-`load_from_defs_folder` (what `dg dev` loads) finds the same definitions. The code location lists
+(from grensverkeer/resources.py). pipelines/dg.toml makes `pipelines/` a dg project (`grensverkeer ui`
+runs `dg dev` there, which serves this module), and Dagster's `load_from_defs_folder` finds the
+same definitions in defs/ (tests/test_definitions.py). The code location lists
 the modules itself: `load_defs` leaves a process-wide load context behind that breaks the next
 `Definitions` built after its instance is closed (every in-process run of the test suite).
 """

@@ -67,6 +67,12 @@ def _is_suppressed(status: np.ndarray) -> np.ndarray:
     return (status == _PRIMARY) | (status == _SECONDARY) | (status == _WITHHELD) | (status == _HIDDEN)
 
 
+def _withholdable(status: np.ndarray, pb: _Problem) -> np.ndarray:
+    """Cells that may be printed '.' (0 to k-1) when nothing else frees them: '<k' cells, and `hidden`
+    cells below k ('.' is as true of them and frees a knot of counts that are each at least 1)."""
+    return (status == _PRIMARY) | ((status == _HIDDEN) & (pb.value < pb.k))
+
+
 def _ranges(indptr: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For each key, the positions indptr[key] .. indptr[key + 1] - 1: (which key, position)."""
     counts = indptr[keys + 1] - indptr[keys]
@@ -214,7 +220,7 @@ def _choose_secondary(
         has_persistent = np.zeros(n_comp, dtype=bool)
         has_persistent[comp[pin & persistent]] = True
         has_primary = np.zeros(n_comp, dtype=bool)
-        has_primary[comp[pin & (status == _PRIMARY)]] = True
+        has_primary[comp[pin & _withholdable(status, pb)]] = True
         tired = pin & (has_persistent & has_primary)[np.maximum(comp, 0)]
         pin &= ~tired
 
@@ -375,6 +381,7 @@ def protect(
         )
 
     pb = _Problem(values, stated, terms, rhs)
+    pb.k = k
     status = np.select([pb.unpublished, pb.value == 0, pb.value < k], [_UNPUBLISHED, _ZERO, _PRIMARY], _SHOWN).astype(
         np.int8
     )
@@ -481,9 +488,10 @@ def protect(
         if len(stuck):
             # nothing left to hide around them: print the pinned small counts as '.' (0 to k-1)
             s_status = status[stuck]
-            primary_comps = np.unique(stuck_comp[s_status == _PRIMARY])
+            s_small = _withholdable(status, pb)[stuck]
+            primary_comps = np.unique(stuck_comp[s_small])
             hopeless = ~np.isin(stuck_comp, primary_comps)
-            never = stuck[hopeless & forced[stuck]]
+            never = stuck[hopeless & forced[stuck] & ~s_small]
             if len(never):
                 raise DisclosureError(
                     "these cells must not be printed (attribute disclosure: as large as the public count of "
@@ -498,7 +506,7 @@ def protect(
                     f"fixes them): {pb.ids[small[:10]].tolist()}"
                 )
             released[stuck[hopeless & ((s_status == _SECONDARY) | (s_status == _HIDDEN)) & ~forced[stuck]]] = True
-            withhold[stuck[s_status == _PRIMARY]] = True
+            withhold[stuck[s_small]] = True
             status[released] = _REVEALED
         if not len(new) and not withhold.any() and not released.any():  # pragma: no cover
             raise RuntimeError(f"secondary suppression made no progress on {pb.ids[pinned[:10]].tolist()}")

@@ -39,8 +39,6 @@ class ExportTable:
     # Attribute disclosure: count column -> one bool per row of frame, true where the count is as large as
     # DUO's public count of the same group; protect never prints such a cell (docs/disclosure.md).
     hidden: dict[str, pl.Series] = field(default_factory=dict)
-    # ... and DUO's upper bound of that public count (what a reader may assume of the hidden one)
-    hidden_hi: dict[str, pl.Series] = field(default_factory=dict)
 
     def cell_ids(self, column: str) -> pl.Expr:
         return pl.concat_str(
@@ -61,7 +59,6 @@ class ExportTable:
             lo = self.stated[f"{c}|lo"] if has else pl.Series([None] * self.frame.height, dtype=pl.Int64)
             hi = self.stated[f"{c}|hi"] if has else pl.Series([None] * self.frame.height, dtype=pl.Int64)
             flag = self.hidden.get(c, pl.Series([False] * self.frame.height, dtype=pl.Boolean))
-            bound = self.hidden_hi.get(c, pl.Series([None] * self.frame.height, dtype=pl.Int64))
             frames.append(
                 self.frame.select(
                     self.cell_ids(c).alias("cell_id"),
@@ -71,7 +68,6 @@ class ExportTable:
                     lo.cast(pl.Int64).alias("stated_lo"),
                     hi.cast(pl.Int64).alias("stated_hi"),
                     flag.cast(pl.Boolean).alias("hidden"),
-                    bound.cast(pl.Int64).alias("hidden_hi"),
                 ).filter(pl.col("value").is_not_null())
             )
         return (
@@ -86,7 +82,6 @@ class ExportTable:
                     "stated_lo": pl.Int64,
                     "stated_hi": pl.Int64,
                     "hidden": pl.Boolean,
-                    "hidden_hi": pl.Int64,
                 }
             )
         )
@@ -245,13 +240,14 @@ def _agreement_rows(con, year: str, level: str, columns: str, order: str, k: int
                stated_lo as "_stated_lo",
                stated_hi as "_stated_hi",
                -- attribute disclosure (a pair as large as DUO's public count): not written, used by protect
-               count_hidden as "_hidden",
-               case when count_hidden then public_group_high end as "_hidden_hi"
+               count_hidden as "_hidden"
         from pub_agreement_needs as agreement_needs
         where school_year = ? and level = ? and (local_team_in_region or school_in_region)
           -- attribute disclosure: a school row as many as DUO's public count of the same group is left out
           -- (a pair's is listed as 'niet getoond' by protect, "_hidden"; docs/disclosure.md)
           and not (level = 'school' and same_as_public)
+          -- a hidden pair of a group DUO counts at most 1 pupil is not listed (pub_agreement_needs.omitted)
+          and not omitted
           -- 'geen' is left out at school level (a school with fewer pupils than 'aandachtspunt' needs no
           -- agreement of its own): by the printed level, so leaving a row out says no more than the label
           and (level = 'gemeentepaar' or published_need_level <> 'geen')
@@ -263,7 +259,7 @@ def _agreement_rows(con, year: str, level: str, columns: str, order: str, k: int
               where p.school_year = agreement_needs.school_year and p.level = 'gemeentepaar'
                 and p.local_team_municipality_code = agreement_needs.local_team_municipality_code
                 and p.school_municipality_code = agreement_needs.school_municipality_code
-                and (p.students_with_support >= {k} or p.count_hidden)))
+                and (p.students_with_support >= {k} or p.count_hidden) and not p.omitted))
         order by level_rank, students_with_support desc, {order}
         """,
         [year, level],
@@ -273,7 +269,7 @@ def _agreement_rows(con, year: str, level: str, columns: str, order: str, k: int
 def _split_stated(rows: pl.DataFrame, column: str) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The rows without the need-level bounds, and the bounds as the stated frame of `column`."""
     stated = rows.select(pl.col("_stated_lo").alias(f"{column}|lo"), pl.col("_stated_hi").alias(f"{column}|hi"))
-    return rows.drop("_stated_lo", "_stated_hi", "_hidden", "_hidden_hi"), stated
+    return rows.drop("_stated_lo", "_stated_hi", "_hidden"), stated
 
 
 SUPPORTED = "Leerlingen met hulp lokaal team"
@@ -292,7 +288,7 @@ def _afspraken_gemeenten(con, year: str) -> ExportTable:
                school_municipality_name as "Scholen in"''',
         '"Lokaal team van (code)", "Scholen in (code)"',
     )
-    hidden, hidden_hi = frame["_hidden"].fill_null(False), frame["_hidden_hi"]
+    hidden = frame["_hidden"].fill_null(False)
     frame, stated = _split_stated(frame, SUPPORTED)
     return ExportTable(
         "Afspraken gemeenten",
@@ -305,7 +301,6 @@ def _afspraken_gemeenten(con, year: str) -> ExportTable:
         stated=stated,
         shown_with={"Aantal scholen": SUPPORTED},
         hidden={SUPPORTED: hidden},
-        hidden_hi={SUPPORTED: hidden_hi},
     )
 
 
@@ -351,16 +346,15 @@ def _per_school(con, year: str, region: list[str]) -> ExportTable:
                cast(local_teams_elsewhere as bigint) as "waarvan uit andere gemeenten",
                source as "Bron",
                -- attribute disclosure (as many as DUO's total of the school): not written, used by protect
-               same_as_public as "_hidden",
-               case when same_as_public then public_high end as "_hidden_hi"
+               same_as_public as "_hidden"
         from pub_school_coordination
-        where school_year = ? and school_municipality_code in (select unnest(?::varchar[]))
+        where school_year = ? and school_municipality_code in (select unnest(?::varchar[])) and not omitted
         order by local_teams desc, students_with_support desc, "School (BRIN + vestiging)"
         """,
         [year, region],
     )
-    hidden, hidden_hi = frame["_hidden"].fill_null(False), frame["_hidden_hi"]
-    frame = frame.drop("_hidden", "_hidden_hi")
+    hidden = frame["_hidden"].fill_null(False)
+    frame = frame.drop("_hidden")
     return ExportTable(
         "Per school",
         "per_school",
@@ -371,7 +365,6 @@ def _per_school(con, year: str, region: list[str]) -> ExportTable:
         "waar het aantal leerlingen er staat).",
         shown_with={"Aantal lokale teams": SUPPORTED, "waarvan uit andere gemeenten": SUPPORTED},
         hidden={SUPPORTED: hidden},
-        hidden_hi={SUPPORTED: hidden_hi},
     )
 
 
@@ -408,7 +401,25 @@ def _scholen(con, year: str) -> ExportTable:
     )
 
 
-def _relations(bundle_tables: dict[str, ExportTable], region: Region) -> pl.DataFrame:
+def _omitted_pairs(con, year: str) -> pl.DataFrame:
+    """code, cell_id ('rest|...'), value: per local team, its pupils in pairs that are not listed
+    (pub_agreement_needs.omitted), never printed."""
+    return _query(
+        con,
+        """
+        select local_team_municipality_code as code,
+               'rest|afspraken_gemeenten|niet vermeld|' || local_team_municipality_code as cell_id,
+               cast(sum(students_with_support) as bigint) as value
+        from pub_agreement_needs
+        where school_year = ? and level = 'gemeentepaar' and omitted and (local_team_in_region or school_in_region)
+        group by all
+        order by code
+        """,
+        [year],
+    )
+
+
+def _relations(bundle_tables: dict[str, ExportTable], region: Region, omitted_pairs: pl.DataFrame) -> pl.DataFrame:
     """Which published counts add up to which: within and across the tables."""
     stromen, gemeente, paren = (
         bundle_tables["stromen"],
@@ -495,6 +506,9 @@ def _relations(bundle_tables: dict[str, ExportTable], region: Region) -> pl.Data
     supported = gemeente.frame.filter(
         pl.col("Sector") == ALL_SECTORS, pl.col("waarvan elders naar school").is_not_null()
     )
+    # pairs not listed (pub_agreement_needs.omitted) are one unpublished rest per local team
+    omitted = omitted_pairs.filter(pl.col("code").is_in(supported["Gemeente (code)"].to_list()))
+    p = pl.concat([p, omitted.select("code", pl.col("cell_id").alias("member_id"))])
     parts.append(
         p.filter(pl.col("code").is_in(supported["Gemeente (code)"].to_list())).select(
             pl.concat_str([pl.lit("hulp_elders"), "code"], separator="|").alias("relation_id"),
@@ -504,7 +518,7 @@ def _relations(bundle_tables: dict[str, ExportTable], region: Region) -> pl.Data
     )
     relations = pl.concat(parts)
     # Only relations whose cells are all published (a null count is not published).
-    published = pl.concat([t.cells() for t in bundle_tables.values()])["cell_id"]
+    published = pl.concat([pl.concat([t.cells() for t in bundle_tables.values()])["cell_id"], omitted["cell_id"]])
     relations = relations.filter(
         pl.col("total_id").is_in(published.implode()) & pl.col("member_id").is_in(published.implode())
     ).unique()
@@ -656,10 +670,11 @@ def build_export(con: duckdb.DuckDBPyConnection, school_year: str, region: Regio
     )
     rest = _pair_relations(tables["afspraken_gemeenten"], tables["afspraken_scholen"])[1]
     part_relations, part_rest = _part_relations(tables)
-    rest = pl.concat([rest, part_rest])
+    omitted = _omitted_pairs(con, school_year)
+    rest = pl.concat([rest, part_rest, omitted.select("cell_id", "value", pl.lit(False).alias("public"))])
     totals, total_relations = _column_totals(tables)
     part_relations = part_relations.with_columns(pl.lit(None, dtype=pl.Int64).alias("known_total"))
-    relations = pl.concat([_relations(tables, region), total_relations, part_relations]).sort(
+    relations = pl.concat([_relations(tables, region, omitted), total_relations, part_relations]).sort(
         "relation_id", "member_id"
     )
     return ExportBundle(school_year, list(tables.values()), relations, sources, rest, column_totals=totals)

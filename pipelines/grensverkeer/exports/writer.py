@@ -57,7 +57,7 @@ def private_part(bundle: ExportBundle) -> tuple[pl.DataFrame, pl.DataFrame]:
     # `hidden` (attribute disclosure) goes to protect with the cell: the joint decision (joint.py) gives the
     # export's cell and the site's cell of the same pair the same label only if both carry the flag
     private = all_cells.filter(~pl.col("public")).select(
-        "cell_id", "value", "public", "stated_lo", "stated_hi", "hidden", "hidden_hi"
+        "cell_id", "value", "public", "stated_lo", "stated_hi", "hidden"
     )
     ids = private["cell_id"].implode()
     # relations among private cells only (none of today's relations mixes public and private cells)

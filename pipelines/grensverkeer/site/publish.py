@@ -202,10 +202,9 @@ def load_year(con: duckdb.DuckDBPyConnection, year: str, region: Region) -> Year
                local_team_municipality_name as a_name, school_municipality_name as b_name, local_team,
                students_with_support::bigint as students, students_with_school_support::bigint as ook,
                schools::bigint as schools, published_need_level as need_level, stated_lo, stated_hi,
-               threshold_needed, threshold_attention, source, level_rank, count_hidden,
-               public_group_high::bigint as public_high
+               threshold_needed, threshold_attention, source, level_rank, count_hidden
         from pub_agreement_needs where school_year = ? and level = 'gemeentepaar'
-          and (local_team_in_region or school_in_region) order by A, B""",
+          and (local_team_in_region or school_in_region) and not omitted order by A, B""",
         [year],
     )
     schools = _q(
@@ -218,6 +217,12 @@ def load_year(con: duckdb.DuckDBPyConnection, year: str, region: Region) -> Year
                a.threshold_attention, a.source, a.level_rank, a.same_as_public
         from pub_agreement_needs a
         where a.school_year = ? and a.level = 'school' and (a.local_team_in_region or a.school_in_region)
+          -- the school rows of a pair that is not listed are not listed either (pub_agreement_needs.omitted)
+          and not exists (
+              select 1 from pub_agreement_needs p
+              where p.school_year = a.school_year and p.level = 'gemeentepaar' and p.omitted
+                and p.local_team_municipality_code = a.local_team_municipality_code
+                and p.school_municipality_code = a.school_municipality_code)
         order by A, school_location_id""",
         [year],
     )
@@ -225,18 +230,24 @@ def load_year(con: duckdb.DuckDBPyConnection, year: str, region: Region) -> Year
         con,
         """
         select code as A, students_with_support::bigint as students, schooled_elsewhere::bigint as elsewhere,
-               schools_elsewhere, municipalities_elsewhere, source
+               schools_elsewhere, municipalities_elsewhere, source,
+               -- pupils in pairs that are not listed (pub_agreement_needs.omitted): an unpublished rest
+               coalesce((select sum(p.students_with_support) from pub_agreement_needs p
+                         where p.school_year = ? and p.level = 'gemeentepaar' and p.omitted
+                           and p.local_team_municipality_code = code
+                           and (p.local_team_in_region or p.school_in_region)), 0)::bigint as not_listed
         from municipality_support_profile where school_year = ? and code in (select unnest(?::varchar[]))
         order by A""",
-        [year, R],
+        [year, year, R],
     )
     coord = _q(
         con,
         """
         select school_location_id, school_name, school_municipality_code as B,
                students_with_support::bigint as students, local_teams, local_teams_elsewhere, source,
-               same_as_public, public_high
+               same_as_public
         from pub_school_coordination where school_year = ? and school_municipality_code in (select unnest(?::varchar[]))
+          and not omitted
         order by school_location_id""",
         [year, R],
     )
@@ -440,12 +451,11 @@ def year_cells(
             cell(_cid("duo", Y, sid), v, est, high)
 
     # agreement needs: a pair is the sum of its schools; a local team's pupils elsewhere the sum of its pairs
-    # attribute disclosure: as large as DUO's public count of the same group; cell -> DUO's upper bound
-    hidden: dict[str, int | None] = {}
+    hidden: set[str] = set()  # attribute disclosure: as large as DUO's public count of the same group
     for r in y.pairs.iter_rows(named=True):
         stated[cell(_cid("pair", Y, r["A"], r["B"]), r["students"])] = (r["stated_lo"], r["stated_hi"])
         if r["count_hidden"]:
-            hidden[_cid("pair", Y, r["A"], r["B"])] = r["public_high"]
+            hidden.add(_cid("pair", Y, r["A"], r["B"]))
         ook = cell(_cid("ook", Y, r["A"], r["B"]), r["ook"])  # only at pair level: per school it would pin cells
         # 'ook' is a part of the pair ("waarvan"): pair = ook + rest, so protect knows what a reader knows
         rest_ook = cell(_cid(REST, Y, r["A"], f"ook:{r['B']}"), r["students"] - r["ook"])
@@ -483,12 +493,14 @@ def year_cells(
             [e, cell(_cid(REST, Y, r["A"], "eigen"), r["students"] - r["elsewhere"])],
         )
         members = [_cid("pair", Y, r["A"], B) for B in y.pairs.filter(pl.col("A") == r["A"])["B"].to_list()]
+        if r["not_listed"]:
+            members.append(cell(_cid(REST, Y, r["A"], "niet vermeld"), r["not_listed"]))
         if members:
             rel(_cid("hulpelders", Y, r["A"]), e, members)
     for r in y.coordination.iter_rows(named=True):
         c = cell(_cid("coord", Y, r["school_location_id"]), r["students"])
         if r["same_as_public"]:  # as many pupils with support as DUO counts at the school: not shown
-            hidden[c] = r["public_high"]
+            hidden.add(c)
 
     cf = pl.DataFrame(
         {
@@ -497,7 +509,6 @@ def year_cells(
             "is_estimate": [e for _, e in cells.values()],
             "high": list(highs.values()),
             "hidden": [c in hidden for c in cells],
-            "hidden_hi": [hidden.get(c) for c in cells],
         },
         schema={
             "cell_id": pl.String,
@@ -505,7 +516,6 @@ def year_cells(
             "is_estimate": pl.Boolean,
             "high": pl.Int64,
             "hidden": pl.Boolean,
-            "hidden_hi": pl.Int64,
         },
     )
     cf = cf.with_columns(
