@@ -1,13 +1,17 @@
 """Great Expectations suites, run by hand inside Dagster asset checks.
 
 GX 1.x has no Dagster integration and its SQL data source does not work on DuckDB, so
-each check reads the table (or the year's slice of it) into pandas and validates it with
-an ephemeral GX context. GX is imported lazily: it takes seconds to import. Per-value
-expectations see a column's distinct values only (docs/performance.md).
+each check reads the table (or the year's slice of it) into pandas and has it validated with
+an ephemeral GX context in a worker process (gx_worker.py): GX takes seconds of CPU to
+import, which the run's own Python work no longer waits for. Per-value expectations see a
+column's distinct values only (docs/performance.md).
 """
 
 from __future__ import annotations
 
+import atexit
+import os
+import pickle
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -29,12 +33,30 @@ class SuiteOutcome:
         }
 
 
-def _describe(result: Any) -> str:
-    cfg = result.expectation_config
-    kwargs = {k: v for k, v in cfg.kwargs.items() if k not in ("batch_id",)}
-    detail = result.result or {}
-    unexpected = detail.get("partial_unexpected_list") or detail.get("observed_value")
-    return f"{cfg.type}({kwargs}) failed; unexpected/observed: {unexpected}"
+class Expectation:
+    """A GX expectation as the run states it: its class name (`type_name`) and arguments. The GX
+    object is made from them in the worker process (gx_worker.py), which alone imports GX."""
+
+    def __init__(self, type_name: str, **kwargs: Any):
+        self.type_name, self.kwargs = type_name, kwargs
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.__dict__["kwargs"][name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __repr__(self) -> str:
+        return f"{self.type_name}({self.kwargs})"
+
+
+class _Expectations:
+    """`gxe().ExpectColumnValuesToBeInSet(column=..., value_set=...)`, as with gx.expectations."""
+
+    def __getattr__(self, type_name: str):
+        if not type_name.startswith("Expect"):
+            raise AttributeError(type_name)
+        return lambda **kwargs: Expectation(type_name, **kwargs)
 
 
 # Expectations about each value on its own: they pass on a column exactly when they pass on
@@ -51,15 +73,15 @@ PER_VALUE = frozenset(
 
 def _every_row(expectation: Any) -> bool:
     """True when the expectation must hold for every row (no `mostly` below 1)."""
-    return getattr(expectation, "mostly", 1) in (None, 1, 1.0)
+    return expectation.kwargs.get("mostly", 1) in (None, 1, 1.0)
 
 
 def _per_value(expectation: Any) -> bool:
-    return type(expectation).__name__ in PER_VALUE and _every_row(expectation)
+    return expectation.type_name in PER_VALUE and _every_row(expectation)
 
 
 def _unique_column(expectation: Any) -> bool:
-    return type(expectation).__name__ == "ExpectColumnValuesToBeUnique" and _every_row(expectation)
+    return expectation.type_name == "ExpectColumnValuesToBeUnique" and _every_row(expectation)
 
 
 def _columns_used(expectations: list[Any]) -> list[str]:
@@ -100,7 +122,7 @@ def _batches(query: str, expectations: list[Any]) -> list[tuple[str, list[Any]]]
     if per_value:
         selected = []
         for column in dict.fromkeys(e.column for e in per_value):
-            if all(type(e).__name__ == "ExpectColumnValuesToNotBeNull" for e in per_value if e.column == column):
+            if all(e.type_name == "ExpectColumnValuesToNotBeNull" for e in per_value if e.column == column):
                 # only nullness matters (a pupil's pseudonym has millions of distinct values)
                 selected.append(f'case when "{column}" is null then null else \'(a value)\' end as "{column}"')
             else:
@@ -113,50 +135,87 @@ def _batches(query: str, expectations: list[Any]) -> list[tuple[str, list[Any]]]
     return out
 
 
-_BATCHES = None  # the process's one GX batch definition (a whole-dataframe asset of one pandas source)
+_WORKER: tuple | None = None  # (process, requests, replies) of the GX worker (gx_worker.py)
 _LOCK = threading.Lock()
 
 
-def _batch_definition():
-    """One ephemeral GX context, pandas data source and whole-dataframe batch definition per process,
-    reused for every suite: each batch gets its own frame (batch_parameters). A context, source and
-    asset per suite made GX write its whole configuration as YAML a few times per suite (about
-    0.1 s each, a third of the time of the data checks)."""
-    global _BATCHES
-    if _BATCHES is None:
-        import great_expectations as gx
-        from great_expectations.data_context.types.base import ProgressBarsConfig
-
-        context = gx.get_context(mode="ephemeral")
-        context.variables.progress_bars = ProgressBarsConfig(globally=False)
-        source = context.data_sources.add_pandas(name="grensverkeer")
-        _BATCHES = source.add_dataframe_asset(name="query").add_batch_definition_whole_dataframe("whole")
-    return _BATCHES
+def start_worker() -> None:
+    """Start the process that imports GX and validates the batches (gx_worker.py), if it is not
+    running: at the start of a run, so that GX is imported on the other core meanwhile."""
+    global _WORKER
+    with _LOCK:
+        _start_worker()
 
 
-def run_suite(con: duckdb.DuckDBPyConnection, query: str, expectations: list[Any], name: str) -> SuiteOutcome:
-    """Validate the rows of `query` against `expectations` (a list of GX expectation objects).
+def _start_worker() -> tuple:
+    global _WORKER
+    if _WORKER is not None and _WORKER[0].poll() is None:
+        return _WORKER
+    import subprocess
+    import sys
+
+    to_worker, from_run = os.pipe()
+    to_run, from_worker = os.pipe()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "grensverkeer.gx_worker", str(to_worker), str(from_worker)],
+        pass_fds=(to_worker, from_worker),
+        stdin=subprocess.DEVNULL,
+    )
+    os.close(to_worker)
+    os.close(from_worker)
+    _WORKER = (process, os.fdopen(from_run, "wb"), os.fdopen(to_run, "rb"))
+    return _WORKER
+
+
+def stop_worker() -> None:
+    """End the GX worker (it ends by itself when this process ends, too)."""
+    global _WORKER
+    with _LOCK:
+        if _WORKER is not None:
+            process, requests, replies = _WORKER
+            _WORKER = None
+            requests.close()
+            replies.close()
+            process.wait(timeout=10)
+
+
+atexit.register(stop_worker)
+
+
+def _validate(frame, expectations: list[Expectation], name: str) -> tuple[bool, int, list[str]]:
+    """One batch validated by the worker: (success, expectations evaluated, failures)."""
+    process, requests, replies = _start_worker()
+    try:
+        pickle.dump(
+            (frame, [(e.type_name, e.kwargs) for e in expectations], name), requests, protocol=pickle.HIGHEST_PROTOCOL
+        )
+        requests.flush()
+        status, answer = pickle.load(replies)
+    except (BrokenPipeError, EOFError):
+        raise RuntimeError(f"the Great Expectations worker process stopped (exit code {process.poll()})") from None
+    if status != "ok":
+        raise RuntimeError(f"Great Expectations could not validate {name}: {answer}")
+    return answer
+
+
+def run_suite(con: duckdb.DuckDBPyConnection, query: str, expectations: list[Expectation], name: str) -> SuiteOutcome:
+    """Validate the rows of `query` against `expectations` (made with `gxe()`).
 
     GX scans pandas frames: each column's per-value expectations get that column's distinct
-    values, the others every row of only the columns they use (`_batches`).
+    values, the others every row of only the columns they use (`_batches`). The frames are
+    validated in the worker process (gx_worker.py), one at a time.
     """
-    import great_expectations as gx
-
     success, evaluated, failed = True, 0, []
     with _LOCK:
-        batches = _batch_definition()
         for i, (batch_query, exps) in enumerate(_batches(query, expectations)):
             frame = con.sql(batch_query).df()
-            batch = batches.get_batch(batch_parameters={"dataframe": frame})
-            result = batch.validate(gx.ExpectationSuite(name=f"{name}_{i}", expectations=exps))
-            success = success and bool(result.success)
-            evaluated += len(result.results)
-            failed += [_describe(r) for r in result.results if not r.success]
+            ok, n, failures = _validate(frame, exps, f"{name}_{i}")
+            success = success and ok
+            evaluated += n
+            failed += failures
     return SuiteOutcome(success=success, evaluated=evaluated, failed=failed)
 
 
-def gxe():
-    """The module of GX expectation classes (gx.expectations), imported on first use."""
-    import great_expectations as gx
-
-    return gx.expectations
+def gxe() -> _Expectations:
+    """The GX expectation classes by name (as gx.expectations), stated here and made in the worker."""
+    return _Expectations()

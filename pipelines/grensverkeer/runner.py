@@ -88,9 +88,10 @@ def warehouse_kept_open(warehouse: Path):
 
 
 def import_in_background(*modules: str) -> None:
-    """Import modules the run needs later (Great Expectations alone takes several seconds of
-    CPU) in a thread, while the main thread reads the files and DuckDB works (both let go of
-    the GIL). A module that fails here is imported again, with its error, where it is used."""
+    """Import modules the run needs later in a thread, while the main thread reads the files
+    and DuckDB works (both let go of the GIL). A module that fails here is imported again, with
+    its error, where it is used. (Great Expectations, several seconds of CPU, is imported in a
+    process of its own: expectations.start_worker.)"""
     import importlib
     import threading
 
@@ -215,7 +216,10 @@ def _run_pipeline(
     progress: Progress | None = None,
     con=None,
 ) -> RunOutcome:
-    import_in_background("great_expectations", "networkx")
+    from .expectations import start_worker
+
+    start_worker()  # Great Expectations is imported in its own process, on the other core
+    import_in_background("networkx", "pandas")
     defs = _definitions(input_dir, warehouse, out_dir, region_file)
     instance = instance or DagsterInstance.ephemeral()
     run_config = log_config if log_config is not None else QUIET

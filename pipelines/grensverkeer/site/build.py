@@ -690,7 +690,7 @@ class Site:
                 for r in y.catchment.filter(pl.col("d") == c)
                 .select("school_location_id", "school_name", "sector")
                 .unique()
-                .sort("school_name", "sector")
+                .sort("school_name", "sector", "school_location_id")  # schools of one name: by location code
                 .iter_rows(named=True)
             ]
             support = None
@@ -866,24 +866,33 @@ class Site:
         for sid, m in P.school_municipality.items():
             by_m.setdefault(m, []).append(sid)
         groups = [
-            {"code": m, "schools": sorted(by_m.get(m, []), key=lambda s: P.school_names[s])} for m in self.region.codes
+            {"code": m, "schools": sorted(by_m.get(m, []), key=lambda s: (P.school_names[s], s))}
+            for m in self.region.codes
         ]
         self.render("scholen.html", "scholen.html", "Per school", groups=groups)
         for sid in sorted(P.school_names):
             self.school(sid)
 
-    def _by_school(self, Y: str) -> dict[str, dict[str, pl.DataFrame]]:
-        """The year's catchment, coördinatielast and school rows split by school once (not filtered per page)."""
+    def _by_school(self, Y: str) -> dict[str, dict]:
+        """The year's catchment sectors, coördinatielast row and listed school rows (need level not
+        'geen', most pupils first) per school, split once as plain values (not filtered per page)."""
         cache = self.__dict__.setdefault("_school_parts", {})
         if Y not in cache:
             y = self.pub.years[Y]
+            sectors = y.catchment.group_by("school_location_id").agg(pl.col("sector").unique())
+            listed: dict[str, list[dict]] = {}
+            for r in y.schools.filter(pl.col("need_level") != "geen").iter_rows(named=True):
+                listed.setdefault(r["school_location_id"], []).append(r)
+            coordination: dict[str, dict] = {}
+            for r in y.coordination.iter_rows(named=True):
+                coordination.setdefault(r["school_location_id"], r)  # the first row, as before
             cache[Y] = {
-                name: {k[0]: part for k, part in frame.partition_by("school_location_id", as_dict=True).items()}
-                for name, frame in (
-                    ("catchment", y.catchment),
-                    ("coordination", y.coordination),
-                    ("schools", y.schools),
-                )
+                "sectors": {sid: sorted(s) for sid, s in sectors.iter_rows()},
+                "coordination": coordination,
+                # a stable sort, as polars' on these few rows of a school (at most about a dozen)
+                "schools": {
+                    sid: sorted(rows, key=lambda r: r["students"], reverse=True) for sid, rows in listed.items()
+                },
             }
         return cache[Y]
 
@@ -891,11 +900,9 @@ class Site:
         P = self.pub
         parts, coord_x, coord_y, coord_t = [], [], [], []
         for Y in self.years:
-            y = P.years[Y]
             by = self._by_school(Y)
-            cat = by["catchment"].get(sid, y.catchment.clear())
             catchments = []
-            for S in sorted(cat["sector"].unique().to_list()):
+            for S in by["sectors"].get(sid, []):
                 rows = [
                     {"code": o, "label": P.label(f"c|{Y}|{S}|{sid}|{o}")}
                     for o in self.region.codes + [BUITEN, OVERIG]
@@ -905,17 +912,16 @@ class Site:
             support = None
             coord = P.label(f"coord|{Y}|{sid}")
             if coord is not None:
-                cr = by["coordination"][sid].row(0, named=True)
+                cr = by["coordination"][sid]
                 coord_x.append(Y)
                 coord_y.append(P.shown(f"coord|{Y}|{sid}"))
                 coord_t.append(fmt(coord))
-                sup = by["schools"].get(sid, y.schools.clear()).filter(pl.col("need_level") != "geen")
                 support = {
                     "label": coord,
                     "teams": str(cr["local_teams"]) if coord.isdigit() else "–",
                     "rows": [
                         {"a": r["A"], "level": r["need_level"], "label": P.label(f"sch|{Y}|{r['A']}|{sid}")}
-                        for r in sup.sort("students", descending=True).iter_rows(named=True)
+                        for r in by["schools"].get(sid, [])
                     ],
                 }
             # DUO's own total of the location (as the export's Scholen sheet); the tables add up to less when
