@@ -97,11 +97,9 @@ class ExportBundle:
     unpublished: pl.DataFrame | None = None
     # labels of the private cells decided together with the site's (joint.py); None: protect alone
     private_labels: pl.DataFrame | None = None
-    # the total of each private count column, printed in manifest.json: a cell like any other
-    column_totals: pl.DataFrame | None = None
 
     def cells(self) -> pl.DataFrame:
-        extra = [f for f in (self.unpublished, self.column_totals) if f is not None]
+        extra = [self.unpublished] if self.unpublished is not None else []
         return pl.concat([*(t.cells() for t in self.tables), *extra], how="diagonal_relaxed")
 
     def table(self, slug: str) -> ExportTable:
@@ -532,45 +530,9 @@ TOTAL_PREFIX = "totaal|"
 
 
 def column_total_id(slug: str, column: str) -> str:
-    """The cell id of a count column's total in manifest.json."""
+    """The cell id a private column's total had in manifest.json (exports written in session 7; since
+    session 8 only public columns print a total: exports/writer.py)."""
     return f"{TOTAL_PREFIX}{slug}|{column}"
-
-
-def _column_totals(bundle_tables: dict[str, ExportTable]) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """manifest.json prints the total of every count column. A private column's total is a cell that
-    protect decides on like any other (on tiny data it can give the cells away), with the relation
-    total = sum of the column; public columns' totals are DUO's and need no protection."""
-    cells, relations = [], []
-    for t in bundle_tables.values():
-        for c in t.counts:
-            if c in t.public:
-                continue
-            members = t.cells().filter(
-                pl.col("cell_id").str.starts_with(f"{t.slug}|{c}|") & pl.col("value").is_not_null()
-            )
-            if members.height == 0:
-                continue
-            total = column_total_id(t.slug, c)
-            cells.append(
-                pl.DataFrame(
-                    {"cell_id": [total], "value": [int(members["value"].sum())], "public": [False]},
-                    schema={"cell_id": pl.String, "value": pl.Int64, "public": pl.Boolean},
-                )
-            )
-            relations.append(
-                members.select(
-                    pl.lit(f"manifest|{t.slug}|{c}").alias("relation_id"),
-                    pl.lit(total).alias("total_id"),
-                    pl.col("cell_id").alias("member_id"),
-                    pl.lit(None, dtype=pl.Int64).alias("known_total"),
-                )
-            )
-    cell_schema = {"cell_id": pl.String, "value": pl.Int64, "public": pl.Boolean}
-    rel_schema = {"relation_id": pl.String, "total_id": pl.String, "member_id": pl.String, "known_total": pl.Int64}
-    return (
-        pl.concat(cells) if cells else pl.DataFrame(schema=cell_schema),
-        pl.concat(relations) if relations else pl.DataFrame(schema=rel_schema),
-    )
 
 
 def _pair_relations(pairs: ExportTable, schools: ExportTable) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -672,9 +634,6 @@ def build_export(con: duckdb.DuckDBPyConnection, school_year: str, region: Regio
     part_relations, part_rest = _part_relations(tables)
     omitted = _omitted_pairs(con, school_year)
     rest = pl.concat([rest, part_rest, omitted.select("cell_id", "value", pl.lit(False).alias("public"))])
-    totals, total_relations = _column_totals(tables)
     part_relations = part_relations.with_columns(pl.lit(None, dtype=pl.Int64).alias("known_total"))
-    relations = pl.concat([_relations(tables, region, omitted), total_relations, part_relations]).sort(
-        "relation_id", "member_id"
-    )
-    return ExportBundle(school_year, list(tables.values()), relations, sources, rest, column_totals=totals)
+    relations = pl.concat([_relations(tables, region, omitted), part_relations]).sort("relation_id", "member_id")
+    return ExportBundle(school_year, list(tables.values()), relations, sources, rest)
