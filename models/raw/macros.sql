@@ -24,3 +24,9 @@ create or replace macro linked_source_of(source) as
     case when bool_or(source = 'synthetic') then 'synthetic' else 'linked' end;
 create or replace macro either_source(a, b) as
     case when a = 'synthetic' or b = 'synthetic' then 'synthetic' else 'linked' end;
+
+-- Whether a row's school year is one a set-based model computes now: one of the run's
+-- `school_years` (warehouse.run_models_over_years), else the one `school_year` (a model run
+-- by hand after warehouse.set_school_year, or by warehouse.run_models).
+create or replace macro run_years(y) as
+    list_contains(coalesce(getvariable('school_years'), [getvariable('school_year')]), y);

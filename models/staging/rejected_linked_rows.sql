@@ -3,4 +3,4 @@
 
 select school_year, 'linked' as source, file_name, line, column_name, reason_code, reason, raw_text
 from stg_linked_enrolments
-where school_year = getvariable('school_year') and reason_code is not null
+where run_years(school_year) and reason_code is not null

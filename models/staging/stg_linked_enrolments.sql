@@ -1,8 +1,10 @@
 -- stg_linked_enrolments: one row per pupil per school year (pseudonymised), checked. A pupil
 -- (student_id) appears once per school year; later rows of the same pupil are rejected.
+-- Set-based over the school years of the run (run_years: every year of `school_years`, or the
+-- one `school_year` when a model is run by hand with warehouse.set_school_year).
 
 with raw as (
-    select * from raw_linked_enrolments where school_year = getvariable('school_year')
+    select * from raw_linked_enrolments where run_years(school_year)
 ),
 
 schools as (
@@ -50,10 +52,10 @@ problems as (
 -- A pupil's later accepted rows are duplicates. Only pupils with more than one accepted row
 -- are ranked: a window over every row sorted 2.6 M pseudonyms a year nationally.
 repeated as (
-    select student
+    select school_year, student
     from problems
     where problem is null
-    group by student
+    group by school_year, student
     having count(*) > 1
 ),
 
@@ -65,8 +67,9 @@ copies as (
         first_value(file_name) over w as first_file,
         first_value(line) over w as first_line
     from problems
-    where problem is null and student in (select student from repeated)
-    window w as (partition by student order by file_name, line)
+    where problem is null
+      and exists (select 1 from repeated as r where r.school_year = problems.school_year and r.student = problems.student)
+    window w as (partition by school_year, student order by file_name, line)
 ),
 
 ranked as (

@@ -54,8 +54,11 @@ def set_school_year(con: duckdb.DuckDBPyConnection, school_year: str | None) -> 
     _set_variables(con, school_year)
 
 
-def _set_variables(con: duckdb.DuckDBPyConnection, school_year: str | None) -> None:
+def _set_variables(
+    con: duckdb.DuckDBPyConnection, school_year: str | None, school_years: list[str] | None = None
+) -> None:
     con.execute("set variable school_year = ?", [school_year])
+    con.execute("set variable school_years = ?::varchar[]", [school_years])  # set-based models: run_years()
     con.execute("set variable reference_dir = ?", [str(REFERENCE_DIR)])
 
 
@@ -132,6 +135,31 @@ def run_models(
     try:
         for sql, table, scope in sqls:
             where = "school_year = getvariable('school_year')" + (f" and {scope}" if scope else "")
+            con.execute(f"delete from {table} where {where}")
+            con.execute(f"insert into {table} by name select * from ({sql})")
+            counts.append(con.execute(f"select count(*) from {table} where {where}").fetchall()[0][0])
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return counts
+
+
+def run_models_over_years(
+    con: duckdb.DuckDBPyConnection, steps: list[tuple[str, str | None, str | None]], school_years: list[str]
+) -> list[int]:
+    """`run_models` for set-based models (they select their rows with the `run_years` macro):
+    each model runs once over every school year of `school_years`, in one transaction, and
+    replaces the rows of those years; returns each table's row count over those years."""
+    _set_variables(con, None, list(school_years))
+    sqls = [(model_sql(model), table or Path(model).name, scope) for model, table, scope in steps]
+    for sql, table, _ in sqls:
+        _ensure_table(con, table, sql)
+    counts = []
+    con.execute("begin transaction")
+    try:
+        for sql, table, scope in sqls:
+            where = "run_years(school_year)" + (f" and {scope}" if scope else "")
             con.execute(f"delete from {table} where {where}")
             con.execute(f"insert into {table} by name select * from ({sql})")
             counts.append(con.execute(f"select count(*) from {table} where {where}").fetchall()[0][0])

@@ -6,7 +6,7 @@ from dagster_duckdb import DuckDBResource
 from .. import warehouse
 from ..expectations import gxe, run_suite
 from ..ingest.linked import load_linked
-from ..partitions import each_school_year, one_run, school_years
+from ..partitions import each_school_year, one_run, run_years, school_years
 from ..resources import ProjectPaths
 from .reference import reference_tables
 from .staging import SECTORS
@@ -57,16 +57,14 @@ def linked_raw_files(context: AssetExecutionContext, duckdb: DuckDBResource, pat
     description="Linked schools, support episodes and the year's enrolments, checked; rows that cannot be "
     "used are copied to rejected_rows (source 'linked').",
 )
-@each_school_year
 def stg_linked_records(
     context: AssetExecutionContext, duckdb: DuckDBResource, paths: ProjectPaths
 ) -> MaterializeResult:
-    year = context.partition_key
     with duckdb.get_connection() as con:
         set_linked_variables(con, paths)
         schools = warehouse.run_model(con, "staging/stg_linked_schools")
         # Not tied to a school year: built again only when the support rows (with their source
-        # label) or the reference tables changed since the last partition (or run) built it.
+        # label) or the reference tables changed since the last run built it.
         support = warehouse.run_model_if_changed(
             con,
             "staging/stg_linked_support",
@@ -75,13 +73,14 @@ def stg_linked_records(
         warehouse.replace_rows(
             con, "staging/rejected_linked_reference_rows", "rejected_rows", "source = 'linked' and school_year is null"
         )
-        enrolments, rejected = warehouse.run_models(
+        # Set-based: every school year of the run in one statement per model.
+        enrolments, rejected = warehouse.run_models_over_years(
             con,
             [
                 ("staging/stg_linked_enrolments", None, None),
                 ("staging/rejected_linked_rows", "rejected_rows", "source = 'linked'"),
             ],
-            year,
+            run_years(context) or [context.partition_key],
         )
     return MaterializeResult(
         metadata={
