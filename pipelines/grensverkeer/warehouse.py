@@ -128,13 +128,19 @@ def run_models(
             con.execute(f"create or replace table {table} as {sql}")
             counts.append(con.execute(f"select count(*) from {table}").fetchall()[0][0])
         return counts
+    return _replace_years(con, sqls, "school_year = getvariable('school_year')")
+
+
+def _replace_years(con: duckdb.DuckDBPyConnection, sqls: list[tuple[str, str, str | None]], years: str) -> list[int]:
+    """Replace the rows of the school years `years` selects (a SQL condition) in each table by its model's
+    rows, all tables in one transaction; returns each table's row count over those years."""
     for sql, table, _ in sqls:
         _ensure_table(con, table, sql)
     counts = []
     con.execute("begin transaction")
     try:
         for sql, table, scope in sqls:
-            where = "school_year = getvariable('school_year')" + (f" and {scope}" if scope else "")
+            where = years + (f" and {scope}" if scope else "")
             con.execute(f"delete from {table} where {where}")
             con.execute(f"insert into {table} by name select * from ({sql})")
             counts.append(con.execute(f"select count(*) from {table} where {where}").fetchall()[0][0])
@@ -153,21 +159,7 @@ def run_models_over_years(
     replaces the rows of those years; returns each table's row count over those years."""
     _set_variables(con, None, list(school_years))
     sqls = [(model_sql(model), table or Path(model).name, scope) for model, table, scope in steps]
-    for sql, table, _ in sqls:
-        _ensure_table(con, table, sql)
-    counts = []
-    con.execute("begin transaction")
-    try:
-        for sql, table, scope in sqls:
-            where = "run_years(school_year)" + (f" and {scope}" if scope else "")
-            con.execute(f"delete from {table} where {where}")
-            con.execute(f"insert into {table} by name select * from ({sql})")
-            counts.append(con.execute(f"select count(*) from {table} where {where}").fetchall()[0][0])
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
-    return counts
+    return _replace_years(con, sqls, "run_years(school_year)")
 
 
 def replace_rows(con: duckdb.DuckDBPyConnection, model: str, table: str, where: str) -> int:
