@@ -66,7 +66,7 @@ marked as (
         levels.level_rank,
         cast(coalesce(public_groups.students, public_pairs.students) as bigint) as public_group_students,
         -- the most DUO's published bounds allow for the group: what a reader may take as the upper bound of a
-        -- hidden count (protect's `hidden_hi`: a hidden pair cannot be pinned even under that assumption)
+        -- hidden count (decides `omitted` below; docs/disclosure.md, "Attribute disclosure")
         cast(coalesce(public_groups.students_high, public_pairs.students_high) as bigint) as public_group_high,
         coalesce(needs.level = 'school' and needs.students_with_support >= public_groups.students, false)
             or coalesce(
@@ -106,14 +106,16 @@ marked as (
 -- (docs/disclosure.md, "Attribute disclosure"); rank 9 sorts 'niet getoond' last (need_levels.level_rank)
 -- omitted: a hidden pair whose group DUO counts at most 1 pupil: listing the pair at all ("at least one
 -- pupil with youth care") says that pupil gets it, so the pair is not listed (site and exports count it
--- in an unpublished rest of the local team's pupils schooled elsewhere), nor are its school rows
+-- in an unpublished rest of the local team's pupils schooled elsewhere), nor are its school rows (marked
+-- omitted too, by the pair they belong to)
 select * replace (
     case when count_hidden then 'niet getoond' else published_need_level end as published_need_level,
     case when count_hidden then null else stated_lo end as stated_lo,
     case when count_hidden then null else stated_hi end as stated_hi,
     case when count_hidden then 9 else level_rank end as level_rank
 ),
-    coalesce(count_hidden and public_group_high <= 1, false) as omitted
+    coalesce(bool_or(count_hidden and public_group_high <= 1)
+        over (partition by local_team_municipality_code, school_municipality_code), false) as omitted
 from (
     select *, level = 'gemeentepaar' and (same_as_public or hides_public_school) as count_hidden
     from marked

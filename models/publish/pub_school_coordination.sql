@@ -1,10 +1,10 @@
 -- pub_school_coordination: school_coordination_load as published, with DUO's public total of the
 -- same school location. Attribute disclosure (docs/disclosure.md): a school whose pupils with
 -- support are at least DUO's count of all its pupils ("every pupil at S gets youth care") is marked
--- `same_as_public`; site and exports pass its count to protect as `hidden` ('niet getoond') with
--- `public_high`, the most DUO's figures allow, as what a reader may assume of it. Compared only where
--- DUO's files of the year hold the location (linked records can hold schools DUO's files do not,
--- VO in the demo).
+-- `same_as_public`; site and exports pass its count to protect as `hidden` ('niet getoond'), and a school
+-- DUO counts at most 1 pupil at (`public_high`, the most DUO's figures allow) is `omitted`. Compared
+-- only where DUO's files of the year hold the location (linked records can hold schools DUO's files do
+-- not, VO in the demo).
 
 with coordination as (
     select

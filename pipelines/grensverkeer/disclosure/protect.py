@@ -87,7 +87,10 @@ class _Problem:
     Everything protect does per round is numpy on these arrays (a few ms a round where
     polars frames of the same tiny sizes cost ~40 ms)."""
 
-    def __init__(self, values: pl.DataFrame, stated: pl.DataFrame | None, terms: pl.DataFrame, rhs: pl.DataFrame):
+    def __init__(
+        self, values: pl.DataFrame, stated: pl.DataFrame | None, terms: pl.DataFrame, rhs: pl.DataFrame, k: int
+    ):
+        self.k = k
         ix = values.select("cell_id", "value").with_row_index("inp").sort("cell_id")
         self.ids = ix["cell_id"].to_numpy().astype(object)
         self.inp = ix["inp"].cast(pl.Int64).to_numpy()  # input position of each cell
@@ -116,7 +119,7 @@ class _Problem:
         self.coef = t["coef"].cast(pl.Float64).to_numpy()
         self.n_terms_of = np.bincount(self.tc, minlength=self.n)  # relations of each cell
 
-    def priors(self, status: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    def priors(self, status: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """_exact_priors narrowed by the statements (_narrow), per position."""
         lo = np.select(
             [
@@ -124,7 +127,7 @@ class _Problem:
                 status == _SECONDARY,
                 (status == _WITHHELD) | (status == _UNPUBLISHED),
             ],
-            [1.0, float(k), 0.0],
+            [1.0, float(self.k), 0.0],
             self.value,
         )
         hi = np.select(
@@ -132,7 +135,7 @@ class _Problem:
                 (status == _PRIMARY) | (status == _WITHHELD),
                 (status == _SECONDARY) | (status == _UNPUBLISHED) | (status == _HIDDEN),
             ],
-            [float(k - 1), _INF],
+            [float(self.k - 1), _INF],
             self.value,
         )
         if self.stated:
@@ -336,8 +339,8 @@ def protect(
     """Decide for every published number whether and how it is shown.
 
     cells: cell_id, value (int >= 0), optionally is_estimate, hidden (bool: never printed, whatever its
-    size: status 'hidden', label 'niet getoond', "1 or more"; a DisclosureError if it cannot be kept from
-    being worked out) and hidden_hi (what a reader may assume as the upper bound of a hidden cell: the
+    size: status 'hidden', label 'niet getoond', "1 or more"; withheld as '.' when below k and nothing else
+    frees it; a DisclosureError if it cannot be kept from being worked out) and hidden_hi (what a reader may assume as the upper bound of a hidden cell: the
     public count of its group); relations: relation_id, total_id, member_id (and optionally known_total
     for relations without a total).
     Returns the cells (all input columns, input order) plus status ('shown' | 'primary'
@@ -380,8 +383,7 @@ def protect(
             f"known_total wrong): {check['relation_id'].sort().to_list()[:10]}"
         )
 
-    pb = _Problem(values, stated, terms, rhs)
-    pb.k = k
+    pb = _Problem(values, stated, terms, rhs, k)
     status = np.select([pb.unpublished, pb.value == 0, pb.value < k], [_UNPUBLISHED, _ZERO, _PRIMARY], _SHOWN).astype(
         np.int8
     )
@@ -392,28 +394,31 @@ def protect(
     # pinned is a DisclosureError
     forced = np.zeros(pb.n, dtype=bool)
     if "hidden" in base.columns:
+        has_bound = "hidden_hi" in base.columns
         flags = pl.DataFrame({"cell_id": pb.ids.tolist()}, schema={"cell_id": pl.String}).join(
-            base.select("cell_id", pl.col("hidden").cast(pl.Boolean).fill_null(False)),
+            base.select(
+                "cell_id",
+                pl.col("hidden").cast(pl.Boolean).fill_null(False),
+                (pl.col("hidden_hi") if has_bound else pl.lit(None)).cast(pl.Float64).alias("hidden_hi"),
+            ),
             on="cell_id",
             how="left",
             maintain_order="left",
         )
         forced = flags["hidden"].fill_null(False).to_numpy() & (status != _UNPUBLISHED) & (status != _ZERO)
         status[forced] = _HIDDEN
-        if "hidden_hi" in base.columns:
+        if has_bound:
             # what a reader may assume of a hidden count: at most the public count of its group (DUO's upper
             # bound; pupils with youth care among the pupils DUO counts). Never below the true count, so the
             # assumption only makes the attacker stronger where it does not hold (the synthetic demo).
-            bound = (
-                pl.DataFrame({"cell_id": pb.ids.tolist()}, schema={"cell_id": pl.String})
-                .join(base.select("cell_id", pl.col("hidden_hi").cast(pl.Float64)), on="cell_id", how="left")
-                .get_column("hidden_hi")
-                .fill_null(_INF)
-                .to_numpy()
-            )
-            bound = np.where(forced, np.maximum(bound, pb.value), _INF)
+            bound = np.where(forced, np.maximum(flags["hidden_hi"].fill_null(_INF).to_numpy(), pb.value), _INF)
             pb.st_hi = np.minimum(pb.st_hi, bound)
             pb.stated = True
+    # cells in a relation with a `hidden` cell: one suppressed for secondary protection is printed like it
+    near_rel = np.zeros(pb.n_rel, dtype=bool)
+    near_rel[pb.tr[forced[pb.tc]]] = True
+    near_hidden = np.zeros(pb.n, dtype=bool)
+    near_hidden[pb.tc[near_rel[pb.tr]]] = True
     has_rhs = ~np.isnan(pb.rhs[pb.tr])
     use_lp = _scipy_available()
     lp_cache: dict = {}  # blocks the LP has seen, across rounds (most blocks do not change)
@@ -421,7 +426,7 @@ def protect(
     added_rounds = 0
     pinned_for = np.zeros(pb.n, dtype=np.int64)  # consecutive rounds pinned
     while True:
-        p_lo, p_hi = pb.priors(status, k)
+        p_lo, p_hi = pb.priors(status)
         supp = _is_suppressed(status)
         # Only relations with a suppressed cell can tell the attacker anything: in the others every
         # cell is shown exactly. Restricting to them keeps a round's work near the suppressed cells.
@@ -514,18 +519,14 @@ def protect(
         # a cell hidden to protect a `hidden` one says nothing of its size either: 'x' (k or more) next to it
         # would bound it from below (a local team's only pair and its total 'waarvan elders': the pair is k
         # or more, and with DUO's count k as the upper bound exactly k)
-        near = np.zeros(pb.n_rel, dtype=bool)
-        near[pb.tr[forced[pb.tc]]] = True
-        near_cell = np.zeros(pb.n, dtype=bool)
-        near_cell[pb.tc[near[pb.tr]]] = True
-        status[new[near_cell[new]]] = _HIDDEN
+        status[new[near_hidden[new]]] = _HIDDEN
         status[withhold] = _WITHHELD
         added_rounds += 1
 
     if stated is not None:
         # a statement next to a hidden count (a need level with its thresholds) that pins it on its
         # own cannot be repaired by hiding other numbers: the statement must not be published
-        p_lo, p_hi = pb.priors(status, k)
+        p_lo, p_hi = pb.priors(status)
         self_pinned = np.flatnonzero(_is_suppressed(status) & (p_hi - p_lo <= EPS))
         if len(self_pinned):
             in_input_order = self_pinned[np.argsort(pb.inp[self_pinned])]

@@ -244,7 +244,8 @@ def _agreement_rows(con, year: str, level: str, columns: str, order: str, k: int
           -- attribute disclosure: a school row as many as DUO's public count of the same group is left out
           -- (a pair's is listed as 'niet getoond' by protect, "_hidden"; docs/disclosure.md)
           and not (level = 'school' and same_as_public)
-          -- a hidden pair of a group DUO counts at most 1 pupil is not listed (pub_agreement_needs.omitted)
+          -- a hidden pair of a group DUO counts at most 1 pupil is not listed, nor are its school rows
+          -- (pub_agreement_needs.omitted)
           and not omitted
           -- 'geen' is left out at school level (a school with fewer pupils than 'aandachtspunt' needs no
           -- agreement of its own): by the printed level, so leaving a row out says no more than the label
@@ -257,7 +258,7 @@ def _agreement_rows(con, year: str, level: str, columns: str, order: str, k: int
               where p.school_year = agreement_needs.school_year and p.level = 'gemeentepaar'
                 and p.local_team_municipality_code = agreement_needs.local_team_municipality_code
                 and p.school_municipality_code = agreement_needs.school_municipality_code
-                and (p.students_with_support >= {k} or p.count_hidden) and not p.omitted))
+                and (p.students_with_support >= {k} or p.count_hidden)))
         order by level_rank, students_with_support desc, {order}
         """,
         [year, level],
@@ -505,8 +506,7 @@ def _relations(bundle_tables: dict[str, ExportTable], region: Region, omitted_pa
         pl.col("Sector") == ALL_SECTORS, pl.col("waarvan elders naar school").is_not_null()
     )
     # pairs not listed (pub_agreement_needs.omitted) are one unpublished rest per local team
-    omitted = omitted_pairs.filter(pl.col("code").is_in(supported["Gemeente (code)"].to_list()))
-    p = pl.concat([p, omitted.select("code", pl.col("cell_id").alias("member_id"))])
+    p = pl.concat([p, omitted_pairs.select("code", pl.col("cell_id").alias("member_id"))])
     parts.append(
         p.filter(pl.col("code").is_in(supported["Gemeente (code)"].to_list())).select(
             pl.concat_str([pl.lit("hulp_elders"), "code"], separator="|").alias("relation_id"),
@@ -516,7 +516,7 @@ def _relations(bundle_tables: dict[str, ExportTable], region: Region, omitted_pa
     )
     relations = pl.concat(parts)
     # Only relations whose cells are all published (a null count is not published).
-    published = pl.concat([pl.concat([t.cells() for t in bundle_tables.values()])["cell_id"], omitted["cell_id"]])
+    published = pl.concat([pl.concat([t.cells() for t in bundle_tables.values()])["cell_id"], omitted_pairs["cell_id"]])
     relations = relations.filter(
         pl.col("total_id").is_in(published.implode()) & pl.col("member_id").is_in(published.implode())
     ).unique()

@@ -218,11 +218,7 @@ def load_year(con: duckdb.DuckDBPyConnection, year: str, region: Region) -> Year
         from pub_agreement_needs a
         where a.school_year = ? and a.level = 'school' and (a.local_team_in_region or a.school_in_region)
           -- the school rows of a pair that is not listed are not listed either (pub_agreement_needs.omitted)
-          and not exists (
-              select 1 from pub_agreement_needs p
-              where p.school_year = a.school_year and p.level = 'gemeentepaar' and p.omitted
-                and p.local_team_municipality_code = a.local_team_municipality_code
-                and p.school_municipality_code = a.school_municipality_code)
+          and not a.omitted
         order by A, school_location_id""",
         [year],
     )
