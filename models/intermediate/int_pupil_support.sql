@@ -1,36 +1,39 @@
 -- int_pupil_support: every accepted enrolment of the school year with each support episode
 -- of that pupil that overlaps the school year (1 August - 31 July), one row per pupil,
--- domain and responsible local team.
+-- domain and responsible local team. Set-based over the school years of the run (run_years).
 --
 -- A pupil has one accepted enrolment per school year (stg_linked_enrolments), so the
--- episodes are first reduced to one row per pupil, domain and team (filtered to the year and
--- grouped on the smaller side, before the join); the join then gives each row once.
+-- episodes are first reduced to one row per school year, pupil, domain and team (filtered to
+-- the year and grouped on the smaller side, before the join); the join then gives each row once.
 
 with enrolments as (
     select school_year, student_id, school_location_id, school_name, sector, origin_code, destination_code, source
     from stg_linked_enrolments
-    where school_year = getvariable('school_year') and reason_code is null
+    where run_years(school_year) and reason_code is null
 ),
 
-school_year_window as (
+school_year_windows as (
     select
-        make_date(count_year_of(getvariable('school_year')), 8, 1) as year_start,
-        make_date(count_year_of(getvariable('school_year')) + 1, 7, 31) as year_end
+        school_year,
+        make_date(count_year_of(school_year), 8, 1) as year_start,
+        make_date(count_year_of(school_year) + 1, 7, 31) as year_end
+    from (select distinct school_year from enrolments)
 ),
 
 episodes as (
     select
-        student_id,
-        support_domain,
-        responsible_municipality_code,
-        local_team,
-        bool_or(source = 'synthetic') as synthetic
+        school_year_windows.school_year,
+        stg_linked_support.student_id,
+        stg_linked_support.support_domain,
+        stg_linked_support.responsible_municipality_code,
+        stg_linked_support.local_team,
+        bool_or(stg_linked_support.source = 'synthetic') as synthetic
     from stg_linked_support
-    cross join school_year_window
-    where reason_code is null
-      and start_date <= school_year_window.year_end
-      and coalesce(end_date, date '9999-12-31') >= school_year_window.year_start
-    group by student_id, support_domain, responsible_municipality_code, local_team
+    join school_year_windows
+      on stg_linked_support.start_date <= school_year_windows.year_end
+     and coalesce(stg_linked_support.end_date, date '9999-12-31') >= school_year_windows.year_start
+    where stg_linked_support.reason_code is null
+    group by all
 )
 
 select
@@ -47,4 +50,4 @@ select
     -- linked_source_of(either_source(enrolment, episode)) over the pupil's episodes of the team
     case when enrolments.source = 'synthetic' or episodes.synthetic then 'synthetic' else 'linked' end as source
 from enrolments
-join episodes using (student_id)
+join episodes using (school_year, student_id)

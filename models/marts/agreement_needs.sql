@@ -4,38 +4,44 @@
 --   'school':       local team of A x one school in B.
 -- Counted: distinct pupils with support in the agreement domains (region config,
 -- default jeugdhulp and jeugdbescherming: what the local team arranges) schooled in B.
--- Levels come from the region's thresholds (docs/agreements.md).
+-- Levels come from the region's thresholds (docs/agreements.md). Set-based over the school
+-- years of the run (run_years).
 
-with home_support as (
-    select distinct student_id, school_location_id, school_name, destination_code, responsible_municipality_code, source
+with school_support as (
+    select distinct school_year, student_id
     from int_pupil_support
-    where school_year = getvariable('school_year')
-      and list_contains(getvariable('agreement_domains'), support_domain)
-      and responsible_municipality_code <> destination_code
+    where run_years(school_year) and support_domain = 'onderwijsondersteuning'
 ),
 
-school_support as (
-    select distinct student_id
-    from int_pupil_support
-    where school_year = getvariable('school_year') and support_domain = 'onderwijsondersteuning'
+home_support as (
+    select distinct
+        support.school_year, support.student_id, support.school_location_id, support.school_name,
+        support.destination_code, support.responsible_municipality_code, support.source,
+        school_support.student_id is not null as has_school_support
+    from int_pupil_support as support
+    left join school_support using (school_year, student_id)
+    where run_years(support.school_year)
+      and list_contains(getvariable('agreement_domains'), support.support_domain)
+      and support.responsible_municipality_code <> support.destination_code
 ),
 
 teams as (
-    select responsible_municipality_code, mode(local_team) as local_team
+    select school_year, responsible_municipality_code, mode(local_team) as local_team
     from int_pupil_support
-    where school_year = getvariable('school_year')
+    where run_years(school_year)
     group by all
 ),
 
 pairs as (
     select
+        school_year,
         'gemeentepaar' as level,
         responsible_municipality_code,
         destination_code,
         cast(null as varchar) as school_location_id,
         cast(null as varchar) as school_name,
         count(distinct student_id) as students_with_support,
-        count(distinct student_id) filter (where student_id in (select student_id from school_support)) as students_with_school_support,
+        count(distinct student_id) filter (where has_school_support) as students_with_school_support,
         count(distinct school_location_id) as schools,
         getvariable('pair_agreement_needed') as threshold_needed,
         getvariable('pair_attention') as threshold_attention,
@@ -46,13 +52,14 @@ pairs as (
 
 schools as (
     select
+        school_year,
         'school' as level,
         responsible_municipality_code,
         destination_code,
         school_location_id,
         any_value(school_name) as school_name,
         count(distinct student_id) as students_with_support,
-        count(distinct student_id) filter (where student_id in (select student_id from school_support)) as students_with_school_support,
+        count(distinct student_id) filter (where has_school_support) as students_with_school_support,
         1 as schools,
         getvariable('school_agreement_needed') as threshold_needed,
         getvariable('school_attention') as threshold_attention,
@@ -73,7 +80,7 @@ leveled as (
 )
 
 select
-    getvariable('school_year') as school_year,
+    leveled.school_year,
     leveled.level,
     leveled.responsible_municipality_code as local_team_municipality_code,
     team_names.name as local_team_municipality_name,
@@ -108,8 +115,8 @@ select
     ) as reason,
     leveled.source
 from leveled
-left join teams using (responsible_municipality_code)
+left join teams using (school_year, responsible_municipality_code)
 left join ref_place_names as team_names on team_names.code = leveled.responsible_municipality_code
 left join ref_place_names as school_names on school_names.code = leveled.destination_code
-order by leveled.level, leveled.students_with_support desc, leveled.responsible_municipality_code,
+order by leveled.school_year, leveled.level, leveled.students_with_support desc, leveled.responsible_municipality_code,
          leveled.destination_code, leveled.school_location_id

@@ -1,10 +1,11 @@
 -- municipality_flows: pupils per school year and sector from their home municipality
 -- (origin) to the municipality of their school (destination). Self-flows (origin =
 -- destination) are pupils schooled in their own municipality. Bounds are exact given
--- the school locations' totals: rows are added up per location first.
+-- the school locations' totals: rows are added up per location first. Set-based over the
+-- school years of the run (run_years).
 
 with pupil_rows as (
-    select * from int_row_estimates where school_year = getvariable('school_year')
+    select * from int_row_estimates where run_years(school_year)
 ),
 
 per_location as (
@@ -44,4 +45,4 @@ from per_location
 left join names as origin_names on origin_names.code = per_location.origin_code
 left join names as destination_names on destination_names.code = per_location.destination_code
 group by all
-order by per_location.sector, per_location.origin_code, per_location.destination_code
+order by per_location.school_year, per_location.sector, per_location.origin_code, per_location.destination_code

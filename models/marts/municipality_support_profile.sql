@@ -1,15 +1,16 @@
 -- municipality_support_profile: per municipality (its local team), its pupils with support
--- in the agreement domains and the share of them schooled in another municipality.
+-- in the agreement domains and the share of them schooled in another municipality. Set-based
+-- over the school years of the run (run_years).
 
 with home_support as (
-    select distinct student_id, school_location_id, destination_code, responsible_municipality_code, source
+    select distinct school_year, student_id, school_location_id, destination_code, responsible_municipality_code, source
     from int_pupil_support
-    where school_year = getvariable('school_year')
+    where run_years(school_year)
       and list_contains(getvariable('agreement_domains'), support_domain)
 )
 
 select
-    getvariable('school_year') as school_year,
+    home_support.school_year,
     home_support.responsible_municipality_code as code,
     any_value(names.name) as name,
     home_support.responsible_municipality_code in (select code from ref_region_members) as in_region,
@@ -22,5 +23,5 @@ select
     linked_source_of(home_support.source) as source
 from home_support
 left join ref_place_names as names on names.code = home_support.responsible_municipality_code
-group by home_support.responsible_municipality_code
-order by code
+group by home_support.school_year, home_support.responsible_municipality_code
+order by school_year, code

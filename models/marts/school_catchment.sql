@@ -1,7 +1,8 @@
 -- school_catchment: for every school location, the home municipalities its pupils come from.
+-- Set-based over the school years of the run (run_years).
 
 with pupil_rows as (
-    select * from int_row_estimates where school_year = getvariable('school_year')
+    select * from int_row_estimates where run_years(school_year)
 ),
 
 names as (select code, name from ref_place_names),
@@ -33,9 +34,9 @@ select
     catchment.students,
     catchment.students_low,
     catchment.students_high,
-    catchment.students / nullif(sum(catchment.students) over (partition by catchment.sector, catchment.school_location_id), 0) as share_of_school,
+    catchment.students / nullif(sum(catchment.students) over (partition by catchment.school_year, catchment.sector, catchment.school_location_id), 0) as share_of_school,
     'duo' as source
 from catchment
 left join names as school_names on school_names.code = catchment.school_municipality_code
 left join names as origin_names on origin_names.code = catchment.origin_code
-order by catchment.school_location_id, catchment.sector, catchment.origin_code
+order by catchment.school_year, catchment.school_location_id, catchment.sector, catchment.origin_code

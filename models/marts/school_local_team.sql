@@ -1,15 +1,16 @@
 -- school_local_team: per school location, the local teams (responsible municipalities) of
 -- its pupils with support, per domain; 'totaal' counts pupils with support in any domain.
+-- Set-based over the school years of the run (run_years).
 
 with support as (
-    select student_id, school_location_id, school_name, sector, destination_code,
+    select school_year, student_id, school_location_id, school_name, sector, destination_code,
            responsible_municipality_code, local_team, support_domain, source
-    from int_pupil_support where school_year = getvariable('school_year')
+    from int_pupil_support where run_years(school_year)
 ),
 
 combined as (
     -- per domain, and 'totaal': pupils with support in any domain
-    select school_location_id, destination_code, responsible_municipality_code,
+    select school_year, school_location_id, destination_code, responsible_municipality_code,
            coalesce(support_domain, 'totaal') as support_domain,
            any_value(school_name) as school_name,
            string_agg(distinct sector, '/' order by sector) as sectors,
@@ -18,13 +19,13 @@ combined as (
            linked_source_of(source) as source
     from support
     group by grouping sets (
-        (school_location_id, destination_code, responsible_municipality_code, support_domain),
-        (school_location_id, destination_code, responsible_municipality_code)
+        (school_year, school_location_id, destination_code, responsible_municipality_code, support_domain),
+        (school_year, school_location_id, destination_code, responsible_municipality_code)
     )
 )
 
 select
-    getvariable('school_year') as school_year,
+    combined.school_year,
     combined.school_location_id,
     combined.school_name,
     combined.sectors,
@@ -40,4 +41,4 @@ select
 from combined
 left join ref_place_names as school_names on school_names.code = combined.destination_code
 left join ref_place_names as team_names on team_names.code = combined.responsible_municipality_code
-order by combined.school_location_id, combined.responsible_municipality_code, combined.support_domain
+order by combined.school_year, combined.school_location_id, combined.responsible_municipality_code, combined.support_domain

@@ -4,35 +4,35 @@
 --
 -- int_pupil_support carries each pupil's one enrolment of the year (sector, origin,
 -- destination), so the pupils with support are counted there, without joining the
--- enrolments again.
+-- enrolments again. Set-based over the school years of the run (run_years).
 
 with flows as (
-    select sector, origin_code, destination_code, count(*) as students, linked_source_of(source) as source
+    select school_year, sector, origin_code, destination_code, count(*) as students, linked_source_of(source) as source
     from stg_linked_enrolments
-    where school_year = getvariable('school_year') and reason_code is null
+    where run_years(school_year) and reason_code is null
     group by all
 ),
 
 -- one row per pupil, flow and domain (a pupil can have support from several teams in a domain)
 pupil_domains as (
     select
-        sector, origin_code, destination_code, support_domain, student_id,
+        school_year, sector, origin_code, destination_code, support_domain, student_id,
         bool_or(source = 'synthetic') as synthetic
     from int_pupil_support
-    where school_year = getvariable('school_year')
+    where run_years(school_year)
     group by all
 ),
 
 with_support as (
     select
-        sector, origin_code, destination_code, support_domain,
+        school_year, sector, origin_code, destination_code, support_domain,
         count(*) as students_with_support,
         case when bool_or(synthetic) then 'synthetic' else 'linked' end as source
     from pupil_domains
     group by all
     union all
     select
-        sector, origin_code, destination_code, 'totaal',
+        school_year, sector, origin_code, destination_code, 'totaal',
         count(distinct student_id),
         case when bool_or(synthetic) then 'synthetic' else 'linked' end
     from pupil_domains
@@ -44,7 +44,7 @@ domains as (
 )
 
 select
-    getvariable('school_year') as school_year,
+    flows.school_year,
     flows.sector,
     flows.origin_code,
     origin_names.name as origin_name,
@@ -56,7 +56,7 @@ select
     either_source(flows.source, with_support.source) as source
 from flows
 cross join domains
-left join with_support using (sector, origin_code, destination_code, support_domain)
+left join with_support using (school_year, sector, origin_code, destination_code, support_domain)
 left join ref_place_names as origin_names on origin_names.code = flows.origin_code
 left join ref_place_names as destination_names on destination_names.code = flows.destination_code
-order by flows.sector, flows.origin_code, flows.destination_code, domains.support_domain
+order by flows.school_year, flows.sector, flows.origin_code, flows.destination_code, domains.support_domain

@@ -12,30 +12,32 @@
 -- The printed need level: a hidden count (below k) gets its level grouped with a neighbour where
 -- the level alone would leave one possible count (pub_need_levels, disclosure/need_levels.py);
 -- stated_lo/stated_hi are the counts that printed level allows, for the disclosure check.
+-- Set-based over the school years of the run (run_years).
 
 with needs as (
-    select * from agreement_needs where school_year = getvariable('school_year')
+    select * from agreement_needs where run_years(school_year)
 ),
 
 public_groups as (
-    select school_location_id, origin_code, sum(students) as students, sum(students_high) as students_high
+    select school_year, school_location_id, origin_code, sum(students) as students, sum(students_high) as students_high
     from pub_school_catchment
-    where school_year = getvariable('school_year')
+    where run_years(school_year)
     group by all
 ),
 
 public_pairs as (
-    select origin_code, school_municipality_code, sum(students) as students, sum(students_high) as students_high
+    select school_year, origin_code, school_municipality_code, sum(students) as students, sum(students_high) as students_high
     from pub_school_catchment
-    where school_year = getvariable('school_year')
+    where run_years(school_year)
     group by all
 ),
 
 -- a pair is compared with DUO's count only where DUO covers every school of it (linked records can hold
 -- sectors DUO's files of the year do not, VO in the demo: then the two counts are of different groups)
 covered_pairs as (
-    select local_team_municipality_code, school_municipality_code,
-           bool_and(school_location_id in (select school_location_id from public_groups)) as covered
+    select school_year, local_team_municipality_code, school_municipality_code,
+           bool_and((school_year, school_location_id) in (select (school_year, school_location_id) from public_groups))
+               as covered
     from needs
     where level = 'school'
     group by all
@@ -44,10 +46,11 @@ covered_pairs as (
 -- pairs with such a school row: the row left out is the pair minus its listed rows, so the pair's own
 -- count must not be printed either (else the rest, and with it the school row, follows by subtraction)
 pairs_with_public_school as (
-    select distinct needs.local_team_municipality_code, needs.school_municipality_code
+    select distinct needs.school_year, needs.local_team_municipality_code, needs.school_municipality_code
     from needs
     join public_groups
-      on public_groups.school_location_id = needs.school_location_id
+      on public_groups.school_year = needs.school_year
+     and public_groups.school_location_id = needs.school_location_id
      and public_groups.origin_code = needs.local_team_municipality_code
     where needs.level = 'school' and needs.students_with_support >= public_groups.students
 ),
@@ -85,18 +88,22 @@ marked as (
      and levels.hidden = (needs.students_with_support < levels.k)
     left join public_groups
       on needs.level = 'school'
+     and public_groups.school_year = needs.school_year
      and public_groups.school_location_id = needs.school_location_id
      and public_groups.origin_code = needs.local_team_municipality_code
     left join public_pairs
       on needs.level = 'gemeentepaar'
+     and public_pairs.school_year = needs.school_year
      and public_pairs.origin_code = needs.local_team_municipality_code
      and public_pairs.school_municipality_code = needs.school_municipality_code
     left join pairs_with_public_school
       on needs.level = 'gemeentepaar'
+     and pairs_with_public_school.school_year = needs.school_year
      and pairs_with_public_school.local_team_municipality_code = needs.local_team_municipality_code
      and pairs_with_public_school.school_municipality_code = needs.school_municipality_code
     left join covered_pairs
       on needs.level = 'gemeentepaar'
+     and covered_pairs.school_year = needs.school_year
      and covered_pairs.local_team_municipality_code = needs.local_team_municipality_code
      and covered_pairs.school_municipality_code = needs.school_municipality_code
 )
@@ -115,10 +122,10 @@ select * replace (
     case when count_hidden then 9 else level_rank end as level_rank
 ),
     coalesce(bool_or(count_hidden and public_group_high <= 1)
-        over (partition by local_team_municipality_code, school_municipality_code), false) as omitted
+        over (partition by school_year, local_team_municipality_code, school_municipality_code), false) as omitted
 from (
     select *, level = 'gemeentepaar' and (same_as_public or hides_public_school) as count_hidden
     from marked
 )
-order by level, students_with_support desc, local_team_municipality_code,
+order by school_year, level, students_with_support desc, local_team_municipality_code,
          school_municipality_code, school_location_id

@@ -3,13 +3,15 @@
 -- catchment cells (pub_school_catchment), public, labelled as DUO would ('<5' for an
 -- estimated flow of at most 4 pupils). In a year with only linked records: the linked
 -- enrolments (private: `label` is null, the disclosure step of each publication sets it).
+-- Set-based over the school years of the run (run_years).
 
 with duo_cells as (
-    select * from pub_school_catchment where school_year = getvariable('school_year')
+    select * from pub_school_catchment where run_years(school_year)
 ),
 
 duo as (
     select
+        school_year,
         sector,
         origin_code,
         school_municipality_code as destination_code,
@@ -25,6 +27,7 @@ duo as (
 
 linked as (
     select
+        school_year,
         sector,
         origin_code,
         destination_code,
@@ -35,8 +38,8 @@ linked as (
         false as is_public,
         source
     from support_flows
-    where school_year = getvariable('school_year') and support_domain = 'totaal'
-      and not exists (select 1 from duo_cells)
+    where run_years(school_year) and support_domain = 'totaal'
+      and school_year not in (select school_year from duo_cells)
 ),
 
 flows as (
@@ -46,7 +49,7 @@ flows as (
 )
 
 select
-    getvariable('school_year') as school_year,
+    flows.school_year,
     flows.sector,
     flows.origin_code,
     origin_names.name as origin_name,
@@ -67,4 +70,4 @@ select
 from flows
 left join ref_place_names as origin_names on origin_names.code = flows.origin_code
 left join ref_place_names as destination_names on destination_names.code = flows.destination_code
-order by flows.sector, flows.origin_code, flows.destination_code
+order by flows.school_year, flows.sector, flows.origin_code, flows.destination_code

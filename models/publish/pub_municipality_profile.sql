@@ -2,23 +2,24 @@
 -- sectors together, also when there is one sector) where its resident pupils go to school and who comes in. Every figure
 -- is a sum of published flows (pub_flows), so it adds up exactly with them in every output;
 -- bounds are the sums of the flows' bounds. Replaces the former mart municipality_profile.
+-- Set-based over the school years of the run (run_years).
 
 with flows as (
-    select sector, origin_code, destination_code, students, students_low, students_high, is_public, source
+    select school_year, sector, origin_code, destination_code, students, students_low, students_high, is_public, source
     from pub_flows
-    where school_year = getvariable('school_year')
+    where run_years(school_year)
 ),
 
 all_sectors as (
     select * from flows
     union all by name
-    select 'ALLE' as sector, origin_code, destination_code, students, students_low, students_high, is_public, source
+    select school_year, 'ALLE' as sector, origin_code, destination_code, students, students_low, students_high, is_public, source
     from flows
 ),
 
 outgoing as (
     select
-        sector, origin_code as code,
+        school_year, sector, origin_code as code,
         sum(students) as residents_at_school,
         sum(students_low) as residents_at_school_low,
         sum(students_high) as residents_at_school_high,
@@ -36,7 +37,7 @@ outgoing as (
 
 incoming as (
     select
-        sector, destination_code as code,
+        school_year, sector, destination_code as code,
         sum(students) as incoming,
         sum(students_low) as incoming_low,
         sum(students_high) as incoming_high,
@@ -49,6 +50,7 @@ incoming as (
 
 joined as (
     select
+        coalesce(o.school_year, i.school_year) as school_year,
         coalesce(o.sector, i.sector) as sector,
         coalesce(o.code, i.code) as code,
         coalesce(o.residents_at_school, 0) as residents_at_school,
@@ -66,11 +68,11 @@ joined as (
         coalesce(o.is_public, true) and coalesce(i.is_public, true) as is_public,
         coalesce(o.source, i.source) as source
     from outgoing as o
-    full outer join incoming as i using (sector, code)
+    full outer join incoming as i using (school_year, sector, code)
 )
 
 select
-    getvariable('school_year') as school_year,
+    joined.school_year,
     joined.sector,
     joined.code,
     names.name,
@@ -94,4 +96,4 @@ select
 from joined
 left join ref_place_names as names on names.code = joined.code
 where joined.code like 'GM%'
-order by joined.sector, joined.code
+order by joined.school_year, joined.sector, joined.code

@@ -6,6 +6,7 @@
 -- total (DUO's exact total where the location-totals file has it). Every published flow,
 -- profile and total is a sum of these integers, so a figure is the same in every output.
 -- Label: the count itself; an estimated cell of at most 4 pupils is '<5', as DUO shows it.
+-- Set-based over the school years of the run (run_years).
 
 with catchment as (
     select
@@ -13,7 +14,7 @@ with catchment as (
         -- cleaned of float noise from the estimator before taking floors
         round(students, 6) as students, students_low, students_high
     from school_catchment
-    where school_year = getvariable('school_year')
+    where run_years(school_year)
 ),
 
 floored as (
@@ -26,10 +27,10 @@ floored as (
 ranked as (
     select
         *,
-        cast(round(sum(students) over (partition by school_location_id)) as bigint)
-            - cast(sum(students_floor) over (partition by school_location_id) as bigint) as units_to_add,
+        cast(round(sum(students) over (partition by school_year, school_location_id)) as bigint)
+            - cast(sum(students_floor) over (partition by school_year, school_location_id) as bigint) as units_to_add,
         row_number() over (
-            partition by school_location_id
+            partition by school_year, school_location_id
             order by students - students_floor desc, sector, origin_code
         ) as remainder_rank
     from floored
@@ -64,4 +65,4 @@ select
 from rounded
 left join ref_place_names as school_names on school_names.code = rounded.school_municipality_code
 left join ref_place_names as origin_names on origin_names.code = rounded.origin_code
-order by rounded.school_location_id, rounded.sector, rounded.origin_code
+order by rounded.school_year, rounded.school_location_id, rounded.sector, rounded.origin_code

@@ -4,21 +4,21 @@
 -- `same_as_public`; site and exports pass its count to protect as `hidden` ('niet getoond'), and a school
 -- DUO counts at most 1 pupil at (`public_high`, the most DUO's figures allow) is `omitted`. Compared
 -- only where DUO's files of the year hold the location (linked records can hold schools DUO's files do
--- not, VO in the demo).
+-- not, VO in the demo). Set-based over the school years of the run (run_years).
 
 with coordination as (
     select
         school_year, school_location_id, school_name, school_municipality_code, school_municipality_name,
         students_with_support, local_teams, local_teams_elsewhere, share_from_elsewhere, source
     from school_coordination_load
-    where school_year = getvariable('school_year')
+    where run_years(school_year)
 ),
 
 public_totals as (
-    select school_location_id, coalesce(duo_total_low, students) as students,
+    select school_year, school_location_id, coalesce(duo_total_low, students) as students,
            coalesce(duo_total_high, students) as students_high
     from pub_school_totals
-    where school_year = getvariable('school_year')
+    where run_years(school_year)
 )
 
 select
@@ -40,5 +40,7 @@ select
     coalesce(coordination.students_with_support >= public_totals.students and public_totals.students_high <= 1, false)
         as omitted
 from coordination
-left join public_totals on public_totals.school_location_id = coordination.school_location_id
-order by coordination.local_teams desc, coordination.students_with_support desc, coordination.school_location_id
+left join public_totals
+  on public_totals.school_year = coordination.school_year
+ and public_totals.school_location_id = coordination.school_location_id
+order by coordination.school_year, coordination.local_teams desc, coordination.students_with_support desc, coordination.school_location_id

@@ -6,34 +6,35 @@
 -- estimator allocates the total on) the published cells add up to DUO's total. Otherwise its
 -- cells are only part of its total and cannot exceed it: a school outside the region is in the
 -- input only with the region's residents (the extract), and the pupils of a rejected row are in
--- rejected_rows with their reason, not in a cell.
+-- rejected_rows with their reason, not in a cell. Set-based over the school years of the run
+-- (run_years).
 
 with cells as (
-    select school_location_id, any_value(school_name) as school_name,
+    select school_year, school_location_id, any_value(school_name) as school_name,
            any_value(school_municipality_code) as school_municipality_code,
            any_value(school_municipality_name) as school_municipality_name,
            bool_or(school_in_region) as school_in_region,
            string_agg(distinct sector, '/' order by sector) as sectors,
            sum(students) as students
     from pub_school_catchment
-    where school_year = getvariable('school_year')
-    group by school_location_id
+    where run_years(school_year)
+    group by school_year, school_location_id
 ),
 
 duo_totals as (
-    select school_location_id, total_low, total_high
+    select school_year, school_location_id, total_low, total_high
     from stg_location_totals
-    where school_year = getvariable('school_year') and reason_code is null
+    where run_years(school_year) and reason_code is null
 ),
 
 complete as (
-    select school_location_id, is_complete
+    select school_year, school_location_id, is_complete
     from int_location_masking
-    where school_year = getvariable('school_year')
+    where run_years(school_year)
 )
 
 select
-    getvariable('school_year') as school_year,
+    cells.school_year,
     cells.school_location_id,
     cells.school_name,
     cells.school_municipality_code,
@@ -51,6 +52,6 @@ select
         or (not coalesce(complete.is_complete, false) and cells.students <= duo_totals.total_high) as matches_duo,
     'duo' as source
 from cells
-left join duo_totals using (school_location_id)
-left join complete using (school_location_id)
-order by cells.school_location_id
+left join duo_totals using (school_year, school_location_id)
+left join complete using (school_year, school_location_id)
+order by cells.school_year, cells.school_location_id

@@ -84,6 +84,11 @@ def _unique_column(expectation: Any) -> bool:
     return expectation.type_name == "ExpectColumnValuesToBeUnique" and _every_row(expectation)
 
 
+def _unique_compound(expectation: Any) -> bool:
+    """Uniqueness of a combination of columns (such as school_year and student_id, over several years)."""
+    return expectation.type_name == "ExpectCompoundColumnsToBeUnique" and _every_row(expectation)
+
+
 def _columns_used(expectations: list[Any]) -> list[str]:
     """The columns the expectations look at, in first-use order ([] when one of them needs no column)."""
     columns: list[str] = []
@@ -106,7 +111,8 @@ def _batches(query: str, expectations: list[Any]) -> list[tuple[str, list[Any]]]
     municipality codes instead of millions of pupils)."""
     per_value = [e for e in expectations if _per_value(e)]
     unique = [e for e in expectations if _unique_column(e)]
-    rest = [e for e in expectations if not _per_value(e) and not _unique_column(e)]
+    compound = [e for e in expectations if _unique_compound(e)]
+    rest = [e for e in expectations if not _per_value(e) and not _unique_column(e) and not _unique_compound(e)]
     out: list[tuple[str, list[Any]]] = []
     for e in unique:
         # Only the rows whose value occurs more than once: the column is unique exactly when
@@ -116,6 +122,17 @@ def _batches(query: str, expectations: list[Any]) -> list[tuple[str, list[Any]]]
             (
                 f"select {c} from ({query}) where {c} in "
                 f"(select {c} from ({query}) where {c} is not null group by {c} having count(*) > 1)",
+                [e],
+            )
+        )
+    for e in compound:
+        # Likewise only the rows whose combination occurs more than once (whole groups of them:
+        # GX decides on those as on every row, rows with missing values included).
+        cs = ", ".join(f'"{c}"' for c in e.column_list)
+        out.append(
+            (
+                f"select {cs} from ({query}) where ({cs}) in "
+                f"(select ({cs}) from ({query}) group by {cs} having count(*) > 1)",
                 [e],
             )
         )
@@ -198,22 +215,47 @@ def _validate(frame, expectations: list[Expectation], name: str) -> tuple[bool, 
     return answer
 
 
-def run_suite(con: duckdb.DuckDBPyConnection, query: str, expectations: list[Expectation], name: str) -> SuiteOutcome:
+def run_suite(
+    con: duckdb.DuckDBPyConnection,
+    query: str,
+    expectations: list[Expectation],
+    name: str,
+    *,
+    by_year: bool = False,
+) -> SuiteOutcome:
     """Validate the rows of `query` against `expectations` (made with `gxe()`).
 
     GX scans pandas frames: each column's per-value expectations get that column's distinct
     values, the others every row of only the columns they use (`_batches`). The frames are
     validated in the worker process (gx_worker.py), one at a time.
+
+    by_year: `query` holds the rows of several school years (a `school_year` column) and the
+    expectations hold per row or per value, or per school year (uniqueness with school_year
+    among its columns): one validation over all years gives the verdict of one per year. Only
+    when it fails are the failed expectations validated again per year, so that each failure
+    sentence names its school year ('2024-2025: ...').
     """
-    success, evaluated, failed = True, 0, []
     with _LOCK:
-        for i, (batch_query, exps) in enumerate(_batches(query, expectations)):
-            frame = con.sql(batch_query).df()
-            ok, n, failures = _validate(frame, exps, f"{name}_{i}")
-            success = success and ok
-            evaluated += n
-            failed += failures
+        success, evaluated, failed = _run_batches(con, query, expectations, name)
+        if by_year and not success:
+            years = [r[0] for r in con.sql(f"select distinct school_year from ({query}) order by 1").fetchall()]
+            named = []
+            for year in years:
+                year_query = f"select * from ({query}) where school_year = '{year}'"
+                named += [f"{year}: {f}" for f in _run_batches(con, year_query, expectations, f"{name}_{year}")[2]]
+            failed = named or failed
     return SuiteOutcome(success=success, evaluated=evaluated, failed=failed)
+
+
+def _run_batches(con, query: str, expectations: list[Expectation], name: str) -> tuple[bool, int, list[str]]:
+    success, evaluated, failed = True, 0, []
+    for i, (batch_query, exps) in enumerate(_batches(query, expectations)):
+        frame = con.sql(batch_query).df()
+        ok, n, failures = _validate(frame, exps, f"{name}_{i}")
+        success = success and ok
+        evaluated += n
+        failed += failures
+    return success, evaluated, failed
 
 
 def gxe() -> _Expectations:

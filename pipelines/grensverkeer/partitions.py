@@ -2,10 +2,11 @@
 
 A build materialises every selected school year in ONE Dagster run: each partitioned asset
 has the single-run backfill policy, so a run (or a backfill from the UI) over several
-years is one step per asset, not one run per year. `each_school_year` lets an asset or
-check body written for one school year (`context.partition_key`) serve such a run: it
-calls the body once per year of the run and merges what the calls return. A run of one
-school year (the sensor's, `--school-year`) is one call, as before.
+years is one step per asset, not one run per year. Most steps are set-based: they run each
+model once over every year of the run (`step_years`, warehouse.run_models_over_years).
+`each_school_year` lets a body that is genuinely per year (the estimator, the exports: see
+docs/performance.md) serve such a run: it calls the body once per year of the run and merges
+what the calls return. A run of one school year (the sensor's, `--school-year`) is one call.
 """
 
 from __future__ import annotations
@@ -58,6 +59,12 @@ def run_years(context) -> list[str]:
         return list(context.partition_keys)
     except DagsterInvariantViolationError:  # a run without partitions
         return []
+
+
+def step_years(context) -> list[str]:
+    """The school years a set-based step computes at once: every year of the run (one SQL
+    statement per model over all of them), or the one partition of a single-year run."""
+    return run_years(context) or [context.partition_key]
 
 
 def _metadata(results: dict[str, dict]) -> dict:

@@ -1,8 +1,9 @@
 """The DuckDB warehouse: opening it, creating its raw layer, and running SQL models.
 
 A model is one `select` in models/<layer>/<name>.sql and fills the table of the same
-name. Partitioned models replace only the rows of their school year, so computing a new
-year never touches the others.
+name. Partitioned models replace only the rows of the school years they compute, so
+computing a new year never touches the others. Most are set-based: one statement selects
+the rows of every school year of the run (`run_years`), and one transaction replaces them.
 """
 
 from __future__ import annotations
@@ -52,6 +53,12 @@ def _ensure_table(con: duckdb.DuckDBPyConnection, table: str, sql: str) -> None:
 def set_school_year(con: duckdb.DuckDBPyConnection, school_year: str | None) -> None:
     """The variables the models read (school_year, reference_dir), for running a model's SQL by hand."""
     _set_variables(con, school_year)
+
+
+def set_school_years(con: duckdb.DuckDBPyConnection, school_years: list[str]) -> None:
+    """The variables of a set-based step over `school_years`: its queries select their rows
+    with `run_years(school_year)`, as the set-based models do."""
+    _set_variables(con, None, list(school_years))
 
 
 def _set_variables(

@@ -9,7 +9,7 @@ from dagster_duckdb import DuckDBResource
 
 from .. import warehouse
 from ..disclosure.need_levels import published_need_levels
-from ..partitions import each_school_year, one_run, school_years
+from ..partitions import one_run, school_years, step_years
 from ..resources import ProjectPaths
 from .marts import school_catchment
 from .staging import stg_location_totals
@@ -34,11 +34,12 @@ PUBLICATION_MODELS = [
     "pub_agreement_needs, pub_school_coordination): "
     "one rounding rule for estimates, one name per municipality, one label per public cell.",
 )
-@each_school_year
 def publication(context: AssetExecutionContext, duckdb: DuckDBResource, paths: ProjectPaths) -> MaterializeResult:
     with duckdb.get_connection() as con:
         write_need_levels(con, paths)
-        counts = warehouse.run_models(con, [(m, None, None) for m in PUBLICATION_MODELS], context.partition_key)
+        counts = warehouse.run_models_over_years(
+            con, [(m, None, None) for m in PUBLICATION_MODELS], step_years(context)
+        )
     return MaterializeResult(metadata={m.split("/")[1]: n for m, n in zip(PUBLICATION_MODELS, counts)})
 
 
@@ -65,38 +66,81 @@ def write_need_levels(con, paths: ProjectPaths) -> None:
     description="Published cells stay within their bounds, add up to DUO's exact location totals, and the "
     "flows and profiles add up to the same pupils as the cells.",
 )
-@each_school_year
 def publication_adds_up(context, duckdb: DuckDBResource) -> AssetCheckResult:
-    year = context.partition_key
     with duckdb.get_connection() as con:
-        out_of_bounds, off_duo, cells, flows, residents, estimate = con.execute(
+        warehouse.set_school_years(con, step_years(context))
+        per_year = con.execute(
             """
+            with cells as (
+                select school_year,
+                       count(*) filter (where not students between students_low and students_high) as out_of_bounds,
+                       sum(students) as students
+                from pub_school_catchment where run_years(school_year) group by all
+            ),
+            totals as (
+                select school_year, count(*) filter (where not matches_duo) as off_duo
+                from pub_school_totals where run_years(school_year) group by all
+            ),
+            flows as (
+                select school_year, sum(students) as students
+                from pub_flows where run_years(school_year) and is_public group by all
+            ),
+            profiles as (
+                select school_year, sum(residents_at_school) as residents
+                from pub_municipality_profile where run_years(school_year) and sector <> 'ALLE' and is_public group by all
+            ),
+            published as (
+                select school_year, school_location_id, sum(students) as s
+                from pub_school_catchment where run_years(school_year) group by all
+            ),
+            estimated as (
+                select school_year, school_location_id, sum(students) as s
+                from school_catchment where run_years(school_year) group by all
+            ),
+            off_estimate as (
+                select school_year, count(*) as locations
+                from published join estimated using (school_year, school_location_id)
+                where abs(published.s - estimated.s) >= 1
+                group by all
+            ),
+            years as (
+                select school_year from cells union select school_year from totals
+                union select school_year from flows union select school_year from profiles
+            )
             select
-              (select count(*) from pub_school_catchment where school_year = $1
-                 and not students between students_low and students_high),
-              (select count(*) from pub_school_totals where school_year = $1 and not matches_duo),
-              (select coalesce(sum(students), 0) from pub_school_catchment where school_year = $1),
-              (select coalesce(sum(students), 0) from pub_flows where school_year = $1 and is_public),
-              (select coalesce(sum(residents_at_school), 0) from pub_municipality_profile
-                 where school_year = $1 and sector <> 'ALLE' and is_public),
-              (select count(*) from
-                 (select school_location_id, sum(students) as s from pub_school_catchment
-                  where school_year = $1 group by all) as p
-                 join (select school_location_id, sum(students) as s from school_catchment
-                       where school_year = $1 group by all) as c using (school_location_id)
-                 where abs(p.s - c.s) >= 1)""",
-            [year],
-        ).fetchall()[0]
+                years.school_year,
+                coalesce(cells.out_of_bounds, 0),
+                coalesce(totals.off_duo, 0),
+                coalesce(cells.students, 0),
+                coalesce(flows.students, 0),
+                coalesce(profiles.residents, 0),
+                coalesce(off_estimate.locations, 0)
+            from years
+            left join cells using (school_year)
+            left join totals using (school_year)
+            left join flows using (school_year)
+            left join profiles using (school_year)
+            left join off_estimate using (school_year)
+            order by years.school_year
+            """
+        ).fetchall()
     failed = []
-    if out_of_bounds:
-        failed.append(f"{out_of_bounds} published cells outside their bounds")
-    if off_duo:
-        failed.append(f"{off_duo} school locations whose published pupils differ from DUO's location total")
-    if cells != flows:
-        failed.append(f"cells add up to {cells} pupils but flows to {flows}")
-    if estimate:
-        failed.append(f"{estimate} school locations whose rounded cells differ from their estimates by 1 or more")
+    for year, out_of_bounds, off_duo, cells, flows, _, estimate in per_year:
+        if out_of_bounds:
+            failed.append(f"{year}: {out_of_bounds} published cells outside their bounds")
+        if off_duo:
+            failed.append(f"{year}: {off_duo} school locations whose published pupils differ from DUO's location total")
+        if cells != flows:
+            failed.append(f"{year}: cells add up to {cells} pupils but flows to {flows}")
+        if estimate:
+            failed.append(
+                f"{year}: {estimate} school locations whose rounded cells differ from their estimates by 1 or more"
+            )
     return AssetCheckResult(
         passed=not failed,
-        metadata={"pupils": cells, "residents_in_profiles": residents, "failures": "\n".join(failed) or "none"},
+        metadata={
+            "pupils": sum(r[3] for r in per_year),
+            "residents_in_profiles": sum(r[5] for r in per_year),
+            "failures": "\n".join(failed) or "none",
+        },
     )

@@ -5,7 +5,7 @@ from dagster_duckdb import DuckDBResource
 
 from .. import warehouse
 from ..expectations import gxe, run_suite
-from ..partitions import each_school_year, one_run, school_years
+from ..partitions import one_run, school_years, step_years
 from ..resources import ProjectPaths
 from .linked import set_linked_variables, stg_linked_records
 
@@ -15,9 +15,10 @@ NEED_LEVELS = ["afspraak nodig", "aandachtspunt", "geen"]
 def _materialize(
     context: AssetExecutionContext, duckdb: DuckDBResource, paths: ProjectPaths, model: str
 ) -> MaterializeResult:
+    """Run `model` once over every school year of the step (set-based: one statement, one replace)."""
     with duckdb.get_connection() as con:
         set_linked_variables(con, paths)
-        n = warehouse.run_model(con, model, context.partition_key)
+        (n,) = warehouse.run_models_over_years(con, [(model, None, None)], step_years(context))
     return MaterializeResult(metadata={"rows": n})
 
 
@@ -28,7 +29,6 @@ def _materialize(
     deps=[stg_linked_records],
     description="Each enrolment with the support episodes that overlap its school year (1 Aug - 31 Jul).",
 )
-@each_school_year
 def int_pupil_support(context: AssetExecutionContext, duckdb: DuckDBResource, paths: ProjectPaths) -> MaterializeResult:
     return _materialize(context, duckdb, paths, "intermediate/int_pupil_support")
 
@@ -40,7 +40,6 @@ def int_pupil_support(context: AssetExecutionContext, duckdb: DuckDBResource, pa
     deps=[int_pupil_support],
     description="Pupils per year, sector, home and school municipality, and how many had support per domain.",
 )
-@each_school_year
 def support_flows(context: AssetExecutionContext, duckdb: DuckDBResource, paths: ProjectPaths) -> MaterializeResult:
     return _materialize(context, duckdb, paths, "marts/support_flows")
 
@@ -48,33 +47,42 @@ def support_flows(context: AssetExecutionContext, duckdb: DuckDBResource, paths:
 @asset_check(
     asset=support_flows, blocking=True, description="Every accepted enrolment is in one flow; supported <= pupils."
 )
-@each_school_year
 def support_flows_reconcile(context, duckdb: DuckDBResource) -> AssetCheckResult:
-    year = context.partition_key
     e = gxe()
     with duckdb.get_connection() as con:
-        enrolled, in_flows = con.execute(
+        warehouse.set_school_years(con, step_years(context))
+        per_year = con.execute(
             """
-            select (select count(*) from stg_linked_enrolments where school_year = $1 and reason_code is null),
-                   (select coalesce(sum(students), 0) from support_flows where school_year = $1 and support_domain = 'totaal')
-            """,
-            [year],
-        ).fetchall()[0]
+            with enrolled as (
+                select school_year, count(*) as enrolments
+                from stg_linked_enrolments where run_years(school_year) and reason_code is null group by all
+            ),
+            in_flows as (
+                select school_year, sum(students) as students
+                from support_flows where run_years(school_year) and support_domain = 'totaal' group by all
+            )
+            select school_year, coalesce(enrolments, 0), coalesce(students, 0)
+            from enrolled full outer join in_flows using (school_year) order by school_year
+            """
+        ).fetchall()
         outcome = run_suite(
             con,
-            f"""
-            select *, students_with_support <= students as within from support_flows where school_year = '{year}'""",
+            "select *, students_with_support <= students as within from support_flows where run_years(school_year)",
             [
                 e.ExpectColumnValuesToBeInSet(column="within", value_set=[True]),
                 e.ExpectColumnValuesToBeInSet(column="source", value_set=["synthetic", "linked"]),
             ],
             "support_flows",
+            by_year=True,
         )
-    failed = outcome.failed + (
-        [f"{enrolled} enrolments but {in_flows} pupils in flows"] if enrolled != in_flows else []
-    )
+    failed = outcome.failed + [
+        f"{year}: {enrolled} enrolments but {in_flows} pupils in flows"
+        for year, enrolled, in_flows in per_year
+        if enrolled != in_flows
+    ]
     return AssetCheckResult(
-        passed=not failed, metadata={"enrolments": enrolled, "failures": "\n".join(failed) or "none"}
+        passed=not failed,
+        metadata={"enrolments": sum(r[1] for r in per_year), "failures": "\n".join(failed) or "none"},
     )
 
 
@@ -85,7 +93,6 @@ def support_flows_reconcile(context, duckdb: DuckDBResource) -> AssetCheckResult
     deps=[int_pupil_support],
     description="Per school: the local teams (responsible municipalities) of its pupils with support.",
 )
-@each_school_year
 def school_local_team(context: AssetExecutionContext, duckdb: DuckDBResource, paths: ProjectPaths) -> MaterializeResult:
     return _materialize(context, duckdb, paths, "marts/school_local_team")
 
@@ -98,31 +105,30 @@ def school_local_team(context: AssetExecutionContext, duckdb: DuckDBResource, pa
     description="Where a local team and schools in another municipality need an agreement: per municipality "
     "pair and per school x local team, with the level from the region's thresholds and the reason in Dutch.",
 )
-@each_school_year
 def agreement_needs(context: AssetExecutionContext, duckdb: DuckDBResource, paths: ProjectPaths) -> MaterializeResult:
     result = _materialize(context, duckdb, paths, "marts/agreement_needs")
     with duckdb.get_connection() as con:
+        warehouse.set_school_years(con, step_years(context))
         levels = con.execute(
             """select level || ': ' || need_level, count(*) from agreement_needs
-                                where school_year = ? group by all order by all""",
-            [context.partition_key],
+               where run_years(school_year) group by all order by all"""
         ).fetchall()
     return MaterializeResult(metadata={**result.metadata, **{k: v for k, v in levels}})
 
 
 @asset_check(asset=agreement_needs, blocking=True, description="Levels follow the thresholds; every need has a reason.")
-@each_school_year
 def agreement_needs_valid(context, duckdb: DuckDBResource) -> AssetCheckResult:
     e = gxe()
     with duckdb.get_connection() as con:
+        warehouse.set_school_years(con, step_years(context))
         outcome = run_suite(
             con,
-            f"""
+            """
             select *, need_level = case when students_with_support >= threshold_needed then 'afspraak nodig'
                                         when students_with_support >= threshold_attention then 'aandachtspunt'
                                         else 'geen' end as level_follows_rule,
                    local_team_municipality_code <> school_municipality_code as crosses_border
-            from agreement_needs where school_year = '{context.partition_key}'""",
+            from agreement_needs where run_years(school_year)""",
             [
                 e.ExpectColumnValuesToBeInSet(column="need_level", value_set=NEED_LEVELS),
                 e.ExpectColumnValuesToBeInSet(column="level_follows_rule", value_set=[True]),
@@ -131,6 +137,7 @@ def agreement_needs_valid(context, duckdb: DuckDBResource) -> AssetCheckResult:
                 e.ExpectColumnValuesToBeInSet(column="level", value_set=["gemeentepaar", "school"]),
             ],
             "agreement_needs",
+            by_year=True,
         )
     return AssetCheckResult(passed=outcome.success, metadata=outcome.metadata())
 
@@ -142,7 +149,6 @@ def agreement_needs_valid(context, duckdb: DuckDBResource) -> AssetCheckResult:
     deps=[int_pupil_support],
     description="Coördinatielast: per school, the number of distinct local teams it works with.",
 )
-@each_school_year
 def school_coordination_load(
     context: AssetExecutionContext, duckdb: DuckDBResource, paths: ProjectPaths
 ) -> MaterializeResult:
@@ -156,7 +162,6 @@ def school_coordination_load(
     deps=[int_pupil_support],
     description="Per municipality (local team): pupils with support and the share schooled elsewhere.",
 )
-@each_school_year
 def municipality_support_profile(
     context: AssetExecutionContext, duckdb: DuckDBResource, paths: ProjectPaths
 ) -> MaterializeResult:
