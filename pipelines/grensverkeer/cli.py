@@ -373,5 +373,26 @@ def main(argv: list[str] | None = None) -> int:
     return args.func(args)
 
 
+def entry() -> None:
+    """The console script. After the command, every exit handler runs (the GX worker ends, logs
+    are flushed) and the output is flushed; then the process ends without tearing down its
+    module graph one object at a time (Dagster, Polars, DuckDB, plotly: about 0.8 s of the
+    bundled run). Nothing is left open by then: the warehouse and the Dagster instance are
+    closed by the command itself."""
+    import atexit
+
+    try:
+        code = main()
+    except SystemExit as exc:  # argparse (--help, a wrong option) ends this way
+        code = exc.code
+    if code is not None and not isinstance(code, int):
+        print(code, file=sys.stderr)
+        code = 1
+    atexit._run_exitfuncs()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code or 0)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

@@ -3,6 +3,7 @@
 from dagster import AssetCheckResult, AssetExecutionContext, MaterializeResult, asset, asset_check
 from dagster_duckdb import DuckDBResource
 
+from .. import warehouse
 from ..resources import ProjectPaths
 from ..site import build_site
 from .publish import publication
@@ -24,7 +25,7 @@ from .support import agreement_needs, municipality_support_profile, school_coord
     "disclosure control (docs/site.md).",
 )
 def dashboards(context: AssetExecutionContext, duckdb: DuckDBResource, paths: ProjectPaths) -> MaterializeResult:
-    with duckdb.get_connection() as con:
+    with duckdb.get_connection() as con, warehouse.checkpoint_meanwhile(con):
         files = build_site(con, paths.out_path, paths.region(), paths.disclosure())
     return MaterializeResult(metadata={"folder": str(paths.out_path / "site"), "files": len(files)})
 
