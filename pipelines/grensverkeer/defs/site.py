@@ -6,6 +6,7 @@ from dagster_duckdb import DuckDBResource
 from .. import warehouse
 from ..resources import ProjectPaths
 from ..site import build_site
+from .graph import municipality_graph
 from .publish import publication
 from .reference import reference_tables
 from .support import agreement_needs, municipality_support_profile, school_coordination_load, support_flows
@@ -20,6 +21,7 @@ from .support import agreement_needs, municipality_support_profile, school_coord
         agreement_needs,
         school_coordination_load,
         municipality_support_profile,
+        municipality_graph,  # the map page's candidate sub-regions
     ],
     description="OUT/site/: the Dutch dashboard site (offline, one local plotly.min.js); every number through "
     "disclosure control (docs/site.md).",
