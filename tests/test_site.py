@@ -68,6 +68,7 @@ SMALL = re.compile(r"(?<![\w.,<>≥-])[1-4](?![\w.,%-])")
 # Numbers in figure texts that are not pupil counts.
 NOT_A_COUNT = re.compile(r"deelregio \d+|\d+ kleine of verborgen stromen")
 FIGURE_TEXT = re.compile(r'"(?:text|customdata|hovertext)":\s*')
+YEAR = re.compile(r"\d{4}-\d{4}")
 
 
 def _strings(value):
@@ -88,8 +89,38 @@ def figure_texts(html: str) -> list[str]:
     ]
 
 
+def small_counts(texts: list[str]) -> list[str]:
+    return [s for s in texts if SMALL.search(NOT_A_COUNT.sub("", s))]
+
+
 def small_counts_in_figures(html: str) -> list[str]:
-    return [s for s in figure_texts(html) if SMALL.search(NOT_A_COUNT.sub("", s))]
+    return small_counts(figure_texts(html))
+
+
+def figures(html: str) -> dict:
+    """The Plotly figures of a page (its `var FIGS = {...}`), by key ('sankey|2024-2025|BO', 'trend')."""
+    decoder = json.JSONDecoder()
+    out = {}
+    for m in re.finditer(r"var FIGS = ", html):
+        out.update(decoder.raw_decode(html, m.end())[0])
+    return out
+
+
+def private_figure_texts(html: str, private: set[str]) -> list[str]:
+    """The figure texts of a page that show a private school year: every text of a figure of such a
+    year (its key names the year), and of a figure over the years (a trend) the points of such a year."""
+    out = []
+    for key, fig in figures(html).items():
+        if set(key.split("|")) & private:
+            out += figure_texts(json.dumps(fig))
+        elif not YEAR.search(key):
+            for trace in fig.get("data", []):
+                xs = trace.get("x")
+                for name in ("text", "customdata", "hovertext"):
+                    values = trace.get(name)
+                    if isinstance(xs, list) and isinstance(values, list) and len(values) == len(xs):
+                        out += [re.sub(r"<[^>]+>", " ", v) for x, v in zip(xs, values) if x in private]
+    return out
 
 
 def test_small_count_in_a_figure_text_is_found():
@@ -98,6 +129,32 @@ def test_small_count_in_a_figure_text_is_found():
     assert small_counts_in_figures('{"hovertext": ["<b>Delft</b><br>2 eigen"], "text": "deelregio 1"}') == [
         " Delft  2 eigen"
     ]
+    page = (
+        'var FIGS = {"sankey|2022-2023|BO": {"data": [{"customdata": ["Delft \\u2192 Rijswijk: 3"]}]}, '
+        '"sankey|2024-2025|BO": {"data": [{"customdata": ["Delft \\u2192 Rijswijk: 2"]}]}, '
+        '"trend": {"data": [{"x": ["2022-2023", "2024-2025"], "text": ["4", "1"], "hovertext": ["<b>4</b>", "1"]}]}};'
+    )
+    assert small_counts(private_figure_texts(page, {"2022-2023"})) == ["Delft \u2192 Rijswijk: 3", "4", " 4 "]
+
+
+def test_no_small_count_in_a_figure_of_a_private_year(site):
+    """The text, hover text and custom data of every figure (Sankey, matrix, map, trend) of a school year
+    whose flows are private (from linked records) show no count 1-4. (DUO's years are public and may:
+    docs/disclosure.md.)"""
+    root, _ = site
+    cells = pl.read_csv(root / "data" / "cijfers.csv", infer_schema=False)
+    flows = cells.filter(pl.col("cell_id").str.starts_with("f|"))
+    private = set(flows.filter(pl.col("public") != "true")["cell_id"].str.split("|").list.get(1).to_list())
+    assert private, "the bundled run should have school years of linked records only"
+    checked = 0
+    for f in sorted(root.rglob("*.html")):
+        html = f.read_text(encoding="utf-8")
+        # every figure text of the page is in FIGS, so each is told to a year or a trend point
+        assert len(figure_texts(html)) == sum(len(figure_texts(json.dumps(g))) for g in figures(html).values()), f
+        texts = private_figure_texts(html, private)
+        checked += len(texts)
+        assert small_counts(texts) == [], (f.relative_to(root), small_counts(texts)[:5])
+    assert checked > 1000, "the figures of the private years no longer have texts to check"
 
 
 def test_no_small_count_as_number(site):
