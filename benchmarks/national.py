@@ -188,8 +188,11 @@ def build(inputs: Path, warehouse: Path, out: Path, region: Path, only_years: li
     t_import = time.perf_counter()
     from dagster import DagsterInstance
 
+    from grensverkeer.cli import collect_garbage_less_often
     from grensverkeer.partitions import RANGE_END, RANGE_START
     from grensverkeer.runner import QUIET, run_pipeline
+
+    collect_garbage_less_often()  # as the `grensverkeer` command does
 
     import_s = time.perf_counter() - t_import
 

@@ -74,6 +74,22 @@ def test_definitions_load_with_layers_and_checks():
             assert graph.get(key).backfill_policy == BackfillPolicy.single_run(), key
 
 
+def test_the_site_is_built_after_every_table_it_shows():
+    """A fresh build must show on its first run what a second one shows: the site reads the
+    graph's communities (candidate sub-regions on the map page), the publication and the
+    support marts, so they are all upstream of it (the map once lacked its communities on a
+    first build)."""
+    graph = defs.resolve_asset_graph()
+    upstream, todo = set(), [AssetKey("dashboards")]
+    while todo:
+        for parent in graph.get(todo.pop()).parent_keys:
+            if parent not in upstream:
+                upstream.add(parent)
+                todo.append(parent)
+    shown = {"municipality_graph", "publication", "agreement_needs", "support_flows", "school_coordination_load"}
+    assert shown <= {key.path[-1] for key in upstream}
+
+
 def test_sensor_adds_new_year_and_runs_only_changed_years(tmp_path, monkeypatch):
     monkeypatch.setenv(settings.ENV_INPUT, str(tmp_path))
     shutil.copy(BUNDLED / "Wassenaar afgeschermd.csv", tmp_path / "wassenaar.csv")

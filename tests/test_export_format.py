@@ -109,3 +109,28 @@ def test_manifest_lists_the_files_behind_the_year(bundled, exports):
                 duo_years.setdefault(f["file"], []).append(year)
     assert all(len(ys) == 1 for ys in duo_years.values()), duo_years
     assert set(F.input_files_in(inputs)) >= {inputs / n for n in duo_years}
+
+
+def test_untrusted_text_reads_back_as_typed_and_never_as_a_formula(tmp_path):
+    """The workbook writer (exports/xlsx.py): text is text, whatever it holds; NaN is no number."""
+    import fastexcel
+
+    names = ['=HYPERLINK("http://x.invalid","klik")', "a\x01b\x1f", "_x0041_ & <b>", "  spaties  ", "+31"]
+    frame = pl.DataFrame(
+        {"School": names, "Leerlingen": [1, None, 3, 4, 5], "Aandeel": [0.5, float("nan"), None, 1.0, 0.0]}
+    )
+    bundle = ExportBundle("2024-2025", [ExportTable("Test", "test", frame, ["School"], [])], pl.DataFrame())
+    path = tmp_path / "t.xlsx"
+    _write_xlsx({"test": frame}, bundle, [("Wat", "<test> & 'zo'")], path)
+    sheet = openpyxl.load_workbook(path)["Test"]
+    assert all(row[0].data_type == "s" for row in sheet.iter_rows(min_row=2))  # never "f" (formula)
+    assert [c.value for c in sheet[1]] == ["School", "Leerlingen", "Aandeel"]
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:C6"
+    assert [row[1].value for row in sheet.iter_rows(min_row=2)] == [1, None, 3, 4, 5]
+    assert [row[2].value for row in sheet.iter_rows(min_row=2)] == [0.5, None, None, 1.0, 0.0]
+    # calamine decodes _xHHHH_ as Excel does: every name comes back exactly as it was
+    back = fastexcel.read_excel(path).load_sheet("Test").to_polars()
+    assert back["School"].to_list() == names
+    assert fastexcel.read_excel(path).load_sheet("Toelichting").to_polars()["Toelichting"].to_list() == [
+        "<test> & 'zo'"
+    ]

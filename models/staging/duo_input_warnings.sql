@@ -5,6 +5,7 @@
 -- stg_duo_rows_unmatched_names) instead of vanishing. Empty names and 'Onbekend' are DUO's
 -- own "unknown" and are not warned about. Only accepted rows: a duplicate is warned where it
 -- is counted. students_low/high: the row's pupils, exact apart from its '<5' cells (1 to 4).
+-- Set-based over the school years of the run (run_years).
 
 with files as (
     select file_name, arg_max(column_map, seen_at) as column_map
@@ -14,7 +15,7 @@ with files as (
 unmatched as (
     select school_year, file_name, line, home_municipality_name, raw_line
     from stg_duo_rows
-    where school_year = getvariable('school_year')
+    where run_years(school_year)
       and reason_code is null
       and origin_match = 'unmatched'
       and name_key(home_municipality_name) not in ('ONBEKEND', '')
@@ -22,14 +23,15 @@ unmatched as (
 
 pupils as (
     select
+        school_year,
         file_name,
         line,
         coalesce(sum(try_cast(value_text as integer)), 0) as unmasked,
         count(*) filter (where regexp_matches(value_text, '^<\s*5$')) as masked
     from raw_cells
-    where school_year = getvariable('school_year')
-      and (file_name, line) in (select (file_name, line) from unmatched)
-    group by file_name, line
+    where run_years(school_year)
+      and (school_year, file_name, line) in (select (school_year, file_name, line) from unmatched)
+    group by school_year, file_name, line
 )
 
 select
@@ -51,4 +53,4 @@ select
     u.raw_line as raw_text
 from unmatched as u
 left join files as f using (file_name)
-left join pupils as p using (file_name, line)
+left join pupils as p using (school_year, file_name, line)

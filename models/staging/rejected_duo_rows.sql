@@ -1,10 +1,11 @@
 -- rejected_duo_rows: the DUO rows of the school year that are not counted, with the reason.
 -- An empty total in the totals file is not an error (the location did not exist that year).
+-- Set-based over the school years of the run (run_years).
 
 with pupil_rows as (
     select school_year, file_name, line, column_name, reason_code, reason, raw_line
     from stg_duo_rows
-    where school_year = getvariable('school_year') and reason_code is not null
+    where run_years(school_year) and reason_code is not null
 ),
 
 total_rows as (
@@ -23,7 +24,7 @@ total_rows as (
         end as reason,
         raw_line
     from stg_location_totals
-    where school_year = getvariable('school_year') and reason_code is not null
+    where run_years(school_year) and reason_code is not null
 )
 
 select school_year, 'duo' as source, file_name, line, column_name, reason_code, reason, raw_line as raw_text

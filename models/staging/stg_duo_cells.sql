@@ -1,16 +1,17 @@
 -- stg_duo_cells: the count cells of accepted DUO rows, one per row x age (PO) or leerjaar (VO).
--- Masked cells ('<5') have no value: they are estimated in int_cell_estimates.
+-- Masked cells ('<5') have no value: they are estimated in int_cell_estimates. Set-based over
+-- the school years of the run (run_years).
 
 with accepted_rows as (
     select school_year, file_name, line, school_location_id, sector
     from stg_duo_rows
-    where school_year = getvariable('school_year') and reason_code is null
+    where run_years(school_year) and reason_code is null
 ),
 
 raw as (
-    select file_name, line, cell_label, cell_order, value_text
+    select school_year, file_name, line, cell_label, cell_order, value_text
     from raw_cells
-    where school_year = getvariable('school_year')
+    where run_years(school_year)
 )
 
 select
@@ -24,4 +25,4 @@ select
     case when regexp_matches(raw.value_text, '^<\s*5$') then null else cast(raw.value_text as integer) end as value,
     regexp_matches(raw.value_text, '^<\s*5$') as is_masked
 from accepted_rows
-join raw using (file_name, line)
+join raw using (school_year, file_name, line)

@@ -1,9 +1,10 @@
 -- stg_duo_rows: every raw DUO pupil row (PO and VO) of the school year, checked and typed.
 -- A row is accepted (reason_code is null) or carries the first problem found; accepted
 -- rows that repeat a row of another file are marked duplicate so they are counted once.
+-- Set-based over the school years of the run (run_years).
 
 with raw as (
-    select * from raw_rows where school_year = getvariable('school_year')
+    select * from raw_rows where run_years(school_year)
 ),
 
 files as (
@@ -18,6 +19,7 @@ school_locations as (select school_location_id, sector, municipality_code from r
 
 cell_problems as (
     select
+        school_year,
         file_name,
         line,
         arg_min(cell_label, cell_order) as column_name,
@@ -29,20 +31,21 @@ cell_problems as (
                 else 'non_numeric_count'
             end, cell_order) as reason_code
     from raw_cells
-    where school_year = getvariable('school_year')
+    where run_years(school_year)
       and not regexp_matches(coalesce(value_text, ''), '^([0-9]+|<\s*5)$')
-    group by file_name, line
+    group by school_year, file_name, line
 ),
 
 cell_sums as (
     select
+        school_year,
         file_name,
         line,
         sum(try_cast(value_text as integer)) as unmasked_sum,
         count(*) filter (where regexp_matches(value_text, '^<\s*5$')) as masked_cells
     from raw_cells
-    where school_year = getvariable('school_year')
-    group by file_name, line
+    where run_years(school_year)
+    group by school_year, file_name, line
 ),
 
 typed as (
@@ -68,8 +71,8 @@ typed as (
         where file_name in (select file_name from raw where n_fields < expected_fields)
         group by file_name
     ) as fl using (file_name)
-    left join cell_problems as cp using (file_name, line)
-    left join cell_sums as cs using (file_name, line)
+    left join cell_problems as cp using (school_year, file_name, line)
+    left join cell_sums as cs using (school_year, file_name, line)
     left join files as f using (file_name)
 ),
 
@@ -193,14 +196,14 @@ ranked as (
         -- The same pupils published in two files (a municipality file and an extract):
         -- keep the row of the per-municipality file, count it once.
         row_number() over (
-            partition by problem is null, kind, school_location_id, sector, trim(home_pc4), name_key(home_municipality_name)
+            partition by school_year, problem is null, kind, school_location_id, sector, trim(home_pc4), name_key(home_municipality_name)
             order by file_priority, file_name, line
         ) as copy_no,
         first_value(file_name) over w as first_file,
         first_value(line) over w as first_line
     from mapped
     window w as (
-        partition by problem is null, kind, school_location_id, sector, trim(home_pc4), name_key(home_municipality_name)
+        partition by school_year, problem is null, kind, school_location_id, sector, trim(home_pc4), name_key(home_municipality_name)
         order by file_priority, file_name, line
     )
 )

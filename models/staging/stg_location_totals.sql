@@ -1,9 +1,10 @@
 -- stg_location_totals: DUO's exact pupil total per school location for the count year
 -- ('historisch overzicht aantal leerlingen per schoolvestiging'), as a range: a total
 -- published as '<5' is somewhere in [1, 4]. Rows that cannot be read carry a reason.
+-- Set-based over the school years of the run (run_years).
 
 with raw as (
-    select * from raw_location_totals where school_year = getvariable('school_year')
+    select * from raw_location_totals where run_years(school_year)
 ),
 
 typed as (
@@ -24,7 +25,7 @@ typed as (
 ranked as (
     select
         typed.*,
-        row_number() over (partition by school_location_id order by file_name, line) as copy_no
+        row_number() over (partition by school_year, school_location_id order by file_name, line) as copy_no
     from typed
 )
 

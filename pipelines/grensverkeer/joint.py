@@ -16,7 +16,7 @@ import polars as pl
 
 from .disclosure import DisclosureSettings, protect
 from .settings import Region
-from .site.publish import SITE_MAX_ROUNDS, load_year, site_year_cells
+from .site.publish import SITE_MAX_ROUNDS, agreement_cells, load_year
 
 SUPPORTED = "Leerlingen met hulp lokaal team"
 
@@ -55,14 +55,12 @@ def decide_private_labels(
     """Protect the year's private cells of the site and the export at once; store and return the labels
     (cell_id, status, shown, label) in pub_private_labels."""
     y = load_year(con, year, region)
-    cf, rf = site_year_cells(y, region, settings)
-    # the agreement tables (pairs, schools, support per municipality, coördinatielast). The flow tables
-    # of years with only linked records are protected by each publication on its own: jointly, the
-    # region grouping of the site ('Buiten de regio') against the export's single flows does not
-    # converge yet (docs/disclosure.md, "Known gaps").
-    agreements = pl.col("block").str.ends_with("|afspraken")
-    site = cf.filter(agreements).drop("block", "high", strict=False)
-    site_rel = rf.filter(agreements).drop("block")
+    # the agreement tables (pairs, schools, support per municipality, coördinatielast), made without
+    # the site's flow tables: those of years with only linked records are protected by each
+    # publication on its own: jointly, the region grouping of the site ('Buiten de regio') against
+    # the export's single flows does not converge yet (docs/disclosure.md, "Known gaps").
+    site, site_rel = agreement_cells(y, settings.k)
+    site = site.drop("high")
     same = export_cells.select(
         pl.concat_str([pl.lit("same"), pl.col("cell_id")], separator="|").alias("relation_id"),
         site_id_of_export(pl.col("cell_id"), year, region.codes).alias("total_id"),

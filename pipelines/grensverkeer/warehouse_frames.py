@@ -6,11 +6,15 @@ import duckdb
 import polars as pl
 
 
-def replace_partitions(con: duckdb.DuckDBPyConnection, frames: dict[str, pl.DataFrame], school_year: str) -> None:
-    """Replace the rows of `school_year` in each table by its frame, in one transaction.
+def replace_partitions(
+    con: duckdb.DuckDBPyConnection, frames: dict[str, pl.DataFrame], school_year: str | list[str]
+) -> None:
+    """Replace the rows of `school_year` (one, or a list: a set-based step over several school
+    years) in each table by its frame, in one transaction.
 
     Tables are created first, outside the transaction (see warehouse.run_models).
     """
+    years = [school_year] if isinstance(school_year, str) else list(school_year)
     for table, frame in frames.items():
         con.register("_frame", frame)
         con.execute(f"create table if not exists {table} as select * from _frame where false")
@@ -19,7 +23,7 @@ def replace_partitions(con: duckdb.DuckDBPyConnection, frames: dict[str, pl.Data
     try:
         for table, frame in frames.items():
             con.register("_frame", frame)
-            con.execute(f"delete from {table} where school_year = ?", [school_year])
+            con.execute(f"delete from {table} where list_contains(?::varchar[], school_year)", [years])
             con.execute(f"insert into {table} by name select * from _frame")
             con.unregister("_frame")
         con.execute("commit")

@@ -6,7 +6,7 @@ from dagster_duckdb import DuckDBResource
 from .. import warehouse
 from ..expectations import gxe, run_suite
 from ..ingest.linked import load_linked
-from ..partitions import each_school_year, one_run, run_years, school_years
+from ..partitions import each_school_year, one_run, school_years, step_years
 from ..resources import ProjectPaths
 from .reference import reference_tables
 from .staging import SECTORS
@@ -80,7 +80,7 @@ def stg_linked_records(
                 ("staging/stg_linked_enrolments", None, None),
                 ("staging/rejected_linked_rows", "rejected_rows", "source = 'linked'"),
             ],
-            run_years(context) or [context.partition_key],
+            step_years(context),
         )
     return MaterializeResult(
         metadata={
@@ -98,23 +98,23 @@ def stg_linked_records(
     description="Accepted linked rows: codes valid, sector in the set, start <= end, one enrolment per pupil "
     "per year, every enrolment's school known.",
 )
-@each_school_year
 def stg_linked_records_valid(context, duckdb: DuckDBResource) -> AssetCheckResult:
     e = gxe()
-    year = context.partition_key
     with duckdb.get_connection() as con:
+        # the enrolments of every school year of the run at once; a pupil once per school year
+        warehouse.set_school_years(con, step_years(context))
         enrolments = run_suite(
             con,
-            f"""
-            select * from stg_linked_enrolments where school_year = '{year}' and reason_code is null""",
+            "select * from stg_linked_enrolments where run_years(school_year) and reason_code is null",
             [
-                e.ExpectColumnValuesToBeUnique(column="student_id"),
+                e.ExpectCompoundColumnsToBeUnique(column_list=["school_year", "student_id"]),
                 e.ExpectColumnValuesToBeInSet(column="sector", value_set=SECTORS),
                 e.ExpectColumnValuesToMatchRegex(column="origin_code", regex=r"^GM\d{4}$"),
                 e.ExpectColumnValuesToMatchRegex(column="destination_code", regex=r"^GM\d{4}$"),
                 e.ExpectColumnValuesToNotBeNull(column="school_name"),
             ],
             "stg_linked_enrolments",
+            by_year=True,
         )
         support = run_suite(
             con,

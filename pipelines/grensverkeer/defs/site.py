@@ -3,8 +3,10 @@
 from dagster import AssetCheckResult, AssetExecutionContext, MaterializeResult, asset, asset_check
 from dagster_duckdb import DuckDBResource
 
+from .. import warehouse
 from ..resources import ProjectPaths
 from ..site import build_site
+from .graph import municipality_graph
 from .publish import publication
 from .reference import reference_tables
 from .support import agreement_needs, municipality_support_profile, school_coordination_load, support_flows
@@ -19,12 +21,13 @@ from .support import agreement_needs, municipality_support_profile, school_coord
         agreement_needs,
         school_coordination_load,
         municipality_support_profile,
+        municipality_graph,  # the map page's candidate sub-regions
     ],
     description="OUT/site/: the Dutch dashboard site (offline, one local plotly.min.js); every number through "
     "disclosure control (docs/site.md).",
 )
 def dashboards(context: AssetExecutionContext, duckdb: DuckDBResource, paths: ProjectPaths) -> MaterializeResult:
-    with duckdb.get_connection() as con:
+    with duckdb.get_connection() as con, warehouse.checkpoint_meanwhile(con):
         files = build_site(con, paths.out_path, paths.region(), paths.disclosure())
     return MaterializeResult(metadata={"folder": str(paths.out_path / "site"), "files": len(files)})
 

@@ -5,7 +5,7 @@ from dagster_duckdb import DuckDBResource
 
 from .. import warehouse
 from ..expectations import gxe, run_suite
-from ..partitions import each_school_year, one_run, school_years
+from ..partitions import one_run, school_years, step_years
 from .raw import duo_raw_files
 from .reference import reference_tables
 
@@ -22,49 +22,58 @@ ORIGIN_CODE = r"^(?:GM\d{4}|ONBEKEND|BUITENLAND)$"  # no capture group: pandas w
     "rows that cannot be counted carry a reason and are copied to rejected_rows; counted rows with a home "
     "municipality name that matches nothing (counted as ONBEKEND) are listed in input_warnings.",
 )
-@each_school_year
 def stg_duo_rows(context: AssetExecutionContext, duckdb: DuckDBResource) -> MaterializeResult:
-    year = context.partition_key
+    years = step_years(context)
     with duckdb.get_connection() as con:
-        rows, rejected, warned = warehouse.run_models(
+        # Set-based: every school year of the run in one statement per model, one transaction.
+        rows, rejected, warned = warehouse.run_models_over_years(
             con,
             [
                 ("staging/stg_duo_rows", None, None),
                 ("staging/rejected_duo_rows", "rejected_rows", "source = 'duo'"),
                 ("staging/duo_input_warnings", "input_warnings", "source = 'duo'"),
             ],
-            year,
+            years,
         )
         by_reason = con.execute(
-            "select reason_code, count(*) from rejected_rows where school_year = ? and source = 'duo' group by all order by all",
-            [year],
+            "select school_year, reason_code, count(*) from rejected_rows "
+            "where run_years(school_year) and source = 'duo' group by all order by all"
         ).fetchall()
     return MaterializeResult(
         metadata={
             "rows": rows,
             "rejected_rows": rejected,
-            "rejected_by_reason": str(dict(by_reason)),
+            "rejected_by_reason": rejected_by_reason(years, by_reason),
             "input_warnings": warned,
         }
     )
 
 
+def rejected_by_reason(years: list[str], counts: list[tuple[str, str, int]]) -> str:
+    """The rejected rows per reason, as a dict; one line per school year when the step has several."""
+    per_year = {year: {reason: n for y, reason, n in counts if y == year} for year in years}
+    if len(years) == 1:
+        return str(per_year[years[0]])
+    return "\n".join(f"{year}: {reasons}" for year, reasons in per_year.items())
+
+
 @asset_check(
     asset=stg_duo_rows, blocking=True, description="Every raw row is staged once; accepted rows are well formed."
 )
-@each_school_year
 def stg_duo_rows_valid(context, duckdb: DuckDBResource) -> AssetCheckResult:
-    year = context.partition_key if context.has_partition_key else None
     e = gxe()
     with duckdb.get_connection() as con:
-        raw, staged = con.execute(
-            """select (select count(*) from raw_rows where school_year = $1),
-                      (select count(*) from stg_duo_rows where school_year = $1)""",
-            [year],
-        ).fetchall()[0]
+        warehouse.set_school_years(con, step_years(context))
+        per_year = con.execute(
+            """
+            with raw as (select school_year, count(*) as n from raw_rows where run_years(school_year) group by all),
+            staged as (select school_year, count(*) as n from stg_duo_rows where run_years(school_year) group by all)
+            select school_year, coalesce(raw.n, 0), coalesce(staged.n, 0)
+            from raw full outer join staged using (school_year) order by school_year"""
+        ).fetchall()
         outcome = run_suite(
             con,
-            f"select * from stg_duo_rows where school_year = '{year}' and reason_code is null",
+            "select * from stg_duo_rows where run_years(school_year) and reason_code is null",
             [
                 e.ExpectColumnValuesToBeInSet(column="sector", value_set=SECTORS),
                 e.ExpectColumnValuesToMatchRegex(column="origin_code", regex=ORIGIN_CODE),
@@ -73,14 +82,17 @@ def stg_duo_rows_valid(context, duckdb: DuckDBResource) -> AssetCheckResult:
                 e.ExpectColumnValuesToNotBeNull(column="line"),
             ],
             "stg_duo_rows",
+            by_year=True,
         )
-    failed = outcome.failed + ([f"{raw} raw rows but {staged} staged rows"] if raw != staged else [])
+    failed = outcome.failed + [
+        f"{year}: {raw} raw rows but {staged} staged rows" for year, raw, staged in per_year if raw != staged
+    ]
     return AssetCheckResult(
         passed=not failed,
         metadata={
             **outcome.metadata(),
-            "raw_rows": raw,
-            "staged_rows": staged,
+            "raw_rows": sum(r[1] for r in per_year),
+            "staged_rows": sum(r[2] for r in per_year),
             "failures": "\n".join(failed) or "none",
         },
     )
@@ -90,29 +102,35 @@ def stg_duo_rows_valid(context, duckdb: DuckDBResource) -> AssetCheckResult:
     asset=stg_duo_rows,
     description="Home municipality names that match no known municipality (counted as ONBEKEND; input_warnings).",
 )
-@each_school_year
 def stg_duo_rows_unmatched_names(context, duckdb: DuckDBResource) -> AssetCheckResult:
-    year = context.partition_key if context.has_partition_key else None
+    years = step_years(context)
     with duckdb.get_connection() as con:
+        warehouse.set_school_years(con, years)
         unmatched = con.execute(
             """
-            select value, file_name, count(*), sum(students_low), sum(students_high), list(line order by line)
+            select school_year, value, file_name, count(*), sum(students_low), sum(students_high), list(line order by line)
             from input_warnings
-            where school_year = ? and source = 'duo' and warning_code = 'unknown_home_municipality'
-            group by all order by 3 desc, 1, 2
-            """,
-            [year],
+            where run_years(school_year) and source = 'duo' and warning_code = 'unknown_home_municipality'
+            group by all order by 1, 4 desc, 2, 3
+            """
         ).fetchall()
+    described = {
+        year: "Names counted as ONBEKEND (rows in input_warnings): "
+        + "; ".join(describe_unmatched(*u[1:]) for u in unmatched if u[0] == year)
+        for year in dict.fromkeys(u[0] for u in unmatched)
+    }
+    if len(years) > 1:  # one sentence per school year, as each year's check said it
+        description = "\n".join(f"{y}: {d}" for y, d in described.items()) or "all names matched"
+    else:
+        description = next(iter(described.values()), "all names matched")
     return AssetCheckResult(
         passed=not unmatched,
         severity=AssetCheckSeverity.WARN,
-        description=(
-            "Names counted as ONBEKEND (rows in input_warnings): "
-            + "; ".join(f"{describe_unmatched(*u)}" for u in unmatched)
-        )
-        if unmatched
-        else "all names matched",
-        metadata={"unmatched_names": len({u[0] for u in unmatched}), "unmatched_rows": sum(u[2] for u in unmatched)},
+        description=description,
+        metadata={
+            "unmatched_names": len({(u[0], u[1]) for u in unmatched}),
+            "unmatched_rows": sum(u[3] for u in unmatched),
+        },
     )
 
 
@@ -132,12 +150,11 @@ def describe_unmatched(name: str, file_name: str, rows: int, low: int, high: int
     deps=[stg_duo_rows],
     description="Count cells of accepted rows: value, or masked ('<5').",
 )
-@each_school_year
 def stg_duo_cells(context: AssetExecutionContext, duckdb: DuckDBResource) -> MaterializeResult:
     with duckdb.get_connection() as con:
-        n = warehouse.run_model(con, "staging/stg_duo_cells", context.partition_key)
+        (n,) = warehouse.run_models_over_years(con, [("staging/stg_duo_cells", None, None)], step_years(context))
         masked = con.execute(
-            "select count(*) from stg_duo_cells where school_year = ? and is_masked", [context.partition_key]
+            "select count(*) from stg_duo_cells where run_years(school_year) and is_masked"
         ).fetchall()[0][0]
     return MaterializeResult(metadata={"cells": n, "masked_cells": masked})
 
@@ -147,20 +164,21 @@ def stg_duo_cells(context: AssetExecutionContext, duckdb: DuckDBResource) -> Mat
     blocking=True,
     description="Unmasked counts are whole numbers >= 0; masked cells have no value.",
 )
-@each_school_year
 def stg_duo_cells_valid(context, duckdb: DuckDBResource) -> AssetCheckResult:
     e = gxe()
     with duckdb.get_connection() as con:
+        warehouse.set_school_years(con, step_years(context))
         outcome = run_suite(
             con,
-            f"""
-            select value, is_masked, (value is null) = is_masked as value_iff_unmasked
-            from stg_duo_cells where school_year = '{context.partition_key}'""",
+            """
+            select school_year, value, is_masked, (value is null) = is_masked as value_iff_unmasked
+            from stg_duo_cells where run_years(school_year)""",
             [
                 e.ExpectColumnValuesToBeBetween(column="value", min_value=0),
                 e.ExpectColumnValuesToBeInSet(column="value_iff_unmasked", value_set=[True]),
             ],
             "stg_duo_cells",
+            by_year=True,
         )
     return AssetCheckResult(passed=outcome.success, metadata=outcome.metadata())
 
@@ -172,8 +190,7 @@ def stg_duo_cells_valid(context, duckdb: DuckDBResource) -> AssetCheckResult:
     deps=[duo_raw_files],
     description="DUO's pupil total per school location for the count year, as a range ('<5' = 1..4).",
 )
-@each_school_year
 def stg_location_totals(context: AssetExecutionContext, duckdb: DuckDBResource) -> MaterializeResult:
     with duckdb.get_connection() as con:
-        n = warehouse.run_model(con, "staging/stg_location_totals", context.partition_key)
+        (n,) = warehouse.run_models_over_years(con, [("staging/stg_location_totals", None, None)], step_years(context))
     return MaterializeResult(metadata={"locations": n})

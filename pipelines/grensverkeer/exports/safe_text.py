@@ -26,8 +26,3 @@ def neutralise_frame(frame: pl.DataFrame) -> pl.DataFrame:
     """Every text column neutralised; numbers, dates and booleans untouched."""
     text = [name for name, dtype in frame.schema.items() if dtype == pl.String]
     return frame.with_columns(neutralise(pl.col(c)).alias(c) for c in text)
-
-
-# xlsxwriter options: `write()` never turns a string into a formula, a URL or a number. The
-# writer also calls write_string for every text cell; the options guard anything else.
-XLSX_TEXT_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}

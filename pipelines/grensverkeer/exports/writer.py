@@ -14,12 +14,12 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
-import xlsxwriter
 
 from ..disclosure import DisclosureSettings, protect
 from ..settings import Region
+from . import xlsx
 from .manifest import git_commit, linked_sources, year_input_files
-from .safe_text import XLSX_TEXT_OPTIONS, neutralise_frame
+from .safe_text import neutralise_frame
 from .tables import ExportBundle, ExportTable
 from .texts import toelichting_rows
 
@@ -123,61 +123,76 @@ def _is_share(column: str) -> bool:
     return column.startswith("Aandeel") or column.endswith("(%)")
 
 
-def _write_cell(sheet, row: int, col: int, value, text_fmt=None, number_fmt=None) -> None:
-    """A number as a number, anything else as text: never a formula or a link (names are untrusted)."""
-    if value is None:
-        return
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        sheet.write_number(row, col, value, number_fmt)
-    else:
-        sheet.write_string(row, col, value if isinstance(value, str) else str(value), text_fmt)
+def _number(column: str, dtype: pl.DataType) -> pl.Expr | None:
+    """The column's numbers as the text of <v> (finite ones; NaN or infinity would be no number)."""
+    if dtype.is_integer():
+        return pl.col(column).cast(pl.String)
+    if dtype.is_float():
+        return pl.when(pl.col(column).is_finite()).then(pl.col(column).cast(pl.String))
+    return None
+
+
+def _text(column: str, dtype: pl.DataType) -> pl.Expr | None:
+    """Anything that is not a number is text: never a formula or a link (names are untrusted)."""
+    if dtype.is_integer() or dtype.is_float():
+        return None
+    if dtype == pl.Boolean:  # as Python prints it
+        return pl.col(column).replace_strict({True: "True", False: "False"}, return_dtype=pl.String)
+    return pl.col(column).cast(pl.String)
+
+
+def _width(frame: pl.DataFrame, column: str) -> float:
+    """From the header and the first 200 values, between 10 and 60 characters."""
+    values = [len(str(v)) for v in frame[column].head(200).to_list() if v is not None]
+    return min(max(max([len(column), *values]) + 2, 10), 60)
 
 
 def _write_xlsx(
     frames: dict[str, pl.DataFrame], bundle: ExportBundle, toelichting: list[tuple[str, str]], path: Path
 ) -> None:
-    book = xlsxwriter.Workbook(str(path), {"constant_memory": False, **XLSX_TEXT_OPTIONS})
-    book.set_properties({"title": f"Grensverkeer afspraken {bundle.school_year}", "author": "grensverkeer"})
-    bold = book.add_format({"bold": True, "bg_color": "#DDEBF7", "text_wrap": True, "valign": "top"})
-    wrap = book.add_format({"text_wrap": True, "valign": "top"})
-    right = book.add_format({"align": "right"})
-    # Thousands separators (shown as '.' by Dutch Excel), fractions as percentages.
-    whole = book.add_format({"num_format": "#,##0"})
-    share = book.add_format({"num_format": "0.0%"})
-    decimal = book.add_format({"num_format": "#,##0.0"})
-    sheet = book.add_worksheet("Toelichting")
-    for j, header in enumerate(["Onderwerp", "Toelichting"]):
-        sheet.write_string(0, j, header, bold)
-    for i, (topic, text) in enumerate(toelichting, start=1):
-        sheet.write_string(i, 0, topic, wrap)
-        sheet.write_string(i, 1, text, wrap)
-    sheet.set_column(0, 0, 28)
-    sheet.set_column(1, 1, 110)
-    sheet.freeze_panes(1, 0)
+    notes = pl.DataFrame(toelichting, schema={"Onderwerp": pl.String, "Toelichting": pl.String}, orient="row")
+    sheets = [
+        xlsx.Sheet(
+            "Toelichting",
+            notes,
+            [
+                xlsx.Column("Onderwerp", text=pl.col("Onderwerp"), text_style=xlsx.WRAP, width=28),
+                xlsx.Column("Toelichting", text=pl.col("Toelichting"), text_style=xlsx.WRAP, width=110),
+            ],
+            autofilter=False,
+        )
+    ]
     for table in bundle.tables:
         frame = frames[table.slug]
-        sheet = book.add_worksheet(table.sheet)
-        for j, column in enumerate(table.frame.columns):
-            sheet.write_string(0, j, column, bold)
+        columns = []
+        for column in table.frame.columns:
             dtype = frame.schema[column]
-            number_fmt = share if _is_share(column) else decimal if dtype.is_float() else whole
             if column in table.counts:
-                # A shown count is a number; a suppressed one its label ('<5', 'x').
-                values = [
-                    s if s is not None else label
-                    for s, label in zip(frame[column].to_list(), frame[column + LABEL_SUFFIX].to_list())
-                ]
-                for i, v in enumerate(values, start=1):
-                    _write_cell(sheet, i, j, v, right, whole)
+                # A shown count is a number (thousands separators); a suppressed one its label ('<5', 'x').
+                columns.append(
+                    xlsx.Column(
+                        column,
+                        number=pl.col(column).cast(pl.String),
+                        text=pl.col(column + LABEL_SUFFIX),
+                        number_style=xlsx.WHOLE,
+                        text_style=xlsx.RIGHT,
+                        width=_width(frame, column),
+                    )
+                )
             else:
-                for i, v in enumerate(frame[column].to_list(), start=1):
-                    _write_cell(sheet, i, j, v, None, number_fmt)
-            width = max([len(column)] + [len(str(v)) for v in frame[column].head(200).to_list() if v is not None])
-            sheet.set_column(j, j, min(max(width + 2, 10), 60))
-        sheet.freeze_panes(1, 0)
-        if frame.height:
-            sheet.autofilter(0, 0, frame.height, len(table.frame.columns) - 1)
-    book.close()
+                # Thousands separators (shown as '.' by Dutch Excel), fractions as percentages.
+                style = xlsx.SHARE if _is_share(column) else xlsx.DECIMAL if dtype.is_float() else xlsx.WHOLE
+                columns.append(
+                    xlsx.Column(
+                        column,
+                        number=_number(column, dtype),
+                        text=_text(column, dtype),
+                        number_style=style,
+                        width=_width(frame, column),
+                    )
+                )
+        sheets.append(xlsx.Sheet(table.sheet, frame, columns))
+    xlsx.write_workbook(path, sheets, title=f"Grensverkeer afspraken {bundle.school_year}", author="grensverkeer")
 
 
 def _column_total(table: ExportTable, column: str) -> int | None:

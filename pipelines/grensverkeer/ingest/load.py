@@ -489,13 +489,13 @@ def _write_staged(con: duckdb.DuckDBPyConnection, batch: list[_Parsed]) -> None:
 
 
 def stage_files(
-    con: duckdb.DuckDBPyConnection, files: list[tuple[Path, str, str]], need_year: int | None = None
+    con: duckdb.DuckDBPyConnection, files: list[tuple[Path, str, str]], need_years: list[int] | None = None
 ) -> None:
     """Parse the files (path, name, sha256) that are not staged yet with this content, in
     parallel, and write what they are and their rows of every year into the staging tables.
 
-    With `need_year`: a staged file that feeds that year but whose rows of it were copied out
-    already (an earlier run) is parsed again."""
+    With `need_years`: a staged file that feeds one of those years but whose rows of it were
+    copied out already (an earlier run) is parsed again."""
     staged = {
         name: (sha, status, pending or [], kind, years or [], unreadable, dominant)
         for name, sha, status, pending, kind, years, unreadable, dominant in con.execute(
@@ -508,10 +508,13 @@ def stage_files(
         row = staged.get(name)
         if row is None or row[0] != sha:
             return False
-        if need_year is None or row[1] != "parsed" or need_year in row[2]:
+        if need_years is None or row[1] != "parsed":
             return True
-        feeds = need_year in row[4] or (row[3] != PO_LOCATION_TOTALS.name and row[5] and row[6] == need_year)
-        return not feeds
+
+        def feeds(year: int) -> bool:
+            return year in row[4] or bool(row[3] != PO_LOCATION_TOTALS.name and row[5] and row[6] == year)
+
+        return all(year in row[2] or not feeds(year) for year in need_years)
 
     todo = [(path, name, sha) for path, name, sha in files if not current(name, sha)]
     if not todo:
@@ -548,36 +551,51 @@ def _staged_facts(con: duckdb.DuckDBPyConnection, names: list[str]) -> dict[str,
 
 
 def load_school_year(con: duckdb.DuckDBPyConnection, input_dir: Path, count_year: int) -> ScanResult:
-    """(Re)load the rows of one school year from every usable file in `input_dir`.
+    """`load_school_years` for one school year."""
+    return load_school_years(con, input_dir, [count_year])[count_year]
 
-    The rows come from the staging tables (`stage_files`): a file the discovery of this run
-    parsed is not parsed again, and a file of several years is parsed once for all of them."""
-    result = ScanResult(school_year_of(count_year))
+
+def load_school_years(con: duckdb.DuckDBPyConnection, input_dir: Path, count_years: list[int]) -> dict[int, ScanResult]:
+    """(Re)load the rows of the school years of `count_years` from every usable file in
+    `input_dir`; returns what happened to each file, per count year.
+
+    Set-based over the years: the folder is listed and hashed once, each file is recorded once,
+    and the rows of every year are copied in one statement per raw table. The rows come from
+    the staging tables (`stage_files`): a file the discovery of this run parsed is not parsed
+    again, and a file of several years is parsed once for all of them."""
+    results = {year: ScanResult(school_year_of(year)) for year in count_years}
     paths = list_input_files(input_dir)
     shas = {path: sha256_of(path) for path in paths}
     originals = originals_of_copies(con, input_dir, shas)
     known_files = loaded_file_years(con)
     wanted: list[tuple[Path, str, str]] = []
+    wanted_years: dict[str, list[int]] = {}  # per file: the years it is read for
     for path in paths:
         name = input_name(path, input_dir)
         sha = shas[path]
         if path in originals:
             record_duplicate(con, name, sha, size_of(path), originals[path])
-            result.duplicates.append((name, originals[path]))
+            for result in results.values():
+                result.duplicates.append((name, originals[path]))
             continue
         known = known_files.get((name, sha))
-        if known and count_year not in known[1]:
-            result.skipped.append(name)
-            continue
-        wanted.append((path, name, sha))
-    stage_files(con, wanted, need_year=count_year)
+        years = [year for year in count_years if not (known and year not in known[1])]
+        for year in count_years:
+            if year not in years:
+                results[year].skipped.append(name)
+        if years:
+            wanted.append((path, name, sha))
+            wanted_years[name] = years
+    stage_files(con, wanted, need_years=count_years)
     staged = _staged_facts(con, [name for _, name, _ in wanted])
     records: list[dict] = []  # input_files rows of the usable files, written in one statement
+    loads: list[tuple[str, str]] = []  # (school year, file name): the rows to copy
     for path, name, sha in wanted:
         _, facts, error = staged[name]
         if error is not None:
             _reject_file(con, name, sha, size_of(path), error)
-            result.rejected.append((name, error.message))
+            for year in wanted_years[name]:
+                results[year].rejected.append((name, error.message))
             continue
         records.append(
             {
@@ -593,66 +611,86 @@ def load_school_year(con: duckdb.DuckDBPyConnection, input_dir: Path, count_year
                 "single_school_municipality": facts.single_school_municipality,
             }
         )
-        (result.loaded if facts.feeds(count_year) else result.skipped).append(name)
+        for year in wanted_years[name]:
+            result = results[year]
+            if facts.feeds(year):
+                result.loaded.append(name)
+                loads.append((result.school_year, name))
+            else:
+                result.skipped.append(name)
     _record_files(con, records)
+    if loads:
+        _copy_loaded_rows(con, loads)
+    return results
 
-    # Replace this year's rows of every file that loaded now; other files' rows stay. Files
-    # that hold a single school municipality are DUO's per-municipality files: complete for
-    # their school locations. They win over extracts when the same row is in both.
-    year, loaded = result.school_year, result.loaded
-    if loaded:
-        for table in ("raw_rows", "raw_cells", "raw_location_totals"):
-            con.execute(
-                f"delete from {table} where school_year = ? and file_name in (select unnest(?::varchar[]))",
-                [year, loaded],
-            )
+
+def _copy_loaded_rows(con: duckdb.DuckDBPyConnection, pairs: list[tuple[str, str]]) -> None:
+    """Replace the rows of each (school year, file) of `pairs` (the files that loaded now, per
+    year) in the raw tables by its staged rows, every year in one statement per table; other
+    files' rows stay. Files that hold a single school municipality are DUO's per-municipality
+    files: complete for their school locations. They win over extracts when the same row is in
+    both (file_priority, per school year)."""
+    loads = pl.DataFrame(  # noqa: F841 (read by DuckDB)
+        pairs, schema={"school_year": pl.String, "file_name": pl.String}, orient="row"
+    )
+    con.execute("create or replace temp table _loads as select * from loads")
+    for table in ("raw_rows", "raw_cells", "raw_location_totals"):
         con.execute(
-            """
-            insert into raw_rows by name
-            select s.* exclude (cell_values), p.file_priority
-            from staged_duo_rows s
-            join (select file_name, (row_number() over (order by not coalesce(single_school_municipality, false),
-                                                                 file_name) - 1)::integer as file_priority
-                  from staged_duo_files where file_name in (select unnest(?::varchar[]))) p using (file_name)
-            where s.school_year = ?
-            """,
-            [loaded, year],
+            f"delete from {table} where (school_year, file_name) in (select (school_year, file_name) from _loads)"
         )
-        con.execute(
-            """
-            insert into raw_cells (file_name, school_year, line, cell_label, cell_order, value_text)
-            select file_name, school_year, line, cell_columns[i], (i - 1)::integer, cell_values[i]
-            from (select s.file_name, s.school_year, s.line, s.cell_values, f.cell_columns,
-                         unnest(range(1, len(s.cell_values) + 1)) as i
-                  from staged_duo_rows s join staged_duo_files f using (file_name)
-                  where s.school_year = ? and s.file_name in (select unnest(?::varchar[])))
-            """,
-            [year, loaded],
-        )
-        for name, columns in con.execute(
-            "select file_name, cell_columns from staged_duo_files where kind = ? and file_name in "
-            "(select unnest(?::varchar[]))",
-            [PO_LOCATION_TOTALS.name, loaded],
-        ).fetchall():
-            i = next((i for i, c in enumerate(columns) if c.endswith(str(count_year))), None)
-            if i is not None:
-                con.execute(
-                    "insert into raw_location_totals by name select * exclude (cell_values), ? as school_year, "
-                    "? as column_name, cell_values[?] as value_text from staged_duo_totals where file_name = ?",
-                    [year, columns[i], i + 1, name],
-                )
-        # Copied: this year's staged rows are not needed again (the totals of other years stay).
-        for table in ("staged_duo_rows",):
-            con.execute(
-                f"delete from {table} where school_year = ? and file_name in (select unnest(?::varchar[]))",
-                [year, loaded],
-            )
-        con.execute(
-            "update staged_duo_files set pending_years = list_filter(pending_years, lambda y: y <> ?) "
-            "where file_name in (select unnest(?::varchar[]))",
-            [count_year, loaded],
-        )
-    return result
+    con.execute(
+        """
+        insert into raw_rows by name
+        select s.* exclude (cell_values), p.file_priority
+        from staged_duo_rows s
+        join (select l.school_year, l.file_name,
+                     (row_number() over (partition by l.school_year
+                                         order by not coalesce(f.single_school_municipality, false),
+                                                  l.file_name) - 1)::integer as file_priority
+              from _loads l join staged_duo_files f using (file_name)) p using (school_year, file_name)
+        """
+    )
+    con.execute(
+        """
+        insert into raw_cells (file_name, school_year, line, cell_label, cell_order, value_text)
+        select file_name, school_year, line, cell_columns[i], (i - 1)::integer, cell_values[i]
+        from (select s.file_name, s.school_year, s.line, s.cell_values, f.cell_columns,
+                     unnest(range(1, len(s.cell_values) + 1)) as i
+              from staged_duo_rows s
+              join _loads l using (school_year, file_name)
+              join staged_duo_files f using (file_name))
+        """
+    )
+    # The location totals file: a column per count year; a year's totals are in its first
+    # column whose name ends in the year.
+    con.execute(
+        """
+        insert into raw_location_totals by name
+        select t.* exclude (cell_values), c.school_year, c.cell_columns[c.i] as column_name,
+               t.cell_values[c.i] as value_text
+        from staged_duo_totals t
+        join (select l.school_year, l.file_name, f.cell_columns,
+                     list_position(list_transform(f.cell_columns,
+                                                  lambda name: ends_with(name, left(l.school_year, 4))), true) as i
+              from _loads l join staged_duo_files f using (file_name)
+              where f.kind = ?) c using (file_name)
+        where c.i is not null
+        """,
+        [PO_LOCATION_TOTALS.name],
+    )
+    # Copied: these staged rows are not needed again (the totals of other years stay).
+    con.execute(
+        "delete from staged_duo_rows where (school_year, file_name) in (select (school_year, file_name) from _loads)"
+    )
+    con.execute(
+        """
+        update staged_duo_files f
+        set pending_years = list_filter(f.pending_years, lambda y: not list_contains(l.years, y))
+        from (select file_name, list(cast(left(school_year, 4) as integer)) as years from _loads group by all) l
+        where f.file_name = l.file_name
+        """
+    )
+    con.execute("drop table _loads")
 
 
 def discover_count_years(input_dir: Path, only: list[Path] | None = None) -> list[int]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.resources
 import json
 import shutil
+from functools import cached_property
 from pathlib import Path
 
 import duckdb
@@ -182,8 +183,10 @@ class Site:
         all_s = sorted({s for v in opts.values() for s in v}, key=lambda s: order.index(s) if s in order else 99)
         return {"sector_options": json.dumps(opts), "all_sectors": all_s}
 
+    @cached_property
     def downloads(self) -> list[tuple[str, list[tuple[str, str]]]]:
-        """Links to the export files of each school year that exist next to the site (OUT/exports/<year>/)."""
+        """Links to the export files of each school year that exist next to the site (OUT/exports/<year>/).
+        Looked up once: the exports are written before the site, and every page links them."""
         if self.exports_dir is None:
             return []
         rel = (
@@ -214,7 +217,7 @@ class Site:
         **ctx,
     ) -> None:
         prefix = "../" * rel.count("/")
-        downloads = [(Y, [(n, prefix + h) for n, h in files]) for Y, files in self.downloads()]
+        downloads = [(Y, [(n, prefix + h) for n, h in files]) for Y, files in self.downloads]
         ctx.setdefault("years", self.years)
         doc = self.env.get_template(template).render(
             rel=rel,
@@ -557,6 +560,17 @@ class Site:
                 banner=self.synthetic([n["year"] for n in needs], ("support",)),
             )
 
+    @cached_property
+    def swv_pair_teams(self) -> dict[tuple[str, str], list[str]]:
+        """(school year, SWV) -> the local teams with a published swvpaar cell, in label order:
+        one pass over the labels instead of one per SWV page."""
+        out: dict[tuple[str, str], list[str]] = {}
+        for c in self.pub.labels:
+            if c.startswith("swvpaar|"):
+                _, Y, a, x = c.split("|")
+                out.setdefault((Y, x), []).append(a)
+        return out
+
     def swv_needs(self, x: str) -> list[dict]:
         """Per school year with linked records: the local teams whose pupils with support go to school (in
         another municipality) in the area of SWV x, with the published count (swvpaar), and the municipalities
@@ -564,8 +578,7 @@ class Site:
         P, out = self.pub, []
         for Y in self.years:
             y = P.years[Y]
-            prefix = f"swvpaar|{Y}|"
-            teams = [c.split("|")[2] for c in P.labels if c.startswith(prefix) and c.endswith(f"|{x}")]
+            teams = self.swv_pair_teams.get((Y, x), [])
             if not teams:
                 continue
             listed = y.schools.filter(

@@ -334,26 +334,83 @@ def _cid(*parts: str) -> str:
     return "|".join(parts)
 
 
+class _CellTable:
+    """The cells and relations of one school year as they are made: cells (cell_id -> value,
+    is_estimate), the upper bound of estimated cells, what a printed need level says about a
+    count (stated), the relations (relation_id, total_id, member_id) and the hidden cells."""
+
+    def __init__(self) -> None:
+        self.cells: dict[str, tuple[int, bool]] = {}
+        self.highs: dict[str, int] = {}  # upper bound of an estimated cell (a public one of at most 4 is '<5')
+        self.stated: dict[str, tuple[int | None, int | None]] = {}  # what the printed need level says about a count
+        self.rels: list[tuple[str, str, str]] = []
+        self.hidden: set[str] = set()  # attribute disclosure: as large as DUO's public count of the same group
+
+    def cell(self, cid: str, value: int, est: bool = False, high: int | None = None) -> str:
+        self.cells[cid] = (int(value), est)
+        self.highs[cid] = int(value if high is None else high)
+        return cid
+
+    def rel(self, rid: str, total: str, members: list[str]) -> None:
+        self.rels.extend((rid, total, m) for m in members)
+
+    def frames(self) -> tuple[pl.DataFrame, pl.DataFrame]:
+        cells, highs, stated, hidden, rels = self.cells, self.highs, self.stated, self.hidden, self.rels
+        cf = pl.DataFrame(
+            {
+                "cell_id": list(cells),
+                "value": [v for v, _ in cells.values()],
+                "is_estimate": [e for _, e in cells.values()],
+                "high": list(highs.values()),
+                "hidden": [c in hidden for c in cells],
+            },
+            schema={
+                "cell_id": pl.String,
+                "value": pl.Int64,
+                "is_estimate": pl.Boolean,
+                "high": pl.Int64,
+                "hidden": pl.Boolean,
+            },
+        )
+        cf = cf.with_columns(
+            pl.col("cell_id")
+            .replace_strict({c: lo for c, (lo, _) in stated.items()}, default=None, return_dtype=pl.Int64)
+            .alias("stated_lo"),
+            pl.col("cell_id")
+            .replace_strict({c: hi for c, (_, hi) in stated.items()}, default=None, return_dtype=pl.Int64)
+            .alias("stated_hi"),
+        )
+        rf = pl.DataFrame(
+            rels, schema={"relation_id": pl.String, "total_id": pl.String, "member_id": pl.String}, orient="row"
+        ).unique(maintain_order=True)
+        return cf, rf
+
+
 def year_cells(
     y: YearData, region: Region, settings_k: int = 5, public: bool = False
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Cells (cell_id, value, is_estimate) and relations (relation_id, total_id, member_id) of one school year."""
+    """Cells (cell_id, value, is_estimate) and relations (relation_id, total_id, member_id) of one school year:
+    the flow tables with the schools' catchments, then the agreement tables."""
+    acc = _CellTable()
+    _flow_cells(acc, y, region, settings_k, public)
+    _agreement_cells(acc, y, settings_k)
+    return acc.frames()
+
+
+def agreement_cells(y: YearData, settings_k: int = 5) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Only the agreement tables of `year_cells` (the block the site and the export protect together):
+    the same cells and relations in the same order, without making the flow tables."""
+    acc = _CellTable()
+    _agreement_cells(acc, y, settings_k)
+    return acc.frames()
+
+
+def _flow_cells(acc: _CellTable, y: YearData, region: Region, settings_k: int, public: bool) -> None:
+    """One origin x destination table per sector with its totals, DUO's named outside flows and public
+    school totals, the schools' catchments."""
     R = region.codes
     G = R + [BUITEN]
     Y = y.year
-    cells: dict[str, tuple[int, bool]] = {}
-    highs: dict[str, int] = {}  # upper bound of an estimated cell (a public one of at most 4 is '<5')
-    stated: dict[str, tuple[int | None, int | None]] = {}  # what the printed need level says about a count
-    rels: list[tuple[str, str, str]] = []
-
-    def cell(cid: str, value: int, est: bool = False, high: int | None = None) -> str:
-        cells[cid] = (int(value), est)
-        highs[cid] = int(value if high is None else high)
-        return cid
-
-    def rel(rid: str, total: str, members: list[str]) -> None:
-        rels.extend((rid, total, m) for m in members)
-
     fl = {(r["sector"], r["o"], r["d"]): r for r in y.flows.iter_rows(named=True)}
     # One origin x destination table per sector, protected on its own (with the catchments of its schools).
     # Numbers made from shown numbers only (all sectors together, 'elders' = residents - own municipality)
@@ -366,42 +423,42 @@ def year_cells(
                     continue
                 r = fl.get((S, o, d))
                 v, est = (r["students"], r["low"] != r["high"]) if r else (0, False)
-                fcell[(o, d)] = cell(_cid("f", Y, S, o, d), v, est, r["high"] if r else 0)
+                fcell[(o, d)] = acc.cell(_cid("f", Y, S, o, d), v, est, r["high"] if r else 0)
                 if est:
-                    cell(_cid("lo", Y, S, o, d), r["low"], True)
-                    cell(_cid("hi", Y, S, o, d), r["high"], True)
+                    acc.cell(_cid("lo", Y, S, o, d), r["low"], True)
+                    acc.cell(_cid("hi", Y, S, o, d), r["high"], True)
         for o in G:
             members = [fcell[(o, d)] for d in G if (o, d) in fcell]
-            t = cell(
+            t = acc.cell(
                 _cid("woon", Y, S, o),
-                sum(cells[m][0] for m in members),
-                any(cells[m][1] for m in members),
-                sum(highs[m] for m in members),
+                sum(acc.cells[m][0] for m in members),
+                any(acc.cells[m][1] for m in members),
+                sum(acc.highs[m] for m in members),
             )
-            rel(_cid("rij", Y, S, o), t, members)
+            acc.rel(_cid("rij", Y, S, o), t, members)
         for d in G:
             members = [fcell[(o, d)] for o in G if (o, d) in fcell]
-            t = cell(
+            t = acc.cell(
                 _cid("school", Y, S, d),
-                sum(cells[m][0] for m in members),
-                any(cells[m][1] for m in members),
-                sum(highs[m] for m in members),
+                sum(acc.cells[m][0] for m in members),
+                any(acc.cells[m][1] for m in members),
+                sum(acc.highs[m] for m in members),
             )
-            rel(_cid("kolom", Y, S, d), t, members)
+            acc.rel(_cid("kolom", Y, S, d), t, members)
         rows = [_cid("woon", Y, S, o) for o in G]
-        tot = cell(
+        tot = acc.cell(
             _cid("tot", Y, S),
-            sum(cells[m][0] for m in rows),
-            any(cells[m][1] for m in rows),
-            sum(highs[m] for m in rows),
+            sum(acc.cells[m][0] for m in rows),
+            any(acc.cells[m][1] for m in rows),
+            sum(acc.highs[m] for m in rows),
         )
-        rel(_cid("totrij", Y, S), tot, [_cid("woon", Y, S, o) for o in G])
-        rel(_cid("totkolom", Y, S), tot, [_cid("school", Y, S, d) for d in G])
+        acc.rel(_cid("totrij", Y, S), tot, [_cid("woon", Y, S, o) for o in G])
+        acc.rel(_cid("totkolom", Y, S), tot, [_cid("school", Y, S, d) for d in G])
     # DUO years: flows between the region and its named outside partners (fb|Y|S|o|x, public, like DUO's
     # figures), the other outside municipalities together (fb|..|BUITEN): the map's named points.
     if public and y.outside is not None:
         for r in y.outside.iter_rows(named=True):
-            cell(_cid("fb", Y, r["sector"], r["o"], r["d"]), r["students"], r["low"] != r["high"], r["high"])
+            acc.cell(_cid("fb", Y, r["sector"], r["o"], r["d"]), r["students"], r["low"] != r["high"], r["high"])
 
     # Catchments of the schools in the region add up to the flows into their municipality. An origin with
     # fewer than k pupils at a school is not listed on its own but in "overige herkomst" (OVERIG) of that
@@ -420,7 +477,7 @@ def year_cells(
                     other.get((r["sector"], r["school_location_id"]), 0) + r["students"]
                 )
                 continue
-            c = cell(
+            c = acc.cell(
                 _cid("c", Y, r["sector"], r["school_location_id"], r["o"]),
                 r["students"],
                 r["low"] != r["high"],
@@ -429,33 +486,37 @@ def year_cells(
             by_flow.setdefault((r["sector"], r["o"], r["d"]), []).append(c)
             by_school.setdefault((r["sector"], r["school_location_id"]), []).append(c)
         for (S, o, d), v in rest.items():
-            by_flow.setdefault((S, o, d), []).append(cell(_cid(REST, Y, S, o, d), v))
+            by_flow.setdefault((S, o, d), []).append(acc.cell(_cid(REST, Y, S, o, d), v))
         for (S, school), v in other.items():
-            by_school.setdefault((S, school), []).append(cell(_cid("c", Y, S, school, OVERIG), v))
+            by_school.setdefault((S, school), []).append(acc.cell(_cid("c", Y, S, school, OVERIG), v))
         for (S, o, d), members in by_flow.items():
-            rel(_cid("scholen", Y, S, o, d), _cid("f", Y, S, o, d), members)
+            acc.rel(_cid("scholen", Y, S, o, d), _cid("f", Y, S, o, d), members)
         for (S, school), members in by_school.items():
             # a school's total is DUO's exact location total (pub_school_totals checks it): a number, never '<5'
-            t = cell(_cid("st", Y, S, school), sum(cells[m][0] for m in members))
-            rel(_cid("st", Y, S, school), t, members)
+            t = acc.cell(_cid("st", Y, S, school), sum(acc.cells[m][0] for m in members))
+            acc.rel(_cid("st", Y, S, school), t, members)
 
     # DUO's own total of each school location in the region (public, exact as DUO publishes it): what the
     # school page prints as the school's pupils, like the export's Scholen sheet (pub_school_totals). The
     # sector totals above are the sums of the published cells: less when a row of the school was rejected.
     if public and y.school_totals is not None:
         for sid, v, high, est in y.school_totals.select("school_location_id", "value", "high", "is_estimate").rows():
-            cell(_cid("duo", Y, sid), v, est, high)
+            acc.cell(_cid("duo", Y, sid), v, est, high)
 
+
+def _agreement_cells(acc: _CellTable, y: YearData, settings_k: int) -> None:
+    """Pairs (local team x municipality of the schools), their schools, support per local team, the
+    coördinatielast of the schools."""
+    Y = y.year
     # agreement needs: a pair is the sum of its schools; a local team's pupils elsewhere the sum of its pairs
-    hidden: set[str] = set()  # attribute disclosure: as large as DUO's public count of the same group
     for r in y.pairs.iter_rows(named=True):
-        stated[cell(_cid("pair", Y, r["A"], r["B"]), r["students"])] = (r["stated_lo"], r["stated_hi"])
+        acc.stated[acc.cell(_cid("pair", Y, r["A"], r["B"]), r["students"])] = (r["stated_lo"], r["stated_hi"])
         if r["count_hidden"]:
-            hidden.add(_cid("pair", Y, r["A"], r["B"]))
-        ook = cell(_cid("ook", Y, r["A"], r["B"]), r["ook"])  # only at pair level: per school it would pin cells
+            acc.hidden.add(_cid("pair", Y, r["A"], r["B"]))
+        ook = acc.cell(_cid("ook", Y, r["A"], r["B"]), r["ook"])  # only at pair level: per school it would pin cells
         # 'ook' is a part of the pair ("waarvan"): pair = ook + rest, so protect knows what a reader knows
-        rest_ook = cell(_cid(REST, Y, r["A"], f"ook:{r['B']}"), r["students"] - r["ook"])
-        rel(_cid("waarvan", Y, "ook", r["A"], r["B"]), _cid("pair", Y, r["A"], r["B"]), [ook, rest_ook])
+        rest_ook = acc.cell(_cid(REST, Y, r["A"], f"ook:{r['B']}"), r["students"] - r["ook"])
+        acc.rel(_cid("waarvan", Y, "ook", r["A"], r["B"]), _cid("pair", Y, r["A"], r["B"]), [ook, rest_ook])
     # School rows below 'aandachtspunt' are not published (at school level 'geen' means exactly one pupil);
     # per pair they are one unpublished rest cell, so the relation pair = sum of its schools stays declared.
     pair_members: dict[tuple, list[str]] = {}
@@ -471,61 +532,35 @@ def year_cells(
         if r["need_level"] == "geen" or (r["A"], r["B"]) not in broken_down or r["same_as_public"]:
             rest[(r["A"], r["B"])] = rest.get((r["A"], r["B"]), 0) + r["students"]
         else:
-            c = cell(_cid("sch", Y, r["A"], r["school_location_id"]), r["students"])
-            stated[c] = (r["stated_lo"], r["stated_hi"])
+            c = acc.cell(_cid("sch", Y, r["A"], r["school_location_id"]), r["students"])
+            acc.stated[c] = (r["stated_lo"], r["stated_hi"])
             pair_members.setdefault((r["A"], r["B"]), []).append(c)
     for (A, B), v in rest.items():
-        pair_members.setdefault((A, B), []).append(cell(_cid(REST, Y, A, B), v))
+        pair_members.setdefault((A, B), []).append(acc.cell(_cid(REST, Y, A, B), v))
     for (A, B), members in pair_members.items():
-        if _cid("pair", Y, A, B) in cells:
-            rel(_cid("paar", Y, A, B), _cid("pair", Y, A, B), members)
+        if _cid("pair", Y, A, B) in acc.cells:
+            acc.rel(_cid("paar", Y, A, B), _cid("pair", Y, A, B), members)
+    destinations: dict[str, list[str]] = {}  # local team -> the municipalities of its pairs, in pair order
+    for a, b in y.pairs.select("A", "B").iter_rows():
+        destinations.setdefault(a, []).append(b)
     for r in y.support_profile.iter_rows(named=True):
-        m = cell(_cid("mhulp", Y, r["A"]), r["students"])
-        e = cell(_cid("melders", Y, r["A"]), r["elsewhere"])
+        m = acc.cell(_cid("mhulp", Y, r["A"]), r["students"])
+        e = acc.cell(_cid("melders", Y, r["A"]), r["elsewhere"])
         # pupils schooled elsewhere are a part of the local team's pupils: mhulp = melders + rest
-        rel(
+        acc.rel(
             _cid("waarvan", Y, "elders", r["A"]),
             m,
-            [e, cell(_cid(REST, Y, r["A"], "eigen"), r["students"] - r["elsewhere"])],
+            [e, acc.cell(_cid(REST, Y, r["A"], "eigen"), r["students"] - r["elsewhere"])],
         )
-        members = [_cid("pair", Y, r["A"], B) for B in y.pairs.filter(pl.col("A") == r["A"])["B"].to_list()]
+        members = [_cid("pair", Y, r["A"], B) for B in destinations.get(r["A"], [])]
         if r["not_listed"]:
-            members.append(cell(_cid(REST, Y, r["A"], "niet vermeld"), r["not_listed"]))
+            members.append(acc.cell(_cid(REST, Y, r["A"], "niet vermeld"), r["not_listed"]))
         if members:
-            rel(_cid("hulpelders", Y, r["A"]), e, members)
+            acc.rel(_cid("hulpelders", Y, r["A"]), e, members)
     for r in y.coordination.iter_rows(named=True):
-        c = cell(_cid("coord", Y, r["school_location_id"]), r["students"])
+        c = acc.cell(_cid("coord", Y, r["school_location_id"]), r["students"])
         if r["same_as_public"]:  # as many pupils with support as DUO counts at the school: not shown
-            hidden.add(c)
-
-    cf = pl.DataFrame(
-        {
-            "cell_id": list(cells),
-            "value": [v for v, _ in cells.values()],
-            "is_estimate": [e for _, e in cells.values()],
-            "high": list(highs.values()),
-            "hidden": [c in hidden for c in cells],
-        },
-        schema={
-            "cell_id": pl.String,
-            "value": pl.Int64,
-            "is_estimate": pl.Boolean,
-            "high": pl.Int64,
-            "hidden": pl.Boolean,
-        },
-    )
-    cf = cf.with_columns(
-        pl.col("cell_id")
-        .replace_strict({c: lo for c, (lo, _) in stated.items()}, default=None, return_dtype=pl.Int64)
-        .alias("stated_lo"),
-        pl.col("cell_id")
-        .replace_strict({c: hi for c, (_, hi) in stated.items()}, default=None, return_dtype=pl.Int64)
-        .alias("stated_hi"),
-    )
-    rf = pl.DataFrame(
-        rels, schema={"relation_id": pl.String, "total_id": pl.String, "member_id": pl.String}, orient="row"
-    ).unique(maintain_order=True)
-    return cf, rf
+            acc.hidden.add(c)
 
 
 FLOW_PREFIXES = ["f", "lo", "hi", "woon", "school", "tot", "c", "st", "fb"]  # + REST cells with 5 parts
