@@ -5,8 +5,8 @@ from dagster_duckdb import DuckDBResource
 
 from .. import warehouse
 from ..expectations import gxe, run_suite
-from ..ingest.linked import load_linked
-from ..partitions import each_school_year, one_run, school_years, step_years
+from ..ingest.linked import load_linked_years
+from ..partitions import one_run, school_years, step_years
 from ..resources import ProjectPaths
 from .reference import reference_tables
 from .staging import SECTORS
@@ -30,21 +30,26 @@ def set_linked_variables(con, paths: ProjectPaths) -> None:
     description="Linked files of INPUT/linked (schools, enrolments, support; CSV, Parquet or XLSX) read into "
     "raw_linked_*; files with BSNs or otherwise unusable go to rejected_files before anything is written.",
 )
-@each_school_year
 def linked_raw_files(context: AssetExecutionContext, duckdb: DuckDBResource, paths: ProjectPaths) -> MaterializeResult:
+    years = step_years(context)
     with duckdb.get_connection() as con:
         warehouse.setup(con)
+        # Set-based: the folder is read once and an enrolments file's rows of every school year
+        # of the run are copied in one statement, in one transaction.
         con.execute("begin transaction")
-        result = load_linked(con, paths.input_path, int(context.partition_key[:4]))
+        results = load_linked_years(con, paths.input_path, [int(year[:4]) for year in years])
         con.execute("commit")
-    for name, message in result.rejected:
+    # Files, not files per year: a file rejected or loaded once is said once.
+    loaded = dict.fromkeys(name for r in results.values() for name in r.loaded)
+    rejected = dict(item for r in results.values() for item in r.rejected)
+    for name, message in rejected.items():
         context.log.error(f"Rejected file {name}: {message}")
     return MaterializeResult(
         metadata={
-            "files_loaded": len(result.loaded),
-            "files_rejected": len(result.rejected),
-            "synthetic": result.synthetic,
-            "rejected": "\n".join(f"{n}: {m}" for n, m in result.rejected) or "none",
+            "files_loaded": len(loaded),
+            "files_rejected": len(rejected),
+            "synthetic": next(iter(results.values())).synthetic,
+            "rejected": "\n".join(f"{n}: {m}" for n, m in rejected.items()) or "none",
         }
     )
 

@@ -51,6 +51,7 @@ STYLES = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 RELS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 PKG_RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
+INLINE_OPEN = ' t="inlineStr"><is><t xml:space="preserve">'
 MAX_TEXT = 32_767  # Excel's limit on the characters of a cell
 
 # XML 1.0 cannot hold these characters; OOXML writes them as _xHHHH_
@@ -101,45 +102,19 @@ def xml_text(column: pl.Expr) -> pl.Expr:
 
 
 def _cell_xml(j: int, col: Column, row: pl.Expr) -> pl.Expr:
+    """The <c> element of each row of column j: a number if there is one, else text, else nothing."""
     letter = column_letter(j)
-    cases = []  # (condition, cell XML): a number first, else text, else no cell
-    if col.number is not None:
-        cases.append(
-            (
-                col.number.is_not_null(),
-                pl.concat_str(
-                    [
-                        pl.lit(f'<c r="{letter}'),
-                        row,
-                        pl.lit(f'" s="{col.number_style}"><v>'),
-                        col.number,
-                        pl.lit("</v></c>"),
-                    ]
-                ),
-            )
-        )
-    if col.text is not None:
-        cases.append(
-            (
-                col.text.is_not_null(),
-                pl.concat_str(
-                    [
-                        pl.lit(f'<c r="{letter}'),
-                        row,
-                        pl.lit(f'" s="{col.text_style}" t="inlineStr"><is><t xml:space="preserve">'),
-                        xml_text(col.text),
-                        pl.lit("</t></is></c>"),
-                    ]
-                ),
-            )
-        )
-    if not cases:
-        return pl.lit("")
-    (cond, xml), *rest = cases
-    out = pl.when(cond).then(xml)
-    for cond, xml in rest:
-        out = out.when(cond).then(xml)
-    return out.otherwise(pl.lit(""))
+    kinds = [  # (value, style, cell type attribute and opening of the value, closing)
+        (col.number, col.number_style, "><v>", "</v></c>"),
+        (None if col.text is None else xml_text(col.text), col.text_style, INLINE_OPEN, "</t></is></c>"),
+    ]
+    out = None
+    for value, style, opening, closing in kinds:
+        if value is None:
+            continue
+        xml = pl.concat_str([pl.lit(f'<c r="{letter}'), row, pl.lit(f'" s="{style}"{opening}'), value, pl.lit(closing)])
+        out = pl.when(value.is_not_null()).then(xml) if out is None else out.when(value.is_not_null()).then(xml)
+    return pl.lit("") if out is None else out.otherwise(pl.lit(""))
 
 
 def _excel_width(width: float) -> float:
@@ -151,8 +126,7 @@ def _sheet_xml(sheet: Sheet, selected: bool) -> bytes:
     frame, columns = sheet.frame, sheet.columns
     last = f"{column_letter(max(len(columns) - 1, 0))}{frame.height + 1}"
     head = "".join(
-        f'<c r="{column_letter(j)}1" s="{sheet.header_style}" t="inlineStr"><is><t xml:space="preserve">'
-        f"{escape(c.header)}</t></is></c>"
+        f'<c r="{column_letter(j)}1" s="{sheet.header_style}"{INLINE_OPEN}{escape(c.header)}</t></is></c>'
         for j, c in enumerate(columns)
     )
     rows = ""

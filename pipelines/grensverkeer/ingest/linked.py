@@ -291,11 +291,20 @@ def linked_school_years(
 
 
 def load_linked(con: duckdb.DuckDBPyConnection, input_dir: Path, count_year: int) -> LinkedScan:
-    """(Re)load the linked files; enrolments only for the given school year.
+    """`load_linked_years` for one school year."""
+    return load_linked_years(con, input_dir, [count_year])[count_year]
 
-    The rows come from the staging tables: a file the discovery of this run read is not read
-    again, and an enrolments file of several years is read once for all of them."""
-    result = LinkedScan(school_year_of(count_year), synthetic=is_synthetic(input_dir))
+
+def load_linked_years(con: duckdb.DuckDBPyConnection, input_dir: Path, count_years: list[int]) -> dict[int, LinkedScan]:
+    """(Re)load the linked files; enrolments only for the school years of `count_years`.
+    Returns what happened to each file, per count year.
+
+    Set-based over the years: the folder is listed and hashed once, each file is recorded
+    once, and an enrolments file's rows of every year are copied in one statement. The rows
+    come from the staging tables: a file the discovery of this run read is not read again,
+    and an enrolments file of several years is read once for all of them."""
+    synthetic = is_synthetic(input_dir)
+    results = {year: LinkedScan(school_year_of(year), synthetic=synthetic) for year in count_years}
     shas = {path: sha256_of(path) for path in list_linked_files(input_dir)}
     originals = originals_of_copies(con, input_dir, shas)
     # Per file name, the version whose rows are in the raw tables: the last one loaded.
@@ -307,8 +316,9 @@ def load_linked(con: duckdb.DuckDBPyConnection, input_dir: Path, count_year: int
            from input_files where status = 'loaded'"""
         ).fetchall()
     }
-    unchanged: list[str] = []  # loaded before with the same content: their rows are in the raw tables
-    written: list[str] = []  # copied now: old rows replaced by the new ones already
+    # (school year, file): rows of an enrolments file (and of a file that changed kind) that go
+    # without new ones: the file has no rows of that year now
+    removed: list[tuple[str, str]] = []
     for path, sha in shas.items():
         name = input_name(path, input_dir)
         size = size_of(path)
@@ -316,14 +326,19 @@ def load_linked(con: duckdb.DuckDBPyConnection, input_dir: Path, count_year: int
             record_duplicate(con, name, sha, size, originals[path])
             continue
         before = known.get((name, sha))
-        if before and before[0] == ENROLMENTS.name and count_year not in (before[1] or []):
-            # An enrolments file of other years, loaded before as it is: nothing to read for this
-            # year (its rows of this year, from an other version, are removed below).
-            result.loaded.append(name)
-            continue
         if before and before[0] in (SCHOOLS.name, SUPPORT.name) and before[2]:
-            unchanged.append(name)
-            result.loaded.append(name)
+            # loaded before with the same content: its rows are in the raw tables
+            for result in results.values():
+                result.loaded.append(name)
+            continue
+        # An enrolments file of other years, loaded before as it is: nothing to read for those
+        # years (its rows of them, from an other version, are removed below).
+        other_years = [y for y in count_years if before and before[0] == ENROLMENTS.name and y not in (before[1] or [])]
+        for year in other_years:
+            results[year].loaded.append(name)
+            removed.append((school_year_of(year), name))
+        years_now = [y for y in count_years if y not in other_years]
+        if not years_now:
             continue
         staged = _staged(con, name)
         current = staged is not None and staged[0] == sha
@@ -331,7 +346,7 @@ def load_linked(con: duckdb.DuckDBPyConnection, input_dir: Path, count_year: int
             not current
             or staged[5] is None
             and (
-                (staged[1] is ENROLMENTS and count_year in (staged[2] or []) and count_year not in staged[3])
+                (staged[1] is ENROLMENTS and any(y in (staged[2] or []) and y not in staged[3] for y in years_now))
                 or (staged[1] is not ENROLMENTS and not staged[4])
             )
         ):
@@ -343,19 +358,32 @@ def load_linked(con: duckdb.DuckDBPyConnection, input_dir: Path, count_year: int
             err = None
         if err is not None:
             _reject_file(con, name, sha, size, err)
-            result.rejected.append((name, err.message))
+            for year in years_now:
+                results[year].rejected.append((name, err.message))
             continue
         _, kind, years, _, _, _, raw_columns = staged
-        if kind is ENROLMENTS and count_year not in years:
-            # Read and checked for BSNs in this run; no rows of this year.
-            _record_file(con, name, sha, size, "loaded", kind=ENROLMENTS.name, data_rows=0, years=years)
-            result.loaded.append(name)
-            continue
-        scope, params = ("and school_year = ?", [name, result.school_year]) if kind is ENROLMENTS else ("", [name])
-        n = con.execute(f"select count(*) from {_staged_table(kind)} where file_name = ? {scope}", params).fetchone()[0]
+        for year in years_now:
+            results[year].loaded.append(name)
+        if kind is ENROLMENTS:
+            with_rows = [school_year_of(y) for y in years_now if y in years]
+            removed += [(school_year_of(y), name) for y in years_now if y not in years]
+            if not with_rows:
+                # Read and checked for BSNs in this run; no rows of these years.
+                _record_file(con, name, sha, size, "loaded", kind=ENROLMENTS.name, data_rows=0, years=years)
+                continue
+            scope, params = "and list_contains(?::varchar[], school_year)", [name, with_rows]
+            # data_rows: the rows of the school year computed last (docs/warehouse.md)
+            n = con.execute(
+                f"select count(*) from {_staged_table(kind)} where file_name = ? and school_year = ?",
+                [name, with_rows[-1]],
+            ).fetchone()[0]
+        else:
+            scope, params = "", [name]
+            n = con.execute(f"select count(*) from {_staged_table(kind)} where file_name = ?", params).fetchone()[0]
         _record_file(con, name, sha, size, "loaded", kind=kind.name, data_rows=n, years=years)
-        source = _source_of(con, name, before is not None, result.synthetic)
-        _replace_rows(con, [name], result.school_year)
+        source = _source_of(con, name, before is not None, synthetic)
+        # (a file that was an enrolments file before loses its enrolments of these years too)
+        _replace_rows(con, [name], with_rows if kind is ENROLMENTS else [r.school_year for r in results.values()])
         con.execute(
             f"insert into {kind.table} by name select * replace ({_raw_text_sql(kind, raw_columns)} as raw_text), "
             f"? as source from {_staged_table(kind)} where file_name = ? {scope}",
@@ -365,18 +393,17 @@ def load_linked(con: duckdb.DuckDBPyConnection, input_dir: Path, count_year: int
         con.execute(f"delete from {_staged_table(kind)} where file_name = ? {scope}", params)
         if kind is ENROLMENTS:
             con.execute(
-                "update staged_linked_files set pending_years = list_filter(pending_years, lambda y: y <> ?) "
-                "where file_name = ?",
-                [count_year, name],
+                "update staged_linked_files set pending_years = list_filter(pending_years, lambda y: "
+                "not list_contains(?::integer[], y)) where file_name = ?",
+                [[int(y[:4]) for y in with_rows], name],
             )
         else:
             con.execute("update staged_linked_files set pending = false where file_name = ?", [name])
-        written.append(name)
-        result.loaded.append(name)
 
-    # Files loaded now without rows to write: their old rows (of this school year) go.
-    _replace_rows(con, [n for n in result.loaded if n not in unchanged and n not in written], result.school_year)
-    return result
+    # Files loaded now without rows to write for a school year: their old rows of it go.
+    for year in dict.fromkeys(y for y, _ in removed):
+        _replace_rows(con, [n for y, n in removed if y == year], [year])
+    return results
 
 
 def _source_of(con: duckdb.DuckDBPyConnection, name: str, loaded_before: bool, synthetic_folder: bool) -> str:
@@ -396,16 +423,16 @@ def _source_of(con: duckdb.DuckDBPyConnection, name: str, loaded_before: bool, s
 def _replace_rows(
     con: duckdb.DuckDBPyConnection,
     names: list[str],
-    school_year: str,
+    school_years: list[str],
     kind: LinkedKind | None = None,
     rows: pl.DataFrame | None = None,
 ) -> None:
-    """Remove the rows of these files from every linked raw table (enrolments: only this
-    school year's; a file may have changed kind), then insert `rows` into `kind`'s table."""
+    """Remove the rows of these files from every linked raw table (enrolments: only those of
+    `school_years`; a file may have changed kind), then insert `rows` into `kind`'s table."""
     if names:
         for k in KINDS:
-            scope = "and school_year = ?" if k is ENROLMENTS else ""
-            params = [names] + ([school_year] if k is ENROLMENTS else [])
+            scope = "and list_contains(?::varchar[], school_year)" if k is ENROLMENTS else ""
+            params = [names] + ([school_years] if k is ENROLMENTS else [])
             con.execute(f"delete from {k.table} where file_name in (select unnest(?::varchar[])) {scope}", params)
     if kind is not None and rows is not None and rows.height:
         columns = ", ".join(rows.columns)
