@@ -18,8 +18,11 @@ env: $(BIN)/.installed
 run: env
 	$(BIN)/grensverkeer run
 
+# Two pytest-xdist workers; each test module runs in one of them, longest first (tests/conftest.py).
+XDIST := -n 2 --dist loadfile --no-loadscope-reorder
+
 test: env
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(XDIST)
 
 # For every change: unit tests and one small pipeline run (no bundled build, no browser).
 test-fast: env

@@ -144,8 +144,12 @@ def test_duo_location_totals_exactly_on_school_pages_and_in_the_exports(run, yea
     ]
 
 
-def test_the_cli_summary_prints_the_published_totals(run, capsys):
-    print_summary(run.input_dir, run.warehouse, DUO_YEARS, run.out_dir)
+def test_the_cli_summary_prints_the_published_totals(run, capsys, tmp_path):
+    # on a copy: print_summary opens the warehouse read-write, which would lock the other
+    # pytest-xdist worker's read-only connections to the shared bundled run out
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(run.warehouse, warehouse)
+    print_summary(run.input_dir, warehouse, DUO_YEARS, run.out_dir)
     out = capsys.readouterr().out
     for year in DUO_YEARS:
         counted, elsewhere = re.search(
