@@ -7,7 +7,7 @@ import pytest
 
 import fixtures as F
 from grensverkeer import warehouse
-from grensverkeer.ingest.load import load_school_year
+from grensverkeer.ingest.load import load_school_year, load_school_years
 
 ALMERE = F.School("01AB", "00", "Almere school", "0034", "Almere")
 RENKUM = F.School("02AB", "00", "Renkum school", "0340", "Renkum")
@@ -122,3 +122,47 @@ def test_discovery_on_a_new_warehouse_knows_no_files():
     from grensverkeer.ingest import load
 
     assert load.loaded_file_years(duckdb.connect()) == {}
+
+
+def test_several_school_years_at_once_load_the_same_rows_as_one_at_a_time(tmp_path):
+    # load_school_years copies the rows of every year in one statement per table: the same
+    # rows, priorities and file records as loading the years one after the other
+    F.write_po(tmp_path / "delft.csv", F.DELFT_ROWS)
+    F.write_po(tmp_path / "extract.csv", F.EXTRACT_ROWS)  # repeats rows of delft.csv
+    F.write_po(
+        tmp_path / "westland-2023.csv",
+        [F.PoRow(r.school, r.home_pc4, r.home_name, r.soort, r.counts, peildatum="20231001") for r in F.WESTLAND_ROWS],
+    )
+    F.write_totals(
+        tmp_path / "totals.csv",
+        {s: {2023: n - 1, 2024: n} for s, n in F.location_totals(F.DELFT_ROWS + F.WESTLAND_ROWS).items()},
+    )
+    tables = {
+        "raw_rows": "*",
+        "raw_cells": "*",
+        "raw_location_totals": "*",
+        "input_files": "* exclude (seen_at)",
+        "staged_duo_files": "file_name, pending_years",
+    }
+    snapshots, loaded = [], []
+    for by_year in (True, False):
+        con = duckdb.connect()
+        warehouse.setup(con)
+        if by_year:
+            results = {year: load_school_year(con, tmp_path, year) for year in (2023, 2024)}
+        else:
+            results = load_school_years(con, tmp_path, [2023, 2024])
+        loaded.append({year: (r.loaded, r.rejected) for year, r in results.items()})
+        snapshots.append(
+            {t: sorted(con.execute(f"select {c} from {t}").fetchall(), key=repr) for t, c in tables.items()}
+        )
+        con.close()
+    assert loaded[0] == loaded[1]
+    assert loaded[1][2024][0] == ["delft.csv", "extract.csv", "totals.csv"]
+    assert loaded[1][2023][0] == ["totals.csv", "westland-2023.csv"]
+    for table in tables:
+        assert snapshots[0][table] == snapshots[1][table], table
+    assert [len(snapshots[1][t]) for t in ("raw_rows", "raw_location_totals")] == [
+        len(F.DELFT_ROWS) + len(F.EXTRACT_ROWS) + len(F.WESTLAND_ROWS),
+        2 * len(F.location_totals(F.DELFT_ROWS + F.WESTLAND_ROWS)),
+    ]
