@@ -67,6 +67,7 @@ marked as (
         levels.stated_lo,
         levels.stated_hi,
         levels.level_rank,
+        levels.k as disclosure_k,
         cast(coalesce(public_groups.students, public_pairs.students) as bigint) as public_group_students,
         -- the most DUO's published bounds allow for the group: what a reader may take as the upper bound of a
         -- hidden count (decides `omitted` below; docs/disclosure.md, "Attribute disclosure")
@@ -115,17 +116,38 @@ marked as (
 -- pupil with youth care") says that pupil gets it, so the pair is not listed (site and exports count it
 -- in an unpublished rest of the local team's pupils schooled elsewhere), nor are its school rows (marked
 -- omitted too, by the pair they belong to)
-select * replace (
+-- pinned_by_levels: a school row below k of a pair of k or more (listed by school) whose printed levels pin its listed rows on their
+-- own: the listed rows' lowest counts ('aandachtspunt' is at least 2, 'afspraak nodig' at least 5)
+-- add up to the most the pair's level allows (5 + 2 + 2 under 'aandachtspunt', at most 9), so every
+-- listed row is exactly its lowest count, whatever is suppressed. Such rows are left out of the school
+-- listing like rows of 'geen' (part of the pair's unpublished rest), and the rest no longer pins
+-- (docs/disclosure.md, "Need levels that pin school rows").
+select * exclude (listed_lo, pair_hi, pair_students, disclosure_k) replace (
     case when count_hidden then 'niet getoond' else published_need_level end as published_need_level,
     case when count_hidden then null else stated_lo end as stated_lo,
     case when count_hidden then null else stated_hi end as stated_hi,
     case when count_hidden then 9 else level_rank end as level_rank
 ),
     coalesce(bool_or(count_hidden and public_group_high <= 1)
-        over (partition by school_year, local_team_municipality_code, school_municipality_code), false) as omitted
+        over (partition by school_year, local_team_municipality_code, school_municipality_code), false) as omitted,
+    coalesce(
+        level = 'school' and students_with_support < disclosure_k
+        and pair_students >= disclosure_k  -- a pair below k is not broken down by school at all
+        and listed_lo >= pair_hi,
+        false
+    ) as pinned_by_levels
 from (
-    select *, level = 'gemeentepaar' and (same_as_public or hides_public_school) as count_hidden
-    from marked
+    select
+        *,
+        sum(case when level = 'school' and not same_as_public and published_need_level <> 'geen' then stated_lo end)
+            over pair as listed_lo,
+        max(case when level = 'gemeentepaar' and not count_hidden then stated_hi end) over pair as pair_hi,
+        max(case when level = 'gemeentepaar' then students_with_support end) over pair as pair_students
+    from (
+        select *, level = 'gemeentepaar' and (same_as_public or hides_public_school) as count_hidden
+        from marked
+    )
+    window pair as (partition by school_year, local_team_municipality_code, school_municipality_code)
 )
 order by school_year, level, students_with_support desc, local_team_municipality_code,
          school_municipality_code, school_location_id

@@ -244,6 +244,9 @@ def _agreement_rows(con, year: str, level: str, columns: str, order: str, k: int
           -- attribute disclosure: a school row as many as DUO's public count of the same group is left out
           -- (a pair's is listed as 'niet getoond' by protect, "_hidden"; docs/disclosure.md)
           and not (level = 'school' and same_as_public)
+          -- a school row that the printed levels of its pair pin on their own is left out too
+          -- (pub_agreement_needs.pinned_by_levels)
+          and not pinned_by_levels
           -- a hidden pair of a group DUO counts at most 1 pupil is not listed, nor are its school rows
           -- (pub_agreement_needs.omitted)
           and not omitted

@@ -214,7 +214,7 @@ def load_year(con: duckdb.DuckDBPyConnection, year: str, region: Region) -> Year
                a.school_name, a.students_with_support::bigint as students,
                a.students_with_school_support::bigint as ook, a.published_need_level as need_level,
                a.stated_lo, a.stated_hi, a.threshold_needed,
-               a.threshold_attention, a.source, a.level_rank, a.same_as_public
+               a.threshold_attention, a.source, a.level_rank, a.same_as_public, a.pinned_by_levels
         from pub_agreement_needs a
         where a.school_year = ? and a.level = 'school' and (a.local_team_in_region or a.school_in_region)
           -- the school rows of a pair that is not listed are not listed either (pub_agreement_needs.omitted)
@@ -529,7 +529,9 @@ def _agreement_cells(acc: _CellTable, y: YearData, settings_k: int) -> None:
         # fewer than 3) and a school's 'aandachtspunt' (at least 2) would pin both counts; a hidden
         # pair prints no level, and is broken down whatever its size (else the listing would say it is k
         # or more); and a school row as large as DUO's public count of the same group is not published
-        if r["need_level"] == "geen" or (r["A"], r["B"]) not in broken_down or r["same_as_public"]:
+        # and a school row the printed levels of its pair pin on their own (pub_agreement_needs.pinned_by_levels)
+        left_out = r["same_as_public"] or r["pinned_by_levels"]
+        if r["need_level"] == "geen" or (r["A"], r["B"]) not in broken_down or left_out:
             rest[(r["A"], r["B"])] = rest.get((r["A"], r["B"]), 0) + r["students"]
         else:
             c = acc.cell(_cid("sch", Y, r["A"], r["school_location_id"]), r["students"])
@@ -586,7 +588,7 @@ def site_year_cells(y: YearData, region: Region, settings: DisclosureSettings) -
     cf, rf = year_cells(y, region, settings.k, y.source == "duo")
     big_pairs = y.pairs.filter((pl.col("students") >= settings.k) | pl.col("count_hidden")).select("A", "B")
     y.schools = y.schools.join(big_pairs, on=["A", "B"], how="semi", maintain_order="left").filter(
-        ~pl.col("same_as_public")
+        ~pl.col("same_as_public") & ~pl.col("pinned_by_levels")
     )
     return cf.with_columns(_block("cell_id")), rf.with_columns(_block("total_id"))
 
