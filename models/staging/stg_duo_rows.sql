@@ -232,5 +232,7 @@ select
         when problem is not null then problem_reason
         when copy_no > 1 then format('same school location, postcode, municipality and type as {} line {}: counted once, from there', first_file, first_line)
     end as reason,
-    raw_line
+    -- the line as read, where a report quotes it (rejected_rows, input_warnings); the other accepted
+    -- rows keep it in raw_rows only, so it is not written again for every counted row
+    case when problem is not null or copy_no > 1 or origin_match = 'unmatched' then raw_line end as raw_line
 from ranked
