@@ -58,5 +58,6 @@ select
         when 'invalid_date' then format('date {} is not a date like 2024-10-01', case when start_day is null then coalesce(start_date, '(empty)') else end_date end)
         when 'start_after_end' then format('end_date {} is before start_date {}', end_date, start_date)
     end as reason,
-    raw_text
+    -- the row as read, where rejected_rows quotes it (as stg_linked_enrolments keeps it)
+    case when reason_code is not null then raw_text end as raw_text
 from problems
