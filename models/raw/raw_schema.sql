@@ -56,6 +56,9 @@ create table if not exists raw_rows (
     raw_line varchar
 );
 
+-- The count cells of raw_rows, except those whose text is a plain zero ('0', '00', ...): they add
+-- nothing to any sum and are five in six of all cells. A row's other cells (non-zero, masked
+-- '<5', and every text that is not a plain zero: empty, ' 0', '-0', ...) are kept as read.
 create table if not exists raw_cells (
     file_name varchar not null,
     school_year varchar not null,
@@ -63,6 +66,14 @@ create table if not exists raw_cells (
     cell_label varchar not null,
     cell_order integer not null,
     value_text varchar
+);
+
+-- The count columns of each loaded (school year, file), in order: every row of the file has one
+-- cell per column, so a row's zero cells are the columns raw_cells holds no cell of.
+create table if not exists raw_cell_columns (
+    file_name varchar not null,
+    school_year varchar not null,
+    cell_columns varchar[] not null
 );
 
 create table if not exists raw_location_totals (
