@@ -177,9 +177,9 @@ def _run(
     con, cells, totals, out, allocation, prior, masked_only, cell_weights, location_cells, c_, l_, x_, lam_, th_, e_
 ) -> None:
     lo_mask, hi_mask = MASK_LOW, MASK_HIGH
-    # The input is read as this typed view. Only the masked and the non-zero cells
-    # (about a sixth of them nationally) are copied into a working table; the zeros
-    # only count towards n_cells.
+    # The input is read as this typed view. Only the masked and the non-zero cells are
+    # copied into a working table; zeros only count towards n_cells (the pipeline's cells
+    # have none: it passes their number per location as `location_cells`).
     cells_typed = f"""(SELECT CAST(cell_id AS BIGINT) AS cell_id,
                CAST(school_location_id AS VARCHAR) AS loc_name,
                CAST(row_id AS BIGINT) AS row_id,
