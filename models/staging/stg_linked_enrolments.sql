@@ -2,6 +2,9 @@
 -- (student_id) appears once per school year; later rows of the same pupil are rejected.
 -- Set-based over the school years of the run (run_years: every year of `school_years`, or the
 -- one `school_year` when a model is run by hand with warehouse.set_school_year).
+-- The codes of a row (school year, school location, sector, municipality, birth year) are
+-- checked once per distinct value and joined back: a national school year has 2.6 M rows but
+-- a few thousand locations and a few hundred codes, so each regular expression runs on those.
 
 with raw as (
     select * from raw_linked_enrolments where run_years(school_year)
@@ -16,46 +19,93 @@ schools as (
     where school_location_id not in (select school_location_id from stg_linked_schools where reason_code is null)
 ),
 
-checked as (
+year_texts as (
+    select
+        school_year_text,
+        coalesce(
+            regexp_matches(school_year_text, '^\s*(19|20)[0-9]{2}\s*([-/]\s*(19|20)[0-9]{2})?\s*$')
+            and not (
+                regexp_matches(school_year_text, '[-/]')
+                and try_cast(regexp_extract(school_year_text, '([0-9]{4})\s*$', 1) as integer)
+                    <> try_cast(regexp_extract(school_year_text, '^\s*([0-9]{4})', 1) as integer) + 1
+            ),
+            false
+        ) as is_valid
+    from (select distinct school_year_text from raw)
+),
+
+locations as (
+    select
+        l.raw_location,
+        upper(trim(l.raw_location)) as location_id,
+        regexp_matches(coalesce(upper(trim(l.raw_location)), ''), '^[0-9]{2}[A-Z0-9]{2}[0-9]{2}$') as is_valid,
+        schools.school_name,
+        schools.municipality_code
+    from (select distinct school_location_id as raw_location from raw) as l
+    left join schools on schools.school_location_id = upper(trim(l.raw_location))
+),
+
+sectors as (
+    select
+        raw_sector,
+        upper(trim(raw_sector)) as sector_clean,
+        coalesce(upper(trim(raw_sector)) in ('BO', 'SBO', 'SO', 'VSO', 'VO', 'PRO', 'MBO'), false) as is_valid
+    from (select distinct sector as raw_sector from raw)
+),
+
+residences as (
+    select
+        r.raw_code,
+        coalesce(mg.successor_code, upper(trim(r.raw_code))) as residence
+    from (select distinct residence_municipality_code as raw_code from raw) as r
+    left join ref_municipality_mergers as mg on mg.old_code = upper(trim(r.raw_code))
+),
+
+birth_years as (
+    select
+        raw_birth_year,
+        try_cast(trim(raw_birth_year) as integer) as birth_year_int,
+        raw_birth_year is not null and trim(raw_birth_year) <> ''
+            and coalesce(try_cast(trim(raw_birth_year) as integer) not between 1980 and 2030, true) as is_invalid
+    from (select distinct birth_year as raw_birth_year from raw)
+),
+
+-- Not materialised: the joins are cheaper to run twice (copies, ranked) than the 2.6 M rows a
+-- year are to write and read back.
+checked as not materialized (
     select
         raw.*,
-        trim(student_id) as student,
-        upper(trim(raw.school_location_id)) as location_id,
-        upper(trim(sector)) as sector_clean,
-        coalesce(mg.successor_code, upper(trim(residence_municipality_code))) as residence,
-        schools.school_name as known_school_name,
-        schools.municipality_code as school_municipality_code,
-        try_cast(trim(birth_year) as integer) as birth_year_int
-    from raw
-    left join ref_municipality_mergers as mg on mg.old_code = upper(trim(raw.residence_municipality_code))
-    left join schools on schools.school_location_id = upper(trim(raw.school_location_id))
-),
-
-problems as (
-    select
-        checked.*,
+        trim(raw.student_id) as student,
+        loc.location_id,
+        sec.sector_clean,
+        res.residence,
+        loc.school_name as known_school_name,
+        loc.municipality_code as school_municipality_code,
+        bys.birth_year_int,
         case
-            when not regexp_matches(coalesce(school_year_text, ''), '^\s*(19|20)[0-9]{2}\s*([-/]\s*(19|20)[0-9]{2})?\s*$') then 'invalid_school_year'
-            when regexp_matches(school_year_text, '[-/]')
-                 and try_cast(regexp_extract(school_year_text, '([0-9]{4})\s*$', 1) as integer)
-                     <> try_cast(regexp_extract(school_year_text, '^\s*([0-9]{4})', 1) as integer) + 1 then 'invalid_school_year'
-            when coalesce(student, '') = '' then 'missing_student_id'
-            when not regexp_matches(coalesce(location_id, ''), '^[0-9]{2}[A-Z0-9]{2}[0-9]{2}$') then 'invalid_location'
-            when school_municipality_code is null then 'unknown_school'
-            when sector_clean not in ('BO', 'SBO', 'SO', 'VSO', 'VO', 'PRO', 'MBO') or sector_clean is null then 'unknown_sector'
-            when residence not in (select code from ref_municipalities) or residence is null then 'unknown_municipality'
-            when birth_year is not null and trim(birth_year) <> '' and (birth_year_int is null or birth_year_int not between 1980 and 2030) then 'invalid_birth_year'
+            when not yt.is_valid then 'invalid_school_year'
+            when coalesce(trim(raw.student_id), '') = '' then 'missing_student_id'
+            when not loc.is_valid then 'invalid_location'
+            when loc.municipality_code is null then 'unknown_school'
+            when not sec.is_valid then 'unknown_sector'
+            when res.residence is null or res.residence not in (select code from ref_municipalities) then 'unknown_municipality'
+            when bys.is_invalid then 'invalid_birth_year'
         end as problem
-    from checked
+    from raw
+    join year_texts as yt on yt.school_year_text is not distinct from raw.school_year_text
+    join locations as loc on loc.raw_location is not distinct from raw.school_location_id
+    join sectors as sec on sec.raw_sector is not distinct from raw.sector
+    join residences as res on res.raw_code is not distinct from raw.residence_municipality_code
+    join birth_years as bys on bys.raw_birth_year is not distinct from raw.birth_year
 ),
 
--- A pupil's later accepted rows are duplicates. Only pupils with more than one accepted row
--- are ranked: a window over every row sorted 2.6 M pseudonyms a year nationally.
-repeated as (
-    select school_year, student
-    from problems
-    where problem is null
-    group by school_year, student
+-- A pupil's later accepted rows are duplicates. Only pupils with more than one row (of any
+-- kind; a hash collision only adds a candidate) are ranked: a window over every row sorted
+-- 2.6 M pseudonyms a year nationally.
+candidates as (
+    select school_year, hash(trim(student_id)) as student_hash
+    from raw
+    group by all
     having count(*) > 1
 ),
 
@@ -66,18 +116,17 @@ copies as (
         row_number() over w as copy_no,
         first_value(file_name) over w as first_file,
         first_value(line) over w as first_line
-    from problems
+    from checked
     where problem is null
-      and exists (select 1 from repeated as r where r.school_year = problems.school_year and r.student = problems.student)
+      and (school_year, hash(student)) in (select (school_year, student_hash) from candidates)
     window w as (partition by school_year, student order by file_name, line)
 ),
 
 ranked as (
-    select problems.*, copies.copy_no, copies.first_file, copies.first_line
-    from problems
+    select checked.*, copies.copy_no, copies.first_file, copies.first_line
+    from checked
     left join copies using (file_name, line)
 )
-
 select
     school_year,
     file_name,

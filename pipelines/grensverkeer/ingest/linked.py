@@ -8,6 +8,7 @@ replaced per file; enrolments are replaced per file and school year, like DUO ro
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -193,13 +194,14 @@ def _read_for_staging(
 
 
 def stage_linked_file(
-    con: duckdb.DuckDBPyConnection, path: Path, name: str, sha: str, check_bsn: bool = True
+    con: duckdb.DuckDBPyConnection, path: Path, name: str, sha: str, check_bsn: bool = True, read: tuple | None = None
 ) -> FileRejected | None:
     """Read a linked file once (BSN check first) and stage what it is and its rows (every
     school year) in the warehouse. Nothing of a file that cannot be used is staged (not even
     its name: a refused file reaches no table but rejected_files and input_files); its
-    error is returned."""
-    kind, rows, years, err, raw_columns = _read_for_staging(path, name, check_bsn)
+    error is returned. `read`: what `_read_for_staging` gave for the file, when it was read
+    ahead."""
+    kind, rows, years, err, raw_columns = read if read is not None else _read_for_staging(path, name, check_bsn)
     con.execute("delete from staged_linked_files where file_name = ?", [name])
     for k in KINDS:
         con.execute(f"delete from {_staged_table(k)} where file_name = ?", [name])
@@ -258,6 +260,8 @@ def linked_school_years(
     problems: list[tuple[str, str]] = []
     known = known or {}
     present: list[str] = []
+    to_read: list[tuple[Path, str, str]] = []  # (path, name, sha) of the files to read now
+    outcome: dict[str, tuple] = {}  # name -> (kind, school years, FileRejected or None)
     for path in list_linked_files(input_dir):
         name = input_name(path, input_dir)
         sha = sha256_of(path)
@@ -267,15 +271,28 @@ def linked_school_years(
                 years.update(before[1] or [])
             continue
         present.append(name)
-        if con is not None:
-            staged = _staged(con, name)
-            err = None
-            if staged is None or staged[0] != sha:
-                err = stage_linked_file(con, path, name, sha)  # a refused file (BSNs) must not open a school year
-                staged = _staged(con, name)
-            kind, file_years = (staged[1], staged[2]) if err is None else (None, None)
+        staged = _staged(con, name) if con is not None else None
+        if staged is not None and staged[0] == sha:
+            outcome[name] = (staged[1], staged[2], None)
         else:
-            kind, _, file_years, err, _ = _read_for_staging(path, name, check_bsn=True)
+            to_read.append((path, name, sha))
+    # The next file is read (and checked for BSNs: Polars, off the GIL) on a second thread while
+    # this one's rows are written by DuckDB, so that both cores work.
+    with ThreadPoolExecutor(max_workers=1) as reader:
+        ahead = reader.submit(_read_for_staging, *to_read[0][:2], True) if to_read else None
+        for i, (path, name, sha) in enumerate(to_read):
+            read = ahead.result()
+            ahead = reader.submit(_read_for_staging, *to_read[i + 1][:2], True) if i + 1 < len(to_read) else None
+            if con is None:
+                kind, _, file_years, err, _ = read
+                outcome[name] = (kind, file_years, err)
+            else:
+                err = stage_linked_file(con, path, name, sha, read=read)  # a refused file (BSNs) stages nothing
+                staged = _staged(con, name)
+                outcome[name] = (staged[1], staged[2], None) if err is None else (None, None, err)
+            del read  # its rows are in the warehouse now
+    for name in present:  # in the folder's order
+        kind, file_years, err = outcome[name]
         if err is not None:
             problems.append((name, err.message))
         elif kind is ENROLMENTS:
