@@ -117,7 +117,7 @@ create table if not exists raw_linked_schools (
     latitude varchar,
     longitude varchar,
     swv_code varchar,
-    raw_text varchar,
+    raw_text varchar,                    -- filled by older versions when copied; the stg_linked_* model makes it now
     source varchar not null              -- synthetic | linked: set when the file was loaded
 );
 
@@ -132,7 +132,7 @@ create table if not exists raw_linked_enrolments (
     residence_municipality_code varchar,
     residence_postcode4 varchar,
     birth_year varchar,
-    raw_text varchar,
+    raw_text varchar,                    -- filled by older versions when copied; the stg_linked_* model makes it now
     source varchar not null              -- synthetic | linked: set when the file was loaded
 );
 
@@ -146,7 +146,7 @@ create table if not exists raw_linked_support (
     local_team varchar,
     start_date varchar,
     end_date varchar,
-    raw_text varchar,
+    raw_text varchar,                    -- filled by older versions when copied; the stg_linked_* model makes it now
     source varchar not null              -- synthetic | linked: set when the file was loaded
 );
 
@@ -199,8 +199,9 @@ create table if not exists staged_linked_files (
     message varchar,
     line integer,
     column_name varchar,
-    raw_columns varchar[]                -- the contract's columns the file has: a row's raw_text, made when copied
+    column_map map(varchar, varchar)     -- the contract's columns the file has -> its own names (input_files)
 );
+alter table staged_linked_files add column if not exists column_map map(varchar, varchar);  -- warehouses from before
 create table if not exists staged_linked_schools as select * exclude (source) from raw_linked_schools where false;
 create table if not exists staged_linked_enrolments as select * exclude (source) from raw_linked_enrolments where false;
 create table if not exists staged_linked_support as select * exclude (source) from raw_linked_support where false;

@@ -147,7 +147,8 @@ def run_model_if_changed(
     stg_linked_support: rebuilt only when its SQL, the rows of its `inputs` tables or the SQL
     `variables` it reads differ from its last build, else left as it is. Returns its row count.
 
-    `inputs` must name every table the model reads: the fingerprint covers nothing else.
+    `inputs` must name every table the model reads (or a parenthesised query over it): the
+    fingerprint covers nothing else.
     """
     _set_variables(con, None)
     table = Path(model).name

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import os
 import re
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -379,6 +380,7 @@ def record_duplicate(con: duckdb.DuckDBPyConnection, name: str, sha: str, size: 
 
 _STAGE_WORKERS = max(1, min(4, os.cpu_count() or 1))
 _FLUSH_CELLS = 2_000_000  # staged cells held in memory before they are written
+_BULK_AHEAD = 2  # groups parsed in bulk at a time, ahead of their insert
 
 
 @dataclass
@@ -469,8 +471,9 @@ _FACTS_SCHEMA = {
 }
 
 
-def _write_staged(con: duckdb.DuckDBPyConnection, batch: list[_Parsed]) -> None:
-    """Write parsed files into the staging tables in bulk (one statement per table)."""
+def _write_staged(con: duckdb.DuckDBPyConnection, batch: list[_Parsed], rows: list[pl.DataFrame] | None = None) -> None:
+    """Write parsed files into the staging tables in bulk (one statement per table); `rows`:
+    staged rows of these files parsed together (`bulk.parse_group`) rather than per file."""
     if not batch:
         return
     names = [p.name for p in batch]
@@ -482,6 +485,8 @@ def _write_staged(con: duckdb.DuckDBPyConnection, batch: list[_Parsed]) -> None:
     )
     for table, attr in (("staged_duo_rows", "rows"), ("staged_duo_totals", "totals")):
         frames = [getattr(p, attr) for p in batch if getattr(p, attr) is not None]
+        if attr == "rows":
+            frames += [r for r in rows or [] if r.height]
         if frames:
             frame = pl.concat(frames, how="vertical_relaxed")  # noqa: F841 (read by DuckDB)
             columns = ", ".join(frame.columns)
@@ -519,6 +524,7 @@ def stage_files(
     todo = [(path, name, sha) for path, name, sha in files if not current(name, sha)]
     if not todo:
         return
+    todo = _stage_in_bulk(con, todo)
     batch: list[_Parsed] = []
     cells = 0
     with ThreadPoolExecutor(max_workers=_STAGE_WORKERS) as pool:  # Polars parses without the GIL
@@ -529,6 +535,57 @@ def stage_files(
                 _write_staged(con, batch)
                 batch, cells = [], 0
     _write_staged(con, batch)
+
+
+def _stage_in_bulk(con: duckdb.DuckDBPyConnection, todo: list[tuple[Path, str, str]]) -> list[tuple[Path, str, str]]:
+    """Stage the files that share a delimiter and header as one frame per group (`ingest/bulk.py`),
+    in one insert per group (or per `bulk.CHUNK_CHARS` of text); returns the files to parse one by
+    one, in their order (those the bulk parse leaves to `_parse_for_staging`).
+
+    The groups are parsed on worker threads (Polars works without the GIL) while this thread
+    reads the next files and inserts the parsed groups (DuckDB works without it too), so both
+    cores are busy; at most `_BULK_AHEAD` parsed groups wait for their insert (memory)."""
+    from . import bulk
+
+    plans: dict = {}
+    groups: dict[tuple[str, tuple[str, ...]], list[bulk.Prepared]] = {}
+    chars: dict[tuple[str, tuple[str, ...]], int] = {}
+    alone: set[str] = set()
+    pending: deque[tuple[list[str], Future]] = deque()
+
+    def write_next() -> None:
+        cells, future = pending.popleft()
+        result = future.result()
+        batch = [
+            _Parsed(f.name, f.sha, f.size, facts=facts, cell_columns=cells if facts is not None else None, error=error)
+            for f, facts, error in result.facts
+        ]
+        _write_staged(con, batch, [result.rows] if result.rows is not None else None)
+        alone.update(f.name for f in result.one_by_one)
+
+    def submit(pool: ThreadPoolExecutor, key: tuple[str, tuple[str, ...]]) -> None:
+        while len(pending) >= _BULK_AHEAD:
+            write_next()
+        plan = plans[key[1]]
+        pending.append((plan.cell_columns, pool.submit(bulk.parse_group, *key, plan, groups.pop(key))))
+        chars.pop(key)
+
+    with ThreadPoolExecutor(max_workers=_BULK_AHEAD) as pool:
+        for path, name, sha in todo:
+            prepared = bulk.prepare(path, name, sha, plans)
+            if prepared is None:
+                alone.add(name)
+                continue
+            key, file = prepared
+            groups.setdefault(key, []).append(file)
+            chars[key] = chars.get(key, 0) + len(file.text)
+            if chars[key] >= bulk.CHUNK_CHARS:
+                submit(pool, key)
+        for key in list(groups):
+            submit(pool, key)
+        while pending:
+            write_next()
+    return [f for f in todo if f[1] in alone]
 
 
 def _staged_facts(con: duckdb.DuckDBPyConnection, names: list[str]) -> dict[str, tuple]:
