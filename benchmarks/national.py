@@ -391,7 +391,8 @@ def same_work(warehouse: Path, inputs: Path, region: Path, out: Path) -> dict:
     """The pipeline's own flows-and-support stage (int_pupil_support, then support_flows: the
     SQL models the build runs) on the staged linked records of the built warehouse, which come
     from the same Parquet files as the pandas baseline and the floor read. Timed on a copy of the
-    warehouse, every school year, as the build runs them (one transaction per year)."""
+    warehouse, every school year, as the build runs them: each model once over all the years, in
+    one transaction (warehouse.run_models_over_years)."""
     import duckdb
 
     from grensverkeer import settings
@@ -411,8 +412,7 @@ def same_work(warehouse: Path, inputs: Path, region: Path, out: Path) -> dict:
         set_linked_variables(con, paths)  # the source label and thresholds, as the asset sets them (not timed)
         con.execute("select count(*) from stg_linked_enrolments").fetchall()
         t0, c0 = time.perf_counter(), cpu_self()
-        for year in years:
-            wh.run_models(con, SAME_WORK_MODELS, year)
+        wh.run_models_over_years(con, SAME_WORK_MODELS, years)
         seconds, cpu = time.perf_counter() - t0, cpu_self() - c0
         totals = con.execute("""select school_year, support_domain, sum(students)::bigint, sum(students_with_support)::bigint
                                 from support_flows group by all order by all""").fetchall()

@@ -37,6 +37,7 @@ SLOW_MODULES = {
     "test_retraction",
     "test_totals_republished",
     "test_untrusted_text",
+    "test_zero_cells",
 }
 
 # About how long each module takes (seconds, one worker, session 11); modules not named here
@@ -57,6 +58,7 @@ MODULE_SECONDS = {
     "test_site": 8,
     "test_environment_messages": 8,
     "test_estimator": 8,
+    "test_zero_cells": 9,
 }
 
 

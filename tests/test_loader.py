@@ -140,6 +140,7 @@ def test_several_school_years_at_once_load_the_same_rows_as_one_at_a_time(tmp_pa
     tables = {
         "raw_rows": "*",
         "raw_cells": "*",
+        "raw_cell_columns": "*",
         "raw_location_totals": "*",
         "input_files": "* exclude (seen_at)",
         "staged_duo_files": "file_name, pending_years",
@@ -166,3 +167,50 @@ def test_several_school_years_at_once_load_the_same_rows_as_one_at_a_time(tmp_pa
         len(F.DELFT_ROWS) + len(F.EXTRACT_ROWS) + len(F.WESTLAND_ROWS),
         2 * len(F.location_totals(F.DELFT_ROWS + F.WESTLAND_ROWS)),
     ]
+
+
+def test_zero_cells_are_not_stored_and_every_other_text_is(con, tmp_path):
+    # docs/warehouse.md, raw_cells: a cell that is a plain zero ('0', '00') adds nothing and is
+    # left out; staging reads everything else as before ('-0' negative, '' and '0.0' not a count)
+    odd = {"LEEFTIJD_5": "00", "LEEFTIJD_6": "-0", "LEEFTIJD_8": "", "LEEFTIJD_9": "0.0"}
+    F.write_po(
+        tmp_path / "delft.csv",
+        [
+            F.PoRow(F.DELFT_MONT, "2611", "Delft", "Bo", {"4": 10, "10": 2}, odd),
+            F.PoRow(F.DELFT_MONT, "2622", "Delft", "Bo", {}),  # zeros only: no cells, the row stays
+        ],
+    )
+    load_school_year(con, tmp_path, 2024)
+    assert con.execute("select line from raw_rows order by line").fetchall() == [(2,), (3,)]
+    assert con.execute("select line, cell_label, value_text from raw_cells order by line, cell_order").fetchall() == [
+        (2, "LEEFTIJD_4", "10"),
+        (2, "LEEFTIJD_6", "-0"),
+        (2, "LEEFTIJD_8", ""),
+        (2, "LEEFTIJD_9", "0.0"),
+        (2, "LEEFTIJD_10", "<5"),
+    ]
+    # the count columns of the file: a row's zero cells are those it has no cell of
+    assert con.execute("select file_name, school_year, cell_columns from raw_cell_columns").fetchall() == [
+        ("delft.csv", "2024-2025", F.PO_AGE_COLUMNS)
+    ]
+
+
+def test_a_warehouse_from_before_gets_its_count_columns_and_loses_its_zero_cells(con, tmp_path):
+    F.write_po(tmp_path / "delft.csv", F.DELFT_ROWS)
+    load_school_year(con, tmp_path, 2024)
+    new = {t: sorted(con.execute(f"select * from {t}").fetchall()) for t in ("raw_cells", "raw_cell_columns")}
+    # the warehouse as an older version left it: every cell in raw_cells, no raw_cell_columns
+    con.execute(
+        """
+        insert into raw_cells
+        select r.file_name, r.school_year, r.line, c.cell_columns[i], (i - 1)::integer, '0'
+        from raw_rows r join raw_cell_columns c using (school_year, file_name),
+             range(1, len(c.cell_columns) + 1) t(i)
+        where not exists (select 1 from raw_cells x where (x.file_name, x.line, x.cell_order)
+                                                          = (r.file_name, r.line, (i - 1)::integer));
+        drop table raw_cell_columns;
+        """
+    )
+    assert con.execute("select count(*) from raw_cells").fetchall() == [(len(F.DELFT_ROWS) * len(F.AGE_LABELS),)]
+    warehouse.setup(con)
+    assert {t: sorted(con.execute(f"select * from {t}").fetchall()) for t in new} == new

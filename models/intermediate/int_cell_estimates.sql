@@ -1,9 +1,10 @@
--- int_cell_estimates: every accepted count cell with its estimate and exact bounds.
+-- int_cell_estimates: every accepted count cell with its estimate and exact bounds, except the
+-- zero cells (not in stg_duo_cells: exactly 0 pupils, they add nothing to any sum).
 -- est_cells (a view of this school year's staged cells with their ids) and
 -- est_cell_estimates (the estimates of the masked cells only) are the estimator's inputs and
 -- output (see pipelines/grensverkeer/estimate.py and docs/masking.md). An unmasked cell is
--- exact: its estimate and both bounds are its value. The unmasked cells (about six in seven)
--- are read as they are; only the masked ones are joined to their estimates.
+-- exact: its estimate and both bounds are its value. The unmasked cells are read as they
+-- are; only the masked ones are joined to their estimates.
 
 with unmasked as (
     select

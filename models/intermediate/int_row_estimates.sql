@@ -42,13 +42,14 @@ select
     pupil_rows.school_name,
     pupil_rows.origin_code,
     pupil_rows.destination_code,
-    row_sums.students,
-    row_sums.unmasked_students,
-    row_sums.masked_cells,
+    -- a row of zero cells only has no cells in int_cell_estimates: 0 pupils
+    coalesce(row_sums.students, 0) as students,
+    coalesce(row_sums.unmasked_students, 0) as unmasked_students,
+    coalesce(row_sums.masked_cells, 0) as masked_cells,
     locations.status as location_status,
     cast(locations.n_masked as integer) as location_masked_cells,
     case when locations.status = 'location_total' then cast(locations.remainder_low as integer) end as location_remainder_low,
     case when locations.status = 'location_total' then cast(locations.remainder_high as integer) end as location_remainder_high
 from pupil_rows
-join row_sums using (file_name, line)
+left join row_sums using (file_name, line)
 left join locations using (school_location_id)

@@ -30,3 +30,8 @@ create or replace macro either_source(a, b) as
 -- by hand after warehouse.set_school_year, or by warehouse.run_models).
 create or replace macro run_years(y) as
     list_contains(coalesce(getvariable('school_years'), [getvariable('school_year')]), y);
+
+-- A DUO count cell whose text is a plain zero ('0', '00', ...): staging reads it as the count 0
+-- (it is digits only), so it adds nothing to any sum and is no problem. The loader leaves these
+-- cells out of raw_cells (docs/warehouse.md); any other text ('', ' 0', '-0', '0.0', '<5') is kept.
+create or replace macro zero_count(value_text) as coalesce(regexp_full_match(value_text, '0+'), false);

@@ -56,6 +56,9 @@ create table if not exists raw_rows (
     raw_line varchar
 );
 
+-- The count cells of raw_rows, except those whose text is a plain zero ('0', '00', ...): they add
+-- nothing to any sum and are five in six of all cells. A row's other cells (non-zero, masked
+-- '<5', and every text that is not a plain zero: empty, ' 0', '-0', ...) are kept as read.
 create table if not exists raw_cells (
     file_name varchar not null,
     school_year varchar not null,
@@ -63,6 +66,14 @@ create table if not exists raw_cells (
     cell_label varchar not null,
     cell_order integer not null,
     value_text varchar
+);
+
+-- The count columns of each loaded (school year, file), in order: every row of the file has one
+-- cell per column, so a row's zero cells are the columns raw_cells holds no cell of.
+create table if not exists raw_cell_columns (
+    file_name varchar not null,
+    school_year varchar not null,
+    cell_columns varchar[] not null
 );
 
 create table if not exists raw_location_totals (
@@ -106,7 +117,7 @@ create table if not exists raw_linked_schools (
     latitude varchar,
     longitude varchar,
     swv_code varchar,
-    raw_text varchar,
+    raw_text varchar,                    -- filled by older versions when copied; the stg_linked_* model makes it now
     source varchar not null              -- synthetic | linked: set when the file was loaded
 );
 
@@ -121,7 +132,7 @@ create table if not exists raw_linked_enrolments (
     residence_municipality_code varchar,
     residence_postcode4 varchar,
     birth_year varchar,
-    raw_text varchar,
+    raw_text varchar,                    -- filled by older versions when copied; the stg_linked_* model makes it now
     source varchar not null              -- synthetic | linked: set when the file was loaded
 );
 
@@ -135,7 +146,7 @@ create table if not exists raw_linked_support (
     local_team varchar,
     start_date varchar,
     end_date varchar,
-    raw_text varchar,
+    raw_text varchar,                    -- filled by older versions when copied; the stg_linked_* model makes it now
     source varchar not null              -- synthetic | linked: set when the file was loaded
 );
 
@@ -188,8 +199,9 @@ create table if not exists staged_linked_files (
     message varchar,
     line integer,
     column_name varchar,
-    raw_columns varchar[]                -- the contract's columns the file has: a row's raw_text, made when copied
+    column_map map(varchar, varchar)     -- the contract's columns the file has -> its own names (input_files)
 );
+alter table staged_linked_files add column if not exists column_map map(varchar, varchar);  -- warehouses from before
 create table if not exists staged_linked_schools as select * exclude (source) from raw_linked_schools where false;
 create table if not exists staged_linked_enrolments as select * exclude (source) from raw_linked_enrolments where false;
 create table if not exists staged_linked_support as select * exclude (source) from raw_linked_support where false;

@@ -1,6 +1,7 @@
--- stg_duo_cells: the count cells of accepted DUO rows, one per row x age (PO) or leerjaar (VO).
--- Masked cells ('<5') have no value: they are estimated in int_cell_estimates. Set-based over
--- the school years of the run (run_years).
+-- stg_duo_cells: the count cells of accepted DUO rows, one per row x age (PO) or leerjaar (VO)
+-- that is not zero: raw_cells has no cell whose text is a plain zero (ingest/load.py), so a row
+-- of zeros has no cells here (its row is in stg_duo_rows). Masked cells ('<5') have no value:
+-- they are estimated in int_cell_estimates. Set-based over the school years of the run (run_years).
 
 with accepted_rows as (
     select school_year, file_name, line, school_location_id, sector

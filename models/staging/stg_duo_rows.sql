@@ -36,16 +36,25 @@ cell_problems as (
     group by school_year, file_name, line
 ),
 
+-- raw_cells has no zero cells ('0': ingest/load.py): a row has one where it has fewer cells
+-- there than its file has count columns (raw_cell_columns), and a row of zeros has none there
 cell_sums as (
     select
         school_year,
         file_name,
         line,
         sum(try_cast(value_text as integer)) as unmasked_sum,
-        count(*) filter (where regexp_matches(value_text, '^<\s*5$')) as masked_cells
+        count(*) filter (where regexp_matches(value_text, '^<\s*5$')) as masked_cells,
+        count(*) as stored_cells
     from raw_cells
     where run_years(school_year)
     group by school_year, file_name, line
+),
+
+cell_columns as (
+    select school_year, file_name, len(cell_columns) as n_cells
+    from raw_cell_columns
+    where run_years(school_year)
 ),
 
 typed as (
@@ -60,8 +69,10 @@ typed as (
         cp.column_name as cell_column,
         cp.bad_value,
         cp.reason_code as cell_reason,
-        cs.unmasked_sum,
-        cs.masked_cells,
+        -- the sum of the row's cells that are numbers: none (NULL) when every cell is masked
+        case when cs.unmasked_sum is not null or coalesce(cs.stored_cells, 0) < cc.n_cells
+             then coalesce(cs.unmasked_sum, 0) end as unmasked_sum,
+        coalesce(cs.masked_cells, 0) as masked_cells,
         f.column_map,
         raw.line = fl.last_line as is_last_line
     from raw
@@ -73,6 +84,7 @@ typed as (
     ) as fl using (file_name)
     left join cell_problems as cp using (school_year, file_name, line)
     left join cell_sums as cs using (school_year, file_name, line)
+    left join cell_columns as cc using (school_year, file_name)
     left join files as f using (file_name)
 ),
 

@@ -10,6 +10,15 @@ with raw as (
     select * from raw_linked_enrolments where run_years(school_year)
 ),
 
+-- Which contract columns each file has (input_files.column_map): a rejected row's raw text is
+-- made of them, here, for the rejected rows only.
+files as (
+    select file_name, arg_max(column_map, seen_at) as column_map
+    from input_files
+    where status = 'loaded' and kind = 'linked_enrolments'
+    group by file_name
+),
+
 schools as (
     select school_location_id, school_name, municipality_code
     from stg_linked_schools where reason_code is null
@@ -161,6 +170,15 @@ select
         when 'invalid_birth_year' then format('birth_year {} is not a year', birth_year)
         when 'duplicate_student' then format('pupil already enrolled this school year ({} line {}): the first enrolment is used', first_file, first_line)
     end as reason,
-    -- the row as read, kept only where it is rejected (rejected_rows shows it)
-    case when problem is not null or copy_no > 1 then raw_text end as raw_text
-from (select *, school_location_id as raw_location from ranked)
+    -- the row as read (its contract columns joined by ';'), only where it is rejected
+    -- (rejected_rows shows it); rows copied by older versions have it in raw_text
+    case when problem is not null or copy_no > 1 then coalesce(raw_text, concat_ws(';',
+        case when map_contains(column_map, 'school_year') then coalesce(school_year_text, '') end,
+        case when map_contains(column_map, 'student_id') then coalesce(student_id, '') end,
+        case when map_contains(column_map, 'school_location_id') then coalesce(raw_location, '') end,
+        case when map_contains(column_map, 'sector') then coalesce(sector, '') end,
+        case when map_contains(column_map, 'residence_municipality_code') then coalesce(residence_municipality_code, '') end,
+        case when map_contains(column_map, 'residence_postcode4') then coalesce(residence_postcode4, '') end,
+        case when map_contains(column_map, 'birth_year') then coalesce(birth_year, '') end
+    )) end as raw_text
+from (select ranked.*, ranked.school_location_id as raw_location, files.column_map from ranked left join files using (file_name))

@@ -5,13 +5,24 @@ with raw as (
     select * from raw_linked_schools
 ),
 
+-- Which contract columns each file has (input_files.column_map): a rejected row's raw text is
+-- made of them, here (stg_linked_enrolments does the same).
+files as (
+    select file_name, arg_max(column_map, seen_at) as column_map
+    from input_files
+    where status = 'loaded' and kind = 'linked_schools'
+    group by file_name
+),
+
 checked as (
     select
         raw.*,
+        files.column_map,
         upper(trim(school_location_id)) as location_id,
         upper(trim(sector)) as sector_clean,
         coalesce(mg.successor_code, upper(trim(municipality_code))) as municipality
     from raw
+    left join files using (file_name)
     left join ref_municipality_mergers as mg on mg.old_code = upper(trim(raw.municipality_code))
 ),
 
@@ -66,5 +77,14 @@ select
         when 'invalid_coordinate' then format('latitude/longitude {}/{} are not numbers', latitude, longitude)
         when 'duplicate_row' then format('school location {} is listed more than once: the first row is used', location_id)
     end as reason,
-    raw_text
+    -- the row as read (its contract columns joined by ';'); rows copied by older versions have it
+    coalesce(raw_text, concat_ws(';',
+            case when map_contains(column_map, 'school_location_id') then coalesce(school_location_id, '') end,
+            case when map_contains(column_map, 'school_name') then coalesce(school_name, '') end,
+            case when map_contains(column_map, 'sector') then coalesce(sector, '') end,
+            case when map_contains(column_map, 'municipality_code') then coalesce(municipality_code, '') end,
+            case when map_contains(column_map, 'latitude') then coalesce(latitude, '') end,
+            case when map_contains(column_map, 'longitude') then coalesce(longitude, '') end,
+            case when map_contains(column_map, 'swv_code') then coalesce(swv_code, '') end
+        )) as raw_text
 from described

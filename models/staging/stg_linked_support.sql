@@ -5,9 +5,19 @@ with raw as (
     select * from raw_linked_support
 ),
 
+-- Which contract columns each file has (input_files.column_map): a rejected row's raw text is
+-- made of them, here (stg_linked_enrolments does the same).
+files as (
+    select file_name, arg_max(column_map, seen_at) as column_map
+    from input_files
+    where status = 'loaded' and kind = 'linked_support'
+    group by file_name
+),
+
 checked as (
     select
         raw.*,
+        files.column_map,
         trim(student_id) as student,
         lower(trim(support_domain)) as domain,
         coalesce(mg.successor_code, upper(trim(responsible_municipality_code))) as responsible,
@@ -15,6 +25,7 @@ checked as (
         coalesce(try_strptime(left(trim(start_date), 10), '%Y-%m-%d'), try_strptime(trim(start_date), '%d-%m-%Y'))::date as start_day,
         coalesce(try_strptime(left(trim(end_date), 10), '%Y-%m-%d'), try_strptime(trim(end_date), '%d-%m-%Y'))::date as end_day
     from raw
+    left join files using (file_name)
     left join ref_municipality_mergers as mg on mg.old_code = upper(trim(raw.responsible_municipality_code))
 ),
 
@@ -58,6 +69,15 @@ select
         when 'invalid_date' then format('date {} is not a date like 2024-10-01', case when start_day is null then coalesce(start_date, '(empty)') else end_date end)
         when 'start_after_end' then format('end_date {} is before start_date {}', end_date, start_date)
     end as reason,
-    -- the row as read, where rejected_rows quotes it (as stg_linked_enrolments keeps it)
-    case when reason_code is not null then raw_text end as raw_text
+    -- the row as read (its contract columns joined by ';'), where rejected_rows quotes it (as
+    -- stg_linked_enrolments keeps it); rows copied by older versions have it in raw_text
+    case when reason_code is not null then coalesce(raw_text, concat_ws(';',
+        case when map_contains(column_map, 'student_id') then coalesce(student_id, '') end,
+        case when map_contains(column_map, 'support_domain') then coalesce(support_domain, '') end,
+        case when map_contains(column_map, 'support_type') then coalesce(support_type, '') end,
+        case when map_contains(column_map, 'responsible_municipality_code') then coalesce(responsible_municipality_code, '') end,
+        case when map_contains(column_map, 'start_date') then coalesce(start_date, '') end,
+        case when map_contains(column_map, 'local_team') then coalesce(local_team, '') end,
+        case when map_contains(column_map, 'end_date') then coalesce(end_date, '') end
+    )) end as raw_text
 from problems

@@ -110,6 +110,7 @@ def estimate_masked_cells(
     prior: float | None = None,
     masked_only: bool = False,
     cell_weights: str | None = None,
+    location_cells: str | None = None,
 ) -> None:
     """Estimate every cell of `cells`; write `out` and `out || '_locations'`.
 
@@ -137,6 +138,11 @@ def estimate_masked_cells(
       cell_low, cell_high (bounds of each masked cell), estimated_masked_sum.
 
     allocation: 'poisson' (default, measured best) or 'equal' (see module docstring).
+    location_cells: optional table (school_location_id VARCHAR, n_cells BIGINT): how many cells
+      each location has when `cells` leaves out its zero cells (unmasked, value 0: they add
+      nothing to any sum, so only `n_cells` of the locations output counts them). A location
+      may be in it without cells in `cells` (all its cells are zero). Without it, `cells` is
+      every cell.
     cell_weights: optional table (cell_id BIGINT or row_id BIGINT, weight DOUBLE[,
       catchment BOOLEAN]): the expected size of a masked cell in the 'poisson' rule is
       multiplied by the weight of its cell (or of its row, when the table has row_id and no
@@ -161,17 +167,19 @@ def estimate_masked_cells(
     tag = re.sub(r"\W", "_", out)
     temps = [f"_est_{tag}_{s}" for s in ("c", "l", "x", "lam", "th", "e")]
     try:
-        _run(con, cells, totals, out, allocation, prior, masked_only, cell_weights, *temps)
+        _run(con, cells, totals, out, allocation, prior, masked_only, cell_weights, location_cells, *temps)
     finally:
         for t in temps:
             con.execute(f"DROP TABLE IF EXISTS {t}")
 
 
-def _run(con, cells, totals, out, allocation, prior, masked_only, cell_weights, c_, l_, x_, lam_, th_, e_) -> None:
+def _run(
+    con, cells, totals, out, allocation, prior, masked_only, cell_weights, location_cells, c_, l_, x_, lam_, th_, e_
+) -> None:
     lo_mask, hi_mask = MASK_LOW, MASK_HIGH
-    # The input is read as this typed view. Only the masked and the non-zero cells
-    # (about a sixth of them nationally) are copied into a working table; the zeros
-    # only count towards n_cells.
+    # The input is read as this typed view. Only the masked and the non-zero cells are
+    # copied into a working table; zeros only count towards n_cells (the pipeline's cells
+    # have none: it passes their number per location as `location_cells`).
     cells_typed = f"""(SELECT CAST(cell_id AS BIGINT) AS cell_id,
                CAST(school_location_id AS VARCHAR) AS loc_name,
                CAST(row_id AS BIGINT) AS row_id,
@@ -181,25 +189,38 @@ def _run(con, cells, totals, out, allocation, prior, masked_only, cell_weights, 
         FROM {cells})"""
     # Per location, in one pass over all cells: counts, the unmasked sum, and what the
     # input checks need. loc is an integer key (joins on it are cheaper than on text).
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {c_} AS
-        SELECT row_number() OVER (ORDER BY loc_name)::INTEGER AS loc, *
-        FROM (
-            SELECT loc_name, count(*) AS n_cells,
+    per_location = f"""SELECT loc_name, count(*) AS n_cells,
                    count(*) FILTER (WHERE is_masked) AS m,
                    coalesce(sum(value) FILTER (WHERE NOT is_masked), 0) AS u,
                    count(*) FILTER (WHERE is_masked IS NULL OR (NOT is_masked AND value IS NULL))
                        AS n_bad,
                    min(cell_id) AS min_id, max(cell_id) AS max_id
-            FROM {cells_typed} GROUP BY loc_name
-        )"""
+            FROM {cells_typed} GROUP BY loc_name"""
+    if location_cells:
+        # the cells left out of `cells` (zeros) count towards n_cells only; a location of zeros only
+        # has no cells in `cells`; fewer cells than `cells` holds is an input error (n_bad)
+        per_location = f"""SELECT coalesce(a.loc_name, z.loc_name) AS loc_name,
+                   coalesce(z.n_cells, a.n_cells) AS n_cells, coalesce(a.m, 0) AS m,
+                   coalesce(a.u, 0) AS u,
+                   coalesce(a.n_bad, 0) + CASE WHEN z.n_cells < a.n_cells THEN a.n_cells ELSE 0 END AS n_bad,
+                   a.min_id, a.max_id
+            FROM ({per_location}) a
+            FULL JOIN (SELECT CAST(school_location_id AS VARCHAR) AS loc_name, CAST(n_cells AS BIGINT) AS n_cells
+                       FROM {location_cells}) z ON z.loc_name IS NOT DISTINCT FROM a.loc_name"""
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {c_} AS
+        SELECT row_number() OVER (ORDER BY loc_name)::INTEGER AS loc, *
+        FROM ({per_location})"""
     )
     bad, n, min_id, max_id = con.execute(
         f"SELECT sum(n_bad), sum(n_cells), min(min_id), max(max_id) FROM {c_}"
     ).fetchone()
     if bad:
-        raise ValueError(f"{bad} cells have is_masked NULL, or are unmasked with value NULL")
-    if n and max_id - min_id < _BITSTRING_MAX:
+        raise ValueError(
+            f"{bad} cells have is_masked NULL, or are unmasked with value NULL, or are more cells "
+            f"than {location_cells} gives their location"
+        )
+    if min_id is not None and max_id - min_id < _BITSTRING_MAX:
         # a bitmap of the id range: much cheaper than count(DISTINCT) on millions of ids
         distinct = f"bit_count(bitstring_agg(cell_id - {min_id}, 0, {max_id - min_id}))"
     else:

@@ -52,10 +52,28 @@ def checkpoint_meanwhile(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
 def setup(con: duckdb.DuckDBPyConnection) -> None:
     """Create macros and raw tables if they are not there yet (idempotent)."""
     con.execute(model_sql("raw/macros"))
+    tables = {t for (t,) in con.execute("select table_name from duckdb_tables() where schema_name = 'main'").fetchall()}
     con.execute(model_sql("raw/raw_schema"))
+    if "raw_cells" in tables and "raw_cell_columns" not in tables:
+        _without_zero_cells(con)
     for table in ("raw_linked_schools", "raw_linked_enrolments", "raw_linked_support"):
         if "source" not in _columns(con, table):  # records loaded before their source was stored
             raise RuntimeError(OLDER_WAREHOUSE.format(table=table))
+
+
+def _without_zero_cells(con: duckdb.DuckDBPyConnection) -> None:
+    """A warehouse from before raw_cell_columns holds every cell of its rows in raw_cells: take
+    the count columns of each (year, file) from there, then drop the zero cells, as the loader
+    does now (once: afterwards raw_cell_columns exists)."""
+    con.execute(
+        """
+        insert into raw_cell_columns (file_name, school_year, cell_columns)
+        select file_name, school_year, list(cell_label order by cell_order)
+        from (select distinct file_name, school_year, cell_order, cell_label from raw_cells)
+        group by all;
+        delete from raw_cells where zero_count(value_text);
+        """
+    )
 
 
 def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
@@ -129,7 +147,8 @@ def run_model_if_changed(
     stg_linked_support: rebuilt only when its SQL, the rows of its `inputs` tables or the SQL
     `variables` it reads differ from its last build, else left as it is. Returns its row count.
 
-    `inputs` must name every table the model reads: the fingerprint covers nothing else.
+    `inputs` must name every table the model reads (or a parenthesised query over it): the
+    fingerprint covers nothing else.
     """
     _set_variables(con, None)
     table = Path(model).name

@@ -14,16 +14,23 @@ from .staging import stg_duo_cells, stg_location_totals
 # A location's total is an equality constraint only when all its rows are in the input:
 # it is in a DUO per-municipality file and none of its rows was rejected.
 ESTIMATOR_INPUTS = """
--- Ids in file and line order without sorting or copying the cells (7 M a year nationally):
+-- Ids in file and line order without sorting or copying the cells (1.3 M a year nationally):
 -- each file gets an offset (the lines of the files before it), a row's id is its file's
 -- offset plus its line, and a cell's id is its row's id times the widest row plus its
 -- position. est_cells is a view: the estimator reads it a few times, which is cheaper
--- than materialising 7 M rows, and the int_cell_estimates model reads it once more.
+-- than materialising the cells, and the int_cell_estimates model reads it once more.
+-- The files and their count columns come from the accepted rows, not from the cells:
+-- stg_duo_cells has no zero cells, so a file (or a location) may have none there.
+create or replace temp table est_row_cells as
+select r.file_name, r.line, r.school_location_id, len(c.cell_columns) as n_cells
+from stg_duo_rows as r
+join raw_cell_columns as c using (school_year, file_name)
+where r.school_year = getvariable('school_year') and r.reason_code is null;
+
 create or replace temp table est_files as
 with files as (
-    select file_name, max(line) as max_line, max(cell_order) as max_order
-    from stg_duo_cells
-    where school_year = getvariable('school_year')
+    select file_name, max(line) as max_line, max(n_cells) - 1 as max_order
+    from est_row_cells
     group by file_name
 )
 select
@@ -32,6 +39,12 @@ select
         as line_offset,
     coalesce(max(max_order) over (), 0) + 1 as cells_per_row
 from files;
+
+-- every cell of each location, its zero cells too (they are not in est_cells)
+create or replace temp table est_location_cells as
+select school_location_id, sum(n_cells)::bigint as n_cells
+from est_row_cells
+group by school_location_id;
 
 create or replace temp view est_cells as
 select
@@ -121,7 +134,15 @@ def estimate_school_year(con, year: str, *, geography: bool = True) -> tuple[int
         build_cell_weights(con, "est_rows_geo", "est_cell_weights")
         weights = "est_cell_weights"
     # masked cells only: the int_cell_estimates model takes the unmasked ones from est_cells
-    estimate_masked_cells(con, "est_cells", "est_totals", "est_cell_estimates", masked_only=True, cell_weights=weights)
+    estimate_masked_cells(
+        con,
+        "est_cells",
+        "est_totals",
+        "est_cell_estimates",
+        masked_only=True,
+        cell_weights=weights,
+        location_cells="est_location_cells",
+    )
     locations = con.sql("select ? as school_year, * from est_cell_estimates_locations", params=[year]).pl()
     replace_partitions(con, {"int_location_masking": locations}, year)
     n, _ = warehouse.run_models(
@@ -129,7 +150,8 @@ def estimate_school_year(con, year: str, *, geography: bool = True) -> tuple[int
     )
     con.execute(
         "drop table if exists est_cell_estimates; drop table if exists est_cell_estimates_locations; "
-        "drop table if exists est_cell_weights; drop table if exists est_rows_geo"
+        "drop table if exists est_cell_weights; drop table if exists est_rows_geo; "
+        "drop table if exists est_row_cells; drop table if exists est_location_cells"
     )
     methods = dict(
         con.execute(

@@ -73,7 +73,13 @@ def stg_linked_records(
         support = warehouse.run_model_if_changed(
             con,
             "staging/stg_linked_support",
-            inputs=["raw_linked_support", "ref_municipality_mergers", "ref_municipalities"],
+            inputs=[
+                "raw_linked_support",
+                "ref_municipality_mergers",
+                "ref_municipalities",
+                # the column maps a rejected row's raw text is made of (not seen_at: every run sets it)
+                "(select file_name, sha256, column_map from input_files where kind = 'linked_support')",
+            ],
         )
         warehouse.replace_rows(
             con, "staging/rejected_linked_reference_rows", "rejected_rows", "source = 'linked' and school_year is null"

@@ -148,7 +148,7 @@ def describe_unmatched(name: str, file_name: str, rows: int, low: int, high: int
     partitions_def=school_years,
     backfill_policy=one_run,
     deps=[stg_duo_rows],
-    description="Count cells of accepted rows: value, or masked ('<5').",
+    description="Count cells of accepted rows, but not the zeros (not in raw_cells): value, or masked ('<5').",
 )
 def stg_duo_cells(context: AssetExecutionContext, duckdb: DuckDBResource) -> MaterializeResult:
     with duckdb.get_connection() as con:

@@ -95,7 +95,7 @@ def _count_year(col: pl.Expr) -> pl.Expr:
     return col.str.extract(_YEAR, 1).cast(pl.Int32, strict=False)
 
 
-def _read(path: Path, name: str, check_bsn: bool = True) -> tuple[LinkedKind, pl.DataFrame]:
+def _read(path: Path, name: str, check_bsn: bool = True) -> tuple[LinkedKind, pl.DataFrame, dict[str, str]]:
     try:
         frame = read_table(path)
     except ValueError as exc:
@@ -142,22 +142,15 @@ def _read(path: Path, name: str, check_bsn: bool = True) -> tuple[LinkedKind, pl
         (pl.col("_row") + 1).cast(pl.Int64).alias("line"),
         *columns,
     )
-    return kind, rows, _raw_columns(kind, present)
+    return kind, rows, _column_map(kind, names)
 
 
-def _raw_columns(kind: LinkedKind, present: set[str] | list[str]) -> list[str]:
-    """The columns a row's raw text is made of: the contract's columns the file has. Anything
-    else a supplier sent (names, addresses) stays out."""
-    return [c for c in kind.columns if c in present]
-
-
-def _raw_text_sql(kind: LinkedKind, columns: list[str]) -> str:
-    """A row's raw text (its contract columns as read, joined by ';'), made by DuckDB when the
-    staged rows are copied into the raw table, so that it is not written twice."""
-    if not columns:
-        return "''"
-    as_read = {"school_year": "school_year_text"} if kind is ENROLMENTS else {}  # before normalising
-    return "concat_ws(';', " + ", ".join(f"coalesce({as_read.get(c, c)}, '')" for c in columns) + ")"
+def _column_map(kind: LinkedKind, names: dict[str, str]) -> dict[str, str]:
+    """The contract's columns the file has (in the contract's order) -> the file's own column
+    name. Recorded in input_files.column_map; a rejected row's raw text is made of these columns
+    (the stg_linked_* models), so anything else a supplier sent (names, addresses) stays out."""
+    own = {normalised: original for original, normalised in names.items()}
+    return {c: own[c] for c in kind.columns if c in own}
 
 
 def _staged_table(kind: LinkedKind) -> str:
@@ -166,15 +159,15 @@ def _staged_table(kind: LinkedKind) -> str:
 
 def _read_for_staging(
     path: Path, name: str, check_bsn: bool
-) -> tuple[LinkedKind | None, pl.DataFrame | None, list[int] | None, FileRejected | None, list[str]]:
-    """(kind, rows, school years of an enrolments file, why the file cannot be used, the
-    columns of its raw text)."""
+) -> tuple[LinkedKind | None, pl.DataFrame | None, list[int] | None, FileRejected | None, dict[str, str]]:
+    """(kind, rows, school years of an enrolments file, why the file cannot be used, its
+    column map: `_column_map`)."""
     try:
-        kind, rows, raw_columns = _read(path, name, check_bsn=check_bsn)
+        kind, rows, column_map = _read(path, name, check_bsn=check_bsn)
     except FileRejected as err:
-        return None, None, None, err, []
+        return None, None, None, err, {}
     if kind is not ENROLMENTS:
-        return kind, rows, None, None, raw_columns
+        return kind, rows, None, None, column_map
     year = rows.select(_count_year(pl.col("school_year"))).to_series()
     dominant = year.drop_nulls().mode().sort()
     if dominant.is_empty():
@@ -184,13 +177,13 @@ def _read_for_staging(
             line=2,
             column="school_year",
         )
-        return kind, None, None, err, []
+        return kind, None, None, err, {}
     # Rows with an unreadable school year stay with the file's main year, to be rejected there.
     row_year = year.fill_null(int(dominant[0]))
     rows = rows.with_columns(
         school_year_text=pl.col("school_year"), school_year=pl.format("{}-{}", row_year, row_year + 1)
     )
-    return kind, rows, sorted(int(y) for y in year.drop_nulls().unique()), None, raw_columns
+    return kind, rows, sorted(int(y) for y in year.drop_nulls().unique()), None, column_map
 
 
 def stage_linked_file(
@@ -201,14 +194,15 @@ def stage_linked_file(
     its name: a refused file reaches no table but rejected_files and input_files); its
     error is returned. `read`: what `_read_for_staging` gave for the file, when it was read
     ahead."""
-    kind, rows, years, err, raw_columns = read if read is not None else _read_for_staging(path, name, check_bsn)
+    kind, rows, years, err, column_map = read if read is not None else _read_for_staging(path, name, check_bsn)
     con.execute("delete from staged_linked_files where file_name = ?", [name])
     for k in KINDS:
         con.execute(f"delete from {_staged_table(k)} where file_name = ?", [name])
     if err is not None:
         return err
     con.execute(
-        "insert into staged_linked_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "insert into staged_linked_files (file_name, sha256, status, kind, count_years, pending_years, pending, "
+        "reason_code, message, line, column_name, column_map) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             name,
             sha,
@@ -221,7 +215,7 @@ def stage_linked_file(
             err.message if err else None,
             err.line if err else None,
             err.column if err else None,
-            raw_columns,
+            column_map,
         ],
     )
     if rows.height:
@@ -230,18 +224,19 @@ def stage_linked_file(
 
 
 def _staged(con: duckdb.DuckDBPyConnection, name: str) -> tuple | None:
-    """(sha256, kind or None, years, pending years, pending, FileRejected or None) of a staged file."""
+    """(sha256, kind or None, years, pending years, pending, FileRejected or None, column map) of a
+    staged file."""
     row = con.execute(
         "select sha256, status, kind, count_years, pending_years, pending, reason_code, message, line, column_name, "
-        "raw_columns from staged_linked_files where file_name = ?",
+        "column_map from staged_linked_files where file_name = ?",
         [name],
     ).fetchone()
     if row is None:
         return None
-    sha, status, kind, years, pending_years, pending, code, message, line, column, raw_columns = row
+    sha, status, kind, years, pending_years, pending, code, message, line, column, column_map = row
     kinds = {k.name: k for k in KINDS}
     err = FileRejected(code, message, line=line, column=column) if status == "rejected" else None
-    return sha, kinds.get(kind), years, pending_years or [], pending, err, raw_columns or []
+    return sha, kinds.get(kind), years, pending_years or [], pending, err, dict(column_map or {})
 
 
 def linked_school_years(
@@ -378,7 +373,7 @@ def load_linked_years(con: duckdb.DuckDBPyConnection, input_dir: Path, count_yea
             for year in years_now:
                 results[year].rejected.append((name, err.message))
             continue
-        _, kind, years, _, _, _, raw_columns = staged
+        _, kind, years, _, _, _, column_map = staged
         for year in years_now:
             results[year].loaded.append(name)
         if kind is ENROLMENTS:
@@ -386,7 +381,9 @@ def load_linked_years(con: duckdb.DuckDBPyConnection, input_dir: Path, count_yea
             removed += [(school_year_of(y), name) for y in years_now if y not in years]
             if not with_rows:
                 # Read and checked for BSNs in this run; no rows of these years.
-                _record_file(con, name, sha, size, "loaded", kind=ENROLMENTS.name, data_rows=0, years=years)
+                _record_file(
+                    con, name, sha, size, "loaded", kind=ENROLMENTS.name, data_rows=0, years=years, columns=column_map
+                )
                 continue
             scope, params = "and list_contains(?::varchar[], school_year)", [name, with_rows]
             # data_rows: the rows of the school year computed last (docs/warehouse.md)
@@ -397,13 +394,13 @@ def load_linked_years(con: duckdb.DuckDBPyConnection, input_dir: Path, count_yea
         else:
             scope, params = "", [name]
             n = con.execute(f"select count(*) from {_staged_table(kind)} where file_name = ?", params).fetchone()[0]
-        _record_file(con, name, sha, size, "loaded", kind=kind.name, data_rows=n, years=years)
+        _record_file(con, name, sha, size, "loaded", kind=kind.name, data_rows=n, years=years, columns=column_map)
         source = _source_of(con, name, before is not None, synthetic)
         # (a file that was an enrolments file before loses its enrolments of these years too)
         _replace_rows(con, [name], with_rows if kind is ENROLMENTS else [r.school_year for r in results.values()])
         con.execute(
-            f"insert into {kind.table} by name select * replace ({_raw_text_sql(kind, raw_columns)} as raw_text), "
-            f"? as source from {_staged_table(kind)} where file_name = ? {scope}",
+            # (a rejected row's raw text is made by the stg_linked_* model, from input_files.column_map)
+            f"insert into {kind.table} by name select *, ? as source from {_staged_table(kind)} where file_name = ? {scope}",
             [source, *params],
         )
         # Copied: these staged rows are not needed again.

@@ -691,7 +691,7 @@ def _copy_loaded_rows(con: duckdb.DuckDBPyConnection, pairs: list[tuple[str, str
         pairs, schema={"school_year": pl.String, "file_name": pl.String}, orient="row"
     )
     con.execute("create or replace temp table _loads as select * from loads")
-    for table in ("raw_rows", "raw_cells", "raw_location_totals"):
+    for table in ("raw_rows", "raw_cells", "raw_cell_columns", "raw_location_totals"):
         con.execute(
             f"delete from {table} where (school_year, file_name) in (select (school_year, file_name) from _loads)"
         )
@@ -707,6 +707,19 @@ def _copy_loaded_rows(con: duckdb.DuckDBPyConnection, pairs: list[tuple[str, str
               from _loads l join staged_duo_files f using (file_name)) p using (school_year, file_name)
         """
     )
+    # The cells of a row that are a plain zero ('0', '00': macro zero_count) are left out of
+    # raw_cells, five in six nationally: they add nothing to any sum and are never a problem.
+    # raw_cell_columns keeps the count columns of each (year, file), so a row's zero cells are
+    # the columns without a cell in raw_cells (how many cells a location has, int_cell_estimates).
+    con.execute(
+        """
+        insert into raw_cell_columns (file_name, school_year, cell_columns)
+        select l.file_name, l.school_year, f.cell_columns
+        from _loads l join staged_duo_files f using (file_name)
+        where f.kind <> ?
+        """,
+        [PO_LOCATION_TOTALS.name],
+    )
     con.execute(
         """
         insert into raw_cells (file_name, school_year, line, cell_label, cell_order, value_text)
@@ -716,6 +729,7 @@ def _copy_loaded_rows(con: duckdb.DuckDBPyConnection, pairs: list[tuple[str, str
               from staged_duo_rows s
               join _loads l using (school_year, file_name)
               join staged_duo_files f using (file_name))
+        where not zero_count(cell_values[i])
         """
     )
     # The location totals file: a column per count year; a year's totals are in its first

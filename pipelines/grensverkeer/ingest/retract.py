@@ -6,7 +6,7 @@ file versions in input_files (name + sha256) with the input folder:
 * a version whose name is gone, or whose name now holds other content (DUO republishes a
   corrected file, under the same or another name), is marked `retracted` with the time
   (`retracted_at`): the audit trail keeps every version and when it stopped counting;
-* its rows leave every raw table (raw_rows, raw_cells, raw_location_totals, raw_linked_*),
+* its rows leave every raw table (raw_rows, raw_cells, raw_cell_columns, raw_location_totals, raw_linked_*),
   for all school years;
 * the school years those rows belonged to are returned: the run recomputes each of them
   that still has files, and `purge_years` removes the years that have none left from every
@@ -41,6 +41,7 @@ from .text import FileRejected, sha256_of
 RAW_TABLES = (
     "raw_rows",
     "raw_cells",
+    "raw_cell_columns",
     "raw_location_totals",
     "raw_linked_schools",
     "raw_linked_enrolments",
