@@ -84,6 +84,7 @@ def _folder(root):
     troubled = lines[:3] + [";".join(lines[3].split(";")[: n - 5]), lines[4] + ';"extra";"x"', "", "   "] + lines[5:]
     troubled[7] = troubled[7].replace('"Bo"', '"  Bo "').replace('"Delft"', '""', 1)
     troubled[8] = troubled[8].replace('"Bo"', "")
+    troubled[9] = troubled[9].replace('"Bo"', '"\u00a0Bo\t"')  # Unicode and tab whitespace
     _write(folder, "troubled.csv", "\n".join(troubled) + "\n\n")
     # unquoted, CRLF, cp1252, no trailing newline
     _write(

@@ -32,10 +32,14 @@ def test_no_pupil_level_values(site, bundled):
     raw = [
         r[0]
         for r in con.execute(
-            "select raw_text from raw_linked_enrolments using sample 200 rows (reservoir, 1)"
+            # a linked row as read (the raw text the staging model makes for a rejected row)
+            "select concat_ws(';', school_year_text, student_id, school_location_id, sector, "
+            "residence_municipality_code, coalesce(residence_postcode4, ''), coalesce(birth_year, '')) "
+            "from raw_linked_enrolments using sample 200 rows (reservoir, 1)"
         ).fetchall()
     ]
     raw += [r[0] for r in con.execute("select raw_line from raw_rows using sample 200 rows (reservoir, 1)").fetchall()]
+    assert len(raw) == 400 and all(raw), "the sampled raw texts must be there to be looked for"
     con.close()
     hexid = re.compile(r"[0-9a-f]{64}", re.I)
     for f in root.rglob("*"):

@@ -12,12 +12,14 @@ with enrolments as (
     where run_years(school_year) and reason_code is null
 ),
 
+-- (the years from their own scan of one column: reading `enrolments` twice would make DuckDB
+-- materialise its 2.6 M rows a year before the join)
 school_year_windows as (
     select
         school_year,
         make_date(count_year_of(school_year), 8, 1) as year_start,
         make_date(count_year_of(school_year) + 1, 7, 31) as year_end
-    from (select distinct school_year from enrolments)
+    from (select distinct school_year from stg_linked_enrolments where run_years(school_year) and reason_code is null)
 ),
 
 episodes as (

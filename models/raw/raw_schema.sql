@@ -126,7 +126,7 @@ create table if not exists raw_linked_enrolments (
     school_year varchar not null,       -- partition: normalised from the file's school_year
     line bigint not null,
     school_year_text varchar,
-    student_id varchar,
+    student_id varchar using compression uncompressed,  -- a pseudonym: see warehouse.UNCOMPRESSED_COLUMNS
     school_location_id varchar,
     sector varchar,
     residence_municipality_code varchar,
@@ -139,7 +139,7 @@ create table if not exists raw_linked_enrolments (
 create table if not exists raw_linked_support (
     file_name varchar not null,
     line bigint not null,
-    student_id varchar,
+    student_id varchar using compression uncompressed,  -- a pseudonym: see warehouse.UNCOMPRESSED_COLUMNS
     support_domain varchar,
     support_type varchar,
     responsible_municipality_code varchar,
@@ -203,5 +203,29 @@ create table if not exists staged_linked_files (
 );
 alter table staged_linked_files add column if not exists column_map map(varchar, varchar);  -- warehouses from before
 create table if not exists staged_linked_schools as select * exclude (source) from raw_linked_schools where false;
-create table if not exists staged_linked_enrolments as select * exclude (source) from raw_linked_enrolments where false;
-create table if not exists staged_linked_support as select * exclude (source) from raw_linked_support where false;
+-- (as the raw tables without `source`; written out to keep the pseudonyms uncompressed)
+create table if not exists staged_linked_enrolments (
+    file_name varchar not null,
+    school_year varchar not null,
+    line bigint not null,
+    school_year_text varchar,
+    student_id varchar using compression uncompressed,
+    school_location_id varchar,
+    sector varchar,
+    residence_municipality_code varchar,
+    residence_postcode4 varchar,
+    birth_year varchar,
+    raw_text varchar
+);
+create table if not exists staged_linked_support (
+    file_name varchar not null,
+    line bigint not null,
+    student_id varchar using compression uncompressed,
+    support_domain varchar,
+    support_type varchar,
+    responsible_municipality_code varchar,
+    local_team varchar,
+    start_date varchar,
+    end_date varchar,
+    raw_text varchar
+);

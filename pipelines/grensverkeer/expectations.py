@@ -117,22 +117,26 @@ def _batches(query: str, expectations: list[Any]) -> list[tuple[str, list[Any]]]
     for e in unique:
         # Only the rows whose value occurs more than once: the column is unique exactly when
         # there are none, and GX still names the repeated values (nulls never count).
+        # The repeats are found on the values' hashes (26 M pupils' pseudonyms nationally: grouping
+        # 64-bit hashes takes half the time of grouping the text); a collision only adds rows
+        # that GX then finds unique, so the verdict and the values it names are the same.
         c = f'"{e.column}"'
         out.append(
             (
-                f"select {c} from ({query}) where {c} in "
-                f"(select {c} from ({query}) where {c} is not null group by {c} having count(*) > 1)",
+                f"select {c} from ({query}) where {c} is not null and hash({c}) in "
+                f"(select hash({c}) from ({query}) where {c} is not null group by all having count(*) > 1)",
                 [e],
             )
         )
     for e in compound:
         # Likewise only the rows whose combination occurs more than once (whole groups of them:
         # GX decides on those as on every row, rows with missing values included).
+        # (on the combinations' hashes, as above)
         cs = ", ".join(f'"{c}"' for c in e.column_list)
         out.append(
             (
-                f"select {cs} from ({query}) where ({cs}) in "
-                f"(select ({cs}) from ({query}) group by {cs} having count(*) > 1)",
+                f"select {cs} from ({query}) where hash({cs}) in "
+                f"(select hash({cs}) from ({query}) group by all having count(*) > 1)",
                 [e],
             )
         )

@@ -91,8 +91,24 @@ OLDER_WAREHOUSE = (
 )
 
 
+# Columns of pupils' pseudonyms: unique, high-entropy text (64 hexadecimal characters from the
+# pseudonymisation). DuckDB's FSST compression of them cost 4x the CPU of writing them plain (26 M
+# national enrolments: about 13 s of CPU for each table that holds them) and saves about half of
+# their bytes; they are stored uncompressed (docs/warehouse.md, "Storage").
+UNCOMPRESSED_COLUMNS = frozenset({"student_id"})
+
+
+def _table_definition(con: duckdb.DuckDBPyConnection, sql: str) -> str:
+    """The column list of a table for the rows of `sql`, pseudonym columns uncompressed."""
+    described = con.execute(f"describe select * from ({sql})").fetchall()
+    return ", ".join(
+        f'"{name}" {type_}' + (" using compression uncompressed" if name in UNCOMPRESSED_COLUMNS else "")
+        for name, type_, *_ in described
+    )
+
+
 def _ensure_table(con: duckdb.DuckDBPyConnection, table: str, sql: str) -> None:
-    con.execute(f"create table if not exists {table} as select * from ({sql}) where false")
+    con.execute(f"create table if not exists {table} ({_table_definition(con, sql)})")
     new_columns = [d[0] for d in con.sql(f"select * from ({sql}) limit 0").description]
     if _columns(con, table) != new_columns:
         raise RuntimeError(OLDER_WAREHOUSE.format(table=table))
@@ -181,7 +197,8 @@ def run_models(
     if school_year is None:
         counts = []
         for sql, table, _ in sqls:
-            con.execute(f"create or replace table {table} as {sql}")
+            con.execute(f"create or replace table {table} ({_table_definition(con, sql)})")
+            con.execute(f"insert into {table} by name select * from ({sql})")
             counts.append(con.execute(f"select count(*) from {table}").fetchall()[0][0])
         return counts
     return _replace_years(con, sqls, "school_year = getvariable('school_year')")

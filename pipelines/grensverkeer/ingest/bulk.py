@@ -35,10 +35,10 @@ from .files import size_of
 from .kinds import PO_LOCATION_TOTALS, FileKind, recognise
 from .text import _QUOTED, FileRejected, _ends_inside_quote, _split_header, decode, read_bytes
 
-# Appended as an extra field to every line of the bulk parse: the field it lands in tells how
-# many fields Polars found on the line (a file's first row must have as many as the header).
+# Appended as an extra field to the first row of each file: the field it lands in tells how many
+# fields Polars finds on it (a file's first row must have as many as the header).
 SENTINEL = "\x01"
-CHUNK_CHARS = 32_000_000  # decoded text of one group parsed at a time (memory)
+CHUNK_CHARS = 16_000_000  # decoded text of one group parsed at a time (memory)
 
 _YEAR_IN_NAME = re.compile(r"(?<!\d)(19\d{2}|20\d{2})(?!\d)")
 
@@ -141,33 +141,15 @@ def parse_group(delimiter: str, header: tuple[str, ...], plan: HeaderPlan, files
         if not odd and not sentinel and not _ends_inside_quote(last, delimiter)
     }
     lines = lines.filter(pl.col("fid").is_in(sorted(ok)))
-    lines = lines.with_columns(
-        n_fields=pl.col("raw_line")
-        .str.replace_all(_QUOTED, "")
-        .str.count_matches(delimiter, literal=True)
-        .cast(pl.Int32)
-        + 1
-    )
     fields = _read_fields(lines, delimiter, n)
     if fields is None:  # not one record per line: every file of the group one by one
         return BulkResult([], None, files)
-    # A file whose first row has fewer or more fields than the header: Polars refuses it.
-    first_width = (
-        pl.concat([lines.select("fid"), fields.select(pl.col("_end") == SENTINEL)], how="horizontal")
-        .group_by("fid")
-        .agg(pl.col("_end").first())
+    ok &= _exact_first_rows(lines, delimiter, n)  # Polars refuses a file whose first row is short or long
+    table = (
+        pl.concat([lines, fields.select(pl.all().str.strip_chars())], how="horizontal")
+        .with_columns(n_fields=_field_counts(lines["raw_line"], delimiter))
+        .filter(pl.col("fid").is_in(sorted(ok)))
     )
-    ok &= {fid for fid, exact in first_width.iter_rows() if exact}
-    table = pl.concat(
-        [
-            lines,
-            fields.select(
-                pl.when(pl.col(c) == SENTINEL).then(None).otherwise(pl.col(c)).str.strip_chars().alias(c)
-                for c in (f"f{i}" for i in range(n))
-            ),
-        ],
-        how="horizontal",
-    ).filter(pl.col("fid").is_in(sorted(ok)))
     if "peildatum" in plan.mapping:
         year = _years_from_peildatum(pl.col(col[plan.mapping["peildatum"]]))
     else:
@@ -254,37 +236,57 @@ def parse_group(delimiter: str, header: tuple[str, ...], plan: HeaderPlan, files
     return BulkResult(facts, rows, [f for i, f in enumerate(files) if i not in ok])
 
 
+def _field_counts(raw: pl.Series, delimiter: str) -> pl.Series:
+    """Fields per line as `text.read_text_table` counts them: the delimiters outside quoted values,
+    plus one (the quoted values are taken out only of the lines that have a quote)."""
+    counts = raw.str.count_matches(delimiter, literal=True).cast(pl.Int32) + 1
+    quoted = raw.str.contains('"', literal=True).arg_true()
+    if len(quoted):
+        unquoted = raw.gather(quoted).str.replace_all(_QUOTED, "")
+        counts = counts.scatter(quoted, unquoted.str.count_matches(delimiter, literal=True).cast(pl.Int32) + 1)
+    return counts
+
+
 def _read_fields(lines: pl.DataFrame, delimiter: str, n: int) -> pl.DataFrame | None:
-    """The fields of every line (f0 .. f{n-1}, then `_end`), or None when Polars does not read
-    exactly one record per line. Each line is prefixed by its file index and line number, so
-    that the records can be checked against the lines, and ends in the sentinel field."""
+    """The fields f0 .. f{n-1} of every line, as `text.read_text_table` reads them, or None when
+    Polars does not read exactly one record per line (a quoted value over a line end: a record
+    is never shorter than its line, so as many records as lines means one each, in order)."""
+    schema = {f"f{i}": pl.String for i in range(n)}
     if lines.height == 0:
-        return pl.DataFrame(
-            schema={"_fid": pl.String, "_line": pl.String, **{f"f{i}": pl.String for i in range(n)}, "_end": pl.String}
-        )
-    body = lines.select(
-        pl.concat_str(
-            [pl.col("fid").cast(pl.String), pl.col("line").cast(pl.String), pl.col("raw_line"), pl.lit(SENTINEL)],
-            separator=delimiter,
-        ).str.join("\n")
-    ).item()
+        return pl.DataFrame(schema=schema)
     try:
-        fields = pl.read_csv(
-            body.encode("utf-8"),
-            has_header=False,
-            separator=delimiter,
-            quote_char='"',
-            schema={"_fid": pl.String, "_line": pl.String, **{f"f{i}": pl.String for i in range(n)}, "_end": pl.String},
-            truncate_ragged_lines=True,
-        )
+        fields = _read_csv(lines["raw_line"], delimiter, schema)
     except pl.exceptions.PolarsError:
         return None
-    if fields.height != lines.height:
-        return None
-    same = pl.concat([lines.select("fid", "line"), fields.select("_fid", "_line")], how="horizontal").select(
-        ((pl.col("fid").cast(pl.String) == pl.col("_fid")) & (pl.col("line").cast(pl.String) == pl.col("_line"))).all()
+    return fields if fields.height == lines.height else None
+
+
+def _exact_first_rows(lines: pl.DataFrame, delimiter: str, n: int) -> set[int]:
+    """The files whose first data row Polars reads as exactly `n` fields: each first row, with the
+    sentinel appended as one more field, is read again; the sentinel lands in field n+1 only then."""
+    first = lines.group_by("fid").agg(pl.col("raw_line").first())
+    if first.height == 0:
+        return set()
+    with_end = first.select(pl.concat_str([pl.col("raw_line"), pl.lit(SENTINEL)], separator=delimiter))
+    try:
+        read = _read_csv(with_end.to_series(), delimiter, {**{f"f{i}": pl.String for i in range(n)}, "_end": pl.String})
+    except pl.exceptions.PolarsError:
+        return set()
+    if read.height != first.height:
+        return set()
+    return {fid for fid, end in zip(first["fid"], read["_end"]) if end == SENTINEL}
+
+
+def _read_csv(lines: pl.Series, delimiter: str, schema: dict) -> pl.DataFrame:
+    body = lines.str.join("\n").item()
+    return pl.read_csv(
+        body.encode("utf-8"),
+        has_header=False,
+        separator=delimiter,
+        quote_char='"',
+        schema=schema,
+        truncate_ragged_lines=True,
     )
-    return fields if same.item() else None
 
 
 def _drop_rare_years(table: pl.DataFrame, rare_share: float) -> pl.DataFrame:
