@@ -35,7 +35,8 @@ with files as (
 )
 select
     file_name,
-    coalesce(sum(max_line + 1) over (order by file_name rows between unbounded preceding and 1 preceding), 0)
+    -- bigint, not the hugeint of a sum: ids join the estimates' bigint ids without casts
+    coalesce(sum(max_line + 1) over (order by file_name rows between unbounded preceding and 1 preceding), 0)::bigint
         as line_offset,
     coalesce(max(max_order) over (), 0) + 1 as cells_per_row
 from files;
