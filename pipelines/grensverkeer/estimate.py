@@ -9,8 +9,9 @@ unmasked cells). This module turns that into one estimate per masked cell plus i
 tightest lower and upper bound. docs/masking.md explains the method and the
 measurement behind the choices; benchmarks/masking_accuracy.py re-runs it.
 
-Everything is set-based DuckDB SQL: a fixed number of statements, no Python loop
-over rows, cells or locations.
+Everything is set-based: a fixed number of DuckDB statements, and the 'poisson' rounds
+as numpy arrays over all cells and locations at once (read once, written back once); no
+Python loop over rows, cells or locations.
 
 Allocation rules (``allocation=``):
 
@@ -434,88 +435,120 @@ def _run(
 
 
 def _poisson_allocation(con, l_, x_, lam_, th_, prior: float, weighted: bool = False, catchment: bool = False) -> None:
-    """Replace the masked x in `x_` by truncated-Poisson estimates tilted per location.
+    """Replace the masked x in `x_` by truncated-Poisson estimates tilted per location; write `th_`
+    (loc, target, free, a, b, t: each location's target sum and its tilt t = log(theta)).
 
-    A fixed number of outer rounds (re-fit the independence model) and of safeguarded
-    Newton steps on log(theta); each step is one statement over all locations at once.
+    A fixed number of outer rounds (re-fit the independence model) and of safeguarded Newton
+    steps on log(theta), each over every cell and location at once: the working table is read
+    into arrays once, the rounds add up per group with numpy (`bincount`), and the result is
+    written back once. These are the same sums and formulas as one SQL statement per step
+    (the estimator of sessions 1-12): ~30 statements over a year's cells cost more than the
+    arithmetic. Sums of doubles in another order, so an estimate can differ in its last bits.
     weighted: `x_` has each cell's weight `w` (and `catch` with catchment), kept every round.
     """
-    g_free = _g_sql("lam")
+    import numpy as np
+    import polars as pl
+
+    # integer codes for the groups: locations are 1..L already; rows and ages get codes here
+    cols = "x.cell_id, x.loc, x.row_id, a.age_no, x.is_masked, x.x" + (", x.w" if weighted else "")
+    cols += ", x.catch" if catchment else ""
+    d = con.execute(
+        f"""WITH ages AS (SELECT age, (row_number() OVER (ORDER BY age) - 1)::INTEGER AS age_no
+                         FROM (SELECT DISTINCT age FROM {x_}))
+        SELECT {cols} FROM {x_} x JOIN ages a ON a.age IS NOT DISTINCT FROM x.age"""
+    ).fetchnumpy()
+    locs = con.execute(f"SELECT loc, s_low, s_high, status, m FROM {l_} ORDER BY loc").fetchnumpy()
+    cell_id = np.asarray(d["cell_id"], dtype=np.int64)
+    loc = np.asarray(d["loc"], dtype=np.int64)
+    masked = np.asarray(d["is_masked"], dtype=bool)
+    x = np.asarray(d["x"], dtype=np.float64).copy()
+    _, row = np.unique(np.asarray(d["row_id"], dtype=np.int64), return_inverse=True)
+    age = np.asarray(d["age_no"], dtype=np.int64)
+    n_loc = int(locs["loc"].max()) + 1 if len(locs["loc"]) else 1
+    n_age = int(age.max()) + 1 if len(age) else 1
+    loc_age = loc * n_age + age
+    s_low = np.zeros(n_loc)
+    s_high = np.zeros(n_loc)
+    s_low[locs["loc"]] = np.asarray(locs["s_low"], dtype=np.float64)
+    s_high[locs["loc"]] = np.asarray(locs["s_high"], dtype=np.float64)
+    is_total = np.zeros(n_loc, dtype=bool)
+    is_total[locs["loc"]] = np.asarray(locs["status"], dtype=object) == "location_total"
+    m_loc = np.zeros(n_loc)
+    m_loc[locs["loc"]] = np.asarray(locs["m"], dtype=np.float64)
+    w = np.asarray(d["w"], dtype=np.float64) if weighted else None
+
+    mloc = loc[masked]
+    if not len(mloc):  # nothing to estimate: no location has a target
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE {th_} (loc INTEGER, target DOUBLE, free DOUBLE, a DOUBLE, b DOUBLE,
+            t DOUBLE)"""
+        )
+        return
+    has_masked = np.bincount(mloc, minlength=n_loc) > 0
     k = float(_AGE_PRIOR_PUPILS)
-    wexpr = " * x.w" if weighted else ""
-    keep = (", w" if weighted else "") + (", catch" if catchment else "")
+
+    def g(lam):  # truncated_poisson_mean, as _g_sql writes it
+        return (1 + lam + lam * lam / 2 + lam * lam * lam / 6) / (1 + lam / 2 + lam * lam / 6 + lam * lam * lam / 24)
+
     for _ in range(_OUTER_ITERATIONS):
         # independence model of the location table: row total x column total / total
-        con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE {lam_} AS
-            WITH r AS (SELECT loc, row_id, sum(x) AS r FROM {x_} GROUP BY ALL),
-                 c AS (SELECT loc, age, sum(x) AS c FROM {x_} GROUP BY ALL),
-                 n AS (SELECT loc, sum(x) AS n FROM {x_} GROUP BY ALL),
-                 a AS (SELECT age, sum(x) / (SELECT sum(x) FROM {x_}) AS share
-                       FROM {x_} GROUP BY ALL)
-            SELECT x.cell_id, x.loc,
-                   least(greatest(r.r * (c.c + {k} * a.share) / (n.n + {k}){wexpr}, 1e-12),
-                         {_LAMBDA_CAP}) AS lam
-            FROM {x_} x JOIN r USING (loc, row_id) JOIN c USING (loc, age) JOIN n USING (loc)
-            JOIN a USING (age)
-            WHERE x.is_masked"""
-        )
+        r = np.bincount(row, weights=x)
+        c = np.bincount(loc_age, weights=x, minlength=n_loc * n_age)
+        n = np.bincount(loc, weights=x, minlength=n_loc)
+        share = np.bincount(age, weights=x, minlength=n_age) / x.sum()  # x > 0 where there are masked cells
+        lam = r[row[masked]] * (c[loc_age[masked]] + k * share[age[masked]]) / (n[mloc] + k)
+        if weighted:
+            lam = lam * w[masked]
+        lam = np.minimum(np.maximum(lam, 1e-12), _LAMBDA_CAP)
         # target per location: the untilted sum, clipped into [s_low, s_high]
-        con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE {th_} AS
-            SELECT f.loc, least(greatest(
-                       CASE WHEN l.status = 'location_total' OR '{_FALLBACK}' = 'model' THEN f.free
-                            ELSE {prior} * l.m END, l.s_low), l.s_high)::DOUBLE AS target,
-                   f.free, -{_LOG_THETA_MAX}::DOUBLE AS a, {_LOG_THETA_MAX}::DOUBLE AS b,
-                   0.0::DOUBLE AS t
-            FROM (SELECT loc, sum({g_free}) AS free FROM {lam_} GROUP BY loc) f
-            JOIN {l_} l USING (loc)"""
-        )
-        # safeguarded Newton on t = log(theta): d/dt sum(mean) = sum(variance);
-        # all steps in one recursive statement (planning a statement costs more than
-        # running it on region-sized data); only for locations that need a tilt: where
-        # the target is the untilted sum (almost all 'no_total' ones) theta stays 1 anyway
-        con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE {th_} AS
-            WITH RECURSIVE it(step, loc, target, free, a, b, t) AS (
-                SELECT 0, loc, target, free, a, b, t FROM {th_} WHERE target IS DISTINCT FROM free
-                UNION ALL
-                SELECT step + 1, loc, target, free, a, b,
-                       CASE WHEN s = target THEN t
-                            WHEN tn > a AND tn < b THEN tn
-                            ELSE (a + b) / 2 END
-                FROM (
-                    SELECT it.step, it.loc, it.target, it.free, it.t, f.s,
-                           CASE WHEN f.s < it.target THEN it.t ELSE it.a END AS a,
-                           CASE WHEN f.s < it.target THEN it.b ELSE it.t END AS b,
-                           it.t + (it.target - f.s) / nullif(f.v, 0) AS tn
-                    FROM it JOIN (
-                        SELECT loc, sum(d1 / d0) AS s,
-                               sum(greatest(d2 / d0 - (d1 / d0) * (d1 / d0), 0)) AS v
-                        FROM (
-                            SELECT loc, 1 + mu / 2 + mu * mu / 6 + mu * mu * mu / 24 AS d0,
-                                   1 + mu + mu * mu / 2 + mu * mu * mu / 6 AS d1,
-                                   1 + 2 * mu + 1.5 * mu * mu + mu * mu * mu * 2 / 3 AS d2
-                            FROM (SELECT z.loc, exp(it.t) * z.lam AS mu
-                                  FROM {lam_} z JOIN it USING (loc))
-                        ) GROUP BY loc
-                    ) f USING (loc)
-                )
-                WHERE step < {_NEWTON_STEPS}
-            )
-            SELECT loc, target, free, a, b, t FROM it WHERE step = {_NEWTON_STEPS}
-            UNION ALL
-            SELECT loc, target, free, a, b, t FROM {th_} WHERE target = free"""
-        )
+        free = np.bincount(mloc, weights=g(lam), minlength=n_loc)
+        wanted = free if _FALLBACK == "model" else np.where(is_total, free, prior * m_loc)
+        target = np.minimum(np.maximum(wanted, s_low), s_high)
+        # safeguarded Newton on t = log(theta): d/dt sum(mean) = sum(variance); only where the
+        # target is not the untilted sum (elsewhere theta stays 1)
+        tilt = has_masked & (target != free)
+        a = np.full(n_loc, -_LOG_THETA_MAX)
+        b = np.full(n_loc, _LOG_THETA_MAX)
+        t = np.zeros(n_loc)
+        sel = tilt[mloc]
+        tl, zl = mloc[sel], lam[sel]
+        for _ in range(_NEWTON_STEPS):
+            mu = np.exp(t[tl]) * zl
+            mu2 = mu * mu
+            mu3 = mu2 * mu  # = mu * mu * mu as SQL evaluates it (left to right)
+            d0 = 1 + mu / 2 + mu2 / 6 + mu3 / 24
+            mean = (1 + mu + mu2 / 2 + mu3 / 6) / d0
+            d2 = 1 + 2 * mu + 1.5 * mu * mu + mu3 * 2 / 3
+            s = np.bincount(tl, weights=mean, minlength=n_loc)
+            v = np.bincount(tl, weights=np.maximum(d2 / d0 - mean * mean, 0), minlength=n_loc)
+            below = s < target
+            a = np.where(tilt & below, t, a)
+            b = np.where(tilt & ~below, t, b)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                tn = t + (target - s) / np.where(v == 0, np.nan, v)  # NaN: no Newton step (bisect)
+            step = np.where(s == target, t, np.where((tn > a) & (tn < b), tn, (a + b) / 2))
+            t = np.where(tilt, step, t)
         # locations whose target is the untilted sum keep theta = 1
-        con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE {x_} AS
-            SELECT cell_id, loc, row_id, age, is_masked,
-                   CASE WHEN is_masked THEN {_g_sql("mu")} ELSE x END AS x{keep}
-            FROM (
-                SELECT x.*, CASE WHEN t.target = t.free THEN 1 ELSE exp(t.t) END * z.lam AS mu
-                FROM {x_} x
-                LEFT JOIN {lam_} z USING (cell_id)
-                LEFT JOIN {th_} t ON t.loc = x.loc
-            )"""
-        )
+        theta = np.where(tilt, np.exp(t), 1.0)
+        x[masked] = g(theta[mloc] * lam)
+
+    frame = {"cell_id": cell_id, "loc": loc.astype(np.int32), "is_masked": masked, "x": x}
+    if catchment:
+        frame["catch"] = np.asarray(d["catch"], dtype=bool)
+    keep = np.flatnonzero(has_masked)
+    thetas = pl.DataFrame(
+        {
+            "loc": keep.astype(np.int32),
+            "target": target[keep],
+            "free": free[keep],
+            "a": a[keep],
+            "b": b[keep],
+            "t": t[keep],
+        }
+    )
+    for table, df in ((x_, pl.DataFrame(frame)), (th_, thetas)):
+        con.register(f"{table}_frame", df)
+        try:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM {table}_frame")
+        finally:
+            con.unregister(f"{table}_frame")
