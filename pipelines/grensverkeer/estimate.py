@@ -513,7 +513,7 @@ def _poisson_allocation(con, l_, x_, lam_, th_, prior: float, weighted: bool = F
         sel = tilt[mloc]
         tl, zl = mloc[sel], lam[sel]
         for _ in range(_NEWTON_STEPS):
-            mu = np.exp(t[tl]) * zl
+            mu = np.exp(t)[tl] * zl  # exp per location, not per cell: the same values
             mu2 = mu * mu
             mu3 = mu2 * mu  # = mu * mu * mu as SQL evaluates it (left to right)
             d0 = 1 + mu / 2 + mu2 / 6 + mu3 / 24
