@@ -222,3 +222,18 @@ def test_run_takes_its_folders_as_arguments_not_through_the_environment(tmp_path
     )
     assert code == 3
     assert not [var for var in settings.KNOWN_ENV if var in os.environ]
+
+
+@pytest.mark.parametrize(
+    "limit, discovery",
+    [(None, "1000000000B"), ("2GB", "1000000000B"), ("500MB", "500000000B"), ("512MiB", "536870912B"), ("80%", "80%")],
+)
+def test_discovery_gets_at_most_1_gb_and_never_more_than_the_build(monkeypatch, limit, discovery):
+    from grensverkeer import settings
+
+    if limit is None:
+        monkeypatch.delenv(settings.ENV_DUCKDB_MEMORY, raising=False)
+    else:
+        monkeypatch.setenv(settings.ENV_DUCKDB_MEMORY, limit)
+    assert settings.discovery_duckdb_memory() == discovery
+    duckdb.connect(":memory:", config={"memory_limit": discovery}).close()  # a size DuckDB reads

@@ -229,8 +229,14 @@ def _run_pipeline(
         setup(con)
     # Each DUO file is parsed here once, and staged in the warehouse with its rows of every
     # year: the loads of this run copy them from there instead of parsing the file again.
-    count_years, problems = discover_input(input_dir, known=known, con=con)
-    linked_years, linked_problems = linked_school_years(input_dir, known=known, con=con)
+    if con is not None:  # (restored below: the steps get the build's limit)
+        con.execute(f"set memory_limit = '{settings.discovery_duckdb_memory()}'")
+    try:
+        count_years, problems = discover_input(input_dir, known=known, con=con)
+        linked_years, linked_problems = linked_school_years(input_dir, known=known, con=con)
+    finally:
+        if con is not None:
+            con.execute(f"set memory_limit = '{settings.duckdb_config()['memory_limit']}'")
     count_years, problems = sorted(set(count_years) | set(linked_years)), problems + linked_problems
     found = [school_year_of(y) for y in count_years]
     outcome = RunOutcome([y for y in found if only_years is None or y in only_years])

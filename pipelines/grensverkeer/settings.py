@@ -50,6 +50,11 @@ ENV_DUCKDB_MEMORY = "GRENSVERKEER_DUCKDB_MEMORY_LIMIT"
 # spills to disk instead (docs/performance.md: peak memory at national scale).
 DEFAULT_DUCKDB_MEMORY = "2GB"
 CHECKPOINT_THRESHOLD = "1GB"  # duckdb_config
+# DuckDB's memory limit while discovery stages the input files (runner.py): at most this, and
+# at most the build's limit. The rows of the linked files being read (two files at a time) are
+# in Polars beside it; with the build's 2 GB DuckDB filled its cache with the staged rows and
+# the national build peaked at 3.9 GB in discovery (docs/performance.md, Session 12).
+DISCOVERY_DUCKDB_MEMORY_BYTES = 1_000_000_000
 ENV_TIMINGS = "GRENSVERKEER_TIMINGS"  # runner.py: per-step wall times
 ENV_PSEUDONYM_KEY = "GRENSVERKEER_PSEUDONYM_KEY"  # ingest/bsn.py: the supplier's pseudonymisation key
 KNOWN_ENV = (ENV_INPUT, ENV_WAREHOUSE, ENV_OUT, ENV_REGION, ENV_DUCKDB_MEMORY, ENV_TIMINGS, ENV_PSEUDONYM_KEY)
@@ -95,6 +100,29 @@ def duckdb_config() -> dict[str, str]:
         "memory_limit": os.environ.get(ENV_DUCKDB_MEMORY, DEFAULT_DUCKDB_MEMORY),
         "checkpoint_threshold": CHECKPOINT_THRESHOLD,
     }
+
+
+def discovery_duckdb_memory() -> str:
+    """The memory limit for discovery (DISCOVERY_DUCKDB_MEMORY_BYTES, or the build's when lower)."""
+    import re
+
+    limit = os.environ.get(ENV_DUCKDB_MEMORY, DEFAULT_DUCKDB_MEMORY)
+    m = re.fullmatch(r"\s*([0-9.]+)\s*([KMGT]?I?B?)\s*", limit.upper())
+    units = {
+        "": 1,
+        "B": 1,
+        "KB": 1e3,
+        "MB": 1e6,
+        "GB": 1e9,
+        "TB": 1e12,
+        "KIB": 2**10,
+        "MIB": 2**20,
+        "GIB": 2**30,
+        "TIB": 2**40,
+    }
+    if m is None or m.group(2) not in units:  # a form DuckDB reads but this does not: keep it
+        return limit
+    return f"{int(min(float(m.group(1)) * units[m.group(2)], DISCOVERY_DUCKDB_MEMORY_BYTES))}B"
 
 
 # An empty variable counts as unset (Path("") would be the current folder).
