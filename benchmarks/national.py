@@ -391,13 +391,14 @@ def same_work(warehouse: Path, inputs: Path, region: Path, out: Path) -> dict:
     """The pipeline's own flows-and-support stage (int_pupil_support, then support_flows: the
     SQL models the build runs) on the staged linked records of the built warehouse, which come
     from the same Parquet files as the pandas baseline and the floor read. Timed on a copy of the
-    warehouse, every school year, as the build runs them: each model once over all the years, in
-    one transaction (warehouse.run_models_over_years)."""
+    warehouse, every school year, as the build's steps run them: int_pupil_support once per year
+    (defs/support.py, run_pupil_support), support_flows once over all the years."""
     import duckdb
 
     from grensverkeer import settings
     from grensverkeer import warehouse as wh
     from grensverkeer.defs.linked import set_linked_variables
+    from grensverkeer.defs.support import run_pupil_support
     from grensverkeer.resources import ProjectPaths
 
     copy = out / "same-work.duckdb"
@@ -412,7 +413,8 @@ def same_work(warehouse: Path, inputs: Path, region: Path, out: Path) -> dict:
         set_linked_variables(con, paths)  # the source label and thresholds, as the asset sets them (not timed)
         con.execute("select count(*) from stg_linked_enrolments").fetchall()
         t0, c0 = time.perf_counter(), cpu_self()
-        wh.run_models_over_years(con, SAME_WORK_MODELS, years)
+        run_pupil_support(con, years)
+        wh.run_models_over_years(con, SAME_WORK_MODELS[1:], years)
         seconds, cpu = time.perf_counter() - t0, cpu_self() - c0
         totals = con.execute("""select school_year, support_domain, sum(students)::bigint, sum(students_with_support)::bigint
                                 from support_flows group by all order by all""").fetchall()
