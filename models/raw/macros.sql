@@ -35,3 +35,11 @@ create or replace macro run_years(y) as
 -- (it is digits only), so it adds nothing to any sum and is no problem. The loader leaves these
 -- cells out of raw_cells (docs/warehouse.md); any other text ('', ' 0', '-0', '0.0', '<5') is kept.
 create or replace macro zero_count(value_text) as coalesce(regexp_full_match(value_text, '0+'), false);
+
+-- A linked row as read: the values of the contract's columns the file has (`column_map`, from
+-- input_files), in the contract's order, empty for a missing value, joined by ';'. `names` and
+-- `vals` are the contract's columns and the row's values of them, in the same order.
+create or replace macro contract_text(column_map, names, vals) as
+    array_to_string(list_filter(list_transform(list_zip(names, vals),
+        lambda nv: case when map_contains(column_map, nv[1]) then coalesce(nv[2], '') end),
+        lambda v: v is not null), ';');

@@ -172,13 +172,9 @@ select
     end as reason,
     -- the row as read (its contract columns joined by ';'), only where it is rejected
     -- (rejected_rows shows it); rows copied by older versions have it in raw_text
-    case when problem is not null or copy_no > 1 then coalesce(raw_text, concat_ws(';',
-        case when map_contains(column_map, 'school_year') then coalesce(school_year_text, '') end,
-        case when map_contains(column_map, 'student_id') then coalesce(student_id, '') end,
-        case when map_contains(column_map, 'school_location_id') then coalesce(raw_location, '') end,
-        case when map_contains(column_map, 'sector') then coalesce(sector, '') end,
-        case when map_contains(column_map, 'residence_municipality_code') then coalesce(residence_municipality_code, '') end,
-        case when map_contains(column_map, 'residence_postcode4') then coalesce(residence_postcode4, '') end,
-        case when map_contains(column_map, 'birth_year') then coalesce(birth_year, '') end
+    case when problem is not null or copy_no > 1 then coalesce(raw_text, contract_text(
+        column_map,
+        ['school_year', 'student_id', 'school_location_id', 'sector', 'residence_municipality_code', 'residence_postcode4', 'birth_year'],
+        [school_year_text, student_id, raw_location, sector, residence_municipality_code, residence_postcode4, birth_year]
     )) end as raw_text
 from (select ranked.*, ranked.school_location_id as raw_location, files.column_map from ranked left join files using (file_name))

@@ -78,13 +78,9 @@ select
         when 'duplicate_row' then format('school location {} is listed more than once: the first row is used', location_id)
     end as reason,
     -- the row as read (its contract columns joined by ';'); rows copied by older versions have it
-    coalesce(raw_text, concat_ws(';',
-            case when map_contains(column_map, 'school_location_id') then coalesce(school_location_id, '') end,
-            case when map_contains(column_map, 'school_name') then coalesce(school_name, '') end,
-            case when map_contains(column_map, 'sector') then coalesce(sector, '') end,
-            case when map_contains(column_map, 'municipality_code') then coalesce(municipality_code, '') end,
-            case when map_contains(column_map, 'latitude') then coalesce(latitude, '') end,
-            case when map_contains(column_map, 'longitude') then coalesce(longitude, '') end,
-            case when map_contains(column_map, 'swv_code') then coalesce(swv_code, '') end
-        )) as raw_text
+    coalesce(raw_text, contract_text(
+        column_map,
+        ['school_location_id', 'school_name', 'sector', 'municipality_code', 'latitude', 'longitude', 'swv_code'],
+        [school_location_id, school_name, sector, municipality_code, latitude, longitude, swv_code]
+    )) as raw_text
 from described

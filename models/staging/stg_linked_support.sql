@@ -71,13 +71,9 @@ select
     end as reason,
     -- the row as read (its contract columns joined by ';'), where rejected_rows quotes it (as
     -- stg_linked_enrolments keeps it); rows copied by older versions have it in raw_text
-    case when reason_code is not null then coalesce(raw_text, concat_ws(';',
-        case when map_contains(column_map, 'student_id') then coalesce(student_id, '') end,
-        case when map_contains(column_map, 'support_domain') then coalesce(support_domain, '') end,
-        case when map_contains(column_map, 'support_type') then coalesce(support_type, '') end,
-        case when map_contains(column_map, 'responsible_municipality_code') then coalesce(responsible_municipality_code, '') end,
-        case when map_contains(column_map, 'start_date') then coalesce(start_date, '') end,
-        case when map_contains(column_map, 'local_team') then coalesce(local_team, '') end,
-        case when map_contains(column_map, 'end_date') then coalesce(end_date, '') end
+    case when reason_code is not null then coalesce(raw_text, contract_text(
+        column_map,
+        ['student_id', 'support_domain', 'support_type', 'responsible_municipality_code', 'start_date', 'local_team', 'end_date'],
+        [student_id, support_domain, support_type, responsible_municipality_code, start_date, local_team, end_date]
     )) end as raw_text
 from problems

@@ -98,19 +98,23 @@ OLDER_WAREHOUSE = (
 UNCOMPRESSED_COLUMNS = frozenset({"student_id"})
 
 
-def _table_definition(con: duckdb.DuckDBPyConnection, sql: str) -> str:
-    """The column list of a table for the rows of `sql`, pseudonym columns uncompressed."""
-    described = con.execute(f"describe select * from ({sql})").fetchall()
+def _table_definition(described: list[tuple]) -> str:
+    """The column list of a table for rows `described` (DuckDB's `describe`), pseudonym columns
+    uncompressed."""
     return ", ".join(
         f'"{name}" {type_}' + (" using compression uncompressed" if name in UNCOMPRESSED_COLUMNS else "")
         for name, type_, *_ in described
     )
 
 
+def _describe(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple]:
+    return con.execute(f"describe select * from ({sql})").fetchall()
+
+
 def _ensure_table(con: duckdb.DuckDBPyConnection, table: str, sql: str) -> None:
-    con.execute(f"create table if not exists {table} ({_table_definition(con, sql)})")
-    new_columns = [d[0] for d in con.sql(f"select * from ({sql}) limit 0").description]
-    if _columns(con, table) != new_columns:
+    described = _describe(con, sql)
+    con.execute(f"create table if not exists {table} ({_table_definition(described)})")
+    if _columns(con, table) != [d[0] for d in described]:
         raise RuntimeError(OLDER_WAREHOUSE.format(table=table))
 
 
@@ -197,7 +201,7 @@ def run_models(
     if school_year is None:
         counts = []
         for sql, table, _ in sqls:
-            con.execute(f"create or replace table {table} ({_table_definition(con, sql)})")
+            con.execute(f"create or replace table {table} ({_table_definition(_describe(con, sql))})")
             con.execute(f"insert into {table} by name select * from ({sql})")
             counts.append(con.execute(f"select count(*) from {table}").fetchall()[0][0])
         return counts

@@ -278,13 +278,10 @@ def linked_school_years(
         for i, (path, name, sha) in enumerate(to_read):
             read = ahead.result()
             ahead = reader.submit(_read_for_staging, *to_read[i + 1][:2], True) if i + 1 < len(to_read) else None
-            if con is None:
-                kind, _, file_years, err, _ = read
-                outcome[name] = (kind, file_years, err)
-            else:
-                err = stage_linked_file(con, path, name, sha, read=read)  # a refused file (BSNs) stages nothing
-                staged = _staged(con, name)
-                outcome[name] = (staged[1], staged[2], None) if err is None else (None, None, err)
+            if con is not None:
+                stage_linked_file(con, path, name, sha, read=read)  # a refused file (BSNs) stages nothing
+            kind, _, file_years, err, _ = read
+            outcome[name] = (kind, file_years, err)
             del read  # its rows are in the warehouse now
     for name in present:  # in the folder's order
         kind, file_years, err = outcome[name]
@@ -300,11 +297,6 @@ def linked_school_years(
             for table in ["staged_linked_files", *(_staged_table(k) for k in KINDS)]:
                 con.execute(f"delete from {table} where file_name in (select unnest(?::varchar[]))", [gone])
     return sorted(years), problems
-
-
-def load_linked(con: duckdb.DuckDBPyConnection, input_dir: Path, count_year: int) -> LinkedScan:
-    """`load_linked_years` for one school year."""
-    return load_linked_years(con, input_dir, [count_year])[count_year]
 
 
 def load_linked_years(con: duckdb.DuckDBPyConnection, input_dir: Path, count_years: list[int]) -> dict[int, LinkedScan]:
