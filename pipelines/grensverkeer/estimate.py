@@ -112,8 +112,10 @@ def estimate_masked_cells(
     masked_only: bool = False,
     cell_weights: str | None = None,
     location_cells: str | None = None,
+    temporary: bool = False,
 ) -> None:
-    """Estimate every cell of `cells`; write `out` and `out || '_locations'`.
+    """Estimate every cell of `cells`; write `out` and `out || '_locations'` (temporary=True:
+    as temporary tables of the connection, so that connections can estimate side by side).
 
     Inputs
       cells:  cell_id BIGINT (unique), school_location_id VARCHAR, row_id BIGINT
@@ -168,15 +170,31 @@ def estimate_masked_cells(
     tag = re.sub(r"\W", "_", out)
     temps = [f"_est_{tag}_{s}" for s in ("c", "l", "x", "lam", "th", "e")]
     try:
-        _run(con, cells, totals, out, allocation, prior, masked_only, cell_weights, location_cells, *temps)
+        _run(con, cells, totals, out, allocation, prior, masked_only, cell_weights, location_cells, temporary, *temps)
     finally:
         for t in temps:
             con.execute(f"DROP TABLE IF EXISTS {t}")
 
 
 def _run(
-    con, cells, totals, out, allocation, prior, masked_only, cell_weights, location_cells, c_, l_, x_, lam_, th_, e_
+    con,
+    cells,
+    totals,
+    out,
+    allocation,
+    prior,
+    masked_only,
+    cell_weights,
+    location_cells,
+    temporary,
+    c_,
+    l_,
+    x_,
+    lam_,
+    th_,
+    e_,
 ) -> None:
+    kind = "TEMP TABLE" if temporary else "TABLE"
     lo_mask, hi_mask = MASK_LOW, MASK_HIGH
     # The input is read as this typed view. Only the masked and the non-zero cells are
     # copied into a working table; zeros only count towards n_cells (the pipeline's cells
@@ -398,7 +416,7 @@ def _run(
     )
     if masked_only:
         con.execute(
-            f"""CREATE OR REPLACE TABLE {out} AS
+            f"""CREATE OR REPLACE {kind} {out} AS
             SELECT cell_id, nano::DOUBLE / {scale} AS students, cell_low AS students_low,
                    cell_high AS students_high, method
             FROM {e_}"""
@@ -407,7 +425,7 @@ def _run(
         # every input cell, in no particular order: unmasked cells as they are, masked
         # cells with their estimate
         con.execute(
-            f"""CREATE OR REPLACE TABLE {out} AS
+            f"""CREATE OR REPLACE {kind} {out} AS
             SELECT c.cell_id,
                 CASE WHEN NOT c.is_masked THEN c.value::DOUBLE ELSE e.nano::DOUBLE / {scale} END AS students,
                 CASE WHEN c.is_masked THEN e.cell_low ELSE c.value END AS students_low,
@@ -416,7 +434,7 @@ def _run(
             FROM {cells_typed} c LEFT JOIN {e_} e USING (cell_id)"""
         )
     con.execute(
-        f"""CREATE OR REPLACE TABLE {out}_locations AS
+        f"""CREATE OR REPLACE {kind} {out}_locations AS
         SELECT l.loc_name AS school_location_id, l.status, l.n_cells::BIGINT AS n_cells,
                l.m::BIGINT AS n_masked, l.u::BIGINT AS unmasked_sum,
                l.total_low, l.total_high, l.is_complete, l.is_consistent,

@@ -44,6 +44,13 @@ def site_id_of_export(cell_id: pl.Expr, year: str, region: list[str]) -> pl.Expr
     )
 
 
+def create_private_labels_table(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(
+        "create table if not exists pub_private_labels "
+        "(school_year varchar, cell_id varchar, status varchar, shown bigint, label varchar)"
+    )
+
+
 def decide_private_labels(
     con: duckdb.DuckDBPyConnection,
     year: str,
@@ -71,10 +78,7 @@ def decide_private_labels(
     labels = protect(cells, relations, replace(settings, max_rounds=max(settings.max_rounds, SITE_MAX_ROUNDS))).select(
         "cell_id", "status", "shown", "label"
     )
-    con.execute(
-        "create table if not exists pub_private_labels "
-        "(school_year varchar, cell_id varchar, status varchar, shown bigint, label varchar)"
-    )
+    create_private_labels_table(con)
     con.execute("delete from pub_private_labels where school_year = ?", [year])
     con.register("labels_frame", labels.with_columns(pl.lit(year).alias("school_year")))
     con.execute("insert into pub_private_labels by name select * from labels_frame")

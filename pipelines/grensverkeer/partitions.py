@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 
 from dagster import (
     AssetCheckResult,
@@ -98,19 +99,42 @@ def merge_results(results: dict[str, object]):
     raise TypeError(f"each_school_year cannot merge {type(first).__name__}")
 
 
-def each_school_year(fn):
+def for_each_school_year(context, body, workers: int = 1, first_alone: bool = False):
+    """Run `body(context_of_one_year)` once per school year of the run and merge what the calls
+    return (`each_school_year`, which decorates a body, says more).
+
+    `workers` > 1: the years run on that many threads at once, for bodies that are mostly
+    single-threaded work (Python, Polars, the LP solver) and independent per year, like the
+    exports: one year per core instead of one core idle. Such a body opens its own DuckDB
+    connection (the resource's `get_connection`: one database instance per process) and must
+    not create tables (the caller creates them before, or `first_alone`: the first year runs
+    alone and creates them, the others follow on the threads). The results are merged in year
+    order; the first year that fails fails the step, once the years already started have ended."""
+    years = run_years(context)
+    if not years:
+        return body(context)
+    # Even for one year: a run over a range of one partition has no `partition_key` of its own.
+    if workers <= 1 or len(years) == 1:
+        return merge_results({year: body(_OneYear(context, year)) for year in years})
+    first = [body(_OneYear(context, years[0]))] if first_alone else []
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grensverkeer-year") as pool:
+        results = first + list(pool.map(lambda year: body(_OneYear(context, year)), years[len(first) :]))
+    return merge_results(dict(zip(years, results, strict=True)))
+
+
+def each_school_year(fn=None, *, workers: int = 1, first_alone: bool = False):
     """Decorate an asset or asset-check body written for one school year (put it under
-    @asset / @asset_check): the body runs once per school year of the run, in order."""
+    @asset / @asset_check): the body runs once per school year of the run, in order, or
+    `workers` years at a time (`for_each_school_year`)."""
 
-    @functools.wraps(fn)
-    def wrapper(context, *args, **kwargs):
-        years = run_years(context)
-        if not years:
-            return fn(context, *args, **kwargs)
-        # Even for one year: a run over a range of one partition has no `partition_key` of its own.
-        return merge_results({year: fn(_OneYear(context, year), *args, **kwargs) for year in years})
+    def decorate(body):
+        @functools.wraps(body)
+        def wrapper(context, *args, **kwargs):
+            return for_each_school_year(context, lambda one: body(one, *args, **kwargs), workers, first_alone)
 
-    return wrapper
+        return wrapper
+
+    return decorate(fn) if fn is not None else decorate
 
 
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"

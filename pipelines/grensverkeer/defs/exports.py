@@ -7,11 +7,15 @@ from ..disclosure import check_published
 from ..exports.reader import read_export_folder
 from ..exports.tables import build_export
 from ..exports.writer import private_part, write_export
-from ..joint import decide_private_labels
-from ..partitions import each_school_year, one_run, school_years
+from ..joint import create_private_labels_table, decide_private_labels
+from ..partitions import each_school_year, for_each_school_year, one_run, school_years
 from ..resources import ProjectPaths
 from .publish import publication
 from .support import agreement_needs, municipality_support_profile, school_coordination_load, support_flows
+
+# Two school years at a time: a year's export is mostly single-threaded (Polars, the disclosure
+# LPs, the workbook writer), so one year per core; its checks (the attacker) likewise.
+EXPORT_WORKERS = 2
 
 
 def export_dir(paths: ProjectPaths, school_year: str):
@@ -26,8 +30,14 @@ def export_dir(paths: ProjectPaths, school_year: str):
     description="OUT/exports/<school_year>/: afspraken.xlsx, the same tables as CSV and Parquet, relaties.csv "
     "and manifest.json; every count through disclosure control (docs/disclosure.md).",
 )
-@each_school_year
 def agreement_exports(context: AssetExecutionContext, duckdb: DuckDBResource, paths: ProjectPaths) -> MaterializeResult:
+    with duckdb.get_connection() as con:
+        create_private_labels_table(con)  # before the years' threads write their rows into it
+    return for_each_school_year(context, lambda one: export_school_year(one, duckdb, paths), workers=EXPORT_WORKERS)
+
+
+def export_school_year(context, duckdb: DuckDBResource, paths: ProjectPaths) -> MaterializeResult:
+    """One school year's export folder (protected tables, manifest) and its private labels."""
     region = paths.region()
     with duckdb.get_connection() as con:
         bundle = build_export(con, context.partition_key, region)
@@ -54,7 +64,7 @@ def agreement_exports(context: AssetExecutionContext, duckdb: DuckDBResource, pa
     description="Reads the written CSVs back and tries to recompute every suppressed count from what is "
     "published (all tables and relaties.csv): it must never succeed, and no count 1..k-1 may be shown.",
 )
-@each_school_year
+@each_school_year(workers=EXPORT_WORKERS)
 def agreement_exports_safe(context, paths: ProjectPaths) -> AssetCheckResult:
     folder = export_dir(paths, context.partition_key)
     problems = check_export_folder(folder, paths)

@@ -113,7 +113,10 @@ where r.school_year = getvariable('school_year') and r.reason_code is null;
 # the age profile of the whole input, and its flat prior is the average masked cell of the whole
 # input, so its input is one school year's cells (est_cells, with ids made per year). Run over
 # several years at once, one year's estimates would depend on the others' cells.
-@each_school_year
+# Two school years at a time (each on its own connection, its working tables temporary): about
+# half of a year's estimate is single-threaded numpy (estimate._poisson_allocation), so one year
+# leaves a core idle. The first year runs alone: it creates the tables the others write into.
+@each_school_year(workers=2, first_alone=True)
 def int_cell_estimates(context: AssetExecutionContext, duckdb: DuckDBResource) -> MaterializeResult:
     year = context.partition_key
     with duckdb.get_connection() as con:
@@ -143,6 +146,7 @@ def estimate_school_year(con, year: str, *, geography: bool = True) -> tuple[int
         masked_only=True,
         cell_weights=weights,
         location_cells="est_location_cells",
+        temporary=True,
     )
     locations = con.sql("select ? as school_year, * from est_cell_estimates_locations", params=[year]).pl()
     replace_partitions(con, {"int_location_masking": locations}, year)
