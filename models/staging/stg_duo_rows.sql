@@ -7,16 +7,55 @@ with raw as (
     select * from raw_rows where run_years(school_year)
 ),
 
+-- Read once by every row, these are looked up per distinct value and joined back by the
+-- value itself (a few hundred names and codes, ten count dates against 4 M rows nationally),
+-- instead of computing regular expressions and joins per row.
 files as (
     select file_name, arg_max(column_map, seen_at) as column_map
     from input_files where status = 'loaded' group by file_name
 ),
 
-municipality_names as (select name_key, code from ref_municipality_names),
-municipalities as (select code, name from ref_municipalities),
-mergers as (select old_code, successor_code from ref_municipality_mergers),
 school_locations as (select school_location_id, sector, municipality_code from ref_school_locations),
 
+home_names as (
+    select n.home_municipality_name, name_key(n.home_municipality_name) as home_name_key, mn.code as name_code
+    from (select distinct home_municipality_name from raw_rows where run_years(school_year)) as n
+    left join ref_municipality_names as mn on mn.name_key = name_key(n.home_municipality_name)
+),
+
+home_codes as (
+    select c.home_municipality_code, coalesce(m.successor_code, mv.code) as code_code
+    from (select distinct home_municipality_code from raw_rows where run_years(school_year)) as c
+    left join ref_municipalities as mv on mv.code = gm_code(c.home_municipality_code)
+    left join ref_municipality_mergers as m on m.old_code = gm_code(c.home_municipality_code)
+),
+
+school_codes as (
+    select c.school_municipality_code, coalesce(m.successor_code, gm_code(c.school_municipality_code)) as file_destination_code
+    from (select distinct school_municipality_code from raw_rows where run_years(school_year)) as c
+    left join ref_municipality_mergers as m on m.old_code = gm_code(c.school_municipality_code)
+),
+
+-- per count date and school year: the date problem, if any (see `checked`)
+count_dates as (
+    select
+        d.school_year,
+        d.peildatum,
+        case
+            when d.peildatum is not null
+                 and try_strptime(trim(d.peildatum), '%Y%m%d') is null
+                 and not regexp_matches(trim(d.peildatum), '^(19|20)[0-9]{2}$') then 'invalid_count_date'
+            -- a count date whose school year holds under 1% of the file's rows (ingest/load.py)
+            -- was put with the file's main year: a typo such as 20421001, not a school year
+            when try_strptime(trim(d.peildatum), '%Y%m%d') is not null
+                 and (year(try_strptime(trim(d.peildatum), '%Y%m%d'))
+                      - case when month(try_strptime(trim(d.peildatum), '%Y%m%d')) >= 8 then 0 else 1 end)
+                     <> cast(left(d.school_year, 4) as integer) then 'implausible_count_date'
+        end as date_problem
+    from (select distinct school_year, peildatum from raw_rows where run_years(school_year)) as d
+),
+
+-- cells that are not a number or '<5' (a handful): the row's first one is its problem
 cell_problems as (
     select
         school_year,
@@ -36,6 +75,7 @@ cell_problems as (
     group by school_year, file_name, line
 ),
 
+-- the sums of the cells, for the TOTAAL check: only the rows that have a TOTAAL
 -- raw_cells has no zero cells ('0': ingest/load.py): a row has one where it has fewer cells
 -- there than its file has count columns (raw_cell_columns), and a row of zeros has none there
 cell_sums as (
@@ -47,6 +87,9 @@ cell_sums as (
         count(*) filter (where regexp_matches(value_text, '^<\s*5$')) as masked_cells,
         count(*) as stored_cells
     from raw_cells
+    semi join (
+        select school_year, file_name, line from raw_rows where run_years(school_year) and total is not null
+    ) as with_total using (school_year, file_name, line)
     where run_years(school_year)
     group by school_year, file_name, line
 ),
@@ -73,30 +116,30 @@ typed as (
         case when cs.unmasked_sum is not null or coalesce(cs.stored_cells, 0) < cc.n_cells
              then coalesce(cs.unmasked_sum, 0) end as unmasked_sum,
         coalesce(cs.masked_cells, 0) as masked_cells,
-        f.column_map,
         raw.line = fl.last_line as is_last_line
     from raw
     -- the last line of files with a short row (a file cut off ends in one), over all its years
     left join (
         select file_name, max(line) as last_line from raw_rows
-        where file_name in (select file_name from raw where n_fields < expected_fields)
+        where file_name in (select file_name from raw_rows where run_years(school_year) and n_fields < expected_fields)
         group by file_name
     ) as fl using (file_name)
     left join cell_problems as cp using (school_year, file_name, line)
     left join cell_sums as cs using (school_year, file_name, line)
     left join cell_columns as cc using (school_year, file_name)
-    left join files as f using (file_name)
 ),
 
 located as (
     select
         typed.*,
-        coalesce(m1.successor_code, gm_code(typed.school_municipality_code)) as file_destination_code,
+        sc.file_destination_code,
         sl.sector as reference_sector,
-        sl.municipality_code as reference_destination_code
+        sl.municipality_code as reference_destination_code,
+        cd.date_problem
     from typed
-    left join mergers as m1 on m1.old_code = gm_code(typed.school_municipality_code)
+    left join school_codes as sc on sc.school_municipality_code = typed.school_municipality_code
     left join school_locations as sl using (school_location_id)
+    left join count_dates as cd on cd.school_year = typed.school_year and cd.peildatum = typed.peildatum
 ),
 
 checked as (
@@ -105,15 +148,7 @@ checked as (
         case
             when n_fields < expected_fields then 'truncated_row'
             when n_fields > expected_fields then 'too_many_fields'
-            when peildatum is not null
-                 and try_strptime(trim(peildatum), '%Y%m%d') is null
-                 and not regexp_matches(trim(peildatum), '^(19|20)[0-9]{2}$') then 'invalid_count_date'
-            -- a count date whose school year holds under 1% of the file's rows (ingest/load.py)
-            -- was put with the file's main year: a typo such as 20421001, not a school year
-            when try_strptime(trim(peildatum), '%Y%m%d') is not null
-                 and (year(try_strptime(trim(peildatum), '%Y%m%d'))
-                      - case when month(try_strptime(trim(peildatum), '%Y%m%d')) >= 8 then 0 else 1 end)
-                     <> cast(left(school_year, 4) as integer) then 'implausible_count_date'
+            when date_problem is not null then date_problem
             when not regexp_matches(coalesce(brin_clean, ''), '^[0-9]{2}[A-Z0-9]{2}$') then 'invalid_brin'
             when school_location_id is null then 'invalid_location'
             when kind = 'duo_po_pc4' and po_sector is null then 'unknown_soort_po'
@@ -135,15 +170,15 @@ described as (
         checked.*,
         case problem
             when 'truncated_row' then first_missing_column
-            when 'invalid_count_date' then column_map['peildatum']
-            when 'implausible_count_date' then column_map['peildatum']
-            when 'invalid_brin' then column_map['brin']
-            when 'invalid_location' then column_map['location_no']
-            when 'unknown_soort_po' then column_map['soort']
-            when 'invalid_school_municipality' then column_map['school_municipality_code']
-            when 'unknown_school_location' then column_map['location_no']
-            when 'non_numeric_total' then column_map['total']
-            when 'total_mismatch' then column_map['total']
+            when 'invalid_count_date' then f.column_map['peildatum']
+            when 'implausible_count_date' then f.column_map['peildatum']
+            when 'invalid_brin' then f.column_map['brin']
+            when 'invalid_location' then f.column_map['location_no']
+            when 'unknown_soort_po' then f.column_map['soort']
+            when 'invalid_school_municipality' then f.column_map['school_municipality_code']
+            when 'unknown_school_location' then f.column_map['location_no']
+            when 'non_numeric_total' then f.column_map['total']
+            when 'total_mismatch' then f.column_map['total']
             else cell_column
         end as problem_column,
         case problem
@@ -175,21 +210,24 @@ described as (
             when 'total_mismatch' then format('TOTAAL {} does not match the age columns ({} plus {} cells of 1 to 4)', total, unmasked_sum, masked_cells)
         end as problem_reason
     from checked
+    -- the file's column names, for the rows that have a problem only
+    left join files as f on f.file_name = case when checked.problem is not null then checked.file_name end
 ),
 
 mapped as (
     select
         described.*,
         coalesce(
-            case when kind = 'duo_vo_pc4' then coalesce(m2.successor_code, mv.code) end,
-            mn.code,
+            case when kind = 'duo_vo_pc4' then hc.code_code end,
+            hn.name_code,
             'ONBEKEND'
         ) as origin_code,
         case
-            when kind = 'duo_vo_pc4' and coalesce(m2.successor_code, mv.code) is not null then 'code'
-            when mn.code is not null then 'name'
+            when kind = 'duo_vo_pc4' and hc.code_code is not null then 'code'
+            when hn.name_code is not null then 'name'
             else 'unmatched'
         end as origin_match,
+        hn.home_name_key,
         case
             when kind = 'duo_po_pc4' then po_sector
             when reference_sector = 'PRO' then 'PRO'
@@ -197,9 +235,8 @@ mapped as (
         end as sector,
         coalesce(file_destination_code, reference_destination_code) as destination_code
     from described
-    left join municipality_names as mn on mn.name_key = name_key(described.home_municipality_name)
-    left join municipalities as mv on mv.code = gm_code(described.home_municipality_code)
-    left join mergers as m2 on m2.old_code = gm_code(described.home_municipality_code)
+    left join home_names as hn on hn.home_municipality_name is not distinct from described.home_municipality_name
+    left join home_codes as hc on hc.home_municipality_code is not distinct from described.home_municipality_code
 ),
 
 ranked as (
@@ -208,14 +245,14 @@ ranked as (
         -- The same pupils published in two files (a municipality file and an extract):
         -- keep the row of the per-municipality file, count it once.
         row_number() over (
-            partition by school_year, problem is null, kind, school_location_id, sector, trim(home_pc4), name_key(home_municipality_name)
+            partition by school_year, problem is null, kind, school_location_id, sector, trim(home_pc4), home_name_key
             order by file_priority, file_name, line
         ) as copy_no,
         first_value(file_name) over w as first_file,
         first_value(line) over w as first_line
     from mapped
     window w as (
-        partition by school_year, problem is null, kind, school_location_id, sector, trim(home_pc4), name_key(home_municipality_name)
+        partition by school_year, problem is null, kind, school_location_id, sector, trim(home_pc4), home_name_key
         order by file_priority, file_name, line
     )
 )

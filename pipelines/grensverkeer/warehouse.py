@@ -239,6 +239,24 @@ def run_models_over_years(
     return _replace_years(con, sqls, "run_years(school_year)")
 
 
+def run_models_each_year(
+    con: duckdb.DuckDBPyConnection, steps: list[tuple[str, str | None, str | None]], school_years: list[str]
+) -> list[int]:
+    """`run_models_over_years`, one school year at a time (one statement and one replace per
+    model and year); returns each table's row count summed over the years.
+
+    For the large set-based models whose rows of one school year depend only on that year
+    (int_pupil_support, stg_linked_enrolments, stg_duo_rows): a year's statement keeps its hash
+    tables and windows small, so it stays within the build's DuckDB memory limit and ran up to
+    twice as fast nationally as one statement over ten years (docs/performance.md, Sessions
+    12-14). The rows are the same."""
+    totals = [0] * len(steps)
+    for year in school_years:
+        for i, n in enumerate(run_models_over_years(con, steps, [year])):
+            totals[i] += n
+    return totals
+
+
 def replace_rows(con: duckdb.DuckDBPyConnection, model: str, table: str, where: str) -> int:
     """Replace the rows of `table` matching `where` by the model's rows, in one transaction
     (for rows not tied to a school year, like rejected rows of the linked schools file)."""

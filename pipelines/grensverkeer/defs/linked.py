@@ -96,24 +96,19 @@ def stg_linked_records(
 
 
 def run_linked_enrolments(con, years: list[str]) -> tuple[int, int]:
-    """stg_linked_enrolments and its rejected rows, one statement (and one replace) per school
-    year, like int_pupil_support (defs/support.py): a pupil is checked against the other rows of
-    the same school year only, and one year's statement (2.6 M enrolments nationally) keeps its
-    hash tables small: three national years took 7.6-7.9 s in one statement and 6.9-7.2 s one
-    year at a time (docs/performance.md, Session 13); with ten years in one statement at the
-    build's 2 GB the gap grows. The rows are the same. Returns (enrolments, rejected rows)."""
-    counts = [
-        warehouse.run_models_over_years(
-            con,
-            [
-                ("staging/stg_linked_enrolments", None, None),
-                ("staging/rejected_linked_rows", "rejected_rows", "source = 'linked'"),
-            ],
-            [year],
-        )
-        for year in years
-    ]
-    return sum(c[0] for c in counts), sum(c[1] for c in counts)
+    """stg_linked_enrolments and its rejected rows, one statement per school year
+    (`warehouse.run_models_each_year`): a pupil is checked against the other rows of the same
+    school year only; three national years took 7.6-7.9 s in one statement and 6.9-7.2 s one
+    year at a time (docs/performance.md, Session 13). Returns (enrolments, rejected rows)."""
+    enrolments, rejected = warehouse.run_models_each_year(
+        con,
+        [
+            ("staging/stg_linked_enrolments", None, None),
+            ("staging/rejected_linked_rows", "rejected_rows", "source = 'linked'"),
+        ],
+        years,
+    )
+    return enrolments, rejected
 
 
 @asset_check(
