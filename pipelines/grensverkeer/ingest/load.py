@@ -476,9 +476,6 @@ def _write_staged(con: duckdb.DuckDBPyConnection, batch: list[_Parsed], rows: li
     staged rows of these files parsed together (`bulk.parse_group`) rather than per file."""
     if not batch:
         return
-    names = [p.name for p in batch]
-    for table in ("staged_duo_files", "staged_duo_rows", "staged_duo_totals"):
-        con.execute(f"delete from {table} where file_name in (select unnest(?::varchar[]))", [names])
     facts = pl.DataFrame([_facts_row(p) for p in batch], schema=_FACTS_SCHEMA)  # noqa: F841 (read by DuckDB)
     con.execute(
         "insert into staged_duo_files by name select * replace (map_from_entries(column_map) as column_map) from facts"
@@ -524,6 +521,13 @@ def stage_files(
     todo = [(path, name, sha) for path, name, sha in files if not current(name, sha)]
     if not todo:
         return
+    # What is staged of these files (another version, or rows copied out since) goes, once: a
+    # delete per written batch scanned the growing staged rows again each time (about 9 s of
+    # CPU for the 3,431 national DUO files).
+    again = [name for _, name, _ in todo if name in staged]
+    if again:
+        for table in ("staged_duo_files", "staged_duo_rows", "staged_duo_totals"):
+            con.execute(f"delete from {table} where file_name in (select unnest(?::varchar[]))", [again])
     todo = _stage_in_bulk(con, todo)
     batch: list[_Parsed] = []
     cells = 0
