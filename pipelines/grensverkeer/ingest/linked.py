@@ -168,9 +168,10 @@ def _read_for_staging(
         return None, None, None, err, {}
     if kind is not ENROLMENTS:
         return kind, rows, None, None, column_map
-    year = rows.select(_count_year(pl.col("school_year"))).to_series()
-    dominant = year.drop_nulls().mode().sort()
-    if dominant.is_empty():
+    # Per distinct school year text (one or two in a file of millions of rows), joined back.
+    texts = rows.group_by("school_year").agg(n=pl.len()).with_columns(year=_count_year(pl.col("school_year")))
+    readable = texts.filter(pl.col("year").is_not_null())
+    if readable.is_empty():
         err = FileRejected(
             "invalid_school_year",
             "no row has a school year like 2024-2025 in school_year",
@@ -178,12 +179,17 @@ def _read_for_staging(
             column="school_year",
         )
         return kind, None, None, err, {}
+    # the file's main year: the one most rows have (the earliest on a tie)
+    dominant = readable.group_by("year").agg(pl.col("n").sum()).sort(["n", "year"], descending=[True, False])["year"][0]
     # Rows with an unreadable school year stay with the file's main year, to be rejected there.
-    row_year = year.fill_null(int(dominant[0]))
-    rows = rows.with_columns(
-        school_year_text=pl.col("school_year"), school_year=pl.format("{}-{}", row_year, row_year + 1)
+    labels = texts.select(
+        "school_year",
+        label=pl.format("{}-{}", pl.col("year").fill_null(dominant), pl.col("year").fill_null(dominant) + 1),
     )
-    return kind, rows, sorted(int(y) for y in year.drop_nulls().unique()), None, column_map
+    rows = rows.join(labels, on="school_year", how="left", nulls_equal=True, maintain_order="left").with_columns(
+        school_year_text=pl.col("school_year"), school_year=pl.col("label")
+    )
+    return kind, rows.drop("label"), sorted(int(y) for y in readable["year"].unique()), None, column_map
 
 
 def stage_linked_file(
