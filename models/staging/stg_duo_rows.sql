@@ -43,13 +43,13 @@ count_dates as (
         d.peildatum,
         case
             when d.peildatum is not null
-                 and try_strptime(trim(d.peildatum), '%Y%m%d') is null
-                 and not regexp_matches(trim(d.peildatum), '^(19|20)[0-9]{2}$') then 'invalid_count_date'
+                 and try_strptime(trimmed(d.peildatum), '%Y%m%d') is null
+                 and not regexp_matches(trimmed(d.peildatum), '^(19|20)[0-9]{2}$') then 'invalid_count_date'
             -- a count date whose school year holds under 1% of the file's rows (ingest/load.py)
             -- was put with the file's main year: a typo such as 20421001, not a school year
-            when try_strptime(trim(d.peildatum), '%Y%m%d') is not null
-                 and (year(try_strptime(trim(d.peildatum), '%Y%m%d'))
-                      - case when month(try_strptime(trim(d.peildatum), '%Y%m%d')) >= 8 then 0 else 1 end)
+            when try_strptime(trimmed(d.peildatum), '%Y%m%d') is not null
+                 and (year(try_strptime(trimmed(d.peildatum), '%Y%m%d'))
+                      - case when month(try_strptime(trimmed(d.peildatum), '%Y%m%d')) >= 8 then 0 else 1 end)
                      <> cast(left(d.school_year, 4) as integer) then 'implausible_count_date'
         end as date_problem
     from (select distinct school_year, peildatum from raw_rows where run_years(school_year)) as d
@@ -65,7 +65,7 @@ cell_problems as (
         arg_min(value_text, cell_order) as bad_value,
         arg_min(
             case
-                when coalesce(trim(value_text), '') = '' then 'missing_count'
+                when coalesce(trimmed(value_text), '') = '' then 'missing_count'
                 when regexp_matches(value_text, '^-\s*[0-9]+$') then 'negative_count'
                 else 'non_numeric_count'
             end, cell_order) as reason_code
@@ -103,12 +103,12 @@ cell_columns as (
 typed as (
     select
         raw.*,
-        upper(trim(raw.brin)) as brin_clean,
+        upper(trimmed(raw.brin)) as brin_clean,
         case
-            when regexp_matches(trim(raw.location_no), '^[0-9]{1,2}$') then upper(trim(raw.brin)) || lpad(trim(raw.location_no), 2, '0')
-            when regexp_matches(upper(trim(raw.location_no)), '^[0-9]{2}[A-Z0-9]{2}[0-9]{2}$') then upper(trim(raw.location_no))
+            when regexp_matches(trimmed(raw.location_no), '^[0-9]{1,2}$') then upper(trimmed(raw.brin)) || lpad(trimmed(raw.location_no), 2, '0')
+            when regexp_matches(upper(trimmed(raw.location_no)), '^[0-9]{2}[A-Z0-9]{2}[0-9]{2}$') then upper(trimmed(raw.location_no))
         end as school_location_id,
-        case upper(trim(raw.soort)) when 'BO' then 'BO' when 'SBO' then 'SBO' when 'SO' then 'SO' when 'VSO' then 'VSO' end as po_sector,
+        case upper(trimmed(raw.soort)) when 'BO' then 'BO' when 'SBO' then 'SBO' when 'SO' then 'SO' when 'VSO' then 'VSO' end as po_sector,
         cp.column_name as cell_column,
         cp.bad_value,
         cp.reason_code as cell_reason,
@@ -155,11 +155,11 @@ checked as (
             when kind = 'duo_po_pc4' and file_destination_code is null then 'invalid_school_municipality'
             when kind = 'duo_vo_pc4' and coalesce(file_destination_code, reference_destination_code) is null then 'unknown_school_location'
             when cell_reason is not null then cell_reason
-            when total is not null and not regexp_matches(trim(total), '^([0-9]+|<\s*5)$') then 'non_numeric_total'
+            when total is not null and not regexp_matches(trimmed(total), '^([0-9]+|<\s*5)$') then 'non_numeric_total'
             -- a row total of 1..4 is masked as '<5' too: it must then fit in [1, 4]
             when total is not null
-                 and not (coalesce(try_cast(trim(total) as integer), 4) >= unmasked_sum + masked_cells
-                          and coalesce(try_cast(trim(total) as integer), 1) <= unmasked_sum + 4 * masked_cells)
+                 and not (coalesce(try_cast(trimmed(total) as integer), 4) >= unmasked_sum + masked_cells
+                          and coalesce(try_cast(trimmed(total) as integer), 1) <= unmasked_sum + 4 * masked_cells)
                  then 'total_mismatch'
         end as problem
     from located
@@ -245,14 +245,14 @@ ranked as (
         -- The same pupils published in two files (a municipality file and an extract):
         -- keep the row of the per-municipality file, count it once.
         row_number() over (
-            partition by school_year, problem is null, kind, school_location_id, sector, trim(home_pc4), home_name_key
+            partition by school_year, problem is null, kind, school_location_id, sector, trimmed(home_pc4), home_name_key
             order by file_priority, file_name, line
         ) as copy_no,
         first_value(file_name) over w as first_file,
         first_value(line) over w as first_line
     from mapped
     window w as (
-        partition by school_year, problem is null, kind, school_location_id, sector, trim(home_pc4), home_name_key
+        partition by school_year, problem is null, kind, school_location_id, sector, trimmed(home_pc4), home_name_key
         order by file_priority, file_name, line
     )
 )
@@ -264,11 +264,11 @@ select
     kind,
     school_location_id,
     brin_clean as brin,
-    trim(school_name) as school_name,
+    trimmed(school_name) as school_name,
     sector,
     destination_code,
-    trim(home_pc4) as home_pc4,
-    trim(home_municipality_name) as home_municipality_name,
+    trimmed(home_pc4) as home_pc4,
+    trimmed(home_municipality_name) as home_municipality_name,
     origin_code,
     origin_match,
     single_school_municipality,

@@ -48,36 +48,36 @@ year_texts as (
 locations as (
     select
         l.raw_location,
-        upper(trim(l.raw_location)) as location_id,
-        regexp_matches(coalesce(upper(trim(l.raw_location)), ''), '^[0-9]{2}[A-Z0-9]{2}[0-9]{2}$') as is_valid,
+        upper(trimmed(l.raw_location)) as location_id,
+        regexp_matches(coalesce(upper(trimmed(l.raw_location)), ''), '^[0-9]{2}[A-Z0-9]{2}[0-9]{2}$') as is_valid,
         schools.school_name,
         schools.municipality_code
     from (select distinct school_location_id as raw_location from raw) as l
-    left join schools on schools.school_location_id = upper(trim(l.raw_location))
+    left join schools on schools.school_location_id = upper(trimmed(l.raw_location))
 ),
 
 sectors as (
     select
         raw_sector,
-        upper(trim(raw_sector)) as sector_clean,
-        coalesce(upper(trim(raw_sector)) in ('BO', 'SBO', 'SO', 'VSO', 'VO', 'PRO', 'MBO'), false) as is_valid
+        upper(trimmed(raw_sector)) as sector_clean,
+        coalesce(upper(trimmed(raw_sector)) in ('BO', 'SBO', 'SO', 'VSO', 'VO', 'PRO', 'MBO'), false) as is_valid
     from (select distinct sector as raw_sector from raw)
 ),
 
 residences as (
     select
         r.raw_code,
-        coalesce(mg.successor_code, upper(trim(r.raw_code))) as residence
+        coalesce(mg.successor_code, upper(trimmed(r.raw_code))) as residence
     from (select distinct residence_municipality_code as raw_code from raw) as r
-    left join ref_municipality_mergers as mg on mg.old_code = upper(trim(r.raw_code))
+    left join ref_municipality_mergers as mg on mg.old_code = upper(trimmed(r.raw_code))
 ),
 
 birth_years as (
     select
         raw_birth_year,
-        try_cast(trim(raw_birth_year) as integer) as birth_year_int,
-        raw_birth_year is not null and trim(raw_birth_year) <> ''
-            and coalesce(try_cast(trim(raw_birth_year) as integer) not between 1980 and 2030, true) as is_invalid
+        try_cast(trimmed(raw_birth_year) as integer) as birth_year_int,
+        raw_birth_year is not null and trimmed(raw_birth_year) <> ''
+            and coalesce(try_cast(trimmed(raw_birth_year) as integer) not between 1980 and 2030, true) as is_invalid
     from (select distinct birth_year as raw_birth_year from raw)
 ),
 
@@ -86,7 +86,7 @@ birth_years as (
 checked as not materialized (
     select
         raw.*,
-        trim(raw.student_id) as student,
+        trimmed(raw.student_id) as student,
         loc.location_id,
         sec.sector_clean,
         res.residence,
@@ -95,7 +95,7 @@ checked as not materialized (
         bys.birth_year_int,
         case
             when not yt.is_valid then 'invalid_school_year'
-            when coalesce(trim(raw.student_id), '') = '' then 'missing_student_id'
+            when coalesce(trimmed(raw.student_id), '') = '' then 'missing_student_id'
             when not loc.is_valid then 'invalid_location'
             when loc.municipality_code is null then 'unknown_school'
             when not sec.is_valid then 'unknown_sector'
@@ -114,7 +114,7 @@ checked as not materialized (
 -- kind; a hash collision only adds a candidate) are ranked: a window over every row sorted
 -- 2.6 M pseudonyms a year nationally.
 candidates as (
-    select school_year, hash(trim(student_id)) as student_hash
+    select school_year, hash(trimmed(student_id)) as student_hash
     from raw
     group by all
     having count(*) > 1
@@ -148,7 +148,7 @@ select
     sector_clean as sector,
     school_municipality_code as destination_code,
     residence as origin_code,
-    nullif(trim(residence_postcode4), '') as residence_postcode4,
+    nullif(trimmed(residence_postcode4), '') as residence_postcode4,
     birth_year_int as birth_year,
     source,
     case when problem is not null then problem when copy_no > 1 then 'duplicate_student' end as reason_code,

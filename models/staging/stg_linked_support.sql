@@ -18,15 +18,15 @@ checked as (
     select
         raw.*,
         files.column_map,
-        trim(student_id) as student,
-        lower(trim(support_domain)) as domain,
-        coalesce(mg.successor_code, upper(trim(responsible_municipality_code))) as responsible,
+        trimmed(student_id) as student,
+        lower(trimmed(support_domain)) as domain,
+        coalesce(mg.successor_code, upper(trimmed(responsible_municipality_code))) as responsible,
         -- Excel date cells and Parquet timestamps arrive as '2024-10-01 00:00:00': the date part counts.
-        coalesce(try_strptime(left(trim(start_date), 10), '%Y-%m-%d'), try_strptime(trim(start_date), '%d-%m-%Y'))::date as start_day,
-        coalesce(try_strptime(left(trim(end_date), 10), '%Y-%m-%d'), try_strptime(trim(end_date), '%d-%m-%Y'))::date as end_day
+        coalesce(try_strptime(left(trimmed(start_date), 10), '%Y-%m-%d'), try_strptime(trimmed(start_date), '%d-%m-%Y'))::date as start_day,
+        coalesce(try_strptime(left(trimmed(end_date), 10), '%Y-%m-%d'), try_strptime(trimmed(end_date), '%d-%m-%Y'))::date as end_day
     from raw
     left join files using (file_name)
-    left join ref_municipality_mergers as mg on mg.old_code = upper(trim(raw.responsible_municipality_code))
+    left join ref_municipality_mergers as mg on mg.old_code = upper(trimmed(raw.responsible_municipality_code))
 ),
 
 problems as (
@@ -37,7 +37,7 @@ problems as (
             when domain not in ('jeugdhulp', 'jeugdbescherming', 'onderwijsondersteuning', 'leerplicht') or domain is null then 'unknown_support_domain'
             when responsible not in (select code from ref_municipalities) or responsible is null then 'unknown_municipality'
             when start_day is null then 'invalid_date'
-            when coalesce(trim(end_date), '') <> '' and end_day is null then 'invalid_date'
+            when coalesce(trimmed(end_date), '') <> '' and end_day is null then 'invalid_date'
             when end_day < start_day then 'start_after_end'
         end as reason_code
     from checked
@@ -48,9 +48,9 @@ select
     line,
     student as student_id,
     domain as support_domain,
-    trim(support_type) as support_type,
+    trimmed(support_type) as support_type,
     responsible as responsible_municipality_code,
-    nullif(trim(local_team), '') as local_team,
+    nullif(trimmed(local_team), '') as local_team,
     start_day as start_date,
     end_day as end_date,
     source,
