@@ -206,12 +206,12 @@ create table if not exists staged_duo_totals as
 
 -- The linked records that count: the rows of each file's loaded version (per school year for
 -- enrolments) with the source label of its load. Views: loading a file writes no row here.
-create or replace view raw_linked_schools as
+create view if not exists raw_linked_schools as
     select r.* exclude (version), l.source
     from linked_rows_schools r join linked_loaded l on l.version = r.version;
-create or replace view raw_linked_enrolments as
+create view if not exists raw_linked_enrolments as
     select r.* exclude (version), l.source
     from linked_rows_enrolments r join linked_loaded l on l.version = r.version and l.school_year = r.school_year;
-create or replace view raw_linked_support as
+create view if not exists raw_linked_support as
     select r.* exclude (version), l.source
     from linked_rows_support r join linked_loaded l on l.version = r.version;

@@ -410,7 +410,7 @@ def load_linked_years(con: duckdb.DuckDBPyConnection, input_dir: Path, count_yea
         else:
             n = con.execute(f"select count(*) from {_rows_table(kind)} where version = ?", [read.version]).fetchone()[0]
         _record_file(con, name, sha, size, "loaded", kind=kind.name, data_rows=n, years=years, columns=column_map)
-        source = _source_of(con, name, before is not None, synthetic)
+        source = _source_of(con, name, read.version, before is not None, synthetic)
         # What counted of the file for these years goes (a file that was an enrolments file
         # before loses its enrolments of these years too), and this version counts.
         _unload(con, [name], with_rows if kind is ENROLMENTS else [r.school_year for r in results.values()])
@@ -427,12 +427,17 @@ def load_linked_years(con: duckdb.DuckDBPyConnection, input_dir: Path, count_yea
     return results
 
 
-def _source_of(con: duckdb.DuckDBPyConnection, name: str, loaded_before: bool, synthetic_folder: bool) -> str:
+def _source_of(
+    con: duckdb.DuckDBPyConnection, name: str, version: int, loaded_before: bool, synthetic_folder: bool
+) -> str:
     """The source label of a file's records: 'synthetic' when the folder is a demo set, else
     'linked'. The same content loaded again keeps the label its records got the first time
-    (a demo file stays synthetic when the SYNTHETIC marker is gone)."""
+    (a demo file stays synthetic when the SYNTHETIC marker is gone): the label of this version
+    where it is loaded for a year, else of what the name counts."""
     if loaded_before:
-        stored = con.execute("select source from linked_loaded where file_name = ? limit 1", [name]).fetchall()
+        stored = con.execute(
+            "select source from linked_loaded where file_name = ? order by version = ? desc limit 1", [name, version]
+        ).fetchall()
         if stored:
             return stored[0][0]
     return "synthetic" if synthetic_folder else "linked"
