@@ -132,3 +132,42 @@ def test_a_bsn_file_writes_no_rows(con, folder):
     _load(con, folder, [2024])
     assert _q(con, "select count(*) from linked_rows_support") == [(0,)]
     assert _q(con, "select status from input_files where file_name = 'linked/support.csv'") == [("rejected",)]
+
+
+def test_a_warehouse_of_an_older_version_keeps_its_records(con):
+    """raw_linked_* were tables: setup moves their rows into linked_rows_* once, loaded as they were."""
+    for view in ("raw_linked_schools", "raw_linked_enrolments", "raw_linked_support"):
+        con.execute(f"create table old_{view} as select * from {view}")
+        con.execute(f"drop view {view}")
+        con.execute(f"alter table old_{view} rename to {view}")
+    con.execute(
+        "insert into raw_linked_enrolments (file_name, school_year, line, student_id, source) values "
+        "('linked/e.csv', '2024-2025', 2, 'p1', 'synthetic'), ('linked/e.csv', '2025-2026', 3, 'p2', 'synthetic')"
+    )
+    con.execute(
+        "insert into raw_linked_support (file_name, line, student_id, source) values ('linked/s.csv', 2, 'p1', 'linked')"
+    )
+    con.execute(
+        "insert into input_files (file_name, sha256, kind, count_years, status, seen_at) values "
+        "('linked/e.csv', 'e1', 'linked_enrolments', [2024, 2025], 'loaded', now()), "
+        "('linked/s.csv', 's1', 'linked_support', null, 'loaded', now())"
+    )
+    warehouse.setup(con)
+    assert (
+        _q(
+            con,
+            "select table_name from duckdb_tables() where table_name like 'raw_linked%' or table_name like 'gv_old%'",
+        )
+        == []
+    )
+    assert _q(con, "select school_year, line, student_id, source from raw_linked_enrolments order by line") == [
+        ("2024-2025", 2, "p1", "synthetic"),
+        ("2025-2026", 3, "p2", "synthetic"),
+    ]
+    assert _q(con, "select file_name, student_id, source from raw_linked_support") == [("linked/s.csv", "p1", "linked")]
+    assert _q(con, "select file_name, sha256, read_last from linked_versions order by 1") == [
+        ("linked/e.csv", "e1", False),
+        ("linked/s.csv", "s1", False),
+    ]
+    warehouse.setup(con)  # once
+    assert _q(con, "select count(*) from linked_rows_enrolments") == [(2,)]
