@@ -258,7 +258,13 @@ def warehouse_facts(warehouse: Path) -> dict:
 
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        tables = [r[0] for r in con.execute("select table_name from duckdb_tables() order by 1").fetchall()]
+        tables = [  # (raw_linked_* are views)
+            r[0]
+            for r in con.execute(
+                "select table_name from duckdb_tables() union "
+                "select view_name from duckdb_views() where not internal and schema_name = 'main' order by 1"
+            ).fetchall()
+        ]
         rows = {t: con.execute(f"select count(*) from {t}").fetchall()[0][0] for t in tables}
         flows = con.execute("""
             select school_year, support_domain, sum(students)::bigint, sum(students_with_support)::bigint

@@ -17,14 +17,16 @@ def con():
     c.execute("create table ref_municipalities (code varchar)")
     c.execute("insert into ref_municipalities values ('GM0503'), ('GM1783')")
     c.execute("create table ref_municipality_mergers (old_code varchar, successor_code varchar)")
+    # the support file's version 1 is loaded: raw_linked_support shows its rows
+    c.execute("insert into linked_loaded values ('linked/support.csv', null, 1, 'linked_support', 'linked')")
     yield c
     c.close()
 
 
 def _add_episode(con, line: int, municipality: str = "GM0503") -> None:
     con.execute(
-        "insert into raw_linked_support values ('linked/support.csv', ?, 's1', 'jeugdhulp', 'x', ?, null, "
-        "'2024-01-01', null, null, 'linked')",
+        "insert into linked_rows_support values (1, 'linked/support.csv', ?, 's1', 'jeugdhulp', 'x', ?, null, "
+        "'2024-01-01', null, null)",
         [line, municipality],
     )
 
@@ -48,7 +50,7 @@ def test_rebuilt_only_when_its_inputs_change(con, monkeypatch):
     con.execute("insert into ref_municipalities values ('GM9999')")
     assert run() == 2 and len(built) == 3  # a reference table changed
     assert con.execute("select reason_code from stg_linked_support where line = 3").fetchall() == [(None,)]
-    con.execute("update raw_linked_support set source = 'synthetic'")
+    con.execute("update linked_loaded set source = 'synthetic'")
     assert run() == 2 and len(built) == 4  # the records' source label changed
     assert con.execute("select distinct source from stg_linked_support").fetchall() == [("synthetic",)]
     con.execute("set variable probe = 'x'")

@@ -57,19 +57,21 @@ def staged(tmp_path_factory):
     raw = pl.DataFrame(  # noqa: F841 (read by DuckDB)
         [
             {
+                "version": 1,
                 "file_name": "linked/enrolments.csv",
                 "school_year": Y,
                 "line": line,
                 **dict(zip(COLUMNS, (values[1], values[0], *values[2:]), strict=True)),
                 # rows copied by older versions carry their raw text; new ones get it from the model
                 "raw_text": f"row {line}" if line % 2 else None,
-                "source": "linked",
             }
             for line, (values, *_) in enumerate(ROWS, start=2)
         ],
         schema_overrides={c: pl.String for c in COLUMNS},
     )
-    con.execute("insert into raw_linked_enrolments by name select * from raw")
+    # the file's version 1, loaded for the year: raw_linked_enrolments shows its rows
+    con.execute("insert into linked_rows_enrolments by name select * from raw")
+    con.execute("insert into linked_loaded values ('linked/enrolments.csv', ?, 1, 'linked_enrolments', 'linked')", [Y])
     # the file's contract columns (no residence_postcode4): a rejected row's raw text is made of them
     con.execute(
         "insert into input_files (file_name, sha256, kind, column_map, status, seen_at) "

@@ -104,10 +104,32 @@ create table if not exists rejected_rows (
     raw_text varchar
 );
 
--- Linked pseudonymised records (docs/inputs.md), values as text, per file and line. `source`
--- belongs to the record: 'synthetic' when its file was loaded from a folder marked SYNTHETIC
--- (a demo set), else 'linked'. It is never re-derived from a later input folder.
-create table if not exists raw_linked_schools (
+-- Linked pseudonymised records (docs/inputs.md), values as text, per file version and line.
+-- A file version's rows are written once, when it is read (by the discovery of school years, or
+-- by the load for a file discovery did not read; after the BSN check: nothing of a refused file
+-- is written), into linked_rows_* under the version's number (linked_versions). Loading a file
+-- is a row in linked_loaded: which version of a file name counts, per school year for
+-- enrolments, with its records' source. raw_linked_* (views, after the DUO tables) are the rows
+-- of the loaded versions: nothing is copied.
+create sequence if not exists linked_version_numbers;
+create table if not exists linked_versions (
+    version integer not null,            -- the number of the version's rows in linked_rows_*
+    file_name varchar not null,
+    sha256 varchar not null,
+    kind varchar not null,               -- linked_schools | linked_enrolments | linked_support
+    count_years integer[],               -- an enrolments file: its school years
+    column_map map(varchar, varchar),    -- the contract's columns the file has -> its own names (input_files)
+    read_last boolean not null           -- the name's version read last: its rows of every year are kept
+);
+create table if not exists linked_loaded (
+    file_name varchar not null,
+    school_year varchar,                 -- enrolments: the school year; NULL for schools and support
+    version integer not null,            -- linked_versions.version: the rows that count
+    kind varchar not null,
+    source varchar not null              -- synthetic | linked: set when the file was first loaded
+);
+create table if not exists linked_rows_schools (
+    version integer not null,
     file_name varchar not null,
     line bigint not null,
     school_location_id varchar,
@@ -117,11 +139,10 @@ create table if not exists raw_linked_schools (
     latitude varchar,
     longitude varchar,
     swv_code varchar,
-    raw_text varchar,                    -- filled by older versions when copied; the stg_linked_* model makes it now
-    source varchar not null              -- synthetic | linked: set when the file was loaded
+    raw_text varchar                     -- filled by older versions; the stg_linked_* model makes it now
 );
-
-create table if not exists raw_linked_enrolments (
+create table if not exists linked_rows_enrolments (
+    version integer not null,
     file_name varchar not null,
     school_year varchar not null,       -- partition: normalised from the file's school_year
     line bigint not null,
@@ -132,11 +153,10 @@ create table if not exists raw_linked_enrolments (
     residence_municipality_code varchar,
     residence_postcode4 varchar,
     birth_year varchar,
-    raw_text varchar,                    -- filled by older versions when copied; the stg_linked_* model makes it now
-    source varchar not null              -- synthetic | linked: set when the file was loaded
+    raw_text varchar                     -- filled by older versions; the stg_linked_* model makes it now
 );
-
-create table if not exists raw_linked_support (
+create table if not exists linked_rows_support (
+    version integer not null,
     file_name varchar not null,
     line bigint not null,
     student_id varchar using compression uncompressed,  -- a pseudonym: see warehouse.UNCOMPRESSED_COLUMNS
@@ -146,8 +166,7 @@ create table if not exists raw_linked_support (
     local_team varchar,
     start_date varchar,
     end_date varchar,
-    raw_text varchar,                    -- filled by older versions when copied; the stg_linked_* model makes it now
-    source varchar not null              -- synthetic | linked: set when the file was loaded
+    raw_text varchar                     -- filled by older versions; the stg_linked_* model makes it now
 );
 
 -- DUO files as they were parsed, once per run, by the discovery of school years (or by the
@@ -184,48 +203,15 @@ create table if not exists staged_duo_totals as
     select * exclude (school_year, column_name, value_text), cast(null as varchar[]) as cell_values
     from raw_location_totals where false;
 
--- Linked files as discovery read them (after the BSN check: nothing of a refused file is
--- staged, only why it was refused), with their rows; `load_linked` copies them into the raw
--- tables, an enrolments file one school year at a time, and removes what it copied.
-create table if not exists staged_linked_files (
-    file_name varchar primary key,
-    sha256 varchar not null,
-    status varchar not null,             -- read | rejected
-    kind varchar,
-    count_years integer[],               -- an enrolments file: its school years
-    pending_years integer[],             -- an enrolments file: years whose rows are still staged
-    pending boolean,                     -- schools, support: rows still staged
-    reason_code varchar,
-    message varchar,
-    line integer,
-    column_name varchar,
-    column_map map(varchar, varchar)     -- the contract's columns the file has -> its own names (input_files)
-);
-alter table staged_linked_files add column if not exists column_map map(varchar, varchar);  -- warehouses from before
-create table if not exists staged_linked_schools as select * exclude (source) from raw_linked_schools where false;
--- (as the raw tables without `source`; written out to keep the pseudonyms uncompressed)
-create table if not exists staged_linked_enrolments (
-    file_name varchar not null,
-    school_year varchar not null,
-    line bigint not null,
-    school_year_text varchar,
-    student_id varchar using compression uncompressed,
-    school_location_id varchar,
-    sector varchar,
-    residence_municipality_code varchar,
-    residence_postcode4 varchar,
-    birth_year varchar,
-    raw_text varchar
-);
-create table if not exists staged_linked_support (
-    file_name varchar not null,
-    line bigint not null,
-    student_id varchar using compression uncompressed,
-    support_domain varchar,
-    support_type varchar,
-    responsible_municipality_code varchar,
-    local_team varchar,
-    start_date varchar,
-    end_date varchar,
-    raw_text varchar
-);
+
+-- The linked records that count: the rows of each file's loaded version (per school year for
+-- enrolments) with the source label of its load. Views: loading a file writes no row here.
+create view if not exists raw_linked_schools as
+    select r.* exclude (version), l.source
+    from linked_rows_schools r join linked_loaded l on l.version = r.version;
+create view if not exists raw_linked_enrolments as
+    select r.* exclude (version), l.source
+    from linked_rows_enrolments r join linked_loaded l on l.version = r.version and l.school_year = r.school_year;
+create view if not exists raw_linked_support as
+    select r.* exclude (version), l.source
+    from linked_rows_support r join linked_loaded l on l.version = r.version;

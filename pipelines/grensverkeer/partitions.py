@@ -176,7 +176,14 @@ def warehouse_school_years(warehouse) -> list[str]:
         return []
     try:
         tables = {r[0] for r in con.execute("select table_name from duckdb_tables()").fetchall()}
-        parts = [f"select distinct school_year from {t}" for t in ("raw_rows", "raw_linked_enrolments") if t in tables]
+        # (linked enrolments: the school years of the loaded versions, linked_loaded; a warehouse
+        # of an older version has them in a table raw_linked_enrolments)
+        linked = "linked_loaded" if "linked_loaded" in tables else "raw_linked_enrolments"
+        parts = [
+            f"select distinct school_year from {t} where school_year is not null"
+            for t in ("raw_rows", linked)
+            if t in tables
+        ]
         if not parts:
             return []
         return [r[0] for r in con.execute(" union ".join(parts) + " order by 1").fetchall()]

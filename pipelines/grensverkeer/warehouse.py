@@ -53,12 +53,59 @@ def setup(con: duckdb.DuckDBPyConnection) -> None:
     """Create macros and raw tables if they are not there yet (idempotent)."""
     con.execute(model_sql("raw/macros"))
     tables = {t for (t,) in con.execute("select table_name from duckdb_tables() where schema_name = 'main'").fetchall()}
+    for table in set(LINKED_RAW_TABLES) & tables:  # a warehouse from before linked_rows_*: moved below
+        if "source" not in _columns(con, table):  # records loaded before their source was stored
+            raise RuntimeError(OLDER_WAREHOUSE.format(table=table))
+        con.execute(f"alter table {table} rename to gv_old_{table}")
     con.execute(model_sql("raw/raw_schema"))
     if "raw_cells" in tables and "raw_cell_columns" not in tables:
         _without_zero_cells(con)
-    for table in ("raw_linked_schools", "raw_linked_enrolments", "raw_linked_support"):
-        if "source" not in _columns(con, table):  # records loaded before their source was stored
-            raise RuntimeError(OLDER_WAREHOUSE.format(table=table))
+    old = [t for t in LINKED_RAW_TABLES if f"gv_old_{t}" in tables or t in tables]
+    if old:
+        _linked_rows_from_raw_tables(con, old)
+    for table in ("staged_linked_files", "staged_linked_schools", "staged_linked_enrolments", "staged_linked_support"):
+        if table in tables:  # from before linked_rows_*: rows discovery read, now kept there
+            con.execute(f"drop table {table}")
+
+
+# The linked records that count: views of the loaded versions' rows (models/raw/raw_schema.sql).
+LINKED_RAW_TABLES = ("raw_linked_schools", "raw_linked_enrolments", "raw_linked_support")
+
+
+def _linked_rows_from_raw_tables(con: duckdb.DuckDBPyConnection, tables: list[str]) -> None:
+    """A warehouse from before linked_rows_* held the loaded linked records in raw_linked_*
+    tables (renamed gv_old_* by `setup`): each file's rows become a version (the file's last
+    loaded one in input_files) that is loaded for the school years it has rows of, with its
+    rows' source. Not marked read last: the load reads a file again for a year it has no rows
+    of here. Once: the old tables go. (In a transaction of its own, after the new tables were
+    made: see `run_models` for DuckDB's filtered reads of a table made in the same transaction.)"""
+    con.execute("begin transaction")
+    for table in tables:
+        kind = table.removeprefix("raw_")
+        rows, year = (
+            f"linked_rows_{kind.removeprefix('linked_')}",
+            "school_year" if kind == "linked_enrolments" else "null",
+        )
+        con.execute(
+            f"""
+            insert into linked_versions
+            select nextval('linked_version_numbers'), n.file_name, coalesce(f.sha256, ''), '{kind}', f.count_years,
+                   f.column_map, false
+            from (select distinct file_name from gv_old_{table}) n
+            left join (select file_name, arg_max(sha256, seen_at) as sha256, arg_max(count_years, seen_at) as count_years,
+                              arg_max(column_map, seen_at) as column_map
+                       from input_files where status = 'loaded' group by file_name) f using (file_name);
+            insert into {rows} by name
+            select v.version, o.* exclude (source)
+            from gv_old_{table} o join linked_versions v on v.file_name = o.file_name and v.kind = '{kind}';
+            insert into linked_loaded (file_name, school_year, version, kind, source)
+            select o.file_name, {year}, any_value(v.version), '{kind}', any_value(o.source)
+            from gv_old_{table} o join linked_versions v on v.file_name = o.file_name and v.kind = '{kind}'
+            group by all;
+            drop table gv_old_{table};
+            """
+        )
+    con.execute("commit")
 
 
 def _without_zero_cells(con: duckdb.DuckDBPyConnection) -> None:

@@ -27,15 +27,16 @@ def set_linked_variables(con, paths: ProjectPaths) -> None:
     group_name="raw",
     partitions_def=school_years,
     backfill_policy=one_run,
-    description="Linked files of INPUT/linked (schools, enrolments, support; CSV, Parquet or XLSX) read into "
-    "raw_linked_*; files with BSNs or otherwise unusable go to rejected_files before anything is written.",
+    description="Linked files of INPUT/linked (schools, enrolments, support; CSV, Parquet or XLSX) loaded: "
+    "raw_linked_* show their rows (read once per file version, into linked_rows_*); files with BSNs or "
+    "otherwise unusable go to rejected_files before anything is written.",
 )
 def linked_raw_files(context: AssetExecutionContext, duckdb: DuckDBResource, paths: ProjectPaths) -> MaterializeResult:
     years = step_years(context)
     with duckdb.get_connection() as con:
         warehouse.setup(con)
-        # Set-based: the folder is read once and an enrolments file's rows of every school year
-        # of the run are copied in one statement, in one transaction.
+        # Set-based: the folder is hashed once; a file's rows were written when it was read
+        # (discovery), so loading it is a row per school year in linked_loaded; one transaction.
         con.execute("begin transaction")
         results = load_linked_years(con, paths.input_path, [int(year[:4]) for year in years])
         con.execute("commit")

@@ -153,8 +153,9 @@ def _column_map(kind: LinkedKind, names: dict[str, str]) -> dict[str, str]:
     return {c: own[c] for c in kind.columns if c in own}
 
 
-def _staged_table(kind: LinkedKind) -> str:
-    return "staged_" + kind.table.removeprefix("raw_")
+def _rows_table(kind: LinkedKind) -> str:
+    """The table of the rows of every read version of `kind`'s files (raw_linked_*: the loaded ones)."""
+    return "linked_rows_" + kind.name.removeprefix("linked_")
 
 
 def _read_for_staging(
@@ -195,54 +196,78 @@ def _read_for_staging(
 def stage_linked_file(
     con: duckdb.DuckDBPyConnection, path: Path, name: str, sha: str, check_bsn: bool = True, read: tuple | None = None
 ) -> FileRejected | None:
-    """Read a linked file once (BSN check first) and stage what it is and its rows (every
-    school year) in the warehouse. Nothing of a file that cannot be used is staged (not even
-    its name: a refused file reaches no table but rejected_files and input_files); its
-    error is returned. `read`: what `_read_for_staging` gave for the file, when it was read
-    ahead."""
+    """Read a linked file once (BSN check first) and write its rows (every school year) into
+    linked_rows_* as a new version of its name (linked_versions), the one read last: loading
+    it writes no rows again. Nothing of a file that cannot be used is written (not even its
+    name: a refused file reaches no table but rejected_files and input_files); its error is
+    returned. Either way the name's version read before is no longer the one read last (its
+    rows go once nothing loads them: `drop_unused_rows`). `read`: what `_read_for_staging`
+    gave for the file, when it was read ahead."""
     kind, rows, years, err, column_map = read if read is not None else _read_for_staging(path, name, check_bsn)
-    con.execute("delete from staged_linked_files where file_name = ?", [name])
-    for k in KINDS:
-        con.execute(f"delete from {_staged_table(k)} where file_name = ?", [name])
+    con.execute("update linked_versions set read_last = false where file_name = ? and read_last", [name])
     if err is not None:
         return err
+    (version,) = con.execute("select nextval('linked_version_numbers')::integer").fetchone()
     con.execute(
-        "insert into staged_linked_files (file_name, sha256, status, kind, count_years, pending_years, pending, "
-        "reason_code, message, line, column_name, column_map) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            name,
-            sha,
-            "rejected" if err else "read",
-            kind.name if kind and not err else None,
-            years,
-            years,
-            err is None,
-            err.reason_code if err else None,
-            err.message if err else None,
-            err.line if err else None,
-            err.column if err else None,
-            column_map,
-        ],
+        "insert into linked_versions (version, file_name, sha256, kind, count_years, column_map, read_last) "
+        "values (?, ?, ?, ?, ?, ?, true)",
+        [version, name, sha, kind.name, years, column_map],
     )
     if rows.height:
-        con.execute(f"insert into {_staged_table(kind)} by name select * from rows")
+        con.execute(f"insert into {_rows_table(kind)} by name select ?::integer as version, * from rows", [version])
     return None
 
 
-def _staged(con: duckdb.DuckDBPyConnection, name: str) -> tuple | None:
-    """(sha256, kind or None, years, pending years, pending, FileRejected or None, column map) of a
-    staged file."""
+@dataclass(frozen=True)
+class _Version:
+    """A file version whose rows are in linked_rows_* (linked_versions)."""
+
+    version: int
+    sha: str
+    kind: LinkedKind
+    years: list[int] | None  # an enrolments file: its school years
+    column_map: dict[str, str]
+
+
+def _read_last(con: duckdb.DuckDBPyConnection, name: str) -> _Version | None:
+    """The version of a file name read last: its rows of every school year are kept."""
     row = con.execute(
-        "select sha256, status, kind, count_years, pending_years, pending, reason_code, message, line, column_name, "
-        "column_map from staged_linked_files where file_name = ?",
+        "select version, sha256, kind, count_years, column_map from linked_versions where file_name = ? and read_last",
         [name],
     ).fetchone()
     if row is None:
         return None
-    sha, status, kind, years, pending_years, pending, code, message, line, column, column_map = row
+    version, sha, kind, years, column_map = row
     kinds = {k.name: k for k in KINDS}
-    err = FileRejected(code, message, line=line, column=column) if status == "rejected" else None
-    return sha, kinds.get(kind), years, pending_years or [], pending, err, dict(column_map or {})
+    return _Version(version, sha, kinds[kind], None if years is None else list(years), dict(column_map or {}))
+
+
+def drop_unused_rows(con: duckdb.DuckDBPyConnection) -> None:
+    """Remove the rows of file versions that are neither read last (the folder's version of a
+    name, whose every year may still be loaded) nor loaded (an enrolments version: per school
+    year), and the versions nothing is left of. Each delete names one version (and school year):
+    the table's zone maps skip the other versions' rows."""
+    old = con.execute("select version, kind, count_years from linked_versions where not read_last").fetchall()
+    if not old:
+        return
+    loaded: dict[int, set[str | None]] = {}
+    for version, year in con.execute(
+        "select version, school_year from linked_loaded where version in (select unnest(?::integer[]))",
+        [[v for v, _, _ in old]],
+    ).fetchall():
+        loaded.setdefault(version, set()).add(year)
+    tables = {k.name: _rows_table(k) for k in KINDS}
+    gone = []
+    for version, kind, years in old:
+        if version not in loaded:
+            con.execute(f"delete from {tables[kind]} where version = ?", [version])
+            gone.append(version)
+        elif kind == ENROLMENTS.name:
+            for year in [school_year_of(y) for y in years or []]:
+                if year not in loaded[version]:
+                    con.execute(f"delete from {tables[kind]} where version = ? and school_year = ?", [version, year])
+    if gone:
+        con.execute("delete from linked_versions where version in (select unnest(?::integer[]))", [gone])
 
 
 def linked_school_years(
@@ -254,27 +279,28 @@ def linked_school_years(
 
     `known` (`load.loaded_file_years`): files the warehouse loaded before with the same name
     and content (so already checked for BSNs) are not read again; their recorded years count.
-    `con` (a warehouse): each file read here is staged in it with its rows (`stage_linked_file`),
-    so that the loads of this run copy them instead of reading the file again.
+    `con` (a warehouse): each file read here has its rows written into it (`stage_linked_file`),
+    where the loads of this run (and later runs) find them: a file is read once.
     """
     years: set[int] = set()
     problems: list[tuple[str, str]] = []
     known = known or {}
-    present: list[str] = []
+    in_folder: dict[str, str] = {}  # name -> sha256 of every file in the folder
+    present: list[str] = []  # the files not loaded before as they are
     to_read: list[tuple[Path, str, str]] = []  # (path, name, sha) of the files to read now
     outcome: dict[str, tuple] = {}  # name -> (kind, school years, FileRejected or None)
     for path in list_linked_files(input_dir):
         name = input_name(path, input_dir)
-        sha = sha256_of(path)
+        sha = in_folder[name] = sha256_of(path)
         before = known.get((name, sha))
         if before is not None:
             if before[0] == ENROLMENTS.name:
                 years.update(before[1] or [])
             continue
         present.append(name)
-        staged = _staged(con, name) if con is not None else None
-        if staged is not None and staged[0] == sha:
-            outcome[name] = (staged[1], staged[2], None)
+        read = _read_last(con, name) if con is not None else None
+        if read is not None and read.sha == sha:
+            outcome[name] = (read.kind, read.years, None)
         else:
             to_read.append((path, name, sha))
     # The next file is read (and checked for BSNs: Polars, off the GIL) on a second thread while
@@ -285,7 +311,7 @@ def linked_school_years(
             read = ahead.result()
             ahead = reader.submit(_read_for_staging, *to_read[i + 1][:2], True) if i + 1 < len(to_read) else None
             if con is not None:
-                stage_linked_file(con, path, name, sha, read=read)  # a refused file (BSNs) stages nothing
+                stage_linked_file(con, path, name, sha, read=read)  # a refused file (BSNs) writes nothing
             kind, _, file_years, err, _ = read
             outcome[name] = (kind, file_years, err)
             del read  # its rows are in the warehouse now
@@ -295,13 +321,19 @@ def linked_school_years(
             problems.append((name, err.message))
         elif kind is ENROLMENTS:
             years.update(file_years or [])
-    if con is not None:  # staged files no longer in the folder (or loaded before) go
-        gone = [
-            n for (n,) in con.execute("select file_name from staged_linked_files").fetchall() if n not in set(present)
+    if con is not None:  # a version read before that is no longer in the folder is not read last now
+        stale = [
+            n
+            for n, sha in con.execute("select file_name, sha256 from linked_versions where read_last").fetchall()
+            if in_folder.get(n) != sha
         ]
-        if gone:
-            for table in ["staged_linked_files", *(_staged_table(k) for k in KINDS)]:
-                con.execute(f"delete from {table} where file_name in (select unnest(?::varchar[]))", [gone])
+        if stale:
+            con.execute(
+                "update linked_versions set read_last = false where read_last and file_name in "
+                "(select unnest(?::varchar[]))",
+                [stale],
+            )
+        drop_unused_rows(con)
     return sorted(years), problems
 
 
@@ -309,15 +341,17 @@ def load_linked_years(con: duckdb.DuckDBPyConnection, input_dir: Path, count_yea
     """(Re)load the linked files; enrolments only for the school years of `count_years`.
     Returns what happened to each file, per count year.
 
-    Set-based over the years: the folder is listed and hashed once, each file is recorded
-    once, and an enrolments file's rows of every year are copied in one statement. The rows
-    come from the staging tables: a file the discovery of this run read is not read again,
-    and an enrolments file of several years is read once for all of them."""
+    Loading writes no records: a file version's rows are in linked_rows_* since it was read
+    (by the discovery of this run or an earlier one, or here for a file discovery did not
+    read: an enrolments file of several years is read once for all of them), and loading it
+    points linked_loaded at them for the school years of the run, with their source label
+    (raw_linked_* are views of the loaded rows). Set-based over the years: the folder is
+    listed and hashed once and each file is recorded once."""
     synthetic = is_synthetic(input_dir)
     results = {year: LinkedScan(school_year_of(year), synthetic=synthetic) for year in count_years}
     shas = {path: sha256_of(path) for path in list_linked_files(input_dir)}
     originals = originals_of_copies(con, input_dir, shas)
-    # Per file name, the version whose rows are in the raw tables: the last one loaded.
+    # Per file name, the version that counts: the last one loaded.
     known = {
         (name, sha): (kind, years, latest)
         for name, sha, kind, years, latest in con.execute(
@@ -326,8 +360,8 @@ def load_linked_years(con: duckdb.DuckDBPyConnection, input_dir: Path, count_yea
            from input_files where status = 'loaded'"""
         ).fetchall()
     }
-    # (school year, file): rows of an enrolments file (and of a file that changed kind) that go
-    # without new ones: the file has no rows of that year now
+    # (school year, file): what counted of a file (an enrolments file, or one that changed kind)
+    # for a school year it has no rows of now goes
     removed: list[tuple[str, str]] = []
     for path, sha in shas.items():
         name = input_name(path, input_dir)
@@ -337,12 +371,12 @@ def load_linked_years(con: duckdb.DuckDBPyConnection, input_dir: Path, count_yea
             continue
         before = known.get((name, sha))
         if before and before[0] in (SCHOOLS.name, SUPPORT.name) and before[2]:
-            # loaded before with the same content: its rows are in the raw tables
+            # loaded before with the same content: its rows count
             for result in results.values():
                 result.loaded.append(name)
             continue
-        # An enrolments file of other years, loaded before as it is: nothing to read for those
-        # years (its rows of them, from an other version, are removed below).
+        # An enrolments file of other years, loaded before as it is: nothing to load for those
+        # years (what counted of it for them, from an other version, goes below).
         other_years = [y for y in count_years if before and before[0] == ENROLMENTS.name and y not in (before[1] or [])]
         for year in other_years:
             results[year].loaded.append(name)
@@ -350,102 +384,77 @@ def load_linked_years(con: duckdb.DuckDBPyConnection, input_dir: Path, count_yea
         years_now = [y for y in count_years if y not in other_years]
         if not years_now:
             continue
-        staged = _staged(con, name)
-        current = staged is not None and staged[0] == sha
-        if (
-            not current
-            or staged[5] is None
-            and (
-                (staged[1] is ENROLMENTS and any(y in (staged[2] or []) and y not in staged[3] for y in years_now))
-                or (staged[1] is not ENROLMENTS and not staged[4])
-            )
-        ):
-            # Not staged by this run's discovery, or its rows were copied out before: read it now.
-            # The same content was checked for BSNs when it loaded before (or was staged): not again.
-            err = stage_linked_file(con, path, name, sha, check_bsn=before is None and not current)
-            staged = _staged(con, name)
-        else:
-            err = None
+        read = _read_last(con, name)
+        err = None
+        if read is None or read.sha != sha:
+            # Not read by this run's discovery (nor kept from an earlier read): read it now.
+            # The same content was checked for BSNs when it loaded before: not again.
+            err = stage_linked_file(con, path, name, sha, check_bsn=before is None)
+            read = _read_last(con, name)
         if err is not None:
             _reject_file(con, name, sha, size, err)
             for year in years_now:
                 results[year].rejected.append((name, err.message))
             continue
-        _, kind, years, _, _, _, column_map = staged
+        kind, years, column_map = read.kind, read.years, read.column_map
         for year in years_now:
             results[year].loaded.append(name)
         if kind is ENROLMENTS:
             with_rows = [school_year_of(y) for y in years_now if y in years]
             removed += [(school_year_of(y), name) for y in years_now if y not in years]
             if not with_rows:
-                # Read and checked for BSNs in this run; no rows of these years.
+                # Read and checked for BSNs; no rows of these years.
                 _record_file(
                     con, name, sha, size, "loaded", kind=ENROLMENTS.name, data_rows=0, years=years, columns=column_map
                 )
                 continue
-            scope, params = "and list_contains(?::varchar[], school_year)", [name, with_rows]
             # data_rows: the rows of the school year computed last (docs/warehouse.md)
             n = con.execute(
-                f"select count(*) from {_staged_table(kind)} where file_name = ? and school_year = ?",
-                [name, with_rows[-1]],
+                f"select count(*) from {_rows_table(kind)} where version = ? and school_year = ?",
+                [read.version, with_rows[-1]],
             ).fetchone()[0]
         else:
-            scope, params = "", [name]
-            n = con.execute(f"select count(*) from {_staged_table(kind)} where file_name = ?", params).fetchone()[0]
+            n = con.execute(f"select count(*) from {_rows_table(kind)} where version = ?", [read.version]).fetchone()[0]
         _record_file(con, name, sha, size, "loaded", kind=kind.name, data_rows=n, years=years, columns=column_map)
-        source = _source_of(con, name, before is not None, synthetic)
-        # (a file that was an enrolments file before loses its enrolments of these years too)
-        _replace_rows(con, [name], with_rows if kind is ENROLMENTS else [r.school_year for r in results.values()])
+        source = _source_of(con, name, read.version, before is not None, synthetic)
+        # What counted of the file for these years goes (a file that was an enrolments file
+        # before loses its enrolments of these years too), and this version counts.
+        _unload(con, [name], with_rows if kind is ENROLMENTS else [r.school_year for r in results.values()])
         con.execute(
-            # (a rejected row's raw text is made by the stg_linked_* model, from input_files.column_map)
-            f"insert into {kind.table} by name select *, ? as source from {_staged_table(kind)} where file_name = ? {scope}",
-            [source, *params],
+            "insert into linked_loaded (file_name, school_year, version, kind, source) "
+            "select ?, unnest(?::varchar[]), ?, ?, ?",
+            [name, with_rows if kind is ENROLMENTS else [None], read.version, kind.name, source],
         )
-        # Copied: these staged rows are not needed again.
-        con.execute(f"delete from {_staged_table(kind)} where file_name = ? {scope}", params)
-        if kind is ENROLMENTS:
-            con.execute(
-                "update staged_linked_files set pending_years = list_filter(pending_years, lambda y: "
-                "not list_contains(?::integer[], y)) where file_name = ?",
-                [[int(y[:4]) for y in with_rows], name],
-            )
-        else:
-            con.execute("update staged_linked_files set pending = false where file_name = ?", [name])
 
-    # Files loaded now without rows to write for a school year: their old rows of it go.
+    # Files loaded now without rows for a school year: what counted of them for it goes.
     for year in dict.fromkeys(y for y, _ in removed):
-        _replace_rows(con, [n for y, n in removed if y == year], [year])
+        _unload(con, [n for y, n in removed if y == year], [year])
+    drop_unused_rows(con)
     return results
 
 
-def _source_of(con: duckdb.DuckDBPyConnection, name: str, loaded_before: bool, synthetic_folder: bool) -> str:
+def _source_of(
+    con: duckdb.DuckDBPyConnection, name: str, version: int, loaded_before: bool, synthetic_folder: bool
+) -> str:
     """The source label of a file's records: 'synthetic' when the folder is a demo set, else
     'linked'. The same content loaded again keeps the label its records got the first time
-    (a demo file stays synthetic when the SYNTHETIC marker is gone)."""
+    (a demo file stays synthetic when the SYNTHETIC marker is gone): the label of this version
+    where it is loaded for a year, else of what the name counts."""
     if loaded_before:
         stored = con.execute(
-            " union all ".join(f"select source from {k.table} where file_name = ?" for k in KINDS) + " limit 1",
-            [name] * len(KINDS),
+            "select source from linked_loaded where file_name = ? order by version = ? desc limit 1", [name, version]
         ).fetchall()
         if stored:
             return stored[0][0]
     return "synthetic" if synthetic_folder else "linked"
 
 
-def _replace_rows(
-    con: duckdb.DuckDBPyConnection,
-    names: list[str],
-    school_years: list[str],
-    kind: LinkedKind | None = None,
-    rows: pl.DataFrame | None = None,
-) -> None:
-    """Remove the rows of these files from every linked raw table (enrolments: only those of
-    `school_years`; a file may have changed kind), then insert `rows` into `kind`'s table."""
-    if names:
-        for k in KINDS:
-            scope = "and list_contains(?::varchar[], school_year)" if k is ENROLMENTS else ""
-            params = [names] + ([school_years] if k is ENROLMENTS else [])
-            con.execute(f"delete from {k.table} where file_name in (select unnest(?::varchar[])) {scope}", params)
-    if kind is not None and rows is not None and rows.height:
-        columns = ", ".join(rows.columns)
-        con.execute(f"insert into {kind.table} ({columns}) select {columns} from rows")
+def _unload(con: duckdb.DuckDBPyConnection, names: list[str], school_years: list[str]) -> None:
+    """These files' records stop counting: schools and support wholly, enrolments those of
+    `school_years` (a file may have changed kind). Their rows stay in linked_rows_* while they
+    are the version read last or loaded for another year (`drop_unused_rows`)."""
+    con.execute(
+        "delete from linked_loaded where file_name in (select unnest(?::varchar[])) "
+        "and (school_year is null or list_contains(?::varchar[], school_year))",
+        [names, school_years],
+    )

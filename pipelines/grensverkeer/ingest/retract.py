@@ -6,8 +6,9 @@ file versions in input_files (name + sha256) with the input folder:
 * a version whose name is gone, or whose name now holds other content (DUO republishes a
   corrected file, under the same or another name), is marked `retracted` with the time
   (`retracted_at`): the audit trail keeps every version and when it stopped counting;
-* its rows leave every raw table (raw_rows, raw_cells, raw_cell_columns, raw_location_totals, raw_linked_*),
-  for all school years;
+* its rows leave every raw table (raw_rows, raw_cells, raw_cell_columns, raw_location_totals), for all
+  school years, and a linked file stops counting in raw_linked_* (linked_loaded; the rows of a
+  version no longer in the folder leave linked_rows_*);
 * the school years those rows belonged to are returned: the run recomputes each of them
   that still has files, and `purge_years` removes the years that have none left from every
   table with a school_year column and from OUT/exports/<year>/ (the site is rebuilt from
@@ -34,7 +35,7 @@ import duckdb
 from .. import warehouse
 from .files import input_name
 from .kinds import PO_LOCATION_TOTALS
-from .linked import list_linked_files
+from .linked import drop_unused_rows, list_linked_files
 from .load import _totals_frame, list_input_files, parse_file, school_year_of
 from .text import FileRejected, sha256_of
 
@@ -43,12 +44,10 @@ RAW_TABLES = (
     "raw_cells",
     "raw_cell_columns",
     "raw_location_totals",
-    "raw_linked_schools",
-    "raw_linked_enrolments",
-    "raw_linked_support",
 )
-# Not tied to one school year: their school_year-less rows are rebuilt from the raw tables.
-KEEP_TABLES = ("input_files", "rejected_files")
+# Not tied to one school year: their school_year-less rows are rebuilt from the raw tables. The
+# linked rows of every read version: what counts of them (raw_linked_enrolments) is linked_loaded's.
+KEEP_TABLES = ("input_files", "rejected_files", "linked_rows_enrolments", "linked_loaded")
 
 
 @dataclass
@@ -185,6 +184,22 @@ def retract_missing(con: duckdb.DuckDBPyConnection, input_dir: Path) -> Retracti
                     years_of.setdefault(name, set()).add(y)
                     fed.setdefault(name, set()).add(y)
         con.execute(f"delete from {table} where file_name in (select unnest(?::varchar[]))", [names])
+    # Linked files: they stop counting (every version of the name, as above), and the versions no
+    # longer in the folder are not the ones read last (their rows go: `drop_unused_rows`).
+    for name, y in con.execute(
+        "select distinct file_name, school_year from linked_loaded where file_name in (select unnest(?::varchar[]))",
+        [names],
+    ).fetchall():
+        if y:
+            years_of.setdefault(name, set()).add(y)
+            fed.setdefault(name, set()).add(y)
+    con.execute("delete from linked_loaded where file_name in (select unnest(?::varchar[]))", [names])
+    con.execute(
+        """update linked_versions set read_last = false
+           where read_last and not exists (select 1 from gv_present p where p.file_name = linked_versions.file_name
+                                                                         and p.sha256 = linked_versions.sha256)"""
+    )
+    drop_unused_rows(con)
     # A location-totals file replaced under its name: the years it gives the same totals stay as they are.
     replaced = {name: files[name][0] for name in names if name in files}
     same = _same_totals_years(con, replaced, years_of, fed)
@@ -207,7 +222,8 @@ def years_with_rows(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {
         y
         for (y,) in con.execute(
-            "select distinct school_year from raw_rows union select distinct school_year from raw_linked_enrolments"
+            "select distinct school_year from raw_rows union select distinct school_year from linked_loaded "
+            "where school_year is not null"
         ).fetchall()
     }
 
@@ -237,6 +253,7 @@ def retract_years(con: duckdb.DuckDBPyConnection, input_dir: Path, out_dir: Path
     """`retract_missing`, then `purge_years` for the touched years that have no rows left (a
     year that still has files is recomputed by the run; one whose files were replaced is
     purged now and filled again by the run)."""
+    warehouse.setup(con)  # (a warehouse of an older version gets the current tables first)
     con.execute("begin transaction")
     try:
         result = retract_missing(con, input_dir)
