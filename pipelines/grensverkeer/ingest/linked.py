@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from . import hashes
 from .bsn import bsn_refusal_message, find_bsn_columns, normalise_name
 from .files import input_name, listed, size_of
 from .load import _record_file, _reject_file, originals_of_copies, record_duplicate, school_year_of
@@ -309,7 +310,9 @@ def load_linked_years(con: duckdb.DuckDBPyConnection, input_dir: Path, count_yea
     and an enrolments file of several years is read once for all of them."""
     synthetic = is_synthetic(input_dir)
     results = {year: LinkedScan(school_year_of(year), synthetic=synthetic) for year in count_years}
+    hashes.load(con)  # a run the sensor started hashes here first
     shas = {path: sha256_of(path) for path in list_linked_files(input_dir)}
+    hashes.save(con, input_dir)
     originals = originals_of_copies(con, input_dir, shas)
     # Per file name, the version whose rows are in the raw tables: the last one loaded.
     known = {

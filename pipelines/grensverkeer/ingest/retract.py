@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import polars as pl
 
 from .. import warehouse
 from .files import input_name
@@ -139,10 +140,12 @@ def retract_missing(con: duckdb.DuckDBPyConnection, input_dir: Path) -> Retracti
         return result  # a new warehouse: nothing loaded before
     con.execute("alter table input_files add column if not exists retracted_at timestamp")
     files = _folder_files(input_dir)
-    present = [(name, sha) for name, (_, sha) in files.items()]
-    con.execute("create or replace temp table gv_present (file_name varchar, sha256 varchar)")
-    if present:
-        con.executemany("insert into gv_present values (?, ?)", present)
+    present = pl.DataFrame(  # noqa: F841 (read by DuckDB; one statement, not a statement per file)
+        [(name, sha) for name, (_, sha) in files.items()],
+        schema={"file_name": pl.String, "sha256": pl.String},
+        orient="row",
+    )
+    con.execute("create or replace temp table gv_present as select * from present")
     gone = con.execute(
         """
         select f.file_name, f.count_years
