@@ -128,13 +128,25 @@ def load_from(warehouse: Path) -> None:
         con.close()
 
 
+def _storable(path: str) -> bool:
+    """A path DuckDB can store (valid UTF-8): a file name with other bytes (an old zip tool's
+    Windows-1252 name) is hashed again each run instead."""
+    try:
+        path.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
 def save(con: duckdb.DuckDBPyConnection, input_dir: Path) -> None:
     """Write the process's hashes of the files under `input_dir` into the warehouse, in one
     statement: a path's row is replaced when its key or hash changed; rows of files under the
     folder that are gone are removed."""
     folder = os.path.join(os.path.abspath(input_dir), "")
     with _LOCK:
-        entries = [(path, *key, sha) for path, (key, sha) in _CACHE.items() if path.startswith(folder)]
+        entries = [
+            (path, *key, sha) for path, (key, sha) in _CACHE.items() if path.startswith(folder) and _storable(path)
+        ]
     frame = pl.DataFrame(entries, schema=_SCHEMA, orient="row")  # noqa: F841 (read by DuckDB)
     con.execute(_DDL)
     con.execute(
