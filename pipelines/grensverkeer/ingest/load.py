@@ -19,7 +19,7 @@ import duckdb
 import polars as pl
 
 from . import hashes
-from .files import input_name, listed, size_of
+from .files import files_under, input_name, size_of
 from .kinds import KINDS, PO_LOCATION_TOTALS, FileKind, recognise
 from .text import FileRejected, TextTable, read_text_table, sha256_of
 
@@ -45,8 +45,8 @@ def list_input_files(input_dir: Path) -> list[Path]:
     """Every CSV under the folder, except linked (pupil-level) records, in a stable order."""
     files = [
         p
-        for p in input_dir.rglob("*")
-        if listed(p) and p.suffix.lower() in INPUT_SUFFIXES and "linked" not in p.relative_to(input_dir).parts[:-1]
+        for p in files_under(input_dir)
+        if p.suffix.lower() in INPUT_SUFFIXES and "linked" not in p.relative_to(input_dir).parts[:-1]
     ]
     return sorted(files, key=lambda p: input_name(p, input_dir))
 
