@@ -386,3 +386,110 @@ def test_write_graphml_without_metrics_and_byte_identical(graphs, flows, tmp_pat
     g = nx.read_graphml(p1[0])
     assert "community" not in g.nodes[A]
     assert g[A][B]["weight"] == 5.0
+
+
+def _networkx_graphml(graphs, out_dir, metrics=None):
+    """The writer before session 14: a copy per graph written with nx.write_graphml (the
+    reference the set-based writer must match byte for byte)."""
+    extra = {}
+    if metrics is not None:
+        cols = [c for c in metrics.columns if c not in ("school_year", "sector", "code", "name", "is_special")]
+        for row in metrics.iter_rows(named=True):
+            extra[(row["school_year"], row["sector"], row["code"])] = {c: row[c] for c in cols}
+    paths = []
+    for (year, sector), g in graphs.items():
+        h = nx.DiGraph(school_year=year, sector=sector)
+        for code in sorted(g.nodes, key=str):
+            attrs = {"name": g.nodes[code].get("name"), "is_special": g.nodes[code].get("is_special")}
+            attrs.update(extra.get((year, sector, code), {}))
+            h.add_node(code, **{k: v for k, v in attrs.items() if v is not None})
+        for u, v in sorted(g.edges, key=lambda e: (str(e[0]), str(e[1]))):
+            d = {k: g.edges[u, v].get(k) for k in ("weight", "students_low", "students_high")}
+            h.add_edge(u, v, **{k: x for k, x in d.items() if x is not None})
+        path = out_dir / year / f"{sector}.graphml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        nx.write_graphml(h, path)
+        paths.append(path)
+    return paths
+
+
+def test_write_graphml_awkward_names_and_none_match_networkx(tmp_path):
+    """Names from input files are untrusted: XML specials, quotes, tabs, newlines,
+    non-ASCII, an empty name and a missing one; bounds and metrics that are None are left
+    out; floats in every notation. The file is what nx.write_graphml writes, byte for
+    byte, and reads back to the same graph with the same attributes and types."""
+    odd = {
+        "GM0001": "A & B <\"De\" 'Stad'>",
+        "GM0002": "Súdwest-Fryslân\tnoord\nzuid",
+        "GM0003": "",
+        'GM&<"0004>': "]]> &amp; &#10;",
+        "GM0005": None,
+    }
+
+    def row(sector, o, d, students, low, high):
+        return {
+            "school_year": YEAR,
+            "sector": sector,
+            "origin_code": o,
+            "origin_name": odd.get(o, "Onbekend"),
+            "destination_code": d,
+            "destination_name": odd[d],
+            "students": students,
+            "students_low": low,
+            "students_high": high,
+        }
+
+    flows = _flows(
+        [
+            row("BO", "GM0001", "GM0001", 1e-05, 0, 1),
+            row("BO", "GM0001", "GM0002", 3e-9, None, 2),
+            row("BO", "GM0002", "GM0002", 1.5e16, 1, None),
+            row("BO", 'GM&<"0004>', "GM0003", 0.1 + 0.2, 0, 1),
+            row("BO", "ONBEKEND", "GM0005", 2.0, 2, 2),
+            row("SO", "GM0005", "GM0002", 1 / 3, None, None),
+        ]
+    )
+    graphs = build_flow_graphs(flows)
+    metrics = node_metrics(graphs, {"GM0001", 'GM&<"0004>'})
+    assert metrics["community"].null_count() and metrics["share_staying_home"].null_count()
+    for with_metrics in (None, metrics):
+        tag = "plain" if with_metrics is None else "metrics"
+        ours = write_graphml(graphs, tmp_path / tag / "ours", with_metrics)
+        theirs = _networkx_graphml(graphs, tmp_path / tag / "nx", with_metrics)
+        for a, b in zip(ours, theirs, strict=True):
+            assert a.read_bytes() == b.read_bytes(), a
+            ga, gb = nx.read_graphml(a), nx.read_graphml(b)
+            assert ga.graph == gb.graph
+            assert (ga.graph["school_year"], ga.graph["sector"]) == (YEAR, a.stem)
+            assert list(ga.nodes(data=True)) == list(gb.nodes(data=True))
+            assert list(ga.edges(data=True)) == list(gb.edges(data=True))
+    bo = nx.read_graphml(tmp_path / "metrics" / "ours" / YEAR / "BO.graphml")
+    assert bo.nodes["GM0001"]["name"] == odd["GM0001"]
+    assert bo.nodes["GM0002"]["name"] == odd["GM0002"]
+    assert bo.nodes['GM&<"0004>']["name"] == odd['GM&<"0004>']
+    assert "name" not in bo.nodes["GM0005"] and "community" not in bo.nodes["ONBEKEND"]
+    assert bo.nodes["GM0001"]["in_region"] is True and bo.nodes["GM0001"]["is_special"] is False
+    assert bo["GM0001"]["GM0001"] == {"weight": 1e-05, "students_low": 0, "students_high": 1}
+    assert bo["GM0001"]["GM0002"] == {"weight": 3e-9, "students_high": 2}
+    assert bo["GM0002"]["GM0002"] == {"weight": 1.5e16, "students_low": 1}
+    assert isinstance(bo.nodes["GM0001"]["community"], int)
+
+
+def test_graphml_float_text_is_python_str():
+    """write_graphml writes floats as Python's str() (networkx's writer does): Polars'
+    text differs for NaN and below 1e-4 and is corrected there."""
+    import random
+
+    from grensverkeer.graph_metrics import _py_float_text
+
+    rng = random.Random(17)
+    values = [rng.choice([1, -1]) * 10 ** rng.uniform(-320, 308) for _ in range(20_000)]
+    values += [rng.randint(0, 10**7) / rng.choice([1, 3, 7, 10, 1000]) for _ in range(5_000)]
+    values += [0.0, -0.0, 1e-4, 9.999999999999999e-05, 1e-05, 5e-324, 1e16, 1e22, float("inf"), -float("inf")]
+    values += [float("nan")]
+    got = (
+        pl.DataFrame({"x": values}, schema={"x": pl.Float64})
+        .select(_py_float_text(pl.col("x")).alias("x"))["x"]
+        .to_list()
+    )
+    assert got == [str(v) for v in values]

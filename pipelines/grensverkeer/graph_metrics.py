@@ -554,6 +554,108 @@ def graph_summary(
     return _sort_keyed(df)
 
 
+_GRAPHML_HEAD = (
+    "<?xml version='1.0' encoding='utf-8'?>\n"
+    '<graphml xmlns="http://graphml.graphdrawing.org/xmlns" '
+    'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+    'xsi:schemaLocation="http://graphml.graphdrawing.org/xmlns '
+    'http://graphml.graphdrawing.org/xmlns/1.0/graphml.xsd">'
+)
+#: GraphML attr.type of a Python value as networkx's writer names it.
+_PY_XML_TYPE = {bool: "boolean", int: "long", float: "double", str: "string"}
+
+
+def _xml_type(dtype: pl.DataType) -> str:
+    if dtype == pl.Boolean:
+        return "boolean"
+    if dtype.is_integer():
+        return "long"
+    if dtype.is_float():
+        return "double"
+    if dtype == pl.String:
+        return "string"
+    raise ValueError(f"GraphML attributes must be bool, int, float or str, not {dtype}")
+
+
+def _xml_text(e: pl.Expr) -> pl.Expr:
+    """Element text escaped as xml.etree writes it (&, <, >)."""
+    for raw, esc in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
+        e = e.str.replace_all(raw, esc, literal=True)
+    return e
+
+
+def _xml_attr(e: pl.Expr) -> pl.Expr:
+    """Attribute value escaped as xml.etree writes it (also quotes, CR, LF and tab)."""
+    e = _xml_text(e)
+    for raw, esc in (('"', "&quot;"), ("\r", "&#13;"), ("\n", "&#10;"), ("\t", "&#09;")):
+        e = e.str.replace_all(raw, esc, literal=True)
+    return e
+
+
+def _py_float_text(e: pl.Expr) -> pl.Expr:
+    """Float64 as Python's str() writes it (what networkx's writer puts in the file).
+
+    Polars' shortest round-trip text equals Python's repr except for NaN ("NaN") and for
+    0 < |x| < 1e-4, where Python writes d.ddde-XX (two-digit exponent) and Polars either a
+    plain decimal (0.00001) or a one-digit exponent (3e-9).
+    """
+    s = e.cast(pl.String)
+    dec = s.str.extract_groups(r"^(-?)0\.(0*)([1-9])(\d*)$")
+    sci = s.str.extract_groups(r"^(-?[0-9.]+)e-(\d+)$")
+    from_dec = pl.concat_str(
+        dec.struct[0],
+        dec.struct[2],
+        pl.when(dec.struct[3] != "").then(pl.concat_str(pl.lit("."), dec.struct[3])).otherwise(pl.lit("")),
+        pl.lit("e-"),
+        (dec.struct[1].str.len_chars() + 1).cast(pl.String).str.zfill(2),
+    )
+    from_sci = pl.concat_str(sci.struct[0], pl.lit("e-"), sci.struct[1].str.zfill(2))
+    return (
+        pl.when(e.is_nan())
+        .then(pl.lit("nan"))
+        .when((e.abs() < 1e-4) & (e != 0))
+        .then(pl.coalesce(from_dec, from_sci))
+        .otherwise(s)
+    )
+
+
+def _value_text(name: str, dtype: pl.DataType) -> pl.Expr:
+    c = pl.col(name)
+    kind = _xml_type(dtype)
+    if kind == "boolean":
+        return pl.when(c).then(pl.lit("True")).when(~c).then(pl.lit("False"))
+    if kind == "long":
+        return c.cast(pl.Int64).cast(pl.String)
+    if kind == "double":
+        return _py_float_text(c.cast(pl.Float64))
+    return _xml_text(c)
+
+
+def _graphml_elements(frame: pl.DataFrame, attrs: list[str], tag: str, ident: list[pl.Expr]) -> pl.DataFrame:
+    """One text block per node/edge row: `<tag ...>` with one `<data>` line per non-null
+    attribute; the key ids come from the row's `__k_<attr>` columns (per graph)."""
+    indent = "\n      "
+    pieces = []
+    for a in attrs:
+        v = pl.col(f"__v_{a}")
+        k = pl.col(f"__k_{a}")
+        pieces.append(
+            pl.when(v == "")  # xml.etree writes an empty text as an empty element
+            .then(pl.concat_str(pl.lit(f'{indent}<data key="'), k, pl.lit('" />')))
+            .otherwise(pl.concat_str(pl.lit(f'{indent}<data key="'), k, pl.lit('">'), v, pl.lit("</data>")))
+        )
+    body = pl.concat_str(pieces, ignore_nulls=True) if pieces else pl.lit("")
+    open_tag = pl.concat_str(pl.lit(f"    <{tag} "), *ident)
+    return frame.select(
+        *_KEY,
+        "__idx",
+        pl.when(body == "")
+        .then(pl.concat_str(open_tag, pl.lit(" />")))
+        .otherwise(pl.concat_str(open_tag, pl.lit(">"), body, pl.lit(f"\n    </{tag}>")))
+        .alias("text"),
+    )
+
+
 def write_graphml(
     graphs: Mapping[tuple[str, str], nx.DiGraph],
     out_dir: Path,
@@ -566,40 +668,247 @@ def write_graphml(
     is_special and, when ``node_metrics`` is given, every metric column of that
     node's row (community, in_region, flows, ...). Null values are left out (GraphML
     has no null), e.g. community for ONBEKEND/BUITENLAND.
+
+    The text is built set-based (polars string expressions per node and edge row, one
+    join of the metrics to the nodes, one write per file) and is byte for byte what
+    ``nx.write_graphml`` (xml.etree, pretty-printed) writes for these graphs: key ids
+    d0, d1, ... in the order networkx meets the attributes (graph, then nodes, then
+    edges), keys listed last id first, the graph's data after its edges, floats as
+    Python's str(), names escaped as xml.etree escapes them.
     """
     out_dir = Path(out_dir)
-    metrics_by_key: dict[tuple[str, str], dict[str, dict]] = {}
+    keys = _sorted_keys(graphs)
+    metrics_by_year: dict[str, pl.DataFrame] = {}
+    if node_metrics is not None and node_metrics.height:
+        nm = node_metrics.with_columns(pl.col("school_year").cast(pl.String))
+        metrics_by_year = {str(y[0]): part for y, part in nm.partition_by("school_year", as_dict=True).items()}
+    paths: list[Path] = []
+    # one school year at a time: set-based within the year, and the text of one year
+    # (~4 MB nationally) rather than of all years in memory at once
+    for year in dict.fromkeys(str(k[0]) for k in keys):
+        year_keys = [k for k in keys if str(k[0]) == year]
+        paths += _write_graphml_files(graphs, year_keys, out_dir, metrics_by_year.get(year))
+    return paths
+
+
+def _write_graphml_files(
+    graphs: Mapping[tuple[str, str], nx.DiGraph],
+    keys: list[tuple[str, str]],
+    out_dir: Path,
+    node_metrics: pl.DataFrame | None,
+) -> list[Path]:
+    """write_graphml for the graphs ``keys`` (in that order)."""
+    # nodes and edges of every graph, read through the networkx API like _nodes_frame
+    node_parts, edge_parts = [], []
+    for key in keys:
+        g = graphs[key]
+        year, sector = str(key[0]), str(key[1])
+        nodes = list(g.nodes(data=True))
+        node_parts.append(
+            pl.DataFrame(
+                {
+                    "school_year": [year] * len(nodes),
+                    "sector": [sector] * len(nodes),
+                    "code": [str(n) for n, _ in nodes],
+                    "name": [d.get("name") for _, d in nodes],
+                    "is_special": [d.get("is_special") for _, d in nodes],
+                },
+                schema={**_NODE_SCHEMA},
+            )
+        )
+        edges = list(g.edges(data=True))
+        edge_parts.append(
+            pl.DataFrame(
+                {
+                    "school_year": [year] * len(edges),
+                    "sector": [sector] * len(edges),
+                    "origin": [str(u) for u, _, _ in edges],
+                    "destination": [str(v) for _, v, _ in edges],
+                    "weight": [d.get("weight") for _, _, d in edges],
+                    "students_low": [d.get("students_low") for _, _, d in edges],
+                    "students_high": [d.get("students_high") for _, _, d in edges],
+                },
+                schema={
+                    "school_year": pl.String,
+                    "sector": pl.String,
+                    "origin": pl.String,
+                    "destination": pl.String,
+                    "weight": pl.Float64,
+                    "students_low": pl.Int64,
+                    "students_high": pl.Int64,
+                },
+            )
+        )
+    nodes = pl.concat(node_parts).sort([*_KEY, "code"])
+    edges = pl.concat(edge_parts).sort([*_KEY, "origin", "destination"])
+
+    node_attrs = ["name", "is_special"]
     if node_metrics is not None and node_metrics.height:
         metric_cols = [
             c for c in node_metrics.columns if c not in ("school_year", "sector", "code", "name", "is_special")
         ]
-        for key, part in node_metrics.partition_by(_KEY, as_dict=True, maintain_order=True).items():
-            metrics_by_key[(str(key[0]), str(key[1]))] = {
-                row["code"]: {c: row[c] for c in metric_cols}
-                for row in part.select("code", *metric_cols).iter_rows(named=True)
-            }
+        metrics = (
+            node_metrics.select(
+                pl.col("school_year").cast(pl.String),
+                pl.col("sector").cast(pl.String),
+                pl.col("code").cast(pl.String),
+                *metric_cols,
+            )
+            # a code listed twice: the last row wins, as the dict of rows did
+            .unique([*_KEY, "code"], keep="last", maintain_order=True)
+            .select(*_KEY, "code", *(pl.col(c).alias(f"__m_{c}") for c in metric_cols))
+        )
+        nodes = nodes.join(metrics, on=[*_KEY, "code"], how="left", maintain_order="left").rename(
+            {f"__m_{c}": c for c in metric_cols}
+        )
+        node_attrs += metric_cols
+    edge_attrs = ["weight", "students_low", "students_high"]
+    # an all-null column has no type; it is left out everywhere, as its values are
+    node_attrs = [a for a in node_attrs if nodes[a].dtype != pl.Null]
+    types = {("node", a): _xml_type(nodes[a].dtype) for a in node_attrs}
+    types |= {("edge", a): _xml_type(edges[a].dtype) for a in edge_attrs}
+    nodes = nodes.with_columns(pl.int_range(pl.len()).over(_KEY).alias("__idx"))
+    edges = edges.with_columns(pl.int_range(pl.len()).over(_KEY).alias("__idx"))
+
+    # key ids: networkx numbers a key when it first meets the attribute, graph first
+    # (school_year d0, sector d1), then node by node and edge by edge, attributes in order
+    def first_seen(frame: pl.DataFrame, attrs: list[str], scope: str, scope_rank: int) -> pl.DataFrame:
+        return (
+            frame.group_by(_KEY)
+            .agg(pl.col("__idx").filter(pl.col(a).is_not_null()).min().alias(a) for a in attrs)
+            .unpivot(index=_KEY, variable_name="attr", value_name="first")
+            .drop_nulls("first")
+            .with_columns(
+                pl.lit(scope).alias("scope"),
+                pl.lit(scope_rank).alias("scope_rank"),
+                pl.col("attr").replace_strict({a: i for i, a in enumerate(attrs)}, return_dtype=pl.Int64).alias("pos"),
+            )
+        )
+
+    graph_rows = pl.DataFrame(
+        {
+            "school_year": [str(k[0]) for k in keys for _ in range(2)],
+            "sector": [str(k[1]) for k in keys for _ in range(2)],
+            "attr": ["school_year", "sector"] * len(keys),
+            "first": [0] * (2 * len(keys)),
+            "scope": ["graph"] * (2 * len(keys)),
+            "scope_rank": [0] * (2 * len(keys)),
+            "pos": [0, 1] * len(keys),
+            "type": [_PY_XML_TYPE[type(v)] for k in keys for v in k],
+            "value": [str(v) for k in keys for v in k],
+        },
+        schema_overrides={"first": pl.Int64, "scope_rank": pl.Int32, "pos": pl.Int64},
+    )
+    key_rows = (
+        pl.concat(
+            [
+                first_seen(nodes, node_attrs, "node", 1),
+                first_seen(edges, edge_attrs, "edge", 2),
+            ]
+        )
+        .with_columns(
+            pl.concat_str("scope", "attr", separator="\0")
+            .replace_strict({f"{s}\0{a}": t for (s, a), t in types.items()}, return_dtype=pl.String)
+            .alias("type")
+        )
+        .with_columns(pl.col("scope_rank").cast(pl.Int32))
+    )
+    key_rows = (
+        pl.concat([graph_rows.drop("value"), key_rows], how="diagonal_relaxed")
+        .sort([*_KEY, "scope_rank", "first", "pos"])
+        .with_columns(pl.concat_str(pl.lit("d"), pl.int_range(pl.len()).over(_KEY).cast(pl.String)).alias("kid"))
+    )
+    key_text = (
+        key_rows.sort([*_KEY, "scope_rank", "first", "pos"], descending=[False, False, True, True, True])
+        .group_by(_KEY, maintain_order=True)
+        .agg(
+            pl.concat_str(
+                pl.lit('  <key id="'),
+                "kid",
+                pl.lit('" for="'),
+                "scope",
+                pl.lit('" attr.name="'),
+                _xml_attr(pl.col("attr")),
+                pl.lit('" attr.type="'),
+                "type",
+                pl.lit('" />'),
+            )
+            .str.join("\n")
+            .alias("keys")
+        )
+    )
+
+    def with_key_ids(frame: pl.DataFrame, attrs: list[str], scope: str) -> pl.DataFrame:
+        ids = (
+            key_rows.filter(pl.col("scope") == scope)
+            .pivot(on="attr", index=_KEY, values="kid")
+            .select(*_KEY, *(pl.col(a).alias(f"__k_{a}") for a in attrs if a in key_rows["attr"]))
+        )
+        frame = frame.join(ids, on=_KEY, how="left", maintain_order="left")
+        missing = [pl.lit(None, pl.String).alias(f"__k_{a}") for a in attrs if f"__k_{a}" not in frame.columns]
+        return frame.with_columns(*missing, *(_value_text(a, frame[a].dtype).alias(f"__v_{a}") for a in attrs))
+
+    node_text = _graphml_elements(
+        with_key_ids(nodes, node_attrs, "node"),
+        node_attrs,
+        "node",
+        [pl.lit('id="'), _xml_attr(pl.col("code")), pl.lit('"')],
+    )
+    edge_text = _graphml_elements(
+        with_key_ids(edges, edge_attrs, "edge"),
+        edge_attrs,
+        "edge",
+        [
+            pl.lit('source="'),
+            _xml_attr(pl.col("origin")),
+            pl.lit('" target="'),
+            _xml_attr(pl.col("destination")),
+            pl.lit('"'),
+        ],
+    )
+    graph_data = (
+        key_rows.filter(pl.col("scope") == "graph")
+        .join(graph_rows.select(*_KEY, "attr", "value"), on=[*_KEY, "attr"], how="left")
+        .sort([*_KEY, "pos"])
+        .group_by(_KEY, maintain_order=True)
+        .agg(
+            pl.concat_str(pl.lit('    <data key="'), "kid", pl.lit('">'), _xml_text(pl.col("value")), pl.lit("</data>"))
+            .str.join("\n")
+            .alias("data")
+        )
+    )
+    body = (
+        pl.concat(
+            [node_text.with_columns(pl.lit(0).alias("__part")), edge_text.with_columns(pl.lit(1).alias("__part"))]
+        )
+        .sort([*_KEY, "__part", "__idx"])
+        .group_by(_KEY, maintain_order=True)
+        .agg(pl.col("text").str.join("\n").alias("body"))
+    )
+    del node_text, edge_text  # the national files are ~40 MB of text: one copy at a time
+    documents = (
+        key_text.join(body, on=_KEY, how="left")
+        .join(graph_data, on=_KEY, how="left")
+        .select(
+            *_KEY,
+            pl.concat_str(
+                pl.lit(_GRAPHML_HEAD + "\n"),
+                "keys",
+                pl.lit('\n  <graph edgedefault="directed">\n'),
+                pl.col("body").fill_null(""),
+                pl.when(pl.col("body").is_null()).then(pl.lit("")).otherwise(pl.lit("\n")),
+                "data",
+                pl.lit("\n  </graph>\n</graphml>\n"),
+            ).alias("text"),
+        )
+    )
+    del body
+    row_of = {k: i for i, k in enumerate(zip(documents["school_year"].to_list(), documents["sector"].to_list()))}
 
     paths: list[Path] = []
-    for key in _sorted_keys(graphs):
-        g = graphs[key]
-        year, sector = key
-        node_extra = metrics_by_key.get(key, {})
-        h = nx.DiGraph()
-        h.graph.update({"school_year": year, "sector": sector})
-        for code in sorted(g.nodes, key=str):
-            attrs = {"name": g.nodes[code].get("name"), "is_special": g.nodes[code].get("is_special")}
-            attrs.update(node_extra.get(code, {}))
-            h.add_node(code, **{k: v for k, v in attrs.items() if v is not None})
-        for u, v in sorted(g.edges, key=lambda e: (str(e[0]), str(e[1]))):
-            d = g.edges[u, v]
-            attrs = {
-                "weight": d.get("weight"),
-                "students_low": d.get("students_low"),
-                "students_high": d.get("students_high"),
-            }
-            h.add_edge(u, v, **{k: val for k, val in attrs.items() if val is not None})
-        path = out_dir / str(year) / f"{sector}.graphml"
+    for key in keys:  # one write per file
+        path = out_dir / str(key[0]) / f"{key[1]}.graphml"
         path.parent.mkdir(parents=True, exist_ok=True)
-        nx.write_graphml(h, path)
+        path.write_bytes(documents["text"][row_of[(str(key[0]), str(key[1]))]].encode("utf-8"))
         paths.append(path)
     return paths
