@@ -493,3 +493,35 @@ def test_graphml_float_text_is_python_str():
         .to_list()
     )
     assert got == [str(v) for v in values]
+
+
+def test_write_graphml_sparse_graphs_match_networkx(tmp_path):
+    """Graphs not made by build_flow_graphs: a node without attributes, a graph without
+    edges, an edge without attributes, a node metric named like an edge attribute, metrics
+    that are null in a whole school year or everywhere."""
+    g1 = nx.DiGraph()
+    g1.add_node("X")
+    g1.add_node("Y", name="y")
+    g2 = nx.DiGraph()
+    g2.add_edge("A", "B")
+    g2.add_edge("B", "A", weight=2.0)
+    g3 = nx.DiGraph()
+    g3.add_node("Q", name="q", is_special=True)
+    graphs = {("2020-2021", "BO"): g1, ("2020-2021", "SO"): g2, ("2021-2022", "BO"): g3}
+    metrics = pl.DataFrame(
+        {
+            "school_year": ["2020-2021", "2020-2021", "2021-2022"],
+            "sector": ["BO", "SO", "BO"],
+            "code": ["X", "A", "Q"],
+            "weight": [1.5, None, None],
+            "flag": [None, True, None],
+            "nothing": [None, None, None],
+        }
+    )
+    for tag, m in (("plain", None), ("metrics", metrics)):
+        ours = write_graphml(graphs, tmp_path / tag / "ours", m)
+        theirs = _networkx_graphml(graphs, tmp_path / tag / "nx", m)
+        for a, b in zip(ours, theirs, strict=True):
+            assert a.read_bytes() == b.read_bytes(), a
+    x = nx.read_graphml(tmp_path / "metrics" / "ours" / "2020-2021" / "BO.graphml")
+    assert dict(x.nodes(data=True)) == {"X": {"weight": 1.5}, "Y": {"name": "y"}}

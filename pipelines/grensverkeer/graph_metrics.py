@@ -839,11 +839,8 @@ def _write_graphml_files(
     )
 
     def with_key_ids(frame: pl.DataFrame, attrs: list[str], scope: str) -> pl.DataFrame:
-        ids = (
-            key_rows.filter(pl.col("scope") == scope)
-            .pivot(on="attr", index=_KEY, values="kid")
-            .select(*_KEY, *(pl.col(a).alias(f"__k_{a}") for a in attrs if a in key_rows["attr"]))
-        )
+        ids = key_rows.filter(pl.col("scope") == scope).pivot(on="attr", index=_KEY, values="kid")
+        ids = ids.select(*_KEY, *(pl.col(a).alias(f"__k_{a}") for a in attrs if a in ids.columns))
         frame = frame.join(ids, on=_KEY, how="left", maintain_order="left")
         missing = [pl.lit(None, pl.String).alias(f"__k_{a}") for a in attrs if f"__k_{a}" not in frame.columns]
         return frame.with_columns(*missing, *(_value_text(a, frame[a].dtype).alias(f"__v_{a}") for a in attrs))
