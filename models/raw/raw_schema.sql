@@ -216,8 +216,10 @@ create table if not exists staged_duo_totals as
     from raw_location_totals where false;
 
 -- The DUO pupil rows that count: the rows of each file's version loaded for the school year.
--- Views: loading a file writes one row in duo_loaded. (A semi join for raw_cells: duo_loaded has
--- a row per file and year.)
+-- Views: loading a file writes one row in duo_loaded. (Joins with duo_loaded, which has one row
+-- per version and school year: an inner join rather than a semi join for raw_cells, whose
+-- estimate made stg_duo_cells build its hash table on the 11.7 M national cells instead of the
+-- 3.8 M rows, 4.2 -> 2.1 s CPU.)
 create view if not exists raw_rows as
     select r.file_name, r.kind, r.school_year, r.line, r.n_fields, r.expected_fields, r.first_missing_column,
            l.file_priority, r.single_school_municipality, r.peildatum, r.brin, r.location_no,
@@ -226,7 +228,7 @@ create view if not exists raw_rows as
     from duo_rows r join duo_loaded l on l.version = r.version and l.school_year = r.school_year;
 create view if not exists raw_cells as
     select c.file_name, c.school_year, c.line, c.cell_label, c.cell_order, c.value_text
-    from duo_cells c semi join duo_loaded l on l.version = c.version and l.school_year = c.school_year;
+    from duo_cells c join duo_loaded l on l.version = c.version and l.school_year = c.school_year;
 create view if not exists raw_cell_columns as
     select file_name, school_year, cell_columns from duo_loaded;
 
