@@ -23,7 +23,7 @@ from pathlib import Path
 import duckdb
 
 from grensverkeer import settings, warehouse
-from grensverkeer.defs.linked import run_linked_enrolments
+from grensverkeer.defs.linked import run_linked_staging
 from grensverkeer.ingest.linked import linked_school_years, load_linked_years
 from grensverkeer.ingest.load import loaded_file_years, school_year_of
 
@@ -43,21 +43,7 @@ def _step(label: str, work):
 
 
 def _staging(con: duckdb.DuckDBPyConnection, years: list[int]) -> None:
-    warehouse.run_model(con, "staging/stg_linked_schools")
-    warehouse.run_model_if_changed(
-        con,
-        "staging/stg_linked_support",
-        inputs=[
-            "raw_linked_support",
-            "ref_municipality_mergers",
-            "ref_municipalities",
-            "(select file_name, sha256, column_map from input_files where kind = 'linked_support')",
-        ],
-    )
-    warehouse.replace_rows(
-        con, "staging/rejected_linked_reference_rows", "rejected_rows", "source = 'linked' and school_year is null"
-    )
-    run_linked_enrolments(con, [school_year_of(y) for y in years])
+    run_linked_staging(con, [school_year_of(y) for y in years])
 
 
 def main() -> None:

@@ -14,9 +14,11 @@ import os
 import pickle
 import shutil
 
+import duckdb
 import pytest
 
 import fixtures as F
+from grensverkeer import warehouse
 
 # `make test-fast` runs the unit tests and one small pipeline run (test_pipeline_baseline.py);
 # these modules, and every test on the bundled run, are `slow` and left to `make test`.
@@ -105,3 +107,12 @@ def site(bundled):
     assert bundled.outcome.failures == []
     root = bundled.out_dir / "site"
     return root, sorted(p for p in root.rglob("*") if p.is_file())
+
+
+@pytest.fixture
+def con():
+    """An empty in-memory warehouse: the macros and the raw tables (modules may define their own)."""
+    c = duckdb.connect()
+    warehouse.setup(c)
+    yield c
+    c.close()

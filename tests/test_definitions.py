@@ -1,5 +1,6 @@
 """The Dagster code location loads, and its sensor and schedule ask for the right runs."""
 
+import os
 import shutil
 from datetime import datetime
 from pathlib import Path
@@ -108,6 +109,25 @@ def test_sensor_adds_new_year_and_runs_only_changed_years(tmp_path, monkeypatch)
         second = input_folder_sensor(build_sensor_context(instance=instance, cursor=first.cursor))
         assert [r.partition_key_range for r in second.run_requests] == [PartitionKeyRange("2023-2024", "2023-2024")]
         assert second.dynamic_partitions_requests[0].partition_keys == ["2023-2024"]
+
+
+def test_sensor_sees_a_file_changed_with_its_size_and_mtime_kept(tmp_path, monkeypatch):
+    """The sensor's fingerprint of a file has its change time (ctime) too: a change that keeps the
+    size and puts the modification time back (os.utime) is still a change (ingest/hashes.py)."""
+    monkeypatch.setenv(settings.ENV_INPUT, str(tmp_path))
+    monkeypatch.setenv(settings.ENV_WAREHOUSE, str(tmp_path / "no-warehouse.duckdb"))
+    path = tmp_path / "wassenaar.csv"
+    shutil.copy(BUNDLED / "Wassenaar afgeschermd.csv", path)
+    with DagsterInstance.ephemeral() as instance:
+        first = input_folder_sensor(build_sensor_context(instance=instance, cursor=None))
+        instance.add_dynamic_partitions(school_years.name, ["2024-2025"])
+        st = path.stat()
+        data = path.read_bytes()
+        path.write_bytes(data.replace(b'"19";"24"', b'"24";"19"', 1))  # the same bytes in another order
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+        assert (path.stat().st_size, path.stat().st_mtime_ns) == (st.st_size, st.st_mtime_ns)
+        again = input_folder_sensor(build_sensor_context(instance=instance, cursor=first.cursor))
+        assert [r.partition_key_range for r in again.run_requests] == [PartitionKeyRange("2024-2025", "2024-2025")]
 
 
 def _warehouse_with_years(path: Path, years: list[str]) -> Path:

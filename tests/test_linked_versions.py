@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from grensverkeer import warehouse
@@ -35,14 +34,6 @@ def folder(tmp_path):
     )
     (tmp_path / "linked" / "SYNTHETIC").write_text("demo\n", encoding="utf-8")
     return tmp_path
-
-
-@pytest.fixture
-def con():
-    c = duckdb.connect()
-    warehouse.setup(c)
-    yield c
-    c.close()
 
 
 def _discover(con, folder: Path) -> list[int]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import duckdb
-import pytest
 
 import fixtures as F
 from grensverkeer import warehouse
@@ -12,14 +11,6 @@ from grensverkeer.ingest.load import load_school_year, load_school_years
 ALMERE = F.School("01AB", "00", "Almere school", "0034", "Almere")
 RENKUM = F.School("02AB", "00", "Renkum school", "0340", "Renkum")
 DELFT_SHORT = F.School("04MF", "01", "Delft, number without leading zero", "503", "Delft")
-
-
-@pytest.fixture
-def con():
-    c = duckdb.connect()
-    warehouse.setup(c)
-    yield c
-    c.close()
 
 
 def _single(con, name):

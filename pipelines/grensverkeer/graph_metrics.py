@@ -225,8 +225,9 @@ def _keys_frame(graphs: Mapping[tuple[str, str], nx.DiGraph]) -> pl.DataFrame:
     )
 
 
-def _partitions(graphs: Mapping[tuple[str, str], nx.DiGraph], seed: int) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Louvain communities per graph.
+def communities(graphs: Mapping[tuple[str, str], nx.DiGraph], seed: int = 42) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Louvain communities per graph (node_metrics and graph_summary take them as `partitions`,
+    so that a caller of both finds them once: Louvain is a quarter of the national graph step).
 
     Returns (membership: school_year, sector, code, community, community_size;
              per_graph: school_year, sector, modularity, n_communities).
@@ -403,6 +404,7 @@ def node_metrics(
     graphs: Mapping[tuple[str, str], nx.DiGraph],
     region_codes: set[str],
     seed: int = 42,
+    partitions: tuple[pl.DataFrame, pl.DataFrame] | None = None,
 ) -> pl.DataFrame:
     """One row per (school_year, sector, code); columns in ``NODE_METRICS_COLUMNS``.
 
@@ -446,7 +448,7 @@ def node_metrics(
         .agg(*out_sums("incoming", None))
         .with_columns(pl.lit(True).alias("__has_in"))
     )
-    membership, _ = _partitions(graphs, seed)
+    membership, _ = partitions or communities(graphs, seed)
 
     out_cols = [
         f"{m}{s}"
@@ -486,6 +488,7 @@ def graph_summary(
     graphs: Mapping[tuple[str, str], nx.DiGraph],
     region_codes: set[str],
     seed: int = 42,
+    partitions: tuple[pl.DataFrame, pl.DataFrame] | None = None,
 ) -> pl.DataFrame:
     """One row per (school_year, sector); columns in ``GRAPH_SUMMARY_COLUMNS``.
 
@@ -523,7 +526,7 @@ def graph_summary(
         _strict_sum(pl.col("high").filter(cross)).alias("cross_border_students_high"),
         pl.col("weight").filter(special_origin).sum().alias("special_origin_students"),
     )
-    _, per_graph = _partitions(graphs, seed)
+    _, per_graph = partitions or communities(graphs, seed)
     zero_if_absent = [
         "n_edges",
         "total_students",

@@ -16,6 +16,7 @@ from pathlib import Path
 from dagster import DagsterInstance, Definitions, colored_console_logger
 
 from . import settings
+from .ingest import hashes
 from .ingest.linked import linked_school_years
 from .ingest.load import discover_input, loaded_file_years, school_year_of
 from .ingest.retract import retract_years
@@ -191,6 +192,7 @@ def run_pipeline(
     `only_years`; the others stay as they are) and the dashboard site, in one Dagster run.
     `site=False` leaves the site out (the national benchmark)."""
     with warehouse_kept_open(warehouse) as con:
+        hashes.load(con)  # the files' hashes of the last run: an unchanged file is not read again
         # The warehouse reflects the folder: versions no longer in it stop counting first.
         retraction = retract_years(con, input_dir, out_dir)
         if retraction.school_years and only_years is not None:
@@ -234,6 +236,8 @@ def _run_pipeline(
     try:
         count_years, problems = discover_input(input_dir, known=known, con=con)
         linked_years, linked_problems = linked_school_years(input_dir, known=known, con=con)
+        if con is not None:
+            hashes.save(con, input_dir)  # every file of the folder is hashed by now
     finally:
         if con is not None:
             con.execute(f"set memory_limit = '{settings.duckdb_config()['memory_limit']}'")

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import polars as pl
 
 from . import settings
 from .ingest.files import input_name, is_escaped, shown_name
@@ -124,8 +125,10 @@ def print_summary(input_dir: Path, warehouse: Path, years: list[str], out_dir: P
         return findings
     con = duckdb.connect(str(warehouse), config=settings.duckdb_config())
     try:
-        con.execute("create temp table current_files (file_name varchar, sha256 varchar)")
-        con.executemany("insert into current_files values (?, ?)", current)
+        frame = pl.DataFrame(  # noqa: F841 (read by DuckDB; one statement, not a statement per file)
+            current, schema={"file_name": pl.String, "sha256": pl.String}, orient="row"
+        )
+        con.execute("create temp table current_files as select * from frame")
         status = con.execute(
             """
             select f.status, count(*) from current_files c join input_files f using (file_name, sha256) group by all

@@ -8,12 +8,15 @@ the rows of every school year of the run (`run_years`), and one transaction repl
 
 from __future__ import annotations
 
+import hashlib
+import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
+import polars as pl
 
 from .settings import MODELS_DIR, REFERENCE_DIR, Region
 
@@ -365,23 +368,60 @@ def replace_rows(con: duckdb.DuckDBPyConnection, model: str, table: str, where: 
     return con.execute(f"select count(*) from {table} where {where}").fetchall()[0][0]
 
 
+REFERENCE_MODELS = (
+    "ref_municipalities",
+    "ref_place_names",
+    "ref_municipality_mergers",
+    "ref_municipality_names",
+    "ref_school_locations",
+    "ref_pc4_centroids",
+    "ref_swv_pc4",
+)
+
+
+def _reference_fingerprint(region: Region) -> str:
+    """md5 over what the reference tables are made of: the models (and the macros they may
+    use), every file of the reference folder and its path, and the region's members."""
+    from .ingest.text import sha256_of
+
+    h = hashlib.md5()
+    for part in [model_sql("raw/macros"), *(model_sql(f"reference/{name}") for name in REFERENCE_MODELS)]:
+        h.update(part.encode() + b"\0")
+    h.update(str(REFERENCE_DIR).encode() + b"\0")
+    for path in sorted(p for p in Path(REFERENCE_DIR).rglob("*") if p.is_file()):
+        h.update(f"{path.relative_to(REFERENCE_DIR)}:{sha256_of(path)}\0".encode())
+    members = sorted((code, name, region.subregions.get(code)) for code, name in region.members.items())
+    h.update(json.dumps(members).encode())
+    return h.hexdigest()
+
+
 def load_reference(con: duckdb.DuckDBPyConnection, region: Region) -> dict[str, int]:
+    """Build the reference tables (ref_*) from the reference folder and the region. Left as they
+    are when what they are made of is the same as at their last build (`model_fingerprints`):
+    they are the same for every run, and every run used to build them again (issue 17: a fixed
+    cost of a run that adds one school year)."""
+    tables = ["ref_region_members", *REFERENCE_MODELS]
+    fingerprint = _reference_fingerprint(region)
+    con.execute("create table if not exists model_fingerprints (model varchar primary key, fingerprint varchar)")
+    existing = {
+        t for (t,) in con.execute("select table_name from duckdb_tables() where schema_name = 'main'").fetchall()
+    }
+    built = con.execute(
+        "select 1 from model_fingerprints where model = 'reference_tables' and fingerprint = ?", [fingerprint]
+    ).fetchall()
+    if built and set(tables) <= existing:
+        return {t: con.execute(f"select count(*) from {t}").fetchall()[0][0] for t in tables}
+    members = pl.DataFrame(  # noqa: F841 (read by DuckDB)
+        [[code, name, region.subregions.get(code)] for code, name in sorted(region.members.items())],
+        schema={"code": pl.String, "display_name": pl.String, "subregion": pl.String},
+        orient="row",
+    )
     con.execute(
         "create or replace table ref_region_members (code varchar primary key, display_name varchar, subregion varchar)"
     )
-    con.executemany(
-        "insert into ref_region_members values (?, ?, ?)",
-        [[code, name, region.subregions.get(code)] for code, name in sorted(region.members.items())],
-    )
+    con.execute("insert into ref_region_members select * from members")
     counts = {"ref_region_members": len(region.members)}
-    for name in (
-        "ref_municipalities",
-        "ref_place_names",
-        "ref_municipality_mergers",
-        "ref_municipality_names",
-        "ref_school_locations",
-        "ref_pc4_centroids",
-        "ref_swv_pc4",
-    ):
+    for name in REFERENCE_MODELS:
         counts[name] = run_model(con, f"reference/{name}")
+    con.execute("insert or replace into model_fingerprints values ('reference_tables', ?)", [fingerprint])
     return counts

@@ -4,7 +4,7 @@ from dagster import AssetCheckResult, AssetCheckSeverity, AssetExecutionContext,
 from dagster_duckdb import DuckDBResource
 
 from .. import warehouse
-from ..graph_metrics import build_flow_graphs, graph_summary, node_metrics, write_graphml
+from ..graph_metrics import build_flow_graphs, communities, graph_summary, node_metrics, write_graphml
 from ..partitions import one_run, school_years, step_years
 from ..resources import ProjectPaths
 from ..warehouse_frames import replace_partitions
@@ -33,8 +33,9 @@ def municipality_graph(
                                   students, students_low, students_high
                            from pub_flows where run_years(school_year)""").pl()
         graphs = build_flow_graphs(flows)
-        nodes = node_metrics(graphs, set(region.codes))
-        summary = graph_summary(graphs, set(region.codes))
+        partitions = communities(graphs)  # once, for both tables
+        nodes = node_metrics(graphs, set(region.codes), partitions=partitions)
+        summary = graph_summary(graphs, set(region.codes), partitions=partitions)
         replace_partitions(con, {"graph_node_metrics": nodes, "graph_summary": summary}, years)
     files = write_graphml(graphs, paths.out_path / "graph", nodes)
     return MaterializeResult(

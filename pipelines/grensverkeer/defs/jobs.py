@@ -25,6 +25,7 @@ from dagster import (
 )
 
 from .. import settings
+from ..ingest import hashes
 from ..ingest.files import input_name
 from ..ingest.linked import linked_school_years, list_linked_files
 from ..ingest.load import discover_count_years, list_input_files, school_year_of
@@ -70,8 +71,13 @@ def build_requests(order: list[str], years: list[str], key: str) -> list[RunRequ
 
 
 def _fingerprint(path: Path) -> str:
+    """What changes with the file (its content, or a link's target): size, modification time
+    and, because a change keeping the size and the modification time still sets it, the change
+    time and the inode (ingest/hashes.py)."""
     stat = path.stat() if path.exists() else path.lstat()  # a link to a missing file: refused by name
-    return hashlib.sha1(f"{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()
+    return hashlib.sha1(
+        f"{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ctime_ns}:{stat.st_ino}:{stat.st_dev}".encode()
+    ).hexdigest()
 
 
 @sensor(
@@ -93,6 +99,7 @@ def input_folder_sensor(context: SensorEvaluationContext):
     if not changed:
         return SkipReason("no new or changed files")
     years = set()
+    hashes.load_from(settings.warehouse_path())  # the hashes of the last run: unchanged files are not read
     duo_changed = [by_name[n] for n in changed if not n.startswith("linked")]
     if duo_changed:
         years.update(discover_count_years(input_dir, only=duo_changed))

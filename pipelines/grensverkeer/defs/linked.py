@@ -68,24 +68,7 @@ def stg_linked_records(
 ) -> MaterializeResult:
     with duckdb.get_connection() as con:
         set_linked_variables(con, paths)
-        schools = warehouse.run_model(con, "staging/stg_linked_schools")
-        # Not tied to a school year: built again only when the support rows (with their source
-        # label) or the reference tables changed since the last run built it.
-        support = warehouse.run_model_if_changed(
-            con,
-            "staging/stg_linked_support",
-            inputs=[
-                "raw_linked_support",
-                "ref_municipality_mergers",
-                "ref_municipalities",
-                # the column maps a rejected row's raw text is made of (not seen_at: every run sets it)
-                "(select file_name, sha256, column_map from input_files where kind = 'linked_support')",
-            ],
-        )
-        warehouse.replace_rows(
-            con, "staging/rejected_linked_reference_rows", "rejected_rows", "source = 'linked' and school_year is null"
-        )
-        enrolments, rejected = run_linked_enrolments(con, step_years(context))
+        schools, support, enrolments, rejected = run_linked_staging(con, step_years(context))
     return MaterializeResult(
         metadata={
             "schools": schools,
@@ -94,6 +77,31 @@ def stg_linked_records(
             "rejected_enrolments": rejected,
         }
     )
+
+
+def run_linked_staging(con, years: list[str]) -> tuple[int, int, int, int]:
+    """The models of stg_linked_records over `years` (the benchmark benchmarks/linked_load.py runs
+    them too): schools, support episodes, the reference files' rejected rows, the enrolments.
+    Returns (schools, support episodes, enrolments, rejected enrolments)."""
+    schools = warehouse.run_model(con, "staging/stg_linked_schools")
+    # Not tied to a school year: built again only when the support rows (with their source
+    # label) or the reference tables changed since the last run built it.
+    support = warehouse.run_model_if_changed(
+        con,
+        "staging/stg_linked_support",
+        inputs=[
+            "raw_linked_support",
+            "ref_municipality_mergers",
+            "ref_municipalities",
+            # the column maps a rejected row's raw text is made of (not seen_at: every run sets it)
+            "(select file_name, sha256, column_map from input_files where kind = 'linked_support')",
+        ],
+    )
+    warehouse.replace_rows(
+        con, "staging/rejected_linked_reference_rows", "rejected_rows", "source = 'linked' and school_year is null"
+    )
+    enrolments, rejected = run_linked_enrolments(con, years)
+    return schools, support, enrolments, rejected
 
 
 def run_linked_enrolments(con, years: list[str]) -> tuple[int, int]:

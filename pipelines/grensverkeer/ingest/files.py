@@ -55,6 +55,30 @@ def listed(path: Path) -> bool:
     return path.is_file() or (path.is_symlink() and not path.exists())
 
 
+def files_under(folder: Path) -> list[Path]:
+    """Every listed file under `folder` (`listed`), in no particular order: what
+    `[p for p in folder.rglob("*") if listed(p)]` gives (links to folders are not followed), from
+    the directory entries' types instead of a stat per file and folder (the national input
+    folder: 3,775 files each in a folder of its own, listed several times a run)."""
+    found: list[Path] = []
+    stack = [str(folder)]
+    while stack:
+        try:
+            entries = os.scandir(stack.pop())
+        except OSError:
+            continue
+        with entries:
+            for entry in entries:
+                try:
+                    if entry.is_dir(follow_symlinks=False):
+                        stack.append(entry.path)
+                    elif entry.is_file() or (entry.is_symlink() and not os.path.exists(entry.path)):
+                        found.append(Path(entry.path))
+                except OSError:
+                    continue
+    return found
+
+
 def broken_link(path: Path) -> str | None:
     """Why a listed path cannot be opened as a link, or None."""
     if path.is_symlink() and not path.exists():

@@ -15,8 +15,9 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from . import hashes
 from .bsn import bsn_refusal_message, find_bsn_columns, normalise_name
-from .files import input_name, listed, size_of
+from .files import files_under, input_name, size_of
 from .load import _record_file, _reject_file, originals_of_copies, record_duplicate, school_year_of
 from .tables import read_table
 from .text import FileRejected, sha256_of
@@ -80,7 +81,7 @@ def list_linked_files(input_dir: Path) -> list[Path]:
     folder = linked_dir(input_dir)
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.rglob("*") if listed(p) and p.suffix.lower() in SUFFIXES)
+    return sorted(p for p in files_under(folder) if p.suffix.lower() in SUFFIXES)
 
 
 def is_synthetic(input_dir: Path) -> bool:
@@ -349,7 +350,9 @@ def load_linked_years(con: duckdb.DuckDBPyConnection, input_dir: Path, count_yea
     listed and hashed once and each file is recorded once."""
     synthetic = is_synthetic(input_dir)
     results = {year: LinkedScan(school_year_of(year), synthetic=synthetic) for year in count_years}
+    hashes.load(con)  # a run the sensor started hashes here first
     shas = {path: sha256_of(path) for path in list_linked_files(input_dir)}
+    hashes.save(con, input_dir)
     originals = originals_of_copies(con, input_dir, shas)
     # Per file name, the version that counts: the last one loaded.
     known = {

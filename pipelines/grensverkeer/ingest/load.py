@@ -18,7 +18,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from .files import input_name, listed, size_of
+from . import hashes
+from .files import files_under, input_name, size_of
 from .kinds import KINDS, PO_LOCATION_TOTALS, FileKind, recognise
 from .text import FileRejected, TextTable, read_text_table, sha256_of
 
@@ -44,8 +45,8 @@ def list_input_files(input_dir: Path) -> list[Path]:
     """Every CSV under the folder, except linked (pupil-level) records, in a stable order."""
     files = [
         p
-        for p in input_dir.rglob("*")
-        if listed(p) and p.suffix.lower() in INPUT_SUFFIXES and "linked" not in p.relative_to(input_dir).parts[:-1]
+        for p in files_under(input_dir)
+        if p.suffix.lower() in INPUT_SUFFIXES and "linked" not in p.relative_to(input_dir).parts[:-1]
     ]
     return sorted(files, key=lambda p: input_name(p, input_dir))
 
@@ -676,7 +677,9 @@ def load_school_years(con: duckdb.DuckDBPyConnection, input_dir: Path, count_yea
     is not parsed again, and a file of several years is parsed once for all of them."""
     results = {year: ScanResult(school_year_of(year)) for year in count_years}
     paths = list_input_files(input_dir)
+    hashes.load(con)  # a run the sensor started hashes here first
     shas = {path: sha256_of(path) for path in paths}
+    hashes.save(con, input_dir)
     originals = originals_of_copies(con, input_dir, shas)
     known_files = loaded_file_years(con)
     wanted: list[tuple[Path, str, str]] = []

@@ -48,20 +48,17 @@ class TextTable:
     fields: pl.DataFrame  # one string column per header field, aligned with `lines`
 
 
-# (path, inode, size, mtime_ns) -> sha256, for this process: a run hashes every input file
-# once per school year, and the national linked files are gigabytes.
-_SHA_CACHE: dict[tuple, str] = {}
-
-
 def sha256_of(path: Path) -> str:
     """The content's sha256; for a link that points nowhere or a file that cannot be read, a
-    stand-in (the loaders refuse those files by name)."""
+    stand-in (the loaders refuse those files by name). An unchanged file is not read again
+    (`hashes`: kept for the process and, in `input_file_hashes`, between runs)."""
     from .files import broken_link, link_sha256
+    from .hashes import sha256_of_file
 
     if broken_link(Path(path)):
         return link_sha256(Path(path))
     try:
-        return _sha256_cached(Path(path))
+        return sha256_of_file(Path(path))
     except OSError as exc:
         return hashlib.sha256(f"unreadable:{exc.errno}".encode()).hexdigest()
 
@@ -77,24 +74,6 @@ def read_bytes(path: Path) -> bytes:
         return path.read_bytes()
     except OSError as exc:
         raise FileRejected("unreadable", f"the file cannot be read: {exc.strerror or exc}") from None
-
-
-def _sha256_cached(path: Path) -> str:
-    st = Path(path).stat()
-    key = (str(Path(path).resolve()), st.st_ino, st.st_size, st.st_mtime_ns)
-    if key not in _SHA_CACHE:
-        if len(_SHA_CACHE) > 100_000:
-            _SHA_CACHE.clear()
-        _SHA_CACHE[key] = _sha256_uncached(path)
-    return _SHA_CACHE[key]
-
-
-def _sha256_uncached(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def decode(data: bytes) -> tuple[str, str]:
