@@ -214,13 +214,11 @@ def retract_missing(con: duckdb.DuckDBPyConnection, input_dir: Path) -> Retracti
                 if y:
                     years_of.setdefault(name, set()).add(y)
                     fed.setdefault(name, set()).add(y)
-        deleted = con.execute(
-            f"delete from {table} where file_name in (select unnest(?::varchar[])) "
-            f"returning {'version' if table == 'duo_loaded' else 'file_name'}",
-            [names],
-        ).fetchall()
-        if table == "duo_loaded":
-            drop_unused_versions(con, deleted)  # (a version still staged stays, until discovery)
+        delete = f"delete from {table} where file_name in (select unnest(?::varchar[]))"
+        if table == "duo_loaded":  # the versions' rows go, unless still staged (until discovery)
+            drop_unused_versions(con, con.execute(delete + " returning version", [names]).fetchall())
+        else:
+            con.execute(delete, [names])
     # Linked files: they stop counting (every version of the name, as above), and the versions no
     # longer in the folder are not the ones read last (their rows go: `drop_unused_rows`).
     for name, y in con.execute(
