@@ -136,7 +136,11 @@ def _warehouse_with_years(path: Path, years: list[str]) -> Path:
     try:
         warehouse.setup(con)
         con.executemany(
-            "insert into raw_rows (file_name, kind, school_year, line) values ('f.csv', 'duo_po_pc4', ?, 2)",
+            "insert into duo_rows (version, file_name, kind, school_year, line) values (1, 'f.csv', 'duo_po_pc4', ?, 2)",
+            [[y] for y in years],
+        )
+        con.executemany(
+            "insert into duo_loaded (school_year, file_name, version, cell_columns) values (?, 'f.csv', 1, [])",
             [[y] for y in years],
         )
     finally:

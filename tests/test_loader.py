@@ -186,10 +186,53 @@ def test_zero_cells_are_not_stored_and_every_other_text_is(con, tmp_path):
     ]
 
 
+def _as_an_older_version(con: duckdb.DuckDBPyConnection) -> None:
+    """The warehouse as a version from before duo_rows left it: raw_rows, raw_cells and
+    raw_cell_columns are tables of the loaded rows, staged_duo_rows holds rows not copied yet."""
+    con.execute(
+        """
+        create table gv_rows as select * from raw_rows;
+        create table gv_cells as select * from raw_cells;
+        create table gv_columns as select * from raw_cell_columns;
+        drop view raw_rows;
+        drop view raw_cells;
+        drop view raw_cell_columns;
+        drop table duo_loaded;
+        drop table duo_rows;
+        drop table duo_cells;
+        alter table gv_rows rename to raw_rows;
+        alter table gv_cells rename to raw_cells;
+        alter table gv_columns rename to raw_cell_columns;
+        drop table staged_duo_files;
+        create table staged_duo_files (file_name varchar primary key, sha256 varchar not null, status varchar);
+        create table staged_duo_rows as
+            select * exclude (file_priority), cast(null as varchar[]) as cell_values from raw_rows where false;
+        """
+    )
+
+
+def test_a_warehouse_from_before_duo_rows_keeps_its_rows_as_loaded_versions(con, tmp_path):
+    F.write_po(tmp_path / "delft.csv", F.DELFT_ROWS)
+    F.write_po(tmp_path / "extract.csv", F.EXTRACT_ROWS)
+    load_school_year(con, tmp_path, 2024)
+    raw = ("raw_rows", "raw_cells", "raw_cell_columns")
+    new = {t: sorted(con.execute(f"select * from {t}").fetchall()) for t in raw}
+    _as_an_older_version(con)
+    warehouse.setup(con)
+    assert {t: sorted(con.execute(f"select * from {t}").fetchall()) for t in raw} == new
+    assert con.execute(
+        "select table_name from duckdb_tables() where table_name like '%raw_%' or table_name like 'staged_duo_rows'"
+    ).fetchall() == [("raw_location_totals",)]
+    load_school_year(con, tmp_path, 2024)  # parsed again: a new version of each file replaces the old one
+    assert {t: sorted(con.execute(f"select * from {t}").fetchall()) for t in raw} == new
+    assert con.execute("select count(distinct version) from duo_rows").fetchall() == [(2,)]
+
+
 def test_a_warehouse_from_before_gets_its_count_columns_and_loses_its_zero_cells(con, tmp_path):
     F.write_po(tmp_path / "delft.csv", F.DELFT_ROWS)
     load_school_year(con, tmp_path, 2024)
     new = {t: sorted(con.execute(f"select * from {t}").fetchall()) for t in ("raw_cells", "raw_cell_columns")}
+    _as_an_older_version(con)
     # the warehouse as an older version left it: every cell in raw_cells, no raw_cell_columns
     con.execute(
         """

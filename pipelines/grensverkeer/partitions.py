@@ -178,11 +178,11 @@ def warehouse_school_years(warehouse) -> list[str]:
         tables = {r[0] for r in con.execute("select table_name from duckdb_tables()").fetchall()}
         # (linked enrolments: the school years of the loaded versions, linked_loaded; a warehouse
         # of an older version has them in a table raw_linked_enrolments)
+        # DUO rows likewise: duo_loaded, or a table raw_rows in a warehouse of an older version)
         linked = "linked_loaded" if "linked_loaded" in tables else "raw_linked_enrolments"
+        duo = "duo_loaded" if "duo_loaded" in tables else "raw_rows"
         parts = [
-            f"select distinct school_year from {t} where school_year is not null"
-            for t in ("raw_rows", linked)
-            if t in tables
+            f"select distinct school_year from {t} where school_year is not null" for t in (duo, linked) if t in tables
         ]
         if not parts:
             return []

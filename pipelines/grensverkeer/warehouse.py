@@ -60,9 +60,17 @@ def setup(con: duckdb.DuckDBPyConnection) -> None:
         if "source" not in _columns(con, table):  # records loaded before their source was stored
             raise RuntimeError(OLDER_WAREHOUSE.format(table=table))
         con.execute(f"alter table {table} rename to gv_old_{table}")
+    old_duo = [t for t in DUO_RAW_TABLES if t in tables]  # a warehouse from before duo_rows: moved below
+    for table in old_duo:
+        con.execute(f"alter table {table} rename to gv_old_{table}")
+    if "staged_duo_rows" in tables or (
+        "staged_duo_files" in tables and "version" not in _columns(con, "staged_duo_files")
+    ):
+        for table in ("staged_duo_rows", "staged_duo_totals", "staged_duo_files"):  # rows discovery parsed, before
+            con.execute(f"drop table if exists {table}")  # duo_rows: files are parsed again where needed
     con.execute(model_sql("raw/raw_schema"))
-    if "raw_cells" in tables and "raw_cell_columns" not in tables:
-        _without_zero_cells(con)
+    if old_duo:
+        _duo_rows_from_raw_tables(con, old_duo)
     old = [t for t in LINKED_RAW_TABLES if f"gv_old_{t}" in tables or t in tables]
     if old:
         _linked_rows_from_raw_tables(con, old)
@@ -111,19 +119,55 @@ def _linked_rows_from_raw_tables(con: duckdb.DuckDBPyConnection, tables: list[st
     con.execute("commit")
 
 
-def _without_zero_cells(con: duckdb.DuckDBPyConnection) -> None:
-    """A warehouse from before raw_cell_columns holds every cell of its rows in raw_cells: take
-    the count columns of each (year, file) from there, then drop the zero cells, as the loader
-    does now (once: afterwards raw_cell_columns exists)."""
+# The DUO pupil rows that count: views of the loaded versions' rows (models/raw/raw_schema.sql).
+DUO_RAW_TABLES = ("raw_rows", "raw_cells", "raw_cell_columns")
+
+
+def _duo_rows_from_raw_tables(con: duckdb.DuckDBPyConnection, tables: list[str]) -> None:
+    """A warehouse from before duo_rows held the loaded DUO rows in raw_rows, raw_cells and
+    raw_cell_columns tables (renamed gv_old_* by `setup`): each file's rows become a version
+    that is loaded for the school years it has rows of, with its file_priority and count
+    columns. Not a name's staged version: the load parses a file again for a year it has no
+    rows of here. A warehouse from before raw_cell_columns holds every cell of its rows in
+    raw_cells: the count columns of each (year, file) are taken from there, and the zero cells
+    are left out, as the loader does now. Once: the old tables go."""
+    if "raw_rows" not in tables:
+        raise RuntimeError(OLDER_WAREHOUSE.format(table="raw_cells"))
+    con.execute("begin transaction")
+    if "raw_cells" not in tables:
+        con.execute("create table gv_old_raw_cells as select * from raw_cells where false")
+    if "raw_cell_columns" not in tables:
+        con.execute(
+            """
+            create table gv_old_raw_cell_columns as
+            select file_name, school_year, list(cell_label order by cell_order) as cell_columns
+            from (select distinct file_name, school_year, cell_order, cell_label from gv_old_raw_cells)
+            group by all
+            """
+        )
     con.execute(
         """
-        insert into raw_cell_columns (file_name, school_year, cell_columns)
-        select file_name, school_year, list(cell_label order by cell_order)
-        from (select distinct file_name, school_year, cell_order, cell_label from raw_cells)
-        group by all;
-        delete from raw_cells where zero_count(value_text);
+        create temp table gv_versions as
+        select file_name, nextval('duo_version_numbers')::integer as version
+        from (select distinct file_name from gv_old_raw_rows);
+        insert into duo_rows by name
+        select v.version, o.* exclude (file_priority) from gv_old_raw_rows o join gv_versions v using (file_name);
+        insert into duo_cells by name
+        select v.version, o.* from gv_old_raw_cells o join gv_versions v using (file_name)
+        where not zero_count(o.value_text);
+        insert into duo_loaded (school_year, file_name, version, file_priority, cell_columns)
+        select c.school_year, c.file_name, v.version, p.file_priority, c.cell_columns
+        from gv_old_raw_cell_columns c
+        join gv_versions v using (file_name)
+        left join (select school_year, file_name, any_value(file_priority) as file_priority
+                   from gv_old_raw_rows group by all) p using (school_year, file_name);
+        drop table gv_versions;
+        drop table gv_old_raw_rows;
+        drop table gv_old_raw_cells;
+        drop table gv_old_raw_cell_columns;
         """
     )
+    con.execute("commit")
 
 
 def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:

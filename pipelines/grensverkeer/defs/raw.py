@@ -25,8 +25,9 @@ def duo_raw_files(context: AssetExecutionContext, duckdb: DuckDBResource, paths:
         ][0]:
             # A run started by the sensor on a new warehouse: staging needs the reference tables.
             warehouse.load_reference(con, paths.region())
-        # Set-based: the folder is read once and the rows of every school year of the run are
-        # copied in one statement per raw table, in one transaction.
+        # Set-based: the folder is read once and every school year of the run is loaded at once,
+        # in one transaction: a row per file and year in duo_loaded (the pupil rows were written
+        # once, when the file was parsed), the location totals copied in one statement.
         con.execute("begin transaction")
         results = load_school_years(con, paths.input_path, [int(year[:4]) for year in years])
         con.execute("commit")

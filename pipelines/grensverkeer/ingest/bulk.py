@@ -323,7 +323,7 @@ def _rows(
     canonical: list[str],
     col: dict[str, str],
 ) -> pl.DataFrame:
-    """The staged_duo_rows of the usable files, as `load._row_frame` makes them for one file."""
+    """The rows of the usable files (for duo_rows and duo_cells), as `load._row_frame` makes them for one file."""
     names = {fid: v[0] for fid, v in usable.items()}
     dominant = {fid: v[1] for fid, v in usable.items()}
     single = {fid: v[2] for fid, v in usable.items()}

@@ -226,8 +226,8 @@ def _row_frame(parsed: ParsedFile, facts: FileFacts) -> pl.DataFrame:
             for c in _CANONICAL
         ],
         pl.col("raw_line"),
-        # The count cells stay in their row (in the order of `cell_columns`) until a year's rows
-        # are copied into raw_cells: one list per row is far less to write than one row per cell.
+        # The count cells as a list per row (in the order of `cell_columns`), made into
+        # duo_cells by `_write_staged`: one list per row is far less to hand over than a row per cell.
         pl.concat_list([pl.col(col[c]) for c in parsed.cell_columns]).alias("cell_values"),
     )
     return rows
@@ -478,27 +478,74 @@ def _write_staged(con: duckdb.DuckDBPyConnection, batch: list[_Parsed], rows: li
     if not batch:
         return
     facts = pl.DataFrame([_facts_row(p) for p in batch], schema=_FACTS_SCHEMA)  # noqa: F841 (read by DuckDB)
+    # A parsed pupil file is a new version: its rows are written once, under its number.
     con.execute(
-        "insert into staged_duo_files by name select * replace (map_from_entries(column_map) as column_map) from facts"
+        """insert into staged_duo_files by name
+           select * replace (map_from_entries(column_map) as column_map),
+                  case when status = 'parsed' and kind <> ? then nextval('duo_version_numbers')::integer end as version
+           from facts""",
+        [PO_LOCATION_TOTALS.name],
     )
-    for table, attr in (("staged_duo_rows", "rows"), ("staged_duo_totals", "totals")):
-        frames = [getattr(p, attr) for p in batch if getattr(p, attr) is not None]
-        if attr == "rows":
-            frames += [r for r in rows or [] if r.height]
-        if frames:
-            frame = pl.concat(frames, how="vertical_relaxed")  # noqa: F841 (read by DuckDB)
-            columns = ", ".join(frame.columns)
-            con.execute(f"insert into {table} ({columns}) select {columns} from frame")
+    totals = [p.totals for p in batch if p.totals is not None]
+    if totals:
+        frame = pl.concat(totals, how="vertical_relaxed")  # noqa: F841 (read by DuckDB)
+        columns = ", ".join(frame.columns)
+        con.execute(f"insert into staged_duo_totals ({columns}) select {columns} from frame")
+    frames = [p.rows for p in batch if p.rows is not None] + [r for r in rows or [] if r.height]
+    if not frames:
+        return
+    frame = pl.concat(frames, how="vertical_relaxed")  # noqa: F841 (read by DuckDB)
+    names = [c for c in frame.columns if c != "cell_values"]
+    con.execute(
+        f"""insert into duo_rows (version, {", ".join(names)})
+            select f.version, {", ".join(f"r.{c}" for c in names)}
+            from frame r join staged_duo_files f using (file_name)"""
+    )
+    # The cells of a row that are a plain zero ('0', '00': macro zero_count) are left out of
+    # duo_cells, five in six nationally: they add nothing to any sum and are never a problem.
+    # duo_loaded keeps the count columns of each loaded (year, file), so a row's zero cells are
+    # the columns without a cell in duo_cells (how many cells a location has, int_cell_estimates).
+    con.execute(
+        """
+        insert into duo_cells (version, file_name, school_year, line, cell_label, cell_order, value_text)
+        select version, file_name, school_year, line, cell_columns[i], (i - 1)::integer, cell_values[i]
+        from (select f.version, r.file_name, r.school_year, r.line, r.cell_values, f.cell_columns,
+                     unnest(range(1, len(r.cell_values) + 1)) as i
+              from frame r join staged_duo_files f using (file_name))
+        where not zero_count(cell_values[i])
+        """
+    )
+
+
+def drop_unused_versions(con: duckdb.DuckDBPyConnection, versions: list) -> None:
+    """The rows of those DUO file versions (numbers, or rows of one) that are neither a name's
+    staged version nor loaded for a school year go from duo_rows and duo_cells."""
+    numbers = sorted({v[0] if isinstance(v, tuple) else v for v in versions} - {None})
+    if not numbers:
+        return
+    unused = [
+        v
+        for (v,) in con.execute(
+            """select unnest(?::integer[]) as version
+               except (select version from staged_duo_files where version is not null
+                       union select version from duo_loaded)""",
+            [numbers],
+        ).fetchall()
+    ]
+    if unused:
+        for table in ("duo_rows", "duo_cells"):
+            con.execute(f"delete from {table} where version in (select unnest(?::integer[]))", [unused])
 
 
 def stage_files(
     con: duckdb.DuckDBPyConnection, files: list[tuple[Path, str, str]], need_years: list[int] | None = None
 ) -> None:
     """Parse the files (path, name, sha256) that are not staged yet with this content, in
-    parallel, and write what they are and their rows of every year into the staging tables.
+    parallel, and write what they are (staged_duo_files) and their rows of every year (a new
+    version in duo_rows and duo_cells; the totals file in staged_duo_totals).
 
-    With `need_years`: a staged file that feeds one of those years but whose rows of it were
-    copied out already (an earlier run) is parsed again."""
+    With `need_years`: a staged file that feeds one of those years but whose rows of it are
+    not staged (pending_years: a warehouse of an older version) is parsed again."""
     staged = {
         name: (sha, status, pending or [], kind, years or [], unreadable, dominant)
         for name, sha, status, pending, kind, years, unreadable, dominant in con.execute(
@@ -522,13 +569,16 @@ def stage_files(
     todo = [(path, name, sha) for path, name, sha in files if not current(name, sha)]
     if not todo:
         return
-    # What is staged of these files (another version, or rows copied out since) goes, once: a
+    # What is staged of these files (another version) goes, once (and its rows, unless loaded): a
     # delete per written batch scanned the growing staged rows again each time (about 9 s of
     # CPU for the 3,431 national DUO files).
     again = [name for _, name, _ in todo if name in staged]
     if again:
-        for table in ("staged_duo_files", "staged_duo_rows", "staged_duo_totals"):
-            con.execute(f"delete from {table} where file_name in (select unnest(?::varchar[]))", [again])
+        con.execute("delete from staged_duo_totals where file_name in (select unnest(?::varchar[]))", [again])
+        replaced = con.execute(
+            "delete from staged_duo_files where file_name in (select unnest(?::varchar[])) returning version", [again]
+        ).fetchall()
+        drop_unused_versions(con, replaced)
     todo = _stage_in_bulk(con, todo)
     batch: list[_Parsed] = []
     cells = 0
@@ -622,9 +672,9 @@ def load_school_years(con: duckdb.DuckDBPyConnection, input_dir: Path, count_yea
     `input_dir`; returns what happened to each file, per count year.
 
     Set-based over the years: the folder is listed and hashed once, each file is recorded once,
-    and the rows of every year are copied in one statement per raw table. The rows come from
-    the staging tables (`stage_files`): a file the discovery of this run parsed is not parsed
-    again, and a file of several years is parsed once for all of them."""
+    and the versions of every year are loaded in one statement (`_copy_loaded_rows`). The rows
+    are those `stage_files` wrote: a file the discovery of this run (or an earlier run) parsed
+    is not parsed again, and a file of several years is parsed once for all of them."""
     results = {year: ScanResult(school_year_of(year)) for year in count_years}
     paths = list_input_files(input_dir)
     hashes.load(con)  # a run the sensor started hashes here first
@@ -689,55 +739,35 @@ def load_school_years(con: duckdb.DuckDBPyConnection, input_dir: Path, count_yea
 
 
 def _copy_loaded_rows(con: duckdb.DuckDBPyConnection, pairs: list[tuple[str, str]]) -> None:
-    """Replace the rows of each (school year, file) of `pairs` (the files that loaded now, per
-    year) in the raw tables by its staged rows, every year in one statement per table; other
-    files' rows stay. Files that hold a single school municipality are DUO's per-municipality
-    files: complete for their school locations. They win over extracts when the same row is in
-    both (file_priority, per school year)."""
+    """Make each (school year, file) of `pairs` (the files that loaded now, per year) count with
+    its staged version, every year in one statement per table; other files stay. A pupil file's
+    rows are not copied: its version is loaded for the year (a row in duo_loaded, which raw_rows,
+    raw_cells and raw_cell_columns are views of). Files that hold a single school municipality
+    are DUO's per-municipality files: complete for their school locations. They win over
+    extracts when the same row is in both (file_priority, per school year)."""
     loads = pl.DataFrame(  # noqa: F841 (read by DuckDB)
         pairs, schema={"school_year": pl.String, "file_name": pl.String}, orient="row"
     )
     con.execute("create or replace temp table _loads as select * from loads")
-    for table in ("raw_rows", "raw_cells", "raw_cell_columns", "raw_location_totals"):
-        con.execute(
-            f"delete from {table} where (school_year, file_name) in (select (school_year, file_name) from _loads)"
-        )
+    con.execute(
+        "delete from raw_location_totals where (school_year, file_name) in (select (school_year, file_name) from _loads)"
+    )
+    unloaded = con.execute(
+        "delete from duo_loaded where (school_year, file_name) in (select (school_year, file_name) from _loads) "
+        "returning version"
+    ).fetchall()
     con.execute(
         """
-        insert into raw_rows by name
-        select s.* exclude (cell_values), p.file_priority
-        from staged_duo_rows s
-        join (select l.school_year, l.file_name,
+        insert into duo_loaded (school_year, file_name, version, file_priority, cell_columns)
+        select school_year, file_name, version, file_priority, cell_columns
+        from (select l.school_year, l.file_name, f.version, f.kind, f.cell_columns,
                      (row_number() over (partition by l.school_year
                                          order by not coalesce(f.single_school_municipality, false),
                                                   l.file_name) - 1)::integer as file_priority
-              from _loads l join staged_duo_files f using (file_name)) p using (school_year, file_name)
-        """
-    )
-    # The cells of a row that are a plain zero ('0', '00': macro zero_count) are left out of
-    # raw_cells, five in six nationally: they add nothing to any sum and are never a problem.
-    # raw_cell_columns keeps the count columns of each (year, file), so a row's zero cells are
-    # the columns without a cell in raw_cells (how many cells a location has, int_cell_estimates).
-    con.execute(
-        """
-        insert into raw_cell_columns (file_name, school_year, cell_columns)
-        select l.file_name, l.school_year, f.cell_columns
-        from _loads l join staged_duo_files f using (file_name)
-        where f.kind <> ?
+              from _loads l join staged_duo_files f using (file_name))
+        where kind <> ?
         """,
         [PO_LOCATION_TOTALS.name],
-    )
-    con.execute(
-        """
-        insert into raw_cells (file_name, school_year, line, cell_label, cell_order, value_text)
-        select file_name, school_year, line, cell_columns[i], (i - 1)::integer, cell_values[i]
-        from (select s.file_name, s.school_year, s.line, s.cell_values, f.cell_columns,
-                     unnest(range(1, len(s.cell_values) + 1)) as i
-              from staged_duo_rows s
-              join _loads l using (school_year, file_name)
-              join staged_duo_files f using (file_name))
-        where not zero_count(cell_values[i])
-        """
     )
     # The location totals file: a column per count year; a year's totals are in its first
     # column whose name ends in the year.
@@ -756,18 +786,7 @@ def _copy_loaded_rows(con: duckdb.DuckDBPyConnection, pairs: list[tuple[str, str
         """,
         [PO_LOCATION_TOTALS.name],
     )
-    # Copied: these staged rows are not needed again (the totals of other years stay).
-    con.execute(
-        "delete from staged_duo_rows where (school_year, file_name) in (select (school_year, file_name) from _loads)"
-    )
-    con.execute(
-        """
-        update staged_duo_files f
-        set pending_years = list_filter(f.pending_years, lambda y: not list_contains(l.years, y))
-        from (select file_name, list(cast(left(school_year, 4) as integer)) as years from _loads group by all) l
-        where f.file_name = l.file_name
-        """
-    )
+    drop_unused_versions(con, unloaded)  # versions replaced by the staged ones
     con.execute("drop table _loads")
 
 
@@ -814,9 +833,11 @@ def discover_input(
     problems: list[tuple[str, str]] = []
     known = known or {}
     todo: list[tuple[Path, str, str]] = []
+    folder: list[tuple[str, str]] = []
     for path in only if only is not None else list_input_files(input_dir):
         name = input_name(path, input_dir)
         sha = sha256_of(path)
+        folder.append((name, sha))
         if (name, sha) in known:
             kind, found = known[(name, sha)]
             if kind != PO_LOCATION_TOTALS.name:
@@ -828,14 +849,15 @@ def discover_input(
     if con is not None:
         if only is None:  # staged versions of files no longer in the folder (or changed) go
             present = pl.DataFrame(  # noqa: F841 (read by DuckDB)
-                {"file_name": [n for _, n, _ in todo], "sha256": [s for _, _, s in todo]},
-                schema={"file_name": pl.String, "sha256": pl.String},
+                folder, schema={"file_name": pl.String, "sha256": pl.String}, orient="row"
             )
-            for table in ("staged_duo_rows", "staged_duo_totals", "staged_duo_files"):
-                con.execute(
-                    f"delete from {table} where file_name not in (select file_name from staged_duo_files "
-                    "semi join present using (file_name, sha256))"
-                )
+            gone = (
+                "file_name not in (select file_name from staged_duo_files semi join present using (file_name, sha256))"
+            )
+            con.execute(f"delete from staged_duo_totals where {gone}")
+            drop_unused_versions(
+                con, con.execute(f"delete from staged_duo_files where {gone} returning version").fetchall()
+            )
         stage_files(con, todo)
         staged = _staged_facts(con, [n for _, n, _ in todo])
         outcomes = [(name, staged[name][1], staged[name][2]) for _, name, _ in todo]

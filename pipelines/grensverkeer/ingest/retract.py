@@ -6,8 +6,9 @@ file versions in input_files (name + sha256) with the input folder:
 * a version whose name is gone, or whose name now holds other content (DUO republishes a
   corrected file, under the same or another name), is marked `retracted` with the time
   (`retracted_at`): the audit trail keeps every version and when it stopped counting;
-* its rows leave every raw table (raw_rows, raw_cells, raw_cell_columns, raw_location_totals), for all
-  school years, and a linked file stops counting in raw_linked_* (linked_loaded; the rows of a
+* it stops counting in the raw layer for all school years (its rows in raw_location_totals go;
+  a DUO pupil file's versions leave duo_loaded, so raw_rows, raw_cells and raw_cell_columns no
+  longer show them, and the rows of a version no longer staged leave duo_rows), and a linked file stops counting in raw_linked_* (linked_loaded; the rows of a
   version no longer in the folder leave linked_rows_*);
 * the school years those rows belonged to are returned: the run recomputes each of them
   that still has files, and `purge_years` removes the years that have none left from every
@@ -37,18 +38,16 @@ from .. import warehouse
 from .files import input_name
 from .kinds import PO_LOCATION_TOTALS
 from .linked import drop_unused_rows, list_linked_files
-from .load import _totals_frame, list_input_files, parse_file, school_year_of
+from .load import _totals_frame, drop_unused_versions, list_input_files, parse_file, school_year_of
 from .text import FileRejected, sha256_of
 
 RAW_TABLES = (
-    "raw_rows",
-    "raw_cells",
-    "raw_cell_columns",
+    "duo_loaded",
     "raw_location_totals",
 )
 # Not tied to one school year: their school_year-less rows are rebuilt from the raw tables. The
 # linked rows of every read version: what counts of them (raw_linked_enrolments) is linked_loaded's.
-KEEP_TABLES = ("input_files", "rejected_files", "linked_rows_enrolments", "linked_loaded")
+KEEP_TABLES = ("input_files", "rejected_files", "linked_rows_enrolments", "linked_loaded", "duo_rows", "duo_cells")
 
 
 @dataclass
@@ -215,7 +214,11 @@ def retract_missing(con: duckdb.DuckDBPyConnection, input_dir: Path) -> Retracti
                 if y:
                     years_of.setdefault(name, set()).add(y)
                     fed.setdefault(name, set()).add(y)
-        con.execute(f"delete from {table} where file_name in (select unnest(?::varchar[]))", [names])
+        delete = f"delete from {table} where file_name in (select unnest(?::varchar[]))"
+        if table == "duo_loaded":  # the versions' rows go, unless still staged (until discovery)
+            drop_unused_versions(con, con.execute(delete + " returning version", [names]).fetchall())
+        else:
+            con.execute(delete, [names])
     # Linked files: they stop counting (every version of the name, as above), and the versions no
     # longer in the folder are not the ones read last (their rows go: `drop_unused_rows`).
     for name, y in con.execute(
