@@ -14,80 +14,32 @@ measured figures.
 
 from __future__ import annotations
 
-import argparse
-import resource
-import time
-from pathlib import Path
+from grensverkeer import warehouse
+from grensverkeer.ingest.load import discover_input, load_school_years, school_year_of
 
-import duckdb
-
-from grensverkeer import settings, warehouse
-from grensverkeer.ingest.load import discover_input, load_school_years, loaded_file_years, school_year_of
-
-REFERENCE = ("ref_municipalities", "ref_municipality_mergers", "ref_school_locations", "ref_municipality_names")
+from .load_path import InputPath, main
 
 
-def _cpu() -> float:
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
-
-
-def _step(label: str, work):
-    wall, cpu = time.perf_counter(), _cpu()
-    out = work()
-    print(f"{label:24s} {time.perf_counter() - wall:7.2f} s wall {_cpu() - cpu:7.2f} s CPU", flush=True)
-    return out
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--input", type=Path, required=True)
-    parser.add_argument("--refs", type=Path, required=True)
-    parser.add_argument("--warehouse", type=Path, required=True)
-    parser.add_argument("--rerun", action="store_true")
-    parser.add_argument("--no-staging", action="store_true")
-    args = parser.parse_args()
-    if not args.rerun:
-        for old in args.warehouse.parent.glob(args.warehouse.name + "*"):
-            old.unlink()
-    args.warehouse.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(args.warehouse), config=settings.duckdb_config())
-    if not args.rerun:
-        con.execute(f"attach '{args.refs}' as refs (read_only)")
-        for table in REFERENCE:
-            con.execute(f"create table {table} as select * from refs.{table}")
-        con.execute("detach refs")
-    warehouse.setup(con)
-    known = loaded_file_years(con)
-    con.execute(f"set memory_limit = '{settings.discovery_duckdb_memory()}'")
-    years, problems = _step("discovery", lambda: discover_input(args.input, known=known, con=con))
-    con.execute(f"set memory_limit = '{settings.duckdb_config()['memory_limit']}'")
-    print("school years", years, "unusable files", problems)
-
-    def load():
-        con.execute("begin transaction")
-        load_school_years(con, args.input, years)
-        con.execute("commit")
-
-    _step("duo_raw_files", load)
+def _stage(con, years: list[int], step) -> None:
     school_years = [school_year_of(y) for y in years]
-    if not args.no_staging:
-        _step(
-            "stg_duo_rows",
-            lambda: warehouse.run_models_each_year(con, [("staging/stg_duo_rows", None, None)], school_years),
-        )
-        _step(
-            "stg_duo_cells",
-            lambda: warehouse.run_models_over_years(con, [("staging/stg_duo_cells", None, None)], school_years),
-        )
-    _step("checkpoint", lambda: con.execute("checkpoint"))
-    for table in ("raw_rows", "raw_cells", "stg_duo_rows", "stg_duo_cells"):
-        if not (args.no_staging and table.startswith("stg_")):
-            print(f"{table}: {con.execute(f'select count(*) from {table}').fetchone()[0]:,} rows")
-    con.close()
-    size = sum(p.stat().st_size for p in args.warehouse.parent.glob(args.warehouse.name + "*"))
-    print(f"warehouse {size / 1e9:.2f} GB")
+    step(
+        "stg_duo_rows",
+        lambda: warehouse.run_models_each_year(con, [("staging/stg_duo_rows", None, None)], school_years),
+    )
+    step(
+        "stg_duo_cells",
+        lambda: warehouse.run_models_over_years(con, [("staging/stg_duo_cells", None, None)], school_years),
+    )
 
+
+DUO = InputPath(
+    reference=("ref_municipalities", "ref_municipality_mergers", "ref_school_locations", "ref_municipality_names"),
+    discover=discover_input,
+    load_step="duo_raw_files",
+    load=load_school_years,
+    stage=_stage,
+    counted=("raw_rows", "raw_cells", "stg_duo_rows", "stg_duo_cells"),
+)
 
 if __name__ == "__main__":
-    main()
+    main(DUO, __doc__.splitlines()[0])

@@ -32,14 +32,6 @@ def folder(tmp_path):
     return tmp_path
 
 
-@pytest.fixture
-def con():
-    con = duckdb.connect()
-    warehouse.setup(con)
-    yield con
-    con.close()
-
-
 def _run(con: duckdb.DuckDBPyConnection, folder: Path, years: list[int] | None = None) -> list[int]:
     """What runner.run_pipeline does with the DUO files: retraction, discovery, the load."""
     retract_years(con, folder, folder / "out")

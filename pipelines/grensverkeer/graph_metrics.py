@@ -196,18 +196,23 @@ def _edges_frame(graphs: Mapping[tuple[str, str], nx.DiGraph]) -> pl.DataFrame:
     return frame.with_columns((pl.col("origin") == pl.col("destination")).alias("is_self"))
 
 
-def _nodes_frame(graphs: Mapping[tuple[str, str], nx.DiGraph]) -> pl.DataFrame:
+def _nodes_frame(
+    graphs: Mapping[tuple[str, str], nx.DiGraph], keys: list[tuple[str, str]] | None = None, *, stored: bool = False
+) -> pl.DataFrame:
+    """All nodes of the graphs `keys` (default: all) as one table (read through the networkx node
+    API). stored=True: `is_special` as the node stores it (None where absent: write_graphml leaves
+    it out), else defaulted from SPECIAL_CODES."""
     parts = []
-    for (year, sector), g in graphs.items():
-        rows = list(g.nodes(data=True))
+    for year, sector in keys if keys is not None else graphs:
+        rows = list(graphs[(year, sector)].nodes(data=True))
         parts.append(
             pl.DataFrame(
                 {
-                    "school_year": [year] * len(rows),
-                    "sector": [sector] * len(rows),
+                    "school_year": [str(year)] * len(rows),
+                    "sector": [str(sector)] * len(rows),
                     "code": [str(n) for n, _ in rows],
                     "name": [d.get("name") for _, d in rows],
-                    "is_special": [d.get("is_special", n in SPECIAL_CODES) for n, d in rows],
+                    "is_special": [d.get("is_special", None if stored else n in SPECIAL_CODES) for n, d in rows],
                 },
                 schema=_NODE_SCHEMA,
             )
@@ -699,23 +704,10 @@ def _write_graphml_files(
 ) -> list[Path]:
     """write_graphml for the graphs ``keys`` (in that order)."""
     # nodes and edges of every graph, read through the networkx API like _nodes_frame
-    node_parts, edge_parts = [], []
+    edge_parts = []
     for key in keys:
         g = graphs[key]
         year, sector = str(key[0]), str(key[1])
-        nodes = list(g.nodes(data=True))
-        node_parts.append(
-            pl.DataFrame(
-                {
-                    "school_year": [year] * len(nodes),
-                    "sector": [sector] * len(nodes),
-                    "code": [str(n) for n, _ in nodes],
-                    "name": [d.get("name") for _, d in nodes],
-                    "is_special": [d.get("is_special") for _, d in nodes],
-                },
-                schema={**_NODE_SCHEMA},
-            )
-        )
         edges = list(g.edges(data=True))
         edge_parts.append(
             pl.DataFrame(
@@ -739,7 +731,7 @@ def _write_graphml_files(
                 },
             )
         )
-    nodes = pl.concat(node_parts).sort([*_KEY, "code"])
+    nodes = _nodes_frame(graphs, keys, stored=True).sort([*_KEY, "code"])
     edges = pl.concat(edge_parts).sort([*_KEY, "origin", "destination"])
 
     node_attrs = ["name", "is_special"]
