@@ -266,19 +266,29 @@ def run_model_if_changed(
     """
     _set_variables(con, None)
     table = Path(model).name
-    sql = model_sql(model)
-    fingerprint = _fingerprint(con, sql, inputs, list(variables))
-    con.execute("create table if not exists model_fingerprints (model varchar primary key, fingerprint varchar)")
-    built = con.execute(
-        "select 1 from model_fingerprints where model = ? and fingerprint = ? "
-        "and exists (select 1 from duckdb_tables() where table_name = ? and schema_name = 'main')",
-        [table, fingerprint, table],
-    ).fetchall()
-    if built:
+    fingerprint = _fingerprint(con, model_sql(model), inputs, list(variables))
+    if _built_with(con, table, fingerprint, [table]):
         return con.execute(f"select count(*) from {table}").fetchall()[0][0]
     count = run_model(con, model)
-    con.execute("insert or replace into model_fingerprints values (?, ?)", [table, fingerprint])
+    _record_fingerprint(con, table, fingerprint)
     return count
+
+
+def _built_with(con: duckdb.DuckDBPyConnection, key: str, fingerprint: str, tables: list[str]) -> bool:
+    """Whether `key` was last built with `fingerprint` (model_fingerprints) and its tables exist."""
+    con.execute("create table if not exists model_fingerprints (model varchar primary key, fingerprint varchar)")
+    return bool(
+        con.execute(
+            "select 1 from model_fingerprints where model = ? and fingerprint = ? and "
+            "(select count(*) from duckdb_tables() where schema_name = 'main' "
+            "and list_contains(?::varchar[], table_name)) = ?",
+            [key, fingerprint, tables, len(set(tables))],
+        ).fetchall()
+    )
+
+
+def _record_fingerprint(con: duckdb.DuckDBPyConnection, key: str, fingerprint: str) -> None:
+    con.execute("insert or replace into model_fingerprints values (?, ?)", [key, fingerprint])
 
 
 def run_models(
@@ -402,14 +412,7 @@ def load_reference(con: duckdb.DuckDBPyConnection, region: Region) -> dict[str, 
     cost of a run that adds one school year)."""
     tables = ["ref_region_members", *REFERENCE_MODELS]
     fingerprint = _reference_fingerprint(region)
-    con.execute("create table if not exists model_fingerprints (model varchar primary key, fingerprint varchar)")
-    existing = {
-        t for (t,) in con.execute("select table_name from duckdb_tables() where schema_name = 'main'").fetchall()
-    }
-    built = con.execute(
-        "select 1 from model_fingerprints where model = 'reference_tables' and fingerprint = ?", [fingerprint]
-    ).fetchall()
-    if built and set(tables) <= existing:
+    if _built_with(con, "reference_tables", fingerprint, tables):
         return {t: con.execute(f"select count(*) from {t}").fetchall()[0][0] for t in tables}
     members = pl.DataFrame(  # noqa: F841 (read by DuckDB)
         [[code, name, region.subregions.get(code)] for code, name in sorted(region.members.items())],
@@ -423,5 +426,5 @@ def load_reference(con: duckdb.DuckDBPyConnection, region: Region) -> dict[str, 
     counts = {"ref_region_members": len(region.members)}
     for name in REFERENCE_MODELS:
         counts[name] = run_model(con, f"reference/{name}")
-    con.execute("insert or replace into model_fingerprints values ('reference_tables', ?)", [fingerprint])
+    _record_fingerprint(con, "reference_tables", fingerprint)
     return counts

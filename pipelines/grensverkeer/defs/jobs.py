@@ -71,13 +71,10 @@ def build_requests(order: list[str], years: list[str], key: str) -> list[RunRequ
 
 
 def _fingerprint(path: Path) -> str:
-    """What changes with the file (its content, or a link's target): size, modification time
-    and, because a change keeping the size and the modification time still sets it, the change
-    time and the inode (ingest/hashes.py)."""
+    """What changes with the file (its content, or a link's target): the stat key a kept hash is
+    kept with (`hashes.stat_key`: size, modification and change time, inode, device)."""
     stat = path.stat() if path.exists() else path.lstat()  # a link to a missing file: refused by name
-    return hashlib.sha1(
-        f"{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ctime_ns}:{stat.st_ino}:{stat.st_dev}".encode()
-    ).hexdigest()
+    return hashlib.sha1(str(hashes.stat_key(stat)).encode()).hexdigest()
 
 
 @sensor(

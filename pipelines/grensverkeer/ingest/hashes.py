@@ -55,7 +55,8 @@ create table if not exists {TABLE} (
 """
 
 
-def _key(st: os.stat_result) -> tuple[int, int, int, int, int]:
+def stat_key(st: os.stat_result) -> tuple[int, int, int, int, int]:
+    """What a kept hash is kept with: a file whose key is unchanged has the same content."""
     return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
 
 
@@ -65,7 +66,7 @@ def sha256_of_file(path: Path) -> str:
     absolute = os.path.abspath(path)
     now = time.time_ns()  # before the stat: a change after it has a later ctime than this - RACY_NS
     st = os.stat(absolute)
-    key = _key(st)
+    key = stat_key(st)
     hit = _CACHE.get(absolute)
     if hit is not None and hit[0] == key:
         return hit[1]
