@@ -391,13 +391,13 @@ REFERENCE_MODELS = (
 
 def _reference_fingerprint(region: Region) -> str:
     """md5 over what the reference tables are made of: the models (and the macros they may
-    use), every file of the reference folder and its path, and the region's members."""
+    use), every file of the reference folder (its name in the folder and its content: not where the
+    checkout is, so a moved checkout builds them again only when they changed), and the region's members."""
     from .ingest.text import sha256_of
 
     h = hashlib.md5()
     for part in [model_sql("raw/macros"), *(model_sql(f"reference/{name}") for name in REFERENCE_MODELS)]:
         h.update(part.encode() + b"\0")
-    h.update(str(REFERENCE_DIR).encode() + b"\0")
     for path in sorted(p for p in Path(REFERENCE_DIR).rglob("*") if p.is_file()):
         h.update(f"{path.relative_to(REFERENCE_DIR)}:{sha256_of(path)}\0".encode())
     members = sorted((code, name, region.subregions.get(code)) for code, name in region.members.items())
